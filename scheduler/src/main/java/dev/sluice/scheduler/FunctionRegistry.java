@@ -1,0 +1,29 @@
+package dev.sluice.scheduler;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The deployed functions of every tenant. A deploy parses, validates and compiles the module before anything is
+ * stored: a module that fails any check leaves no trace. Thread-safe; writes are durable before they return.
+ */
+public interface FunctionRegistry {
+    /**
+     * @throws SchedulerException.ModuleRejected when the module is too large, malformed, or imports anything outside
+     *                                           the allowed WASI preview 1 functions
+     */
+    Deployment deploy(DeployRequest request);
+
+    Optional<FunctionSpec> find(String tenant, FunctionName name);
+
+    /** The tenant's functions ordered by name. */
+    List<FunctionSpec> list(String tenant);
+
+    /** @return whether the function existed */
+    boolean delete(String tenant, FunctionName name);
+
+    /** Removes all of a tenant's functions (the tenant is being deleted). */
+    void deleteAll(String tenant);
+
+    record Deployment(FunctionSpec spec, boolean created) {}
+}

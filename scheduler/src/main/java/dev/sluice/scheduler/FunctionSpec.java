@@ -1,0 +1,29 @@
+package dev.sluice.scheduler;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A deployed function: who owns it, which module (by content digest) and the limits each invocation runs under.
+ *
+ * @param tenant      owning tenant's id (kept as a plain string: the scheduler does not depend on tenancy)
+ * @param digest      {@code sha256:<hex>} of the module bytes as uploaded
+ * @param size        module size in bytes
+ * @param memoryPages cap on linear memory, in 64 KiB pages
+ * @param timeoutMs   wall-clock limit of one invocation
+ */
+public record FunctionSpec(String tenant, FunctionName name, String digest, long size, int memoryPages,
+                           long timeoutMs, Instant deployedAt) {
+    public FunctionSpec {
+        Objects.requireNonNull(tenant, "tenant");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(digest, "digest");
+        Objects.requireNonNull(deployedAt, "deployedAt");
+        if (memoryPages <= 0) {
+            throw new SchedulerException.InvalidInput("memory-pages: " + memoryPages + " (expected: > 0)");
+        }
+        if (timeoutMs <= 0) {
+            throw new SchedulerException.InvalidInput("timeout-ms: " + timeoutMs + " (expected: > 0)");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package dev.sluice.scheduler;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One invocation's input, already in process terms (WAGI): bytes for stdin, argv, and the CGI environment.
+ */
+public record InvocationRequest(byte[] stdin, List<String> args, Map<String, String> env) {
+    public InvocationRequest {
+        Objects.requireNonNull(stdin, "stdin");
+        args = List.copyOf(args);
+        env = Map.copyOf(env);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.sluice.scheduler;
+
+/** Base of the scheduler's errors; the gateway maps each kind to one problem type. */
+public abstract sealed class SchedulerException extends RuntimeException {
+    protected SchedulerException(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
+
+    /** A value the caller supplied breaks a rule; the message names the field. */
+    public static final class InvalidInput extends SchedulerException {
+        public InvalidInput(String message) {
+            super(message, null);
+        }
+    }
+
+    /** The module cannot be deployed; the message says why, in terms a tenant can act on. */
+    public static final class ModuleRejected extends SchedulerException {
+        private final Reason reason;
+
+        public ModuleRejected(Reason reason, String message) {
+            super(message, null);
+            this.reason = reason;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+
+        public enum Reason { TOO_LARGE, MALFORMED, FORBIDDEN_IMPORT, TOO_MUCH_MEMORY }
+    }
+
+    /** No worker capacity for this tenant right now; the client may retry. */
+    public static final class Overloaded extends SchedulerException {
+        public Overloaded(String message) {
+            super(message, null);
+        }
+    }
+
+    /** The guest did not finish normally. {@link #kind()} is stable and becomes the problem type. */
+    public static final class InvocationFailed extends SchedulerException {
+        private final Kind kind;
+        private final byte[] stderr;
+
+        public InvocationFailed(Kind kind, String message, byte[] stderr) {
+            super(message, null);
+            this.kind = kind;
+            this.stderr = stderr == null ? new byte[0] : stderr;
+        }
+
+        public Kind kind() {
+            return kind;
+        }
+
+        /** What the guest wrote to stderr before it failed: for the log, never for the client. */
+        public byte[] stderr() {
+            return stderr.clone();
+        }
+
+        public enum Kind { TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED }
+    }
+
+    /** Stored state could not be read or written. */
+    public static final class StorageFailure extends SchedulerException {
+        public StorageFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.sluice.tenancy;
+
+/** Base of tenancy's errors; the gateway maps each kind to one problem type. */
+public abstract sealed class TenancyException extends RuntimeException {
+    protected TenancyException(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
+
+    /** A value the caller supplied breaks a rule; the message names the field. */
+    public static final class InvalidInput extends TenancyException {
+        public InvalidInput(String message) {
+            super(message, null);
+        }
+    }
+
+    /** Stored state could not be read or written. */
+    public static final class StorageFailure extends TenancyException {
+        public StorageFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
