@@ -1,0 +1,160 @@
+package dev.sluice.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Every setting of a Sluice process, validated at load time: an unknown key, or a value of the wrong kind or out of
+ * range, fails with a message naming the key and what was expected. Absent keys take the documented defaults (see
+ * docs/configuration.md); {@link #KEYS} lists them all.
+ *
+ * @param host                   address the HTTP listener binds
+ * @param port                   listener port; 0 picks a free one
+ * @param dataDir                where tenants, key hashes and modules are kept
+ * @param defaultRequestsPerSecond  a new tenant's rate quota unless the admin sets one
+ * @param defaultBurst           a new tenant's burst
+ * @param defaultMaxMemoryPages  a new tenant's memory cap per function (64 KiB pages)
+ * @param defaultMaxTimeoutMs    a new tenant's longest invocation
+ * @param defaultMaxModuleBytes  a new tenant's largest module
+ * @param defaultTimeoutMs       a function's timeout when the deploy does not set one (capped by the tenant's max)
+ * @param maxRequestBytes        largest invocation request body
+ * @param maxStdoutBytes         largest response a function may write
+ * @param maxStderrBytes         most a function may write to stderr
+ * @param workers                platform threads running guest code
+ * @param tenantMaxConcurrency   invocations one tenant may run at once (0: workers - 1, at least 1)
+ * @param tenantQueue            invocations one tenant may have waiting for a worker
+ * @param shutdownGraceMs        how long a stopping server lets in-flight invocations finish
+ */
+public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
+                           int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
+                           long defaultTimeoutMs, long maxRequestBytes, long maxStdoutBytes, long maxStderrBytes,
+                           int workers, int tenantMaxConcurrency, int tenantQueue, long shutdownGraceMs) {
+
+    /** Every key this configuration understands, in documentation order. */
+    public static final List<String> KEYS = List.of("host", "port", "data-dir", "default-requests-per-second",
+            "default-burst", "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
+            "default-timeout-ms", "max-request-bytes", "max-stdout-bytes", "max-stderr-bytes", "workers",
+            "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms");
+
+    public SluiceConfig {
+        if (host == null || host.isBlank()) {
+            throw new ConfigException("host: '" + host + "' (expected: an address or host name)");
+        }
+        range("port", port, 0, 65535);
+        if (dataDir == null) {
+            throw new ConfigException("data-dir: missing (expected: a directory path)");
+        }
+        range("default-requests-per-second", defaultRequestsPerSecond, 1, 1_000_000);
+        range("default-burst", defaultBurst, 1, 1_000_000);
+        range("default-max-memory-pages", defaultMaxMemoryPages, 1, 65536);
+        range("default-max-timeout-ms", defaultMaxTimeoutMs, 1, 3_600_000);
+        range("default-max-module-bytes", defaultMaxModuleBytes, 8, 1L << 30);
+        range("default-timeout-ms", defaultTimeoutMs, 1, 3_600_000);
+        range("max-request-bytes", maxRequestBytes, 0, 1L << 30);
+        range("max-stdout-bytes", maxStdoutBytes, 1, 1L << 30);
+        range("max-stderr-bytes", maxStderrBytes, 1, 1L << 30);
+        range("workers", workers, 1, 4096);
+        range("tenant-max-concurrency", tenantMaxConcurrency, 0, 4096);
+        range("tenant-queue", tenantQueue, 1, 1_000_000);
+        range("shutdown-grace-ms", shutdownGraceMs, 0, 3_600_000);
+    }
+
+    /** The embedded defaults: what {@code ./sluice serve} runs with when no file is given. */
+    public static SluiceConfig defaults() {
+        return from(ConfigSource.of("defaults", Map.of()));
+    }
+
+    /** Parses and validates every value of {@code source}; unknown keys are errors, not silently ignored. */
+    public static SluiceConfig from(ConfigSource source) {
+        Map<String, String> raw = source.values();
+        Set<String> unknown = new TreeSet<>(raw.keySet());
+        KEYS.forEach(unknown::remove);
+        if (!unknown.isEmpty()) {
+            throw new ConfigException(source.describe() + ": unknown key " + String.join(", ", unknown)
+                    + " (known keys: " + String.join(", ", KEYS) + ")");
+        }
+        Values v = new Values(source.describe(), raw);
+        int cores = Runtime.getRuntime().availableProcessors();
+        return new SluiceConfig(
+                v.get("host", "127.0.0.1", s -> s),
+                v.integer("port", 8080),
+                v.get("data-dir", Path.of("sluice-data"), Path::of),
+                v.number("default-requests-per-second", 10),
+                v.number("default-burst", 20),
+                v.integer("default-max-memory-pages", 256),
+                v.number("default-max-timeout-ms", 10_000),
+                v.number("default-max-module-bytes", 16L << 20),
+                v.number("default-timeout-ms", 5_000),
+                v.number("max-request-bytes", 1L << 20),
+                v.number("max-stdout-bytes", 1L << 20),
+                v.number("max-stderr-bytes", 64L << 10),
+                v.integer("workers", Math.max(2, cores)),
+                v.integer("tenant-max-concurrency", 0),
+                v.integer("tenant-queue", 64),
+                v.number("shutdown-grace-ms", 10_000));
+    }
+
+    /** Invocations one tenant may run at once, with 0 resolved to "all workers but one". */
+    public int effectiveTenantMaxConcurrency() {
+        return tenantMaxConcurrency > 0 ? Math.min(tenantMaxConcurrency, workers) : Math.max(1, workers - 1);
+    }
+
+    /** The same configuration with other values for some keys; used by tests and by code-built servers. */
+    public SluiceConfig with(Map<String, String> overrides) {
+        Map<String, String> merged = new HashMap<>(asMap());
+        merged.putAll(overrides);
+        return from(ConfigSource.of("overrides", merged));
+    }
+
+    private Map<String, String> asMap() {
+        List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
+                defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultTimeoutMs,
+                maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency, tenantQueue,
+                shutdownGraceMs));
+        Map<String, String> map = new HashMap<>();
+        for (int i = 0; i < KEYS.size(); i++) {
+            map.put(KEYS.get(i), String.valueOf(values.get(i)));
+        }
+        return map;
+    }
+
+    private static void range(String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ConfigException(key + ": " + value + " (expected: " + min + ".." + max + ")");
+        }
+    }
+
+    /** Raw values with typed, key-naming parsing. */
+    private record Values(String source, Map<String, String> raw) {
+        <T> T get(String key, T fallback, Function<String, T> parse) {
+            String value = raw.get(key);
+            return value == null ? fallback : parse.apply(value);
+        }
+
+        long number(String key, long fallback) {
+            return get(key, fallback, s -> parseLong(key, s));
+        }
+
+        int integer(String key, int fallback) {
+            long value = number(key, fallback);
+            if (value != (int) value) {
+                throw new ConfigException(source + ": " + key + ": " + value + " (expected: a 32-bit integer)");
+            }
+            return (int) value;
+        }
+
+        private long parseLong(String key, String text) {
+            try {
+                return Long.parseLong(text.replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(source + ": " + key + ": '" + text + "' (expected: an integer)");
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.sluice.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SluiceConfigTest {
+
+    @Test
+    void defaultsListenOnLoopback8080() {
+        SluiceConfig config = SluiceConfig.defaults();
+        assertEquals("127.0.0.1", config.host());
+        assertEquals(8080, config.port());
+        assertEquals(Path.of("sluice-data"), config.dataDir());
+    }
+
+    @Test
+    void fileValuesOverrideDefaults(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sluice.conf");
+        Files.writeString(file, """
+                # a comment
+                port = 9090
+
+                data-dir = /var/lib/sluice
+                default-burst = 1_000
+                """);
+        SluiceConfig config = SluiceConfig.from(FileConfigSource.load(file));
+        assertEquals(9090, config.port());
+        assertEquals(Path.of("/var/lib/sluice"), config.dataDir());
+        assertEquals(1000, config.defaultBurst());
+        assertEquals(10, config.defaultRequestsPerSecond());
+    }
+
+    @Test
+    void unknownKeyIsNamed() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SluiceConfig.from(ConfigSource.of("test", Map.of("prot", "1"))));
+        assertTrue(e.getMessage().contains("unknown key prot"), e.getMessage());
+    }
+
+    @Test
+    void nonNumericValueNamesTheKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SluiceConfig.from(ConfigSource.of("test", Map.of("port", "eighty"))));
+        assertEquals("test: port: 'eighty' (expected: an integer)", e.getMessage());
+    }
+
+    @Test
+    void outOfRangeValueNamesTheKeyAndTheRange() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SluiceConfig.from(ConfigSource.of("test", Map.of("workers", "0"))));
+        assertEquals("workers: 0 (expected: 1..4096)", e.getMessage());
+    }
+
+    @Test
+    void lineWithoutEqualsSignIsReportedWithItsLineNumber() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> FileConfigSource.parse("sluice.conf", List.of("port = 1", "oops")));
+        assertTrue(e.getMessage().startsWith("sluice.conf:2:"), e.getMessage());
+    }
+
+    @Test
+    void camelCaseKeyIsRejected() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> FileConfigSource.parse("sluice.conf", List.of("maxTimeout = 1")));
+        assertTrue(e.getMessage().contains("kebab-case"), e.getMessage());
+    }
+
+    @Test
+    void keyGivenTwiceIsAnError() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> FileConfigSource.parse("sluice.conf", List.of("port = 1", "port = 2")));
+        assertTrue(e.getMessage().contains("set twice"), e.getMessage());
+    }
+
+    @Test
+    void withOverridesRevalidates() {
+        SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", "0", "workers", "3"));
+        assertEquals(0, config.port());
+        assertEquals(2, config.effectiveTenantMaxConcurrency());
+        assertThrows(ConfigException.class, () -> config.with(Map.of("port", "-1")));
+    }
+
+    @Test
+    void atomicWriteReplacesContentAndLeavesNoTemporaryFiles(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("state.json");
+        AtomicFiles.write(target, "one".getBytes());
+        AtomicFiles.write(target, "two".getBytes());
+        assertEquals("two", Files.readString(target));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(target), files.toList());
+        }
+    }
+
+    @Test
+    void ownerOnlyWriteIsNotReadableByOthers(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("secret");
+        AtomicFiles.writeOwnerOnly(target, "s".getBytes());
+        assertEquals("rw-------",
+                java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    }
+}
