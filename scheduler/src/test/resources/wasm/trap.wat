@@ -1,0 +1,3 @@
+;; trap: executes `unreachable` immediately.
+(module
+  (func (export "_start") unreachable))
