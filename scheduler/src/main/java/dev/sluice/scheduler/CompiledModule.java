@@ -1,0 +1,17 @@
+package dev.sluice.scheduler;
+
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.WasmModule;
+import java.util.function.Function;
+
+/**
+ * A validated module and its compiled machine factory. Immutable and shared by every invocation of every function
+ * with this digest; each invocation still builds its own {@link Instance}, since instances are not thread-safe.
+ *
+ * @param digest         {@code sha256:<hex>}
+ * @param initialPages   declared initial memory (0 when the module has none)
+ * @param maximumPages   declared maximum memory, or {@link com.dylibso.chicory.wasm.types.MemoryLimits#MAX_PAGES}
+ */
+record CompiledModule(String digest, WasmModule module, Function<Instance, Machine> machineFactory,
+                      int initialPages, int maximumPages) {}

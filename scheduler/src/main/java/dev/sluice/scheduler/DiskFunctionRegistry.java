@@ -1,0 +1,133 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import java.time.InstantSource;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking and compiling
+ * before taking the write lock, and stores nothing unless everything passed.
+ *
+ * <p>Threading: reads are lock-free on a concurrent map; writes are serialized by {@code writeLock}, which covers
+ * the map, the files and module reference counting, so the index on disk always matches the map.
+ */
+final class DiskFunctionRegistry implements FunctionRegistry {
+    private final FunctionStore store;
+    private final ModuleValidator validator;
+    private final ModuleCache cache;
+    private final InstantSource clock;
+    private final Map<Key, FunctionSpec> functions = new ConcurrentHashMap<>();
+    private final Object writeLock = new Object();
+
+    private record Key(String tenant, FunctionName name) {}
+
+    DiskFunctionRegistry(FunctionStore store, ModuleValidator validator, ModuleCache cache, InstantSource clock,
+                         List<FunctionSpec> loaded) {
+        this.store = store;
+        this.validator = validator;
+        this.cache = cache;
+        this.clock = clock;
+        loaded.forEach(f -> functions.put(new Key(f.tenant(), f.name()), f));
+    }
+
+    @Override
+    public Deployment deploy(DeployRequest request) {
+        byte[] bytes = request.module();
+        if (bytes.length > request.maxModuleBytes()) {
+            throw new ModuleRejected(ModuleRejected.Reason.TOO_LARGE, "module is " + bytes.length
+                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
+        }
+        String digest = Digests.sha256(bytes);
+        // Built first so that bad limits fail before any parsing.
+        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
+                request.memoryPages(), request.timeoutMs(), clock.instant());
+        ModuleValidator.Checked checked = validator.check(bytes);
+        ModuleValidator.checkMemory(checked, spec.memoryPages());
+        CompiledModule compiled = cache.compile(digest, checked);
+
+        synchronized (writeLock) {
+            Key key = new Key(spec.tenant(), spec.name());
+            FunctionSpec previous = functions.get(key);
+            try {
+                store.writeModule(digest, bytes);
+                functions.put(key, spec);
+                store.save(functions.values());
+            } catch (RuntimeException e) {
+                if (previous == null) {
+                    functions.remove(key);
+                } else {
+                    functions.put(key, previous);
+                }
+                releaseIfUnreferenced(digest);
+                throw e;
+            }
+            cache.retain(compiled);
+            if (previous != null) {
+                releaseIfUnreferenced(previous.digest());
+            }
+            return new Deployment(spec, previous == null);
+        }
+    }
+
+    @Override
+    public Optional<FunctionSpec> find(String tenant, FunctionName name) {
+        return Optional.ofNullable(functions.get(new Key(tenant, name)));
+    }
+
+    @Override
+    public List<FunctionSpec> list(String tenant) {
+        return functions.values().stream()
+                .filter(f -> f.tenant().equals(tenant))
+                .sorted(Comparator.comparing(f -> f.name().value()))
+                .toList();
+    }
+
+    @Override
+    public boolean delete(String tenant, FunctionName name) {
+        synchronized (writeLock) {
+            Key key = new Key(tenant, name);
+            FunctionSpec removed = functions.remove(key);
+            if (removed == null) {
+                return false;
+            }
+            try {
+                store.save(functions.values());
+            } catch (RuntimeException e) {
+                functions.put(key, removed);
+                throw e;
+            }
+            releaseIfUnreferenced(removed.digest());
+            return true;
+        }
+    }
+
+    @Override
+    public void deleteAll(String tenant) {
+        synchronized (writeLock) {
+            List<FunctionSpec> removed = list(tenant);
+            if (removed.isEmpty()) {
+                return;
+            }
+            removed.forEach(f -> functions.remove(new Key(f.tenant(), f.name())));
+            try {
+                store.save(functions.values());
+            } catch (RuntimeException e) {
+                removed.forEach(f -> functions.put(new Key(f.tenant(), f.name()), f));
+                throw e;
+            }
+            removed.stream().map(FunctionSpec::digest).distinct().forEach(this::releaseIfUnreferenced);
+        }
+    }
+
+    // Called with writeLock held. Running invocations keep their own reference to the compiled module.
+    private void releaseIfUnreferenced(String digest) {
+        if (functions.values().stream().noneMatch(f -> f.digest().equals(digest))) {
+            store.deleteModule(digest);
+            cache.evict(digest);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.sluice.scheduler;
+
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExportSection;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
+import java.util.List;
+
+/**
+ * Decides whether bytes are a module we are willing to run: it parses and validates, imports nothing but WASI
+ * preview 1 functions (with the right types), and exports a {@code _start} command entry point. Stateless apart
+ * from the immutable allow-list; thread-safe.
+ */
+final class ModuleValidator {
+    private final WasiImports allowed;
+
+    ModuleValidator(WasiImports allowed) {
+        this.allowed = allowed;
+    }
+
+    /** A parsed module that passed every check, with its declared memory. */
+    record Checked(WasmModule module, int initialPages, int maximumPages) {}
+
+    /** @throws ModuleRejected MALFORMED or FORBIDDEN_IMPORT */
+    Checked check(byte[] bytes) {
+        WasmModule module = parse(bytes);
+        checkImports(module);
+        checkStart(module);
+        MemoryLimits memory = module.memorySection()
+                .filter(section -> section.memoryCount() > 0)
+                .map(section -> section.getMemory(0).limits())
+                .orElse(new MemoryLimits(0, 0));
+        return new Checked(module, memory.initialPages(), memory.maximumPages());
+    }
+
+    /** @throws ModuleRejected TOO_MUCH_MEMORY when the module could not even start within {@code capPages} */
+    static void checkMemory(Checked module, int capPages) {
+        if (module.initialPages() > capPages) {
+            throw new ModuleRejected(Reason.TOO_MUCH_MEMORY, "module declares an initial memory of "
+                    + module.initialPages() + " pages (limit: " + capPages + " pages of 64 KiB)");
+        }
+    }
+
+    private static WasmModule parse(byte[] bytes) {
+        try {
+            return Parser.parse(bytes);
+        } catch (RuntimeException e) {
+            // Garbage can surface as Chicory's Malformed/InvalidException or as a JDK exception from deep in the
+            // decoder (buffer underflow, bad UTF-8 ...); to the tenant it is all one thing.
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new ModuleRejected(Reason.MALFORMED, "not a valid WebAssembly module: " + reason);
+        }
+    }
+
+    private void checkImports(WasmModule module) {
+        List<Import> imports = module.importSection().stream().toList();
+        for (Import imp : imports) {
+            String what = imp.importType().name().toLowerCase(java.util.Locale.ROOT) + " import "
+                    + imp.module() + "." + imp.name();
+            if (!(imp instanceof FunctionImport function)) {
+                throw new ModuleRejected(Reason.FORBIDDEN_IMPORT,
+                        what + " is not allowed (only functions of " + WasiImports.MODULE + ")");
+            }
+            FunctionType provided = allowed.function(imp.module(), imp.name()).orElseThrow(() ->
+                    new ModuleRejected(Reason.FORBIDDEN_IMPORT, what + " is not allowed (only the functions of "
+                            + WasiImports.MODULE + " that the runtime implements)"));
+            FunctionType declared = module.typeSection().getType(function.typeIndex());
+            if (!declared.typesMatch(provided)) {
+                throw new ModuleRejected(Reason.FORBIDDEN_IMPORT,
+                        what + " has type " + declared + " but WASI defines " + provided);
+            }
+        }
+    }
+
+    private static void checkStart(WasmModule module) {
+        ExportSection exports = module.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            Export export = exports.getExport(i);
+            if (!export.name().equals(Instance.START_FUNCTION_NAME)) {
+                continue;
+            }
+            if (export.exportType() != ExternalType.FUNCTION) {
+                break;
+            }
+            FunctionType type = functionType(module, export.index());
+            if (!type.params().isEmpty() || !type.returns().isEmpty()) {
+                throw new ModuleRejected(Reason.MALFORMED,
+                        "the exported function _start must take and return nothing, but has type " + type);
+            }
+            return;
+        }
+        throw new ModuleRejected(Reason.MALFORMED,
+                "module does not export a function _start (a WASI command entry point is required)");
+    }
+
+    private static FunctionType functionType(WasmModule module, int functionIndex) {
+        int imported = module.importSection().count(ExternalType.FUNCTION);
+        if (functionIndex < imported) {
+            var function = (FunctionImport) module.importSection().stream()
+                    .filter(imp -> imp instanceof FunctionImport).skip(functionIndex).findFirst().orElseThrow();
+            return module.typeSection().getType(function.typeIndex());
+        }
+        return module.functionSection().getFunctionType(functionIndex - imported, module.typeSection());
+    }
+}

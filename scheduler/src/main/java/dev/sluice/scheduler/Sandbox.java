@@ -1,0 +1,123 @@
+package dev.sluice.scheduler;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasi.WasiOptions;
+import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
+import java.io.ByteArrayInputStream;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Random;
+
+/**
+ * Runs one WASI command invocation on the calling thread, in a fresh instance. The guest gets stdin, stdout and
+ * stderr (both bounded), its arguments and environment, the real clock and a secure random source; no files, no
+ * directories, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
+ * escapes, so the worker thread survives whatever the guest does.
+ *
+ * <p>Thread-safe: keeps no per-invocation state. The wall-clock timeout is not enforced here: the caller
+ * interrupts the thread, which Chicory's interpreter and compiled code both check.
+ */
+final class Sandbox {
+    private final long maxStdoutBytes;
+    private final long maxStderrBytes;
+    private final Random random = new SecureRandom();
+
+    Sandbox(SchedulerSettings settings) {
+        this.maxStdoutBytes = settings.maxStdoutBytes();
+        this.maxStderrBytes = settings.maxStderrBytes();
+    }
+
+    InvocationResult run(CompiledModule module, FunctionSpec function, InvocationRequest request) {
+        long started = System.nanoTime();
+        var stdout = new BoundedOutput("stdout", maxStdoutBytes);
+        var stderr = new BoundedOutput("stderr", maxStderrBytes);
+        var memory = new MemoryCap(function.memoryPages());
+        var options = WasiOptions.builder()
+                .withStdin(new ByteArrayInputStream(request.stdin()), false)
+                .withStdout(stdout, false)
+                .withStderr(stderr, false)
+                .withArguments(request.args())
+                .withClock(Clock.systemUTC())
+                .withRandom(random);
+        request.env().forEach(options::withEnvironment);
+        try (var wasi = WasiPreview1.builder().withOptions(options.build()).build()) {
+            Instance instance = Instance.builder(module.module())
+                    .withMachineFactory(module.machineFactory())
+                    .withImportValues(ImportValues.builder().addFunction(wasi.toHostFunctions()).build())
+                    .withMemoryFactory(memory::create)
+                    .withStart(false)
+                    .build();
+            instance.export(Instance.START_FUNCTION_NAME).apply();
+            return result(0, stdout, stderr, started);
+        } catch (Throwable t) {
+            WasiExitException exit = find(t, WasiExitException.class);
+            if (exit != null) {
+                return result(exit.exitCode(), stdout, stderr, started);
+            }
+            throw failure(t, memory, stderr);
+        }
+    }
+
+    private static InvocationResult result(int exitCode, BoundedOutput stdout, BoundedOutput stderr, long started) {
+        return new InvocationResult(exitCode, stdout.snapshot(), stderr.snapshot(),
+                Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /** Classifies the guest's failure; the order matters, since one cause can be wrapped in another. */
+    private static InvocationFailed failure(Throwable t, MemoryCap memory, BoundedOutput stderr) {
+        byte[] captured = stderr.snapshot();
+        BoundedOutput.LimitExceeded output = find(t, BoundedOutput.LimitExceeded.class);
+        if (output != null) {
+            return new InvocationFailed(Kind.OUTPUT_LIMIT, output.getMessage(), captured);
+        }
+        if (find(t, ChicoryInterruptedException.class) != null || Thread.currentThread().isInterrupted()) {
+            return new InvocationFailed(Kind.TIMEOUT, "interrupted", captured);
+        }
+        MemoryCap.Refused refused = find(t, MemoryCap.Refused.class);
+        if (refused != null) {
+            return new InvocationFailed(Kind.MEMORY_LIMIT, refused.getMessage(), captured);
+        }
+        if (find(t, StackOverflowError.class) != null || hasMessage(t, "call stack exhausted")) {
+            return new InvocationFailed(Kind.STACK_EXHAUSTED, "call stack exhausted", captured);
+        }
+        if (find(t, TrapException.class) != null && memory.reached()) {
+            // The guest used all the memory it may have and then trapped: almost certainly a failed grow or
+            // allocation, so say which limit it hit rather than a bare trap.
+            return new InvocationFailed(Kind.MEMORY_LIMIT, "trapped after reaching the memory limit of "
+                    + memory.capPages() + " pages: " + message(t), captured);
+        }
+        if (find(t, OutOfMemoryError.class) != null) {
+            return new InvocationFailed(Kind.TRAP, "host ran out of memory", captured);
+        }
+        return new InvocationFailed(Kind.TRAP, message(t), captured);
+    }
+
+    private static <T extends Throwable> T find(Throwable t, Class<T> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasMessage(Throwable t, String text) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String message(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}

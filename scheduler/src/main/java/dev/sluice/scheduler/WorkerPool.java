@@ -1,0 +1,332 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.SchedulerException.Overloaded;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The in-process {@link Dispatcher}: a fixed set of platform worker threads (guest code is CPU-bound and must not
+ * pin the callers' virtual threads), fed fairly. Each tenant has its own bounded queue and may occupy at most
+ * {@code maxConcurrentPerTenant} workers; workers serve the tenants with queued work round-robin. So a tenant
+ * flooding the pool with runaway guests holds at most its share of workers, each for at most its timeout, and
+ * its backlog waits in its own queue rather than in front of other tenants' work.
+ *
+ * <p>Threading: callers block in {@link #invoke} on a future. Queues and counters are guarded by {@code lock}; a
+ * job's run state by the job's monitor, which is also what makes a timeout interrupt safe: the watchdog interrupts
+ * a worker only while it still runs that job, and the worker clears its interrupt flag after leaving the job.
+ */
+final class WorkerPool implements Dispatcher {
+    private final SchedulerSettings settings;
+    private final Function<String, Optional<CompiledModule>> modules;
+    private final Sandbox sandbox;
+    private final ScheduledThreadPoolExecutor watchdog;
+    private final List<Thread> workers = new ArrayList<>();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workAvailable = lock.newCondition();
+    private final Condition drained = lock.newCondition();
+    // All guarded by lock.
+    private final Map<String, Tenant> tenants = new HashMap<>();
+    private final ArrayDeque<Tenant> ring = new ArrayDeque<>(); // exactly the tenants with queued jobs
+    private final Set<Job> running = new HashSet<>();
+    private int pending; // queued + running
+    private boolean accepting = true;
+    private boolean stopped;
+
+    WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules) {
+        this.settings = settings;
+        this.modules = modules;
+        this.sandbox = new Sandbox(settings);
+        this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sluice-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        watchdog.setRemoveOnCancelPolicy(true);
+        for (int i = 0; i < settings.workers(); i++) {
+            // Explicit stack size: guest recursion depth is bounded by it, so it must not depend on JVM defaults.
+            Thread worker = new Thread(null, this::work, "sluice-worker-" + i, settings.workerStackBytes());
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
+        workers.forEach(Thread::start);
+    }
+
+    @Override
+    public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+        CompiledModule module = modules.apply(function.digest()).orElseThrow(() ->
+                new SchedulerException.InvalidInput("function " + function.name() + ": module " + function.digest()
+                        + " is not deployed"));
+        Job job = new Job(function, request, module);
+        submit(job);
+        try {
+            return job.outcome.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SchedulerException failure) {
+                throw failure;
+            }
+            throw new IllegalStateException("worker failed", e.getCause());
+        } catch (InterruptedException e) {
+            cancel(job);
+            Thread.currentThread().interrupt();
+            throw new Overloaded("invocation abandoned: the caller was interrupted");
+        }
+    }
+
+    private void submit(Job job) {
+        String tenantId = job.function.tenant();
+        lock.lock();
+        try {
+            if (!accepting) {
+                throw new Overloaded("the scheduler is shutting down");
+            }
+            Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
+            if (tenant.queue.size() >= settings.queuePerTenant()) {
+                throw new Overloaded("tenant " + tenantId + " has " + tenant.queue.size()
+                        + " invocations waiting (limit: " + settings.queuePerTenant() + ")");
+            }
+            job.tenant = tenant;
+            tenant.queue.addLast(job);
+            if (tenant.queue.size() == 1) {
+                ring.addLast(tenant);
+            }
+            pending++;
+            workAvailable.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The caller gave up: drop the job if still queued, else stop it like a timeout. */
+    private void cancel(Job job) {
+        lock.lock();
+        try {
+            Tenant tenant = job.tenant;
+            if (tenant.queue.remove(job)) {
+                if (tenant.queue.isEmpty()) {
+                    ring.remove(tenant);
+                }
+                release(tenant, job, false);
+            }
+        } finally {
+            lock.unlock();
+        }
+        job.stop(Job.State.CANCELLED);
+    }
+
+    private void work() {
+        while (true) {
+            Job job = take();
+            if (job == null) {
+                return;
+            }
+            try {
+                run(job);
+            } catch (Throwable t) {
+                // run() converts guest failures itself; this is a bug on our side, and must not cost the worker.
+                job.outcome.completeExceptionally(new InvocationFailed(InvocationFailed.Kind.TRAP,
+                        "internal error: " + t, null));
+            } finally {
+                lock.lock();
+                try {
+                    release(job.tenant, job, true);
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** The next job, round-robin over tenants with queued work that are under their running cap. */
+    private Job take() {
+        lock.lock();
+        try {
+            while (!stopped) {
+                for (int n = ring.size(); n > 0; n--) {
+                    Tenant tenant = ring.pollFirst();
+                    if (tenant.running < settings.maxConcurrentPerTenant()) {
+                        Job job = tenant.queue.pollFirst();
+                        tenant.running++;
+                        running.add(job);
+                        if (!tenant.queue.isEmpty()) {
+                            ring.addLast(tenant);
+                        }
+                        return job;
+                    }
+                    ring.addLast(tenant);
+                }
+                // Uninterruptible: a worker is only ever interrupted by its own job's timeout.
+                workAvailable.awaitUninterruptibly();
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Called with lock held.
+    private void release(Tenant tenant, Job job, boolean wasRunning) {
+        if (wasRunning) {
+            tenant.running--;
+            running.remove(job);
+            // This tenant may be eligible again; wake a worker in case this one is not the next to look.
+            workAvailable.signal();
+        }
+        if (tenant.queue.isEmpty() && tenant.running == 0) {
+            tenants.remove(tenant.id);
+        }
+        if (--pending == 0) {
+            drained.signalAll();
+        }
+    }
+
+    private void run(Job job) {
+        if (!job.start(Thread.currentThread())) {
+            return; // cancelled while queued; whoever cancelled it completed it
+        }
+        ScheduledFuture<?> alarm = watchdog.schedule(() -> job.stop(Job.State.TIMED_OUT),
+                job.function.timeoutMs(), TimeUnit.MILLISECONDS);
+        InvocationResult result = null;
+        InvocationFailed failure = null;
+        try {
+            result = sandbox.run(job.module, job.function, job.request);
+        } catch (InvocationFailed f) {
+            failure = f;
+        } catch (Throwable t) {
+            failure = new InvocationFailed(InvocationFailed.Kind.TRAP, String.valueOf(t.getMessage()), null);
+        } finally {
+            alarm.cancel(false);
+        }
+        Job.State end = job.finish();
+        // After finish() nobody interrupts this thread for this job; clear a pending interrupt for the next one.
+        Thread.interrupted();
+        if (failure != null && end == Job.State.TIMED_OUT) {
+            failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
+                    "exceeded its timeout of " + job.function.timeoutMs() + " ms", failure.stderr());
+        } else if (failure != null && end == Job.State.CANCELLED) {
+            failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
+                    "stopped: the scheduler is shutting down or the caller gave up", failure.stderr());
+        }
+        if (failure != null) {
+            job.outcome.completeExceptionally(failure);
+        } else {
+            job.outcome.complete(result);
+        }
+    }
+
+    @Override
+    public void shutdown(long graceMillis) {
+        List<Job> abandoned = new ArrayList<>();
+        List<Job> interrupted;
+        lock.lock();
+        try {
+            accepting = false;
+            long remaining = TimeUnit.MILLISECONDS.toNanos(Math.max(0, graceMillis));
+            while (pending > 0 && remaining > 0) {
+                remaining = drained.awaitNanos(remaining);
+            }
+            for (Tenant tenant : tenants.values()) {
+                abandoned.addAll(tenant.queue);
+                pending -= tenant.queue.size();
+                tenant.queue.clear();
+            }
+            ring.clear();
+            interrupted = List.copyOf(running);
+            stopped = true;
+            workAvailable.signalAll();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            interrupted = List.of();
+        } finally {
+            lock.unlock();
+        }
+        for (Job job : abandoned) {
+            job.outcome.completeExceptionally(new Overloaded("the scheduler shut down before the invocation ran"));
+            job.stop(Job.State.CANCELLED);
+        }
+        interrupted.forEach(job -> job.stop(Job.State.CANCELLED));
+        watchdog.shutdownNow();
+        for (Thread worker : workers) {
+            try {
+                // Interrupted guests stop promptly; do not hang a shutdown on one that somehow does not.
+                worker.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final class Tenant {
+        final String id;
+        final ArrayDeque<Job> queue = new ArrayDeque<>();
+        int running;
+
+        Tenant(String id) {
+            this.id = id;
+        }
+    }
+
+    private static final class Job {
+        enum State { QUEUED, RUNNING, DONE, TIMED_OUT, CANCELLED }
+
+        final FunctionSpec function;
+        final InvocationRequest request;
+        final CompiledModule module;
+        final CompletableFuture<InvocationResult> outcome = new CompletableFuture<>();
+        Tenant tenant; // set once under the pool lock before the job is visible to workers
+        private State state = State.QUEUED; // guarded by this
+        private Thread worker; // guarded by this
+
+        Job(FunctionSpec function, InvocationRequest request, CompiledModule module) {
+            this.function = function;
+            this.request = request;
+            this.module = module;
+        }
+
+        synchronized boolean start(Thread thread) {
+            if (state != State.QUEUED) {
+                return false;
+            }
+            state = State.RUNNING;
+            worker = thread;
+            return true;
+        }
+
+        /** Ends the job early: a queued job will not start; a running one's worker is interrupted. */
+        synchronized void stop(State reason) {
+            if (state == State.QUEUED) {
+                state = reason;
+                outcome.completeExceptionally(new Overloaded("invocation cancelled before it ran"));
+            } else if (state == State.RUNNING) {
+                state = reason;
+                worker.interrupt();
+            }
+        }
+
+        /** @return how the run ended; afterwards {@link #stop} no longer touches the worker */
+        synchronized State finish() {
+            State end = state;
+            if (end == State.RUNNING) {
+                state = State.DONE;
+            }
+            worker = null;
+            return end;
+        }
+    }
+}
