@@ -13,9 +13,8 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,6 +30,8 @@ import java.util.regex.Pattern;
  * stored. A single fast hash is the right choice here, unlike for passwords: the secret carries 256 bits of entropy,
  * so there is nothing to brute-force, and verification sits on every request's path. Comparison uses
  * {@link MessageDigest#isEqual}, which is constant-time for equal-length digests.
+ *
+ * <p>Keys are kept, listed and stored in issue order, so "oldest first" holds even when the wall clock steps back.
  *
  * <p>Threading: {@link #verify} and {@link #list} read an immutable snapshot published through a volatile field and
  * never block. Writers serialize on a lock, persist the next snapshot, and only then publish it; so a revocation
@@ -76,7 +77,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     private static Map<String, StoredKey> load(StoredJson json, Optional<JsonNode> stored) {
-        HashMap<String, StoredKey> loaded = new HashMap<>();
+        LinkedHashMap<String, StoredKey> loaded = new LinkedHashMap<>();
         if (stored.isEmpty()) {
             return Map.of();
         }
@@ -138,7 +139,7 @@ final class FileApiKeys implements ApiKeys {
                 id = HEX.formatHex(idBytes);
             } while (keys.containsKey(id));
             KeyMetadata metadata = new KeyMetadata(id, tenant, name, now, expiresAt);
-            HashMap<String, StoredKey> next = new HashMap<>(keys);
+            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
             next.put(id, new StoredKey(metadata, sha256(secret)));
             publish(next);
             return new IssuedKey(metadata, PREFIX + id + "_" + secret);
@@ -151,7 +152,6 @@ final class FileApiKeys implements ApiKeys {
         return keys.values().stream()
                 .map(StoredKey::metadata)
                 .filter(m -> m.tenant().equals(tenant))
-                .sorted(Comparator.comparing(KeyMetadata::createdAt).thenComparing(KeyMetadata::id))
                 .toList();
     }
 
@@ -166,7 +166,7 @@ final class FileApiKeys implements ApiKeys {
             if (key == null || !key.metadata().tenant().equals(tenant)) {
                 return false;
             }
-            HashMap<String, StoredKey> next = new HashMap<>(keys);
+            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
             next.remove(keyId);
             publish(next);
             return true;
@@ -177,7 +177,7 @@ final class FileApiKeys implements ApiKeys {
     public void revokeAll(TenantId tenant) {
         Objects.requireNonNull(tenant, "tenant");
         synchronized (writeLock) {
-            HashMap<String, StoredKey> next = new HashMap<>(keys);
+            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
             if (next.values().removeIf(k -> k.metadata().tenant().equals(tenant))) {
                 publish(next);
             }
@@ -230,7 +230,7 @@ final class FileApiKeys implements ApiKeys {
         };
     }
 
-    private void publish(HashMap<String, StoredKey> next) {
+    private void publish(LinkedHashMap<String, StoredKey> next) {
         Map<String, StoredKey> snapshot = Collections.unmodifiableMap(next);
         persist(snapshot);
         keys = snapshot;
@@ -239,19 +239,16 @@ final class FileApiKeys implements ApiKeys {
     private void persist(Map<String, StoredKey> snapshot) {
         ObjectNode root = json.newDocument();
         ArrayNode array = root.putArray("keys");
-        snapshot.values().stream()
-                .sorted(Comparator.comparing((StoredKey k) -> k.metadata().createdAt())
-                        .thenComparing(k -> k.metadata().id()))
-                .forEach(key -> {
-                    KeyMetadata m = key.metadata();
-                    ObjectNode node = array.addObject();
-                    node.put("id", m.id());
-                    node.put("tenant", m.tenant().value());
-                    node.put("name", m.name());
-                    node.put("secret-sha256", HEX.formatHex(key.secretHash()));
-                    node.put("created-at", m.createdAt().toString());
-                    m.expiresAt().ifPresent(e -> node.put("expires-at", e.toString()));
-                });
+        for (StoredKey key : snapshot.values()) {
+            KeyMetadata m = key.metadata();
+            ObjectNode node = array.addObject();
+            node.put("id", m.id());
+            node.put("tenant", m.tenant().value());
+            node.put("name", m.name());
+            node.put("secret-sha256", HEX.formatHex(key.secretHash()));
+            node.put("created-at", m.createdAt().toString());
+            m.expiresAt().ifPresent(e -> node.put("expires-at", e.toString()));
+        }
         json.write(root, true);
     }
 

@@ -86,6 +86,17 @@ class ApiKeysTest {
     }
 
     @Test
+    void keysIssuedAtTheSameInstantListInIssueOrderAlsoAfterReopen() {
+        ApiKeys keys = open();
+        List<KeyMetadata> issued = Stream.of("c", "a", "b", "d", "e")
+                .map(name -> keys.issue(ACME, name, Optional.empty()).metadata())
+                .toList();
+
+        assertEquals(issued, keys.list(ACME));
+        assertEquals(issued, open().list(ACME));
+    }
+
+    @Test
     void issuedKeyToStringRedactsTheSecret() {
         IssuedKey issued = open().issue(ACME, "ci", Optional.empty());
 
