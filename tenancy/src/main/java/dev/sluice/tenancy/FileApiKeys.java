@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  *
  * <p>A key is {@code sk_<id>_<secret>}: {@code id} is 16 random lowercase hex characters, unique, and the map key for
  * lookup; {@code secret} is 32 bytes from {@link SecureRandom}, url-safe base64 without padding (43 characters; the
- * alphabet includes {@code _}, so the key is parsed by position, not split). Only the SHA-256 of the secret is
- * stored. A single fast hash is the right choice here, unlike for passwords: the secret carries 256 bits of entropy,
+ * alphabet includes {@code _}, so the key is parsed by position, not split). Only the SHA-256 of the secret's text
+ * is stored (hashing the text rather than the decoded bytes means no two spellings of one secret are accepted). A single fast hash is the right choice here, unlike for passwords: the secret carries 256 bits of entropy,
  * so there is nothing to brute-force, and verification sits on every request's path. Comparison uses
  * {@link MessageDigest#isEqual}, which is constant-time for equal-length digests.
  *
