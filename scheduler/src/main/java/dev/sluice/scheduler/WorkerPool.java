@@ -272,6 +272,17 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
+    /** For tests and metrics: how many of the tenant's invocations are on a worker right now. */
+    int running(String tenantId) {
+        lock.lock();
+        try {
+            Tenant tenant = tenants.get(tenantId);
+            return tenant == null ? 0 : tenant.running;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private static final class Tenant {
         final String id;
         final ArrayDeque<Job> queue = new ArrayDeque<>();
