@@ -1,0 +1,208 @@
+package dev.sluice.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
+import dev.sluice.gateway.wagi.CgiResponse;
+import dev.sluice.gateway.wagi.WagiEnvironment;
+import dev.sluice.scheduler.DeployRequest;
+import dev.sluice.scheduler.Dispatcher;
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionRegistry;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationRequest;
+import dev.sluice.scheduler.InvocationResult;
+import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.tenancy.Tenant;
+import dev.sluice.tenancy.TenantLimits;
+import io.helidon.http.Header;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, and invoke them WAGI-style. Every route
+ * sits behind the {@link TenantGate}, and a tenant only ever sees its own functions: lookups are keyed by the
+ * authenticated tenant, so another tenant's function is simply "not found".
+ */
+final class FunctionService implements HttpService {
+    private static final System.Logger LOG = System.getLogger(FunctionService.class.getName());
+    private static final int STDERR_LOG_BYTES = 4096;
+
+    private final TenantGate gate;
+    private final FunctionRegistry functions;
+    private final Dispatcher dispatcher;
+    private final ExecutorService compilers;
+    private final Drain drain;
+    private final SluiceConfig config;
+
+    FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, ExecutorService compilers,
+                    Drain drain, SluiceConfig config) {
+        this.gate = gate;
+        this.functions = functions;
+        this.dispatcher = dispatcher;
+        this.compilers = compilers;
+        this.drain = drain;
+        this.config = config;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(gate)
+                .get("/functions", this::list)
+                .put("/functions/{name}", this::deploy)
+                .get("/functions/{name}", this::describe)
+                .delete("/functions/{name}", this::remove)
+                .any("/functions/{name}/invoke", this::invoke)
+                .any("/functions/{name}/invoke/{+path}", this::invoke);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        ArrayNode items = Json.object().arrayNode();
+        functions.list(tenant(req)).forEach(f -> items.add(Representations.function(f)));
+        ObjectNode body = Json.object();
+        body.set("functions", items);
+        AdminService.send(res, Status.OK_200, body);
+    }
+
+    private void describe(ServerRequest req, ServerResponse res) {
+        AdminService.send(res, Status.OK_200, Representations.function(existing(req)));
+    }
+
+    private void remove(ServerRequest req, ServerResponse res) {
+        FunctionName name = name(req);
+        if (!functions.delete(tenant(req), name)) {
+            throw notFound(name);
+        }
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void deploy(ServerRequest req, ServerResponse res) {
+        Tenant tenant = TenantGate.tenantOf(req);
+        FunctionName name = name(req);
+        TenantLimits limits = tenant.limits();
+        int memoryPages = (int) capped(req, "memory-pages", limits.maxMemoryPages(), limits.maxMemoryPages());
+        long timeoutMs = capped(req, "timeout-ms", Math.min(config.defaultTimeoutMs(), limits.maxTimeoutMs()),
+                limits.maxTimeoutMs());
+        Requests.requireContentType(req, "application/wasm");
+        long maxBytes = limits.maxModuleBytes();
+        byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
+        DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs, maxBytes);
+        FunctionRegistry.Deployment deployment = drain.run(() -> compileOffTheRequestThread(request));
+        String location = "/v1/functions/" + name;
+        res.header("Location", location);
+        AdminService.send(res, deployment.created() ? Status.CREATED_201 : Status.OK_200,
+                Representations.function(deployment.spec()));
+    }
+
+    /** Compiling is CPU-bound: it runs on a small platform pool so it never pins the virtual threads' carriers. */
+    private FunctionRegistry.Deployment compileOffTheRequestThread(DeployRequest request) {
+        Future<FunctionRegistry.Deployment> future = compilers.submit(() -> functions.deploy(request));
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("deploy failed", e.getCause());
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted");
+        }
+    }
+
+    private static long capped(ServerRequest req, String parameter, long fallback, long max) {
+        long value = Requests.positiveQueryLong(req, parameter).orElse(fallback);
+        if (value > max) {
+            throw ProblemException.of(ProblemType.INVALID_REQUEST,
+                    parameter + ": " + value + " (expected: <= " + max + ", the tenant's maximum)").with("max", max);
+        }
+        return value;
+    }
+
+    private void invoke(ServerRequest req, ServerResponse res) {
+        FunctionSpec function = existing(req);
+        byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
+        InvocationRequest invocation = wagiRequest(req, function, body);
+        InvocationResult result = drain.run(() -> dispatcher.invoke(function, invocation));
+        if (result.exitCode() != 0) {
+            logStderr(function, result.stderr(), "exited with code " + result.exitCode());
+            throw ProblemException.of(ProblemType.FUNCTION_FAILED,
+                            "function " + function.name() + " exited with code " + result.exitCode())
+                    .with("exit-code", result.exitCode());
+        }
+        if (result.stderr().length > 0) {
+            logStderr(function, result.stderr(), "wrote to stderr");
+        }
+        CgiResponse response;
+        try {
+            response = CgiResponse.parse(result.stdout());
+        } catch (CgiResponse.InvalidCgiResponse e) {
+            throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
+        }
+        res.status(response.status());
+        for (CgiResponse.Header header : response.headers()) {
+            res.header(header.name(), header.value());
+        }
+        res.send(response.body());
+    }
+
+    private static InvocationRequest wagiRequest(ServerRequest req, FunctionSpec function, byte[] body) {
+        String script = "/v1/functions/" + function.name() + "/invoke";
+        String raw = req.path().rawPath();
+        String pathInfo = raw.length() > script.length() ? raw.substring(script.length()) : "/";
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (Header header : req.headers()) {
+            headers.put(header.name(), header.allValues());
+        }
+        String contentType = req.headers().contentType().map(t -> t.text()).orElse("");
+        Map<String, String> env = WagiEnvironment.of(req.prologue().method().text(), script, pathInfo,
+                req.query().rawValue(), contentType, body.length, req.requestedUri().host(),
+                req.localPeer().port(), req.remotePeer().host(), headers);
+        return new InvocationRequest(body, List.of(function.name().value()), env);
+    }
+
+    private static void logStderr(FunctionSpec function, byte[] stderr, String what) {
+        int length = Math.min(stderr.length, STDERR_LOG_BYTES);
+        String text = new String(stderr, 0, length, StandardCharsets.UTF_8).replaceAll("[^\\x20-\\x7e\\n\\t]", "?");
+        LOG.log(Level.INFO, "tenant " + function.tenant() + " function " + function.name() + " " + what
+                + (text.isEmpty() ? "" : "; stderr: " + text + (stderr.length > length ? "..." : "")));
+    }
+
+    private FunctionSpec existing(ServerRequest req) {
+        FunctionName name = name(req);
+        return functions.find(tenant(req), name).orElseThrow(() -> notFound(name));
+    }
+
+    private static ProblemException notFound(FunctionName name) {
+        return ProblemException.of(ProblemType.NOT_FOUND, "no function " + name);
+    }
+
+    private static String tenant(ServerRequest req) {
+        return TenantGate.tenantOf(req).id().value();
+    }
+
+    private static FunctionName name(ServerRequest req) {
+        String raw = req.path().pathParameters().get("name");
+        try {
+            return FunctionName.of(raw);
+        } catch (SchedulerException.InvalidInput e) {
+            throw ProblemException.of(ProblemType.INVALID_NAME, e.getMessage());
+        }
+    }
+}

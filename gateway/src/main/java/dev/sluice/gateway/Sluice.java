@@ -1,0 +1,182 @@
+package dev.sluice.gateway;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.scheduler.LocalScheduler;
+import dev.sluice.scheduler.SchedulerSettings;
+import dev.sluice.tenancy.AdminCredentials;
+import dev.sluice.tenancy.LocalTenancy;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import java.lang.System.Logger.Level;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * One Sluice process with its embedded defaults: local tenancy, the in-process worker pool and the HTTP server, wired
+ * together. Tests build it with fake clocks and port 0; {@link Main} builds it from the configuration file.
+ */
+public final class Sluice implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
+
+    private final SluiceConfig config;
+    private final LocalScheduler scheduler;
+    private final ExecutorService compilers;
+    private final Drain drain;
+    private final WebServer server;
+    private volatile boolean stopped;
+
+    private Sluice(Builder builder) {
+        this.config = builder.config;
+        LocalTenancy tenancy = LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
+        AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
+        this.scheduler = LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock);
+        this.compilers = Executors.newFixedThreadPool(Math.max(1, config.workers() / 2), compilerThreads());
+        this.drain = new Drain();
+        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.rateLimiter());
+        AdminService adminService = new AdminService(admin, tenancy.tenants(), tenancy.keys(),
+                tenancy.rateLimiter(), scheduler.functions(), config);
+        FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
+                compilers, drain, config);
+        HealthService health = new HealthService(drain);
+        this.server = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                .shutdownHook(false)
+                // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
+                .connectionOptions(options -> options.tcpNoDelay(true))
+                // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
+                .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
+                .routing(routing -> routing(routing, health, adminService, functionService))
+                .build();
+    }
+
+    /** The whole HTTP surface, in matching order. */
+    private static void routing(HttpRouting.Builder routing, HealthService health, AdminService admin,
+                                FunctionService functions) {
+        routing.error(Throwable.class, new ErrorMapper())
+                .register("/health", health)
+                .register("/admin/v1", admin)
+                .register("/v1", functions)
+                .any((req, res) -> {
+                    throw ProblemException.of(ProblemType.NOT_FOUND,
+                            "no route for " + req.prologue().method().text() + " " + AdminService.safe(req.path().rawPath()));
+                });
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static SchedulerSettings schedulerSettings(SluiceConfig config) {
+        SchedulerSettings defaults = SchedulerSettings.defaults();
+        return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
+                config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes());
+    }
+
+    private static java.util.concurrent.ThreadFactory compilerThreads() {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread thread = new Thread(r, "sluice-compiler-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    Sluice start() {
+        server.start();
+        LOG.log(Level.INFO, "Sluice listening on http://" + config.host() + ":" + server.port()
+                + " (data in " + config.dataDir().toAbsolutePath() + ")");
+        return this;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    /**
+     * Graceful stop: readiness turns false and new work is refused, in-flight invocations get up to
+     * {@code shutdown-grace-ms} to finish, then the listener closes and the workers stop.
+     */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        long deadline = System.nanoTime() + config.shutdownGraceMs() * 1_000_000;
+        drain.close();
+        try {
+            if (!drain.awaitIdle(config.shutdownGraceMs())) {
+                LOG.log(Level.WARNING, "shutdown grace period over with invocations still running; stopping them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server.stop();
+        scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+        scheduler.close();
+        compilers.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Assembles a Sluice; every collaborator has a production default. */
+    public static final class Builder {
+        private SluiceConfig config = SluiceConfig.defaults();
+        private InstantSource clock = InstantSource.system();
+        private LongSupplier nanoTime = System::nanoTime;
+        private Optional<String> adminToken = Optional.empty();
+        private Consumer<String> announce = token -> { };
+
+        private Builder() {}
+
+        public Builder config(SluiceConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Wall time: creation and expiry instants. */
+        public Builder clock(InstantSource clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Monotonic time for quotas, so tests refill buckets without sleeping. */
+        public Builder nanoTime(LongSupplier nanoTime) {
+            this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+            return this;
+        }
+
+        /** A fixed admin token (from {@code SLUICE_ADMIN_TOKEN}); without one a token is generated once. */
+        public Builder adminToken(Optional<String> adminToken) {
+            this.adminToken = Objects.requireNonNull(adminToken, "adminToken");
+            return this;
+        }
+
+        /** Receives a newly generated admin token, the one time it exists in clear. */
+        public Builder announce(Consumer<String> announce) {
+            this.announce = Objects.requireNonNull(announce, "announce");
+            return this;
+        }
+
+        /** Opens the stores and starts listening. */
+        public Sluice start() {
+            return new Sluice(this).start();
+        }
+    }
+}

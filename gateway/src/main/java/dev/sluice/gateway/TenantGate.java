@@ -1,0 +1,80 @@
+package dev.sluice.gateway;
+
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
+import dev.sluice.tenancy.ApiKeys;
+import dev.sluice.tenancy.KeyMetadata;
+import dev.sluice.tenancy.RateDecision;
+import dev.sluice.tenancy.RateLimiter;
+import dev.sluice.tenancy.Tenant;
+import dev.sluice.tenancy.TenantStore;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.Optional;
+
+/**
+ * The front of the tenant API, in order: authenticate the API key, resolve its tenant, take one request from the
+ * tenant's rate quota. The resolved {@link Tenant} is registered in the request context for the handlers behind.
+ *
+ * <p>Every authentication failure (no header, malformed, unknown, revoked, expired, tenant gone) gets the very same
+ * 401, so a caller learns nothing about which keys exist.
+ */
+final class TenantGate implements Handler {
+    static final String POLICY = "tenant-rate";
+
+    private final ApiKeys keys;
+    private final TenantStore tenants;
+    private final RateLimiter rateLimiter;
+
+    TenantGate(ApiKeys keys, TenantStore tenants, RateLimiter rateLimiter) {
+        this.keys = keys;
+        this.tenants = tenants;
+        this.rateLimiter = rateLimiter;
+    }
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res) {
+        Tenant tenant = authenticate(req);
+        admit(tenant, res);
+        req.context().register(tenant);
+        res.next();
+    }
+
+    static Tenant tenantOf(ServerRequest req) {
+        return req.context().get(Tenant.class)
+                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
+    }
+
+    private Tenant authenticate(ServerRequest req) {
+        Optional<Tenant> tenant = Requests.bearerToken(req)
+                .flatMap(keys::verify)
+                .map(KeyMetadata::tenant)
+                .flatMap(tenants::find);
+        return tenant.orElseThrow(() -> unauthorized("sluice"));
+    }
+
+    static ProblemException unauthorized(String realm) {
+        return ProblemException.of(ProblemType.UNAUTHORIZED, "a valid bearer token is required")
+                .header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
+    }
+
+    private void admit(Tenant tenant, ServerResponse res) {
+        RateDecision decision = rateLimiter.tryAcquire(tenant.id(), tenant.limits());
+        // IETF httpapi ratelimit-headers: the policy, and what remains of it, on every response.
+        String policy = "\"" + POLICY + "\";q=" + decision.quota() + ";w=" + decision.windowSeconds();
+        String remaining = "\"" + POLICY + "\";r=" + decision.remaining() + ";t=" + decision.resetSeconds();
+        res.header("RateLimit-Policy", policy);
+        res.header("RateLimit", remaining);
+        if (!decision.granted()) {
+            throw ProblemException.of(ProblemType.RATE_LIMITED,
+                            "tenant " + tenant.id() + " is over its rate quota of " + tenant.limits().requestsPerSecond()
+                                    + " requests per second (burst " + tenant.limits().burst() + ")")
+                    .header("Retry-After", Long.toString(decision.retryAfterSeconds()))
+                    .header("RateLimit-Policy", policy)
+                    .header("RateLimit", remaining)
+                    .with("retry-after", decision.retryAfterSeconds());
+        }
+    }
+}

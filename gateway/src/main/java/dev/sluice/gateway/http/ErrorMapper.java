@@ -1,0 +1,79 @@
+package dev.sluice.gateway.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.tenancy.TenancyException;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ErrorHandler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+
+/**
+ * The one place where a failed request becomes an RFC 9457 {@code application/problem+json} response. Domain
+ * exceptions are mapped to their problem types here; anything unexpected is logged with its stack trace and answered
+ * with a bare 500 that reveals nothing.
+ */
+public final class ErrorMapper implements ErrorHandler<Throwable> {
+    private static final System.Logger LOG = System.getLogger(ErrorMapper.class.getName());
+    public static final String PROBLEM_JSON = "application/problem+json";
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res, Throwable error) {
+        if (res.isSent()) {
+            LOG.log(Level.WARNING, "error after the response was sent: " + error);
+            return;
+        }
+        send(res, toProblem(error), req.path().rawPath());
+    }
+
+    public static ProblemException toProblem(Throwable error) {
+        return switch (error) {
+            case ProblemException problem -> problem;
+            case TenancyException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+            case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+            case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
+                    .with("reason", e.reason().name().toLowerCase().replace('_', '-'));
+            case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
+                    .header("Retry-After", "1");
+            case InvocationFailed e -> invocationProblem(e);
+            default -> {
+                LOG.log(Level.ERROR, "unexpected error", error);
+                yield ProblemException.of(ProblemType.INTERNAL_ERROR, "the server could not complete the request");
+            }
+        };
+    }
+
+    private static ProblemException invocationProblem(InvocationFailed e) {
+        ProblemType type = switch (e.kind()) {
+            case TRAP -> ProblemType.FUNCTION_TRAPPED;
+            case TIMEOUT -> ProblemType.FUNCTION_TIMEOUT;
+            case MEMORY_LIMIT -> ProblemType.MEMORY_LIMIT;
+            case OUTPUT_LIMIT -> ProblemType.OUTPUT_LIMIT;
+            case STACK_EXHAUSTED -> ProblemType.STACK_EXHAUSTED;
+        };
+        return ProblemException.of(type, e.getMessage());
+    }
+
+    /** Writes the problem; {@code instance} is the request path (RFC 9457 {@code instance} member). */
+    public static void send(ServerResponse res, ProblemException problem, String instance) {
+        ObjectNode body = Json.object();
+        body.put("type", problem.type().uri().toString());
+        body.put("title", problem.type().title());
+        body.put("status", problem.type().status());
+        body.put("detail", problem.detail());
+        if (instance != null) {
+            body.put("instance", instance);
+        }
+        for (Map.Entry<String, Object> member : problem.extensions().entrySet()) {
+            body.putPOJO(member.getKey(), member.getValue());
+        }
+        problem.headers().forEach(res::header);
+        res.status(problem.type().status());
+        res.header(HeaderNames.CONTENT_TYPE, PROBLEM_JSON);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send(Json.bytes(body));
+    }
+}

@@ -1,0 +1,57 @@
+package dev.sluice.gateway.http;
+
+import java.net.URI;
+
+/**
+ * Every kind of error Sluice answers with. The {@code type} URI is stable: clients branch on it, so a constant here
+ * is never renamed, only added. Documented in docs/problems.md.
+ */
+public enum ProblemType {
+    INVALID_REQUEST("invalid-request", 400, "The request is malformed"),
+    INVALID_NAME("invalid-name", 400, "The name is not allowed"),
+    UNAUTHORIZED("unauthorized", 401, "Missing or invalid credentials"),
+    NOT_FOUND("not-found", 404, "No such resource"),
+    METHOD_NOT_ALLOWED("method-not-allowed", 405, "Method not allowed here"),
+    PAYLOAD_TOO_LARGE("payload-too-large", 413, "The request body is too large"),
+    UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported content type"),
+    MODULE_REJECTED("module-rejected", 422, "The module cannot be deployed"),
+    RATE_LIMITED("rate-limited", 429, "Rate quota exceeded"),
+    INTERNAL_ERROR("internal-error", 500, "Internal error"),
+    FUNCTION_FAILED("function-failed", 502, "The function exited with an error"),
+    FUNCTION_TRAPPED("function-trapped", 502, "The function trapped"),
+    MEMORY_LIMIT("memory-limit", 502, "The function exceeded its memory limit"),
+    OUTPUT_LIMIT("output-limit", 502, "The function wrote more output than allowed"),
+    STACK_EXHAUSTED("stack-exhausted", 502, "The function exhausted its call stack"),
+    INVALID_FUNCTION_RESPONSE("invalid-function-response", 502, "The function's response is not valid CGI"),
+    OVERLOADED("overloaded", 503, "No capacity for this invocation now"),
+    UNAVAILABLE("unavailable", 503, "The server is shutting down"),
+    FUNCTION_TIMEOUT("function-timeout", 504, "The function ran past its timeout");
+
+    private static final String BASE = "https://sluice.dev/problems/";
+
+    private final String slug;
+    private final int status;
+    private final String title;
+
+    ProblemType(String slug, int status, String title) {
+        this.slug = slug;
+        this.status = status;
+        this.title = title;
+    }
+
+    public URI uri() {
+        return URI.create(BASE + slug);
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.sluice.gateway.http;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpMediaType;
+import io.helidon.webserver.http.ServerRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Reading what a client sent, with every limit and format rule turned into a problem. */
+public final class Requests {
+    private Requests() {}
+
+    /**
+     * The body, at most {@code maxBytes}: a declared length over the cap is refused before reading, and a body that
+     * streams past it is cut off, so an oversize request never costs more than the cap in memory.
+     */
+    public static byte[] body(ServerRequest req, long maxBytes, ProblemType overCap, String what) {
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > maxBytes) {
+            throw tooLarge(overCap, what, maxBytes);
+        }
+        if (!req.content().hasEntity()) {
+            return new byte[0];
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            if (bytes.length > maxBytes) {
+                throw tooLarge(overCap, what, maxBytes);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ProblemException tooLarge(ProblemType type, String what, long maxBytes) {
+        ProblemException problem = ProblemException.of(type, what + " is larger than " + maxBytes + " bytes")
+                .with("max-bytes", maxBytes);
+        return type == ProblemType.MODULE_REJECTED ? problem.with("reason", "too-large") : problem;
+    }
+
+    /** Requires the body's media type to be {@code expected} (parameters such as charset are allowed). */
+    public static void requireContentType(ServerRequest req, String expected) {
+        Optional<HttpMediaType> type = req.headers().contentType();
+        if (type.isEmpty() || !type.get().mediaType().text().equalsIgnoreCase(expected)) {
+            String got = type.map(t -> t.mediaType().text()).orElse("none");
+            throw ProblemException.of(ProblemType.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be " + expected + " (got: " + got + ")").with("expected", expected);
+        }
+    }
+
+    /** A JSON body is optional, but when present it must be declared as JSON. */
+    public static byte[] jsonBody(ServerRequest req, long maxBytes) {
+        byte[] body = body(req, maxBytes, ProblemType.PAYLOAD_TOO_LARGE, "body");
+        if (body.length > 0) {
+            requireContentType(req, "application/json");
+        }
+        return body;
+    }
+
+    /** The token of an {@code Authorization: Bearer <token>} header, if there is exactly one well-formed one. */
+    public static Optional<String> bearerToken(ServerRequest req) {
+        var values = req.headers().values(HeaderNames.AUTHORIZATION);
+        if (values.size() != 1) {
+            return Optional.empty();
+        }
+        String value = values.getFirst();
+        if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.empty();
+        }
+        String token = value.substring(7).strip();
+        return token.isEmpty() ? Optional.empty() : Optional.of(token);
+    }
+
+    /** A positive integer query parameter, if given. */
+    public static OptionalLong positiveQueryLong(ServerRequest req, String name) {
+        if (!req.query().contains(name)) {
+            return OptionalLong.empty();
+        }
+        String raw = req.query().get(name);
+        try {
+            long value = Long.parseLong(raw);
+            if (value > 0) {
+                return OptionalLong.of(value);
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw ProblemException.of(ProblemType.INVALID_REQUEST, name + ": '" + raw + "' (expected: an integer > 0)");
+    }
+}
