@@ -102,6 +102,11 @@ public final class Sluice implements AutoCloseable {
         return server.port();
     }
 
+    /** Invocations and deploys running now; what a graceful stop waits for. */
+    int inFlight() {
+        return drain.inFlight();
+    }
+
     public SluiceConfig config() {
         return config;
     }
