@@ -283,6 +283,17 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
+    /** For tests and metrics: how many of the tenant's invocations wait for a worker. */
+    int queued(String tenantId) {
+        lock.lock();
+        try {
+            Tenant tenant = tenants.get(tenantId);
+            return tenant == null ? 0 : tenant.queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private static final class Tenant {
         final String id;
         final ArrayDeque<Job> queue = new ArrayDeque<>();
