@@ -164,7 +164,7 @@ final class FunctionService implements HttpService {
 
     private static InvocationRequest wagiRequest(ServerRequest req, FunctionSpec function, byte[] body) {
         String script = "/v1/functions/" + function.name() + "/invoke";
-        String raw = req.path().rawPath();
+        String raw = req.path().absolute().path();
         String pathInfo = raw.length() > script.length() ? raw.substring(script.length()) : "/";
         Map<String, List<String>> headers = new LinkedHashMap<>();
         for (Header header : req.headers()) {

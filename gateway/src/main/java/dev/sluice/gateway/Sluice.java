@@ -68,7 +68,7 @@ public final class Sluice implements AutoCloseable {
                 .register("/v1", functions)
                 .any((req, res) -> {
                     throw ProblemException.of(ProblemType.NOT_FOUND,
-                            "no route for " + req.prologue().method().text() + " " + AdminService.safe(req.path().rawPath()));
+                            "no route for " + req.prologue().method().text() + " " + AdminService.safe(req.path().absolute().rawPath()));
                 });
     }
 

@@ -26,7 +26,7 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             LOG.log(Level.WARNING, "error after the response was sent: " + error);
             return;
         }
-        send(res, toProblem(error), req.path().rawPath());
+        send(res, toProblem(error), req.path().absolute().rawPath());
     }
 
     public static ProblemException toProblem(Throwable error) {

@@ -13,7 +13,7 @@ import java.util.Set;
  */
 public final class WagiEnvironment {
     private static final Set<String> WITHHELD = Set.of("authorization", "proxy-authorization", "connection",
-            "content-type", "content-length");
+            "keep-alive", "upgrade", "http2-settings", "te", "transfer-encoding", "content-type", "content-length");
 
     private WagiEnvironment() {}
 
