@@ -7,29 +7,20 @@ import dev.sluice.scheduler.testing.TestModules;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every kind of bad input gets its documented 4xx problem, and leaves nothing behind. */
-class BadInputTest {
-    @TempDir
-    java.nio.file.Path dataDir;
-    TestServer server;
-    String key;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(dataDir, Map.of("max-request-bytes", "1024"));
-        key = server.tenantWithKey("acme", "{\"max-module-bytes\": 65536}");
+class BadInputTest extends TenantApiTestBase {
+    @Override
+    Map<String, String> settings() {
+        return Map.of("max-request-bytes", "1024");
     }
 
-    @AfterEach
-    void stop() {
-        server.close();
+    @Override
+    String tenantLimits() {
+        return "{\"max-module-bytes\": 65536}";
     }
 
     private void assertProblem(Reply reply, int status, String type) {

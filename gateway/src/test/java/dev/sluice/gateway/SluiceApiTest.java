@@ -10,29 +10,10 @@ import dev.sluice.scheduler.testing.TestModules;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** End to end through real HTTP against the production routing: the provider's and the tenants' whole journey. */
-class SluiceApiTest {
-    @TempDir
-    java.nio.file.Path dataDir;
-    TestServer server;
-    String key;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(dataDir);
-        key = server.tenantWithKey("acme", "{}");
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
-
+class SluiceApiTest extends TenantApiTestBase {
     private Reply invoke(String apiKey, String function, String pathAndQuery, String body) {
         return server.call(apiKey, "POST", "/v1/functions/" + function + "/invoke" + pathAndQuery,
                 body.getBytes(StandardCharsets.UTF_8), "text/plain");

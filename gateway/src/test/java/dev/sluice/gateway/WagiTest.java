@@ -9,28 +9,14 @@ import dev.sluice.scheduler.testing.TestModules;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What a function sees of the HTTP request (the WAGI contract), through the real server. */
-class WagiTest {
-    @TempDir
-    java.nio.file.Path dataDir;
-    TestServer server;
-    String key;
-
+class WagiTest extends TenantApiTestBase {
     @BeforeEach
-    void start() {
-        server = TestServer.start(dataDir);
-        key = server.tenantWithKey("acme", "{}");
+    void deployEnv() {
         assertEquals(201, server.deploy(key, "env", TestModules.load("env")).status());
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
     }
 
     private List<String> environment(Reply reply) {
