@@ -1,0 +1,17 @@
+#!/bin/sh
+# Builds hello.wasm from hello.c for wasm32-wasi (WASI preview 1).
+# Needs the Debian packages clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32.
+# Optional: wasm-opt (Debian package binaryen) to shrink the result.
+# Another clang (15+, or wasi-sdk's) works too: set CC, and SYSROOT to the directory holding the WASI libc
+# (by default /usr/share/wasi-sysroot when it exists, else /usr, where Debian 12's wasi-libc puts
+# include/wasm32-wasi and lib/wasm32-wasi).
+set -eu
+cd "$(dirname "$0")"
+CC=${CC:-clang-14}
+if [ -z "${SYSROOT:-}" ]; then
+    if [ -d /usr/share/wasi-sysroot ]; then SYSROOT=/usr/share/wasi-sysroot; else SYSROOT=/usr; fi
+fi
+"$CC" --target=wasm32-wasi --sysroot="$SYSROOT" -O2 -Wall -Wextra -Werror -Wl,--strip-all -o hello.wasm hello.c
+if command -v wasm-opt >/dev/null 2>&1; then
+    wasm-opt -O2 --strip-debug --strip-producers hello.wasm -o hello.wasm
+fi
