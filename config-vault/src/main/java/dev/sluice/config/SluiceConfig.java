@@ -22,6 +22,7 @@ import java.util.function.Function;
  * @param defaultMaxMemoryPages  a new tenant's memory cap per function (64 KiB pages)
  * @param defaultMaxTimeoutMs    a new tenant's longest invocation
  * @param defaultMaxModuleBytes  a new tenant's largest module
+ * @param defaultMaxFuelPerCall  a new tenant's fuel budget per invocation (see docs/fuel.md)
  * @param defaultTimeoutMs       a function's timeout when the deploy does not set one (capped by the tenant's max)
  * @param maxRequestBytes        largest invocation request body
  * @param maxStdoutBytes         largest response a function may write
@@ -33,14 +34,14 @@ import java.util.function.Function;
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
-                           long defaultTimeoutMs, long maxRequestBytes, long maxStdoutBytes, long maxStderrBytes,
-                           int workers, int tenantMaxConcurrency, int tenantQueue, long shutdownGraceMs) {
+                           long defaultMaxFuelPerCall, long defaultTimeoutMs, long maxRequestBytes,
+                           long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency, int tenantQueue, long shutdownGraceMs) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = List.of("host", "port", "data-dir", "default-requests-per-second",
             "default-burst", "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
-            "default-timeout-ms", "max-request-bytes", "max-stdout-bytes", "max-stderr-bytes", "workers",
-            "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms");
+            "default-max-fuel-per-call", "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
+            "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms");
 
     public SluiceConfig {
         if (host == null || host.isBlank()) {
@@ -55,6 +56,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("default-max-memory-pages", defaultMaxMemoryPages, 1, 65536);
         range("default-max-timeout-ms", defaultMaxTimeoutMs, 1, 3_600_000);
         range("default-max-module-bytes", defaultMaxModuleBytes, 8, 1L << 30);
+        range("default-max-fuel-per-call", defaultMaxFuelPerCall, 1, Long.MAX_VALUE / 2);
         range("default-timeout-ms", defaultTimeoutMs, 1, 3_600_000);
         range("max-request-bytes", maxRequestBytes, 0, 1L << 30);
         range("max-stdout-bytes", maxStdoutBytes, 1, 1L << 30);
@@ -90,6 +92,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.integer("default-max-memory-pages", 256),
                 v.number("default-max-timeout-ms", 10_000),
                 v.number("default-max-module-bytes", 16L << 20),
+                v.number("default-max-fuel-per-call", 1_000_000_000L),
                 v.number("default-timeout-ms", 5_000),
                 v.number("max-request-bytes", 1L << 20),
                 v.number("max-stdout-bytes", 1L << 20),
@@ -114,8 +117,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
 
     private Map<String, String> asMap() {
         List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
-                defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultTimeoutMs,
-                maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency, tenantQueue,
+                defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall,
+                defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency, tenantQueue,
                 shutdownGraceMs));
         Map<String, String> map = new HashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {

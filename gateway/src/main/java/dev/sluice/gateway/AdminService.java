@@ -17,6 +17,7 @@ import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.TenantStore;
+import dev.sluice.tenancy.UsageLedger;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -32,7 +33,7 @@ import java.util.Set;
 final class AdminService implements HttpService {
     private static final long MAX_BODY = 64 * 1024;
     private static final Set<String> LIMIT_FIELDS = Set.of("requests-per-second", "burst", "max-memory-pages",
-            "max-timeout-ms", "max-module-bytes");
+            "max-timeout-ms", "max-module-bytes", "max-fuel-per-call");
     private static final Set<String> KEY_FIELDS = Set.of("name", "expires-at");
 
     private final AdminCredentials admin;
@@ -40,15 +41,17 @@ final class AdminService implements HttpService {
     private final ApiKeys keys;
     private final RateLimiter rateLimiter;
     private final FunctionRegistry functions;
+    private final UsageLedger usage;
     private final SluiceConfig config;
 
     AdminService(AdminCredentials admin, TenantStore tenants, ApiKeys keys, RateLimiter rateLimiter,
-                 FunctionRegistry functions, SluiceConfig config) {
+                 FunctionRegistry functions, UsageLedger usage, SluiceConfig config) {
         this.admin = admin;
         this.tenants = tenants;
         this.keys = keys;
         this.rateLimiter = rateLimiter;
         this.functions = functions;
+        this.usage = usage;
         this.config = config;
     }
 
@@ -61,7 +64,8 @@ final class AdminService implements HttpService {
                 .delete("/tenants/{tenant}", this::deleteTenant)
                 .post("/tenants/{tenant}/keys", this::issueKey)
                 .get("/tenants/{tenant}/keys", this::listKeys)
-                .delete("/tenants/{tenant}/keys/{id}", this::revokeKey);
+                .delete("/tenants/{tenant}/keys/{id}", this::revokeKey)
+                .get("/tenants/{tenant}/usage", this::usage);
     }
 
     private void authenticate(ServerRequest req, ServerResponse res) {
@@ -89,7 +93,8 @@ final class AdminService implements HttpService {
                 longField(body, "burst", current.burst()),
                 Math.toIntExact(Math.min(Integer.MAX_VALUE, longField(body, "max-memory-pages", current.maxMemoryPages()))),
                 longField(body, "max-timeout-ms", current.maxTimeoutMs()),
-                longField(body, "max-module-bytes", current.maxModuleBytes()));
+                longField(body, "max-module-bytes", current.maxModuleBytes()),
+                longField(body, "max-fuel-per-call", current.maxFuelPerCall()));
         TenantStore.PutResult result = tenants.put(id, limits);
         rateLimiter.forget(id);
         send(res, result.created() ? Status.CREATED_201 : Status.OK_200, Representations.tenant(result.tenant()));
@@ -97,7 +102,8 @@ final class AdminService implements HttpService {
 
     private TenantLimits defaultLimits() {
         return new TenantLimits(config.defaultRequestsPerSecond(), config.defaultBurst(),
-                config.defaultMaxMemoryPages(), config.defaultMaxTimeoutMs(), config.defaultMaxModuleBytes());
+                config.defaultMaxMemoryPages(), config.defaultMaxTimeoutMs(), config.defaultMaxModuleBytes(),
+                config.defaultMaxFuelPerCall());
     }
 
     private void getTenant(ServerRequest req, ServerResponse res) {
@@ -110,6 +116,7 @@ final class AdminService implements HttpService {
         keys.revokeAll(id);
         functions.deleteAll(id.value());
         rateLimiter.forget(id);
+        usage.forget(id);
         tenants.delete(id);
         res.status(Status.NO_CONTENT_204).send();
     }
@@ -160,6 +167,20 @@ final class AdminService implements HttpService {
             throw ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id + " has no key " + safe(keyId));
         }
         res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void usage(ServerRequest req, ServerResponse res) {
+        TenantId id = existing(tenantId(req)).id();
+        send(res, Status.OK_200, Representations.usage(id, usage.daily(id, usageDays(req))));
+    }
+
+    /** The {@code days} query parameter of the usage endpoints: 1 (today) to the retained history. */
+    static int usageDays(ServerRequest req) {
+        long days = Requests.positiveQueryLong(req, "days").orElse(1);
+        if (days > 62) {
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, "days: " + days + " (expected: 1..62)");
+        }
+        return (int) days;
     }
 
     private Tenant existing(TenantId id) {

@@ -18,7 +18,9 @@ import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.Tenant;
+import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.UsageLedger;
 import io.helidon.http.Header;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
@@ -48,15 +50,17 @@ final class FunctionService implements HttpService {
     private final Dispatcher dispatcher;
     private final ExecutorService compilers;
     private final Drain drain;
+    private final UsageLedger usage;
     private final SluiceConfig config;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, ExecutorService compilers,
-                    Drain drain, SluiceConfig config) {
+                    Drain drain, UsageLedger usage, SluiceConfig config) {
         this.gate = gate;
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.compilers = compilers;
         this.drain = drain;
+        this.usage = usage;
         this.config = config;
     }
 
@@ -68,7 +72,8 @@ final class FunctionService implements HttpService {
                 .get("/functions/{name}", this::describe)
                 .delete("/functions/{name}", this::remove)
                 .any("/functions/{name}/invoke", this::invoke)
-                .any("/functions/{name}/invoke/{+path}", this::invoke);
+                .any("/functions/{name}/invoke/{+path}", this::invoke)
+                .get("/usage", this::usage);
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -77,6 +82,12 @@ final class FunctionService implements HttpService {
         ObjectNode body = Json.object();
         body.set("functions", items);
         AdminService.send(res, Status.OK_200, body);
+    }
+
+    private void usage(ServerRequest req, ServerResponse res) {
+        TenantId tenant = TenantGate.tenantOf(req).id();
+        AdminService.send(res, Status.OK_200,
+                Representations.usage(tenant, usage.daily(tenant, AdminService.usageDays(req))));
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
@@ -139,7 +150,15 @@ final class FunctionService implements HttpService {
         FunctionSpec function = existing(req);
         byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
         InvocationRequest invocation = wagiRequest(req, function, body);
-        InvocationResult result = drain.run(() -> dispatcher.invoke(function, invocation));
+        TenantId tenant = TenantGate.tenantOf(req).id();
+        InvocationResult result;
+        try {
+            result = drain.run(() -> dispatcher.invoke(function, invocation));
+        } catch (SchedulerException.InvocationFailed e) {
+            usage.invocation(tenant, true, 0);
+            throw e;
+        }
+        usage.invocation(tenant, result.exitCode() != 0, 0);
         if (result.exitCode() != 0) {
             logStderr(function, result.stderr(), "exited with code " + result.exitCode());
             throw ProblemException.of(ProblemType.FUNCTION_FAILED,

@@ -1,11 +1,16 @@
 package dev.sluice.gateway;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.tenancy.DailyUsage;
 import dev.sluice.tenancy.KeyMetadata;
 import dev.sluice.tenancy.Tenant;
+import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
+import java.time.LocalDate;
+import java.util.List;
 
 /** The JSON shapes of the API's resources; member names are kebab-case, like the configuration keys. */
 final class Representations {
@@ -20,6 +25,7 @@ final class Representations {
         node.put("max-memory-pages", limits.maxMemoryPages());
         node.put("max-timeout-ms", limits.maxTimeoutMs());
         node.put("max-module-bytes", limits.maxModuleBytes());
+        node.put("max-fuel-per-call", limits.maxFuelPerCall());
         node.put("created-at", tenant.createdAt().toString());
         node.put("updated-at", tenant.updatedAt().toString());
         return node;
@@ -32,6 +38,30 @@ final class Representations {
         node.put("name", key.name());
         node.put("created-at", key.createdAt().toString());
         key.expiresAt().ifPresentOrElse(e -> node.put("expires-at", e.toString()), () -> node.putNull("expires-at"));
+        return node;
+    }
+
+    /** Usage per day, newest first, with the sum over those days. */
+    static ObjectNode usage(TenantId tenant, List<DailyUsage> days) {
+        ObjectNode node = Json.object();
+        node.put("tenant", tenant.value());
+        ArrayNode items = node.putArray("days");
+        DailyUsage total = new DailyUsage(LocalDate.EPOCH, 0, 0, 0, 0);
+        for (DailyUsage day : days) {
+            items.add(usageCounters(day).put("day", day.day().toString()));
+            total = new DailyUsage(total.day(), total.invocations() + day.invocations(),
+                    total.errors() + day.errors(), total.throttles() + day.throttles(), total.fuel() + day.fuel());
+        }
+        node.set("total", usageCounters(total));
+        return node;
+    }
+
+    private static ObjectNode usageCounters(DailyUsage usage) {
+        ObjectNode node = Json.object();
+        node.put("invocations", usage.invocations());
+        node.put("errors", usage.errors());
+        node.put("throttles", usage.throttles());
+        node.put("fuel", usage.fuel());
         return node;
     }
 

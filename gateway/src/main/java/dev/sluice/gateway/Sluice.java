@@ -16,6 +16,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -27,8 +30,12 @@ import java.util.function.LongSupplier;
 public final class Sluice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
 
+    private static final long USAGE_FLUSH_SECONDS = 5;
+
     private final SluiceConfig config;
+    private final LocalTenancy tenancy;
     private final LocalScheduler scheduler;
+    private final ScheduledExecutorService housekeeping;
     private final ExecutorService compilers;
     private final Drain drain;
     private final WebServer server;
@@ -36,16 +43,19 @@ public final class Sluice implements AutoCloseable {
 
     private Sluice(Builder builder) {
         this.config = builder.config;
-        LocalTenancy tenancy = LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
+        this.tenancy = LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
         AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
         this.scheduler = LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock);
-        this.compilers = Executors.newFixedThreadPool(Math.max(1, config.workers() / 2), compilerThreads());
+        this.compilers = Executors.newFixedThreadPool(Math.max(1, config.workers() / 2), daemon("sluice-compiler"));
         this.drain = new Drain();
-        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.rateLimiter());
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
+        housekeeping.scheduleWithFixedDelay(this::flushUsage, USAGE_FLUSH_SECONDS, USAGE_FLUSH_SECONDS,
+                TimeUnit.SECONDS);
+        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.rateLimiter(), tenancy.usage());
         AdminService adminService = new AdminService(admin, tenancy.tenants(), tenancy.keys(),
-                tenancy.rateLimiter(), scheduler.functions(), config);
+                tenancy.rateLimiter(), scheduler.functions(), tenancy.usage(), config);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                compilers, drain, config);
+                compilers, drain, tenancy.usage(), config);
         HealthService health = new HealthService(drain);
         this.server = WebServer.builder()
                 .host(config.host())
@@ -82,13 +92,22 @@ public final class Sluice implements AutoCloseable {
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes());
     }
 
-    private static java.util.concurrent.ThreadFactory compilerThreads() {
+    private static ThreadFactory daemon(String name) {
         AtomicInteger count = new AtomicInteger();
         return r -> {
-            Thread thread = new Thread(r, "sluice-compiler-" + count.incrementAndGet());
+            Thread thread = new Thread(r, name + "-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         };
+    }
+
+    private void flushUsage() {
+        try {
+            tenancy.flushUsage();
+        } catch (RuntimeException e) {
+            // Counting goes on in memory; the next flush writes everything.
+            LOG.log(Level.WARNING, "cannot write usage: " + e.getMessage());
+        }
     }
 
     Sluice start() {
@@ -133,6 +152,8 @@ public final class Sluice implements AutoCloseable {
         scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
         scheduler.close();
         compilers.shutdownNow();
+        housekeeping.shutdownNow();
+        flushUsage();
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.sluice.tenancy.RateDecision;
 import dev.sluice.tenancy.RateLimiter;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantStore;
+import dev.sluice.tenancy.UsageLedger;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -27,11 +28,13 @@ final class TenantGate implements Handler {
     private final ApiKeys keys;
     private final TenantStore tenants;
     private final RateLimiter rateLimiter;
+    private final UsageLedger usage;
 
-    TenantGate(ApiKeys keys, TenantStore tenants, RateLimiter rateLimiter) {
+    TenantGate(ApiKeys keys, TenantStore tenants, RateLimiter rateLimiter, UsageLedger usage) {
         this.keys = keys;
         this.tenants = tenants;
         this.rateLimiter = rateLimiter;
+        this.usage = usage;
     }
 
     @Override
@@ -68,6 +71,7 @@ final class TenantGate implements Handler {
         res.header("RateLimit-Policy", policy);
         res.header("RateLimit", remaining);
         if (!decision.granted()) {
+            usage.throttled(tenant.id());
             throw ProblemException.of(ProblemType.RATE_LIMITED,
                             "tenant " + tenant.id() + " is over its rate quota of " + tenant.limits().requestsPerSecond()
                                     + " requests per second (burst " + tenant.limits().burst() + ")")

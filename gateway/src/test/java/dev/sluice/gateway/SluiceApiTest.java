@@ -254,6 +254,30 @@ class SluiceApiTest extends TenantApiTestBase {
     }
 
     @Test
+    void usageCountsInvocationsErrorsAndThrottlesForTheTenantAndTheProvider() {
+        server.deploy(key, "hello", TestModules.load("hello"));
+        server.deploy(key, "exit-code", TestModules.load("exit-code"));
+        invoke(key, "hello", "", "");
+        invoke(key, "hello", "", "");
+        invoke(key, "exit-code", "", "");
+        String limited = server.tenantWithKey("slow", "{\"requests-per-second\": 1, \"burst\": 1}");
+        server.call(limited, "GET", "/v1/functions", null, null);
+        assertEquals(429, server.call(limited, "GET", "/v1/functions", null, null).status());
+
+        JsonNode mine = server.call(key, "GET", "/v1/usage", null, null).json();
+        assertEquals("acme", mine.get("tenant").asText());
+        assertEquals(3, mine.get("total").get("invocations").asLong());
+        assertEquals(1, mine.get("total").get("errors").asLong());
+        assertEquals("2026-01-01", mine.get("days").get(0).get("day").asText());
+
+        JsonNode theirs = server.admin("GET", "/admin/v1/tenants/slow/usage?days=7", null).json();
+        assertEquals(1, theirs.get("total").get("throttles").asLong());
+        assertEquals(0, theirs.get("total").get("invocations").asLong());
+        assertEquals("invalid-request",
+                server.call(key, "GET", "/v1/usage?days=0", null, null).problemType());
+    }
+
+    @Test
     void healthAndReadinessNeedNoAuth() {
         assertEquals(200, server.call(null, "GET", "/health", null, null).status());
         Reply ready = server.call(null, "GET", "/health/ready", null, null);

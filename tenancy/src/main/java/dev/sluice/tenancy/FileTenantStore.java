@@ -65,8 +65,11 @@ final class FileTenantStore implements TenantStore {
             int pages = json.positiveInt(limitsNode, "max-memory-pages", limitsPath);
             long timeout = json.positiveLong(limitsNode, "max-timeout-ms", limitsPath);
             long moduleBytes = json.positiveLong(limitsNode, "max-module-bytes", limitsPath);
+            long fuel = limitsNode.has("max-fuel-per-call")
+                    ? json.positiveLong(limitsNode, "max-fuel-per-call", limitsPath)
+                    : TenantLimits.DEFAULT_MAX_FUEL_PER_CALL;
             TenantLimits limits = json.domain(limitsPath,
-                    () -> new TenantLimits(rps, burst, pages, timeout, moduleBytes));
+                    () -> new TenantLimits(rps, burst, pages, timeout, moduleBytes, fuel));
             Instant createdAt = json.instant(node, "created-at", path);
             Instant updatedAt = json.instant(node, "updated-at", path);
             if (loaded.put(id, new Tenant(id, limits, createdAt, updatedAt)) != null) {
@@ -135,7 +138,8 @@ final class FileTenantStore implements TenantStore {
                     .put("burst", limits.burst())
                     .put("max-memory-pages", limits.maxMemoryPages())
                     .put("max-timeout-ms", limits.maxTimeoutMs())
-                    .put("max-module-bytes", limits.maxModuleBytes());
+                    .put("max-module-bytes", limits.maxModuleBytes())
+                    .put("max-fuel-per-call", limits.maxFuelPerCall());
             node.put("created-at", tenant.createdAt().toString());
             node.put("updated-at", tenant.updatedAt().toString());
         }

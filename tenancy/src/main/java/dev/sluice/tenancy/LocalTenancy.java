@@ -18,11 +18,13 @@ public final class LocalTenancy {
     private final TenantStore tenants;
     private final ApiKeys keys;
     private final RateLimiter rateLimiter;
+    private final LocalUsageLedger usage;
 
-    private LocalTenancy(TenantStore tenants, ApiKeys keys, RateLimiter rateLimiter) {
+    private LocalTenancy(TenantStore tenants, ApiKeys keys, RateLimiter rateLimiter, LocalUsageLedger usage) {
         this.tenants = tenants;
         this.keys = keys;
         this.rateLimiter = rateLimiter;
+        this.usage = usage;
     }
 
     /**
@@ -40,7 +42,8 @@ public final class LocalTenancy {
         return new LocalTenancy(
                 FileTenantStore.open(dataDir, clock),
                 FileApiKeys.open(dataDir, clock, new SecureRandom()),
-                new LocalRateLimiter(nanoTime));
+                new LocalRateLimiter(nanoTime),
+                LocalUsageLedger.open(dataDir, clock));
     }
 
     private static void createDirectory(Path dataDir) {
@@ -70,5 +73,14 @@ public final class LocalTenancy {
 
     public RateLimiter rateLimiter() {
         return rateLimiter;
+    }
+
+    public UsageLedger usage() {
+        return usage;
+    }
+
+    /** Writes the usage counters to disk; call periodically and at shutdown (recording itself never writes). */
+    public void flushUsage() {
+        usage.flush();
     }
 }

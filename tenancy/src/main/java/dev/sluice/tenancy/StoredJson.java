@@ -119,9 +119,17 @@ final class StoredJson {
     }
 
     long positiveLong(JsonNode parent, String field, String path) {
+        return longAtLeast(parent, field, path, 1);
+    }
+
+    long nonNegativeLong(JsonNode parent, String field, String path) {
+        return longAtLeast(parent, field, path, 0);
+    }
+
+    private long longAtLeast(JsonNode parent, String field, String path, long min) {
         JsonNode value = parent.get(field);
-        if (value == null || !value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() <= 0) {
-            throw corrupt(path + "." + field + ": " + describe(value) + " (expected: integer > 0)", null);
+        if (value == null || !value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < min) {
+            throw corrupt(path + "." + field + ": " + describe(value) + " (expected: integer " + (min == 1 ? "> 0" : ">= " + min) + ")", null);
         }
         return value.longValue();
     }
@@ -152,7 +160,7 @@ final class StoredJson {
     <T> T domain(String path, java.util.function.Supplier<T> constructor) {
         try {
             return constructor.get();
-        } catch (TenancyException.InvalidInput e) {
+        } catch (TenancyException.InvalidInput | java.time.DateTimeException e) {
             throw corrupt(path + ": " + e.getMessage(), e);
         }
     }

@@ -8,11 +8,14 @@ package dev.sluice.tenancy;
  * @param maxMemoryPages    largest linear memory a function may have, in 64 KiB pages
  * @param maxTimeoutMs      longest wall-clock time one invocation may run
  * @param maxModuleBytes    largest module the tenant may deploy
+ * @param maxFuelPerCall    most fuel (metered WebAssembly work, see docs/fuel.md) one invocation may use
  */
 public record TenantLimits(long requestsPerSecond, long burst, int maxMemoryPages, long maxTimeoutMs,
-                           long maxModuleBytes) {
+                           long maxModuleBytes, long maxFuelPerCall) {
     /** Absolute ceiling for memory: 65536 pages is the whole 4 GiB wasm32 address space. */
     public static final int WASM32_MAX_PAGES = 65536;
+    /** Fuel per call for tenants stored before the limit existed. */
+    public static final long DEFAULT_MAX_FUEL_PER_CALL = 1_000_000_000L;
 
     public TenantLimits {
         positive("requests-per-second", requestsPerSecond);
@@ -24,6 +27,7 @@ public record TenantLimits(long requestsPerSecond, long burst, int maxMemoryPage
         }
         positive("max-timeout-ms", maxTimeoutMs);
         positive("max-module-bytes", maxModuleBytes);
+        positive("max-fuel-per-call", maxFuelPerCall);
     }
 
     private static void positive(String key, long value) {

@@ -16,7 +16,7 @@ class LocalRateLimiterTest {
     final RateLimiter limiter = new LocalRateLimiter(clock);
 
     static TenantLimits rate(long perSecond, long burst) {
-        return new TenantLimits(perSecond, burst, 16, 1_000, 1 << 20);
+        return new TenantLimits(perSecond, burst, 16, 1_000, 1 << 20, 1_000_000);
     }
 
     @Test
@@ -53,7 +53,7 @@ class LocalRateLimiterTest {
 
     @Test
     void retryAfterRoundsUpTheWaitForOneToken() {
-        TenantLimits slow = new TenantLimits(1, 1, 16, 1_000, 1 << 20);
+        TenantLimits slow = new TenantLimits(1, 1, 16, 1_000, 1 << 20, 1_000_000);
         limiter.tryAcquire(ACME, slow);
         clock.advance(Duration.ofMillis(200));
 
@@ -140,7 +140,7 @@ class LocalRateLimiterTest {
     void limitsOtherThanRateDoNotResetTheBucket() {
         limiter.tryAcquire(ACME, rate(1, 1));
 
-        TenantLimits moreMemory = new TenantLimits(1, 1, 1024, 1_000, 1 << 20);
+        TenantLimits moreMemory = new TenantLimits(1, 1, 1024, 1_000, 1 << 20, 1_000_000);
 
         assertFalse(limiter.tryAcquire(ACME, moreMemory).granted());
     }

@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TenantStoreTest {
-    static final TenantLimits SMALL = new TenantLimits(10, 20, 16, 1_000, 1 << 20);
-    static final TenantLimits LARGE = new TenantLimits(100, 200, 256, 5_000, 8 << 20);
+    static final TenantLimits SMALL = new TenantLimits(10, 20, 16, 1_000, 1 << 20, 1_000_000);
+    static final TenantLimits LARGE = new TenantLimits(100, 200, 256, 5_000, 8 << 20, 1_000_000);
 
     @TempDir
     Path dir;

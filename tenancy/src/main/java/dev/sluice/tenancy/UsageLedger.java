@@ -1,0 +1,21 @@
+package dev.sluice.tenancy;
+
+import java.util.List;
+
+/**
+ * What each tenant used, per UTC day: invocations, failed invocations, throttled requests and fuel. Fed by the
+ * gateway after every request; read by the usage endpoints. Thread-safe; recording never blocks on storage.
+ */
+public interface UsageLedger {
+    /** Records one finished invocation and the fuel it used (successful or not). */
+    void invocation(TenantId tenant, boolean failed, long fuelUsed);
+
+    /** Records one request refused by a quota. */
+    void throttled(TenantId tenant);
+
+    /** The tenant's usage per day, newest first, for at most the last {@code days} days (today included). */
+    List<DailyUsage> daily(TenantId tenant, int days);
+
+    /** Forgets the tenant's history (the tenant was deleted). */
+    void forget(TenantId tenant);
+}
