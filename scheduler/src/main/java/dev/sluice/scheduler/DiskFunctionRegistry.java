@@ -44,7 +44,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         String digest = Digests.sha256(bytes);
         // Built first so that bad limits fail before any parsing.
         FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
-                request.memoryPages(), request.timeoutMs(), clock.instant());
+                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
         ModuleValidator.Checked checked = validator.check(bytes);
         ModuleValidator.checkMemory(checked, spec.memoryPages());
         CompiledModule compiled = cache.compile(digest, checked);

@@ -11,9 +11,13 @@ import java.util.Objects;
  * @param size        module size in bytes
  * @param memoryPages cap on linear memory, in 64 KiB pages
  * @param timeoutMs   wall-clock limit of one invocation
+ * @param fuel        fuel budget of one invocation (see {@link dev.sluice.scheduler.fuel.FuelCosts})
  */
 public record FunctionSpec(String tenant, FunctionName name, String digest, long size, int memoryPages,
-                           long timeoutMs, Instant deployedAt) {
+                           long timeoutMs, Instant deployedAt, long fuel) {
+    /** The budget of functions stored before fuel existed. */
+    public static final long DEFAULT_FUEL = 1_000_000_000L;
+
     public FunctionSpec {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(name, "name");
@@ -24,6 +28,9 @@ public record FunctionSpec(String tenant, FunctionName name, String digest, long
         }
         if (timeoutMs <= 0) {
             throw new SchedulerException.InvalidInput("timeout-ms: " + timeoutMs + " (expected: > 0)");
+        }
+        if (fuel <= 0) {
+            throw new SchedulerException.InvalidInput("fuel: " + fuel + " (expected: > 0)");
         }
     }
 }

@@ -39,8 +39,9 @@ final class FunctionStore {
     /** Stored form: plain strings, so the file stays readable and independent of our value types. */
     record Index(int version, List<Entry> functions) {}
 
+    /** @param fuel absent in entries written before fuel existed: {@link FunctionSpec#DEFAULT_FUEL} */
     record Entry(String tenant, String name, String digest, long size, int memoryPages, long timeoutMs,
-                 String deployedAt) {}
+                 String deployedAt, Long fuel) {}
 
     /** @return the stored functions; none when there is no index yet */
     List<FunctionSpec> load() {
@@ -67,7 +68,7 @@ final class FunctionStore {
         List<Entry> entries = functions.stream()
                 .sorted(Comparator.comparing(FunctionSpec::tenant).thenComparing(f -> f.name().value()))
                 .map(f -> new Entry(f.tenant(), f.name().value(), f.digest(), f.size(), f.memoryPages(),
-                        f.timeoutMs(), f.deployedAt().toString()))
+                        f.timeoutMs(), f.deployedAt().toString(), f.fuel()))
                 .toList();
         try {
             AtomicFiles.write(index, json.writeValueAsBytes(new Index(VERSION, entries)));
@@ -144,6 +145,7 @@ final class FunctionStore {
     private static FunctionSpec spec(Entry e) {
         Digests.hex(e.digest()); // rejects anything that could escape the modules directory
         return new FunctionSpec(e.tenant(), FunctionName.of(e.name()), e.digest(), e.size(), e.memoryPages(),
-                e.timeoutMs(), Instant.parse(e.deployedAt()));
+                e.timeoutMs(), Instant.parse(e.deployedAt()),
+                e.fuel() == null ? FunctionSpec.DEFAULT_FUEL : e.fuel());
     }
 }

@@ -18,7 +18,7 @@ final class ModuleCache {
             try {
                 // Default settings: functions too large for the JVM fall back to the interpreter with a warning.
                 return new CompiledModule(d, checked.module(), MachineFactoryCompiler.compile(checked.module()),
-                        checked.initialPages(), checked.maximumPages());
+                        checked.initialPages(), checked.maximumPages(), checked.definedFuelGlobal());
             } catch (RuntimeException e) {
                 throw new ModuleRejected(ModuleRejected.Reason.MALFORMED, "module cannot be compiled: "
                         + e.getMessage());

@@ -11,13 +11,16 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
 import java.util.List;
 
 /**
  * Decides whether bytes are a module we are willing to run: it parses and validates, imports nothing but WASI
- * preview 1 functions (with the right types), and exports a {@code _start} command entry point. Stateless apart
- * from the immutable allow-list; thread-safe.
+ * preview 1 functions (with the right types), and exports a {@code _start} command entry point. A module that
+ * passes is instrumented for fuel metering ({@link FuelInstrumenter}): what runs is always the instrumented module,
+ * while the function keeps the digest of the original bytes. Stateless apart from the immutable allow-list;
+ * thread-safe.
  */
 final class ModuleValidator {
     private final WasiImports allowed;
@@ -26,8 +29,13 @@ final class ModuleValidator {
         this.allowed = allowed;
     }
 
-    /** A parsed module that passed every check, with its declared memory. */
-    record Checked(WasmModule module, int initialPages, int maximumPages) {}
+    /**
+     * A module that passed every check, instrumented, with its declared memory.
+     *
+     * @param module            the instrumented module, parsed
+     * @param definedFuelGlobal {@link FuelInstrumenter.Instrumented#definedFuelGlobal()}
+     */
+    record Checked(WasmModule module, int initialPages, int maximumPages, int definedFuelGlobal) {}
 
     /** @throws ModuleRejected MALFORMED or FORBIDDEN_IMPORT */
     Checked check(byte[] bytes) {
@@ -38,7 +46,26 @@ final class ModuleValidator {
                 .filter(section -> section.memoryCount() > 0)
                 .map(section -> section.getMemory(0).limits())
                 .orElse(new MemoryLimits(0, 0));
-        return new Checked(module, memory.initialPages(), memory.maximumPages());
+        FuelInstrumenter.Instrumented instrumented = instrument(bytes, module);
+        WasmModule metered;
+        try {
+            metered = Parser.parse(instrumented.bytes());
+        } catch (RuntimeException e) {
+            // A bug of ours rather than the tenant's, but still a module we cannot run: reject, never fail later.
+            throw new ModuleRejected(Reason.MALFORMED, "module cannot be instrumented for fuel metering: "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+        return new Checked(metered, memory.initialPages(), memory.maximumPages(), instrumented.definedFuelGlobal());
+    }
+
+    private static FuelInstrumenter.Instrumented instrument(byte[] bytes, WasmModule module) {
+        try {
+            return FuelInstrumenter.instrument(bytes, module);
+        } catch (ModuleRejected e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ModuleRejected(Reason.MALFORMED, "module cannot be instrumented for fuel metering: " + e);
+        }
     }
 
     /** @throws ModuleRejected TOO_MUCH_MEMORY when the module could not even start within {@code capPages} */

@@ -9,6 +9,7 @@ import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
+import dev.sluice.scheduler.fuel.FuelMeter;
 import java.io.ByteArrayInputStream;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -19,7 +20,8 @@ import java.util.Random;
  * Runs one WASI command invocation on the calling thread, in a fresh instance. The guest gets stdin, stdout and
  * stderr (both bounded), its arguments and environment, the real clock and a secure random source; no files, no
  * directories, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
- * escapes, so the worker thread survives whatever the guest does.
+ * escapes, so the worker thread survives whatever the guest does. Every outcome reports the fuel used
+ * ({@link FuelMeter}); a run that needs more than the function's budget ends as FUEL_EXHAUSTED.
  *
  * <p>Thread-safe: keeps no per-invocation state. The wall-clock timeout is not enforced here: the caller
  * interrupts the thread, which Chicory's interpreter and compiled code both check.
@@ -39,6 +41,7 @@ final class Sandbox {
         var stdout = new BoundedOutput("stdout", maxStdoutBytes);
         var stderr = new BoundedOutput("stderr", maxStderrBytes);
         var memory = new MemoryCap(function.memoryPages());
+        var fuel = FuelMeter.create(function.fuel(), module.definedFuelGlobal());
         var options = WasiOptions.builder()
                 .withStdin(new ByteArrayInputStream(request.stdin()), false)
                 .withStdout(stdout, false)
@@ -48,55 +51,75 @@ final class Sandbox {
                 .withRandom(random);
         request.env().forEach(options::withEnvironment);
         try (var wasi = WasiPreview1.builder().withOptions(options.build()).build()) {
+            // The meter creates the fuel counter holding the budget, so the module's start function is metered too.
             Instance instance = Instance.builder(module.module())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(wasi.toHostFunctions()).build())
+                    .withImportValues(ImportValues.builder().addFunction(fuel.meter(wasi.toHostFunctions())).build())
                     .withMemoryFactory(memory::create)
+                    .withGlobalFactory(fuel)
                     .withStart(false)
                     .build();
             instance.export(Instance.START_FUNCTION_NAME).apply();
-            return result(0, stdout, stderr, started);
+            return result(0, stdout, stderr, started, fuel);
         } catch (Throwable t) {
             WasiExitException exit = find(t, WasiExitException.class);
             if (exit != null) {
-                return result(exit.exitCode(), stdout, stderr, started);
+                return result(exit.exitCode(), stdout, stderr, started, fuel);
             }
-            throw failure(t, memory, stderr);
+            throw failure(t, memory, stderr, fuel);
         }
     }
 
-    private static InvocationResult result(int exitCode, BoundedOutput stdout, BoundedOutput stderr, long started) {
+    /** @throws InvocationFailed FUEL_EXHAUSTED when the run finished but overdrew its budget on the way */
+    private static InvocationResult result(int exitCode, BoundedOutput stdout, BoundedOutput stderr, long started,
+                                           FuelMeter fuel) {
+        if (fuel.exhausted()) {
+            throw exhausted(fuel, stderr.snapshot());
+        }
         return new InvocationResult(exitCode, stdout.snapshot(), stderr.snapshot(),
-                Duration.ofNanos(System.nanoTime() - started));
+                Duration.ofNanos(System.nanoTime() - started), fuel.used());
     }
 
-    /** Classifies the guest's failure; the order matters, since one cause can be wrapped in another. */
-    private static InvocationFailed failure(Throwable t, MemoryCap memory, BoundedOutput stderr) {
+    private static InvocationFailed exhausted(FuelMeter fuel, byte[] stderr) {
+        return new InvocationFailed(Kind.FUEL_EXHAUSTED, "ran out of fuel (budget: " + fuel.budget() + ")", stderr,
+                fuel.used());
+    }
+
+    /**
+     * Classifies the guest's failure; the order matters, since one cause can be wrapped in another. A run that
+     * overdrew its fuel is out of fuel first of all: the counter is checked only at function entries and loop
+     * headers, so the trap that ended it may be the guest's own, met before the next check.
+     */
+    private static InvocationFailed failure(Throwable t, MemoryCap memory, BoundedOutput stderr, FuelMeter fuel) {
         byte[] captured = stderr.snapshot();
+        long used = fuel.used();
+        if (fuel.exhausted()) {
+            return exhausted(fuel, captured);
+        }
         BoundedOutput.LimitExceeded output = find(t, BoundedOutput.LimitExceeded.class);
         if (output != null) {
-            return new InvocationFailed(Kind.OUTPUT_LIMIT, output.getMessage(), captured);
+            return new InvocationFailed(Kind.OUTPUT_LIMIT, output.getMessage(), captured, used);
         }
         if (find(t, ChicoryInterruptedException.class) != null || Thread.currentThread().isInterrupted()) {
-            return new InvocationFailed(Kind.TIMEOUT, "interrupted", captured);
+            return new InvocationFailed(Kind.TIMEOUT, "interrupted", captured, used);
         }
         MemoryCap.Refused refused = find(t, MemoryCap.Refused.class);
         if (refused != null) {
-            return new InvocationFailed(Kind.MEMORY_LIMIT, refused.getMessage(), captured);
+            return new InvocationFailed(Kind.MEMORY_LIMIT, refused.getMessage(), captured, used);
         }
         if (find(t, StackOverflowError.class) != null || hasMessage(t, "call stack exhausted")) {
-            return new InvocationFailed(Kind.STACK_EXHAUSTED, "call stack exhausted", captured);
+            return new InvocationFailed(Kind.STACK_EXHAUSTED, "call stack exhausted", captured, used);
         }
         if (find(t, TrapException.class) != null && memory.reached()) {
             // The guest used all the memory it may have and then trapped: almost certainly a failed grow or
             // allocation, so say which limit it hit rather than a bare trap.
             return new InvocationFailed(Kind.MEMORY_LIMIT, "trapped after reaching the memory limit of "
-                    + memory.capPages() + " pages: " + message(t), captured);
+                    + memory.capPages() + " pages: " + message(t), captured, used);
         }
         if (find(t, OutOfMemoryError.class) != null) {
-            return new InvocationFailed(Kind.TRAP, "host ran out of memory", captured);
+            return new InvocationFailed(Kind.TRAP, "host ran out of memory", captured, used);
         }
-        return new InvocationFailed(Kind.TRAP, message(t), captured);
+        return new InvocationFailed(Kind.TRAP, message(t), captured, used);
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {

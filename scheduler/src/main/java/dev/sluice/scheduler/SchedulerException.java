@@ -40,11 +40,22 @@ public abstract sealed class SchedulerException extends RuntimeException {
     public static final class InvocationFailed extends SchedulerException {
         private final Kind kind;
         private final byte[] stderr;
+        private final long fuelUsed;
 
         public InvocationFailed(Kind kind, String message, byte[] stderr) {
+            this(kind, message, stderr, 0);
+        }
+
+        public InvocationFailed(Kind kind, String message, byte[] stderr, long fuelUsed) {
             super(message, null);
             this.kind = kind;
             this.stderr = stderr == null ? new byte[0] : stderr;
+            this.fuelUsed = fuelUsed;
+        }
+
+        /** Fuel the guest used before it failed (its whole budget when {@link Kind#FUEL_EXHAUSTED}); 0 if unknown. */
+        public long fuelUsed() {
+            return fuelUsed;
         }
 
         public Kind kind() {
@@ -56,7 +67,7 @@ public abstract sealed class SchedulerException extends RuntimeException {
             return stderr.clone();
         }
 
-        public enum Kind { TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED }
+        public enum Kind { TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED, FUEL_EXHAUSTED }
     }
 
     /** Stored state could not be read or written. */

@@ -217,10 +217,11 @@ final class WorkerPool implements Dispatcher {
         Thread.interrupted();
         if (failure != null && end == Job.State.TIMED_OUT) {
             failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
-                    "exceeded its timeout of " + job.function.timeoutMs() + " ms", failure.stderr());
+                    "exceeded its timeout of " + job.function.timeoutMs() + " ms", failure.stderr(), failure.fuelUsed());
         } else if (failure != null && end == Job.State.CANCELLED) {
             failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
-                    "stopped: the scheduler is shutting down or the caller gave up", failure.stderr());
+                    "stopped: the scheduler is shutting down or the caller gave up", failure.stderr(),
+                    failure.fuelUsed());
         }
         if (failure != null) {
             job.outcome.completeExceptionally(failure);

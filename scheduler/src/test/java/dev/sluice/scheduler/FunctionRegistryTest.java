@@ -48,7 +48,7 @@ class FunctionRegistryTest {
     }
 
     private static DeployRequest request(String tenant, String name, byte[] module) {
-        return new DeployRequest(tenant, FunctionName.of(name), module, 16, 1_000, 1 << 20);
+        return new DeployRequest(tenant, FunctionName.of(name), module, 16, 1_000, 1 << 20, 1_000_000);
     }
 
     private static String sha256(byte[] bytes) throws Exception {
@@ -109,7 +109,7 @@ class FunctionRegistryTest {
     @Test
     void moduleOverTheSizeLimitIsRejectedAsTooLarge() throws IOException {
         byte[] hello = TestModules.load("hello");
-        var request = new DeployRequest("acme", FunctionName.of("f"), hello, 16, 1_000, hello.length - 1);
+        var request = new DeployRequest("acme", FunctionName.of("f"), hello, 16, 1_000, hello.length - 1, 1_000_000);
 
         var e = assertThrows(ModuleRejected.class, () -> open().functions().deploy(request));
         assertEquals(Reason.TOO_LARGE, e.reason());
@@ -170,7 +170,7 @@ class FunctionRegistryTest {
 
     @Test
     void invalidLimitsAreRejectedBeforeParsing() {
-        var request = new DeployRequest("acme", FunctionName.of("f"), new byte[] {1, 2}, 0, 1_000, 1 << 20);
+        var request = new DeployRequest("acme", FunctionName.of("f"), new byte[] {1, 2}, 0, 1_000, 1 << 20, 1_000_000);
         var e = assertThrows(SchedulerException.InvalidInput.class, () -> open().functions().deploy(request));
         assertTrue(e.getMessage().startsWith("memory-pages: 0"), e.getMessage());
     }

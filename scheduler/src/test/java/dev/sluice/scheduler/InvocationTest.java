@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * that ran the hostile guest still serves the next invocation.
  */
 class InvocationTest {
+    /** A budget no fixture exhausts before its timeout, so these tests see the limits they are about. */
+    private static final long UNMETERED = 1L << 50;
     private static final long STDOUT_CAP = 64 << 10;
     private static final long STDERR_CAP = 4 << 10;
 
@@ -45,7 +47,7 @@ class InvocationTest {
 
     private static FunctionSpec deploy(String fixture, int memoryPages, long timeoutMs) {
         return scheduler.functions().deploy(new DeployRequest("acme", FunctionName.of(fixture),
-                TestModules.load(fixture), memoryPages, timeoutMs, 1 << 20)).spec();
+                TestModules.load(fixture), memoryPages, timeoutMs, 1 << 20, UNMETERED)).spec();
     }
 
     private static InvocationResult invoke(String fixture, String stdin, Map<String, String> env) {

@@ -1,0 +1,48 @@
+package dev.sluice.scheduler.fuel;
+
+/**
+ * What each piece of guest work costs, in fuel units. Fuel is the billing unit, so these numbers are part of the
+ * contract: changing one changes every tenant's bill and every exact-fuel test. {@code docs/fuel.md} explains them
+ * with worked examples.
+ *
+ * <p>Charges made by instrumented code (see {@link FuelInstrumenter}):
+ * <ul>
+ *   <li>every instruction costs {@value #INSTRUCTION}, except the structural markers {@code block}, {@code loop},
+ *       {@code else} and {@code end}, which cost {@value #STRUCTURE} (they do no work; the branch that jumps to or
+ *       out of them is charged);</li>
+ *   <li>{@code call}, {@code call_indirect}, {@code return_call} and {@code return_call_indirect} cost
+ *       {@value #CALL};</li>
+ *   <li>{@code memory.grow} costs {@value #INSTRUCTION} plus {@value #PER_PAGE_GROWN} per page requested (charged
+ *       even when the grow fails);</li>
+ *   <li>{@code memory.fill}, {@code memory.copy}, {@code memory.init} cost {@value #INSTRUCTION} plus
+ *       {@value #PER_BYTE} per byte of their length operand; {@code table.fill}, {@code table.copy},
+ *       {@code table.init} and {@code table.grow} plus {@value #PER_ELEMENT} per element.</li>
+ * </ul>
+ *
+ * <p>Charges made by the host, on top of the {@value #CALL} for the {@code call} instruction:
+ * <ul>
+ *   <li>every WASI function costs {@value #HOST_CALL} per call, charged before it runs;</li>
+ *   <li>{@code fd_write}, {@code fd_read} and {@code random_get} also cost {@value #HOST_PER_BYTE} per byte
+ *       actually transferred, charged when they return.</li>
+ * </ul>
+ */
+public final class FuelCosts {
+    /** Default cost of one instruction. */
+    public static final long INSTRUCTION = 1;
+    /** {@code block}, {@code loop}, {@code else}, {@code end}. */
+    public static final long STRUCTURE = 0;
+    /** Any call instruction, to a wasm function or to the host. */
+    public static final long CALL = 5;
+    /** Added to {@code memory.grow} for each page (64 KiB) requested. */
+    public static final long PER_PAGE_GROWN = 1_000;
+    /** Added to {@code memory.fill}, {@code memory.copy} and {@code memory.init} for each byte. */
+    public static final long PER_BYTE = 1;
+    /** Added to {@code table.fill}, {@code table.copy}, {@code table.init} and {@code table.grow} per element. */
+    public static final long PER_ELEMENT = 1;
+    /** Charged by the host for every WASI call. */
+    public static final long HOST_CALL = 100;
+    /** Charged by the host for each byte {@code fd_write}, {@code fd_read} or {@code random_get} transfers. */
+    public static final long HOST_PER_BYTE = 1;
+
+    private FuelCosts() {}
+}
