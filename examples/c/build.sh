@@ -15,3 +15,4 @@ fi
 if command -v wasm-opt >/dev/null 2>&1; then
     wasm-opt -O2 --strip-debug --strip-producers hello.wasm -o hello.wasm
 fi
+chmod -x hello.wasm
