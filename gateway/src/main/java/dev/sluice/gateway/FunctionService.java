@@ -3,6 +3,7 @@ package dev.sluice.gateway;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
@@ -109,10 +110,12 @@ final class FunctionService implements HttpService {
         int memoryPages = (int) capped(req, "memory-pages", limits.maxMemoryPages(), limits.maxMemoryPages());
         long timeoutMs = capped(req, "timeout-ms", Math.min(config.defaultTimeoutMs(), limits.maxTimeoutMs()),
                 limits.maxTimeoutMs());
+        long fuel = capped(req, "fuel", limits.maxFuelPerCall(), limits.maxFuelPerCall());
         Requests.requireContentType(req, "application/wasm");
         long maxBytes = limits.maxModuleBytes();
         byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
-        DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs, maxBytes);
+        DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs, maxBytes,
+                fuel);
         FunctionRegistry.Deployment deployment = drain.run(() -> compileOffTheRequestThread(request));
         String location = "/v1/functions/" + name;
         res.header("Location", location);
@@ -155,15 +158,18 @@ final class FunctionService implements HttpService {
         try {
             result = drain.run(() -> dispatcher.invoke(function, invocation));
         } catch (SchedulerException.InvocationFailed e) {
-            usage.invocation(tenant, true, 0);
+            usage.invocation(tenant, true, e.fuelUsed());
             throw e;
         }
-        usage.invocation(tenant, result.exitCode() != 0, 0);
+        usage.invocation(tenant, result.exitCode() != 0, result.fuelUsed());
+        res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
         if (result.exitCode() != 0) {
             logStderr(function, result.stderr(), "exited with code " + result.exitCode());
             throw ProblemException.of(ProblemType.FUNCTION_FAILED,
                             "function " + function.name() + " exited with code " + result.exitCode())
-                    .with("exit-code", result.exitCode());
+                    .with("exit-code", result.exitCode())
+                    .with("fuel-used", result.fuelUsed())
+                    .header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
         }
         if (result.stderr().length > 0) {
             logStderr(function, result.stderr(), "wrote to stderr");

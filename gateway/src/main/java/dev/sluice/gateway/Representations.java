@@ -72,6 +72,7 @@ final class Representations {
         node.put("size", spec.size());
         node.put("memory-pages", spec.memoryPages());
         node.put("timeout-ms", spec.timeoutMs());
+        node.put("fuel", spec.fuel());
         node.put("deployed-at", spec.deployedAt().toString());
         return node;
     }

@@ -37,6 +37,42 @@ class SluiceApiTest extends TenantApiTestBase {
     }
 
     @Test
+    void everyInvocationReportsTheSameFuelForTheSameInput() {
+        server.deploy(key, "hello", TestModules.load("hello"));
+        Reply first = invoke(key, "hello", "?name=ada", "xyz");
+        long fuel = Long.parseLong(first.header("Sluice-Fuel-Used").orElseThrow());
+        assertTrue(fuel > 0, "fuel " + fuel);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(fuel, Long.parseLong(invoke(key, "hello", "?name=ada", "xyz").header("Sluice-Fuel-Used")
+                    .orElseThrow()));
+        }
+        assertEquals(fuel * 6, server.call(key, "GET", "/v1/usage", null, null).json().get("total").get("fuel")
+                .asLong(), "usage adds up the fuel of every call");
+    }
+
+    @Test
+    void functionOutOfFuelGetsFuelExhaustedWithTheFuelUsed() {
+        Reply deployed = server.call(key, "PUT", "/v1/functions/loop?fuel=5000", TestModules.load("infinite-loop"),
+                "application/wasm");
+        assertEquals(5000, deployed.json().get("fuel").asLong());
+        Reply reply = invoke(key, "loop", "", "");
+        assertEquals(502, reply.status(), reply.toString());
+        assertEquals("fuel-exhausted", reply.problemType());
+        assertEquals(5000, reply.json().get("fuel-used").asLong());
+        assertEquals("5000", reply.header("Sluice-Fuel-Used").orElseThrow());
+    }
+
+    @Test
+    void fuelAboveTheTenantsMaximumIsRefusedAtDeploy() {
+        String small = server.tenantWithKey("small", "{\"max-fuel-per-call\": 1000}");
+        Reply reply = server.call(small, "PUT", "/v1/functions/f?fuel=1001", TestModules.load("hello"),
+                "application/wasm");
+        assertEquals(400, reply.status());
+        assertEquals(1000, server.deploy(small, "f", TestModules.load("hello")).json().get("fuel").asLong(),
+                "the default is the tenant's maximum");
+    }
+
+    @Test
     void redeployingTheSameNameAnswers200AndReplacesTheModule() {
         assertEquals(201, server.deploy(key, "fn", TestModules.load("hello")).status());
         Reply again = server.deploy(key, "fn", TestModules.load("plain"));
@@ -106,11 +142,12 @@ class SluiceApiTest extends TenantApiTestBase {
     }
 
     @Test
-    void infiniteLoopIsStoppedAtTheTimeoutAndTheServerKeepsServing() {
-        assertEquals(201, server.call(key, "PUT", "/v1/functions/loop?timeout-ms=300",
+    void infiniteLoopWithAmpleFuelIsStoppedAtTheTimeoutAndTheServerKeepsServing() {
+        String patient = server.tenantWithKey("patient", "{\"max-fuel-per-call\": 1000000000000000}");
+        assertEquals(201, server.call(patient, "PUT", "/v1/functions/loop?timeout-ms=300",
                 TestModules.load("infinite-loop"), "application/wasm").status());
         long started = System.nanoTime();
-        Reply reply = invoke(key, "loop", "", "");
+        Reply reply = invoke(patient, "loop", "", "");
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
         assertEquals(504, reply.status(), reply.toString());
         assertEquals("function-timeout", reply.problemType());

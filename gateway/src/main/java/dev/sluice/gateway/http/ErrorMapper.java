@@ -19,6 +19,8 @@ import java.util.Map;
 public final class ErrorMapper implements ErrorHandler<Throwable> {
     private static final System.Logger LOG = System.getLogger(ErrorMapper.class.getName());
     public static final String PROBLEM_JSON = "application/problem+json";
+    /** Fuel the invocation used, on every invocation response (the billing unit; see docs/fuel.md). */
+    public static final String FUEL_USED_HEADER = "Sluice-Fuel-Used";
 
     @Override
     public void handle(ServerRequest req, ServerResponse res, Throwable error) {
@@ -53,8 +55,10 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case MEMORY_LIMIT -> ProblemType.MEMORY_LIMIT;
             case OUTPUT_LIMIT -> ProblemType.OUTPUT_LIMIT;
             case STACK_EXHAUSTED -> ProblemType.STACK_EXHAUSTED;
+            case FUEL_EXHAUSTED -> ProblemType.FUEL_EXHAUSTED;
         };
-        return ProblemException.of(type, e.getMessage());
+        return ProblemException.of(type, e.getMessage()).with("fuel-used", e.fuelUsed())
+                .header(FUEL_USED_HEADER, Long.toString(e.fuelUsed()));
     }
 
     /** Writes the problem; {@code instance} is the request path (RFC 9457 {@code instance} member). */

@@ -20,6 +20,7 @@ public enum ProblemType {
     FUNCTION_FAILED("function-failed", 502, "The function exited with an error"),
     FUNCTION_TRAPPED("function-trapped", 502, "The function trapped"),
     MEMORY_LIMIT("memory-limit", 502, "The function exceeded its memory limit"),
+    FUEL_EXHAUSTED("fuel-exhausted", 502, "The function used up its fuel budget"),
     OUTPUT_LIMIT("output-limit", 502, "The function wrote more output than allowed"),
     STACK_EXHAUSTED("stack-exhausted", 502, "The function exhausted its call stack"),
     INVALID_FUNCTION_RESPONSE("invalid-function-response", 502, "The function's response is not valid CGI"),
