@@ -5,9 +5,11 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.tenancy.ApiKeys;
 import dev.sluice.tenancy.KeyMetadata;
+import dev.sluice.tenancy.QuotaPolicy;
 import dev.sluice.tenancy.RateDecision;
 import dev.sluice.tenancy.RateLimiter;
 import dev.sluice.tenancy.Tenant;
+import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.TenantStore;
 import dev.sluice.tenancy.UsageLedger;
 import io.helidon.webserver.http.Handler;
@@ -64,7 +66,9 @@ final class TenantGate implements Handler {
     }
 
     private void admit(Tenant tenant, ServerResponse res) {
-        RateDecision decision = rateLimiter.tryAcquire(tenant.id(), tenant.limits());
+        TenantLimits limits = tenant.limits();
+        RateDecision decision = rateLimiter.tryAcquire(tenant.id(),
+                QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst()));
         // IETF httpapi ratelimit-headers: the policy, and what remains of it, on every response.
         String policy = "\"" + POLICY + "\";q=" + decision.quota() + ";w=" + decision.windowSeconds();
         String remaining = "\"" + POLICY + "\";r=" + decision.remaining() + ";t=" + decision.resetSeconds();

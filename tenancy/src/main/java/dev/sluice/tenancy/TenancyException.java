@@ -13,6 +13,13 @@ public abstract sealed class TenancyException extends RuntimeException {
         }
     }
 
+    /** The shared quota store did not answer in time and the fail policy is fail-closed. */
+    public static final class QuotaStoreUnavailable extends TenancyException {
+        public QuotaStoreUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends TenancyException {
         public StorageFailure(String message, Throwable cause) {

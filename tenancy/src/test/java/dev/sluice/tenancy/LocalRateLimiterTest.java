@@ -15,13 +15,13 @@ class LocalRateLimiterTest {
     final FakeClock clock = FakeClock.atEpochDay();
     final RateLimiter limiter = new LocalRateLimiter(clock);
 
-    static TenantLimits rate(long perSecond, long burst) {
-        return new TenantLimits(perSecond, burst, 16, 1_000, 1 << 20, 1_000_000);
+    static QuotaPolicy rate(long perSecond, long burst) {
+        return QuotaPolicy.rate(perSecond, burst);
     }
 
     @Test
     void burstIsAdmittedWithRemainingCountingDownThenDeniedWithRetryAfter() {
-        TenantLimits limits = rate(1, 3);
+        QuotaPolicy limits = rate(1, 3);
 
         for (long expectedRemaining = 2; expectedRemaining >= 0; expectedRemaining--) {
             RateDecision decision = limiter.tryAcquire(ACME, limits);
@@ -41,7 +41,7 @@ class LocalRateLimiterTest {
 
     @Test
     void retryAfterIsAtLeastOneSecondEvenWhenRefillIsSooner() {
-        TenantLimits limits = rate(100, 1);
+        QuotaPolicy limits = rate(100, 1);
         assertTrue(limiter.tryAcquire(ACME, limits).granted());
 
         RateDecision denied = limiter.tryAcquire(ACME, limits);
@@ -53,7 +53,7 @@ class LocalRateLimiterTest {
 
     @Test
     void retryAfterRoundsUpTheWaitForOneToken() {
-        TenantLimits slow = new TenantLimits(1, 1, 16, 1_000, 1 << 20, 1_000_000);
+        QuotaPolicy slow = rate(1, 1);
         limiter.tryAcquire(ACME, slow);
         clock.advance(Duration.ofMillis(200));
 
@@ -65,7 +65,7 @@ class LocalRateLimiterTest {
 
     @Test
     void tokensRefillAsTheFakeClockAdvances() {
-        TenantLimits limits = rate(2, 4);
+        QuotaPolicy limits = rate(2, 4);
         for (int i = 0; i < 4; i++) {
             limiter.tryAcquire(ACME, limits);
         }
@@ -85,7 +85,7 @@ class LocalRateLimiterTest {
 
     @Test
     void resetSecondsIsTheTimeToRefillCompletely() {
-        TenantLimits limits = rate(2, 10);
+        QuotaPolicy limits = rate(2, 10);
 
         RateDecision first = limiter.tryAcquire(ACME, limits);
 
@@ -98,12 +98,12 @@ class LocalRateLimiterTest {
 
     @Test
     void raisingTheBurstTakesEffectAtOnce() {
-        TenantLimits small = rate(1, 2);
+        QuotaPolicy small = rate(1, 2);
         limiter.tryAcquire(ACME, small);
         limiter.tryAcquire(ACME, small);
         assertFalse(limiter.tryAcquire(ACME, small).granted());
 
-        TenantLimits larger = rate(1, 5);
+        QuotaPolicy larger = rate(1, 5);
         RateDecision decision = limiter.tryAcquire(ACME, larger);
 
         assertTrue(decision.granted());
@@ -126,9 +126,9 @@ class LocalRateLimiterTest {
 
     @Test
     void changingTheRateChangesTheRefill() {
-        TenantLimits slow = rate(1, 1);
+        QuotaPolicy slow = rate(1, 1);
         limiter.tryAcquire(ACME, slow);
-        TenantLimits fast = rate(10, 1);
+        QuotaPolicy fast = rate(10, 1);
         assertFalse(limiter.tryAcquire(ACME, fast).granted());
 
         clock.advance(Duration.ofMillis(100));
@@ -137,17 +137,33 @@ class LocalRateLimiterTest {
     }
 
     @Test
-    void limitsOtherThanRateDoNotResetTheBucket() {
+    void eachPolicyHasItsOwnBucket() {
         limiter.tryAcquire(ACME, rate(1, 1));
 
-        TenantLimits moreMemory = new TenantLimits(1, 1, 1024, 1_000, 1 << 20, 1_000_000);
+        assertFalse(limiter.tryAcquire(ACME, rate(1, 1)).granted());
+        assertTrue(limiter.tryAcquire(ACME, QuotaPolicy.perMinute(1)).granted());
+        assertFalse(limiter.tryAcquire(ACME, QuotaPolicy.perMinute(1)).granted());
+    }
 
-        assertFalse(limiter.tryAcquire(ACME, moreMemory).granted());
+    @Test
+    void perMinuteQuotaRefillsAllAtOnceAtTheEndOfTheMinute() {
+        QuotaPolicy perMinute = QuotaPolicy.perMinute(3);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(limiter.tryAcquire(ACME, perMinute).granted());
+        }
+        RateDecision denied = limiter.tryAcquire(ACME, perMinute);
+        assertFalse(denied.granted());
+        assertEquals(60, denied.retryAfterSeconds());
+        assertEquals(60, denied.windowSeconds());
+        clock.advance(Duration.ofSeconds(59));
+        assertFalse(limiter.tryAcquire(ACME, perMinute).granted(), "no partial refill within the minute");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(2, limiter.tryAcquire(ACME, perMinute).remaining());
     }
 
     @Test
     void tenantsHaveIndependentBuckets() {
-        TenantLimits limits = rate(1, 1);
+        QuotaPolicy limits = rate(1, 1);
         assertTrue(limiter.tryAcquire(ACME, limits).granted());
         assertFalse(limiter.tryAcquire(ACME, limits).granted());
 
@@ -156,7 +172,7 @@ class LocalRateLimiterTest {
 
     @Test
     void forgottenTenantStartsWithAFullBucket() {
-        TenantLimits limits = rate(1, 2);
+        QuotaPolicy limits = rate(1, 2);
         limiter.tryAcquire(ACME, limits);
         limiter.tryAcquire(ACME, limits);
 
@@ -169,7 +185,7 @@ class LocalRateLimiterTest {
 
     @Test
     void absurdlyHighRateIsCappedInsteadOfFailing() {
-        TenantLimits huge = rate(Long.MAX_VALUE, 5);
+        QuotaPolicy huge = rate(Long.MAX_VALUE, 5);
 
         RateDecision decision = limiter.tryAcquire(ACME, huge);
 
@@ -179,7 +195,7 @@ class LocalRateLimiterTest {
 
     @Test
     void concurrentRequestsNeverExceedTheBurst() throws InterruptedException {
-        TenantLimits limits = rate(1, 100);
+        QuotaPolicy limits = rate(1, 100);
         java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
         Thread[] threads = new Thread[8];
         for (int t = 0; t < threads.length; t++) {

@@ -1,0 +1,30 @@
+package dev.sluice.tenancy;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Per-tenant in-flight invocations, across every gateway sharing the store. A granted slot is a {@link Lease}: the
+ * caller closes it when the invocation ends (in {@code finally}); a lease never closed — its gateway died — expires
+ * by itself after its time to live, so a crash never leaks a slot for good.
+ */
+public interface ConcurrencyLimiter {
+    /**
+     * @param limit    most invocations the tenant may have in flight
+     * @param leaseTtl how long the slot is held if it is never released; longer than the invocation can run
+     * @throws TenancyException.QuotaStoreUnavailable when a shared store cannot answer in time (fail-closed)
+     */
+    ConcurrencyDecision tryAcquire(TenantId tenant, int limit, Duration leaseTtl);
+
+    /** A held slot. Closing is idempotent and never throws (a failed release is left to expire). */
+    interface Lease extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * @param inFlight the tenant's invocations in flight, this one included when granted
+     * @param lease    present exactly when granted
+     */
+    record ConcurrencyDecision(boolean granted, int limit, int inFlight, Optional<Lease> lease) {}
+}
