@@ -9,8 +9,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking and compiling
- * before taking the write lock, and stores nothing unless everything passed.
+ * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking before taking the
+ * write lock, and stores nothing unless everything passed. The compile it queues ({@link ModuleCache#prepare}) is
+ * waited for only after the function is stored and the lock released, and at most for the compile budget.
  *
  * <p>Threading: reads are lock-free on a concurrent map; writes are serialized by {@code writeLock}, which covers
  * the map, the files and module reference counting, so the index on disk always matches the map.
@@ -20,17 +21,19 @@ final class DiskFunctionRegistry implements FunctionRegistry {
     private final ModuleValidator validator;
     private final ModuleCache cache;
     private final InstantSource clock;
+    private final long compileBudgetMillis;
     private final Map<Key, FunctionSpec> functions = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
 
     private record Key(String tenant, FunctionName name) {}
 
     DiskFunctionRegistry(FunctionStore store, ModuleValidator validator, ModuleCache cache, InstantSource clock,
-                         List<FunctionSpec> loaded) {
+                         long compileBudgetMillis, List<FunctionSpec> loaded) {
         this.store = store;
         this.validator = validator;
         this.cache = cache;
         this.clock = clock;
+        this.compileBudgetMillis = compileBudgetMillis;
         loaded.forEach(f -> functions.put(new Key(f.tenant(), f.name()), f));
     }
 
@@ -47,8 +50,15 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
         ModuleValidator.Checked checked = validator.check(bytes);
         ModuleValidator.checkMemory(checked, spec.memoryPages());
-        CompiledModule compiled = cache.compile(digest, checked);
+        CompiledModule module = cache.prepare(digest, checked);
+        Deployment deployment = store(spec, bytes, module);
+        // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
+        boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
+        return new Deployment(deployment.spec(), deployment.created(), compiled);
+    }
 
+    private Deployment store(FunctionSpec spec, byte[] bytes, CompiledModule module) {
+        String digest = spec.digest();
         synchronized (writeLock) {
             Key key = new Key(spec.tenant(), spec.name());
             FunctionSpec previous = functions.get(key);
@@ -65,11 +75,11 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 releaseIfUnreferenced(digest);
                 throw e;
             }
-            cache.retain(compiled);
-            if (previous != null) {
+            cache.retain(module);
+            if (previous != null && !previous.digest().equals(digest)) {
                 releaseIfUnreferenced(previous.digest());
             }
-            return new Deployment(spec, previous == null);
+            return new Deployment(spec, previous == null, false);
         }
     }
 

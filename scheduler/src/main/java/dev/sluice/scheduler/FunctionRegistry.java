@@ -4,8 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The deployed functions of every tenant. A deploy parses, validates and compiles the module before anything is
- * stored: a module that fails any check leaves no trace. Thread-safe; writes are durable before they return.
+ * The deployed functions of every tenant. A deploy parses and validates the module before anything is stored: a
+ * module that fails any check leaves no trace. Compiling never fails a deploy and never holds it longer than the
+ * compile budget ({@link SchedulerSettings#compileBudgetMillis()}): until its compile is done a module runs on the
+ * interpreter, with the same results and fuel. Thread-safe; writes are durable before they return.
  */
 public interface FunctionRegistry {
     /**
@@ -25,5 +27,10 @@ public interface FunctionRegistry {
     /** Removes all of a tenant's functions (the tenant is being deleted). */
     void deleteAll(String tenant);
 
-    record Deployment(FunctionSpec spec, boolean created) {}
+    /**
+     * @param created  whether the function is new (rather than replaced)
+     * @param compiled whether invocations run compiled code already; if not, they run on the interpreter until the
+     *                 background compile is done (or for good, if it fails)
+     */
+    record Deployment(FunctionSpec spec, boolean created, boolean compiled) {}
 }

@@ -1,10 +1,16 @@
 package dev.sluice.scheduler;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -23,24 +29,34 @@ public final class LocalScheduler implements AutoCloseable {
     }
 
     /**
-     * Loads the stored functions, verifying and compiling every module they use, then starts the workers.
+     * Loads the stored functions and verifies every module they use, then starts the workers. Modules compiled by an
+     * earlier run are loaded from {@code <dataDir>/compiled}; the others are compiled in the background, the start
+     * waiting for all of them together at most {@link SchedulerSettings#compileBudgetMillis()}. Until its compile is
+     * done a module runs on the interpreter. A missing or corrupt compiled entry only means compiling again.
      *
      * @throws SchedulerException.StorageFailure naming the file when the index or a module file is missing,
      *                                           corrupt or does not match its digest
      */
     public static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock) {
+        return open(settings, dataDir, clock, ModuleCompiler.chicory());
+    }
+
+    /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
+    static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                               ModuleCompiler compiler) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(compiler, "compiler");
         var store = new FunctionStore(dataDir);
         var validator = new ModuleValidator(WasiImports.create());
-        var modules = new ModuleCache();
         List<FunctionSpec> loaded = store.load();
-        Set<String> digests = loaded.stream().map(FunctionSpec::digest).collect(Collectors.toSet());
+        Set<String> digests = loaded.stream().map(FunctionSpec::digest).collect(Collectors.toCollection(TreeSet::new));
+        Map<String, ModuleValidator.Checked> checked = new LinkedHashMap<>();
         for (String digest : digests) {
             byte[] bytes = store.readModule(digest);
             try {
-                modules.compile(digest, validator.check(bytes));
+                checked.put(digest, validator.check(bytes));
             } catch (SchedulerException.ModuleRejected e) {
                 // It passed these checks when deployed, so the rules or the runtime changed under it.
                 throw new SchedulerException.StorageFailure("stored module " + store.moduleFile(digest)
@@ -48,8 +64,30 @@ public final class LocalScheduler implements AutoCloseable {
             }
         }
         store.deleteUnreferenced(digests);
-        var registry = new DiskFunctionRegistry(store, validator, modules, clock, loaded);
+        var disk = CompiledCache.open(dataDir);
+        disk.retainOnly(checked.values().stream().map(c -> c.module().digest()).collect(Collectors.toSet()));
+        var modules = new ModuleCache(disk, compiler, settings.compileThreads(), System::nanoTime);
+        // Modules with a compiled entry first: loading them is quick, and they should not queue behind compiles.
+        List<CompiledModule> prepared = checked.entrySet().stream()
+                .sorted(Comparator.comparing(e -> disk.file(e.getValue().module().digest())
+                        .map(Files::isRegularFile).orElse(false) ? 0 : 1))
+                .map(e -> modules.prepare(e.getKey(), e.getValue()))
+                .toList();
+        awaitAll(prepared, settings.compileBudgetMillis());
+        var registry = new DiskFunctionRegistry(store, validator, modules, clock, settings.compileBudgetMillis(),
+                loaded);
         return new LocalScheduler(registry, new WorkerPool(settings, modules::find), modules);
+    }
+
+    private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+        for (CompiledModule module : modules) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return;
+            }
+            module.awaitCompiled(left);
+        }
     }
 
     public FunctionRegistry functions() {
@@ -60,7 +98,7 @@ public final class LocalScheduler implements AutoCloseable {
         return dispatcher;
     }
 
-    /** For tests: the compiled-module cache. */
+    /** For tests and tools: the module cache (tiers, compile counts, the compiled cache on disk). */
     ModuleCache modules() {
         return modules;
     }
@@ -68,5 +106,6 @@ public final class LocalScheduler implements AutoCloseable {
     @Override
     public void close() {
         dispatcher.shutdown(0);
+        modules.close();
     }
 }

@@ -35,6 +35,12 @@ public final class FuelInstrumenter {
     public static final String EXPORT_NAME = "sluice_fuel";
 
     /**
+     * Version of the rewrite's output. Bump it whenever the same input can produce different bytes: compiled modules
+     * cached on disk are keyed by it (see {@code CompiledCache}).
+     */
+    public static final int VERSION = 1;
+
+    /**
      * @param bytes              the instrumented module
      * @param fuelGlobal         index of the counter in the module's global index space
      * @param definedFuelGlobal  index of the counter among the globals the module defines (imports excluded)
