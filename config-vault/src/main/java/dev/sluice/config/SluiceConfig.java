@@ -31,17 +31,25 @@ import java.util.function.Function;
  * @param tenantMaxConcurrency   invocations one tenant may run at once (0: workers - 1, at least 1)
  * @param tenantQueue            invocations one tenant may have waiting for a worker
  * @param shutdownGraceMs        how long a stopping server lets in-flight invocations finish
+ * @param stores                 where shared state lives (local by default; Redis for several gateways)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
                            long defaultMaxFuelPerCall, long defaultTimeoutMs, long maxRequestBytes,
-                           long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency, int tenantQueue, long shutdownGraceMs) {
+                           long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
+                           int tenantQueue, long shutdownGraceMs, StoreConfig stores) {
 
     /** Every key this configuration understands, in documentation order. */
-    public static final List<String> KEYS = List.of("host", "port", "data-dir", "default-requests-per-second",
+    public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
             "default-burst", "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
             "default-max-fuel-per-call", "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
             "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms");
+
+    private static List<String> keys(String... own) {
+        List<String> all = new ArrayList<>(List.of(own));
+        all.addAll(StoreConfig.KEYS);
+        return List.copyOf(all);
+    }
 
     public SluiceConfig {
         if (host == null || host.isBlank()) {
@@ -65,6 +73,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("tenant-max-concurrency", tenantMaxConcurrency, 0, 4096);
         range("tenant-queue", tenantQueue, 1, 1_000_000);
         range("shutdown-grace-ms", shutdownGraceMs, 0, 3_600_000);
+        if (stores == null) {
+            throw new ConfigException("stores: missing");
+        }
     }
 
     /** The embedded defaults: what {@code ./sluice serve} runs with when no file is given. */
@@ -100,7 +111,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.integer("workers", Math.max(2, cores)),
                 v.integer("tenant-max-concurrency", 0),
                 v.integer("tenant-queue", 64),
-                v.number("shutdown-grace-ms", 10_000));
+                v.number("shutdown-grace-ms", 10_000),
+                StoreConfig.from(raw, source.describe()));
     }
 
     /** Invocations one tenant may run at once, with 0 resolved to "all workers but one". */
@@ -118,13 +130,21 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
     private Map<String, String> asMap() {
         List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
                 defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall,
-                defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency, tenantQueue,
-                shutdownGraceMs));
-        Map<String, String> map = new HashMap<>();
-        for (int i = 0; i < KEYS.size(); i++) {
+                defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency,
+                tenantQueue, shutdownGraceMs));
+        Map<String, String> map = new HashMap<>(stores.asMap());
+        for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));
         }
         return map;
+    }
+
+    static long parseLong(String source, String key, String text) {
+        try {
+            return Long.parseLong(text.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(source + ": " + key + ": '" + text + "' (expected: an integer)");
+        }
     }
 
     private static void range(String key, long value, long min, long max) {
@@ -153,11 +173,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         }
 
         private long parseLong(String key, String text) {
-            try {
-                return Long.parseLong(text.replace("_", ""));
-            } catch (NumberFormatException e) {
-                throw new ConfigException(source + ": " + key + ": '" + text + "' (expected: an integer)");
-            }
+            return SluiceConfig.parseLong(source, key, text);
         }
     }
 }

@@ -106,4 +106,25 @@ class SluiceConfigTest {
         assertEquals("rw-------",
                 java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
     }
+
+    @Test
+    void sharedStoresDefaultToLocalAndCanPointAtRedis() {
+        assertEquals(false, SluiceConfig.defaults().stores().sharedQuotas());
+        StoreConfig stores = SluiceConfig.defaults().with(Map.of("quota-store", "redis", "tenancy-store", "redis",
+                "redis-uri", "rediss://user:secret@redis.internal:6380/0", "quota-fail-policy", "fail-closed",
+                "quota-replicas", "3")).stores();
+        assertTrue(stores.sharedQuotas() && stores.sharedTenancy());
+        assertEquals(3, stores.quotaReplicas());
+        assertTrue(!stores.toString().contains("secret"), "credentials never appear in messages");
+    }
+
+    @Test
+    void badStoreValuesNameTheirKey() {
+        assertEquals("quota-store: 'memcached' (expected: local or redis)", assertThrows(ConfigException.class,
+                () -> SluiceConfig.defaults().with(Map.of("quota-store", "memcached"))).getMessage());
+        ConfigException uri = assertThrows(ConfigException.class,
+                () -> SluiceConfig.defaults().with(Map.of("redis-uri", "http://u:pw@x")));
+        assertTrue(uri.getMessage().startsWith("redis-uri:") && !uri.getMessage().contains("pw"), uri.getMessage());
+        assertThrows(ConfigException.class, () -> SluiceConfig.defaults().with(Map.of("redis-cluster", "yes")));
+    }
 }
