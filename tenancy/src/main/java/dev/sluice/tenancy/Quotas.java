@@ -1,0 +1,137 @@
+package dev.sluice.tenancy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * Everything a gateway enforces and records per tenant: the rate quotas, in-flight invocations, the daily fuel budget
+ * and the usage ledger — either in this process ({@link #local}) or shared by every replica through Redis
+ * ({@link #redis}). The gateway builds one at start and closes it at shutdown.
+ *
+ * <p>With Redis, every quota command is bounded by {@link RedisSettings#commandTimeout()}. When Redis does not answer,
+ * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas sized to {@code 1/replicas} of each
+ * limit; fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. Redis is used again as soon as it answers.
+ * Usage events are fire-and-forget; those Redis could not take are counted in {@link #usageDropped()}.
+ */
+public final class Quotas implements AutoCloseable {
+    static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
+    static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
+    static final int USAGE_MAX_IN_FLIGHT = 10_000;
+    private static final System.Logger LOG = System.getLogger(Quotas.class.getName());
+
+    private final RateLimiter rates;
+    private final ConcurrencyLimiter concurrency;
+    private final FuelBudget fuel;
+    private final UsageLedger usage;
+    private final Runnable flush;
+    private final Failover failover;
+    private final RedisUsageLedger redisUsage;
+    private final RedisConnection redis;
+
+    private Quotas(RateLimiter rates, ConcurrencyLimiter concurrency, FuelBudget fuel, UsageLedger usage,
+                   Runnable flush, Failover failover, RedisUsageLedger redisUsage, RedisConnection redis) {
+        this.rates = rates;
+        this.concurrency = concurrency;
+        this.fuel = fuel;
+        this.usage = usage;
+        this.flush = flush;
+        this.failover = failover;
+        this.redisUsage = redisUsage;
+        this.redis = redis;
+    }
+
+    /** Quotas counted in this process; usage persisted to {@code usage.json} in {@code dataDir} on {@link #flush}. */
+    public static Quotas local(Path dataDir, InstantSource clock, LongSupplier nanoTime) {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(nanoTime, "nanoTime");
+        LocalUsageLedger usage = LocalUsageLedger.open(dataDir, clock);
+        return new Quotas(new LocalRateLimiter(nanoTime), new LocalConcurrencyLimiter(nanoTime),
+                new LocalFuelBudget(clock), usage, usage::flush, null, null, null);
+    }
+
+    /** Quotas shared through Redis, each tenant failing over by {@link RedisSettings#failPolicy()}. */
+    public static Quotas redis(RedisSettings settings, InstantSource clock, LongSupplier nanoTime) {
+        Objects.requireNonNull(settings, "settings");
+        return redis(settings, clock, nanoTime, tenant -> settings.failPolicy());
+    }
+
+    /**
+     * Quotas shared through Redis (one client and connection for all of them; Redis Cluster when
+     * {@link RedisSettings#cluster()}).
+     *
+     * @param failPolicy each tenant's policy when Redis does not answer (a tenant or plan override, else the default)
+     */
+    public static Quotas redis(RedisSettings settings, InstantSource clock, LongSupplier nanoTime,
+                               Function<TenantId, FailPolicy> failPolicy) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(nanoTime, "nanoTime");
+        Objects.requireNonNull(failPolicy, "failPolicy");
+        RedisConnection redis = RedisConnection.open(settings);
+        RateLimitedLog log = new RateLimitedLog(LOG, nanoTime, LOG_INTERVAL);
+        Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, RETRY_INTERVAL, log);
+        RedisUsageLedger usage = new RedisUsageLedger(redis, clock, USAGE_MAX_IN_FLIGHT, log);
+        return new Quotas(
+                failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
+                        new LocalRateLimiter(nanoTime)),
+                failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
+                failover.fuel(new RedisFuelBudget(redis, clock), new LocalFuelBudget(clock)),
+                usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
+    }
+
+    public RateLimiter rates() {
+        return rates;
+    }
+
+    public ConcurrencyLimiter concurrency() {
+        return concurrency;
+    }
+
+    public FuelBudget fuel() {
+        return fuel;
+    }
+
+    public UsageLedger usage() {
+        return usage;
+    }
+
+    /**
+     * Makes recorded usage durable: local usage is written to its file; with Redis, waits (bounded) for the usage
+     * writes already issued to be answered.
+     */
+    public void flush() {
+        flush.run();
+    }
+
+    /** Requests served by local fallback quotas because Redis did not answer (fail-open); 0 for local quotas. */
+    public long fallbacks() {
+        return failover == null ? 0 : failover.fallbacks();
+    }
+
+    /** Requests refused because Redis did not answer (fail-closed); 0 for local quotas. */
+    public long refusals() {
+        return failover == null ? 0 : failover.refusals();
+    }
+
+    /** Usage events Redis could not take (away or too slow); 0 for local quotas. */
+    public long usageDropped() {
+        return redisUsage == null ? 0 : redisUsage.dropped();
+    }
+
+    /** Flushes, then releases the Redis connection if there is one. */
+    @Override
+    public void close() {
+        try {
+            flush();
+        } finally {
+            if (redis != null) {
+                redis.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package dev.sluice.tenancy;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One Lettuce client and one multiplexed connection to the shared Redis (standalone, Sentinel or Cluster), shared by
+ * every Redis-backed quota of a gateway. Keys are UTF-8 strings, values raw bytes (Bucket4j stores its state as
+ * bytes).
+ *
+ * <p>Every command is bounded: Lettuce's {@link TimeoutOptions} fail a command after {@link #timeout()}, commands issued
+ * while disconnected are rejected at once ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}), and reconnects
+ * back off to at most one second, so a stalled or absent Redis costs a caller at most the timeout and a Redis that
+ * comes back is used again within about a second. If Redis is down when the gateway starts, the connection is opened
+ * in the background on first use instead of failing the gateway.
+ *
+ * <p>Threading: the connection is thread-safe (Lettuce pipelines concurrent commands on one socket); this holder only
+ * swaps the connection once, when the first connect succeeds.
+ */
+final class RedisConnection implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RedisConnection.class.getName());
+    static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private final RedisSettings settings;
+    private final ClientResources resources;
+    private final AbstractRedisClient client;
+    private final RedisURI uri;
+    private final AtomicBoolean connecting = new AtomicBoolean();
+    private volatile StatefulConnection<String, byte[]> connection;
+    private volatile RedisClusterAsyncCommands<String, byte[]> commands;
+    private volatile boolean closed;
+
+    private RedisConnection(RedisSettings settings) {
+        this.settings = settings;
+        this.uri = RedisURI.create(settings.uri());
+        uri.setTimeout(settings.commandTimeout());
+        this.resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
+        Duration connectTimeout = settings.commandTimeout().compareTo(Duration.ofSeconds(1)) > 0
+                ? settings.commandTimeout() : Duration.ofSeconds(1);
+        SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build();
+        TimeoutOptions timeouts = TimeoutOptions.enabled(settings.commandTimeout());
+        if (settings.cluster()) {
+            RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
+            cluster.setOptions(ClusterClientOptions.builder()
+                    .timeoutOptions(timeouts)
+                    .socketOptions(socket)
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .enablePeriodicRefresh(Duration.ofSeconds(30))
+                            .build())
+                    .build());
+            this.client = cluster;
+        } else {
+            RedisClient standalone = RedisClient.create(resources);
+            standalone.setOptions(ClientOptions.builder()
+                    .timeoutOptions(timeouts)
+                    .socketOptions(socket)
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .build());
+            this.client = standalone;
+        }
+    }
+
+    /**
+     * Connects, waiting at most the connect timeout; when Redis cannot be reached the holder is returned anyway and
+     * keeps trying on use (callers see {@link TenancyException.QuotaStoreUnavailable} until it succeeds).
+     */
+    static RedisConnection open(RedisSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        RedisConnection redis = new RedisConnection(settings);
+        redis.connectInBackground();
+        CompletableFuture<?> first = redis.pending;
+        if (first != null) {
+            try {
+                first.get(Math.max(1000, settings.commandTimeout().toMillis()) + 500, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
+                        + e.getClass().getSimpleName() + "); quotas follow their fail policy until it answers");
+            }
+        }
+        return redis;
+    }
+
+    private volatile CompletableFuture<?> pending;
+
+    /** The commands of the live connection; throws at once (no waiting) while no connection was ever made. */
+    RedisClusterAsyncCommands<String, byte[]> commands() {
+        RedisClusterAsyncCommands<String, byte[]> current = commands;
+        if (current == null) {
+            connectInBackground();
+            throw unavailable("not connected", null);
+        }
+        return current;
+    }
+
+    Duration timeout() {
+        return settings.commandTimeout();
+    }
+
+    String keyPrefix() {
+        return settings.keyPrefix();
+    }
+
+    /** Waits for a command's reply, at most a little longer than the command timeout Lettuce already enforces. */
+    <T> T await(CompletionStage<T> reply, String what) {
+        try {
+            return reply.toCompletableFuture().get(settings.commandTimeout().toNanos() + 50_000_000L,
+                    TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(what + ": interrupted", e);
+        } catch (TimeoutException e) {
+            throw unavailable(what + ": no reply within " + settings.commandTimeout().toMillis() + " ms", e);
+        } catch (ExecutionException e) {
+            throw unavailable(what + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    static TenancyException.QuotaStoreUnavailable unavailable(String message, Throwable cause) {
+        return new TenancyException.QuotaStoreUnavailable("quota store unavailable: " + message, cause);
+    }
+
+    private void connectInBackground() {
+        if (closed || commands != null || !connecting.compareAndSet(false, true)) {
+            return;
+        }
+        CompletableFuture<? extends StatefulConnection<String, byte[]>> attempt;
+        try {
+            if (client instanceof RedisClusterClient cluster) {
+                attempt = cluster.connectAsync(CODEC);
+            } else {
+                attempt = ((RedisClient) client).connectAsync(CODEC, uri).toCompletableFuture();
+            }
+        } catch (RuntimeException e) {
+            connecting.set(false);
+            return;
+        }
+        pending = attempt.whenComplete((connected, failure) -> {
+            if (failure == null) {
+                if (closed) {
+                    connected.closeAsync();
+                } else {
+                    connection = connected;
+                    commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c
+                            ? c.async() : ((StatefulRedisConnection<String, byte[]>) connected).async();
+                }
+            }
+            connecting.set(false);
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        StatefulConnection<String, byte[]> current = connection;
+        if (current != null) {
+            current.close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    private static String redacted(RedisSettings settings) {
+        return settings.uri().replaceAll("//[^@/]*@", "//***@");
+    }
+}

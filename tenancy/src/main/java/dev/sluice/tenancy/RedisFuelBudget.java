@@ -1,0 +1,106 @@
+package dev.sluice.tenancy;
+
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Daily fuel per tenant across every gateway: a hash {@code <prefix>fuel:<tenant>:<yyyy-mm-dd>} (UTC day of the
+ * injected clock) whose field {@code used} counts fuel reserved or spent. A reservation is one script that adds the
+ * call's whole limit only if it still fits the budget; settling refunds what the call did not use, to the day it was
+ * reserved on. Keys expire two days after their last write.
+ *
+ * <p>Numbers: Redis Lua compares in doubles, exact up to 2^53 fuel per tenant and day.
+ *
+ * <p>Threading: thread-safe; settling is asynchronous and never throws (a refund lost to an outage leaves the tenant
+ * charged the full reservation — never more than its budget).
+ */
+final class RedisFuelBudget implements FuelBudget {
+    static final Duration KEY_TTL = Duration.ofDays(2);
+
+    /**
+     * KEYS[1] the tenant's day; ARGV: budget, amount, key ttl (ms).
+     * Returns {1, remaining after this reservation} or {0, remaining now}.
+     */
+    static final RedisScript RESERVE = new RedisScript("""
+            local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
+            local budget = tonumber(ARGV[1])
+            local amount = tonumber(ARGV[2])
+            if used + amount > budget then
+              return {0, math.max(0, budget - used)}
+            end
+            used = redis.call('HINCRBY', KEYS[1], 'used', amount)
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            return {1, budget - used}
+            """, ScriptOutputType.MULTI);
+
+    private final RedisConnection redis;
+    private final InstantSource clock;
+    private final String prefix;
+
+    RedisFuelBudget(RedisConnection redis, InstantSource clock) {
+        this.redis = Objects.requireNonNull(redis, "redis");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.prefix = redis.keyPrefix() + "fuel:";
+    }
+
+    @Override
+    public FuelDecision reserve(TenantId tenant, long budgetPerDay, long amount) {
+        Objects.requireNonNull(tenant, "tenant");
+        FuelDays.check(budgetPerDay, amount);
+        Instant now = clock.instant();
+        String key = key(tenant, now);
+        long reset = FuelDays.secondsToReset(now);
+        List<Long> reply = redis.await(RESERVE.<List<Long>>run(redis.commands(), key,
+                RedisScript.arg(budgetPerDay), RedisScript.arg(amount), RedisScript.arg(KEY_TTL.toMillis())),
+                "fuel " + tenant);
+        long remaining = reply.get(1);
+        if (reply.get(0) == 1L) {
+            return new FuelDecision(true, budgetPerDay, remaining, reset,
+                    Optional.of(new RedisReservation(key, amount)));
+        }
+        return new FuelDecision(false, budgetPerDay, remaining, reset, Optional.empty());
+    }
+
+    String key(TenantId tenant, Instant at) {
+        return prefix + tenant.value() + ":" + FuelDays.day(at);
+    }
+
+    /** Fuel counted against the tenant's day so far (reserved and not refunded), for tests and diagnostics. */
+    long used(TenantId tenant) {
+        byte[] used = redis.await(redis.commands().hget(key(tenant, clock.instant()), "used"), "fuel used");
+        return used == null ? 0 : Long.parseLong(new String(used, java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    private final class RedisReservation implements Reservation {
+        private final String key;
+        private final long amount;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        RedisReservation(String key, long amount) {
+            this.key = key;
+            this.amount = amount;
+        }
+
+        @Override
+        public void settle(long used) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            long refund = amount - Math.min(amount, Math.max(0, used));
+            if (refund == 0) {
+                return;
+            }
+            try {
+                redis.commands().hincrby(key, "used", -refund);
+            } catch (RuntimeException notConnected) {
+                // The refund is lost: the tenant stays charged the whole reservation, never more than its budget.
+            }
+        }
+    }
+}
