@@ -16,7 +16,8 @@ import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
 import java.util.List;
 
 /**
- * Decides whether bytes are a module we are willing to run: it parses and validates, imports nothing but WASI
+ * Decides whether bytes are a module we are willing to run: it checks the binary's declared sizes against the
+ * sandbox's caps before anything is allocated for them ({@link ModuleScan}), parses and validates, imports nothing but WASI
  * preview 1 functions (with the right types), and exports a {@code _start} command entry point. A module that
  * passes is instrumented for fuel metering ({@link FuelInstrumenter}): what runs is always the instrumented module,
  * while the function keeps the digest of the original bytes. Stateless apart from the immutable allow-list;
@@ -24,9 +25,15 @@ import java.util.List;
  */
 final class ModuleValidator {
     private final WasiImports allowed;
+    private final ModuleScan scan = new ModuleScan(ModuleScan.Limits.DEFAULT);
 
     ModuleValidator(WasiImports allowed) {
         this.allowed = allowed;
+    }
+
+    /** Table elements one instance may have in all its tables, including what it grows at run time. */
+    static long maxTableElements() {
+        return ModuleScan.Limits.DEFAULT.maxTableElements();
     }
 
     /**
@@ -37,8 +44,9 @@ final class ModuleValidator {
      */
     record Checked(WasmModule module, int initialPages, int maximumPages, int definedFuelGlobal) {}
 
-    /** @throws ModuleRejected MALFORMED or FORBIDDEN_IMPORT */
+    /** @throws ModuleRejected MALFORMED, FORBIDDEN_IMPORT, TOO_COMPLEX or TOO_MUCH_MEMORY */
     Checked check(byte[] bytes) {
+        scan.check(bytes);
         WasmModule module = parse(bytes);
         checkImports(module);
         checkStart(module);
@@ -79,9 +87,11 @@ final class ModuleValidator {
     private static WasmModule parse(byte[] bytes) {
         try {
             return Parser.parse(bytes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             // Garbage can surface as Chicory's Malformed/InvalidException or as a JDK exception from deep in the
-            // decoder (buffer underflow, bad UTF-8 ...); to the tenant it is all one thing.
+            // decoder (buffer underflow, bad UTF-8 ...); to the tenant it is all one thing. ModuleScan has bounded
+            // every allocation the parser sizes from the binary, so an OutOfMemoryError here would be a bug of ours
+            // and is left to surface as one.
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new ModuleRejected(Reason.MALFORMED, "not a valid WebAssembly module: " + reason);
         }
@@ -99,7 +109,7 @@ final class ModuleValidator {
             FunctionType provided = allowed.function(imp.module(), imp.name()).orElseThrow(() ->
                     new ModuleRejected(Reason.FORBIDDEN_IMPORT, what + " is not allowed (only the functions of "
                             + WasiImports.MODULE + " that the runtime implements)"));
-            FunctionType declared = module.typeSection().getType(function.typeIndex());
+            FunctionType declared = type(module, function.typeIndex(), what);
             if (!declared.typesMatch(provided)) {
                 throw new ModuleRejected(Reason.FORBIDDEN_IMPORT,
                         what + " has type " + declared + " but WASI defines " + provided);
@@ -128,13 +138,31 @@ final class ModuleValidator {
                 "module does not export a function _start (a WASI command entry point is required)");
     }
 
+    // Chicory's parser leaves export and type indices unchecked until instantiation, so every lookup is bounded
+    // here: an index out of range is a malformed module, never an IndexOutOfBoundsException (found by the fuzzer).
     private static FunctionType functionType(WasmModule module, int functionIndex) {
         int imported = module.importSection().count(ExternalType.FUNCTION);
+        int defined = module.functionSection().functionCount();
+        if (functionIndex < 0 || functionIndex >= imported + defined) {
+            throw new ModuleRejected(Reason.MALFORMED, "_start is exported as function " + functionIndex
+                    + ", but the module has " + (imported + defined) + " functions");
+        }
         if (functionIndex < imported) {
             var function = (FunctionImport) module.importSection().stream()
                     .filter(imp -> imp instanceof FunctionImport).skip(functionIndex).findFirst().orElseThrow();
-            return module.typeSection().getType(function.typeIndex());
+            return type(module, function.typeIndex(), "imported function " + functionIndex);
         }
-        return module.functionSection().getFunctionType(functionIndex - imported, module.typeSection());
+        int typeIndex = module.functionSection().getFunctionType(functionIndex - imported);
+        return type(module, typeIndex, "function " + functionIndex);
+    }
+
+    private static FunctionType type(WasmModule module, int typeIndex, String what) {
+        int types = module.typeSection().subTypeCount();
+        FunctionType type = typeIndex < 0 || typeIndex >= types ? null : module.typeSection().getType(typeIndex);
+        if (type == null) { // out of range, or a struct or array type
+            throw new ModuleRejected(Reason.MALFORMED, what + " has type " + typeIndex
+                    + ", which is not a function type of the module's " + types + " types");
+        }
+        return type;
     }
 }

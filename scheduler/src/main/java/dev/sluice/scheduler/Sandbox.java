@@ -56,6 +56,7 @@ final class Sandbox {
                     .withMachineFactory(module.machineFactory())
                     .withImportValues(ImportValues.builder().addFunction(fuel.meter(wasi.toHostFunctions())).build())
                     .withMemoryFactory(memory::create)
+                    .withTableFactory(new TableCap(ModuleValidator.maxTableElements()))
                     .withGlobalFactory(fuel)
                     .withStart(false)
                     .build();

@@ -26,7 +26,8 @@ public abstract sealed class SchedulerException extends RuntimeException {
             return reason;
         }
 
-        public enum Reason { TOO_LARGE, MALFORMED, FORBIDDEN_IMPORT, TOO_MUCH_MEMORY }
+        /** {@code TOO_COMPLEX}: over a structural cap of the sandbox (functions, locals, types ...; docs/sandbox.md). */
+        public enum Reason { TOO_LARGE, MALFORMED, FORBIDDEN_IMPORT, TOO_MUCH_MEMORY, TOO_COMPLEX }
     }
 
     /** No worker capacity for this tenant right now; the client may retry. */
