@@ -12,6 +12,7 @@ import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.tenancy.ApiKeys;
 import dev.sluice.tenancy.IssuedKey;
+import dev.sluice.tenancy.PlanStore;
 import dev.sluice.tenancy.RateLimiter;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
@@ -38,16 +39,18 @@ final class AdminService implements HttpService {
 
     private final AdminCredentials admin;
     private final TenantStore tenants;
+    private final PlanStore plans;
     private final ApiKeys keys;
     private final RateLimiter rateLimiter;
     private final FunctionRegistry functions;
     private final UsageLedger usage;
     private final SluiceConfig config;
 
-    AdminService(AdminCredentials admin, TenantStore tenants, ApiKeys keys, RateLimiter rateLimiter,
+    AdminService(AdminCredentials admin, TenantStore tenants, PlanStore plans, ApiKeys keys, RateLimiter rateLimiter,
                  FunctionRegistry functions, UsageLedger usage, SluiceConfig config) {
         this.admin = admin;
         this.tenants = tenants;
+        this.plans = plans;
         this.keys = keys;
         this.rateLimiter = rateLimiter;
         this.functions = functions;
@@ -77,7 +80,7 @@ final class AdminService implements HttpService {
 
     private void listTenants(ServerRequest req, ServerResponse res) {
         ArrayNode items = Json.object().arrayNode();
-        tenants.list().forEach(t -> items.add(Representations.tenant(t)));
+        tenants.list().forEach(t -> items.add(representation(t)));
         ObjectNode body = Json.object();
         body.set("tenants", items);
         send(res, Status.OK_200, body);
@@ -87,8 +90,9 @@ final class AdminService implements HttpService {
         TenantId id = tenantId(req);
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         rejectUnknown(body, LIMIT_FIELDS);
-        TenantLimits current = tenants.find(id).map(Tenant::limits).orElseGet(this::defaultLimits);
-        TenantLimits limits = new TenantLimits(
+        TenantLimits current = tenants.find(id).map(t -> plans.resolve(t, defaultLimits()))
+                .orElseGet(this::defaultLimits);
+        TenantLimits limits = TenantLimits.of(
                 longField(body, "requests-per-second", current.requestsPerSecond()),
                 longField(body, "burst", current.burst()),
                 Math.toIntExact(Math.min(Integer.MAX_VALUE, longField(body, "max-memory-pages", current.maxMemoryPages()))),
@@ -97,17 +101,23 @@ final class AdminService implements HttpService {
                 longField(body, "max-fuel-per-call", current.maxFuelPerCall()));
         TenantStore.PutResult result = tenants.put(id, limits);
         rateLimiter.forget(id);
-        send(res, result.created() ? Status.CREATED_201 : Status.OK_200, Representations.tenant(result.tenant()));
+        send(res, result.created() ? Status.CREATED_201 : Status.OK_200,
+                Representations.tenant(result.tenant(), limits));
     }
 
     private TenantLimits defaultLimits() {
-        return new TenantLimits(config.defaultRequestsPerSecond(), config.defaultBurst(),
+        return defaultLimits(config);
+    }
+
+    /** The limits of a tenant on no plan with no overrides. */
+    static TenantLimits defaultLimits(SluiceConfig config) {
+        return TenantLimits.of(config.defaultRequestsPerSecond(), config.defaultBurst(),
                 config.defaultMaxMemoryPages(), config.defaultMaxTimeoutMs(), config.defaultMaxModuleBytes(),
                 config.defaultMaxFuelPerCall());
     }
 
     private void getTenant(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, Representations.tenant(existing(tenantId(req))));
+        send(res, Status.OK_200, representation(existing(tenantId(req))));
     }
 
     private void deleteTenant(ServerRequest req, ServerResponse res) {
@@ -181,6 +191,10 @@ final class AdminService implements HttpService {
             throw ProblemException.of(ProblemType.INVALID_REQUEST, "days: " + days + " (expected: 1..62)");
         }
         return (int) days;
+    }
+
+    private ObjectNode representation(Tenant tenant) {
+        return Representations.tenant(tenant, plans.resolve(tenant, defaultLimits()));
     }
 
     private Tenant existing(TenantId id) {

@@ -106,7 +106,7 @@ final class FunctionService implements HttpService {
     private void deploy(ServerRequest req, ServerResponse res) {
         Tenant tenant = TenantGate.tenantOf(req);
         FunctionName name = name(req);
-        TenantLimits limits = tenant.limits();
+        TenantLimits limits = TenantGate.limitsOf(req);
         int memoryPages = (int) capped(req, "memory-pages", limits.maxMemoryPages(), limits.maxMemoryPages());
         long timeoutMs = capped(req, "timeout-ms", Math.min(config.defaultTimeoutMs(), limits.maxTimeoutMs()),
                 limits.maxTimeoutMs());

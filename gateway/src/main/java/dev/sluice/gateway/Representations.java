@@ -16,10 +16,10 @@ import java.util.List;
 final class Representations {
     private Representations() {}
 
-    static ObjectNode tenant(Tenant tenant) {
+    /** A tenant with its effective limits (resolved from its plan and overrides by the caller). */
+    static ObjectNode tenant(Tenant tenant, TenantLimits limits) {
         ObjectNode node = Json.object();
         node.put("tenant", tenant.id().value());
-        TenantLimits limits = tenant.limits();
         node.put("requests-per-second", limits.requestsPerSecond());
         node.put("burst", limits.burst());
         node.put("max-memory-pages", limits.maxMemoryPages());

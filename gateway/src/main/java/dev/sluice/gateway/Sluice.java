@@ -51,8 +51,9 @@ public final class Sluice implements AutoCloseable {
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
         housekeeping.scheduleWithFixedDelay(this::flushUsage, USAGE_FLUSH_SECONDS, USAGE_FLUSH_SECONDS,
                 TimeUnit.SECONDS);
-        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.rateLimiter(), tenancy.usage());
-        AdminService adminService = new AdminService(admin, tenancy.tenants(), tenancy.keys(),
+        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
+                AdminService.defaultLimits(config), tenancy.rateLimiter(), tenancy.usage());
+        AdminService adminService = new AdminService(admin, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                 tenancy.rateLimiter(), scheduler.functions(), tenancy.usage(), config);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
                 compilers, drain, tenancy.usage(), config);

@@ -5,6 +5,7 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.tenancy.ApiKeys;
 import dev.sluice.tenancy.KeyMetadata;
+import dev.sluice.tenancy.PlanStore;
 import dev.sluice.tenancy.QuotaPolicy;
 import dev.sluice.tenancy.RateDecision;
 import dev.sluice.tenancy.RateLimiter;
@@ -29,12 +30,17 @@ final class TenantGate implements Handler {
 
     private final ApiKeys keys;
     private final TenantStore tenants;
+    private final PlanStore plans;
+    private final TenantLimits defaults;
     private final RateLimiter rateLimiter;
     private final UsageLedger usage;
 
-    TenantGate(ApiKeys keys, TenantStore tenants, RateLimiter rateLimiter, UsageLedger usage) {
+    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, RateLimiter rateLimiter,
+               UsageLedger usage) {
         this.keys = keys;
         this.tenants = tenants;
+        this.plans = plans;
+        this.defaults = defaults;
         this.rateLimiter = rateLimiter;
         this.usage = usage;
     }
@@ -42,13 +48,21 @@ final class TenantGate implements Handler {
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
         Tenant tenant = authenticate(req);
-        admit(tenant, res);
+        TenantLimits limits = plans.resolve(tenant, defaults);
+        admit(tenant, limits, res);
         req.context().register(tenant);
+        req.context().register(limits);
         res.next();
     }
 
     static Tenant tenantOf(ServerRequest req) {
         return req.context().get(Tenant.class)
+                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
+    }
+
+    /** The tenant's effective limits, resolved once per request from its plan and overrides. */
+    static TenantLimits limitsOf(ServerRequest req) {
+        return req.context().get(TenantLimits.class)
                 .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
     }
 
@@ -65,8 +79,7 @@ final class TenantGate implements Handler {
                 .header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
     }
 
-    private void admit(Tenant tenant, ServerResponse res) {
-        TenantLimits limits = tenant.limits();
+    private void admit(Tenant tenant, TenantLimits limits, ServerResponse res) {
         RateDecision decision = rateLimiter.tryAcquire(tenant.id(),
                 QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst()));
         // IETF httpapi ratelimit-headers: the policy, and what remains of it, on every response.
@@ -77,8 +90,8 @@ final class TenantGate implements Handler {
         if (!decision.granted()) {
             usage.throttled(tenant.id());
             throw ProblemException.of(ProblemType.RATE_LIMITED,
-                            "tenant " + tenant.id() + " is over its rate quota of " + tenant.limits().requestsPerSecond()
-                                    + " requests per second (burst " + tenant.limits().burst() + ")")
+                            "tenant " + tenant.id() + " is over its rate quota of " + limits.requestsPerSecond()
+                                    + " requests per second (burst " + limits.burst() + ")")
                     .header("Retry-After", Long.toString(decision.retryAfterSeconds()))
                     .header("RateLimit-Policy", policy)
                     .header("RateLimit", remaining)

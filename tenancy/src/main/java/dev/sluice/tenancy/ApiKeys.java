@@ -1,19 +1,43 @@
 package dev.sluice.tenancy;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Issues, lists, revokes and verifies tenant API keys. Keys look like {@code sk_<id>_<secret>}; only a hash of the
- * secret is stored, looked up by the embedded id (no scan) and compared in constant time. Thread-safe; writes are
- * durable before they return, and a revocation is effective for the next {@link #verify} call.
+ * Issues, lists, rotates, revokes and verifies tenant API keys.
+ *
+ * <p>A key reads {@code sluice_sk_<id>_<secret>}: a fixed prefix so a leaked key is recognisable (secret scanners
+ * match {@code sluice_sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}}), a 16-hex-digit id to look the key up by, and 256 random
+ * bits. Keys issued before this format ({@code sk_<id>_<secret>}) still verify. Only a hash of the secret is stored;
+ * comparison is constant-time. Thread-safe; writes are durable before they return. A revocation is effective for the
+ * next {@link #verify} on the same store instance, and on every other instance sharing the store within one second.
  */
 public interface ApiKeys {
-    IssuedKey issue(TenantId tenant, String name, Optional<Instant> expiresAt);
+    /**
+     * @throws TenancyException.InvalidInput naming the field when the expiry is not in the future
+     */
+    IssuedKey issue(TenantId tenant, KeySpec spec);
+
+    /** A key with every scope for every function. */
+    default IssuedKey issue(TenantId tenant, String name, Optional<Instant> expiresAt) {
+        return issue(tenant, KeySpec.named(name).expiringAt(expiresAt));
+    }
 
     /** Metadata of the tenant's keys, oldest first. */
     List<KeyMetadata> list(TenantId tenant);
+
+    /**
+     * Issues a replacement with the same name, scopes and function restriction, and has the old key expire after
+     * {@code overlap} (or sooner, if it was going to expire sooner anyway), so clients can switch over.
+     *
+     * @param overlap   how long the old key keeps working; zero stops it now
+     * @param expiresAt the replacement's expiry, if any
+     * @return empty when the tenant has no such unexpired key
+     * @throws TenancyException.InvalidInput when the overlap is negative or the expiry not in the future
+     */
+    Optional<Rotation> rotate(TenantId tenant, String keyId, Duration overlap, Optional<Instant> expiresAt);
 
     /** @return whether the tenant had a key with this id */
     boolean revoke(TenantId tenant, String keyId);
@@ -22,8 +46,17 @@ public interface ApiKeys {
     void revokeAll(TenantId tenant);
 
     /**
-     * The key's metadata if the presented key is well-formed, known, unrevoked and unexpired; empty otherwise, with
-     * no way for the caller to tell those cases apart.
+     * The key's metadata, including its scopes and function restriction for the caller to enforce, if the presented
+     * key is well-formed, known, unrevoked and unexpired; empty otherwise, with no way for the caller to tell those
+     * cases apart. Records the use (coarsely, see {@link KeyMetadata#lastUsedAt}) without waiting for any write.
+     *
+     * @throws TenancyException.StoreUnavailable when a shared store does not answer within its command timeout
      */
     Optional<KeyMetadata> verify(String presentedKey);
+
+    /**
+     * @param replacement the new key, secret included (shown once)
+     * @param previous    the old key with its shortened expiry
+     */
+    record Rotation(IssuedKey replacement, KeyMetadata previous) {}
 }

@@ -2,36 +2,30 @@ package dev.sluice.tenancy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Base64;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * API keys in {@code <dataDir>/keys.json} (owner-only permissions), rewritten whole and atomically on every change.
- *
- * <p>A key is {@code sk_<id>_<secret>}: {@code id} is 16 random lowercase hex characters, unique, and the map key for
- * lookup; {@code secret} is 32 bytes from {@link SecureRandom}, url-safe base64 without padding (43 characters; the
- * alphabet includes {@code _}, so the key is parsed by position, not split). Only the SHA-256 of the secret's text
- * is stored (hashing the text rather than the decoded bytes means no two spellings of one secret are accepted). A single fast hash is the right choice here, unlike for passwords: the secret carries 256 bits of entropy,
- * so there is nothing to brute-force, and verification sits on every request's path. Comparison uses
- * {@link MessageDigest#isEqual}, which is constant-time for equal-length digests.
+ * API keys in {@code <dataDir>/keys.json} (owner-only permissions), rewritten whole and atomically on every change;
+ * the key text and hashing are {@link KeyFormat}'s. Entries written before scopes and function restrictions existed
+ * load with every scope and no restriction.
  *
  * <p>Keys are kept, listed and stored in issue order, so "oldest first" holds even when the wall clock steps back.
+ *
+ * <p>Last use is kept in memory (at most one update a minute per key) and reaches the file with the next write or
+ * {@link #flush}; a crash loses at most the uses since then.
  *
  * <p>Threading: {@link #verify} and {@link #list} read an immutable snapshot published through a volatile field and
  * never block. Writers serialize on a lock, persist the next snapshot, and only then publish it; so a revocation
@@ -39,24 +33,14 @@ import java.util.regex.Pattern;
  */
 final class FileApiKeys implements ApiKeys {
     static final String FILE_NAME = "keys.json";
-    static final String PREFIX = "sk_";
-    static final int ID_LENGTH = 16;
-    static final int SECRET_BYTES = 32;
-    static final int MAX_NAME_LENGTH = 100;
-
-    private static final Pattern ID = Pattern.compile("[0-9a-f]{" + ID_LENGTH + "}");
-    /** 32 bytes in unpadded base64: 43 characters; the last carries 4 data bits and two zero bits. */
-    private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]");
-    private static final int KEY_LENGTH = PREFIX.length() + ID_LENGTH + 1 + 43;
-    private static final HexFormat HEX = HexFormat.of();
-    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
-    /** Compared against when the id is unknown, so that path costs the same hash and compare as a wrong secret. */
-    private static final byte[] DUMMY_HASH = new byte[32];
+    static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
 
     private final StoredJson json;
     private final InstantSource clock;
     private final SecureRandom random;
     private final Object writeLock = new Object();
+    private final Map<String, Instant> lastUsed = new ConcurrentHashMap<>();
+    private final AtomicBoolean lastUsedDirty = new AtomicBoolean();
     private volatile Map<String, StoredKey> keys;
 
     private FileApiKeys(StoredJson json, InstantSource clock, SecureRandom random, Map<String, StoredKey> keys) {
@@ -64,6 +48,7 @@ final class FileApiKeys implements ApiKeys {
         this.clock = clock;
         this.random = random;
         this.keys = keys;
+        keys.forEach((id, key) -> key.metadata().lastUsedAt().ifPresent(t -> lastUsed.put(id, t)));
     }
 
     static FileApiKeys open(Path dataDir, InstantSource clock, SecureRandom random) {
@@ -84,66 +69,64 @@ final class FileApiKeys implements ApiKeys {
         JsonNode array = stored.get();
         for (int i = 0; i < array.size(); i++) {
             String path = "keys[" + i + "]";
-            ObjectNode node = json.object(array.get(i), path);
-            String id = json.text(node, "id", path);
-            if (!ID.matcher(id).matches()) {
-                throw json.corrupt(path + ".id: '" + id + "' (expected: " + ID_LENGTH + " lowercase hex characters)",
-                        null);
-            }
-            String tenantText = json.text(node, "tenant", path);
-            TenantId tenant = json.domain(path + ".tenant", () -> TenantId.of(tenantText));
-            String name = json.text(node, "name", path);
-            json.domain(path, () -> {
-                checkName(name);
-                return name;
-            });
-            String hashText = json.text(node, "secret-sha256", path);
-            byte[] hash;
-            try {
-                hash = HEX.parseHex(hashText);
-            } catch (IllegalArgumentException e) {
-                hash = null;
-            }
-            if (hash == null || hash.length != 32) {
-                throw json.corrupt(path + ".secret-sha256: not a SHA-256 (expected: 64 hex characters)", null);
-            }
-            Instant createdAt = json.instant(node, "created-at", path);
-            Optional<Instant> expiresAt = json.optionalInstant(node, "expires-at", path);
-            KeyMetadata metadata = new KeyMetadata(id, tenant, name, createdAt, expiresAt);
-            if (loaded.put(id, new StoredKey(metadata, hash)) != null) {
-                throw json.corrupt(path + ".id: '" + id + "' appears more than once", null);
+            StoredKey key = TenancyJson.readKey(json, array.get(i), path);
+            if (loaded.put(key.metadata().id(), key) != null) {
+                throw json.corrupt(path + ".id: '" + key.metadata().id() + "' appears more than once", null);
             }
         }
         return Collections.unmodifiableMap(loaded);
     }
 
     @Override
-    public IssuedKey issue(TenantId tenant, String name, Optional<Instant> expiresAt) {
+    public IssuedKey issue(TenantId tenant, KeySpec spec) {
         Objects.requireNonNull(tenant, "tenant");
-        Objects.requireNonNull(expiresAt, "expiresAt");
-        checkName(name);
+        Objects.requireNonNull(spec, "spec");
         Instant now = clock.instant();
+        checkExpiry(spec.expiresAt(), now);
+        synchronized (writeLock) {
+            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
+            IssuedKey issued = add(next, tenant, spec, now);
+            publish(next);
+            return issued;
+        }
+    }
+
+    private IssuedKey add(LinkedHashMap<String, StoredKey> next, TenantId tenant, KeySpec spec, Instant now) {
+        String secret = KeyFormat.newSecret(random);
+        String id;
+        do {
+            id = KeyFormat.newId(random);
+        } while (next.containsKey(id));
+        KeyMetadata metadata = new KeyMetadata(id, tenant, spec.name(), now, spec.expiresAt(), spec.scopes(),
+                spec.functions(), Optional.empty());
+        next.put(id, new StoredKey(metadata, KeyFormat.sha256(secret)));
+        return new IssuedKey(metadata, KeyFormat.format(id, secret));
+    }
+
+    static void checkExpiry(Optional<Instant> expiresAt, Instant now) {
+        Objects.requireNonNull(expiresAt, "expiresAt");
         expiresAt.ifPresent(e -> {
             if (!e.isAfter(now)) {
                 throw new TenancyException.InvalidInput("expires-at: " + e + " (expected: after " + now + ")");
             }
         });
-        byte[] secretBytes = new byte[SECRET_BYTES];
-        random.nextBytes(secretBytes);
-        String secret = BASE64URL.encodeToString(secretBytes);
-        synchronized (writeLock) {
-            String id;
-            do {
-                byte[] idBytes = new byte[ID_LENGTH / 2];
-                random.nextBytes(idBytes);
-                id = HEX.formatHex(idBytes);
-            } while (keys.containsKey(id));
-            KeyMetadata metadata = new KeyMetadata(id, tenant, name, now, expiresAt);
-            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
-            next.put(id, new StoredKey(metadata, sha256(secret)));
-            publish(next);
-            return new IssuedKey(metadata, PREFIX + id + "_" + secret);
+    }
+
+    static void checkOverlap(Duration overlap) {
+        Objects.requireNonNull(overlap, "overlap");
+        if (overlap.isNegative()) {
+            throw new TenancyException.InvalidInput("overlap: " + overlap.toSeconds() + " s (expected: >= 0)");
         }
+    }
+
+    /** The rotated key's new expiry: now + overlap, unless it was due to expire sooner anyway. */
+    static Optional<Instant> overlapEnd(KeyMetadata old, Instant now, Duration overlap) {
+        Instant end = now.plus(overlap);
+        return Optional.of(old.expiresAt().filter(e -> e.isBefore(end)).orElse(end));
+    }
+
+    static KeySpec replacementSpec(KeyMetadata old, Optional<Instant> expiresAt) {
+        return new KeySpec(old.name(), old.scopes(), old.functions(), expiresAt);
     }
 
     @Override
@@ -152,7 +135,29 @@ final class FileApiKeys implements ApiKeys {
         return keys.values().stream()
                 .map(StoredKey::metadata)
                 .filter(m -> m.tenant().equals(tenant))
+                .map(m -> m.withLastUsedAt(Optional.ofNullable(lastUsed.get(m.id()))))
                 .toList();
+    }
+
+    @Override
+    public Optional<Rotation> rotate(TenantId tenant, String keyId, Duration overlap, Optional<Instant> expiresAt) {
+        Objects.requireNonNull(tenant, "tenant");
+        checkOverlap(overlap);
+        Instant now = clock.instant();
+        checkExpiry(expiresAt, now);
+        synchronized (writeLock) {
+            StoredKey old = keyId == null ? null : keys.get(keyId);
+            if (old == null || !old.metadata().tenant().equals(tenant) || old.metadata().expiredAt(now)) {
+                return Optional.empty();
+            }
+            LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
+            KeyMetadata previous = old.metadata().withExpiresAt(overlapEnd(old.metadata(), now, overlap));
+            next.put(keyId, old.withMetadata(previous));
+            IssuedKey replacement = add(next, tenant, replacementSpec(previous, expiresAt), now);
+            publish(next);
+            return Optional.of(new Rotation(replacement,
+                    previous.withLastUsedAt(Optional.ofNullable(lastUsed.get(keyId)))));
+        }
     }
 
     @Override
@@ -169,6 +174,7 @@ final class FileApiKeys implements ApiKeys {
             LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
             next.remove(keyId);
             publish(next);
+            lastUsed.remove(keyId);
             return true;
         }
     }
@@ -180,54 +186,44 @@ final class FileApiKeys implements ApiKeys {
             LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);
             if (next.values().removeIf(k -> k.metadata().tenant().equals(tenant))) {
                 publish(next);
+                lastUsed.keySet().retainAll(next.keySet());
             }
         }
     }
 
     @Override
     public Optional<KeyMetadata> verify(String presentedKey) {
-        if (presentedKey == null || presentedKey.length() != KEY_LENGTH || !presentedKey.startsWith(PREFIX)
-                || presentedKey.charAt(PREFIX.length() + ID_LENGTH) != '_') {
+        Optional<KeyFormat.Presented> presented = KeyFormat.parse(presentedKey);
+        if (presented.isEmpty()) {
             return Optional.empty();
         }
-        String id = presentedKey.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
-        String secret = presentedKey.substring(PREFIX.length() + ID_LENGTH + 1);
-        if (!ID.matcher(id).matches() || !SECRET.matcher(secret).matches()) {
-            return Optional.empty();
-        }
+        String id = presented.get().id();
         StoredKey key = keys.get(id);
-        boolean secretMatches = MessageDigest.isEqual(sha256(secret), key == null ? DUMMY_HASH : key.secretHash());
-        if (key == null || !secretMatches || key.metadata().expiredAt(clock.instant())) {
+        boolean secretMatches = KeyFormat.matches(presented.get().secretHash(), key == null ? null : key.secretHash());
+        Instant now = clock.instant();
+        if (key == null || !secretMatches || key.metadata().expiredAt(now)) {
             return Optional.empty();
         }
-        return Optional.of(key.metadata());
+        Instant previous = lastUsed.get(id);
+        if (previous == null || !now.isBefore(previous.plus(LAST_USED_RESOLUTION))) {
+            lastUsed.put(id, now);
+            lastUsedDirty.set(true);
+        }
+        return Optional.of(key.metadata().withLastUsedAt(Optional.ofNullable(previous)));
     }
 
-    static void checkName(String name) {
-        String expected = " (expected: 1 to " + MAX_NAME_LENGTH + " printable characters)";
-        if (name == null || name.isBlank()) {
-            throw new TenancyException.InvalidInput("name: " + (name == null ? "missing" : "blank") + expected);
-        }
-        int length = name.codePointCount(0, name.length());
-        if (length > MAX_NAME_LENGTH) {
-            throw new TenancyException.InvalidInput("name: " + length + " characters" + expected);
-        }
-        int[] codePoints = name.codePoints().toArray();
-        for (int i = 0; i < codePoints.length; i++) {
-            if (!printable(codePoints[i])) {
-                // The offending text is not echoed: it may hold control sequences meant for a terminal or log.
-                throw new TenancyException.InvalidInput(String.format(
-                        "name: non-printable character U+%04X at position %d%s", codePoints[i], i, expected));
+    /** Writes last-use times recorded since the last write, if any; call periodically and at shutdown. */
+    void flush() {
+        if (lastUsedDirty.compareAndSet(true, false)) {
+            synchronized (writeLock) {
+                try {
+                    persist(keys);
+                } catch (RuntimeException e) {
+                    lastUsedDirty.set(true);
+                    throw e;
+                }
             }
         }
-    }
-
-    private static boolean printable(int codePoint) {
-        return switch (Character.getType(codePoint)) {
-            case Character.CONTROL, Character.FORMAT, Character.UNASSIGNED, Character.SURROGATE,
-                 Character.PRIVATE_USE, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> false;
-            default -> true;
-        };
     }
 
     private void publish(LinkedHashMap<String, StoredKey> next) {
@@ -237,34 +233,12 @@ final class FileApiKeys implements ApiKeys {
     }
 
     private void persist(Map<String, StoredKey> snapshot) {
-        ObjectNode root = json.newDocument();
+        var root = json.newDocument();
         ArrayNode array = root.putArray("keys");
         for (StoredKey key : snapshot.values()) {
-            KeyMetadata m = key.metadata();
-            ObjectNode node = array.addObject();
-            node.put("id", m.id());
-            node.put("tenant", m.tenant().value());
-            node.put("name", m.name());
-            node.put("secret-sha256", HEX.formatHex(key.secretHash()));
-            node.put("created-at", m.createdAt().toString());
-            m.expiresAt().ifPresent(e -> node.put("expires-at", e.toString()));
+            Optional<Instant> used = Optional.ofNullable(lastUsed.get(key.metadata().id()));
+            TenancyJson.writeKey(array.addObject(), key.withMetadata(key.metadata().withLastUsedAt(used)));
         }
         json.write(root, true);
-    }
-
-    private static byte[] sha256(String secret) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.US_ASCII));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-    }
-
-    /** A key as stored: its metadata and the SHA-256 of its secret part. */
-    private record StoredKey(KeyMetadata metadata, byte[] secretHash) {
-        @Override
-        public String toString() {
-            return "StoredKey[" + metadata + "]";
-        }
     }
 }

@@ -16,10 +16,12 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Tenants in {@code <dataDir>/tenants.json}, rewritten whole and atomically on every change.
+ * Tenants in {@code <dataDir>/tenants.json}, rewritten whole and atomically on every change. Each entry holds the
+ * tenant's optional {@code plan} and its {@code overrides} (only the overridden limits); entries written before plans
+ * existed hold complete {@code limits} instead and load as a tenant on no plan overriding them all.
  *
  * <p>Threading: reads see an immutable snapshot published through a volatile field and never block. Writers
- * serialize on a lock, build the next snapshot, persist it, and only then publish it; so a write that fails to reach
+ * serialize on a lock shared with the {@link FilePlanStore}, build the next snapshot, persist it, and only then publish it; so a write that fails to reach
  * the disk changes nothing, and a write that returned survives a crash.
  */
 final class FileTenantStore implements TenantStore {
@@ -27,19 +29,25 @@ final class FileTenantStore implements TenantStore {
 
     private final StoredJson json;
     private final InstantSource clock;
-    private final Object writeLock = new Object();
+    private final FilePlanStore plans;
+    private final Object writeLock;
     private volatile SortedMap<TenantId, Tenant> tenants;
 
-    private FileTenantStore(StoredJson json, InstantSource clock, SortedMap<TenantId, Tenant> tenants) {
+    private FileTenantStore(StoredJson json, InstantSource clock, FilePlanStore plans,
+                            SortedMap<TenantId, Tenant> tenants) {
         this.json = json;
         this.clock = clock;
+        this.plans = plans;
+        this.writeLock = plans.writeLock();
         this.tenants = tenants;
     }
 
-    static FileTenantStore open(Path dataDir, InstantSource clock) {
+    /** Opens the tenants, checking plan references against {@code plans} and wiring itself in for its in-use check. */
+    static FileTenantStore open(Path dataDir, InstantSource clock, FilePlanStore plans) {
         StoredJson json = new StoredJson(dataDir.resolve(FILE_NAME));
         Optional<JsonNode> stored = json.readArray("tenants");
-        FileTenantStore store = new FileTenantStore(json, clock, load(json, stored));
+        FileTenantStore store = new FileTenantStore(json, clock, plans, load(json, stored));
+        plans.tenantsOnPlan(store::tenantsOn);
         if (stored.isEmpty()) {
             // Write the empty file now, so an unwritable data directory fails at startup rather than on first use.
             store.persist(store.tenants);
@@ -58,42 +66,66 @@ final class FileTenantStore implements TenantStore {
             ObjectNode node = json.object(array.get(i), path);
             String idText = json.text(node, "id", path);
             TenantId id = json.domain(path + ".id", () -> TenantId.of(idText));
-            String limitsPath = path + ".limits";
-            ObjectNode limitsNode = json.object(node.get("limits"), limitsPath);
-            long rps = json.positiveLong(limitsNode, "requests-per-second", limitsPath);
-            long burst = json.positiveLong(limitsNode, "burst", limitsPath);
-            int pages = json.positiveInt(limitsNode, "max-memory-pages", limitsPath);
-            long timeout = json.positiveLong(limitsNode, "max-timeout-ms", limitsPath);
-            long moduleBytes = json.positiveLong(limitsNode, "max-module-bytes", limitsPath);
-            long fuel = limitsNode.has("max-fuel-per-call")
-                    ? json.positiveLong(limitsNode, "max-fuel-per-call", limitsPath)
-                    : TenantLimits.DEFAULT_MAX_FUEL_PER_CALL;
-            TenantLimits limits = json.domain(limitsPath,
-                    () -> new TenantLimits(rps, burst, pages, timeout, moduleBytes, fuel));
+            Optional<String> plan = Optional.empty();
+            if (node.hasNonNull("plan")) {
+                String name = json.text(node, "plan", path);
+                plan = Optional.of(json.domain(path + ".plan", () -> Plan.checkName(name)));
+            }
+            LimitOverrides overrides = node.has("limits") ? legacyLimits(json, node, path + ".limits")
+                    : node.has("overrides") ? TenancyJson.readOverrides(json, node.get("overrides"), path + ".overrides")
+                    : LimitOverrides.none();
             Instant createdAt = json.instant(node, "created-at", path);
             Instant updatedAt = json.instant(node, "updated-at", path);
-            if (loaded.put(id, new Tenant(id, limits, createdAt, updatedAt)) != null) {
+            if (loaded.put(id, new Tenant(id, plan, overrides, createdAt, updatedAt)) != null) {
                 throw json.corrupt(path + ".id: '" + id + "' appears more than once", null);
             }
         }
         return Collections.unmodifiableSortedMap(loaded);
     }
 
+    /**
+     * Tenants written before plans had complete limits of six fields (the fuel limit added later): they become a
+     * tenant on no plan overriding those fields, so its limits do not change.
+     */
+    private static LimitOverrides legacyLimits(StoredJson json, ObjectNode node, String path) {
+        ObjectNode limits = json.object(node.get("limits"), path);
+        if (!limits.has(Limit.MAX_FUEL_PER_CALL.key())) {
+            limits = limits.deepCopy().put(Limit.MAX_FUEL_PER_CALL.key(), TenantLimits.DEFAULT_MAX_FUEL_PER_CALL);
+        }
+        for (Limit required : List.of(Limit.REQUESTS_PER_SECOND, Limit.BURST, Limit.MAX_MEMORY_PAGES,
+                Limit.MAX_TIMEOUT_MS, Limit.MAX_MODULE_BYTES)) {
+            if (!limits.has(required.key())) {
+                throw json.corrupt(path + "." + required.key() + ": missing (expected: integer > 0)", null);
+            }
+        }
+        return TenancyJson.readOverrides(json, limits, path);
+    }
+
     @Override
-    public PutResult put(TenantId id, TenantLimits limits) {
+    public PutResult put(TenantId id, Optional<String> plan, LimitOverrides overrides) {
         Objects.requireNonNull(id, "id");
-        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(overrides, "overrides");
         synchronized (writeLock) {
+            plan.ifPresent(name -> {
+                if (plans.find(name).isEmpty()) {
+                    throw new TenancyException.InvalidInput("plan: '" + name + "' (no such plan)");
+                }
+            });
             Instant now = clock.instant();
             Tenant existing = tenants.get(id);
-            Tenant tenant = existing == null
-                    ? new Tenant(id, limits, now, now)
-                    : new Tenant(id, limits, existing.createdAt(), now);
+            Tenant tenant = new Tenant(id, plan, overrides, existing == null ? now : existing.createdAt(), now);
             TreeMap<TenantId, Tenant> next = new TreeMap<>(tenants);
             next.put(id, tenant);
             publish(next);
             return new PutResult(tenant, existing == null);
         }
+    }
+
+    /** The tenants on a plan; call with the write lock held for an answer that stays true. */
+    List<TenantId> tenantsOn(String plan) {
+        Optional<String> wanted = Optional.of(plan);
+        return tenants.values().stream().filter(t -> t.plan().equals(wanted)).map(Tenant::id).toList();
     }
 
     @Override
@@ -132,14 +164,8 @@ final class FileTenantStore implements TenantStore {
         for (Tenant tenant : snapshot.values()) {
             ObjectNode node = array.addObject();
             node.put("id", tenant.id().value());
-            TenantLimits limits = tenant.limits();
-            node.putObject("limits")
-                    .put("requests-per-second", limits.requestsPerSecond())
-                    .put("burst", limits.burst())
-                    .put("max-memory-pages", limits.maxMemoryPages())
-                    .put("max-timeout-ms", limits.maxTimeoutMs())
-                    .put("max-module-bytes", limits.maxModuleBytes())
-                    .put("max-fuel-per-call", limits.maxFuelPerCall());
+            tenant.plan().ifPresent(plan -> node.put("plan", plan));
+            TenancyJson.writeOverrides(node.putObject("overrides"), tenant.overrides());
             node.put("created-at", tenant.createdAt().toString());
             node.put("updated-at", tenant.updatedAt().toString());
         }

@@ -10,18 +10,22 @@ import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
- * Tenancy for a single gateway process: tenants and keys in JSON files under one data directory, rate quota in
- * process memory. The files are read once on open and are then owned by this instance; two processes must not share
- * a data directory. All three services are thread-safe.
+ * Tenancy for a single gateway process: tenants, plans and keys in JSON files under one data directory
+ * ({@code tenants.json}, {@code plans.json}, {@code keys.json}), rate quota in process memory. The files are read once
+ * on open and are then owned by this instance; two processes must not share a data directory (use
+ * {@link RedisTenancy} for several gateways). All services are thread-safe.
  */
-public final class LocalTenancy {
+public final class LocalTenancy implements TenancyStores {
     private final TenantStore tenants;
-    private final ApiKeys keys;
+    private final PlanStore plans;
+    private final FileApiKeys keys;
     private final RateLimiter rateLimiter;
     private final LocalUsageLedger usage;
 
-    private LocalTenancy(TenantStore tenants, ApiKeys keys, RateLimiter rateLimiter, LocalUsageLedger usage) {
+    private LocalTenancy(TenantStore tenants, PlanStore plans, FileApiKeys keys, RateLimiter rateLimiter,
+                         LocalUsageLedger usage) {
         this.tenants = tenants;
+        this.plans = plans;
         this.keys = keys;
         this.rateLimiter = rateLimiter;
         this.usage = usage;
@@ -39,8 +43,10 @@ public final class LocalTenancy {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(nanoTime, "nanoTime");
         createDirectory(dataDir);
+        FilePlanStore plans = FilePlanStore.open(dataDir);
         return new LocalTenancy(
-                FileTenantStore.open(dataDir, clock),
+                FileTenantStore.open(dataDir, clock, plans),
+                plans,
                 FileApiKeys.open(dataDir, clock, new SecureRandom()),
                 new LocalRateLimiter(nanoTime),
                 LocalUsageLedger.open(dataDir, clock));
@@ -63,10 +69,17 @@ public final class LocalTenancy {
         }
     }
 
+    @Override
     public TenantStore tenants() {
         return tenants;
     }
 
+    @Override
+    public PlanStore plans() {
+        return plans;
+    }
+
+    @Override
     public ApiKeys keys() {
         return keys;
     }
@@ -79,8 +92,12 @@ public final class LocalTenancy {
         return usage;
     }
 
-    /** Writes the usage counters to disk; call periodically and at shutdown (recording itself never writes). */
+    /**
+     * Writes the usage counters and the keys' last-use times to disk; call periodically and at shutdown (recording
+     * either never writes).
+     */
     public void flushUsage() {
         usage.flush();
+        keys.flush();
     }
 }

@@ -32,9 +32,46 @@ final class StoredJson {
             .build();
 
     private final Path file;
+    /** Named in every error message: the file, or where else the JSON came from (a Redis key). */
+    private final String source;
 
     StoredJson(Path file) {
         this.file = file;
+        this.source = file.toString();
+    }
+
+    private StoredJson(String source) {
+        this.file = null;
+        this.source = source;
+    }
+
+    /** For JSON values kept outside files (in Redis): errors name {@code source}; only the parse methods work. */
+    static StoredJson value(String source) {
+        return new StoredJson(source);
+    }
+
+    ObjectNode newObject() {
+        return MAPPER.createObjectNode();
+    }
+
+    /** One line, no indentation: for values stored outside files. */
+    static String compact(JsonNode node) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    /** The JSON object in {@code text}, or a StorageFailure naming the source. */
+    ObjectNode parseObject(String text, String path) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw corrupt("not valid JSON (" + e.getOriginalMessage() + ")", e);
+        }
+        return object(root, path);
     }
 
     Path file() {
@@ -100,7 +137,7 @@ final class StoredJson {
     }
 
     TenancyException.StorageFailure corrupt(String what, Throwable cause) {
-        return new TenancyException.StorageFailure(file + ": " + what, cause);
+        return new TenancyException.StorageFailure(source + ": " + what, cause);
     }
 
     ObjectNode object(JsonNode parent, String path) {

@@ -20,6 +20,16 @@ public abstract sealed class TenancyException extends RuntimeException {
         }
     }
 
+    /**
+     * The shared tenancy store (tenants, plans, keys in Redis) did not answer within its command timeout. There is
+     * no fail-open for these: without them no request can be authenticated.
+     */
+    public static final class StoreUnavailable extends TenancyException {
+        public StoreUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends TenancyException {
         public StorageFailure(String message, Throwable cause) {

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ApiKeysTest {
     static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
-    static final Pattern KEY_SHAPE = Pattern.compile("sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}");
+    static final Pattern KEY_SHAPE = Pattern.compile("sluice_sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}");
 
     @TempDir
     Path dir;
@@ -45,9 +45,9 @@ class ApiKeysTest {
         IssuedKey issued = keys.issue(ACME, "ci deploy", Optional.empty());
 
         assertTrue(KEY_SHAPE.matcher(issued.secret()).matches(), issued.secret());
-        assertTrue(issued.secret().startsWith("sk_" + issued.metadata().id() + "_"));
+        assertTrue(issued.secret().startsWith("sluice_sk_" + issued.metadata().id() + "_"));
         KeyMetadata expected = new KeyMetadata(issued.metadata().id(), ACME, "ci deploy", clock.instant(),
-                Optional.empty());
+                Optional.empty(), Scope.ALL, Optional.empty(), Optional.empty());
         assertEquals(expected, issued.metadata());
         assertEquals(Optional.of(expected), keys.verify(issued.secret()));
     }
@@ -107,24 +107,29 @@ class ApiKeysTest {
     static Stream<String> malformedKeys() {
         String secret = "A".repeat(43);
         String id = "0123456789abcdef";
-        return Stream.of(
+        Stream<String> general = Stream.of(
                 "",
                 " ",
-                "sk_",
-                "Bearer sk_" + id + "_" + secret,
-                id + "_" + secret,                                // no prefix
+                "Bearer sluice_sk_" + id + "_" + secret,
+                id + "_" + secret,                                 // no prefix
                 "pk_" + id + "_" + secret,                         // wrong prefix
-                "sk_" + id.substring(1) + "_" + secret,            // id too short
-                "sk_" + id + "0_" + secret,                        // id too long
-                "sk_0123456789ABCDEF_" + secret,                   // upper-case id
-                "sk_" + id + "-" + secret,                         // wrong separator
-                "sk_" + id + "_" + secret.substring(1),            // secret too short
-                "sk_" + id + "_" + secret + "A",                   // secret too long
-                "sk_" + id + "_" + "A".repeat(41) + "==",          // padded base64
-                "sk_" + id + "_" + "A".repeat(42) + "+",           // standard, not url-safe, alphabet
-                "sk_" + id + "_" + "A".repeat(42) + "B",           // non-canonical final character
-                "sk_" + id + "_" + "é".repeat(43),                 // not base64 at all
-                "sk_" + id + "_" + secret + "\n");
+                "sluice_pk_" + id + "_" + secret,                  // wrong prefix
+                "sluice_" + id + "_" + secret);                    // wrong prefix
+        // The current prefix and the legacy one, which still verifies, are held to the same shape.
+        Stream<String> shaped = Stream.of("sluice_sk_", "sk_").flatMap(prefix -> Stream.of(
+                prefix,
+                prefix + id.substring(1) + "_" + secret,           // id too short
+                prefix + id + "0_" + secret,                       // id too long
+                prefix + "0123456789ABCDEF_" + secret,             // upper-case id
+                prefix + id + "-" + secret,                        // wrong separator
+                prefix + id + "_" + secret.substring(1),           // secret too short
+                prefix + id + "_" + secret + "A",                  // secret too long
+                prefix + id + "_" + "A".repeat(41) + "==",         // padded base64
+                prefix + id + "_" + "A".repeat(42) + "+",          // standard, not url-safe, alphabet
+                prefix + id + "_" + "A".repeat(42) + "B",          // non-canonical final character
+                prefix + id + "_" + "é".repeat(43),                // not base64 at all
+                prefix + id + "_" + secret + "\n"));
+        return Stream.concat(general, shaped);
     }
 
     @ParameterizedTest
@@ -147,7 +152,7 @@ class ApiKeysTest {
         IssuedKey issued = keys.issue(ACME, "ci", Optional.empty());
         String otherId = issued.metadata().id().equals("0123456789abcdef") ? "fedcba9876543210" : "0123456789abcdef";
 
-        assertTrue(keys.verify("sk_" + otherId + "_" + secretPart(issued)).isEmpty());
+        assertTrue(keys.verify("sluice_sk_" + otherId + "_" + secretPart(issued)).isEmpty());
     }
 
     @Test
@@ -156,9 +161,9 @@ class ApiKeysTest {
         IssuedKey issued = keys.issue(ACME, "ci", Optional.empty());
         IssuedKey another = keys.issue(ACME, "ci-2", Optional.empty());
 
-        assertTrue(keys.verify("sk_" + issued.metadata().id() + "_" + secretPart(another)).isEmpty());
+        assertTrue(keys.verify("sluice_sk_" + issued.metadata().id() + "_" + secretPart(another)).isEmpty());
         String flipped = flipFirstCharacter(secretPart(issued));
-        assertTrue(keys.verify("sk_" + issued.metadata().id() + "_" + flipped).isEmpty());
+        assertTrue(keys.verify("sluice_sk_" + issued.metadata().id() + "_" + flipped).isEmpty());
     }
 
     @Test
@@ -172,7 +177,7 @@ class ApiKeysTest {
 
         assertTrue(keys.verify(issued.secret()).isEmpty());
         assertTrue(keys.verify(kept.secret()).isPresent());
-        assertEquals(List.of(kept.metadata()), keys.list(ACME));
+        assertEquals(List.of(kept.metadata().id()), keys.list(ACME).stream().map(KeyMetadata::id).toList());
         assertFalse(keys.revoke(ACME, issued.metadata().id()), "already revoked");
     }
 
@@ -287,7 +292,7 @@ class ApiKeysTest {
     }
 
     private static String secretPart(IssuedKey issued) {
-        return issued.secret().substring("sk_".length() + 16 + 1);
+        return issued.secret().substring("sluice_sk_".length() + 16 + 1);
     }
 
     private static String flipFirstCharacter(String secret) {

@@ -64,7 +64,7 @@ class CorruptStateTest {
 
         TenancyException.StorageFailure failure = openFails();
 
-        assertTrue(failure.getMessage().contains("tenants[0].limits.burst: -3"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("tenants[0].overrides.burst: -3"), failure.getMessage());
     }
 
     @Test

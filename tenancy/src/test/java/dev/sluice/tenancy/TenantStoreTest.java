@@ -9,14 +9,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TenantStoreTest {
-    static final TenantLimits SMALL = new TenantLimits(10, 20, 16, 1_000, 1 << 20, 1_000_000);
-    static final TenantLimits LARGE = new TenantLimits(100, 200, 256, 5_000, 8 << 20, 1_000_000);
+    static final TenantLimits SMALL = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
+    static final TenantLimits LARGE = TenantLimits.of(100, 200, 256, 5_000, 8 << 20, 1_000_000);
 
     @TempDir
     Path dir;
@@ -34,7 +35,7 @@ class TenantStoreTest {
         TenantStore.PutResult result = store.put(TenantId.of("acme"), SMALL);
 
         assertTrue(result.created());
-        Tenant expected = new Tenant(TenantId.of("acme"), SMALL, start, start);
+        Tenant expected = new Tenant(TenantId.of("acme"), Optional.empty(), LimitOverrides.of(SMALL), start, start);
         assertEquals(expected, result.tenant());
         assertEquals(expected, store.find(TenantId.of("acme")).orElseThrow());
         assertTrue(store.find(TenantId.of("other")).isEmpty());
@@ -52,7 +53,7 @@ class TenantStoreTest {
         assertFalse(result.created());
         assertEquals(created, result.tenant().createdAt());
         assertEquals(created.plus(Duration.ofMinutes(5)), result.tenant().updatedAt());
-        assertEquals(LARGE, store.find(TenantId.of("acme")).orElseThrow().limits());
+        assertEquals(LimitOverrides.of(LARGE), store.find(TenantId.of("acme")).orElseThrow().overrides());
     }
 
     @Test

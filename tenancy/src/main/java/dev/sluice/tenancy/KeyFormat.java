@@ -1,0 +1,99 @@
+package dev.sluice.tenancy;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The text of an API key, shared by every {@link ApiKeys} store: {@code sluice_sk_<id>_<secret>}, and the legacy
+ * {@code sk_<id>_<secret>} on input. {@code id} is 16 random lowercase hex characters; {@code secret} is 32 bytes from
+ * {@link SecureRandom} in url-safe base64 without padding (43 characters; the alphabet includes {@code _}, so keys
+ * are parsed by position, not split). Only the SHA-256 of the secret's text is stored (hashing the text rather than
+ * the decoded bytes means no two spellings of one secret are accepted). A single fast hash is right here, unlike for
+ * passwords: the secret carries 256 bits of entropy, so there is nothing to brute-force, and verification sits on
+ * every request's path.
+ */
+final class KeyFormat {
+    static final String PREFIX = "sluice_sk_";
+    static final String LEGACY_PREFIX = "sk_";
+    static final int ID_LENGTH = 16;
+    static final int SECRET_BYTES = 32;
+    static final int SECRET_LENGTH = 43;
+
+    static final Pattern ID = Pattern.compile("[0-9a-f]{" + ID_LENGTH + "}");
+    /** 32 bytes in unpadded base64: 43 characters; the last carries 4 data bits and two zero bits. */
+    private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]");
+    private static final HexFormat HEX = HexFormat.of();
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+    /** Compared against when the id is unknown, so that path costs the same hash and compare as a wrong secret. */
+    static final byte[] DUMMY_HASH = new byte[32];
+
+    private KeyFormat() {}
+
+    /** A presented key, split; its secret is hashed at once and never kept. */
+    record Presented(String id, byte[] secretHash) {}
+
+    static Optional<Presented> parse(String presented) {
+        if (presented == null) {
+            return Optional.empty();
+        }
+        String prefix = presented.startsWith(PREFIX) ? PREFIX : LEGACY_PREFIX;
+        if (presented.length() != prefix.length() + ID_LENGTH + 1 + SECRET_LENGTH || !presented.startsWith(prefix)
+                || presented.charAt(prefix.length() + ID_LENGTH) != '_') {
+            return Optional.empty();
+        }
+        String id = presented.substring(prefix.length(), prefix.length() + ID_LENGTH);
+        String secret = presented.substring(prefix.length() + ID_LENGTH + 1);
+        if (!ID.matcher(id).matches() || !SECRET.matcher(secret).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Presented(id, sha256(secret)));
+    }
+
+    static String newId(SecureRandom random) {
+        byte[] bytes = new byte[ID_LENGTH / 2];
+        random.nextBytes(bytes);
+        return HEX.formatHex(bytes);
+    }
+
+    static String newSecret(SecureRandom random) {
+        byte[] bytes = new byte[SECRET_BYTES];
+        random.nextBytes(bytes);
+        return BASE64URL.encodeToString(bytes);
+    }
+
+    static String format(String id, String secret) {
+        return PREFIX + id + "_" + secret;
+    }
+
+    static boolean matches(byte[] presentedHash, byte[] storedHash) {
+        return MessageDigest.isEqual(presentedHash, storedHash == null ? DUMMY_HASH : storedHash);
+    }
+
+    static byte[] sha256(String secret) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.US_ASCII));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    static String hex(byte[] hash) {
+        return HEX.formatHex(hash);
+    }
+
+    /** The 32-byte hash from its hex text, or null when the text is not one. */
+    static byte[] parseHash(String text) {
+        try {
+            byte[] hash = HEX.parseHex(text);
+            return hash.length == 32 ? hash : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.sluice.tenancy;
+
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The numeric fields of a plan or a tenant's limits, by their kebab-case key (the same name in JSON files, Redis, the
+ * admin API and configuration). For the optional quotas ({@link #unlimitedAtZero()}: {@code max-concurrency},
+ * {@code fuel-per-day}, {@code invocations-per-minute}, {@code invocations-per-day}, {@code max-functions}) a value of
+ * 0 means unlimited; every other limit must be positive.
+ */
+public enum Limit {
+    REQUESTS_PER_SECOND("requests-per-second", 1, Long.MAX_VALUE),
+    BURST("burst", 1, Long.MAX_VALUE),
+    MAX_CONCURRENCY("max-concurrency", 0, Long.MAX_VALUE),
+    MAX_FUEL_PER_CALL("max-fuel-per-call", 1, Long.MAX_VALUE),
+    FUEL_PER_DAY("fuel-per-day", 0, Long.MAX_VALUE),
+    INVOCATIONS_PER_MINUTE("invocations-per-minute", 0, Long.MAX_VALUE),
+    INVOCATIONS_PER_DAY("invocations-per-day", 0, Long.MAX_VALUE),
+    MAX_MEMORY_PAGES("max-memory-pages", 1, TenantLimits.WASM32_MAX_PAGES),
+    MAX_TIMEOUT_MS("max-timeout-ms", 1, Long.MAX_VALUE),
+    MAX_MODULE_BYTES("max-module-bytes", 1, Long.MAX_VALUE),
+    MAX_FUNCTIONS("max-functions", 0, Long.MAX_VALUE);
+
+    private final String key;
+    private final long min;
+    private final long max;
+
+    Limit(String key, long min, long max) {
+        this.key = key;
+        this.min = min;
+        this.max = max;
+    }
+
+    /** The kebab-case name, e.g. {@code requests-per-second}. */
+    public String key() {
+        return key;
+    }
+
+    /** Whether 0 is allowed and means "no limit" (the optional quotas). */
+    public boolean unlimitedAtZero() {
+        return min == 0;
+    }
+
+    /** @throws TenancyException.InvalidInput naming the key and the expected range when the value is out of it */
+    public long validate(long value) {
+        if (value < min) {
+            throw new TenancyException.InvalidInput(key + ": " + value + " (expected: "
+                    + (min == 0 ? ">= 0, 0 for unlimited" : "> 0") + ")");
+        }
+        if (value > max) {
+            throw new TenancyException.InvalidInput(key + ": " + value + " (expected: <= " + max + ")");
+        }
+        return value;
+    }
+
+    /** The limit with this key, if there is one. */
+    public static Optional<Limit> find(String key) {
+        for (Limit limit : values()) {
+            if (limit.key.equals(key)) {
+                return Optional.of(limit);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** @throws TenancyException.InvalidInput listing the known keys when there is no limit with this key */
+    public static Limit parse(String key) {
+        return find(key).orElseThrow(() -> new TenancyException.InvalidInput("unknown limit '" + key
+                + "' (expected one of: " + Arrays.stream(values()).map(Limit::key).collect(Collectors.joining(", "))
+                + ", " + LimitOverrides.QUOTA_FAIL_POLICY + ")"));
+    }
+}

@@ -1,0 +1,152 @@
+package dev.sluice.tenancy;
+
+import io.lettuce.core.ScriptOutputType;
+
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Tenants in Redis: {@code tenant:<id>} is a hash of {@code plan} (empty for none), {@code overrides} (JSON),
+ * {@code created-at} and {@code updated-at}; {@code tenants} is the set of ids. Writes are scripts, so the plan's
+ * existence check and the {@code plan-tenants:<plan>} index change atomically with the tenant. Reads go through a
+ * short cache, see {@link RedisTenancy}.
+ */
+final class RedisTenantStore implements TenantStore {
+    private static final String PUT = """
+            local plan = ARGV[3]
+            if plan ~= '' and redis.call('EXISTS', ARGV[1] .. 'plan:' .. plan) == 0 then return {-1, ''} end
+            local old = redis.call('HGET', KEYS[1], 'plan')
+            if old and old ~= '' then redis.call('SREM', ARGV[1] .. 'plan-tenants:' .. old, ARGV[2]) end
+            if plan ~= '' then redis.call('SADD', ARGV[1] .. 'plan-tenants:' .. plan, ARGV[2]) end
+            local created = redis.call('HSETNX', KEYS[1], 'created-at', ARGV[5])
+            redis.call('HSET', KEYS[1], 'plan', plan, 'overrides', ARGV[4], 'updated-at', ARGV[5])
+            redis.call('SADD', KEYS[2], ARGV[2])
+            return {created, redis.call('HGET', KEYS[1], 'created-at')}
+            """;
+    private static final String DELETE = """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            local plan = redis.call('HGET', KEYS[1], 'plan')
+            if plan and plan ~= '' then redis.call('SREM', ARGV[1] .. 'plan-tenants:' .. plan, ARGV[2]) end
+            redis.call('DEL', KEYS[1])
+            redis.call('SREM', KEYS[2], ARGV[2])
+            return 1
+            """;
+    private static final String LIST = """
+            local out = {}
+            for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+              local v = redis.call('HMGET', ARGV[1] .. id, 'plan', 'overrides', 'created-at', 'updated-at')
+              if v[3] then
+                table.insert(out, id)
+                table.insert(out, v[1] or '')
+                table.insert(out, v[2] or '{}')
+                table.insert(out, v[3])
+                table.insert(out, v[4] or v[3])
+              end
+            end
+            return out
+            """;
+
+    private final TenancyRedis redis;
+    private final InstantSource clock;
+    private final TtlCache<TenantId, Tenant> cache;
+
+    RedisTenantStore(TenancyRedis redis, InstantSource clock, TtlCache<TenantId, Tenant> cache) {
+        this.redis = redis;
+        this.clock = clock;
+        this.cache = cache;
+    }
+
+    @Override
+    public PutResult put(TenantId id, Optional<String> plan, LimitOverrides overrides) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(overrides, "overrides");
+        plan.ifPresent(Plan::checkName);
+        Instant now = clock.instant();
+        String json = StoredJson.compact(TenancyJson.writeOverrides(StoredJson.value("").newObject(), overrides));
+        try {
+            List<Object> result = redis.eval("put tenant", PUT, ScriptOutputType.MULTI,
+                    List.of(redis.key("tenant", id.value()), redis.key("tenants")),
+                    redis.base(), id.value(), plan.orElse(""), json, now.toString());
+            long status = (Long) result.get(0);
+            if (status < 0) {
+                throw new TenancyException.InvalidInput("plan: '" + plan.orElseThrow() + "' (no such plan)");
+            }
+            Instant createdAt = instant(redis.key("tenant", id.value()), "created-at", (String) result.get(1));
+            return new PutResult(new Tenant(id, plan, overrides, createdAt, now), status == 1);
+        } finally {
+            cache.invalidate(id);
+        }
+    }
+
+    @Override
+    public Optional<Tenant> find(TenantId id) {
+        return id == null ? Optional.empty() : cache.get(id, this::load);
+    }
+
+    private Optional<Tenant> load(TenantId id) {
+        String key = redis.key("tenant", id.value());
+        List<String> v = redis.call("get tenant",
+                r -> r.hmget(key, "plan", "overrides", "created-at", "updated-at").stream()
+                        .map(kv -> kv.getValueOrElse(null))
+                        .toList());
+        if (v.get(2) == null) {
+            return Optional.empty();
+        }
+        return Optional.of(parse(key, id, v.get(0), v.get(1), v.get(2), v.get(3) == null ? v.get(2) : v.get(3)));
+    }
+
+    private static Tenant parse(String key, TenantId id, String plan, String overrides, String createdAt,
+                                String updatedAt) {
+        StoredJson value = StoredJson.value("redis " + key);
+        Optional<String> planName = plan == null || plan.isEmpty() ? Optional.empty()
+                : Optional.of(value.domain("plan", () -> Plan.checkName(plan)));
+        LimitOverrides parsed = TenancyJson.readOverrides(value,
+                value.parseObject(overrides == null ? "{}" : overrides, "overrides"), "overrides");
+        return new Tenant(id, planName, parsed, instant(key, "created-at", createdAt),
+                instant(key, "updated-at", updatedAt));
+    }
+
+    private static Instant instant(String key, String field, String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeException | NullPointerException e) {
+            throw new TenancyException.StorageFailure("redis " + key + ": " + field + ": '" + text
+                    + "' (expected: ISO-8601 instant)", e);
+        }
+    }
+
+    @Override
+    public List<Tenant> list() {
+        List<Object> flat = redis.eval("list tenants", LIST, ScriptOutputType.MULTI, List.of(redis.key("tenants")),
+                redis.key("tenant", ""));
+        List<Tenant> tenants = new ArrayList<>();
+        for (int i = 0; i + 4 < flat.size(); i += 5) {
+            String idText = (String) flat.get(i);
+            String key = redis.key("tenant", idText);
+            TenantId id = StoredJson.value("redis " + key).domain("id", () -> TenantId.of(idText));
+            tenants.add(parse(key, id, (String) flat.get(i + 1), (String) flat.get(i + 2), (String) flat.get(i + 3),
+                    (String) flat.get(i + 4)));
+        }
+        tenants.sort(Comparator.comparing(t -> t.id().value()));
+        return tenants;
+    }
+
+    @Override
+    public boolean delete(TenantId id) {
+        Objects.requireNonNull(id, "id");
+        try {
+            Long removed = redis.eval("delete tenant", DELETE, ScriptOutputType.INTEGER,
+                    List.of(redis.key("tenant", id.value()), redis.key("tenants")), redis.base(), id.value());
+            return removed == 1;
+        } finally {
+            cache.invalidate(id);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.sluice.tenancy;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * A read-through cache whose entries (present or absent values) are trusted for at most {@code ttl}, so a change made
+ * elsewhere is seen within {@code ttl} plus one read. A zero ttl disables caching: every get reads through.
+ *
+ * <p>Threading: lock-free reads. A value loaded while an {@link #invalidate} ran is returned but not cached, so a
+ * write on this instance is never hidden by a read that raced it. Past {@code maxEntries} the cache is dropped
+ * whole: simpler than eviction, and only someone presenting many unknown keys gets there.
+ */
+final class TtlCache<K, V> {
+    private final long ttlNanos;
+    private final LongSupplier nanoTime;
+    private final int maxEntries;
+    private final ConcurrentHashMap<K, Entry<V>> entries = new ConcurrentHashMap<>();
+    private final AtomicLong generation = new AtomicLong();
+
+    private record Entry<V>(Optional<V> value, long loadedAt) {}
+
+    TtlCache(Duration ttl, LongSupplier nanoTime, int maxEntries) {
+        this.ttlNanos = ttl.toNanos();
+        this.nanoTime = nanoTime;
+        this.maxEntries = maxEntries;
+    }
+
+    Optional<V> get(K key, Function<K, Optional<V>> loader) {
+        if (ttlNanos <= 0) {
+            return loader.apply(key);
+        }
+        Entry<V> entry = entries.get(key);
+        // Stamped before the read, so the entry's age covers the whole time the value may have been stale.
+        long now = nanoTime.getAsLong();
+        if (entry != null && now - entry.loadedAt() < ttlNanos) {
+            return entry.value();
+        }
+        long generationBefore = generation.get();
+        Optional<V> value = loader.apply(key);
+        if (entries.size() >= maxEntries) {
+            entries.clear();
+        }
+        entries.put(key, new Entry<>(value, now));
+        if (generation.get() != generationBefore) {
+            entries.remove(key);
+        }
+        return value;
+    }
+
+    void invalidate(K key) {
+        generation.incrementAndGet();
+        entries.remove(key);
+    }
+
+    void clear() {
+        generation.incrementAndGet();
+        entries.clear();
+    }
+}

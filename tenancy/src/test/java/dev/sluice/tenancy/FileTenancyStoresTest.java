@@ -1,0 +1,70 @@
+package dev.sluice.tenancy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FileTenancyStoresTest extends TenancyStoresContract {
+    @TempDir
+    Path dir;
+
+    @Override
+    LocalTenancy open() {
+        return LocalTenancy.open(dir, clock, clock);
+    }
+
+    @Override
+    Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected) {
+        ((LocalTenancy) writer).flushUsage();
+        return open().keys().list(ACME).getFirst().lastUsedAt();
+    }
+
+    @Test
+    void filesFromBeforePlansLoadAsTenantsOnNoPlanWithTheirLimitsAndKeysWithEveryScope() throws IOException {
+        Files.writeString(dir.resolve("tenants.json"), """
+                {"version": 1, "tenants": [{"id": "acme",
+                  "limits": {"requests-per-second": 5, "burst": 9, "max-memory-pages": 32, "max-timeout-ms": 2000,
+                             "max-module-bytes": 1048576},
+                  "created-at": "2024-06-01T00:00:00Z", "updated-at": "2024-06-02T00:00:00Z"}]}
+                """);
+        Files.writeString(dir.resolve("keys.json"), """
+                {"version": 1, "keys": [{"id": "0123456789abcdef", "tenant": "acme", "name": "old",
+                  "secret-sha256": "%s", "created-at": "2024-06-01T00:00:00Z"}]}
+                """.formatted(KeyFormat.hex(KeyFormat.sha256("A".repeat(43)))));
+
+        LocalTenancy stores = open();
+
+        Tenant acme = stores.tenants().find(ACME).orElseThrow();
+        assertEquals(Optional.empty(), acme.plan());
+        TenantLimits limits = stores.plans().resolve(acme, DEFAULTS);
+        assertEquals(TenantLimits.of(5, 9, 32, 2_000, 1 << 20, TenantLimits.DEFAULT_MAX_FUEL_PER_CALL), limits);
+        KeyMetadata key = stores.keys().verify("sk_0123456789abcdef_" + "A".repeat(43)).orElseThrow();
+        assertEquals(Scope.ALL, key.scopes(), "the legacy sk_ prefix still verifies");
+        assertEquals(Optional.empty(), key.functions());
+        assertTrue(stores.plans().list().isEmpty(), "plans.json is created empty");
+        assertTrue(Files.exists(dir.resolve("plans.json")));
+    }
+
+    @Test
+    void plansAndTheNewFieldsAreWrittenInKebabCase() throws IOException {
+        LocalTenancy stores = open();
+        stores.plans().put(new Plan("gold", GOLD));
+        stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none().with(Limit.MAX_CONCURRENCY, 4));
+
+        String plans = Files.readString(dir.resolve("plans.json"));
+        String tenants = Files.readString(dir.resolve("tenants.json"));
+
+        assertTrue(plans.contains("\"invocations-per-minute\" : 6000"), plans);
+        assertTrue(plans.contains("\"quota-fail-policy\" : \"fail-open\""), plans);
+        assertTrue(tenants.contains("\"plan\" : \"gold\""), tenants);
+        assertTrue(tenants.contains("\"max-concurrency\" : 4"), tenants);
+    }
+}
