@@ -109,7 +109,7 @@ final class RedisConnection implements AutoCloseable {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
                 LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
-                        + e.getClass().getSimpleName() + "); quotas follow their fail policy until it answers");
+                        + (e.getCause() != null ? e.getCause() : e) + "); quotas follow their fail policy until it answers");
             }
         }
         return redis;
