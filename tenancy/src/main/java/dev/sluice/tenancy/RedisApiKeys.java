@@ -195,6 +195,7 @@ final class RedisApiKeys implements ApiKeys {
                     List.of(redis.key("tenant-keys", tenant.value())), redis.key("key", ""));
         } finally {
             cache.clear();
+            recorded.clear();
         }
     }
 

@@ -80,6 +80,35 @@ class CorruptStateTest {
         assertTrue(failure.getMessage().contains("more than once"), failure.getMessage());
     }
 
+    @Test
+    void planMissingALimitIsReportedWithItsPath() throws IOException {
+        Files.writeString(dir.resolve("plans.json"), """
+                {"version": 1, "plans": [{"name": "gold", "limits": {"requests-per-second": 5}}]}
+                """);
+
+        TenancyException.StorageFailure failure = openFails();
+
+        assertTrue(failure.getMessage().contains("plans.json"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("plans[0].limits.burst: missing"), failure.getMessage());
+    }
+
+    @Test
+    void unknownLimitOrScopeOnLoadIsReportedRatherThanDropped() throws IOException {
+        LocalTenancy stores = LocalTenancy.open(dir, clock, clock);
+        stores.tenants().put(TenantId.of("acme"), Optional.empty(), LimitOverrides.none().with(Limit.BURST, 3));
+        stores.keys().issue(TenantId.of("acme"), "ci", Optional.empty());
+        Path tenants = dir.resolve("tenants.json");
+        Files.writeString(tenants, Files.readString(tenants).replace("\"burst\"", "\"brust\""));
+
+        assertTrue(openFails().getMessage().contains("tenants[0].overrides.brust: unknown limit"));
+
+        Files.writeString(tenants, Files.readString(tenants).replace("\"brust\"", "\"burst\""));
+        Path keys = dir.resolve("keys.json");
+        Files.writeString(keys, Files.readString(keys).replace("\"deploy\"", "\"delpoy\""));
+
+        assertTrue(openFails().getMessage().contains("keys[0].scopes: 'delpoy'"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             "garbage",
