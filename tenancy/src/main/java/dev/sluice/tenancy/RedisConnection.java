@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * bytes).
  *
  * <p>Every command is bounded: Lettuce's {@link TimeoutOptions} fail a command after {@link #timeout()}, commands issued
- * while disconnected are rejected at once ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}), and reconnects
+ * while disconnected are rejected at once ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}; with Redis
+ * Cluster they wait out the timeout instead, since Lettuce connects to each node on its first command), and reconnects
  * back off to at most one second, so a stalled or absent Redis costs a caller at most the timeout and a Redis that
  * comes back is used again within about a second. If Redis is down when the gateway starts, the connection is opened
  * in the background on first use instead of failing the gateway.
@@ -45,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class RedisConnection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisConnection.class.getName());
+    private static final int REQUEST_QUEUE = 10_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final RedisSettings settings;
@@ -74,7 +76,11 @@ final class RedisConnection implements AutoCloseable {
                     .timeoutOptions(timeouts)
                     .socketOptions(socket)
                     .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    // Lettuce opens node connections lazily; rejecting while disconnected would reject the first
+                    // command to every node. Queued commands still fail at the command timeout, and the queue is
+                    // bounded.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .requestQueueSize(REQUEST_QUEUE)
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enableAllAdaptiveRefreshTriggers()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
@@ -109,7 +115,7 @@ final class RedisConnection implements AutoCloseable {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
                 LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
-                        + (e.getCause() != null ? e.getCause() : e) + "); quotas follow their fail policy until it answers");
+                        + rootCause(e) + "); quotas follow their fail policy until it answers");
             }
         }
         return redis;
@@ -161,7 +167,9 @@ final class RedisConnection implements AutoCloseable {
         CompletableFuture<? extends StatefulConnection<String, byte[]>> attempt;
         try {
             if (client instanceof RedisClusterClient cluster) {
-                attempt = cluster.connectAsync(CODEC);
+                // An asynchronous cluster connect needs the slot map first ("Partitions not initialized").
+                attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
+                        .thenCompose(loaded -> cluster.connectAsync(CODEC));
             } else {
                 attempt = ((RedisClient) client).connectAsync(CODEC, uri).toCompletableFuture();
             }
@@ -192,6 +200,14 @@ final class RedisConnection implements AutoCloseable {
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    private static String rootCause(Throwable e) {
+        StringBuilder causes = new StringBuilder();
+        for (Throwable t = e instanceof ExecutionException ? e.getCause() : e; t != null; t = t.getCause()) {
+            causes.append(causes.isEmpty() ? "" : ": ").append(t.getMessage());
+        }
+        return causes.toString();
     }
 
     private static String redacted(RedisSettings settings) {
