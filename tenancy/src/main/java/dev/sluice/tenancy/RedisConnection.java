@@ -54,6 +54,7 @@ final class RedisConnection implements AutoCloseable {
     private final AbstractRedisClient client;
     private final RedisURI uri;
     private final AtomicBoolean connecting = new AtomicBoolean();
+    private volatile CompletableFuture<?> pending;
     private volatile StatefulConnection<String, byte[]> connection;
     private volatile RedisClusterAsyncCommands<String, byte[]> commands;
     private volatile boolean closed;
@@ -120,8 +121,6 @@ final class RedisConnection implements AutoCloseable {
         }
         return redis;
     }
-
-    private volatile CompletableFuture<?> pending;
 
     /** The commands of the live connection; throws at once (no waiting) while no connection was ever made. */
     RedisClusterAsyncCommands<String, byte[]> commands() {
