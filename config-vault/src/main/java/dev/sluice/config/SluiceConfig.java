@@ -23,6 +23,11 @@ import java.util.function.Function;
  * @param defaultMaxTimeoutMs    a new tenant's longest invocation
  * @param defaultMaxModuleBytes  a new tenant's largest module
  * @param defaultMaxFuelPerCall  a new tenant's fuel budget per invocation (see docs/fuel.md)
+ * @param defaultMaxConcurrency  a new tenant's in-flight invocations across gateways (0: unlimited)
+ * @param defaultFuelPerDay      a new tenant's fuel per UTC day (0: unlimited)
+ * @param defaultInvocationsPerMinute a new tenant's invocations per minute (0: unlimited)
+ * @param defaultInvocationsPerDay    a new tenant's invocations per day (0: unlimited)
+ * @param defaultMaxFunctions    a new tenant's number of functions (0: unlimited)
  * @param defaultTimeoutMs       a function's timeout when the deploy does not set one (capped by the tenant's max)
  * @param maxRequestBytes        largest invocation request body
  * @param maxStdoutBytes         largest response a function may write
@@ -31,19 +36,24 @@ import java.util.function.Function;
  * @param tenantMaxConcurrency   invocations one tenant may run at once (0: workers - 1, at least 1)
  * @param tenantQueue            invocations one tenant may have waiting for a worker
  * @param shutdownGraceMs        how long a stopping server lets in-flight invocations finish
+ * @param compileBudgetMs        how long a deploy waits for compilation before answering (runs interpreted meanwhile)
  * @param stores                 where shared state lives (local by default; Redis for several gateways)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
-                           long defaultMaxFuelPerCall, long defaultTimeoutMs, long maxRequestBytes,
+                           long defaultMaxFuelPerCall, long defaultMaxConcurrency, long defaultFuelPerDay,
+                           long defaultInvocationsPerMinute, long defaultInvocationsPerDay, long defaultMaxFunctions,
+                           long defaultTimeoutMs, long maxRequestBytes,
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
-                           int tenantQueue, long shutdownGraceMs, StoreConfig stores) {
+                           int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
             "default-burst", "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
-            "default-max-fuel-per-call", "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
-            "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms");
+            "default-max-fuel-per-call", "default-max-concurrency", "default-fuel-per-day",
+            "default-invocations-per-minute", "default-invocations-per-day", "default-max-functions",
+            "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
+            "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms", "compile-budget-ms");
 
     private static List<String> keys(String... own) {
         List<String> all = new ArrayList<>(List.of(own));
@@ -65,6 +75,11 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("default-max-timeout-ms", defaultMaxTimeoutMs, 1, 3_600_000);
         range("default-max-module-bytes", defaultMaxModuleBytes, 8, 1L << 30);
         range("default-max-fuel-per-call", defaultMaxFuelPerCall, 1, Long.MAX_VALUE / 2);
+        range("default-max-concurrency", defaultMaxConcurrency, 0, 1_000_000);
+        range("default-fuel-per-day", defaultFuelPerDay, 0, Long.MAX_VALUE / 2);
+        range("default-invocations-per-minute", defaultInvocationsPerMinute, 0, 1_000_000_000);
+        range("default-invocations-per-day", defaultInvocationsPerDay, 0, 1_000_000_000_000L);
+        range("default-max-functions", defaultMaxFunctions, 0, 1_000_000);
         range("default-timeout-ms", defaultTimeoutMs, 1, 3_600_000);
         range("max-request-bytes", maxRequestBytes, 0, 1L << 30);
         range("max-stdout-bytes", maxStdoutBytes, 1, 1L << 30);
@@ -73,6 +88,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("tenant-max-concurrency", tenantMaxConcurrency, 0, 4096);
         range("tenant-queue", tenantQueue, 1, 1_000_000);
         range("shutdown-grace-ms", shutdownGraceMs, 0, 3_600_000);
+        range("compile-budget-ms", compileBudgetMs, 0, 3_600_000);
         if (stores == null) {
             throw new ConfigException("stores: missing");
         }
@@ -104,6 +120,11 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.number("default-max-timeout-ms", 10_000),
                 v.number("default-max-module-bytes", 16L << 20),
                 v.number("default-max-fuel-per-call", 1_000_000_000L),
+                v.number("default-max-concurrency", 0),
+                v.number("default-fuel-per-day", 0),
+                v.number("default-invocations-per-minute", 0),
+                v.number("default-invocations-per-day", 0),
+                v.number("default-max-functions", 0),
                 v.number("default-timeout-ms", 5_000),
                 v.number("max-request-bytes", 1L << 20),
                 v.number("max-stdout-bytes", 1L << 20),
@@ -112,6 +133,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.integer("tenant-max-concurrency", 0),
                 v.integer("tenant-queue", 64),
                 v.number("shutdown-grace-ms", 10_000),
+                v.number("compile-budget-ms", 2_000),
                 StoreConfig.from(raw, source.describe()));
     }
 
@@ -130,8 +152,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
     private Map<String, String> asMap() {
         List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
                 defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall,
-                defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency,
-                tenantQueue, shutdownGraceMs));
+                defaultMaxConcurrency, defaultFuelPerDay, defaultInvocationsPerMinute, defaultInvocationsPerDay,
+                defaultMaxFunctions, defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers,
+                tenantMaxConcurrency, tenantQueue, shutdownGraceMs, compileBudgetMs));
         Map<String, String> map = new HashMap<>(stores.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));

@@ -3,64 +3,71 @@ package dev.sluice.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.scheduler.FunctionRegistry;
-import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.tenancy.ApiKeys;
 import dev.sluice.tenancy.IssuedKey;
+import dev.sluice.tenancy.KeySpec;
+import dev.sluice.tenancy.LimitOverrides;
 import dev.sluice.tenancy.PlanStore;
-import dev.sluice.tenancy.RateLimiter;
+import dev.sluice.tenancy.Quotas;
+import dev.sluice.tenancy.Scope;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.TenantStore;
-import dev.sluice.tenancy.UsageLedger;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.EnumSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 
-/** The provider's API: tenants and their keys, behind the admin token. Mounted at {@code /admin/v1}. */
+/**
+ * The provider's API for tenants, their keys and usage, behind the admin token. Mounted at {@code /admin/v1}.
+ *
+ * <p>A tenant is a plan (optional) plus overrides: {@code PUT} sets {@code plan} and any limit key; on an update,
+ * members left out keep their value and {@code null} removes a plan or an override. The tenant's effective limits are
+ * its plan's (or the configured defaults) with its overrides on top, resolved on every request.
+ */
 final class AdminService implements HttpService {
     private static final long MAX_BODY = 64 * 1024;
-    private static final Set<String> LIMIT_FIELDS = Set.of("requests-per-second", "burst", "max-memory-pages",
-            "max-timeout-ms", "max-module-bytes", "max-fuel-per-call");
-    private static final Set<String> KEY_FIELDS = Set.of("name", "expires-at");
+    private static final Set<String> KEY_FIELDS = Set.of("name", "expires-at", "scopes", "functions");
+    private static final Set<String> ROTATE_FIELDS = Set.of("overlap-seconds", "expires-at");
+    private static final long DEFAULT_OVERLAP_SECONDS = 3600;
 
-    private final AdminCredentials admin;
+    private final AdminAuth auth;
     private final TenantStore tenants;
     private final PlanStore plans;
     private final ApiKeys keys;
-    private final RateLimiter rateLimiter;
+    private final Quotas quotas;
     private final FunctionRegistry functions;
-    private final UsageLedger usage;
-    private final SluiceConfig config;
+    private final TenantLimits defaults;
 
-    AdminService(AdminCredentials admin, TenantStore tenants, PlanStore plans, ApiKeys keys, RateLimiter rateLimiter,
-                 FunctionRegistry functions, UsageLedger usage, SluiceConfig config) {
-        this.admin = admin;
+    AdminService(AdminAuth auth, TenantStore tenants, PlanStore plans, ApiKeys keys, Quotas quotas,
+                 FunctionRegistry functions, TenantLimits defaults) {
+        this.auth = auth;
         this.tenants = tenants;
         this.plans = plans;
         this.keys = keys;
-        this.rateLimiter = rateLimiter;
+        this.quotas = quotas;
         this.functions = functions;
-        this.usage = usage;
-        this.config = config;
+        this.defaults = defaults;
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.any(this::authenticate)
+        rules.any(auth)
                 .get("/tenants", this::listTenants)
                 .put("/tenants/{tenant}", this::putTenant)
                 .get("/tenants/{tenant}", this::getTenant)
@@ -68,14 +75,8 @@ final class AdminService implements HttpService {
                 .post("/tenants/{tenant}/keys", this::issueKey)
                 .get("/tenants/{tenant}/keys", this::listKeys)
                 .delete("/tenants/{tenant}/keys/{id}", this::revokeKey)
+                .post("/tenants/{tenant}/keys/{id}/rotate", this::rotateKey)
                 .get("/tenants/{tenant}/usage", this::usage);
-    }
-
-    private void authenticate(ServerRequest req, ServerResponse res) {
-        if (!Requests.bearerToken(req).map(admin::verify).orElse(false)) {
-            throw TenantGate.unauthorized("sluice-admin");
-        }
-        res.next();
     }
 
     private void listTenants(ServerRequest req, ServerResponse res) {
@@ -89,31 +90,20 @@ final class AdminService implements HttpService {
     private void putTenant(ServerRequest req, ServerResponse res) {
         TenantId id = tenantId(req);
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
-        rejectUnknown(body, LIMIT_FIELDS);
-        TenantLimits current = tenants.find(id).map(t -> plans.resolve(t, defaultLimits()))
-                .orElseGet(this::defaultLimits);
-        TenantLimits limits = TenantLimits.of(
-                longField(body, "requests-per-second", current.requestsPerSecond()),
-                longField(body, "burst", current.burst()),
-                Math.toIntExact(Math.min(Integer.MAX_VALUE, longField(body, "max-memory-pages", current.maxMemoryPages()))),
-                longField(body, "max-timeout-ms", current.maxTimeoutMs()),
-                longField(body, "max-module-bytes", current.maxModuleBytes()),
-                longField(body, "max-fuel-per-call", current.maxFuelPerCall()));
-        TenantStore.PutResult result = tenants.put(id, limits);
-        rateLimiter.forget(id);
-        send(res, result.created() ? Status.CREATED_201 : Status.OK_200,
-                Representations.tenant(result.tenant(), limits));
-    }
-
-    private TenantLimits defaultLimits() {
-        return defaultLimits(config);
-    }
-
-    /** The limits of a tenant on no plan with no overrides. */
-    static TenantLimits defaultLimits(SluiceConfig config) {
-        return TenantLimits.of(config.defaultRequestsPerSecond(), config.defaultBurst(),
-                config.defaultMaxMemoryPages(), config.defaultMaxTimeoutMs(), config.defaultMaxModuleBytes(),
-                config.defaultMaxFuelPerCall());
+        Optional<Tenant> current = tenants.find(id);
+        Optional<String> plan = current.flatMap(Tenant::plan);
+        JsonNode planField = body.get("plan");
+        if (planField != null) {
+            if (!planField.isNull() && !planField.isTextual()) {
+                throw ProblemException.of(ProblemType.INVALID_REQUEST, "plan: " + planField
+                        + " (expected: a plan name or null)");
+            }
+            plan = planField.isNull() ? Optional.empty() : Optional.of(planField.asText());
+        }
+        LimitOverrides overrides = LimitsJson.merge(current.map(Tenant::overrides).orElse(LimitOverrides.none()),
+                body, Set.of("plan"));
+        TenantStore.PutResult result = tenants.put(id, plan, overrides);
+        send(res, result.created() ? Status.CREATED_201 : Status.OK_200, representation(result.tenant()));
     }
 
     private void getTenant(ServerRequest req, ServerResponse res) {
@@ -125,8 +115,8 @@ final class AdminService implements HttpService {
         // Keys first: from this moment on the tenant can no longer call in while its functions are removed.
         keys.revokeAll(id);
         functions.deleteAll(id.value());
-        rateLimiter.forget(id);
-        usage.forget(id);
+        quotas.rates().forget(id);
+        quotas.usage().forget(id);
         tenants.delete(id);
         res.status(Status.NO_CONTENT_204).send();
     }
@@ -139,26 +129,43 @@ final class AdminService implements HttpService {
         if (name == null || !name.isTextual()) {
             throw ProblemException.of(ProblemType.INVALID_REQUEST, "name: required (expected: a string)");
         }
-        IssuedKey issued = keys.issue(id, name.asText(), expiresAt(body.get("expires-at")));
-        ObjectNode node = Representations.key(issued.metadata());
-        node.put("key", issued.secret());
+        KeySpec spec = KeySpec.named(name.asText()).expiringAt(instant(body, "expires-at"));
+        JsonNode scopes = body.get("scopes");
+        if (scopes != null && !scopes.isNull()) {
+            Set<Scope> parsed = EnumSet.noneOf(Scope.class);
+            strings(scopes, "scopes").forEach(s -> parsed.add(Scope.parse(s)));
+            spec = spec.withScopes(parsed);
+        }
+        JsonNode restriction = body.get("functions");
+        if (restriction != null && !restriction.isNull()) {
+            spec = spec.withFunctions(strings(restriction, "functions"));
+        }
+        IssuedKey issued = keys.issue(id, spec);
         res.header("Location", "/admin/v1/tenants/" + id + "/keys/" + issued.metadata().id());
-        send(res, Status.CREATED_201, node);
+        send(res, Status.CREATED_201, Representations.issued(issued));
     }
 
-    private static Optional<Instant> expiresAt(JsonNode value) {
-        if (value == null || value.isNull()) {
-            return Optional.empty();
-        }
-        try {
-            if (value.isTextual()) {
-                return Optional.of(Instant.parse(value.asText()));
+    private void rotateKey(ServerRequest req, ServerResponse res) {
+        TenantId id = existing(tenantId(req)).id();
+        String keyId = req.path().pathParameters().get("id");
+        ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
+        rejectUnknown(body, ROTATE_FIELDS);
+        JsonNode overlap = body.get("overlap-seconds");
+        long seconds = DEFAULT_OVERLAP_SECONDS;
+        if (overlap != null) {
+            if (!overlap.isIntegralNumber() || overlap.asLong() < 0 || overlap.asLong() > 30L * 86_400) {
+                throw ProblemException.of(ProblemType.INVALID_REQUEST, "overlap-seconds: " + overlap
+                        + " (expected: 0..2592000)");
             }
-        } catch (DateTimeParseException ignored) {
-            // reported below
+            seconds = overlap.asLong();
         }
-        throw ProblemException.of(ProblemType.INVALID_REQUEST,
-                "expires-at: " + value + " (expected: an ISO-8601 instant like 2030-01-01T00:00:00Z)");
+        ApiKeys.Rotation rotation = keys.rotate(id, keyId, Duration.ofSeconds(seconds), instant(body, "expires-at"))
+                .orElseThrow(() -> ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id
+                        + " has no live key " + safe(keyId)));
+        ObjectNode node = Representations.issued(rotation.replacement());
+        node.set("previous", Representations.key(rotation.previous()));
+        res.header("Location", "/admin/v1/tenants/" + id + "/keys/" + rotation.replacement().metadata().id());
+        send(res, Status.CREATED_201, node);
     }
 
     private void listKeys(ServerRequest req, ServerResponse res) {
@@ -181,7 +188,7 @@ final class AdminService implements HttpService {
 
     private void usage(ServerRequest req, ServerResponse res) {
         TenantId id = existing(tenantId(req)).id();
-        send(res, Status.OK_200, Representations.usage(id, usage.daily(id, usageDays(req))));
+        send(res, Status.OK_200, Representations.usage(id, quotas.usage().daily(id, usageDays(req))));
     }
 
     /** The {@code days} query parameter of the usage endpoints: 1 (today) to the retained history. */
@@ -194,7 +201,7 @@ final class AdminService implements HttpService {
     }
 
     private ObjectNode representation(Tenant tenant) {
-        return Representations.tenant(tenant, plans.resolve(tenant, defaultLimits()));
+        return Representations.tenant(tenant, plans.resolve(tenant, defaults));
     }
 
     private Tenant existing(TenantId id) {
@@ -211,25 +218,45 @@ final class AdminService implements HttpService {
         }
     }
 
+    private static Optional<Instant> instant(ObjectNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        try {
+            if (value.isTextual()) {
+                return Optional.of(Instant.parse(value.asText()));
+            }
+        } catch (DateTimeParseException ignored) {
+            // reported below
+        }
+        throw ProblemException.of(ProblemType.INVALID_REQUEST,
+                field + ": " + value + " (expected: an ISO-8601 instant like 2030-01-01T00:00:00Z)");
+    }
+
+    private static Set<String> strings(JsonNode array, String field) {
+        if (!array.isArray()) {
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, field + ": " + array
+                    + " (expected: an array of strings)");
+        }
+        Set<String> values = new LinkedHashSet<>();
+        for (JsonNode item : array) {
+            if (!item.isTextual()) {
+                throw ProblemException.of(ProblemType.INVALID_REQUEST, field + ": " + item + " (expected: a string)");
+            }
+            values.add(item.asText());
+        }
+        return values;
+    }
+
     private static void rejectUnknown(ObjectNode body, Set<String> known) {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String field = it.next();
             if (!known.contains(field)) {
-                throw ProblemException.of(ProblemType.INVALID_REQUEST,
-                        "unknown field '" + safe(field) + "' (expected one of: " + String.join(", ", known.stream().sorted().toList()) + ")");
+                throw ProblemException.of(ProblemType.INVALID_REQUEST, "unknown field '" + safe(field)
+                        + "' (expected one of: " + String.join(", ", known.stream().sorted().toList()) + ")");
             }
         }
-    }
-
-    private static long longField(ObjectNode body, String field, long fallback) {
-        JsonNode value = body.get(field);
-        if (value == null) {
-            return fallback;
-        }
-        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-            throw ProblemException.of(ProblemType.INVALID_REQUEST, field + ": " + value + " (expected: an integer)");
-        }
-        return value.asLong();
     }
 
     /** Echoes caller input into messages only in a bounded, printable form. */

@@ -18,6 +18,9 @@ import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.tenancy.KeyMetadata;
+import dev.sluice.tenancy.Quotas;
+import dev.sluice.tenancy.Scope;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
@@ -52,16 +55,18 @@ final class FunctionService implements HttpService {
     private final ExecutorService compilers;
     private final Drain drain;
     private final UsageLedger usage;
+    private final InvocationAdmission admission;
     private final SluiceConfig config;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, ExecutorService compilers,
-                    Drain drain, UsageLedger usage, SluiceConfig config) {
+                    Drain drain, Quotas quotas, SluiceConfig config) {
         this.gate = gate;
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.compilers = compilers;
         this.drain = drain;
-        this.usage = usage;
+        this.usage = quotas.usage();
+        this.admission = new InvocationAdmission(quotas);
         this.config = config;
     }
 
@@ -78,25 +83,31 @@ final class FunctionService implements HttpService {
     }
 
     private void list(ServerRequest req, ServerResponse res) {
+        KeyMetadata key = TenantGate.require(req, Scope.READ, null);
         ArrayNode items = Json.object().arrayNode();
-        functions.list(tenant(req)).forEach(f -> items.add(Representations.function(f)));
+        functions.list(tenant(req)).stream()
+                .filter(f -> key.allowsFunction(f.name().value()))
+                .forEach(f -> items.add(Representations.function(f)));
         ObjectNode body = Json.object();
         body.set("functions", items);
         AdminService.send(res, Status.OK_200, body);
     }
 
     private void usage(ServerRequest req, ServerResponse res) {
+        TenantGate.require(req, Scope.READ, null);
         TenantId tenant = TenantGate.tenantOf(req).id();
         AdminService.send(res, Status.OK_200,
                 Representations.usage(tenant, usage.daily(tenant, AdminService.usageDays(req))));
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
+        TenantGate.require(req, Scope.READ, name(req).value());
         AdminService.send(res, Status.OK_200, Representations.function(existing(req)));
     }
 
     private void remove(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
+        TenantGate.require(req, Scope.DEPLOY, name.value());
         if (!functions.delete(tenant(req), name)) {
             throw notFound(name);
         }
@@ -106,7 +117,9 @@ final class FunctionService implements HttpService {
     private void deploy(ServerRequest req, ServerResponse res) {
         Tenant tenant = TenantGate.tenantOf(req);
         FunctionName name = name(req);
+        TenantGate.require(req, Scope.DEPLOY, name.value());
         TenantLimits limits = TenantGate.limitsOf(req);
+        requireRoomFor(tenant, name, limits);
         int memoryPages = (int) capped(req, "memory-pages", limits.maxMemoryPages(), limits.maxMemoryPages());
         long timeoutMs = capped(req, "timeout-ms", Math.min(config.defaultTimeoutMs(), limits.maxTimeoutMs()),
                 limits.maxTimeoutMs());
@@ -121,6 +134,18 @@ final class FunctionService implements HttpService {
         res.header("Location", location);
         AdminService.send(res, deployment.created() ? Status.CREATED_201 : Status.OK_200,
                 Representations.function(deployment.spec()));
+    }
+
+    /** A new function must fit in the tenant's {@code max-functions}; replacing one always does. */
+    private void requireRoomFor(Tenant tenant, FunctionName name, TenantLimits limits) {
+        if (limits.maxFunctions() <= 0 || functions.find(tenant.id().value(), name).isPresent()) {
+            return;
+        }
+        int count = functions.list(tenant.id().value()).size();
+        if (count >= limits.maxFunctions()) {
+            throw ProblemException.of(ProblemType.FUNCTION_LIMIT, "tenant " + tenant.id() + " has " + count
+                    + " functions, the most its plan allows").with("max-functions", limits.maxFunctions());
+        }
     }
 
     /** Compiling is CPU-bound: it runs on a small platform pool so it never pins the virtual threads' carriers. */
@@ -149,17 +174,29 @@ final class FunctionService implements HttpService {
         return value;
     }
 
+    /**
+     * The invocation chain after the gate's authentication and rate quota: scope, function, body, invocation
+     * quotas, in-flight slot and fuel reservation, dispatch, then settle and account.
+     */
     private void invoke(ServerRequest req, ServerResponse res) {
+        TenantGate.require(req, Scope.INVOKE, name(req).value());
         FunctionSpec function = existing(req);
         byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
         InvocationRequest invocation = wagiRequest(req, function, body);
         TenantId tenant = TenantGate.tenantOf(req).id();
+        QuotaHeaders quotaHeaders = TenantGate.quotaHeadersOf(req);
         InvocationResult result;
-        try {
-            result = drain.run(() -> dispatcher.invoke(function, invocation));
-        } catch (SchedulerException.InvocationFailed e) {
-            usage.invocation(tenant, true, e.fuelUsed());
-            throw e;
+        try (InvocationAdmission.Ticket ticket = admission.admit(tenant, TenantGate.limitsOf(req), function,
+                quotaHeaders)) {
+            quotaHeaders.applyTo(res);
+            try {
+                result = drain.run(() -> dispatcher.invoke(function, invocation));
+            } catch (SchedulerException.InvocationFailed e) {
+                ticket.fuelUsed(e.fuelUsed());
+                usage.invocation(tenant, true, e.fuelUsed());
+                throw e;
+            }
+            ticket.fuelUsed(result.fuelUsed());
         }
         usage.invocation(tenant, result.exitCode() != 0, result.fuelUsed());
         res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.tenancy.DailyUsage;
+import dev.sluice.tenancy.IssuedKey;
 import dev.sluice.tenancy.KeyMetadata;
+import dev.sluice.tenancy.Plan;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
@@ -20,14 +22,18 @@ final class Representations {
     static ObjectNode tenant(Tenant tenant, TenantLimits limits) {
         ObjectNode node = Json.object();
         node.put("tenant", tenant.id().value());
-        node.put("requests-per-second", limits.requestsPerSecond());
-        node.put("burst", limits.burst());
-        node.put("max-memory-pages", limits.maxMemoryPages());
-        node.put("max-timeout-ms", limits.maxTimeoutMs());
-        node.put("max-module-bytes", limits.maxModuleBytes());
-        node.put("max-fuel-per-call", limits.maxFuelPerCall());
+        tenant.plan().ifPresentOrElse(p -> node.put("plan", p), () -> node.putNull("plan"));
+        node.set("overrides", LimitsJson.overrides(tenant.overrides()));
+        node.set("limits", LimitsJson.limits(limits));
         node.put("created-at", tenant.createdAt().toString());
         node.put("updated-at", tenant.updatedAt().toString());
+        return node;
+    }
+
+    static ObjectNode plan(Plan plan) {
+        ObjectNode node = Json.object();
+        node.put("plan", plan.name());
+        node.set("limits", LimitsJson.limits(plan.limits()));
         return node;
     }
 
@@ -36,8 +42,23 @@ final class Representations {
         node.put("id", key.id());
         node.put("tenant", key.tenant().value());
         node.put("name", key.name());
+        ArrayNode scopes = node.putArray("scopes");
+        key.scopes().stream().sorted().forEach(s -> scopes.add(s.text()));
+        key.functions().ifPresentOrElse(fs -> {
+            ArrayNode functions = node.putArray("functions");
+            fs.stream().sorted().forEach(functions::add);
+        }, () -> node.putNull("functions"));
         node.put("created-at", key.createdAt().toString());
         key.expiresAt().ifPresentOrElse(e -> node.put("expires-at", e.toString()), () -> node.putNull("expires-at"));
+        key.lastUsedAt().ifPresentOrElse(e -> node.put("last-used-at", e.toString()),
+                () -> node.putNull("last-used-at"));
+        return node;
+    }
+
+    /** A key as issued: its metadata and, this one time, the secret. */
+    static ObjectNode issued(IssuedKey issued) {
+        ObjectNode node = key(issued.metadata());
+        node.put("key", issued.secret());
         return node;
     }
 

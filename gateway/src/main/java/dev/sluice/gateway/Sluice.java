@@ -7,10 +7,19 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.tenancy.AdminCredentials;
+import dev.sluice.config.StoreConfig;
+import dev.sluice.tenancy.FailPolicy;
 import dev.sluice.tenancy.LocalTenancy;
+import dev.sluice.tenancy.Quotas;
+import dev.sluice.tenancy.RedisSettings;
+import dev.sluice.tenancy.RedisTenancy;
+import dev.sluice.tenancy.TenancyStores;
+import dev.sluice.tenancy.TenantId;
+import dev.sluice.tenancy.TenantLimits;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,6 +30,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,10 +40,11 @@ import java.util.function.LongSupplier;
 public final class Sluice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
 
-    private static final long USAGE_FLUSH_SECONDS = 5;
+    private static final long FLUSH_SECONDS = 5;
 
     private final SluiceConfig config;
-    private final LocalTenancy tenancy;
+    private final TenancyStores tenancy;
+    private final Quotas quotas;
     private final LocalScheduler scheduler;
     private final ScheduledExecutorService housekeeping;
     private final ExecutorService compilers;
@@ -43,20 +54,22 @@ public final class Sluice implements AutoCloseable {
 
     private Sluice(Builder builder) {
         this.config = builder.config;
-        this.tenancy = LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
+        TenantLimits defaults = LimitsJson.defaults(config);
+        this.tenancy = openTenancy(config, builder);
+        this.quotas = openQuotas(config, builder, tenancy, defaults);
         AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
         this.scheduler = LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock);
         this.compilers = Executors.newFixedThreadPool(Math.max(1, config.workers() / 2), daemon("sluice-compiler"));
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
-        housekeeping.scheduleWithFixedDelay(this::flushUsage, USAGE_FLUSH_SECONDS, USAGE_FLUSH_SECONDS,
-                TimeUnit.SECONDS);
-        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
-                AdminService.defaultLimits(config), tenancy.rateLimiter(), tenancy.usage());
-        AdminService adminService = new AdminService(admin, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                tenancy.rateLimiter(), scheduler.functions(), tenancy.usage(), config);
+        housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
+        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas);
+        AdminAuth auth = new AdminAuth(admin);
+        AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
+                quotas, scheduler.functions(), defaults);
+        PlanService planService = new PlanService(auth, tenancy.plans(), tenancy.tenants(), defaults);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                compilers, drain, tenancy.usage(), config);
+                compilers, drain, quotas, config);
         HealthService health = new HealthService(drain);
         this.server = WebServer.builder()
                 .host(config.host())
@@ -66,20 +79,22 @@ public final class Sluice implements AutoCloseable {
                 .connectionOptions(options -> options.tcpNoDelay(true))
                 // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
                 .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
-                .routing(routing -> routing(routing, health, adminService, functionService))
+                .routing(routing -> routing(routing, health, planService, adminService, functionService))
                 .build();
     }
 
     /** The whole HTTP surface, in matching order. */
-    private static void routing(HttpRouting.Builder routing, HealthService health, AdminService admin,
-                                FunctionService functions) {
+    private static void routing(HttpRouting.Builder routing, HealthService health, PlanService plans,
+                                AdminService admin, FunctionService functions) {
         routing.error(Throwable.class, new ErrorMapper())
                 .register("/health", health)
+                .register("/admin/v1/plans", plans)
                 .register("/admin/v1", admin)
                 .register("/v1", functions)
                 .any((req, res) -> {
                     throw ProblemException.of(ProblemType.NOT_FOUND,
-                            "no route for " + req.prologue().method().text() + " " + AdminService.safe(req.path().absolute().rawPath()));
+                            "no route for " + req.prologue().method().text() + " "
+                                    + AdminService.safe(req.path().absolute().rawPath()));
                 });
     }
 
@@ -90,7 +105,42 @@ public final class Sluice implements AutoCloseable {
     private static SchedulerSettings schedulerSettings(SluiceConfig config) {
         SchedulerSettings defaults = SchedulerSettings.defaults();
         return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
-                config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes());
+                config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
+                .withCompileBudgetMillis(config.compileBudgetMs());
+    }
+
+    /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */
+    private static TenancyStores openTenancy(SluiceConfig config, Builder builder) {
+        if (config.stores().sharedTenancy()) {
+            return RedisTenancy.open(redisSettings(config), builder.clock);
+        }
+        return LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
+    }
+
+    /** Quotas and usage: in this process, or shared through Redis with each tenant's fail policy. */
+    private static Quotas openQuotas(SluiceConfig config, Builder builder, TenancyStores tenancy,
+                                     TenantLimits defaults) {
+        if (!config.stores().sharedQuotas()) {
+            return Quotas.local(config.dataDir(), builder.clock, builder.nanoTime);
+        }
+        RedisSettings settings = redisSettings(config);
+        // A tenant's own policy (plan or override) wins; looking it up must not fail while Redis is away.
+        Function<TenantId, FailPolicy> policy = id -> {
+            try {
+                return tenancy.tenants().find(id)
+                        .flatMap(t -> tenancy.plans().resolve(t, defaults).quotaFailPolicy())
+                        .orElse(settings.failPolicy());
+            } catch (RuntimeException unavailable) {
+                return settings.failPolicy();
+            }
+        };
+        return Quotas.redis(settings, builder.clock, builder.nanoTime, policy);
+    }
+
+    private static RedisSettings redisSettings(SluiceConfig config) {
+        StoreConfig stores = config.stores();
+        return new RedisSettings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
+                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix());
     }
 
     private static ThreadFactory daemon(String name) {
@@ -102,9 +152,10 @@ public final class Sluice implements AutoCloseable {
         };
     }
 
-    private void flushUsage() {
+    private void flush() {
         try {
-            tenancy.flushUsage();
+            quotas.flush();
+            tenancy.flush();
         } catch (RuntimeException e) {
             // Counting goes on in memory; the next flush writes everything.
             LOG.log(Level.WARNING, "cannot write usage: " + e.getMessage());
@@ -154,12 +205,22 @@ public final class Sluice implements AutoCloseable {
         scheduler.close();
         compilers.shutdownNow();
         housekeeping.shutdownNow();
-        flushUsage();
+        flush();
+        closeQuietly(quotas);
+        closeQuietly(tenancy);
     }
 
     @Override
     public void close() {
         stop();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "while stopping: " + e.getMessage());
+        }
     }
 
     /** Assembles a Sluice; every collaborator has a production default. */

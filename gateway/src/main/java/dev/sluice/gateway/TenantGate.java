@@ -8,70 +8,84 @@ import dev.sluice.tenancy.KeyMetadata;
 import dev.sluice.tenancy.PlanStore;
 import dev.sluice.tenancy.QuotaPolicy;
 import dev.sluice.tenancy.RateDecision;
-import dev.sluice.tenancy.RateLimiter;
+import dev.sluice.tenancy.Scope;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.TenantStore;
-import dev.sluice.tenancy.UsageLedger;
+import dev.sluice.tenancy.Quotas;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.util.Optional;
 
 /**
- * The front of the tenant API, in order: authenticate the API key, resolve its tenant, take one request from the
- * tenant's rate quota. The resolved {@link Tenant} is registered in the request context for the handlers behind.
+ * The front of the tenant API, in order: authenticate the API key, resolve its tenant and the tenant's effective
+ * limits (plan plus overrides, read per request so a plan change applies at once), take one request from the
+ * tenant's rate quota. The key, the tenant, its limits and the response's quota headers are registered in the request
+ * context for the handlers behind, which check the key's scopes with {@link #require}.
  *
  * <p>Every authentication failure (no header, malformed, unknown, revoked, expired, tenant gone) gets the very same
  * 401, so a caller learns nothing about which keys exist.
  */
 final class TenantGate implements Handler {
-    static final String POLICY = "tenant-rate";
-
     private final ApiKeys keys;
     private final TenantStore tenants;
     private final PlanStore plans;
     private final TenantLimits defaults;
-    private final RateLimiter rateLimiter;
-    private final UsageLedger usage;
+    private final Quotas quotas;
 
-    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, RateLimiter rateLimiter,
-               UsageLedger usage) {
+    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, Quotas quotas) {
         this.keys = keys;
         this.tenants = tenants;
         this.plans = plans;
         this.defaults = defaults;
-        this.rateLimiter = rateLimiter;
-        this.usage = usage;
+        this.quotas = quotas;
     }
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
-        Tenant tenant = authenticate(req);
+        KeyMetadata key = Requests.bearerToken(req).flatMap(keys::verify).orElseThrow(() -> unauthorized("sluice"));
+        Tenant tenant = tenants.find(key.tenant()).orElseThrow(() -> unauthorized("sluice"));
         TenantLimits limits = plans.resolve(tenant, defaults);
-        admit(tenant, limits, res);
+        QuotaHeaders headers = new QuotaHeaders();
+        admit(tenant, limits, headers);
+        headers.applyTo(res);
+        req.context().register(key);
         req.context().register(tenant);
         req.context().register(limits);
+        req.context().register(headers);
         res.next();
     }
 
     static Tenant tenantOf(ServerRequest req) {
-        return req.context().get(Tenant.class)
-                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
+        return fromContext(req, Tenant.class);
     }
 
     /** The tenant's effective limits, resolved once per request from its plan and overrides. */
     static TenantLimits limitsOf(ServerRequest req) {
-        return req.context().get(TenantLimits.class)
-                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
+        return fromContext(req, TenantLimits.class);
     }
 
-    private Tenant authenticate(ServerRequest req) {
-        Optional<Tenant> tenant = Requests.bearerToken(req)
-                .flatMap(keys::verify)
-                .map(KeyMetadata::tenant)
-                .flatMap(tenants::find);
-        return tenant.orElseThrow(() -> unauthorized("sluice"));
+    static QuotaHeaders quotaHeadersOf(ServerRequest req) {
+        return fromContext(req, QuotaHeaders.class);
+    }
+
+    /** Refuses with 403 unless the request's key has {@code scope} (and, for a function, may use that function). */
+    static KeyMetadata require(ServerRequest req, Scope scope, String function) {
+        KeyMetadata key = fromContext(req, KeyMetadata.class);
+        if (!key.allows(scope)) {
+            throw ProblemException.of(ProblemType.FORBIDDEN, "key " + key.id() + " lacks the '" + scope.text()
+                    + "' scope").with("scope", scope.text());
+        }
+        if (function != null && !key.allowsFunction(function)) {
+            throw ProblemException.of(ProblemType.FORBIDDEN, "key " + key.id() + " may not use function "
+                    + function);
+        }
+        return key;
+    }
+
+    private static <T> T fromContext(ServerRequest req, Class<T> type) {
+        return req.context().get(type)
+                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
     }
 
     static ProblemException unauthorized(String realm) {
@@ -79,23 +93,18 @@ final class TenantGate implements Handler {
                 .header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
     }
 
-    private void admit(Tenant tenant, TenantLimits limits, ServerResponse res) {
-        RateDecision decision = rateLimiter.tryAcquire(tenant.id(),
-                QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst()));
-        // IETF httpapi ratelimit-headers: the policy, and what remains of it, on every response.
-        String policy = "\"" + POLICY + "\";q=" + decision.quota() + ";w=" + decision.windowSeconds();
-        String remaining = "\"" + POLICY + "\";r=" + decision.remaining() + ";t=" + decision.resetSeconds();
-        res.header("RateLimit-Policy", policy);
-        res.header("RateLimit", remaining);
+    private void admit(Tenant tenant, TenantLimits limits, QuotaHeaders headers) {
+        QuotaPolicy policy = QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst());
+        RateDecision decision = quotas.rates().tryAcquire(tenant.id(), policy);
+        headers.add(policy.name(), decision.quota(), decision.windowSeconds(), null, decision.remaining(),
+                decision.resetSeconds());
         if (!decision.granted()) {
-            usage.throttled(tenant.id());
-            throw ProblemException.of(ProblemType.RATE_LIMITED,
+            quotas.usage().throttled(tenant.id());
+            throw headers.applyTo(ProblemException.of(ProblemType.RATE_LIMITED,
                             "tenant " + tenant.id() + " is over its rate quota of " + limits.requestsPerSecond()
                                     + " requests per second (burst " + limits.burst() + ")")
                     .header("Retry-After", Long.toString(decision.retryAfterSeconds()))
-                    .header("RateLimit-Policy", policy)
-                    .header("RateLimit", remaining)
-                    .with("retry-after", decision.retryAfterSeconds());
+                    .with("retry-after", decision.retryAfterSeconds()));
         }
     }
 }

@@ -180,15 +180,15 @@ class SluiceApiTest extends TenantApiTestBase {
         server.deploy(key, "hello", TestModules.load("hello"));
         Reply first = server.call(limited, "GET", "/v1/functions", null, null);
         assertEquals(200, first.status());
-        assertEquals("\"tenant-rate\";q=2;w=2", first.header("RateLimit-Policy").orElseThrow());
-        assertEquals("\"tenant-rate\";r=1;t=1", first.header("RateLimit").orElseThrow());
+        assertEquals("\"rate\";q=2;w=2", first.header("RateLimit-Policy").orElseThrow());
+        assertEquals("\"rate\";r=1;t=1", first.header("RateLimit").orElseThrow());
         assertEquals(200, server.call(limited, "GET", "/v1/functions", null, null).status());
 
         Reply denied = server.call(limited, "GET", "/v1/functions", null, null);
         assertEquals(429, denied.status());
         assertEquals("rate-limited", denied.problemType());
         assertEquals("1", denied.header("Retry-After").orElseThrow());
-        assertEquals("\"tenant-rate\";r=0;t=2", denied.header("RateLimit").orElseThrow());
+        assertEquals("\"rate\";r=0;t=2", denied.header("RateLimit").orElseThrow());
 
         // Another tenant is not affected by the first one's exhaustion.
         assertEquals(200, server.call(key, "GET", "/v1/functions", null, null).status());
@@ -271,12 +271,12 @@ class SluiceApiTest extends TenantApiTestBase {
     void adminApiCreatesUpdatesAndListsTenants() {
         Reply created = server.admin("PUT", "/admin/v1/tenants/initech", "{\"requests-per-second\": 5}");
         assertEquals(201, created.status());
-        assertEquals(5, created.json().get("requests-per-second").asLong());
-        assertEquals(1000, created.json().get("burst").asLong(), "unset fields take the configured defaults");
+        assertEquals(5, created.json().get("limits").get("requests-per-second").asLong());
+        assertEquals(1000, created.json().get("limits").get("burst").asLong(), "unset fields take the configured defaults");
         Reply updated = server.admin("PUT", "/admin/v1/tenants/initech", "{\"burst\": 7}");
         assertEquals(200, updated.status());
-        assertEquals(5, updated.json().get("requests-per-second").asLong(), "unset fields keep their value");
-        assertEquals(7, updated.json().get("burst").asLong());
+        assertEquals(5, updated.json().get("limits").get("requests-per-second").asLong(), "unset fields keep their value");
+        assertEquals(7, updated.json().get("limits").get("burst").asLong());
         Reply list = server.admin("GET", "/admin/v1/tenants", null);
         assertEquals(2, list.json().get("tenants").size());
     }

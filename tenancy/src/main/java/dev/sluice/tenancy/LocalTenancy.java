@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
 
 /**
  * Tenancy for a single gateway process: tenants, plans and keys in JSON files under one data directory
- * ({@code tenants.json}, {@code plans.json}, {@code keys.json}), rate quota in process memory. The files are read once
+ * ({@code tenants.json}, {@code plans.json}, {@code keys.json}). The files are read once
  * on open and are then owned by this instance; two processes must not share a data directory (use
  * {@link RedisTenancy} for several gateways). All services are thread-safe.
  */
@@ -19,16 +19,11 @@ public final class LocalTenancy implements TenancyStores {
     private final TenantStore tenants;
     private final PlanStore plans;
     private final FileApiKeys keys;
-    private final RateLimiter rateLimiter;
-    private final LocalUsageLedger usage;
 
-    private LocalTenancy(TenantStore tenants, PlanStore plans, FileApiKeys keys, RateLimiter rateLimiter,
-                         LocalUsageLedger usage) {
+    private LocalTenancy(TenantStore tenants, PlanStore plans, FileApiKeys keys) {
         this.tenants = tenants;
         this.plans = plans;
         this.keys = keys;
-        this.rateLimiter = rateLimiter;
-        this.usage = usage;
     }
 
     /**
@@ -36,7 +31,7 @@ public final class LocalTenancy implements TenancyStores {
      * whose message names the file and what is wrong (never silently dropped).
      *
      * @param clock    wall time, for created/updated stamps and key expiry
-     * @param nanoTime monotonic nanoseconds, for rate-quota refill
+     * @param nanoTime monotonic nanoseconds (kept for callers; the quotas live in {@link Quotas})
      */
     public static LocalTenancy open(Path dataDir, InstantSource clock, LongSupplier nanoTime) {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -47,9 +42,7 @@ public final class LocalTenancy implements TenancyStores {
         return new LocalTenancy(
                 FileTenantStore.open(dataDir, clock, plans),
                 plans,
-                FileApiKeys.open(dataDir, clock, new SecureRandom()),
-                new LocalRateLimiter(nanoTime),
-                LocalUsageLedger.open(dataDir, clock));
+                FileApiKeys.open(dataDir, clock, new SecureRandom()));
     }
 
     private static void createDirectory(Path dataDir) {
@@ -84,20 +77,9 @@ public final class LocalTenancy implements TenancyStores {
         return keys;
     }
 
-    public RateLimiter rateLimiter() {
-        return rateLimiter;
-    }
-
-    public UsageLedger usage() {
-        return usage;
-    }
-
-    /**
-     * Writes the usage counters and the keys' last-use times to disk; call periodically and at shutdown (recording
-     * either never writes).
-     */
-    public void flushUsage() {
-        usage.flush();
+    /** Writes the keys' last-use times to disk (recording them never writes). */
+    @Override
+    public void flush() {
         keys.flush();
     }
 }

@@ -4,10 +4,20 @@ package dev.sluice.tenancy;
  * The tenancy state a gateway reads on every request and writes through the admin API: tenants, plans and keys.
  * {@link LocalTenancy} keeps them in files for one process; {@link RedisTenancy} shares them between replicas.
  */
-public interface TenancyStores {
+public interface TenancyStores extends AutoCloseable {
     TenantStore tenants();
 
     PlanStore plans();
 
     ApiKeys keys();
+
+    /** Writes what is recorded lazily (the keys' last-use times); call periodically and at shutdown. */
+    default void flush() {
+    }
+
+    /** Flushes and releases connections. */
+    @Override
+    default void close() {
+        flush();
+    }
 }

@@ -11,11 +11,17 @@ import java.util.function.LongSupplier;
  * A read-through cache whose entries (present or absent values) are trusted for at most {@code ttl}, so a change made
  * elsewhere is seen within {@code ttl} plus one read. A zero ttl disables caching: every get reads through.
  *
+ * <p>When the store is unavailable, an entry loaded earlier keeps answering for up to {@link #STALE_IF_ERROR} past its
+ * ttl (stale-if-error): a Redis outage then does not lock out every known tenant, at the price of changes made
+ * during the outage being seen late. Unknown keys still fail.
+ *
  * <p>Threading: lock-free reads. A value loaded while an {@link #invalidate} ran is returned but not cached, so a
  * write on this instance is never hidden by a read that raced it. Past {@code maxEntries} the cache is dropped
  * whole: simpler than eviction, and only someone presenting many unknown keys gets there.
  */
 final class TtlCache<K, V> {
+    static final Duration STALE_IF_ERROR = Duration.ofMinutes(5);
+
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final int maxEntries;
@@ -41,7 +47,15 @@ final class TtlCache<K, V> {
             return entry.value();
         }
         long generationBefore = generation.get();
-        Optional<V> value = loader.apply(key);
+        Optional<V> value;
+        try {
+            value = loader.apply(key);
+        } catch (TenancyException.StoreUnavailable e) {
+            if (entry != null && now - entry.loadedAt() < ttlNanos + STALE_IF_ERROR.toNanos()) {
+                return entry.value();
+            }
+            throw e;
+        }
         if (entries.size() >= maxEntries) {
             entries.clear();
         }

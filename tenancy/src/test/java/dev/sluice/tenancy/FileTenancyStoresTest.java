@@ -23,7 +23,7 @@ class FileTenancyStoresTest extends TenancyStoresContract {
 
     @Override
     Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected) {
-        ((LocalTenancy) writer).flushUsage();
+        writer.flush();
         return open().keys().list(ACME).getFirst().lastUsedAt();
     }
 

@@ -35,6 +35,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
         return switch (error) {
             case ProblemException problem -> problem;
             case TenancyException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+            case TenancyException.QuotaStoreUnavailable e -> unavailable(ProblemType.QUOTA_UNAVAILABLE, e);
+            case TenancyException.StoreUnavailable e -> unavailable(ProblemType.STORE_UNAVAILABLE, e);
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
             case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
                     .with("reason", e.reason().name().toLowerCase().replace('_', '-'));
@@ -46,6 +48,13 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
                 yield ProblemException.of(ProblemType.INTERNAL_ERROR, "the server could not complete the request");
             }
         };
+    }
+
+    /** The shared store did not answer: the client may retry; the cause is logged, never sent (it may name hosts). */
+    private static ProblemException unavailable(ProblemType type, TenancyException e) {
+        LOG.log(Level.WARNING, e.getMessage());
+        return ProblemException.of(type, "the shared store did not answer in time; retry shortly")
+                .header("Retry-After", "1");
     }
 
     private static ProblemException invocationProblem(InvocationFailed e) {

@@ -10,12 +10,18 @@ public enum ProblemType {
     INVALID_REQUEST("invalid-request", 400, "The request is malformed"),
     INVALID_NAME("invalid-name", 400, "The name is not allowed"),
     UNAUTHORIZED("unauthorized", 401, "Missing or invalid credentials"),
+    FORBIDDEN("forbidden", 403, "The credentials do not allow this"),
     NOT_FOUND("not-found", 404, "No such resource"),
     METHOD_NOT_ALLOWED("method-not-allowed", 405, "Method not allowed here"),
+    FUNCTION_LIMIT("function-limit", 409, "The tenant has as many functions as its plan allows"),
+    PLAN_IN_USE("plan-in-use", 409, "The plan is in use"),
     PAYLOAD_TOO_LARGE("payload-too-large", 413, "The request body is too large"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported content type"),
     MODULE_REJECTED("module-rejected", 422, "The module cannot be deployed"),
     RATE_LIMITED("rate-limited", 429, "Rate quota exceeded"),
+    INVOCATION_QUOTA_EXCEEDED("invocation-quota-exceeded", 429, "Invocation quota exceeded"),
+    CONCURRENCY_LIMITED("concurrency-limited", 429, "Too many invocations in flight"),
+    FUEL_BUDGET_EXHAUSTED("fuel-budget-exhausted", 429, "Daily fuel budget exhausted"),
     INTERNAL_ERROR("internal-error", 500, "Internal error"),
     FUNCTION_FAILED("function-failed", 502, "The function exited with an error"),
     FUNCTION_TRAPPED("function-trapped", 502, "The function trapped"),
@@ -26,6 +32,8 @@ public enum ProblemType {
     INVALID_FUNCTION_RESPONSE("invalid-function-response", 502, "The function's response is not valid CGI"),
     OVERLOADED("overloaded", 503, "No capacity for this invocation now"),
     UNAVAILABLE("unavailable", 503, "The server is shutting down"),
+    QUOTA_UNAVAILABLE("quota-unavailable", 503, "Quotas cannot be checked now"),
+    STORE_UNAVAILABLE("store-unavailable", 503, "Tenancy state cannot be read now"),
     FUNCTION_TIMEOUT("function-timeout", 504, "The function ran past its timeout");
 
     private static final String BASE = "https://sluice.dev/problems/";

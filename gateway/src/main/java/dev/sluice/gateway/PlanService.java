@@ -1,0 +1,99 @@
+package dev.sluice.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
+import dev.sluice.tenancy.LimitOverrides;
+import dev.sluice.tenancy.Plan;
+import dev.sluice.tenancy.PlanStore;
+import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.TenantStore;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Plans, named bundles of limits, behind the admin token; mounted at {@code /admin/v1/plans}. A plan is complete:
+ * fields a create leaves out take the configured defaults, fields an update leaves out keep their value. Tenants on a
+ * plan see a change on their next request, on every gateway sharing the tenancy store.
+ */
+final class PlanService implements HttpService {
+    private static final long MAX_BODY = 64 * 1024;
+
+    private final AdminAuth auth;
+    private final PlanStore plans;
+    private final TenantStore tenants;
+    private final TenantLimits defaults;
+
+    PlanService(AdminAuth auth, PlanStore plans, TenantStore tenants, TenantLimits defaults) {
+        this.auth = auth;
+        this.plans = plans;
+        this.tenants = tenants;
+        this.defaults = defaults;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(auth)
+                .get("/", this::list)
+                .put("/{plan}", this::put)
+                .get("/{plan}", this::get)
+                .delete("/{plan}", this::delete);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        ArrayNode items = Json.object().arrayNode();
+        plans.list().forEach(p -> items.add(Representations.plan(p)));
+        ObjectNode body = Json.object();
+        body.set("plans", items);
+        AdminService.send(res, Status.OK_200, body);
+    }
+
+    private void put(ServerRequest req, ServerResponse res) {
+        String name = name(req);
+        ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
+        TenantLimits current = plans.find(name).map(Plan::limits).orElse(defaults);
+        TenantLimits limits = current.with(LimitsJson.merge(LimitOverrides.none(), body, Set.of()));
+        PlanStore.PutResult result = plans.put(new Plan(name, limits));
+        AdminService.send(res, result.created() ? Status.CREATED_201 : Status.OK_200,
+                Representations.plan(result.plan()));
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        String name = name(req);
+        Plan plan = plans.find(name).orElseThrow(() -> ProblemException.of(ProblemType.NOT_FOUND, "no plan " + name));
+        AdminService.send(res, Status.OK_200, Representations.plan(plan));
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        String name = name(req);
+        List<String> users = tenants.list().stream()
+                .filter(t -> t.plan().filter(name::equals).isPresent())
+                .map(t -> t.id().value())
+                .toList();
+        if (!users.isEmpty()) {
+            throw ProblemException.of(ProblemType.PLAN_IN_USE, "plan " + name + " is in use by " + users.size()
+                    + " tenants; move them to another plan first").with("tenants", users);
+        }
+        if (!plans.delete(name)) {
+            throw ProblemException.of(ProblemType.NOT_FOUND, "no plan " + name);
+        }
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private static String name(ServerRequest req) {
+        String raw = req.path().pathParameters().get("plan");
+        try {
+            return Plan.checkName(raw);
+        } catch (RuntimeException e) {
+            throw ProblemException.of(ProblemType.INVALID_NAME, e.getMessage());
+        }
+    }
+}
