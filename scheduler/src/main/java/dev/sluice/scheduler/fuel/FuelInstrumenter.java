@@ -38,7 +38,7 @@ public final class FuelInstrumenter {
      * Version of the rewrite's output. Bump it whenever the same input can produce different bytes: compiled modules
      * cached on disk are keyed by it (see {@code CompiledCache}).
      */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /**
      * @param bytes              the instrumented module
@@ -250,7 +250,13 @@ public final class FuelInstrumenter {
                 int size = u32();
                 int bodyEnd = p + size;
                 int params = module.functionSection().getFunctionType(i, module.typeSection()).params().size();
-                Out body = new Body(params, bodyEnd, importedFunctions + i).run();
+                int bodyStart = p;
+                var direct = new Body(params, bodyEnd, importedFunctions + i, false);
+                Out body = direct.run();
+                if (direct.sawLoop) {
+                    p = bodyStart;
+                    body = new Body(params, bodyEnd, importedFunctions + i, true).run();
+                }
                 s.u32(body.size());
                 s.bytes(body.buf, 0, body.size());
                 p = bodyEnd;
@@ -261,25 +267,44 @@ public final class FuelInstrumenter {
             return s;
         }
 
-        /** One function body: its locals, then its instructions split into basic blocks. */
+        /**
+         * One function body: its locals, then its instructions split into basic blocks. Charged {@linkplain #cached
+         * directly} to the global when the function has no loop, else to a local copy of the counter.
+         */
         private final class Body {
             private final int bodyEnd;
             private final int function;
             private final Out code;
+            /**
+             * Whether the counter lives in a local (appended after the function's own): loaded from the global at
+             * entry and after calls, stored to it before calls, on the ways out of the function, before explicit
+             * traps and dynamic-cost checks, at loop headers every {@link #SYNC_INTERVAL} units, and when a check
+             * fails. Only worth it in functions with loops: elsewhere each block is charged to the global
+             * directly, which for loop-free code touches the global no more often than the local copy would.
+             */
+            private final boolean cached;
+            private boolean sawLoop;
             private long localCount;
+            // In cached functions: the local copy of the counter, and the value below which a loop header stores it
+            // (i64 locals appended after the function's own); in all, the scratch i32 for dynamic costs (appended
+            // after those, only when the function needs it).
+            private int counter = -1;
+            private int next = -1;
             private int scratch = -1;
             // The basic block being scanned: where its bytes start, its cost, whether it must check the counter,
-            // and the instructions in it with a dynamic cost (offset and cost per unit of their operand).
+            // and the points inside it where code is inserted (offset and what to insert, in order).
+            private int entryStart;
             private int blockStart;
             private long blockCost;
             private boolean blockChecks;
-            private int[] dynamicAt = new int[4];
-            private long[] dynamicUnit = new long[4];
-            private int dynamicCount;
+            private int[] insertAt = new int[4];
+            private long[] insertWhat = new long[4];
+            private int insertCount;
 
-            Body(int params, int bodyEnd, int function) {
+            Body(int params, int bodyEnd, int function, boolean cached) {
                 this.bodyEnd = bodyEnd;
                 this.function = function;
+                this.cached = cached;
                 this.localCount = params;
                 this.code = new Out((bodyEnd - p) * 2 + 32);
             }
@@ -296,17 +321,30 @@ public final class FuelInstrumenter {
                     }
                 }
                 int localsEnd = p;
-                if (localCount >= Integer.MAX_VALUE) {
+                if (localCount >= Integer.MAX_VALUE - 3) {
                     throw malformed("function " + function + " declares too many locals");
                 }
+                int appended = (int) localCount;
+                if (cached) {
+                    counter = appended++;
+                    next = appended++;
+                    // global.get $fuel; local.tee $counter; local.set $next
+                    code.u8(0x23).u32(fuel).u8(0x22).u32(counter).u8(0x21).u32(next);
+                }
+                localCount = appended;
                 instructions();
-                var body = new Out(code.size() + (localsEnd - localsStart) + 8);
-                if (scratch < 0) {
+                var body = new Out(code.size() + (localsEnd - localsStart) + 16);
+                if (!cached && scratch < 0) {
                     body.bytes(in, localsStart, localsEnd - localsStart);
                 } else {
-                    body.u32(groups + 1);
+                    body.u32(groups + (cached ? 1 : 0) + (scratch < 0 ? 0 : 1));
                     body.bytes(in, groupsStart, localsEnd - groupsStart);
-                    body.u32(1).u8(0x7F);
+                    if (cached) {
+                        body.u32(2).u8(0x7E);
+                    }
+                    if (scratch >= 0) {
+                        body.u32(1).u8(0x7F);
+                    }
                 }
                 body.bytes(code.buf, 0, code.size());
                 return body;
@@ -314,6 +352,7 @@ public final class FuelInstrumenter {
 
             private void instructions() {
                 int depth = 0;
+                entryStart = p;
                 blockStart = p;
                 blockChecks = true;
                 while (true) {
@@ -325,7 +364,10 @@ public final class FuelInstrumenter {
                     long cost = FuelCosts.INSTRUCTION;
                     boolean endsBlock = false;
                     switch (op) {
-                        case 0x00, 0x0F -> endsBlock = true; // unreachable, return
+                        case 0x00, 0x0F -> { // unreachable, return
+                            insert(at, STORE);
+                            endsBlock = true;
+                        }
                         case 0x01, 0x1A, 0x1B, 0xD1 -> { } // nop, drop, select, ref.is_null
                         case 0x02 -> { // block
                             blockType();
@@ -334,6 +376,7 @@ public final class FuelInstrumenter {
                         }
                         case 0x03 -> { // loop
                             blockType();
+                            sawLoop = true;
                             depth++;
                             cost = FuelCosts.STRUCTURE;
                             endsBlock = true;
@@ -350,6 +393,7 @@ public final class FuelInstrumenter {
                         case 0x0B -> { // end
                             cost = FuelCosts.STRUCTURE;
                             if (depth == 0) {
+                                insert(at, STORE);
                                 blockCost += cost;
                                 flush(p);
                                 if (p != bodyEnd) {
@@ -361,34 +405,46 @@ public final class FuelInstrumenter {
                             endsBlock = true;
                         }
                         case 0x0C, 0x0D -> { // br, br_if
-                            u32();
+                            if (u32() == depth) { // to the function's own label: it returns
+                                insert(at, op == 0x0C ? STORE : STORE_KEEP);
+                            }
                             endsBlock = true;
                         }
                         case 0x0E -> { // br_table
                             int n = u32();
+                            boolean returns = false;
                             for (int i = 0; i <= n; i++) {
-                                u32();
+                                returns |= u32() == depth;
+                            }
+                            if (returns) {
+                                insert(at, STORE_KEEP);
                             }
                             endsBlock = true;
                         }
                         case 0x10 -> { // call
                             u32();
                             cost = FuelCosts.CALL;
+                            insert(at, STORE);
+                            insert(p, LOAD);
                         }
                         case 0x11 -> { // call_indirect
                             u32();
                             u32();
                             cost = FuelCosts.CALL;
+                            insert(at, STORE);
+                            insert(p, LOAD);
                         }
                         case 0x12 -> { // return_call
                             u32();
                             cost = FuelCosts.CALL;
+                            insert(at, STORE);
                             endsBlock = true;
                         }
                         case 0x13 -> { // return_call_indirect
                             u32();
                             u32();
                             cost = FuelCosts.CALL;
+                            insert(at, STORE);
                             endsBlock = true;
                         }
                         case 0x1C -> { // select t*
@@ -469,46 +525,124 @@ public final class FuelInstrumenter {
             }
 
             private void dynamic(int at, long unit) {
-                if (dynamicCount == dynamicAt.length) {
-                    dynamicAt = Arrays.copyOf(dynamicAt, dynamicCount * 2);
-                    dynamicUnit = Arrays.copyOf(dynamicUnit, dynamicCount * 2);
-                }
-                dynamicAt[dynamicCount] = at;
-                dynamicUnit[dynamicCount++] = unit;
+                insert(at, unit);
                 if (scratch < 0) {
                     scratch = (int) localCount;
                 }
             }
 
-            /** Emits the block that ends at {@code end}: its charge, its check, then its code. */
-            private void flush(int end) {
-                if (blockCost > 0) {
-                    code.u8(0x23).u32(fuel).u8(0x42).s64(blockCost).u8(0x7D).u8(0x24).u32(fuel);
+            /**
+             * Records code to insert before the instruction at {@code at}: {@link #STORE}, {@link #STORE_KEEP},
+             * {@link #LOAD}, or a dynamic charge of {@code what} units per unit of the operand on top of the stack.
+             * Only dynamic charges in functions that are not {@link #cached}.
+             */
+            private void insert(int at, long what) {
+                if (what < 0 && !cached) {
+                    return;
                 }
-                if (blockChecks) {
-                    check();
+                if (what == STORE && insertCount > 0 && insertWhat[insertCount - 1] == LOAD
+                        && insertAt[insertCount - 1] == at) {
+                    // A call's reload right before a store whose instruction never falls through (another call,
+                    // which reloads after itself, or a way out of the function): the global is current already.
+                    insertCount--;
+                    return;
+                }
+                if (insertCount == insertAt.length) {
+                    insertAt = Arrays.copyOf(insertAt, insertCount * 2);
+                    insertWhat = Arrays.copyOf(insertWhat, insertCount * 2);
+                }
+                insertAt[insertCount] = at;
+                insertWhat[insertCount++] = what;
+            }
+
+            /** Emits the block that ends at {@code end}: its charge, its check, then its code with the insertions. */
+            private void flush(int end) {
+                if (!cached) {
+                    if (blockCost > 0) {
+                        // global.get $fuel; i64.const cost; i64.sub; global.set $fuel
+                        code.u8(0x23).u32(fuel).u8(0x42).s64(blockCost).u8(0x7D).u8(0x24).u32(fuel);
+                    }
+                    if (blockChecks) {
+                        code.u8(0x23).u32(fuel);
+                        checkOnStack();
+                    }
+                } else if (blockChecks && blockStart != entryStart) {
+                    // A loop header: local.get $counter; [i64.const cost; i64.sub; local.tee $counter;]
+                    // local.get $next; i64.lt_s; if; (store, check, next = max(counter - interval, 0)); end
+                    code.u8(0x20).u32(counter);
+                    if (blockCost > 0) {
+                        code.u8(0x42).s64(blockCost).u8(0x7D).u8(0x22).u32(counter);
+                    }
+                    code.u8(0x20).u32(next).u8(0x53).u8(0x04).u8(0x40);
+                    // local.get $counter; global.set $fuel; local.get $counter; i64.const 0; i64.lt_s;
+                    // if; unreachable; end
+                    code.u8(0x20).u32(counter).u8(0x24).u32(fuel).u8(0x20).u32(counter)
+                            .u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0B);
+                    // local.get $counter; i64.const interval; i64.sub; i64.const 0;
+                    // local.get $counter; i64.const interval; i64.gt_s; select; local.set $next
+                    code.u8(0x20).u32(counter).u8(0x42).s64(SYNC_INTERVAL).u8(0x7D).u8(0x42).u8(0x00)
+                            .u8(0x20).u32(counter).u8(0x42).s64(SYNC_INTERVAL).u8(0x55).u8(0x1B)
+                            .u8(0x21).u32(next);
+                    code.u8(0x0B);
+                } else if (blockCost > 0 || blockChecks) {
+                    // local.get $counter; [i64.const cost; i64.sub; local.tee/set $counter;] (check at entry)
+                    code.u8(0x20).u32(counter);
+                    if (blockCost > 0) {
+                        code.u8(0x42).s64(blockCost).u8(0x7D).u8(blockChecks ? 0x22 : 0x21).u32(counter);
+                    }
+                    if (blockChecks) {
+                        checkOnStack();
+                    }
                 }
                 int from = blockStart;
-                for (int i = 0; i < dynamicCount; i++) {
-                    code.bytes(in, from, dynamicAt[i] - from);
-                    from = dynamicAt[i];
-                    // local.tee $scratch; global.get $fuel; local.get $scratch; i64.extend_i32_u;
-                    // [i64.const unit; i64.mul;] i64.sub; global.set $fuel
-                    code.u8(0x22).u32(scratch).u8(0x23).u32(fuel).u8(0x20).u32(scratch).u8(0xAD);
-                    if (dynamicUnit[i] != 1) {
-                        code.u8(0x42).s64(dynamicUnit[i]).u8(0x7E);
+                for (int i = 0; i < insertCount; i++) {
+                    code.bytes(in, from, insertAt[i] - from);
+                    from = insertAt[i];
+                    long what = insertWhat[i];
+                    if (what == STORE || what == STORE_KEEP) {
+                        code.u8(0x20).u32(counter).u8(0x24).u32(fuel); // local.get $counter; global.set $fuel
+                    } else if (what == LOAD) {
+                        code.u8(0x23).u32(fuel).u8(0x21).u32(counter); // global.get $fuel; local.set $counter
+                    } else {
+                        // local.tee $scratch; (global.get $fuel | local.get $counter); local.get $scratch;
+                        // i64.extend_i32_u; [i64.const unit; i64.mul;] i64.sub;
+                        // (global.set $fuel; global.get $fuel | local.tee $counter; global.set $fuel;
+                        // local.get $counter); (check)
+                        code.u8(0x22).u32(scratch);
+                        if (cached) {
+                            code.u8(0x20).u32(counter);
+                        } else {
+                            code.u8(0x23).u32(fuel);
+                        }
+                        code.u8(0x20).u32(scratch).u8(0xAD);
+                        if (what != 1) {
+                            code.u8(0x42).s64(what).u8(0x7E);
+                        }
+                        code.u8(0x7D);
+                        if (cached) {
+                            code.u8(0x22).u32(counter).u8(0x24).u32(fuel).u8(0x20).u32(counter);
+                        } else {
+                            code.u8(0x24).u32(fuel).u8(0x23).u32(fuel);
+                        }
+                        checkOnStack();
                     }
-                    code.u8(0x7D).u8(0x24).u32(fuel);
-                    check();
                 }
                 code.bytes(in, from, end - from);
                 blockCost = 0;
-                dynamicCount = 0;
+                insertCount = 0;
             }
 
-            /** {@code global.get $fuel; i64.const 0; i64.lt_s; if; unreachable; end} */
-            private void check() {
-                code.u8(0x23).u32(fuel).u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0B);
+            /**
+             * Traps when the counter, on top of the stack, is negative: {@code i64.const 0; i64.lt_s; if;
+             * unreachable; end}, in a {@link #cached} function storing the local copy to the global first so that
+             * the host sees the exhaustion.
+             */
+            private void checkOnStack() {
+                code.u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40);
+                if (cached) {
+                    code.u8(0x20).u32(counter).u8(0x24).u32(fuel);
+                }
+                code.u8(0x00).u8(0x0B);
             }
 
             private void blockType() {
@@ -526,6 +660,20 @@ public final class FuelInstrumenter {
                 return malformed("unsupported " + what + " in function " + function);
             }
         }
+
+        // Insertions other than dynamic charges (whose unit cost is positive): store the local to the global before
+        // an instruction that does not fall through to the next one (a call, which reloads after itself, or a way
+        // out of the function), the same before one that may fall through (br_if, br_table), load it back.
+        private static final long STORE = -1;
+        private static final long STORE_KEEP = -3;
+        private static final long LOAD = -2;
+
+        /**
+         * Fuel a function with loops may use between two stores of its local copy of the counter, checked at loop
+         * headers: what a trap or a timeout in such a function can leave unreported, plus the blocks it ran since
+         * its last loop header. A store costs about as much as a loop iteration, so every 65 536 units is free.
+         */
+        static final long SYNC_INTERVAL = 1 << 16;
 
         private static boolean isValueType(int type) {
             return switch (type) {
