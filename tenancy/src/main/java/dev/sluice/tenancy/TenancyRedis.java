@@ -24,6 +24,7 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -41,6 +42,13 @@ final class TenancyRedis implements AutoCloseable {
     private final RedisClusterAsyncCommands<String, String> async;
     private final String base;
     private final Duration timeout;
+    /**
+     * After Redis failed to answer, calls fail at once until this nanoTime instead of each waiting out the timeout:
+     * readers then fall back to their stale entries without delay, and one call per interval probes Redis again.
+     */
+    private final AtomicLong unavailableUntil = new AtomicLong(System.nanoTime());
+    private volatile boolean failing;
+    static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
 
     private TenancyRedis(ClientResources resources, AbstractRedisClient client,
                          StatefulConnection<String, String> connection, RedisClusterCommands<String, String> sync,
@@ -118,18 +126,39 @@ final class TenancyRedis implements AutoCloseable {
 
     /** Runs commands, turning Redis failures into tenancy's. */
     <T> T call(String what, Function<RedisClusterCommands<String, String>, T> commands) {
+        long now = System.nanoTime();
+        long until = unavailableUntil.get();
+        boolean skip = now - until < 0
+                // Past the interval while failing: exactly one caller (the one that moves the window) probes.
+                || (failing && !unavailableUntil.compareAndSet(until, now + PROBE_INTERVAL.toNanos()));
+        if (skip) {
+            throw new TenancyException.StoreUnavailable("tenancy store: Redis unavailable (retried at most every "
+                    + PROBE_INTERVAL.toMillis() + " ms)", null);
+        }
         try {
-            return commands.apply(sync);
+            T result = commands.apply(sync);
+            if (failing) {
+                failing = false;
+                unavailableUntil.set(System.nanoTime());
+            }
+            return result;
         } catch (RedisCommandExecutionException e) {
             throw new TenancyException.StorageFailure("tenancy store: Redis refused " + what + ": " + e.getMessage(),
                     e);
         } catch (RedisCommandTimeoutException e) {
+            markFailing();
             throw new TenancyException.StoreUnavailable("tenancy store: Redis did not answer " + what + " within "
                     + timeout.toMillis() + " ms", e);
         } catch (RedisException e) {
+            markFailing();
             throw new TenancyException.StoreUnavailable("tenancy store: Redis unavailable for " + what + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    private void markFailing() {
+        failing = true;
+        unavailableUntil.set(System.nanoTime() + PROBE_INTERVAL.toNanos());
     }
 
     <T> T eval(String what, String script, ScriptOutputType type, List<String> keys, String... args) {
