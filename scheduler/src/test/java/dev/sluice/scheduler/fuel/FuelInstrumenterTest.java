@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
@@ -161,6 +162,112 @@ class FuelInstrumenterTest {
         assertEquals(101, oneShort.fuel());
         // With a smaller budget the check at a loop header or function entry traps.
         assertThrows(TrapException.class, () -> run("fuel-loop", "_start", true, 50));
+    }
+
+    @Test
+    void functionsWithLoopsChargeTheSameThroughCallsWaysOutAndDynamicCosts() {
+        for (int n : new int[] {1, 2, 10, 1000}) {
+            assertEquals(17L * n - 2, fuel("fuel-cached", "calls_in_loop", n), "calls_in_loop(" + n + ")");
+            assertArrayEquals(new long[] {n}, run("fuel-cached", "calls_in_loop", true, BUDGET, n).results());
+        }
+        for (int n : new int[] {0, 1, 4, 5, 1000, 1001}) {
+            int i = Math.max(n, 1);
+            assertEquals(8L * i + (i % 2 == 0 ? 7 : 5), fuel("fuel-cached", "table_in_loop", n), "table_in_loop(" + n + ")");
+            assertArrayEquals(new long[] {i % 2 == 0 ? i + 100 : i},
+                    run("fuel-cached", "table_in_loop", true, BUDGET, n).results());
+        }
+        for (int n : new int[] {0, 1, 10, 300}) {
+            assertEquals(13L * n + 4 + (long) n * (n - 1) / 2, fuel("fuel-cached", "fill_in_loop", n),
+                    "fill_in_loop(" + n + ")");
+        }
+    }
+
+    @Test
+    void aBudgetOneShortRunsOutInsideTheLoopOfAFunctionWithACopyOfTheCounter() {
+        for (boolean compiled : new boolean[] {false, true}) {
+            Run enough = run("fuel-cached", "calls_in_loop", compiled, 168, 10);
+            assertEquals(168, enough.fuel());
+            assertTrue(!enough.exhausted());
+            for (long budget : new long[] {167, 100, 16, 1}) {
+                var instrumented = FuelInstrumenter.instrument(TestModules.load("fuel-cached"));
+                WasmModule module = Parser.parse(instrumented.bytes());
+                var meter = FuelMeter.create(budget, instrumented.definedFuelGlobal());
+                var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
+                if (compiled) {
+                    builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                }
+                Instance instance = builder.build();
+                assertThrows(TrapException.class, () -> instance.export("calls_in_loop").apply(10));
+                assertTrue(meter.exhausted(), "budget " + budget);
+                assertEquals(budget, meter.used());
+            }
+        }
+    }
+
+    @Test
+    void aTrapInAFunctionWithLoopsReportsTheFuelItStoredLast() {
+        // trap_after_loop(n) uses 9n + 7 before its division by zero, but keeps the counter in a local that it
+        // stores to the global at its first loop header (4 used) and then whenever 65 536 more are used since the
+        // last store: the blocks run since then are not reported. Deterministic, and the same in both engines.
+        long interval = 65_536;
+        for (int n : new int[] {0, 10, 7_000, 100_000}) {
+            long[] reported = new long[2];
+            for (int engine = 0; engine < 2; engine++) {
+                var instrumented = FuelInstrumenter.instrument(TestModules.load("fuel-cached"));
+                WasmModule module = Parser.parse(instrumented.bytes());
+                var meter = FuelMeter.create(BUDGET, instrumented.definedFuelGlobal());
+                var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
+                if (engine == 1) {
+                    builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                }
+                Instance instance = builder.build();
+                assertThrows(WasmRuntimeException.class, () -> instance.export("trap_after_loop").apply(n));
+                reported[engine] = meter.used();
+            }
+            assertEquals(reported[0], reported[1], "trap_after_loop(" + n + ")");
+            long used = 9L * n + 7;
+            if (used - 4 <= interval) {
+                assertEquals(4, reported[1], "trap_after_loop(" + n + ")");
+            }
+            assertTrue(reported[1] <= used && used - reported[1] < interval + 9 + 3,
+                    "trap_after_loop(" + n + "): " + reported[1] + " of " + used);
+        }
+    }
+
+    @Test
+    void theLoopOfAFunctionWithLoopsDoesNotReadTheGlobal() {
+        // The point of the local copy: inside a loop without calls, only a rarely taken branch touches the global.
+        var instrumented = FuelInstrumenter.instrument(TestModules.load("fuel-loop"));
+        WasmModule module = Parser.parse(instrumented.bytes());
+        var body = module.codeSection().getFunctionBody(0).instructions();
+        int depthInLoop = -1;
+        int depth = 0;
+        int globalAccesses = 0;
+        for (var instruction : body) {
+            switch (instruction.opcode()) {
+                case LOOP -> {
+                    depth++;
+                    if (depthInLoop < 0) {
+                        depthInLoop = depth;
+                    }
+                }
+                case BLOCK, IF -> depth++;
+                case END -> {
+                    if (depth == depthInLoop) {
+                        depthInLoop = -2; // past the loop
+                    }
+                    depth--;
+                }
+                case GLOBAL_GET, GLOBAL_SET -> {
+                    if (depthInLoop > 0 && depth == depthInLoop) {
+                        globalAccesses++;
+                    }
+                }
+                default -> { }
+            }
+        }
+        assertTrue(depthInLoop == -2, "the loop was found");
+        assertEquals(0, globalAccesses, "global.get or global.set outside the slow path");
     }
 
     @Test
