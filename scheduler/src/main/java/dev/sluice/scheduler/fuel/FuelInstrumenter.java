@@ -14,10 +14,22 @@ import java.util.Arrays;
  * function entry and at every loop header once the counter is negative. A run is therefore out of fuel exactly when
  * the total cost of what it executed exceeds its budget, wherever the checks happen to be: fuel is deterministic.
  *
+ * <p>Where the counter lives while a function runs: a function without loops charges the global directly. A
+ * function with loops works on a copy in a local (Chicory compiles a global access to a chain of loads the JIT
+ * cannot keep in a register, which made metered loops 5x slower): the copy is loaded at entry and after every call,
+ * and stored to the global before every call and tail call, on every way out of the function ({@code return}, a
+ * branch to the function's label, its final {@code end}), before {@code unreachable}, with every dynamic charge,
+ * when a check fails, and at a loop header once 65 536 units have been charged since the last
+ * store. So the global is exact whenever anything else can see it (callees, host functions, the host after a normal
+ * end or {@code proc_exit}, an exhaustion trap); after any other trap or an interrupt it lacks what the innermost
+ * function charged since its last store: under 65 536 units plus the blocks it ran since its last
+ * loop header (see {@code docs/fuel.md}).
+ *
  * <p>The rewrite splices bytes instead of re-encoding the module: every section is copied verbatim except the
  * global section (one global appended, so no existing index changes), the export section (one export appended)
- * and the code section (charges inserted, one scratch local appended to functions that need it, sizes
- * recomputed). It is one linear pass over the code. Inserted code only adds a branch-free {@code if} around an
+ * and the code section (charges inserted; two i64 locals appended to functions with loops and one scratch i32
+ * local to functions with dynamic costs, so no existing local index changes; sizes recomputed). It is one linear
+ * pass over the code, two for functions with loops. Inserted code only adds a branch-free {@code if} around an
  * {@code unreachable}, so every existing branch's label depth still names the same block.
  *
  * <p>Basic blocks start at function entry and after {@code loop}, {@code if}, {@code else}, every {@code end} but
@@ -35,7 +47,7 @@ public final class FuelInstrumenter {
     public static final String EXPORT_NAME = "sluice_fuel";
 
     /**
-     * Version of the rewrite's output. Bump it whenever the same input can produce different bytes: compiled modules
+     * Version of the rewrite's output (2: functions with loops keep the counter in a local). Bump it whenever the same input can produce different bytes: compiled modules
      * cached on disk are keyed by it (see {@code CompiledCache}).
      */
     public static final int VERSION = 2;
@@ -669,9 +681,9 @@ public final class FuelInstrumenter {
         private static final long LOAD = -2;
 
         /**
-         * Fuel a function with loops may use between two stores of its local copy of the counter, checked at loop
-         * headers: what a trap or a timeout in such a function can leave unreported, plus the blocks it ran since
-         * its last loop header. A store costs about as much as a loop iteration, so every 65 536 units is free.
+         * Fuel a function with loops may charge to its local copy of the counter before a loop header stores it:
+         * what a trap or a timeout in such a function can leave unreported, plus the blocks it ran since its last
+         * loop header. A store costs several loop iterations (1 ns), so storing every 65 536 units costs nothing.
          */
         static final long SYNC_INTERVAL = 1 << 16;
 
