@@ -673,9 +673,11 @@ public final class FuelInstrumenter {
             }
         }
 
-        // Insertions other than dynamic charges (whose unit cost is positive): store the local to the global before
+        // Insertions other than dynamic charges (whose unit cost is positive). STORE: the local to the global, before
         // an instruction that does not fall through to the next one (a call, which reloads after itself, or a way
-        // out of the function), the same before one that may fall through (br_if, br_table), load it back.
+        // out of the function). STORE_KEEP: the same before one that may fall through (a br_if or br_table that can
+        // leave the function), so a call's reload just before it is kept. LOAD: the global into the local, after a
+        // call.
         private static final long STORE = -1;
         private static final long STORE_KEEP = -3;
         private static final long LOAD = -2;
