@@ -21,7 +21,9 @@ import java.util.Random;
  * stderr (both bounded), its arguments and environment, the real clock and a secure random source; no files, no
  * directories, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
  * escapes, so the worker thread survives whatever the guest does. Every outcome reports the fuel used
- * ({@link FuelMeter}); a run that needs more than the function's budget ends as FUEL_EXHAUSTED.
+ * ({@link FuelMeter}); a run that ends normally, or at a fuel check, having needed more than the function's budget
+ * ends as FUEL_EXHAUSTED (for traps inside functions with loops see docs/fuel.md: charges not yet stored to the
+ * counter are not seen).
  *
  * <p>Thread-safe: keeps no per-invocation state. The wall-clock timeout is not enforced here: the caller
  * interrupts the thread, which Chicory's interpreter and compiled code both check.
@@ -87,9 +89,10 @@ final class Sandbox {
     }
 
     /**
-     * Classifies the guest's failure; the order matters, since one cause can be wrapped in another. A run that
-     * overdrew its fuel is out of fuel first of all: the counter is checked only at function entries and loop
-     * headers, so the trap that ended it may be the guest's own, met before the next check.
+     * Classifies the guest's failure; the order matters, since one cause can be wrapped in another. A run whose
+     * counter shows it overdrew its fuel is out of fuel first of all: the counter is checked only at function entries
+     * and loop headers, so the trap that ended it may be the guest's own, met before the next check. (Inside a
+     * function with a loop the counter may lag by the charges since its last store; docs/fuel.md.)
      */
     private static InvocationFailed failure(Throwable t, MemoryCap memory, BoundedOutput stderr, FuelMeter fuel) {
         byte[] captured = stderr.snapshot();
