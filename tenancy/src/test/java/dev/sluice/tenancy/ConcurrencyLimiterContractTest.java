@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.tenancy.ConcurrencyLimiter.ConcurrencyDecision;
-import dev.sluice.tenancy.testing.RedisTestServer;
+import dev.sluice.tenancy.testing.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +14,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The same contract for the Redis leases (several gateways) and the in-process ones, both on a fake clock. */
 class ConcurrencyLimiterContractTest {
@@ -123,21 +122,13 @@ class ConcurrencyLimiterContractTest {
         }
     }
 
-    static RedisTestServer server;
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
-    @BeforeAll
-    static void startRedis() {
-        server = RedisTestServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        server.close();
-    }
 
     @Nested
     class Redis extends Contract {
-        final SharedRedis redis = new SharedRedis(server);
+        final SharedRedis redis = new SharedRedis(REDIS.server());
 
         @AfterEach
         void close() throws Exception {

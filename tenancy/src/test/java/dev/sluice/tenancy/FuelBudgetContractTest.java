@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.tenancy.FuelBudget.FuelDecision;
-import dev.sluice.tenancy.testing.RedisTestServer;
+import dev.sluice.tenancy.testing.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The same contract for the Redis daily budget (several gateways) and the in-process one, on a fake clock. */
 class FuelBudgetContractTest {
@@ -145,21 +144,13 @@ class FuelBudgetContractTest {
         }
     }
 
-    static RedisTestServer server;
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
-    @BeforeAll
-    static void startRedis() {
-        server = RedisTestServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        server.close();
-    }
 
     @Nested
     class Redis extends Contract {
-        final SharedRedis redis = new SharedRedis(server);
+        final SharedRedis redis = new SharedRedis(REDIS.server());
         RedisFuelBudget inspector;
 
         @AfterEach

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.tenancy.testing.RedisTestServer;
+import dev.sluice.tenancy.testing.RedisServerExtension;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -15,33 +15,24 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RedisRateLimiterTest {
     static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
-    static RedisTestServer server;
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
     final FakeClock clock = FakeClock.atEpochDay();
     SharedRedis redis;
 
-    @BeforeAll
-    static void startRedis() {
-        server = RedisTestServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        server.close();
-    }
 
     @BeforeEach
     void prefix() {
-        redis = new SharedRedis(server);
+        redis = new SharedRedis(REDIS.server());
     }
 
     @AfterEach

@@ -4,32 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.tenancy.testing.RedisTestServer;
+import dev.sluice.tenancy.testing.RedisServerExtension;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RedisUsageLedgerTest {
     static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
-    static RedisTestServer server;
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
     final FakeClock clock = FakeClock.atEpochDay();
-    final SharedRedis redis = new SharedRedis(server);
+    final SharedRedis redis = new SharedRedis(REDIS.server());
 
-    @BeforeAll
-    static void startRedis() {
-        server = RedisTestServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        server.close();
-    }
 
     @AfterEach
     void close() throws Exception {
