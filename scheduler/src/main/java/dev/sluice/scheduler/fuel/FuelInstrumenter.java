@@ -199,22 +199,19 @@ public final class FuelInstrumenter {
 
         /** The global section with the counter appended: {@code (global (mut i64) (i64.const 0))}. */
         private Out newGlobals(byte[] section, int start, int end) {
-            var s = new Out(end - start + 8);
-            int count = 0;
-            int rest = start;
-            if (section != null) {
-                p = start;
-                count = u32();
-                rest = p;
-            }
-            s.u32(count + 1);
-            s.bytes(in, rest, end - rest);
-            s.u8(0x7E).u8(0x01).u8(0x42).u8(0x00).u8(0x0B);
-            return s;
+            return withOneMore(section, start, end, 8).u8(0x7E).u8(0x01).u8(0x42).u8(0x00).u8(0x0B);
         }
 
+        /** The export section with the counter exported as {@link #EXPORT_NAME}. */
         private Out newExports(byte[] section, int start, int end) {
-            var s = new Out(end - start + 24);
+            byte[] name = EXPORT_NAME.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return withOneMore(section, start, end, 24).u32(name.length).bytes(name, 0, name.length).u8(0x03)
+                    .u32(fuel);
+        }
+
+        /** A vector section (or a new one) with its count raised by one, ready for the new entry to be appended. */
+        private Out withOneMore(byte[] section, int start, int end, int extra) {
+            var s = new Out(end - start + extra);
             int count = 0;
             int rest = start;
             if (section != null) {
@@ -224,8 +221,6 @@ public final class FuelInstrumenter {
             }
             s.u32(count + 1);
             s.bytes(in, rest, end - rest);
-            byte[] name = EXPORT_NAME.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            s.u32(name.length).bytes(name, 0, name.length).u8(0x03).u32(fuel);
             return s;
         }
 
