@@ -33,12 +33,14 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 
 /**
  * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, and invoke them WAGI-style. Every route
@@ -48,6 +50,7 @@ import java.util.concurrent.Future;
 final class FunctionService implements HttpService {
     private static final System.Logger LOG = System.getLogger(FunctionService.class.getName());
     private static final int STDERR_LOG_BYTES = 4096;
+    private static final Pattern UNPRINTABLE = Pattern.compile("[^\\x20-\\x7e\\n\\t]");
 
     private final TenantGate gate;
     private final FunctionRegistry functions;
@@ -218,9 +221,12 @@ final class FunctionService implements HttpService {
             throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
         }
         res.status(response.status());
+        // Grouped by name: setting a header replaces it, and a function may send several Set-Cookie or Link lines.
+        Map<String, List<String>> grouped = new LinkedHashMap<>();
         for (CgiResponse.Header header : response.headers()) {
-            res.header(header.name(), header.value());
+            grouped.computeIfAbsent(header.name(), n -> new ArrayList<>()).add(header.value());
         }
+        grouped.forEach((name, values) -> res.header(name, values.toArray(String[]::new)));
         res.send(response.body());
     }
 
@@ -239,10 +245,17 @@ final class FunctionService implements HttpService {
         return new InvocationRequest(body, List.of(function.name().value()), env);
     }
 
+    /**
+     * A guest's stderr is the tenant's diagnostics, not the provider's: it goes to the log at DEBUG, so a function
+     * writing on every call cannot flood the provider's logs at the default level.
+     */
     private static void logStderr(FunctionSpec function, byte[] stderr, String what) {
+        if (!LOG.isLoggable(Level.DEBUG)) {
+            return;
+        }
         int length = Math.min(stderr.length, STDERR_LOG_BYTES);
-        String text = new String(stderr, 0, length, StandardCharsets.UTF_8).replaceAll("[^\\x20-\\x7e\\n\\t]", "?");
-        LOG.log(Level.INFO, "tenant " + function.tenant() + " function " + function.name() + " " + what
+        String text = UNPRINTABLE.matcher(new String(stderr, 0, length, StandardCharsets.UTF_8)).replaceAll("?");
+        LOG.log(Level.DEBUG, "tenant " + function.tenant() + " function " + function.name() + " " + what
                 + (text.isEmpty() ? "" : "; stderr: " + text + (stderr.length > length ? "..." : "")));
     }
 

@@ -12,18 +12,20 @@ import dev.sluice.tenancy.Quotas;
 import dev.sluice.tenancy.RateDecision;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
-import dev.sluice.tenancy.UsageLedger;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The quotas an invocation passes after the request rate, in order: invocations per minute and per day, an in-flight
- * slot, then the call's whole fuel limit reserved from the daily budget. Each refusal is its own problem type with a
+ * The quotas an invocation passes after the request rate, in order: an in-flight slot, the call's whole fuel limit
+ * reserved from the daily budget, then invocations per minute and per day. Each refusal is its own problem type with a
  * {@code Retry-After}; what was taken before a refusal is given back (the slot, the reservation). Quotas a plan sets
  * to 0 (unlimited) are not checked at all.
  */
 final class InvocationAdmission {
-    /** Slack added to the function's timeout for the lease: the lease must outlive any real invocation. */
+    /**
+     * Slack on top of the lease's time to live. The lease must outlive any real invocation: at most the function's
+     * timeout waiting for a worker (the pool gives up then) plus its timeout running.
+     */
     private static final Duration LEASE_SLACK = Duration.ofSeconds(30);
 
     private final Quotas quotas;
@@ -58,57 +60,69 @@ final class InvocationAdmission {
     }
 
     Ticket admit(TenantId tenant, TenantLimits limits, FunctionSpec function, QuotaHeaders headers) {
-        UsageLedger usage = quotas.usage();
-        if (limits.invocationsPerMinute() > 0) {
-            count(tenant, QuotaPolicy.perMinute(limits.invocationsPerMinute()), headers, usage);
-        }
-        if (limits.invocationsPerDay() > 0) {
-            count(tenant, QuotaPolicy.perDay(limits.invocationsPerDay()), headers, usage);
-        }
-        Optional<ConcurrencyLimiter.Lease> lease = Optional.empty();
-        if (limits.maxConcurrency() > 0) {
-            int limit = (int) Math.min(Integer.MAX_VALUE, limits.maxConcurrency());
-            ConcurrencyDecision slot = quotas.concurrency().tryAcquire(tenant, limit,
-                    Duration.ofMillis(function.timeoutMs()).plus(LEASE_SLACK));
-            headers.add("concurrency", limit, 0, "concurrent-requests", limit - slot.inFlight(), 0);
-            if (!slot.granted()) {
-                usage.throttled(tenant);
-                throw headers.applyTo(ProblemException.of(ProblemType.CONCURRENCY_LIMITED,
-                                "tenant " + tenant + " already has " + slot.inFlight() + " of its " + limit
-                                        + " invocations in flight")
-                        .header("Retry-After", "1").with("retry-after", 1));
-            }
-            lease = slot.lease();
-        }
+        Optional<ConcurrencyLimiter.Lease> lease = slot(tenant, limits, function, headers);
+        Optional<FuelBudget.Reservation> reservation = Optional.empty();
         try {
-            Optional<FuelBudget.Reservation> reservation = Optional.empty();
-            if (limits.fuelPerDay() > 0) {
-                FuelDecision fuel = quotas.fuel().reserve(tenant, limits.fuelPerDay(), function.fuel());
-                headers.add("fuel-day", limits.fuelPerDay(), 86_400, "fuel", fuel.remaining(), fuel.resetSeconds());
-                if (!fuel.granted()) {
-                    usage.throttled(tenant);
-                    throw headers.applyTo(ProblemException.of(ProblemType.FUEL_BUDGET_EXHAUSTED,
-                                    "tenant " + tenant + " has " + fuel.remaining() + " of its " + limits.fuelPerDay()
-                                            + " fuel left today; function " + function.name() + " may use "
-                                            + function.fuel())
-                            .header("Retry-After", Long.toString(Math.max(1, fuel.resetSeconds())))
-                            .with("retry-after", Math.max(1, fuel.resetSeconds())));
-                }
-                reservation = fuel.reservation();
+            reservation = fuel(tenant, limits, function, headers);
+            // Counted last: an invocation refused for a slot or for fuel does not use up the tenant's count.
+            if (limits.invocationsPerMinute() > 0) {
+                count(tenant, QuotaPolicy.perMinute(limits.invocationsPerMinute()), headers);
+            }
+            if (limits.invocationsPerDay() > 0) {
+                count(tenant, QuotaPolicy.perDay(limits.invocationsPerDay()), headers);
             }
             return new Ticket(lease, reservation);
         } catch (RuntimeException e) {
+            reservation.ifPresent(r -> r.settle(0));
             lease.ifPresent(ConcurrencyLimiter.Lease::close);
             throw e;
         }
     }
 
-    private void count(TenantId tenant, QuotaPolicy policy, QuotaHeaders headers, UsageLedger usage) {
+    private Optional<ConcurrencyLimiter.Lease> slot(TenantId tenant, TenantLimits limits, FunctionSpec function,
+                                                    QuotaHeaders headers) {
+        if (limits.maxConcurrency() <= 0) {
+            return Optional.empty();
+        }
+        int limit = (int) Math.min(Integer.MAX_VALUE, limits.maxConcurrency());
+        ConcurrencyDecision slot = quotas.concurrency().tryAcquire(tenant, limit,
+                Duration.ofMillis(function.timeoutMs()).multipliedBy(2).plus(LEASE_SLACK));
+        headers.add("concurrency", limit, 0, "concurrent-requests", limit - slot.inFlight(), 0);
+        if (!slot.granted()) {
+            quotas.usage().throttled(tenant);
+            throw headers.applyTo(ProblemException.of(ProblemType.CONCURRENCY_LIMITED,
+                            "tenant " + tenant + " already has " + slot.inFlight() + " of its " + limit
+                                    + " invocations in flight")
+                    .header("Retry-After", "1").with("retry-after", 1));
+        }
+        return slot.lease();
+    }
+
+    private Optional<FuelBudget.Reservation> fuel(TenantId tenant, TenantLimits limits, FunctionSpec function,
+                                                  QuotaHeaders headers) {
+        if (limits.fuelPerDay() <= 0) {
+            return Optional.empty();
+        }
+        FuelDecision fuel = quotas.fuel().reserve(tenant, limits.fuelPerDay(), function.fuel());
+        headers.add("fuel-day", limits.fuelPerDay(), 86_400, "fuel", fuel.remaining(), fuel.resetSeconds());
+        if (!fuel.granted()) {
+            quotas.usage().throttled(tenant);
+            long retryAfter = Math.max(1, fuel.resetSeconds());
+            throw headers.applyTo(ProblemException.of(ProblemType.FUEL_BUDGET_EXHAUSTED,
+                            "tenant " + tenant + " has " + fuel.remaining() + " of its " + limits.fuelPerDay()
+                                    + " fuel left today; function " + function.name() + " may use " + function.fuel())
+                    .header("Retry-After", Long.toString(retryAfter))
+                    .with("retry-after", retryAfter));
+        }
+        return fuel.reservation();
+    }
+
+    private void count(TenantId tenant, QuotaPolicy policy, QuotaHeaders headers) {
         RateDecision decision = quotas.rates().tryAcquire(tenant, policy);
         headers.add(policy.name(), decision.quota(), decision.windowSeconds(), null, decision.remaining(),
                 decision.resetSeconds());
         if (!decision.granted()) {
-            usage.throttled(tenant);
+            quotas.usage().throttled(tenant);
             throw headers.applyTo(ProblemException.of(ProblemType.INVOCATION_QUOTA_EXCEEDED,
                             "tenant " + tenant + " used its " + decision.quota() + " invocations ("
                                     + policy.name() + ")")

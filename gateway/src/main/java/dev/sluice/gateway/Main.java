@@ -43,7 +43,8 @@ public final class Main {
                     .start();
             Runtime.getRuntime().addShutdownHook(new Thread(sluice::stop, "sluice-shutdown"));
             out.println("Sluice is serving on http://" + config.host() + ":" + sluice.port());
-        } catch (ConfigException | TenancyException.StorageFailure | SchedulerException.StorageFailure e) {
+        } catch (ConfigException | TenancyException | SchedulerException e) {
+            // Every failure we know how to name; messages never carry secrets (URIs are redacted).
             System.err.println("sluice: cannot start: " + e.getMessage());
             System.exit(1);
         }

@@ -5,6 +5,7 @@ import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
+import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.config.StoreConfig;
@@ -24,7 +25,9 @@ import java.time.InstantSource;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +44,7 @@ public final class Sluice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
 
     private static final long FLUSH_SECONDS = 5;
+    private static final int DEPLOY_QUEUE = 16;
 
     private final SluiceConfig config;
     private final TenancyStores tenancy;
@@ -59,7 +63,7 @@ public final class Sluice implements AutoCloseable {
         this.quotas = openQuotas(config, builder, tenancy, defaults);
         AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
         this.scheduler = LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock);
-        this.compilers = Executors.newFixedThreadPool(Math.max(1, config.workers() / 2), daemon("sluice-compiler"));
+        this.compilers = deployPool(config);
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
         housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
@@ -143,6 +147,19 @@ public final class Sluice implements AutoCloseable {
                 FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix());
     }
 
+    /**
+     * Deploys parse, instrument and compile on platform threads, never on request threads. The queue is bounded: a
+     * tenant sending module after module gets 503 {@code overloaded} instead of growing a backlog that holds every
+     * module in memory and delays every other tenant's deploy.
+     */
+    private static ExecutorService deployPool(SluiceConfig config) {
+        int threads = Math.max(1, config.workers() / 2);
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(DEPLOY_QUEUE), daemon("sluice-compiler"), (task, pool) -> {
+                    throw new SchedulerException.Overloaded("too many deploys in progress; retry shortly");
+                });
+    }
+
     private static ThreadFactory daemon(String name) {
         AtomicInteger count = new AtomicInteger();
         return r -> {
@@ -200,14 +217,18 @@ public final class Sluice implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        server.stop();
-        scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
-        scheduler.close();
-        compilers.shutdownNow();
-        housekeeping.shutdownNow();
-        flush();
-        closeQuietly(quotas);
-        closeQuietly(tenancy);
+        try {
+            server.stop();
+            scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+        } finally {
+            // Whatever failed above, the workers, the pools and the Redis connections are released.
+            closeQuietly(scheduler);
+            compilers.shutdownNow();
+            housekeeping.shutdownNow();
+            flush();
+            closeQuietly(quotas);
+            closeQuietly(tenancy);
+        }
     }
 
     @Override

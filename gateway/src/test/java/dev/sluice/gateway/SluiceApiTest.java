@@ -101,6 +101,14 @@ class SluiceApiTest extends TenantApiTestBase {
     }
 
     @Test
+    void aHeaderTheFunctionSendsTwiceReachesTheClientTwice() {
+        server.deploy(key, "cookies", TestModules.load("cookies"));
+        Reply reply = invoke(key, "cookies", "", "");
+        assertEquals(200, reply.status(), reply.toString());
+        assertEquals(java.util.List.of("a=1", "b=2"), reply.response().headers().allValues("Set-Cookie"));
+    }
+
+    @Test
     void outputWithoutHeadersIsSentAsPlainText() {
         server.deploy(key, "plain", TestModules.load("plain"));
         Reply reply = invoke(key, "plain", "", "");

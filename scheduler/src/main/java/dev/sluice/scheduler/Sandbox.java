@@ -7,6 +7,7 @@ import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import com.dylibso.chicory.wasm.ChicoryException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.fuel.FuelMeter;
@@ -29,6 +30,7 @@ import java.util.Random;
  * interrupts the thread, which Chicory's interpreter and compiled code both check.
  */
 final class Sandbox {
+    private static final System.Logger LOG = System.getLogger(Sandbox.class.getName());
     private final long maxStdoutBytes;
     private final long maxStderrBytes;
     private final Random random = new SecureRandom();
@@ -123,7 +125,14 @@ final class Sandbox {
         if (find(t, OutOfMemoryError.class) != null) {
             return new InvocationFailed(Kind.TRAP, "host ran out of memory", captured, used);
         }
-        return new InvocationFailed(Kind.TRAP, message(t), captured, used);
+        ChicoryException trap = find(t, ChicoryException.class);
+        if (trap != null) {
+            return new InvocationFailed(Kind.TRAP, message(trap), captured, used);
+        }
+        // Not the guest's trap but a failure of ours (a host function, the runtime): the tenant learns nothing of
+        // our internals; the log gets the whole story.
+        LOG.log(System.Logger.Level.ERROR, "invocation failed inside the host", t);
+        return new InvocationFailed(Kind.TRAP, "internal error", captured, used);
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {

@@ -31,6 +31,7 @@ import java.util.function.Function;
  * a worker only while it still runs that job, and the worker clears its interrupt flag after leaving the job.
  */
 final class WorkerPool implements Dispatcher {
+    private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
     private final SchedulerSettings settings;
     private final Function<String, Optional<CompiledModule>> modules;
     private final Sandbox sandbox;
@@ -110,6 +111,29 @@ final class WorkerPool implements Dispatcher {
         } finally {
             lock.unlock();
         }
+        // Waiting for a worker is bounded too: a job still queued after its timeout gives up with Overloaded, so
+        // the caller (and any quota lease it holds) is never held longer than queue wait + run time.
+        job.queueAlarm = watchdog.schedule(() -> expire(job), job.function.timeoutMs(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The job waited its whole timeout without a worker: drop it. */
+    private void expire(Job job) {
+        lock.lock();
+        try {
+            Tenant tenant = job.tenant;
+            if (!tenant.queue.remove(job)) {
+                return; // already running or done
+            }
+            if (tenant.queue.isEmpty()) {
+                ring.remove(tenant);
+            }
+            release(tenant, job, false);
+        } finally {
+            lock.unlock();
+        }
+        job.outcome.completeExceptionally(new Overloaded("tenant " + job.function.tenant()
+                + ": no worker was free within the function's timeout of " + job.function.timeoutMs() + " ms"));
+        job.stop(Job.State.CANCELLED);
     }
 
     /** The caller gave up: drop the job if still queued, else stop it like a timeout. */
@@ -139,8 +163,9 @@ final class WorkerPool implements Dispatcher {
                 run(job);
             } catch (Throwable t) {
                 // run() converts guest failures itself; this is a bug on our side, and must not cost the worker.
+                LOG.log(System.Logger.Level.ERROR, "worker failed outside the sandbox", t);
                 job.outcome.completeExceptionally(new InvocationFailed(InvocationFailed.Kind.TRAP,
-                        "internal error: " + t, null));
+                        "internal error", null));
             } finally {
                 lock.lock();
                 try {
@@ -199,6 +224,10 @@ final class WorkerPool implements Dispatcher {
         if (!job.start(Thread.currentThread())) {
             return; // cancelled while queued; whoever cancelled it completed it
         }
+        ScheduledFuture<?> queueAlarm = job.queueAlarm;
+        if (queueAlarm != null) {
+            queueAlarm.cancel(false);
+        }
         ScheduledFuture<?> alarm = watchdog.schedule(() -> job.stop(Job.State.TIMED_OUT),
                 job.function.timeoutMs(), TimeUnit.MILLISECONDS);
         InvocationResult result = null;
@@ -208,7 +237,10 @@ final class WorkerPool implements Dispatcher {
         } catch (InvocationFailed f) {
             failure = f;
         } catch (Throwable t) {
-            failure = new InvocationFailed(InvocationFailed.Kind.TRAP, String.valueOf(t.getMessage()), null);
+            // The sandbox classifies every guest failure itself; anything else is ours: log it, tell the tenant little.
+            LOG.log(System.Logger.Level.ERROR, "invocation of " + job.function.tenant() + "/" + job.function.name()
+                    + " failed inside the host", t);
+            failure = new InvocationFailed(InvocationFailed.Kind.TRAP, "internal error", null);
         } finally {
             alarm.cancel(false);
         }
@@ -313,6 +345,7 @@ final class WorkerPool implements Dispatcher {
         final CompiledModule module;
         final CompletableFuture<InvocationResult> outcome = new CompletableFuture<>();
         Tenant tenant; // set once under the pool lock before the job is visible to workers
+        volatile ScheduledFuture<?> queueAlarm; // expires the job if it is still queued at its timeout
         private State state = State.QUEUED; // guarded by this
         private Thread worker; // guarded by this
 

@@ -131,6 +131,25 @@ class WorkerPoolTest {
     }
 
     @Test
+    void anInvocationWaitingForAWorkerLongerThanItsTimeoutGivesUpOverloaded() throws Exception {
+        open(2, 1, 4);
+        FunctionSpec hog = deploy("hog", "infinite-loop", 5_000);
+        FunctionSpec quick = deploy("hog", "plain", 300);
+        Future<InvocationResult> running = invokeAsync(hog);
+        awaitRunning("hog", 1);
+
+        long started = System.nanoTime();
+        var e = assertThrows(Overloaded.class, () -> scheduler.dispatcher().invoke(quick, EMPTY));
+        long waitedMs = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+        assertTrue(waitedMs < 3_000, "gave up after " + waitedMs + " ms, long before the hog's 5 s");
+        assertEquals(0, ((WorkerPool) scheduler.dispatcher()).queued("hog"), "the expired job left the queue");
+
+        scheduler.dispatcher().shutdown(0);
+        assertThrows(ExecutionException.class, () -> running.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
     void shutdownLetsInFlightWorkFinishWithinTheGrace() throws Exception {
         open(2, 1, 4);
         Future<InvocationResult> inFlight = invokeAsync(deploy("acme", "sleep", 5_000));

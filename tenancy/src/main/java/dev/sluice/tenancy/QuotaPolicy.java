@@ -12,11 +12,13 @@ import java.util.Objects;
 public record QuotaPolicy(String name, long capacity, long refillTokens, Duration refillPeriod, Refill refill) {
     public enum Refill { GREEDY, INTERVALLY }
 
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9-]*");
+
     public QuotaPolicy {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(refillPeriod, "refillPeriod");
         Objects.requireNonNull(refill, "refill");
-        if (!name.matches("[a-z][a-z0-9-]*")) {
+        if (!NAME.matcher(name).matches()) {
             throw new TenancyException.InvalidInput("policy name: '" + name + "' (expected: kebab-case)");
         }
         if (capacity <= 0 || refillTokens <= 0 || refillPeriod.isNegative() || refillPeriod.isZero()) {

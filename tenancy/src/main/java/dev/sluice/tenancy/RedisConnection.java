@@ -59,9 +59,19 @@ final class RedisConnection implements AutoCloseable {
     private volatile RedisClusterAsyncCommands<String, byte[]> commands;
     private volatile boolean closed;
 
+    /** The URI may hold a password: the settings' {@code toString} redacts it, Lettuce's message may not. */
+    private static RedisURI parse(RedisSettings settings) {
+        try {
+            return RedisURI.create(settings.uri());
+        } catch (IllegalArgumentException e) {
+            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
+                    + " redis-sentinel://...; " + settings + ")");
+        }
+    }
+
     private RedisConnection(RedisSettings settings) {
         this.settings = settings;
-        this.uri = RedisURI.create(settings.uri());
+        this.uri = parse(settings);
         uri.setTimeout(settings.commandTimeout());
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,

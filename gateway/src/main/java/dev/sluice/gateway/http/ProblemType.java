@@ -12,7 +12,6 @@ public enum ProblemType {
     UNAUTHORIZED("unauthorized", 401, "Missing or invalid credentials"),
     FORBIDDEN("forbidden", 403, "The credentials do not allow this"),
     NOT_FOUND("not-found", 404, "No such resource"),
-    METHOD_NOT_ALLOWED("method-not-allowed", 405, "Method not allowed here"),
     FUNCTION_LIMIT("function-limit", 409, "The tenant has as many functions as its plan allows"),
     PLAN_IN_USE("plan-in-use", 409, "The plan is in use"),
     PAYLOAD_TOO_LARGE("payload-too-large", 413, "The request body is too large"),

@@ -20,6 +20,7 @@ public record CgiResponse(int status, List<Header> headers, byte[] body) {
     public static final String DEFAULT_CONTENT_TYPE = "text/plain; charset=utf-8";
     private static final int MAX_HEADERS = 100;
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f]");
     private static final Set<String> DROPPED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "te", "trailer", "proxy-authenticate", "proxy-connection", "status");
 
@@ -41,7 +42,13 @@ public record CgiResponse(int status, List<Header> headers, byte[] body) {
             if (colon <= 0 || !HEADER_NAME.matcher(line.substring(0, colon)).matches()) {
                 return plain(stdout);
             }
-            parsed.add(new Header(line.substring(0, colon), line.substring(colon + 1).strip()));
+            String value = line.substring(colon + 1).strip();
+            if (CONTROL.matcher(value).find()) {
+                // A lone CR or another control character could split the response for a lenient client or proxy.
+                throw new InvalidCgiResponse("header " + line.substring(0, colon)
+                        + " holds a control character");
+            }
+            parsed.add(new Header(line.substring(0, colon), value));
         }
         if (parsed.size() > MAX_HEADERS) {
             throw new InvalidCgiResponse("more than " + MAX_HEADERS + " headers");

@@ -71,6 +71,14 @@ class CgiResponseTest {
     }
 
     @Test
+    void aControlCharacterInAHeaderValueIsAnError() {
+        for (String value : new String[] {"x\rSet-Cookie: evil=1", "a\u0000b", "a\u001bb"}) {
+            assertThrows(CgiResponse.InvalidCgiResponse.class, () -> parse("X-A: " + value + "\n\nbody"), value);
+        }
+        assertEquals("a\tb", parse("X-A: a\tb\n\nbody").headers().getFirst().value(), "a tab is allowed");
+    }
+
+    @Test
     void tooManyHeadersIsAnError() {
         String headers = "X-H: v\n".repeat(101);
         assertThrows(CgiResponse.InvalidCgiResponse.class, () -> parse(headers + "\nbody"));
