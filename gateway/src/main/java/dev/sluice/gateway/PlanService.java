@@ -10,13 +10,11 @@ import dev.sluice.tenancy.LimitOverrides;
 import dev.sluice.tenancy.Plan;
 import dev.sluice.tenancy.PlanStore;
 import dev.sluice.tenancy.TenantLimits;
-import dev.sluice.tenancy.TenantStore;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -29,13 +27,11 @@ final class PlanService implements HttpService {
 
     private final AdminAuth auth;
     private final PlanStore plans;
-    private final TenantStore tenants;
     private final TenantLimits defaults;
 
-    PlanService(AdminAuth auth, PlanStore plans, TenantStore tenants, TenantLimits defaults) {
+    PlanService(AdminAuth auth, PlanStore plans, TenantLimits defaults) {
         this.auth = auth;
         this.plans = plans;
-        this.tenants = tenants;
         this.defaults = defaults;
     }
 
@@ -72,16 +68,9 @@ final class PlanService implements HttpService {
         AdminService.send(res, Status.OK_200, Representations.plan(plan));
     }
 
+    /** The store refuses atomically while tenants are on the plan (409 {@code plan-in-use}, naming them). */
     private void delete(ServerRequest req, ServerResponse res) {
         String name = name(req);
-        List<String> users = tenants.list().stream()
-                .filter(t -> t.plan().filter(name::equals).isPresent())
-                .map(t -> t.id().value())
-                .toList();
-        if (!users.isEmpty()) {
-            throw ProblemException.of(ProblemType.PLAN_IN_USE, "plan " + name + " is in use by " + users.size()
-                    + " tenants; move them to another plan first").with("tenants", users);
-        }
         if (!plans.delete(name)) {
             throw ProblemException.of(ProblemType.NOT_FOUND, "no plan " + name);
         }

@@ -71,7 +71,7 @@ public final class Sluice implements AutoCloseable {
         AdminAuth auth = new AdminAuth(admin);
         AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                 quotas, scheduler.functions(), defaults);
-        PlanService planService = new PlanService(auth, tenancy.plans(), tenancy.tenants(), defaults);
+        PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
                 compilers, drain, quotas, config);
         HealthService health = new HealthService(drain);

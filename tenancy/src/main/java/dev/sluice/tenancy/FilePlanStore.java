@@ -110,9 +110,9 @@ final class FilePlanStore implements PlanStore {
     static void refuseInUse(String plan, List<?> tenants) {
         if (!tenants.isEmpty()) {
             List<String> shown = tenants.stream().map(Object::toString).sorted().limit(20).toList();
-            throw new TenancyException.InvalidInput("plan: '" + plan + "' is in use by " + tenants.size()
+            throw new TenancyException.PlanInUse("plan: '" + plan + "' is in use by " + tenants.size()
                     + (tenants.size() == 1 ? " tenant (" : " tenants (") + String.join(", ", shown)
-                    + (tenants.size() > shown.size() ? ", ..." : "") + "); move them to another plan first");
+                    + (tenants.size() > shown.size() ? ", ..." : "") + "); move them to another plan first", shown);
         }
     }
 

@@ -30,6 +30,20 @@ public abstract sealed class TenancyException extends RuntimeException {
         }
     }
 
+    /** A plan cannot be deleted while tenants are on it; {@link #tenants()} names them (at most 20). */
+    public static final class PlanInUse extends TenancyException {
+        private final java.util.List<String> tenants;
+
+        public PlanInUse(String message, java.util.List<String> tenants) {
+            super(message, null);
+            this.tenants = java.util.List.copyOf(tenants);
+        }
+
+        public java.util.List<String> tenants() {
+            return tenants;
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends TenancyException {
         public StorageFailure(String message, Throwable cause) {

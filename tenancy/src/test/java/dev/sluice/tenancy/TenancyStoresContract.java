@@ -127,10 +127,11 @@ abstract class TenancyStoresContract {
         stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none());
         stores.tenants().put(GLOBEX, Optional.of("gold"), LimitOverrides.none());
 
-        TenancyException.InvalidInput e = assertThrows(TenancyException.InvalidInput.class,
+        TenancyException.PlanInUse e = assertThrows(TenancyException.PlanInUse.class,
                 () -> stores.plans().delete("gold"));
 
         assertTrue(e.getMessage().contains("'gold' is in use by 2 tenants (acme, globex)"), e.getMessage());
+        assertEquals(List.of("acme", "globex"), e.tenants());
         assertTrue(stores.plans().find("gold").isPresent());
 
         stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none());

@@ -35,6 +35,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
         return switch (error) {
             case ProblemException problem -> problem;
             case TenancyException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+            case TenancyException.PlanInUse e -> ProblemException.of(ProblemType.PLAN_IN_USE, e.getMessage())
+                    .with("tenants", e.tenants());
             case TenancyException.QuotaStoreUnavailable e -> unavailable(ProblemType.QUOTA_UNAVAILABLE, e);
             case TenancyException.StoreUnavailable e -> unavailable(ProblemType.STORE_UNAVAILABLE, e);
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
