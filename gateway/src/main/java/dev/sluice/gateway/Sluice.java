@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
@@ -22,6 +23,8 @@ import io.helidon.webserver.http.HttpRouting;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -59,10 +62,24 @@ public final class Sluice implements AutoCloseable {
     private Sluice(Builder builder) {
         this.config = builder.config;
         TenantLimits defaults = LimitsJson.defaults(config);
-        this.tenancy = openTenancy(config, builder);
-        this.quotas = openQuotas(config, builder, tenancy, defaults);
-        AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
-        this.scheduler = LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock);
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            this.tenancy = opened(opened, openTenancy(config, builder));
+            this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
+            this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
+                    builder.clock));
+        } catch (RuntimeException e) {
+            // A start that fails half-way (corrupt state, Redis away) must not leave connections or workers behind.
+            opened.reversed().forEach(Sluice::closeQuietly);
+            throw e;
+        }
+        AdminCredentials admin;
+        try {
+            admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
+        } catch (RuntimeException e) {
+            opened.reversed().forEach(Sluice::closeQuietly);
+            throw e;
+        }
         this.compilers = deployPool(config);
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
@@ -85,6 +102,11 @@ public final class Sluice implements AutoCloseable {
                 .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
                 .routing(routing -> routing(routing, health, planService, adminService, functionService))
                 .build();
+    }
+
+    private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
+        opened.add(closeable);
+        return closeable;
     }
 
     /** The whole HTTP surface, in matching order. */
@@ -181,6 +203,11 @@ public final class Sluice implements AutoCloseable {
 
     Sluice start() {
         server.start();
+        if (!server.isRunning() || server.port() < 0) {
+            // Helidon logs a failed bind and returns; a server that does not listen must not claim to.
+            throw new ConfigException("port: cannot listen on " + config.host() + ":" + config.port()
+                    + " (address in use, or not allowed)");
+        }
         LOG.log(Level.INFO, "Sluice listening on http://" + config.host() + ":" + server.port()
                 + " (data in " + config.dataDir().toAbsolutePath() + ")");
         return this;
@@ -285,7 +312,14 @@ public final class Sluice implements AutoCloseable {
 
         /** Opens the stores and starts listening. */
         public Sluice start() {
-            return new Sluice(this).start();
+            Sluice sluice = new Sluice(this);
+            try {
+                return sluice.start();
+            } catch (RuntimeException e) {
+                // The port is taken, say: release what the constructor opened.
+                sluice.stop();
+                throw e;
+            }
         }
     }
 }

@@ -104,6 +104,28 @@ class LifecycleTest {
     }
 
     @Test
+    void aTakenPortFailsTheStartClearlyAndReleasesTheWorkersItStarted() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", Integer.toString(taken.getLocalPort()),
+                    "data-dir", dataDir.toString()));
+            long workersBefore = workerThreads();
+            var e = assertThrows(dev.sluice.config.ConfigException.class,
+                    () -> Sluice.builder().config(config).adminToken(Optional.of("t")).start());
+            assertTrue(e.getMessage().startsWith("port: cannot listen on"), e.getMessage());
+            for (int i = 0; i < 200 && workerThreads() > workersBefore; i++) {
+                Thread.sleep(10);
+            }
+            assertEquals(workersBefore, workerThreads(), "no worker thread outlives the failed start");
+        }
+    }
+
+    private static long workerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("sluice-worker")).count();
+    }
+
+    @Test
     void corruptStateIsReportedAtStartNamingTheFile() throws Exception {
         Files.createDirectories(dataDir);
         Files.writeString(dataDir.resolve("tenants.json"), "{\"version\": 1, \"tenants\": [");
