@@ -131,7 +131,7 @@ final class FunctionService implements HttpService {
         long maxBytes = limits.maxModuleBytes();
         byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
         DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs, maxBytes,
-                fuel);
+                fuel, limits.maxFunctions());
         FunctionRegistry.Deployment deployment = drain.run(() -> compileOffTheRequestThread(request));
         String location = "/v1/functions/" + name;
         res.header("Location", location);
@@ -139,7 +139,10 @@ final class FunctionService implements HttpService {
                 Representations.function(deployment.spec()));
     }
 
-    /** A new function must fit in the tenant's {@code max-functions}; replacing one always does. */
+    /**
+     * A new function must fit in the tenant's {@code max-functions}; replacing one always does. Checked here to
+     * spare the compile; the registry checks again, atomically, for concurrent deploys.
+     */
     private void requireRoomFor(Tenant tenant, FunctionName name, TenantLimits limits) {
         if (limits.maxFunctions() <= 0 || functions.find(tenant.id().value(), name).isPresent()) {
             return;

@@ -7,12 +7,20 @@ import java.util.Objects;
  *
  * @param maxModuleBytes the tenant's cap on module size, checked before anything else
  * @param fuel           fuel budget of each invocation
+ * @param maxFunctions   how many functions the tenant may have (0: no limit); a new name beyond it is refused, checked
+ *                       atomically with storing so concurrent deploys cannot exceed it
  */
 public record DeployRequest(String tenant, FunctionName name, byte[] module, int memoryPages, long timeoutMs,
-                            long maxModuleBytes, long fuel) {
+                            long maxModuleBytes, long fuel, long maxFunctions) {
     public DeployRequest {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(module, "module");
+    }
+
+    /** A deploy with no limit on the tenant's number of functions. */
+    public DeployRequest(String tenant, FunctionName name, byte[] module, int memoryPages, long timeoutMs,
+                         long maxModuleBytes, long fuel) {
+        this(tenant, name, module, memoryPages, timeoutMs, maxModuleBytes, fuel, 0);
     }
 }

@@ -51,17 +51,25 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         ModuleValidator.Checked checked = validator.check(bytes);
         ModuleValidator.checkMemory(checked, spec.memoryPages());
         CompiledModule module = cache.prepare(digest, checked);
-        Deployment deployment = store(spec, bytes, module);
+        Deployment deployment = store(spec, bytes, module, request.maxFunctions());
         // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
         boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
         return new Deployment(deployment.spec(), deployment.created(), compiled);
     }
 
-    private Deployment store(FunctionSpec spec, byte[] bytes, CompiledModule module) {
+    private Deployment store(FunctionSpec spec, byte[] bytes, CompiledModule module, long maxFunctions) {
         String digest = spec.digest();
         synchronized (writeLock) {
             Key key = new Key(spec.tenant(), spec.name());
             FunctionSpec previous = functions.get(key);
+            if (previous == null && maxFunctions > 0) {
+                long count = functions.keySet().stream().filter(k -> k.tenant().equals(spec.tenant())).count();
+                if (count >= maxFunctions) {
+                    releaseIfUnreferenced(digest);
+                    throw new SchedulerException.FunctionLimit("tenant " + spec.tenant() + " has " + count
+                            + " functions, the most it may have", maxFunctions);
+                }
+            }
             try {
                 store.writeModule(digest, bytes);
                 functions.put(key, spec);

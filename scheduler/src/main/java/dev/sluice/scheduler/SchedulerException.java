@@ -30,6 +30,20 @@ public abstract sealed class SchedulerException extends RuntimeException {
         public enum Reason { TOO_LARGE, MALFORMED, FORBIDDEN_IMPORT, TOO_MUCH_MEMORY, TOO_COMPLEX }
     }
 
+    /** The tenant already has as many functions as it may; {@link #limit()} is that number. */
+    public static final class FunctionLimit extends SchedulerException {
+        private final long limit;
+
+        public FunctionLimit(String message, long limit) {
+            super(message, null);
+            this.limit = limit;
+        }
+
+        public long limit() {
+            return limit;
+        }
+    }
+
     /** No worker capacity for this tenant right now; the client may retry. */
     public static final class Overloaded extends SchedulerException {
         public Overloaded(String message) {

@@ -250,4 +250,37 @@ class FunctionRegistryTest {
         assertEquals(List.of(), scheduler.functions().list("acme"));
         assertFalse(Files.exists(dataDir.resolve("functions.json")));
     }
+
+    @Test
+    void aNewFunctionBeyondTheTenantsLimitIsRefusedEvenWhenDeploysRace() throws Exception {
+        var registry = open().functions();
+        int attempts = 8;
+        var ready = new java.util.concurrent.CountDownLatch(1);
+        var outcomes = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(attempts)) {
+            for (int i = 0; i < attempts; i++) {
+                FunctionName name = FunctionName.of("f" + i);
+                outcomes.add(threads.submit(() -> {
+                    ready.await();
+                    try {
+                        registry.deploy(new DeployRequest("acme", name, TestModules.load("plain"), 16, 1_000,
+                                1 << 20, 1_000_000, 3));
+                        return true;
+                    } catch (SchedulerException.FunctionLimit refused) {
+                        return false;
+                    }
+                }));
+            }
+            ready.countDown();
+            int deployed = 0;
+            for (var outcome : outcomes) {
+                deployed += outcome.get() ? 1 : 0;
+            }
+            assertEquals(3, deployed);
+        }
+        assertEquals(3, registry.list("acme").size());
+        FunctionName existing = registry.list("acme").getFirst().name();
+        assertEquals(false, registry.deploy(new DeployRequest("acme", existing, TestModules.load("hello"), 16, 1_000,
+                1 << 20, 1_000_000, 3)).created(), "replacing a function is always allowed");
+    }
 }

@@ -42,6 +42,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
             case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
                     .with("reason", e.reason().name().toLowerCase().replace('_', '-'));
+            case SchedulerException.FunctionLimit e -> ProblemException.of(ProblemType.FUNCTION_LIMIT, e.getMessage())
+                    .with("max-functions", e.limit());
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
                     .header("Retry-After", "1");
             case InvocationFailed e -> invocationProblem(e);
