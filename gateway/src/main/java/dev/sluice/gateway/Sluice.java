@@ -140,7 +140,7 @@ public final class Sluice implements AutoCloseable {
         if (config.stores().sharedTenancy()) {
             return RedisTenancy.open(redisSettings(config), builder.clock);
         }
-        return LocalTenancy.open(config.dataDir(), builder.clock, builder.nanoTime);
+        return LocalTenancy.open(config.dataDir(), builder.clock);
     }
 
     /** Quotas and usage: in this process, or shared through Redis with each tenant's fail policy. */

@@ -7,7 +7,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.Objects;
-import java.util.function.LongSupplier;
 
 /**
  * Tenancy for a single gateway process: tenants, plans and keys in JSON files under one data directory
@@ -31,12 +30,10 @@ public final class LocalTenancy implements TenancyStores {
      * whose message names the file and what is wrong (never silently dropped).
      *
      * @param clock    wall time, for created/updated stamps and key expiry
-     * @param nanoTime monotonic nanoseconds (kept for callers; the quotas live in {@link Quotas})
      */
-    public static LocalTenancy open(Path dataDir, InstantSource clock, LongSupplier nanoTime) {
+    public static LocalTenancy open(Path dataDir, InstantSource clock) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
-        Objects.requireNonNull(nanoTime, "nanoTime");
         createDirectory(dataDir);
         FilePlanStore plans = FilePlanStore.open(dataDir);
         return new LocalTenancy(

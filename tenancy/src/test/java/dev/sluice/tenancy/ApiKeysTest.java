@@ -35,7 +35,7 @@ class ApiKeysTest {
     final FakeClock clock = FakeClock.atEpochDay();
 
     ApiKeys open() {
-        return LocalTenancy.open(dir, clock, clock).keys();
+        return LocalTenancy.open(dir, clock).keys();
     }
 
     @Test

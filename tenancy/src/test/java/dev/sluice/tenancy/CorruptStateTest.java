@@ -20,7 +20,7 @@ class CorruptStateTest {
     final FakeClock clock = FakeClock.atEpochDay();
 
     TenancyException.StorageFailure openFails() {
-        return assertThrows(TenancyException.StorageFailure.class, () -> LocalTenancy.open(dir, clock, clock));
+        return assertThrows(TenancyException.StorageFailure.class, () -> LocalTenancy.open(dir, clock));
     }
 
     @ParameterizedTest
@@ -46,7 +46,7 @@ class CorruptStateTest {
 
     @Test
     void invalidTenantIdOnLoadIsReportedWithItsPath() throws IOException {
-        LocalTenancy.open(dir, clock, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        LocalTenancy.open(dir, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, Files.readString(file).replace("\"acme\"", "\"Not/A-Tenant\""));
 
@@ -58,7 +58,7 @@ class CorruptStateTest {
 
     @Test
     void invalidLimitOnLoadNamesTheField() throws IOException {
-        LocalTenancy.open(dir, clock, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        LocalTenancy.open(dir, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, Files.readString(file).replace("\"burst\" : 20", "\"burst\" : -3"));
 
@@ -69,7 +69,7 @@ class CorruptStateTest {
 
     @Test
     void duplicateTenantIsRejectedRatherThanOneSilentlyWinning() throws IOException {
-        TenantStore store = LocalTenancy.open(dir, clock, clock).tenants();
+        TenantStore store = LocalTenancy.open(dir, clock).tenants();
         store.put(TenantId.of("acme"), TenantStoreTest.SMALL);
         store.put(TenantId.of("beta"), TenantStoreTest.SMALL);
         Path file = dir.resolve("tenants.json");
@@ -94,7 +94,7 @@ class CorruptStateTest {
 
     @Test
     void unknownLimitOrScopeOnLoadIsReportedRatherThanDropped() throws IOException {
-        LocalTenancy stores = LocalTenancy.open(dir, clock, clock);
+        LocalTenancy stores = LocalTenancy.open(dir, clock);
         stores.tenants().put(TenantId.of("acme"), Optional.empty(), LimitOverrides.none().with(Limit.BURST, 3));
         stores.keys().issue(TenantId.of("acme"), "ci", Optional.empty());
         Path tenants = dir.resolve("tenants.json");
@@ -125,7 +125,7 @@ class CorruptStateTest {
 
     @Test
     void keyWithDamagedHashFailsOpen() throws IOException {
-        LocalTenancy.open(dir, clock, clock).keys().issue(TenantId.of("acme"), "ci", Optional.empty());
+        LocalTenancy.open(dir, clock).keys().issue(TenantId.of("acme"), "ci", Optional.empty());
         Path file = dir.resolve("keys.json");
         Files.writeString(file, Files.readString(file).replaceAll("\"secret-sha256\" : \"[0-9a-f]+\"",
                 "\"secret-sha256\" : \"abc\""));

@@ -18,7 +18,7 @@ class FileTenancyStoresTest extends TenancyStoresContract {
 
     @Override
     LocalTenancy open() {
-        return LocalTenancy.open(dir, clock, clock);
+        return LocalTenancy.open(dir, clock);
     }
 
     @Override

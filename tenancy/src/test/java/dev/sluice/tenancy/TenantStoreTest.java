@@ -24,7 +24,7 @@ class TenantStoreTest {
     final FakeClock clock = FakeClock.atEpochDay();
 
     TenantStore open() {
-        return LocalTenancy.open(dir, clock, clock).tenants();
+        return LocalTenancy.open(dir, clock).tenants();
     }
 
     @Test
@@ -100,7 +100,7 @@ class TenantStoreTest {
     void openingAnEmptyDirectoryWritesAVersionedEmptyFile() throws IOException {
         Path nested = dir.resolve("not/yet/there");
 
-        LocalTenancy.open(nested, clock, clock);
+        LocalTenancy.open(nested, clock);
 
         String json = Files.readString(nested.resolve("tenants.json"));
         assertTrue(json.contains("\"version\" : 1"), json);
