@@ -8,9 +8,11 @@ import java.util.Optional;
 /**
  * Issues, lists, rotates, revokes and verifies tenant API keys.
  *
- * <p>A key reads {@code sluice_sk_<id>_<secret>}: a fixed prefix so a leaked key is recognisable (secret scanners
- * match {@code sluice_sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}}), a 16-hex-digit id to look the key up by, and 256 random
- * bits. Keys issued before this format ({@code sk_<id>_<secret>}) still verify. Only a hash of the secret is stored;
+ * <p>A key reads {@code sluice_sk_v2_<id>_<secret><checksum>}: a fixed prefix so a leaked key is recognisable (secret
+ * scanners match {@code sluice_sk_v2_[0-9a-f]{16}_[A-Za-z0-9_-]{43}[0-9A-Za-z]{6}}), a 16-hex-digit id to look the key
+ * up by, 256 random bits, and a CRC32 of the rest in 6 base62 digits, so a mistyped or forged key is refused without
+ * reading any store. Keys issued before the checksum ({@code sluice_sk_<id>_<secret>}, and earlier
+ * {@code sk_<id>_<secret>}) still verify, by a store read like any unknown key. Only a hash of the secret is stored;
  * comparison is constant-time. Thread-safe; writes are durable before they return. A revocation is effective for the
  * next {@link #verify} on the same store instance, and on every other instance sharing the store within one second.
  */

@@ -8,22 +8,34 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 
 /**
- * The text of an API key, shared by every {@link ApiKeys} store: {@code sluice_sk_<id>_<secret>}, and the legacy
- * {@code sk_<id>_<secret>} on input. {@code id} is 16 random lowercase hex characters; {@code secret} is 32 bytes from
+ * The text of an API key, shared by every {@link ApiKeys} store. Issued keys read
+ * {@code sluice_sk_v2_<id>_<secret><checksum>}; the earlier {@code sluice_sk_<id>_<secret>} and the legacy
+ * {@code sk_<id>_<secret>} are accepted on input. {@code id} is 16 random lowercase hex characters; {@code secret} is 32 bytes from
  * {@link SecureRandom} in url-safe base64 without padding (43 characters; the alphabet includes {@code _}, so keys
  * are parsed by position, not split). Only the SHA-256 of the secret's text is stored (hashing the text rather than
  * the decoded bytes means no two spellings of one secret are accepted). A single fast hash is right here, unlike for
  * passwords: the secret carries 256 bits of entropy, so there is nothing to brute-force, and verification sits on
  * every request's path.
+ *
+ * <p>{@code checksum} is the CRC32 of everything before it, in 6 base62 digits (as GitHub tokens carry one): a typo or
+ * a forged key is refused here, offline, before any store is asked. It is no secret and no signature (anyone can
+ * compute it), so it stops noise and random floods, not a forger who knows the format; those meet the negative cache
+ * and the gateway's per-address limit on failed authentications. The {@code v} after {@code sluice_sk_} is not a hex
+ * digit, so the old and new shapes never overlap and secret scanners can tell them apart. Keys in the older shapes
+ * carry no checksum and keep verifying; the same id and secret in any shape is the same key.
  */
 final class KeyFormat {
-    static final String PREFIX = "sluice_sk_";
+    static final String PREFIX = "sluice_sk_v2_";
+    static final String UNCHECKED_PREFIX = "sluice_sk_";
     static final String LEGACY_PREFIX = "sk_";
     static final int ID_LENGTH = 16;
     static final int SECRET_BYTES = 32;
     static final int SECRET_LENGTH = 43;
+    static final int CHECKSUM_LENGTH = 6;
+    private static final String BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     static final Pattern ID = Pattern.compile("[0-9a-f]{" + ID_LENGTH + "}");
     /** 32 bytes in unpadded base64: 43 characters; the last carries 4 data bits and two zero bits. */
@@ -42,7 +54,19 @@ final class KeyFormat {
         if (presented == null) {
             return Optional.empty();
         }
-        String prefix = presented.startsWith(PREFIX) ? PREFIX : LEGACY_PREFIX;
+        if (presented.startsWith(PREFIX)) {
+            int body = presented.length() - CHECKSUM_LENGTH;
+            // Checked before the shape and the hash: a forged key costs a CRC over 73 characters and nothing more.
+            if (body != PREFIX.length() + ID_LENGTH + 1 + SECRET_LENGTH
+                    || !presented.regionMatches(body, checksum(presented, body), 0, CHECKSUM_LENGTH)) {
+                return Optional.empty();
+            }
+            return split(presented.substring(0, body), PREFIX);
+        }
+        return split(presented, presented.startsWith(UNCHECKED_PREFIX) ? UNCHECKED_PREFIX : LEGACY_PREFIX);
+    }
+
+    private static Optional<Presented> split(String presented, String prefix) {
         if (presented.length() != prefix.length() + ID_LENGTH + 1 + SECRET_LENGTH || !presented.startsWith(prefix)
                 || presented.charAt(prefix.length() + ID_LENGTH) != '_') {
             return Optional.empty();
@@ -53,6 +77,21 @@ final class KeyFormat {
             return Optional.empty();
         }
         return Optional.of(new Presented(id, sha256(secret)));
+    }
+
+    /** CRC32 of the first {@code length} characters (ASCII; anything else only has to differ), in base62. */
+    static String checksum(String text, int length) {
+        CRC32 crc = new CRC32();
+        for (int i = 0; i < length; i++) {
+            crc.update(text.charAt(i));
+        }
+        long value = crc.getValue();
+        char[] digits = new char[CHECKSUM_LENGTH];
+        for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
+            digits[i] = BASE62.charAt((int) (value % 62));
+            value /= 62;
+        }
+        return new String(digits);
     }
 
     static String newId(SecureRandom random) {
@@ -68,7 +107,8 @@ final class KeyFormat {
     }
 
     static String format(String id, String secret) {
-        return PREFIX + id + "_" + secret;
+        String body = PREFIX + id + "_" + secret;
+        return body + checksum(body, body.length());
     }
 
     static boolean matches(byte[] presentedHash, byte[] storedHash) {

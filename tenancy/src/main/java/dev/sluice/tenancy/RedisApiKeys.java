@@ -24,6 +24,10 @@ import java.util.function.LongSupplier;
  * within the cache ttl; one made through this instance at once. Last use is recorded at most once a minute per key
  * per instance, by a fire-and-forget script that only moves the time forward and never recreates a revoked key.
  *
+ * <p>What reaches Redis: a key whose checksum fails never does ({@link KeyFormat}); an unknown id is read once per
+ * cache ttl and remembered apart from known keys, so a flood of unknown ids costs one read each and evicts no known
+ * key (see {@link TtlCache}). Bounding how many unknown ids one client may try is the gateway's per-address limit.
+ *
  * <p>Threading: all methods are thread-safe; multi-key writes are single Lua scripts, atomic in Redis.
  */
 final class RedisApiKeys implements ApiKeys {
@@ -122,6 +126,10 @@ final class RedisApiKeys implements ApiKeys {
                 old == null ? "" : meta(old.key().withMetadata(previous)));
         if (old != null) {
             cache.invalidate(old.key().metadata().id());
+        }
+        if (result == 1) {
+            // Someone may have presented this id before it existed; that "absent" must not outlive the issue here.
+            cache.invalidate(id);
         }
         return result == 1 ? Optional.of(new IssuedKey(metadata, KeyFormat.format(id, secret))) : Optional.empty();
     }

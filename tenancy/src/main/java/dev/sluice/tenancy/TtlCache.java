@@ -15,9 +15,13 @@ import java.util.function.LongSupplier;
  * ttl (stale-if-error): a Redis outage then does not lock out every known tenant, at the price of changes made
  * during the outage being seen late. Unknown keys still fail.
  *
+ * <p>Present and absent answers are kept apart, each up to {@code maxEntries}, and past that bound each is dropped
+ * whole (simpler than eviction). Anyone can present unknown keys, but only the store's own entries are ever present:
+ * so a flood of unknown keys cycles the absent half and never evicts a known key, whose next lookup would otherwise
+ * be one more store read in the middle of the flood.
+ *
  * <p>Threading: lock-free reads. A value loaded while an {@link #invalidate} ran is returned but not cached, so a
- * write on this instance is never hidden by a read that raced it. Past {@code maxEntries} the cache is dropped
- * whole: simpler than eviction, and only someone presenting many unknown keys gets there.
+ * write on this instance is never hidden by a read that raced it.
  */
 final class TtlCache<K, V> {
     static final Duration STALE_IF_ERROR = Duration.ofMinutes(5);
@@ -25,7 +29,8 @@ final class TtlCache<K, V> {
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final int maxEntries;
-    private final ConcurrentHashMap<K, Entry<V>> entries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<K, Entry<V>> present = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<K, Entry<V>> absent = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
 
     private record Entry<V>(Optional<V> value, long loadedAt) {}
@@ -40,7 +45,10 @@ final class TtlCache<K, V> {
         if (ttlNanos <= 0) {
             return loader.apply(key);
         }
-        Entry<V> entry = entries.get(key);
+        Entry<V> entry = present.get(key);
+        if (entry == null) {
+            entry = absent.get(key);
+        }
         // Stamped before the read, so the entry's age covers the whole time the value may have been stale.
         long now = nanoTime.getAsLong();
         if (entry != null && now - entry.loadedAt() < ttlNanos) {
@@ -56,23 +64,27 @@ final class TtlCache<K, V> {
             }
             throw e;
         }
-        if (entries.size() >= maxEntries) {
-            entries.clear();
+        ConcurrentHashMap<K, Entry<V>> into = value.isPresent() ? present : absent;
+        (value.isPresent() ? absent : present).remove(key);
+        if (into.size() >= maxEntries) {
+            into.clear();
         }
-        entries.put(key, new Entry<>(value, now));
+        into.put(key, new Entry<>(value, now));
         if (generation.get() != generationBefore) {
-            entries.remove(key);
+            into.remove(key);
         }
         return value;
     }
 
     void invalidate(K key) {
         generation.incrementAndGet();
-        entries.remove(key);
+        present.remove(key);
+        absent.remove(key);
     }
 
     void clear() {
         generation.incrementAndGet();
-        entries.clear();
+        present.clear();
+        absent.clear();
     }
 }

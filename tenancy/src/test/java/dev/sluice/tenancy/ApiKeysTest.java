@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ApiKeysTest {
     static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
-    static final Pattern KEY_SHAPE = Pattern.compile("sluice_sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}");
+    static final Pattern KEY_SHAPE = Pattern.compile("sluice_sk_v2_[0-9a-f]{16}_[A-Za-z0-9_-]{43}[0-9A-Za-z]{6}");
 
     @TempDir
     Path dir;
@@ -45,7 +45,7 @@ class ApiKeysTest {
         IssuedKey issued = keys.issue(ACME, "ci deploy", Optional.empty());
 
         assertTrue(KEY_SHAPE.matcher(issued.secret()).matches(), issued.secret());
-        assertTrue(issued.secret().startsWith("sluice_sk_" + issued.metadata().id() + "_"));
+        assertTrue(issued.secret().startsWith("sluice_sk_v2_" + issued.metadata().id() + "_"));
         KeyMetadata expected = new KeyMetadata(issued.metadata().id(), ACME, "ci deploy", clock.instant(),
                 Optional.empty(), Scope.ALL, Optional.empty(), Optional.empty());
         assertEquals(expected, issued.metadata());
@@ -129,7 +129,17 @@ class ApiKeysTest {
                 prefix + id + "_" + "A".repeat(42) + "B",          // non-canonical final character
                 prefix + id + "_" + "é".repeat(43),                // not base64 at all
                 prefix + id + "_" + secret + "\n"));
-        return Stream.concat(general, shaped);
+        String body = "sluice_sk_v2_" + id + "_" + secret;
+        String sum = KeyFormat.checksum(body, body.length());
+        Stream<String> checked = Stream.of(
+                body,                                              // no checksum
+                body + sum.substring(1),                           // checksum too short
+                body + sum + "0",                                  // checksum too long
+                body + (sum.charAt(0) == '0' ? '1' : '0') + sum.substring(1),  // wrong checksum
+                body.replace(id, "0123456789abcdee") + sum,        // id changed under the checksum
+                body.substring(0, body.length() - 1) + "E" + sum,  // secret changed under the checksum
+                body + sum.substring(0, 5) + "!");                 // not a base62 digit
+        return Stream.of(general, shaped, checked).flatMap(x -> x);
     }
 
     @ParameterizedTest
@@ -139,6 +149,47 @@ class ApiKeysTest {
         keys.issue(ACME, "ci", Optional.empty());
 
         assertTrue(keys.verify(presented).isEmpty());
+    }
+
+    @Test
+    void aWellFormedKeyWithAValidChecksumVerifiesAndAnyOtherChecksumDoesNot() {
+        ApiKeys keys = open();
+        String body = "sluice_sk_v2_0123456789abcdef_" + "A".repeat(43);
+        String sum = KeyFormat.checksum(body, body.length());
+        assertEquals(6, sum.length(), sum);
+        assertTrue(KeyFormat.parse(body + sum).isPresent(), "the checksum of the rest is accepted");
+        for (int i = 0; i < 6; i++) {
+            char[] wrong = sum.toCharArray();
+            wrong[i] = wrong[i] == 'z' ? 'y' : 'z';
+            assertTrue(KeyFormat.parse(body + new String(wrong)).isEmpty(), new String(wrong));
+        }
+        assertTrue(keys.verify(body + sum).isEmpty(), "well-formed but unknown");
+    }
+
+    @Test
+    void everySingleCharacterChangeToAnIssuedKeyIsCaughtByTheChecksum() {
+        IssuedKey issued = open().issue(ACME, "ci", Optional.empty());
+        String key = issued.secret();
+        String alphabet = "0123456789abcdefABCDEFGHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz-_";
+        int start = "sluice_sk_v2_".length();
+        for (int i = start; i < key.length(); i++) {
+            for (char c : alphabet.toCharArray()) {
+                if (c != key.charAt(i)) {
+                    String typo = key.substring(0, i) + c + key.substring(i + 1);
+                    assertTrue(KeyFormat.parse(typo).isEmpty(), typo);
+                }
+            }
+        }
+    }
+
+    @Test
+    void keysInTheShapeBeforeTheChecksumKeepVerifying() {
+        ApiKeys keys = open();
+        IssuedKey issued = keys.issue(ACME, "ci", Optional.empty());
+
+        assertEquals(Optional.of(issued.metadata()), keys.verify(unchecked(issued)));
+        assertEquals(ACME, keys.verify("sk_" + issued.metadata().id() + "_" + secretPart(issued))
+                .orElseThrow().tenant(), "the legacy sk_ shape too");
     }
 
     @Test
@@ -291,8 +342,14 @@ class ApiKeysTest {
         assertNotEquals(acme.metadata().id(), globex.metadata().id());
     }
 
-    private static String secretPart(IssuedKey issued) {
-        return issued.secret().substring("sluice_sk_".length() + 16 + 1);
+    static String secretPart(IssuedKey issued) {
+        int start = "sluice_sk_v2_".length() + 16 + 1;
+        return issued.secret().substring(start, start + 43);
+    }
+
+    /** The same id and secret in the shape keys had before the checksum, as clients holding old keys present them. */
+    static String unchecked(IssuedKey issued) {
+        return "sluice_sk_" + issued.metadata().id() + "_" + secretPart(issued);
     }
 
     private static String flipFirstCharacter(String secret) {
