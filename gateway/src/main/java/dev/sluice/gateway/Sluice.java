@@ -84,7 +84,8 @@ public final class Sluice implements AutoCloseable {
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
         housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
-        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas);
+        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas,
+                new AuthFailureLimiter(builder.nanoTime));
         AdminAuth auth = new AdminAuth(admin);
         AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                 quotas, scheduler.functions(), defaults);

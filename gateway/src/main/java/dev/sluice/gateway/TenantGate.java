@@ -16,6 +16,9 @@ import dev.sluice.tenancy.Quotas;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.net.SocketAddress;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The front of the tenant API, in order: authenticate the API key, resolve its tenant and the tenant's effective
@@ -23,8 +26,10 @@ import io.helidon.webserver.http.ServerResponse;
  * tenant's rate quota. The key, the tenant, its limits and the response's quota headers are registered in the request
  * context for the handlers behind, which check the key's scopes with {@link #require}.
  *
- * <p>Every authentication failure (no header, malformed, unknown, revoked, expired, tenant gone) gets the very same
- * 401, so a caller learns nothing about which keys exist.
+ * <p>Every authentication failure (no header, malformed, bad checksum, unknown, revoked, expired, tenant gone) gets
+ * the very same 401, so a caller learns nothing about which keys exist. Each one also counts against the client's
+ * address ({@link AuthFailureLimiter}); past that limit the address gets 429 {@code auth-rate-limited} before its key
+ * is looked up, unless the key is one that has worked here recently.
  */
 final class TenantGate implements Handler {
     private final ApiKeys keys;
@@ -32,19 +37,38 @@ final class TenantGate implements Handler {
     private final PlanStore plans;
     private final TenantLimits defaults;
     private final Quotas quotas;
+    private final AuthFailureLimiter failures;
 
-    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, Quotas quotas) {
+    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, Quotas quotas,
+               AuthFailureLimiter failures) {
         this.keys = keys;
         this.tenants = tenants;
         this.plans = plans;
         this.defaults = defaults;
         this.quotas = quotas;
+        this.failures = failures;
     }
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
-        KeyMetadata key = Requests.bearerToken(req).flatMap(keys::verify).orElseThrow(() -> unauthorized("sluice"));
-        Tenant tenant = tenants.find(key.tenant()).orElseThrow(() -> unauthorized("sluice"));
+        String token = Requests.bearerToken(req).orElse(null);
+        SocketAddress peer = req.remotePeer().address();
+        OptionalLong refusal = failures.refusal(peer, token);
+        if (refusal.isPresent()) {
+            throw ProblemException.of(ProblemType.AUTH_RATE_LIMITED, "too many failed authentications from this "
+                            + "address; retry in " + refusal.getAsLong() + " s")
+                    .header("Retry-After", Long.toString(refusal.getAsLong()))
+                    .with("retry-after", refusal.getAsLong());
+        }
+        Optional<KeyMetadata> verified = token == null ? Optional.empty() : keys.verify(token);
+        Optional<Tenant> found = verified.flatMap(k -> tenants.find(k.tenant()));
+        if (found.isEmpty()) {
+            failures.failed(peer, token);
+            throw unauthorized("sluice");
+        }
+        failures.succeeded(token);
+        KeyMetadata key = verified.get();
+        Tenant tenant = found.get();
         TenantLimits limits = plans.resolve(tenant, defaults);
         QuotaHeaders headers = new QuotaHeaders();
         admit(tenant, limits, headers);

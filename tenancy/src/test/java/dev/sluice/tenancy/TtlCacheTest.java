@@ -49,4 +49,30 @@ class TtlCacheTest {
     void unknownKeysFailWhileTheStoreIsUnavailable() {
         assertThrows(TenancyException.StoreUnavailable.class, () -> cache.get("new", TtlCacheTest::unavailable));
     }
+
+    @Test
+    void absentAnswersBeyondTheBoundNeverEvictAPresentOne() {
+        assertEquals("good-1", cache.get("good", this::load).orElseThrow());
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(Optional.empty(), cache.get("unknown-" + i, key -> Optional.empty()));
+        }
+
+        assertEquals("good-1", cache.get("good", this::load).orElseThrow(), "still cached: no second load");
+        assertEquals(1, loads.get());
+    }
+
+    @Test
+    void anAbsentAnswerIsReusedWithinTheTtlLikeAPresentOne() {
+        AtomicInteger absentLoads = new AtomicInteger();
+        for (int i = 0; i < 10; i++) {
+            cache.get("unknown", key -> {
+                absentLoads.incrementAndGet();
+                return Optional.empty();
+            });
+        }
+        assertEquals(1, absentLoads.get());
+
+        cache.invalidate("unknown");
+        assertEquals("unknown-1", cache.get("unknown", this::load).orElseThrow(), "now present, after invalidation");
+    }
 }

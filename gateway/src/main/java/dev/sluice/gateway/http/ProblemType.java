@@ -21,6 +21,7 @@ public enum ProblemType {
     INVOCATION_QUOTA_EXCEEDED("invocation-quota-exceeded", 429, "Invocation quota exceeded"),
     CONCURRENCY_LIMITED("concurrency-limited", 429, "Too many invocations in flight"),
     FUEL_BUDGET_EXHAUSTED("fuel-budget-exhausted", 429, "Daily fuel budget exhausted"),
+    AUTH_RATE_LIMITED("auth-rate-limited", 429, "Too many failed authentications"),
     INTERNAL_ERROR("internal-error", 500, "Internal error"),
     FUNCTION_FAILED("function-failed", 502, "The function exited with an error"),
     FUNCTION_TRAPPED("function-trapped", 502, "The function trapped"),
