@@ -8,7 +8,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32;
 
 /**
  * The text of an API key, shared by every {@link ApiKeys} store. Issued keys read
@@ -35,6 +34,7 @@ final class KeyFormat {
     static final int SECRET_BYTES = 32;
     static final int SECRET_LENGTH = 43;
     static final int CHECKSUM_LENGTH = 6;
+    private static final int[] CRC_TABLE = crcTable();
     private static final String BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     static final Pattern ID = Pattern.compile("[0-9a-f]{" + ID_LENGTH + "}");
@@ -79,19 +79,35 @@ final class KeyFormat {
         return Optional.of(new Presented(id, sha256(secret)));
     }
 
-    /** CRC32 of the first {@code length} characters (ASCII; anything else only has to differ), in base62. */
+    /**
+     * The standard CRC32 (as {@link java.util.zip.CRC32}, so a secret scanner can check it with any library) of the
+     * first {@code length} characters (ASCII; of anything else only the low byte counts, and such a key fails the
+     * shape check anyway), in base62. Table-driven over the chars: no array copy for a key that is rejected.
+     */
     static String checksum(String text, int length) {
-        CRC32 crc = new CRC32();
+        int crc = 0xFFFFFFFF;
         for (int i = 0; i < length; i++) {
-            crc.update(text.charAt(i));
+            crc = CRC_TABLE[(crc ^ text.charAt(i)) & 0xFF] ^ (crc >>> 8);
         }
-        long value = crc.getValue();
+        long value = Integer.toUnsignedLong(~crc);
         char[] digits = new char[CHECKSUM_LENGTH];
         for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
             digits[i] = BASE62.charAt((int) (value % 62));
             value /= 62;
         }
         return new String(digits);
+    }
+
+    private static int[] crcTable() {
+        int[] table = new int[256];
+        for (int n = 0; n < 256; n++) {
+            int c = n;
+            for (int k = 0; k < 8; k++) {
+                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >>> 1) : c >>> 1;
+            }
+            table[n] = c;
+        }
+        return table;
     }
 
     static String newId(SecureRandom random) {

@@ -167,6 +167,18 @@ class ApiKeysTest {
     }
 
     @Test
+    void theChecksumIsTheStandardCrc32InSixBase62Digits() {
+        String body = "sluice_sk_v2_0123456789abcdef_" + "A".repeat(43);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(body.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long value = 0;
+        for (char c : KeyFormat.checksum(body, body.length()).toCharArray()) {
+            value = value * 62 + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".indexOf(c);
+        }
+        assertEquals(crc.getValue(), value);
+    }
+
+    @Test
     void everySingleCharacterChangeToAnIssuedKeyIsCaughtByTheChecksum() {
         IssuedKey issued = open().issue(ACME, "ci", Optional.empty());
         String key = issued.secret();
