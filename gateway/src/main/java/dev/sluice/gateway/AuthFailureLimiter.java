@@ -42,6 +42,7 @@ final class AuthFailureLimiter {
     static final Duration KNOWN_FOR = Duration.ofHours(1);
     static final int MAX_CLIENTS = 10_000;
     static final int MAX_KNOWN_KEYS = 10_000;
+    private static final long REFRESH_AFTER = Duration.ofMinutes(1).toNanos();
     /** Every client past {@link #MAX_CLIENTS}. */
     private static final Object OVERFLOW = new Object();
     /** A peer that is not an IP socket: there is none with Helidon's TCP listener, but it must count somewhere. */
@@ -106,7 +107,11 @@ final class AuthFailureLimiter {
     void succeeded(String presentedKey) {
         long now = nanoTime.getAsLong();
         Fingerprint fingerprint = fingerprint(presentedKey);
-        if (!known.containsKey(fingerprint) && known.size() >= MAX_KNOWN_KEYS) {
+        Long seen = known.get(fingerprint);
+        if (seen != null && now - seen < REFRESH_AFTER) {
+            return;   // a hot key is written at most once a minute, not on every request
+        }
+        if (seen == null && known.size() >= MAX_KNOWN_KEYS) {
             sweep(now);
             if (known.size() >= MAX_KNOWN_KEYS) {
                 return;

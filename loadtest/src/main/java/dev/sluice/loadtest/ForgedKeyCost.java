@@ -73,8 +73,10 @@ public final class ForgedKeyCost {
             String forged = badChecksum(issued.secret());
             String unknown = unknownUnchecked();
             System.out.printf("verify, file store, %,d ops per case, CPU ns/op, best of 5 rounds:%n", ops);
-            System.out.printf("  bad checksum:                %6.0f ns/op%n", nanosPerOp(ops, () -> keys.verify(forged)));
-            System.out.printf("  unknown id, no checksum:     %6.0f ns/op%n", nanosPerOp(ops, () -> keys.verify(unknown)));
+            System.out.printf("  bad checksum:                %6.0f ns/op%n",
+                    nanosPerOp(ops, () -> keys.verify(forged)));
+            System.out.printf("  unknown id, no checksum:     %6.0f ns/op%n",
+                    nanosPerOp(ops, () -> keys.verify(unknown)));
             System.out.printf("  valid key:                   %6.0f ns/op%n",
                     nanosPerOp(ops, () -> keys.verify(issued.secret())));
         }
@@ -138,7 +140,8 @@ public final class ForgedKeyCost {
                 onRedis(redis, ops / 10, flood, inspection);
                 String key = issue(http, base);
                 System.out.println("valid key before the floods: " + send(http, base, key));
-                System.out.printf("flood over HTTP from one address, tenancy-store: redis, %,d requests each:%n", flood);
+                System.out.printf("flood over HTTP from one address, tenancy-store: redis, %,d requests each:%n",
+                        flood);
                 report("bad checksum", http, base, flood, () -> badChecksum(key), inspection);
                 report("unknown id, no checksum", http, base, flood, ForgedKeyCost::unknownUnchecked, inspection);
                 int status = send(http, base, key);

@@ -12,12 +12,12 @@ import java.util.regex.Pattern;
 /**
  * The text of an API key, shared by every {@link ApiKeys} store. Issued keys read
  * {@code sluice_sk_v2_<id>_<secret><checksum>}; the earlier {@code sluice_sk_<id>_<secret>} and the legacy
- * {@code sk_<id>_<secret>} are accepted on input. {@code id} is 16 random lowercase hex characters; {@code secret} is 32 bytes from
- * {@link SecureRandom} in url-safe base64 without padding (43 characters; the alphabet includes {@code _}, so keys
- * are parsed by position, not split). Only the SHA-256 of the secret's text is stored (hashing the text rather than
- * the decoded bytes means no two spellings of one secret are accepted). A single fast hash is right here, unlike for
- * passwords: the secret carries 256 bits of entropy, so there is nothing to brute-force, and verification sits on
- * every request's path.
+ * {@code sk_<id>_<secret>} are accepted on input. {@code id} is 16 random lowercase hex characters; {@code secret} is
+ * 32 bytes from {@link SecureRandom} in url-safe base64 without padding (43 characters; the alphabet includes
+ * {@code _}, so keys are parsed by position, not split). Only the SHA-256 of the secret's text is stored (hashing the
+ * text rather than the decoded bytes means no two spellings of one secret are accepted). A single fast hash is right
+ * here, unlike for passwords: the secret carries 256 bits of entropy, so there is nothing to brute-force, and
+ * verification sits on every request's path.
  *
  * <p>{@code checksum} is the CRC32 of everything before it, in 6 base62 digits (as GitHub tokens carry one): a typo or
  * a forged key is refused here, offline, before any store is asked. It is no secret and no signature (anyone can
