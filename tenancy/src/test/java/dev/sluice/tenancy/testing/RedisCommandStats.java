@@ -19,16 +19,4 @@ public final class RedisCommandStats {
         }
         return 0;
     }
-
-    /** Calls of every command but those named, e.g. all data commands without {@code info} and {@code ping}. */
-    public static long callsExcept(String info, java.util.Set<String> ignored) {
-        Matcher m = LINE.matcher(info);
-        long total = 0;
-        while (m.find()) {
-            if (!ignored.contains(m.group(1))) {
-                total += Long.parseLong(m.group(2));
-            }
-        }
-        return total;
-    }
 }
