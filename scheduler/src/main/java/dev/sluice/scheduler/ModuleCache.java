@@ -30,9 +30,10 @@ import java.util.function.LongSupplier;
  * therefore bounded by the modules in use: a module replaced by a newer deploy before its compile starts is never
  * compiled.
  *
- * <p>Fairness: compiles are queued per tenant (the tenant whose deploy first acquired the module) and a free compile
- * thread takes the tenant served least recently, so a tenant deploying many large modules delays another tenant's
- * tier-up by at most one compile per busy tenant and compile thread, never by its whole backlog.
+ * <p>Fairness: compiles are queued per tenant (the tenant whose deploy first acquired the module). A free compile
+ * thread takes the tenant served least recently, and one tenant runs at most all compile threads but one (at least
+ * one), so a tenant deploying many large modules delays another tenant's tier-up by at most one compile per busy
+ * tenant, never by its whole backlog, and with two or more compile threads not at all.
  *
  * <p>Threading: {@link #find} is lock-free; reference counts, the queue and the deletion of compiled entries change
  * under one lock (deploys are rare and these steps short); compiling and loading run outside it.
@@ -59,6 +60,8 @@ final class ModuleCache implements AutoCloseable {
     private final ModuleCompiler compiler;
     private final LongSupplier nanoTime;
     private final List<Thread> threads = new ArrayList<>();
+    /** Compiles one tenant may run at once: all threads but one (at least one), so others always find one. */
+    private final int runningPerTenant;
     private final AtomicLong compiles = new AtomicLong();
     private final AtomicLong superseded = new AtomicLong();
     private boolean closed; // guarded by lock
@@ -85,6 +88,7 @@ final class ModuleCache implements AutoCloseable {
         this.disk = disk;
         this.compiler = compiler;
         this.nanoTime = nanoTime;
+        this.runningPerTenant = Math.max(1, compileThreads - 1);
         for (int i = 1; i <= compileThreads; i++) {
             Thread t = new Thread(this::compileLoop, "sluice-compile-" + i);
             t.setDaemon(true);
@@ -202,9 +206,9 @@ final class ModuleCache implements AutoCloseable {
 
     private void compileLoop() {
         while (true) {
-            Entry entry;
+            Entry entry = null;
             synchronized (lock) {
-                while (queued.isEmpty() && !closed) {
+                while (!closed && (entry = next()) == null) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -214,7 +218,6 @@ final class ModuleCache implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                entry = next();
                 entry.state = State.COMPILING;
             }
             Optional<Function<Instance, Machine>> factory = Optional.empty();
@@ -233,6 +236,7 @@ final class ModuleCache implements AutoCloseable {
                 running.remove(entry.tenant);
                 forgetIfIdle(entry.tenant);
             }
+            lock.notifyAll(); // the tenant may be under its cap again
             if (entry.references == 0) {
                 // Replaced or deleted while compiling: nothing uses the result, so it is not kept.
                 entries.remove(entry.module.digest());
@@ -246,16 +250,23 @@ final class ModuleCache implements AutoCloseable {
         }
     }
 
-    // Called with lock held and the queue not empty: the oldest compile of the tenant served least recently.
+    /**
+     * Called with lock held: the oldest compile of the tenant served least recently among those under their cap of
+     * running compiles, now counted as running; null when there is none.
+     */
     private Entry next() {
         String tenant = null;
         long oldest = Long.MAX_VALUE;
         for (String candidate : queued.keySet()) {
             long served = lastServed.getOrDefault(candidate, Long.MIN_VALUE);
-            if (tenant == null || served < oldest) {
+            boolean underCap = running.getOrDefault(candidate, 0) < runningPerTenant;
+            if (underCap && (tenant == null || served < oldest)) {
                 tenant = candidate;
                 oldest = served;
             }
+        }
+        if (tenant == null) {
+            return null;
         }
         ArrayDeque<Entry> tenantQueue = queued.get(tenant);
         Entry entry = tenantQueue.poll();

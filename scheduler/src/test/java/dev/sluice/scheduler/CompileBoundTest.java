@@ -50,11 +50,15 @@ class CompileBoundTest {
     }
 
     private LocalScheduler open(ModuleCompiler compiler) {
+        // One compile thread, a deploy never waits for its compile: the order of compiles is the queue's.
+        return open(compiler, 1);
+    }
+
+    private LocalScheduler open(ModuleCompiler compiler, int compileThreads) {
         if (scheduler != null) {
             scheduler.close();
         }
-        // One compile thread, a deploy never waits for its compile: the order of compiles is the queue's.
-        var settings = new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20, 0, 1);
+        var settings = new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20, 0, compileThreads);
         scheduler = LocalScheduler.open(settings, dataDir, InstantSource.fixed(Instant.EPOCH), compiler);
         return scheduler;
     }
@@ -223,11 +227,39 @@ class CompileBoundTest {
         }
     }
 
+    @Test
+    void tenantRunsAtMostAllCompileThreadsButOne() throws Exception {
+        var gate = new GatedCompiler(1); // only the first compile is held back
+        open(gate, 2);
+        FunctionSpec first = deploy("flood", "f1", version(1));
+        assertTrue(gate.started.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        FunctionSpec second = deploy("flood", "f2", version(2));
+        FunctionSpec other = deploy("other", "g", version(3));
+        awaitCompiled(other);
+
+        assertEquals(List.of(compiledKey(first), compiledKey(other)), gate.calls(),
+                "the flooder's second compile waits for its first; the other tenant's does not");
+        assertFalse(module(second).isCompiled());
+        gate.open.countDown();
+        awaitCompiled(second);
+        awaitCompiled(first);
+    }
+
     /** Chicory's compiler, held back until the test opens the gate; records what it was asked to compile. */
     private static final class GatedCompiler implements ModuleCompiler {
         final CountDownLatch open = new CountDownLatch(1);
         final CountDownLatch started = new CountDownLatch(1);
         private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        private final int held;
+
+        GatedCompiler() {
+            this(Integer.MAX_VALUE);
+        }
+
+        /** Holds back only the first {@code held} compiles. */
+        GatedCompiler(int held) {
+            this.held = held;
+        }
 
         List<String> calls() {
             synchronized (calls) {
@@ -237,8 +269,15 @@ class CompileBoundTest {
 
         @Override
         public Function<Instance, Machine> compile(WasmModule module, Cache cache) {
-            calls.add(module.digest());
+            int call;
+            synchronized (calls) {
+                calls.add(module.digest());
+                call = calls.size();
+            }
             started.countDown();
+            if (call > held) {
+                return ModuleCompiler.chicory().compile(module, cache);
+            }
             try {
                 if (!open.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("the test never opened the gate");
