@@ -127,7 +127,9 @@ public final class Sluice implements AutoCloseable {
         SchedulerSettings defaults = SchedulerSettings.defaults();
         return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
-                .withCompileBudgetMillis(config.compileBudgetMs());
+                .withCompileBudgetMillis(config.compileBudgetMs())
+                // At least two: a tenant compiles on all threads but one, so another tenant's compile never waits.
+                .withCompileThreads(Math.max(2, config.workers() / 2));
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */

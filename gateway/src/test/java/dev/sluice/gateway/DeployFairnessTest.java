@@ -51,6 +51,12 @@ class DeployFairnessTest {
             modules.add(LargeModules.generate(FUNCTIONS_PER_MODULE, i));
         }
 
+        // The victim alone first (after a warm-up deploy that loads the classes), for comparison.
+        assertEquals(201, server.deploy(victim, "warm-up", TestModules.load("plain")).status());
+        long aloneStarted = System.nanoTime();
+        assertEquals(201, server.deploy(victim, "alone", TestModules.load("echo")).status());
+        long aloneMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - aloneStarted);
+
         CountDownLatch refused = new CountDownLatch(1);
         List<Future<Reply>> flood = new ArrayList<>();
         long floodStarted = System.nanoTime();
@@ -90,8 +96,8 @@ class DeployFairnessTest {
             }
         }
         long floodMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - floodStarted);
-        System.out.printf("victim deploy %d ms, deploy+invoke %d ms; flood of %d: %d deployed, %d deploy-limited,"
-                + " %d ms in all (victim done while the flood ran: %s)%n", deployMillis, totalMillis, FLOOD,
+        System.out.printf("victim deploy alone %d ms; beside the flood: deploy %d ms, deploy+invoke %d ms; flood of %d: %d deployed, %d deploy-limited,"
+                + " %d ms in all (victim done while the flood ran: %s)%n", aloneMillis, deployMillis, totalMillis, FLOOD,
                 succeeded, limited, floodMillis, floodStillRunning);
         assertTrue(succeeded >= 1, "the flooder's share was served");
         assertTrue(limited >= 1, "beyond its share the flooder was refused");
