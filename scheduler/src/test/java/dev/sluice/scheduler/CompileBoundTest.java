@@ -119,6 +119,7 @@ class CompileBoundTest {
         assertEquals(2, gate.calls().size(), "compiles: " + gate.calls().size());
         assertEquals(compiledKey(last), gate.calls().getLast());
         assertEquals(2, scheduler.modules().compiles());
+        assertEquals(28, scheduler.modules().superseded(), "versions 2..29 were dropped from the queue");
         assertTrue(module(last).isCompiled());
         assertEquals(0, scheduler.dispatcher().invoke(last, new InvocationRequest(new byte[0], List.of(), Map.of()))
                 .exitCode());
