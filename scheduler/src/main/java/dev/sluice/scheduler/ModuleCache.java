@@ -186,6 +186,21 @@ final class ModuleCache implements AutoCloseable {
         return disk;
     }
 
+    /** For tests and tools: waits at most {@code millis} until no compile is queued or running. */
+    boolean awaitIdle(long millis) throws InterruptedException {
+        long deadline = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (lock) {
+            while (!queued.isEmpty() || !running.isEmpty()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong());
+                if (left <= 0) {
+                    return false;
+                }
+                lock.wait(left);
+            }
+            return true;
+        }
+    }
+
     /** Stops compiling; modules not compiled yet stay on the interpreter. */
     @Override
     public void close() {

@@ -205,6 +205,49 @@ class CompileBoundTest {
     }
 
     @Test
+    void concurrentDeploysAndDeletesLeaveEntriesOnlyForModulesInUse() throws Exception {
+        open(ModuleCompiler.chicory(), 2);
+        List<String> tenants = List.of("acme", "initech");
+        List<String> names = List.of("a", "b", "c");
+        var threads = new ArrayList<Thread>();
+        var failures = Collections.synchronizedList(new ArrayList<Throwable>());
+        for (int t = 0; t < 4; t++) {
+            var random = new java.util.Random(0x5EED + t);
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int op = 0; op < 40; op++) {
+                        String tenant = tenants.get(random.nextInt(tenants.size()));
+                        String name = names.get(random.nextInt(names.size()));
+                        if (random.nextInt(4) == 0) {
+                            scheduler.functions().delete(tenant, FunctionName.of(name));
+                        } else {
+                            deploy(tenant, name, version(1 + random.nextInt(6))); // digests shared across functions
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        }
+        assertEquals(List.of(), failures);
+        assertTrue(scheduler.modules().awaitIdle(TimeUnit.SECONDS.toMillis(WAIT_SECONDS)));
+
+        FunctionSpec[] live = tenants.stream().flatMap(t -> scheduler.functions().list(t).stream())
+                .toArray(FunctionSpec[]::new);
+        for (FunctionSpec spec : live) {
+            awaitCompiled(spec);
+        }
+        assertEquals(referencedEntries(live), compiledEntries());
+        for (FunctionSpec spec : live) {
+            assertEquals(0, scheduler.dispatcher().invoke(spec, new InvocationRequest(new byte[0], List.of(),
+                    Map.of())).exitCode());
+        }
+    }
+
+    @Test
     void moduleHeldByADeployInProgressKeepsItsCompiledEntryWhenTheLastFunctionUsingItGoes() throws Exception {
         byte[] bytes = version(7);
         String digest = Digests.sha256(bytes);
