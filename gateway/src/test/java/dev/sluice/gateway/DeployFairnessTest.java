@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeployFairnessTest {
     private static final int FLOOD = 16;
-    private static final int FUNCTIONS_PER_MODULE = 4_000;
+    private static final int FUNCTIONS_PER_MODULE = 2_500;
 
     @TempDir
     Path dataDir;
@@ -96,9 +96,10 @@ class DeployFairnessTest {
             }
         }
         long floodMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - floodStarted);
-        System.out.printf("victim deploy alone %d ms; beside the flood: deploy %d ms, deploy+invoke %d ms; flood of %d: %d deployed, %d deploy-limited,"
-                + " %d ms in all (victim done while the flood ran: %s)%n", aloneMillis, deployMillis, totalMillis, FLOOD,
-                succeeded, limited, floodMillis, floodStillRunning);
+        System.out.printf("victim deploy alone %d ms; beside the flood: deploy %d ms, deploy+invoke %d ms;"
+                        + " flood of %d modules of %d KB: %d deployed, %d deploy-limited, %d ms in all"
+                        + " (victim done while the flood ran: %s)%n", aloneMillis, deployMillis, totalMillis, FLOOD,
+                modules.getFirst().length / 1024, succeeded, limited, floodMillis, floodStillRunning);
         assertTrue(succeeded >= 1, "the flooder's share was served");
         assertTrue(limited >= 1, "beyond its share the flooder was refused");
         assertTrue(floodStillRunning, "the victim did not wait for the flood's backlog (took " + totalMillis + " ms)");
