@@ -37,9 +37,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /**
@@ -55,18 +52,18 @@ final class FunctionService implements HttpService {
     private final TenantGate gate;
     private final FunctionRegistry functions;
     private final Dispatcher dispatcher;
-    private final ExecutorService compilers;
+    private final DeployAdmission deploys;
     private final Drain drain;
     private final UsageLedger usage;
     private final InvocationAdmission admission;
     private final SluiceConfig config;
 
-    FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, ExecutorService compilers,
+    FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, DeployAdmission deploys,
                     Drain drain, Quotas quotas, SluiceConfig config) {
         this.gate = gate;
         this.functions = functions;
         this.dispatcher = dispatcher;
-        this.compilers = compilers;
+        this.deploys = deploys;
         this.drain = drain;
         this.usage = quotas.usage();
         this.admission = new InvocationAdmission(quotas);
@@ -129,10 +126,15 @@ final class FunctionService implements HttpService {
         long fuel = capped(req, "fuel", limits.maxFuelPerCall(), limits.maxFuelPerCall());
         Requests.requireContentType(req, "application/wasm");
         long maxBytes = limits.maxModuleBytes();
-        byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
-        DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs, maxBytes,
-                fuel, limits.maxFunctions());
-        FunctionRegistry.Deployment deployment = drain.run(() -> compileOffTheRequestThread(request));
+        FunctionRegistry.Deployment deployment;
+        // Admitted before the module is read: a tenant over its share of deploys costs no buffering.
+        try (DeployAdmission.Ticket ticket = deploys.admit(tenant.id())) {
+            byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
+            DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs,
+                    maxBytes, fuel, limits.maxFunctions());
+            // Compiling is CPU-bound: it runs on the deploy threads so it never pins the virtual threads' carriers.
+            deployment = drain.run(() -> ticket.run(() -> functions.deploy(request)));
+        }
         String location = "/v1/functions/" + name;
         res.header("Location", location);
         AdminService.send(res, deployment.created() ? Status.CREATED_201 : Status.OK_200,
@@ -151,23 +153,6 @@ final class FunctionService implements HttpService {
         if (count >= limits.maxFunctions()) {
             throw ProblemException.of(ProblemType.FUNCTION_LIMIT, "tenant " + tenant.id() + " has " + count
                     + " functions, the most its plan allows").with("max-functions", limits.maxFunctions());
-        }
-    }
-
-    /** Compiling is CPU-bound: it runs on a small platform pool so it never pins the virtual threads' carriers. */
-    private FunctionRegistry.Deployment compileOffTheRequestThread(DeployRequest request) {
-        Future<FunctionRegistry.Deployment> future = compilers.submit(() -> functions.deploy(request));
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("deploy failed", e.getCause());
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted");
         }
     }
 

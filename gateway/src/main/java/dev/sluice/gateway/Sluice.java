@@ -6,7 +6,6 @@ import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
-import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.config.StoreConfig;
@@ -27,10 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -47,14 +43,13 @@ public final class Sluice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
 
     private static final long FLUSH_SECONDS = 5;
-    private static final int DEPLOY_QUEUE = 16;
 
     private final SluiceConfig config;
     private final TenancyStores tenancy;
     private final Quotas quotas;
     private final LocalScheduler scheduler;
     private final ScheduledExecutorService housekeeping;
-    private final ExecutorService compilers;
+    private final DeployAdmission deploys;
     private final Drain drain;
     private final WebServer server;
     private volatile boolean stopped;
@@ -80,7 +75,7 @@ public final class Sluice implements AutoCloseable {
             opened.reversed().forEach(Sluice::closeQuietly);
             throw e;
         }
-        this.compilers = deployPool(config);
+        this.deploys = DeployAdmission.forWorkers(config.workers());
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
         housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
@@ -91,7 +86,7 @@ public final class Sluice implements AutoCloseable {
                 quotas, scheduler.functions(), defaults);
         PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                compilers, drain, quotas, config);
+                deploys, drain, quotas, config);
         HealthService health = new HealthService(drain);
         this.server = WebServer.builder()
                 .host(config.host())
@@ -133,7 +128,9 @@ public final class Sluice implements AutoCloseable {
         SchedulerSettings defaults = SchedulerSettings.defaults();
         return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
-                .withCompileBudgetMillis(config.compileBudgetMs());
+                .withCompileBudgetMillis(config.compileBudgetMs())
+                // At least two: a tenant compiles on all threads but one, so another tenant's compile never waits.
+                .withCompileThreads(Math.max(2, config.workers() / 2));
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */
@@ -168,19 +165,6 @@ public final class Sluice implements AutoCloseable {
         StoreConfig stores = config.stores();
         return new RedisSettings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
                 FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix());
-    }
-
-    /**
-     * Deploys parse, instrument and compile on platform threads, never on request threads. The queue is bounded: a
-     * tenant sending module after module gets 503 {@code overloaded} instead of growing a backlog that holds every
-     * module in memory and delays every other tenant's deploy.
-     */
-    private static ExecutorService deployPool(SluiceConfig config) {
-        int threads = Math.max(1, config.workers() / 2);
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(DEPLOY_QUEUE), daemon("sluice-compiler"), (task, pool) -> {
-                    throw new SchedulerException.Overloaded("too many deploys in progress; retry shortly");
-                });
     }
 
     private static ThreadFactory daemon(String name) {
@@ -251,7 +235,7 @@ public final class Sluice implements AutoCloseable {
         } finally {
             // Whatever failed above, the workers, the pools and the Redis connections are released.
             closeQuietly(scheduler);
-            compilers.shutdownNow();
+            deploys.close();
             housekeeping.shutdownNow();
             flush();
             closeQuietly(quotas);

@@ -10,11 +10,16 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking before taking the
- * write lock, and stores nothing unless everything passed. The compile it queues ({@link ModuleCache#prepare}) is
+ * write lock, and stores nothing unless everything passed. The compile it queues ({@link ModuleCache#acquire}) is
  * waited for only after the function is stored and the lock released, and at most for the compile budget.
  *
+ * <p>Module references: each stored function holds one reference to its module in the {@link ModuleCache}, and a
+ * deploy holds one of its own from validation until it has stored (or failed to store) its function, so a module
+ * another function gives up meanwhile is not dropped under the deploy. A module whose last reference goes is
+ * dropped with its queued compile and its compiled entry.
+ *
  * <p>Threading: reads are lock-free on a concurrent map; writes are serialized by {@code writeLock}, which covers
- * the map, the files and module reference counting, so the index on disk always matches the map.
+ * the map, the files and the functions' module references, so the index on disk always matches the map.
  */
 final class DiskFunctionRegistry implements FunctionRegistry {
     private final FunctionStore store;
@@ -50,14 +55,20 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
         ModuleValidator.Checked checked = validator.check(bytes);
         ModuleValidator.checkMemory(checked, spec.memoryPages());
-        CompiledModule module = cache.prepare(digest, checked);
-        Deployment deployment = store(spec, bytes, module, request.maxFunctions());
+        CompiledModule module = cache.acquire(spec.tenant(), digest, checked);
+        Deployment deployment;
+        try {
+            deployment = store(spec, bytes, request.maxFunctions());
+        } finally {
+            // The function holds its own reference now, or the deploy failed and the module may go.
+            cache.release(digest);
+        }
         // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
         boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
         return new Deployment(deployment.spec(), deployment.created(), compiled);
     }
 
-    private Deployment store(FunctionSpec spec, byte[] bytes, CompiledModule module, long maxFunctions) {
+    private Deployment store(FunctionSpec spec, byte[] bytes, long maxFunctions) {
         String digest = spec.digest();
         synchronized (writeLock) {
             Key key = new Key(spec.tenant(), spec.name());
@@ -65,7 +76,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             if (previous == null && maxFunctions > 0) {
                 long count = functions.keySet().stream().filter(k -> k.tenant().equals(spec.tenant())).count();
                 if (count >= maxFunctions) {
-                    releaseIfUnreferenced(digest);
+                    deleteModuleFileIfUnreferenced(digest);
                     throw new SchedulerException.FunctionLimit("tenant " + spec.tenant() + " has " + count
                             + " functions, the most it may have", maxFunctions);
                 }
@@ -80,12 +91,12 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 } else {
                     functions.put(key, previous);
                 }
-                releaseIfUnreferenced(digest);
+                deleteModuleFileIfUnreferenced(digest);
                 throw e;
             }
-            cache.retain(module);
-            if (previous != null && !previous.digest().equals(digest)) {
-                releaseIfUnreferenced(previous.digest());
+            cache.retain(digest);
+            if (previous != null) {
+                release(previous.digest());
             }
             return new Deployment(spec, previous == null, false);
         }
@@ -118,7 +129,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 functions.put(key, removed);
                 throw e;
             }
-            releaseIfUnreferenced(removed.digest());
+            release(removed.digest());
             return true;
         }
     }
@@ -137,15 +148,20 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 removed.forEach(f -> functions.put(new Key(f.tenant(), f.name()), f));
                 throw e;
             }
-            removed.stream().map(FunctionSpec::digest).distinct().forEach(this::releaseIfUnreferenced);
+            removed.stream().map(FunctionSpec::digest).forEach(this::release);
         }
     }
 
-    // Called with writeLock held. Running invocations keep their own reference to the compiled module.
-    private void releaseIfUnreferenced(String digest) {
+    // Called with writeLock held, for a function no longer stored. Running invocations keep their module.
+    private void release(String digest) {
+        cache.release(digest);
+        deleteModuleFileIfUnreferenced(digest);
+    }
+
+    // Called with writeLock held. A deploy in progress rewrites the file under the lock if it needs it.
+    private void deleteModuleFileIfUnreferenced(String digest) {
         if (functions.values().stream().noneMatch(f -> f.digest().equals(digest))) {
             store.deleteModule(digest);
-            cache.evict(digest);
         }
     }
 }

@@ -67,11 +67,13 @@ public final class LocalScheduler implements AutoCloseable {
         var disk = CompiledCache.open(dataDir);
         disk.retainOnly(checked.values().stream().map(c -> c.module().digest()).collect(Collectors.toSet()));
         var modules = new ModuleCache(disk, compiler, settings.compileThreads(), System::nanoTime);
-        // Modules with a compiled entry first: loading them is quick, and they should not queue behind compiles.
-        List<CompiledModule> prepared = checked.entrySet().stream()
-                .sorted(Comparator.comparing(e -> disk.file(e.getValue().module().digest())
+        // One reference per function. Modules with a compiled entry first: loading them is quick, and they should
+        // not queue behind compiles.
+        List<CompiledModule> prepared = loaded.stream()
+                .sorted(Comparator.comparing(f -> disk.file(checked.get(f.digest()).module().digest())
                         .map(Files::isRegularFile).orElse(false) ? 0 : 1))
-                .map(e -> modules.prepare(e.getKey(), e.getValue()))
+                .map(f -> modules.acquire(f.tenant(), f.digest(), checked.get(f.digest())))
+                .distinct()
                 .toList();
         awaitAll(prepared, settings.compileBudgetMillis());
         var registry = new DiskFunctionRegistry(store, validator, modules, clock, settings.compileBudgetMillis(),

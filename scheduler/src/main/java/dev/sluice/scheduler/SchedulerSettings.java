@@ -56,6 +56,12 @@ public record SchedulerSettings(int workers, int maxConcurrentPerTenant, int que
                 workerStackBytes, millis, compileThreads);
     }
 
+    /** A copy with another {@link #compileThreads()}. */
+    public SchedulerSettings withCompileThreads(int threads) {
+        return new SchedulerSettings(workers, maxConcurrentPerTenant, queuePerTenant, maxStdoutBytes, maxStderrBytes,
+                workerStackBytes, compileBudgetMillis, threads);
+    }
+
     /**
      * One worker per processor (at least two), every tenant but one worker's worth, 64 queued per tenant,
      * 1 MiB stdout, 64 KiB stderr, 8 MiB stacks, a 2 s compile budget and one compile thread per two workers.

@@ -34,7 +34,8 @@ public enum ProblemType {
     UNAVAILABLE("unavailable", 503, "The server is shutting down"),
     QUOTA_UNAVAILABLE("quota-unavailable", 503, "Quotas cannot be checked now"),
     STORE_UNAVAILABLE("store-unavailable", 503, "Tenancy state cannot be read now"),
-    FUNCTION_TIMEOUT("function-timeout", 504, "The function ran past its timeout");
+    FUNCTION_TIMEOUT("function-timeout", 504, "The function ran past its timeout"),
+    DEPLOY_LIMITED("deploy-limited", 429, "Too many deploys in progress");
 
     private static final String BASE = "https://sluice.dev/problems/";
 
