@@ -60,7 +60,7 @@ final class PollOneoff {
             long waitNanos = requestedWait(memory, (int) GuestMemory.u32(args[0]), (int) subscriptions);
             long cost = FuelCosts.sleepCost(waitNanos);
             long left = fuel.left();
-            if (cost > left) {
+            if (cost > left && waitNanos != FOREVER) {
                 sleepWhatIsPaidFor(left);
             }
             fuel.charge(cost); // throws Exhausted when the guest could not pay for it all
