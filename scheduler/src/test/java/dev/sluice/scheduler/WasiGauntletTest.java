@@ -326,6 +326,28 @@ class WasiGauntletTest {
         assertEquals(stdin.length * FuelCosts.HOST_PER_BYTE, result.fuelUsed() - empty.fuelUsed());
     }
 
+    @Test
+    void aStdinReadCannotRewriteItsOwnLaterIovecsIntoAHugeOne() {
+        // iovec 0 reads 8 bytes over iovec 1, and stdin holds exactly the bytes of the iovec (16, 0x7ffffff0).
+        byte[] stdin = {16, 0, 0, 0, (byte) 0xf0, (byte) 0xff, (byte) 0xff, 0x7f};
+        var stores = Map.of(1024, 1032, 1028, 8, 1032, 2048, 1036, 16);
+        long[] readStdin = {0, 1024, 2, 512};
+        // On fd 0 the iovecs are read once, before any data moves: the read succeeds with the 8 bytes.
+        byte[] direct = WasiCallModules.calling("fd_read", params("fd_read"), true, readStdin, stores, 1, 1);
+        assertEquals(0, exitCode("fd_read rewriting its iovecs", direct, stdin));
+        // With stdin renumbered to fd 2, Chicory's fd_read serves it, one checked iovec at a time.
+        byte[] renumbered = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
+                "fd_read", params("fd_read"), true, new long[] {2, 1024, 2, 512}, stores, 1, 1);
+        assertEquals(EFAULT, exitCode("renumbered fd_read rewriting its iovecs", renumbered, stdin));
+    }
+
+    @Test
+    void aRenumberedStdinStillGetsEfaultForAHugeIovec() {
+        byte[] module = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2}, "fd_read",
+                params("fd_read"), true, new long[] {2, 1024, 1, 512}, Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
+        assertEquals(EFAULT, exitCode("20 x renumbered fd_read 0x7ffffff0", module, "some input".getBytes(UTF_8)));
+    }
+
     // poll_oneoff: sleeping costs fuel, and stays interruptible.
 
     @Test

@@ -18,9 +18,9 @@ import java.io.OutputStream;
  *
  * <p>Errors, as WASI preview 1 and POSIX define them: {@code EFAULT} for an iovec array, iovec or result address
  * outside memory, {@code EINVAL} for more than {@value #IOV_MAX} iovecs, {@code EBADF} for the wrong direction.
- * Once the guest closes or renumbers a standard descriptor, these calls go to Chicory's (still after the same
- * checks, so its buffers are bounded by the guest's memory), since only Chicory then knows which descriptor is
- * which. Confined to the thread running the invocation.
+ * Once the guest closes or renumbers a standard descriptor, and for any other descriptor, these calls go to
+ * Chicory's (one checked iovec at a time, so its buffers are bounded by the guest's memory), since only Chicory then
+ * knows which descriptor is which. Confined to the thread running the invocation.
  */
 public final class Stdio {
     static final int IOV_MAX = 1024;
@@ -58,23 +58,19 @@ public final class Stdio {
 
     HostFunction fdRead(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
-            long[] refused = check(instance.memory(), args);
-            if (refused != null) {
-                return refused;
+            Memory memory = instance.memory();
+            Iovecs iovecs = Iovecs.read(memory, args);
+            if (iovecs.errno != null) {
+                return iovecs.errno;
             }
             if (!standard || args[0] != 0) {
-                return chicory.handle().apply(instance, args);
+                return oneByOne(chicory, instance, args);
             }
-            Memory memory = instance.memory();
-            int iovs = (int) GuestMemory.u32(args[1]);
-            int count = (int) GuestMemory.u32(args[2]);
             long total = 0;
-            for (int i = 0; i < count; i++) {
-                int address = memory.readInt(iovs + 8 * i);
-                long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
-                int read = stdin.readInto(memory, address, length);
+            for (int i = 0; i < iovecs.count(); i++) {
+                int read = stdin.readInto(memory, iovecs.address[i], iovecs.length[i]);
                 total += read;
-                if (read < length) {
+                if (read < iovecs.length[i]) {
                     break;
                 }
             }
@@ -85,30 +81,27 @@ public final class Stdio {
 
     HostFunction fdWrite(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
-            long[] refused = check(instance.memory(), args);
-            if (refused != null) {
-                return refused;
+            Memory memory = instance.memory();
+            Iovecs iovecs = Iovecs.read(memory, args);
+            if (iovecs.errno != null) {
+                return iovecs.errno;
             }
             if (!standard || (args[0] != 0 && args[0] != 1 && args[0] != 2)) {
-                return chicory.handle().apply(instance, args);
+                return oneByOne(chicory, instance, args);
             }
             if (args[0] == 0) {
                 return Errno.EBADF.result();
             }
             OutputStream out = args[0] == 1 ? stdout : stderr;
-            Memory memory = instance.memory();
-            int iovs = (int) GuestMemory.u32(args[1]);
-            int count = (int) GuestMemory.u32(args[2]);
             long total = 0;
             try {
-                for (int i = 0; i < count; i++) {
-                    int address = memory.readInt(iovs + 8 * i);
-                    long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
+                for (int i = 0; i < iovecs.count(); i++) {
+                    long length = iovecs.length[i];
                     for (long done = 0; done < length; ) {
                         int chunk = (int) Math.min(CHUNK, length - done);
                         // The bounded stream throws once the guest passes its cap, so no more than one chunk
                         // beyond the cap is ever copied out of guest memory.
-                        out.write(memory.readBytes((int) (address + done), chunk));
+                        out.write(memory.readBytes((int) (iovecs.address[i] + done), chunk));
                         done += chunk;
                     }
                     total += length;
@@ -119,6 +112,43 @@ public final class Stdio {
             memory.writeI32((int) GuestMemory.u32(args[3]), (int) total);
             return Errno.SUCCESS.result();
         });
+    }
+
+    /**
+     * Chicory's {@code fd_read} or {@code fd_write}, given one iovec per call, each checked just before: Chicory
+     * reads each iovec only when it gets to it, so data read into one buffer could otherwise rewrite a later iovec
+     * into a length it would allocate unchecked.
+     */
+    private static long[] oneByOne(HostFunction chicory, Instance instance, long[] args) {
+        Memory memory = instance.memory();
+        int iovs = (int) GuestMemory.u32(args[1]);
+        int count = (int) GuestMemory.u32(args[2]);
+        if (count == 0) {
+            return chicory.handle().apply(instance, args);
+        }
+        int result = (int) GuestMemory.u32(args[3]);
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            long address = GuestMemory.u32(memory.readInt(iovs + 8 * i));
+            long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
+            if (!GuestMemory.fits(memory, address, length)) {
+                return Errno.EFAULT.result();
+            }
+            long[] one = args.clone();
+            one[1] = iovs + 8L * i;
+            one[2] = 1;
+            long[] errno = chicory.handle().apply(instance, one);
+            if (errno == null || errno.length == 0 || errno[0] != 0) {
+                return errno;
+            }
+            long moved = GuestMemory.u32(memory.readInt(result));
+            total += moved;
+            if (moved < length) {
+                break;
+            }
+        }
+        memory.writeI32(result, (int) total);
+        return Errno.SUCCESS.result();
     }
 
     /** {@code fd_close} or {@code fd_renumber}: after it succeeds on a standard fd, Chicory alone knows the table. */
@@ -136,23 +166,49 @@ public final class Stdio {
         });
     }
 
-    /** The errno for an iovec list that does not fit, or null when the array, every iovec and the result do. */
-    private static long[] check(Memory memory, long[] args) {
-        if (GuestMemory.u32(args[2]) > IOV_MAX) {
-            return Errno.EINVAL.result();
+    /**
+     * The iovecs of one call, read once and checked: data read into one buffer cannot rewrite a later iovec. At
+     * most {@value #IOV_MAX} of them, so this copy is small.
+     */
+    private static final class Iovecs {
+        final int[] address;
+        final long[] length;
+        final long[] errno; // null when the array, every iovec and the result fit
+
+        private Iovecs(int[] address, long[] length, long[] errno) {
+            this.address = address;
+            this.length = length;
+            this.errno = errno;
         }
-        if (!Region.array(1, 2, 8).fits(memory, args) || !Region.fixed(3, 4).fits(memory, args)) {
-            return Errno.EFAULT.result();
+
+        int count() {
+            return address.length;
         }
-        int iovs = (int) GuestMemory.u32(args[1]);
-        int count = (int) GuestMemory.u32(args[2]);
-        for (int i = 0; i < count; i++) {
-            long address = GuestMemory.u32(memory.readInt(iovs + 8 * i));
-            long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
-            if (!GuestMemory.fits(memory, address, length)) {
-                return Errno.EFAULT.result();
+
+        static Iovecs read(Memory memory, long[] args) {
+            if (GuestMemory.u32(args[2]) > IOV_MAX) {
+                return refused(Errno.EINVAL);
             }
+            if (!Region.array(1, 2, 8).fits(memory, args) || !Region.fixed(3, 4).fits(memory, args)) {
+                return refused(Errno.EFAULT);
+            }
+            int iovs = (int) GuestMemory.u32(args[1]);
+            int count = (int) GuestMemory.u32(args[2]);
+            int[] address = new int[count];
+            long[] length = new long[count];
+            for (int i = 0; i < count; i++) {
+                long at = GuestMemory.u32(memory.readInt(iovs + 8 * i));
+                length[i] = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
+                if (!GuestMemory.fits(memory, at, length[i])) {
+                    return refused(Errno.EFAULT);
+                }
+                address[i] = (int) at;
+            }
+            return new Iovecs(address, length, null);
         }
-        return null;
+
+        private static Iovecs refused(Errno errno) {
+            return new Iovecs(new int[0], new long[0], errno.result());
+        }
     }
 }
