@@ -55,6 +55,8 @@ class WasiGauntletTest {
     private static final int MEMORY = 65536; // the attackers' one page
     private static final int EFAULT = 21;
     private static final int EINVAL = 28;
+    private static final int EBADF = 8;
+    private static final int ENAMETOOLONG = 37;
     private static final int IOV_MAX = 1024;
     // Memory layout of the attackers: results at 512, an iovec at 1024 -> (2048, 16), strings and buffers at 2048,
     // a second buffer at 3072, subscriptions at 4096, events at 8192.
@@ -329,16 +331,16 @@ class WasiGauntletTest {
     @Test
     void aStdinReadCannotRewriteItsOwnLaterIovecsIntoAHugeOne() {
         // iovec 0 reads 8 bytes over iovec 1, and stdin holds exactly the bytes of the iovec (16, 0x7ffffff0).
+        // The iovecs are read once, before any data moves: the read succeeds with those 8 bytes, on fd 0 and on
+        // stdin renumbered to fd 2 alike (before, Chicory's fd_read re-read iovec 1 and allocated 2 GiB).
         byte[] stdin = {16, 0, 0, 0, (byte) 0xf0, (byte) 0xff, (byte) 0xff, 0x7f};
         var stores = Map.of(1024, 1032, 1028, 8, 1032, 2048, 1036, 16);
-        long[] readStdin = {0, 1024, 2, 512};
-        // On fd 0 the iovecs are read once, before any data moves: the read succeeds with the 8 bytes.
-        byte[] direct = WasiCallModules.calling("fd_read", params("fd_read"), true, readStdin, stores, 1, 1);
+        byte[] direct = WasiCallModules.calling("fd_read", params("fd_read"), true, new long[] {0, 1024, 2, 512},
+                stores, 1, 1);
         assertEquals(0, exitCode("fd_read rewriting its iovecs", direct, stdin));
-        // With stdin renumbered to fd 2, Chicory's fd_read serves it, one checked iovec at a time.
         byte[] renumbered = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
                 "fd_read", params("fd_read"), true, new long[] {2, 1024, 2, 512}, stores, 1, 1);
-        assertEquals(EFAULT, exitCode("renumbered fd_read rewriting its iovecs", renumbered, stdin));
+        assertEquals(0, exitCode("renumbered fd_read rewriting its iovecs", renumbered, stdin));
     }
 
     @Test
@@ -346,6 +348,30 @@ class WasiGauntletTest {
         byte[] module = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2}, "fd_read",
                 params("fd_read"), true, new long[] {2, 1024, 1, 512}, Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
         assertEquals(EFAULT, exitCode("20 x renumbered fd_read 0x7ffffff0", module, "some input".getBytes(UTF_8)));
+    }
+
+    @Test
+    void movedAndClosedStandardDescriptorsAreFollowed() {
+        long[] writeFd2 = {2, 1024, 1, 512};
+        byte[] stdinAtFd2 = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
+                "fd_write", params("fd_write"), true, writeFd2, IOVEC, 1, 1);
+        assertEquals(EBADF, exitCode("fd_write to stdin renumbered to 2", stdinAtFd2, new byte[0]));
+        byte[] stdoutClosed = WasiCallModules.calling("fd_close", params("fd_close"), new long[] {1}, "fd_write",
+                params("fd_write"), true, new long[] {1, 1024, 1, 512}, IOVEC, 1, 1);
+        assertEquals(EBADF, exitCode("fd_write to a closed stdout", stdoutClosed, new byte[0]));
+        byte[] stdoutAtFd0 = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {1, 0},
+                "fd_write", params("fd_write"), true, new long[] {0, 1024, 1, 512}, IOVEC, 1, 1);
+        assertEquals(0, exitCode("fd_write to stdout renumbered to 0", stdoutAtFd0, new byte[0]));
+    }
+
+    @Test
+    void pathsLongerThanPathMaxAreEnametoolongAndShorterOnesReachChicory() {
+        long[] open = {3, 0, 2048, 4097, 0, 0, 0, 0, 512};
+        byte[] tooLong = WasiCallModules.calling("path_open", params("path_open"), true, open, Map.of(), 1, 1);
+        assertEquals(ENAMETOOLONG, exitCode("path_open of 4097 bytes", tooLong, new byte[0]));
+        open[3] = 4096;
+        byte[] longest = WasiCallModules.calling("path_open", params("path_open"), true, open, Map.of(), 1, 1);
+        assertEquals(EBADF, exitCode("path_open of 4096 bytes", longest, new byte[0])); // no directory granted
     }
 
     // poll_oneoff: sleeping costs fuel, and stays interruptible.
@@ -379,6 +405,18 @@ class WasiGauntletTest {
         assertEquals(Kind.TIMEOUT, e.kind());
         assertTrue(ms < 3_000, "stopped after " + ms + " ms");
         assertTrue(e.fuelUsed() >= 100 * FuelCosts.SLEEP_PER_MS, "charged for the time held: " + e.fuelUsed());
+    }
+
+    @Test
+    void pollTakesAtMost4096SubscriptionsWhateverTheMemory() {
+        // 8 pages hold 8 000+ subscriptions; zeroed ones are realtime-clock timeouts of 0, ready at once.
+        long[] poll = {0, 4096 * 48, 4096, 8 * MEMORY - 4};
+        byte[] most = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true, poll, Map.of(), 1, 8);
+        assertEquals(0, exitCode("poll_oneoff of 4096", most, new byte[0]));
+        poll[1] = 4097 * 48;
+        poll[2] = 4097;
+        byte[] tooMany = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true, poll, Map.of(), 1, 8);
+        assertEquals(EINVAL, exitCode("poll_oneoff of 4097", tooMany, new byte[0]));
     }
 
     @Test

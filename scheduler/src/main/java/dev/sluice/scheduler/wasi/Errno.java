@@ -6,7 +6,7 @@ package dev.sluice.scheduler.wasi;
  * {@code errno}.
  */
 enum Errno {
-    SUCCESS(0), EBADF(8), EFAULT(21), EINVAL(28), EIO(29);
+    SUCCESS(0), EBADF(8), EFAULT(21), EINVAL(28), EIO(29), ENAMETOOLONG(37);
 
     private final int value;
 

@@ -14,11 +14,14 @@ import java.util.Map;
  * anything is read, allocated or written, as wasmtime and wasi-libc's own checks do; with the spans checked,
  * Chicory never reads more than the guest's memory holds.
  *
- * <p>Functions not listed take no guest memory (or are refused by Chicory before touching any); {@code fd_read},
+ * <p>Paths longer than {@value #PATH_MAX} bytes are {@code ENAMETOOLONG} (no directory is granted, so no path
+ * function can succeed anyway). Functions not listed take no guest memory (or are refused by Chicory before touching any); {@code fd_read},
  * {@code fd_write} ({@link Stdio}) and {@code poll_oneoff} ({@link PollOneoff}) have their own implementations.
  * Immutable; thread-safe.
  */
 final class PointerChecks {
+    /** Longest path a {@code path_*} function takes, as Linux's {@code PATH_MAX}: longer is {@code ENAMETOOLONG}. */
+    static final int PATH_MAX = 4096;
 
     private final Map<String, List<Region>> regions;
 
@@ -46,16 +49,16 @@ final class PointerChecks {
                 Map.entry("fd_readdir", List.of(Region.sized(1, 2), Region.fixed(4, 4))),
                 Map.entry("fd_seek", List.of(Region.fixed(3, 8))),
                 Map.entry("fd_tell", List.of(Region.fixed(1, 8))),
-                Map.entry("path_create_directory", List.of(Region.sized(1, 2))),
-                Map.entry("path_filestat_get", List.of(Region.sized(2, 3), Region.fixed(4, 64))),
-                Map.entry("path_filestat_set_times", List.of(Region.sized(2, 3))),
-                Map.entry("path_link", List.of(Region.sized(2, 3), Region.sized(5, 6))),
-                Map.entry("path_open", List.of(Region.sized(2, 3), Region.fixed(8, 4))),
-                Map.entry("path_readlink", List.of(Region.sized(1, 2), Region.sized(3, 4), Region.fixed(5, 4))),
-                Map.entry("path_remove_directory", List.of(Region.sized(1, 2))),
-                Map.entry("path_rename", List.of(Region.sized(1, 2), Region.sized(4, 5))),
-                Map.entry("path_symlink", List.of(Region.sized(0, 1), Region.sized(3, 4))),
-                Map.entry("path_unlink_file", List.of(Region.sized(1, 2))),
+                Map.entry("path_create_directory", List.of(Region.path(1, 2))),
+                Map.entry("path_filestat_get", List.of(Region.path(2, 3), Region.fixed(4, 64))),
+                Map.entry("path_filestat_set_times", List.of(Region.path(2, 3))),
+                Map.entry("path_link", List.of(Region.path(2, 3), Region.path(5, 6))),
+                Map.entry("path_open", List.of(Region.path(2, 3), Region.fixed(8, 4))),
+                Map.entry("path_readlink", List.of(Region.path(1, 2), Region.sized(3, 4), Region.fixed(5, 4))),
+                Map.entry("path_remove_directory", List.of(Region.path(1, 2))),
+                Map.entry("path_rename", List.of(Region.path(1, 2), Region.path(4, 5))),
+                Map.entry("path_symlink", List.of(Region.path(0, 1), Region.path(3, 4))),
+                Map.entry("path_unlink_file", List.of(Region.path(1, 2))),
                 Map.entry("random_get", List.of(Region.sized(0, 1)))));
     }
 
@@ -84,6 +87,10 @@ final class PointerChecks {
             for (Region r : spans) {
                 if (!r.fits(instance.memory(), args)) {
                     return Errno.EFAULT.result();
+                }
+                // Chicory copies and decodes each path: bound it as Linux does, not by the guest's memory.
+                if (r.path() && r.length(args) > PATH_MAX) {
+                    return Errno.ENAMETOOLONG.result();
                 }
             }
             return chicory.handle().apply(instance, args);

@@ -13,17 +13,22 @@ import java.util.function.LongSupplier;
 /**
  * {@code poll_oneoff} around Chicory's: checks the subscriptions and events arrays against memory (so the number of
  * subscriptions is bounded by the guest's memory: {@code nsubscriptions * 48} bytes must fit, and as many 32-byte
- * events), and makes a sleep cost fuel. Holding a worker was nearly free (one host call); now the time the guest
- * asks to block, rounded up to whole milliseconds, costs {@link FuelCosts#SLEEP_PER_MS} per millisecond, charged
- * before it sleeps, so the same call costs the same fuel on every run. A guest that cannot pay for its whole sleep
- * holds the worker only as long as its fuel pays for, then runs out of fuel; one waiting on nothing that can happen
- * (only a read of an exhausted stdin, which Chicory would poll forever) runs out at once. The sleep stays
- * interruptible: the timeout watchdog's interrupt ends it.
+ * events; and at most {@value #MAX_SUBSCRIPTIONS}), and makes a sleep cost fuel. Holding a worker was nearly free
+ * (one host call); now the time the guest asks to block, rounded up to whole milliseconds, costs
+ * {@link FuelCosts#SLEEP_PER_MS} per millisecond, charged before it sleeps, so the same call costs the same fuel on
+ * every run. A guest that cannot pay for its whole sleep holds the worker only as long as its fuel pays for, then
+ * runs out of fuel; one waiting on nothing that can happen (only a read of an exhausted stdin, which Chicory would
+ * poll forever) runs out at once. The sleep stays interruptible: the timeout watchdog's interrupt ends it.
  *
- * <p>Errors: {@code EINVAL} for no subscriptions, {@code EFAULT} for arrays or the result outside memory; Chicory
- * answers the rest. Confined to the thread running the invocation.
+ * <p>Errors: {@code EINVAL} for no subscriptions or too many, {@code EFAULT} for arrays or the result outside
+ * memory; Chicory answers the rest. Confined to the thread running the invocation.
  */
 final class PollOneoff {
+    /**
+     * Chicory keeps a small object per subscription; this bounds them whatever the guest's memory (Linux's
+     * {@code poll} likewise refuses more descriptors than {@code RLIMIT_NOFILE} with {@code EINVAL}).
+     */
+    static final int MAX_SUBSCRIPTIONS = 4096;
     static final int SUBSCRIPTION_BYTES = 48;
     static final int EVENT_BYTES = 32;
     private static final byte CLOCK = 0;
@@ -49,7 +54,7 @@ final class PollOneoff {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             Memory memory = instance.memory();
             long subscriptions = GuestMemory.u32(args[2]);
-            if (subscriptions == 0) {
+            if (subscriptions == 0 || subscriptions > MAX_SUBSCRIPTIONS) {
                 return Errno.EINVAL.result();
             }
             if (!Region.array(0, 2, SUBSCRIPTION_BYTES).fits(memory, args)
@@ -105,11 +110,9 @@ final class PollOneoff {
             } else if (tag == FD_WRITE) {
                 return 0; // Chicory reports every write subscription at once (ready, EBADF or ENOTSUP)
             } else if (tag == FD_READ) {
-                // Ready at once unless it waits on a stdin with nothing left, which Chicory polls forever. Once the
-                // guest has moved the standard fds we cannot tell which fd that is, so any read may be it.
-                int fd = memory.readInt(at + 16);
-                boolean mayBeStdin = !stdio.standard() || fd == 0;
-                if (!mayBeStdin || stdio.stdinReady()) {
+                // Ready at once (data, or an error event) unless it waits on a stdin with nothing left, which
+                // Chicory polls forever.
+                if (!stdio.readWouldWait(memory.readInt(at + 16))) {
                     return 0;
                 }
             } else {

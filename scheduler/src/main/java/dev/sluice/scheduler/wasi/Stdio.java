@@ -1,35 +1,41 @@
 package dev.sluice.scheduler.wasi;
 
 import com.dylibso.chicory.runtime.HostFunction;
-import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * {@code fd_read} and {@code fd_write} on the guest's stdin, stdout and stderr, in place of Chicory's, which
- * allocate a byte array of whatever length each iovec claims before checking it (a 1-page guest could make the
- * host allocate 2 GiB per call, or throw {@code NegativeArraySizeException}). Here every iovec is checked against
- * the guest's memory first, and bytes move without a guest-sized buffer: stdin is copied straight from the request
- * into guest memory (so at most what is left of stdin), output in chunks of at most {@value #CHUNK} bytes to the
- * bounded stream, which stops the guest at its cap. At most {@value #IOV_MAX} iovecs per call, as POSIX's
- * {@code IOV_MAX}.
+ * {@code fd_read} and {@code fd_write} in place of Chicory's, which allocate a byte array of whatever length each
+ * iovec claims before checking it (a 1-page guest could make the host allocate 2 GiB per call, or throw
+ * {@code NegativeArraySizeException}). Here a call's iovecs are read once and checked against the guest's memory
+ * first, and bytes move without a guest-sized buffer: stdin is copied straight from the request into guest memory
+ * (so at most what is left of stdin), output in chunks of at most {@value #CHUNK} bytes to the bounded stream, which
+ * stops the guest at its cap. At most {@value #IOV_MAX} iovecs per call, as POSIX's {@code IOV_MAX}.
+ *
+ * <p>A guest's descriptors are only ever its three standard streams: Sluice grants no directories, so nothing can
+ * be opened. The guest can still move them ({@code fd_renumber}) or close them ({@code fd_close}); this class
+ * follows those calls after Chicory's succeed, so it always agrees with Chicory's table and never needs Chicory's
+ * {@code fd_read} or {@code fd_write}.
  *
  * <p>Errors, as WASI preview 1 and POSIX define them: {@code EFAULT} for an iovec array, iovec or result address
- * outside memory, {@code EINVAL} for more than {@value #IOV_MAX} iovecs, {@code EBADF} for the wrong direction.
- * Once the guest closes or renumbers a standard descriptor, and for any other descriptor, these calls go to
- * Chicory's (one checked iovec at a time, so its buffers are bounded by the guest's memory), since only Chicory then
- * knows which descriptor is which. Confined to the thread running the invocation.
+ * outside memory, {@code EINVAL} for more than {@value #IOV_MAX} iovecs, {@code EBADF} for a closed descriptor or
+ * the wrong direction. Confined to the thread running the invocation.
  */
 public final class Stdio {
     static final int IOV_MAX = 1024;
     static final int CHUNK = 64 << 10;
 
+    private enum Stream { STDIN, STDOUT, STDERR }
+
     private final GuestStdin stdin;
     private final OutputStream stdout;
     private final OutputStream stderr;
-    private boolean standard = true; // fds 0, 1 and 2 are still the streams they started as
+    private final Map<Integer, Stream> fds = new HashMap<>(Map.of(0, Stream.STDIN, 1, Stream.STDOUT,
+            2, Stream.STDERR));
 
     private Stdio(byte[] stdin, OutputStream stdout, OutputStream stderr) {
         this.stdin = new GuestStdin(stdin);
@@ -41,19 +47,14 @@ public final class Stdio {
         return new Stdio(stdin, stdout, stderr);
     }
 
-    /** The stream to give Chicory's WASI as stdin: the same one {@code fd_read} reads here. */
+    /** The stream to give Chicory's WASI as stdin (its {@code poll_oneoff} asks it what is available). */
     public InputStream stdin() {
         return stdin;
     }
 
-    /** Whether the guest has stdin bytes left to read. */
-    boolean stdinReady() {
-        return stdin.available() > 0;
-    }
-
-    /** Whether fds 0, 1 and 2 are still stdin, stdout and stderr. */
-    boolean standard() {
-        return standard;
+    /** Whether a read of {@code fd} would wait: it is stdin, with nothing left. Any other fd answers at once. */
+    boolean readWouldWait(long fd) {
+        return fds.get((int) fd) == Stream.STDIN && stdin.available() <= 0;
     }
 
     HostFunction fdRead(HostFunction chicory) {
@@ -63,8 +64,8 @@ public final class Stdio {
             if (iovecs.errno != null) {
                 return iovecs.errno;
             }
-            if (!standard || args[0] != 0) {
-                return oneByOne(chicory, instance, args);
+            if (stream(args[0]) != Stream.STDIN) {
+                return Errno.EBADF.result();
             }
             long total = 0;
             for (int i = 0; i < iovecs.count(); i++) {
@@ -86,13 +87,11 @@ public final class Stdio {
             if (iovecs.errno != null) {
                 return iovecs.errno;
             }
-            if (!standard || (args[0] != 0 && args[0] != 1 && args[0] != 2)) {
-                return oneByOne(chicory, instance, args);
-            }
-            if (args[0] == 0) {
+            Stream stream = stream(args[0]);
+            if (stream != Stream.STDOUT && stream != Stream.STDERR) {
                 return Errno.EBADF.result();
             }
-            OutputStream out = args[0] == 1 ? stdout : stderr;
+            OutputStream out = stream == Stream.STDOUT ? stdout : stderr;
             long total = 0;
             try {
                 for (int i = 0; i < iovecs.count(); i++) {
@@ -114,56 +113,39 @@ public final class Stdio {
         });
     }
 
-    /**
-     * Chicory's {@code fd_read} or {@code fd_write}, given one iovec per call, each checked just before: Chicory
-     * reads each iovec only when it gets to it, so data read into one buffer could otherwise rewrite a later iovec
-     * into a length it would allocate unchecked.
-     */
-    private static long[] oneByOne(HostFunction chicory, Instance instance, long[] args) {
-        Memory memory = instance.memory();
-        int iovs = (int) GuestMemory.u32(args[1]);
-        int count = (int) GuestMemory.u32(args[2]);
-        if (count == 0) {
-            return chicory.handle().apply(instance, args);
-        }
-        int result = (int) GuestMemory.u32(args[3]);
-        long total = 0;
-        for (int i = 0; i < count; i++) {
-            long address = GuestMemory.u32(memory.readInt(iovs + 8 * i));
-            long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
-            if (!GuestMemory.fits(memory, address, length)) {
-                return Errno.EFAULT.result();
-            }
-            long[] one = args.clone();
-            one[1] = iovs + 8L * i;
-            one[2] = 1;
-            long[] errno = chicory.handle().apply(instance, one);
-            if (errno == null || errno.length == 0 || errno[0] != 0) {
-                return errno;
-            }
-            long moved = GuestMemory.u32(memory.readInt(result));
-            total += moved;
-            if (moved < length) {
-                break;
-            }
-        }
-        memory.writeI32(result, (int) total);
-        return Errno.SUCCESS.result();
-    }
-
-    /** {@code fd_close} or {@code fd_renumber}: after it succeeds on a standard fd, Chicory alone knows the table. */
-    HostFunction tracking(HostFunction chicory) {
+    /** Chicory's {@code fd_close}, followed here when it succeeds. */
+    HostFunction fdClose(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             long[] result = chicory.handle().apply(instance, args);
-            if (result != null && result.length > 0 && result[0] == 0) {
-                for (long fd : args) {
-                    if (fd >= 0 && fd <= 2) {
-                        standard = false;
-                    }
+            if (succeeded(result)) {
+                fds.remove((int) args[0]);
+            }
+            return result;
+        });
+    }
+
+    /** Chicory's {@code fd_renumber}, followed here when it succeeds: {@code to} is closed, {@code from} moves. */
+    HostFunction fdRenumber(HostFunction chicory) {
+        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
+            long[] result = chicory.handle().apply(instance, args);
+            int from = (int) args[0];
+            int to = (int) args[1];
+            if (succeeded(result) && from != to) {
+                Stream moved = fds.remove(from);
+                if (moved != null) {
+                    fds.put(to, moved);
                 }
             }
             return result;
         });
+    }
+
+    private Stream stream(long fd) {
+        return fds.get((int) fd);
+    }
+
+    private static boolean succeeded(long[] result) {
+        return result != null && result.length > 0 && result[0] == 0;
     }
 
     /**

@@ -44,7 +44,8 @@ public final class WasiHost {
             HostFunction safe = switch (f.name()) {
                 case "fd_read" -> stdio.fdRead(f);
                 case "fd_write" -> stdio.fdWrite(f);
-                case "fd_close", "fd_renumber" -> stdio.tracking(f);
+                case "fd_close" -> stdio.fdClose(f);
+                case "fd_renumber" -> stdio.fdRenumber(f);
                 case "poll_oneoff" -> poll.wrap(f);
                 default -> checks.guard(f);
             };
