@@ -11,10 +11,15 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.fuel.FuelMeter;
-import java.io.ByteArrayInputStream;
+import dev.sluice.scheduler.wasi.GuestFault;
+import dev.sluice.scheduler.wasi.Stdio;
+import dev.sluice.scheduler.wasi.WasiHost;
+import java.nio.BufferOverflowException;
+import java.nio.BufferUnderflowException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -46,19 +51,24 @@ final class Sandbox {
         var stderr = new BoundedOutput("stderr", maxStderrBytes);
         var memory = new MemoryCap(function.memoryPages());
         var fuel = FuelMeter.create(function.fuel(), module.definedFuelGlobal());
+        var stdio = Stdio.of(request.stdin(), stdout, stderr);
+        Clock clock = Clock.systemUTC();
         var options = WasiOptions.builder()
-                .withStdin(new ByteArrayInputStream(request.stdin()), false)
+                .withStdin(stdio.stdin(), false)
                 .withStdout(stdout, false)
                 .withStderr(stderr, false)
                 .withArguments(request.args())
-                .withClock(Clock.systemUTC())
+                .withClock(clock)
                 .withRandom(random);
         request.env().forEach(options::withEnvironment);
         try (var wasi = WasiPreview1.builder().withOptions(options.build()).build()) {
+            // Chicory's functions behind Sluice's checks (docs/sandbox.md, "WASI calls"), each metered.
+            var functions = WasiHost.functions(wasi, stdio, request.args(), request.env(), fuel, clock,
+                    System::nanoTime);
             // The meter creates the fuel counter holding the budget, so the module's start function is metered too.
             Instance instance = Instance.builder(module.module())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(fuel.meter(wasi.toHostFunctions())).build())
+                    .withImportValues(ImportValues.builder().addFunction(fuel.meter(functions)).build())
                     .withMemoryFactory(memory::create)
                     .withTableFactory(new TableCap(ModuleValidator.maxTableElements()))
                     .withGlobalFactory(fuel)
@@ -106,7 +116,8 @@ final class Sandbox {
         if (output != null) {
             return new InvocationFailed(Kind.OUTPUT_LIMIT, output.getMessage(), captured, used);
         }
-        if (find(t, ChicoryInterruptedException.class) != null || Thread.currentThread().isInterrupted()) {
+        if (find(t, ChicoryInterruptedException.class) != null || find(t, InterruptedException.class) != null
+                || Thread.currentThread().isInterrupted()) {
             return new InvocationFailed(Kind.TIMEOUT, "interrupted", captured, used);
         }
         MemoryCap.Refused refused = find(t, MemoryCap.Refused.class);
@@ -125,6 +136,20 @@ final class Sandbox {
         if (find(t, OutOfMemoryError.class) != null) {
             return new InvocationFailed(Kind.TRAP, "host ran out of memory", captured, used);
         }
+        GuestFault fault = find(t, GuestFault.class);
+        if (fault != null) {
+            // The guest's arguments broke a host call: its trap, worth a DEBUG line for whoever debugs the guest.
+            LOG.log(System.Logger.Level.DEBUG, "guest fault in a WASI call: {0}", fault.getMessage());
+            return new InvocationFailed(Kind.TRAP, fault.getMessage(), captured, used);
+        }
+        Throwable guestRange = guestInducedHostException(t);
+        if (guestRange != null) {
+            // The runtime's own memory code met a guest address or length it could not handle (Chicory's bounds
+            // checks wrap around in 32 bits): still the guest's fault, not ours.
+            LOG.log(System.Logger.Level.DEBUG, "guest address or length broke the runtime", guestRange);
+            return new InvocationFailed(Kind.TRAP, "out of bounds memory access (" + guestRange + ")", captured,
+                    used);
+        }
         ChicoryException trap = find(t, ChicoryException.class);
         if (trap != null) {
             return new InvocationFailed(Kind.TRAP, message(trap), captured, used);
@@ -133,6 +158,18 @@ final class Sandbox {
         // our internals; the log gets the whole story.
         LOG.log(System.Logger.Level.ERROR, "invocation failed inside the host", t);
         return new InvocationFailed(Kind.TRAP, "internal error", captured, used);
+    }
+
+    /** The exception the runtime throws when a guest address or length overflows its arithmetic, if any. */
+    private static Throwable guestInducedHostException(Throwable t) {
+        for (Class<? extends Throwable> type : List.of(NegativeArraySizeException.class,
+                IndexOutOfBoundsException.class, BufferOverflowException.class, BufferUnderflowException.class)) {
+            Throwable found = find(t, type);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {

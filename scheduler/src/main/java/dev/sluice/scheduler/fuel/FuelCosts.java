@@ -23,7 +23,9 @@ package dev.sluice.scheduler.fuel;
  * <ul>
  *   <li>every WASI function costs {@value #HOST_CALL} per call, charged before it runs;</li>
  *   <li>{@code fd_write}, {@code fd_read} and {@code random_get} also cost {@value #HOST_PER_BYTE} per byte
- *       actually transferred, charged when they return.</li>
+ *       actually transferred, charged when they return;</li>
+ *   <li>{@code poll_oneoff} also costs {@value #SLEEP_PER_MS} per millisecond it is asked to block (rounded up),
+ *       charged before it blocks ({@link #sleepCost}).</li>
  * </ul>
  */
 public final class FuelCosts {
@@ -44,5 +46,20 @@ public final class FuelCosts {
     /** Charged by the host for each byte {@code fd_write}, {@code fd_read} or {@code random_get} transfers. */
     public static final long HOST_PER_BYTE = 1;
 
+    /**
+     * Charged by the host for each millisecond a {@code poll_oneoff} asks to block: a sleeping guest holds a worker
+     * as surely as a computing one, so a millisecond held costs about what a millisecond of interpreted code uses.
+     */
+    public static final long SLEEP_PER_MS = 100_000;
+
     private FuelCosts() {}
+
+    /** The fuel for blocking {@code nanos} nanoseconds: {@link #SLEEP_PER_MS} per started millisecond, saturating. */
+    public static long sleepCost(long nanos) {
+        if (nanos <= 0) {
+            return 0;
+        }
+        long ms = nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
+        return ms > Long.MAX_VALUE / SLEEP_PER_MS ? Long.MAX_VALUE : ms * SLEEP_PER_MS;
+    }
 }

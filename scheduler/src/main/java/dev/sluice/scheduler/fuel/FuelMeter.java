@@ -64,9 +64,18 @@ public final class FuelMeter implements GlobalFactory {
         return counter != null && counter.getValue() < 0;
     }
 
+    /** Fuel still left to the run; 0 when it is out, the whole budget before the instance has its globals. */
+    public long left() {
+        if (counter == null) {
+            return budget;
+        }
+        return Math.max(counter.getValue(), 0);
+    }
+
     /** Takes {@code units} from the counter; @throws Exhausted when that overdraws it. */
     public void charge(long units) {
-        long left = counter.getValue() - units;
+        long value = counter.getValue();
+        long left = value - units > value ? Long.MIN_VALUE : value - units; // units >= 0; saturate, never wrap
         counter.setValue(left);
         if (left < 0) {
             throw new Exhausted(budget);
