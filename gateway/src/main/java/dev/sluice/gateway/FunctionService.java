@@ -223,14 +223,7 @@ final class FunctionService implements HttpService {
         } catch (CgiResponse.InvalidCgiResponse e) {
             throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
         }
-        res.status(response.status());
-        // Grouped by name: setting a header replaces it, and a function may send several Set-Cookie or Link lines.
-        Map<String, List<String>> grouped = new LinkedHashMap<>();
-        for (CgiResponse.Header header : response.headers()) {
-            grouped.computeIfAbsent(header.name(), n -> new ArrayList<>()).add(header.value());
-        }
-        grouped.forEach((name, values) -> res.header(name, values.toArray(String[]::new)));
-        res.send(response.body());
+        FunctionResponses.send(res, response, function);
     }
 
     private static InvocationRequest wagiRequest(ServerRequest req, FunctionSpec function, byte[] body) {

@@ -3,6 +3,7 @@ package dev.sluice.gateway;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
@@ -101,6 +102,10 @@ public final class Sluice implements AutoCloseable {
                 // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
                 .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
                 .routing(routing -> routing(routing, health, planService, adminService, functionService))
+                // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
+                // parser's message is let through so the handler can tell oversized headers from malformed ones.
+                .directHandlers(ProblemDirectHandler.handlers())
+                .errorHandling(errors -> errors.includeEntity(true))
                 .build();
     }
 
