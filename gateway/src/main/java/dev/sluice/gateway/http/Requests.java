@@ -30,7 +30,8 @@ public final class Requests {
         InputStream in = req.content().inputStream();
         byte[] bytes;
         try {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            // One byte past the cap tells "over" from "exactly at"; capped first, so no cap can overflow the count.
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 9L, maxBytes) + 1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (RequestException | HttpException e) {
