@@ -33,7 +33,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,7 +185,7 @@ final class FunctionService implements HttpService {
      */
     private void invoke(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.INVOKE, name(req).value());
-        FunctionSpec function = existing(req);
+        FunctionSpec function = InvocationAdmission.withinLimits(existing(req), TenantGate.limitsOf(req));
         byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
         InvocationRequest invocation = wagiRequest(req, function, body);
         TenantId tenant = TenantGate.tenantOf(req).id();
