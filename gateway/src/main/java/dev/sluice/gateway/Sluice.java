@@ -51,6 +51,7 @@ public final class Sluice implements AutoCloseable {
     private static final int DEPLOY_QUEUE = 16;
 
     private final SluiceConfig config;
+    private final DataDirLock dataDirLock;
     private final TenancyStores tenancy;
     private final Quotas quotas;
     private final LocalScheduler scheduler;
@@ -65,6 +66,8 @@ public final class Sluice implements AutoCloseable {
         TenantLimits defaults = LimitsJson.defaults(config);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
+            // First: nothing in the data directory is read or written unless this process alone uses it.
+            this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened(opened, openTenancy(config, builder));
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
             this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
@@ -260,6 +263,7 @@ public final class Sluice implements AutoCloseable {
             flush();
             closeQuietly(quotas);
             closeQuietly(tenancy);
+            dataDirLock.close(); // last: everything above is written
         }
     }
 
