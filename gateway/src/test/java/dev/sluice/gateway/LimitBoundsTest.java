@@ -10,6 +10,9 @@ import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.Limit;
 import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.testing.RedisTestServer;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
@@ -54,6 +57,28 @@ class LimitBoundsTest extends TenantApiTestBase {
             Reply reply = server.call(huge, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
             assertEquals(200, reply.status(), reply.toString());
             assertTrue(reply.header("RateLimit").orElse("").contains("fuel-day"), reply.response().headers().toString());
+        }
+    }
+
+    @Test
+    void onSharedRedisStoresATenantAtTheMaximaCountsAndReservesExactly(@TempDir Path gatewayDir) {
+        // Redis' Lua numbers are doubles: the fuel maximum keeps budget arithmetic exact there too.
+        try (RedisTestServer redis = RedisTestServer.start();
+             TestServer shared = TestServer.start(gatewayDir, Map.of("quota-store", "redis", "tenancy-store",
+                     "redis", "redis-uri", redis.uri(), "redis-timeout-ms", "2000"))) {
+            String huge = shared.tenantWithKey("huge", allAt(Limit::max));
+            Reply deployed = shared.call(huge, "PUT", "/v1/functions/hello?fuel=1000000", TestModules.load("hello"),
+                    "application/wasm");
+            assertEquals(201, deployed.status(), deployed.toString());
+            long fuelUsed = 0;
+            for (int i = 0; i < 3; i++) {
+                Reply reply = shared.call(huge, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
+                assertEquals(200, reply.status(), reply.toString());
+                fuelUsed += Long.parseLong(reply.header("Sluice-Fuel-Used").orElseThrow());
+            }
+            Reply last = shared.call(huge, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
+            String rateLimit = last.header("RateLimit").orElseThrow();
+            assertTrue(rateLimit.contains("\"fuel-day\";r=" + (Limit.MAX_FUEL - fuelUsed - 1_000_000)), rateLimit);
         }
     }
 
