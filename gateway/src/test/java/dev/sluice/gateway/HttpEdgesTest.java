@@ -67,6 +67,36 @@ class HttpEdgesTest extends TenantApiTestBase {
         assertEquals(200, server.call(null, "GET", "/health", null, null).status(), "the server is fine");
     }
 
+    static Stream<Arguments> valuesARouteCannotParse() {
+        String auth = "Authorization: Bearer KEY\r\n";
+        return Stream.of(
+                Arguments.of("bad Content-Type on an invocation", "POST /v1/functions/echo/invoke HTTP/1.1\r\nHost: x\r\n"
+                        + auth + "Content-Type: ;;;\r\nContent-Length: 2\r\n\r\nhi"),
+                Arguments.of("Content-Type parameter without a value", "POST /v1/functions/echo/invoke HTTP/1.1\r\n"
+                        + "Host: x\r\n" + auth + "Content-Type: text/plain; charset\r\nContent-Length: 2\r\n\r\nhi"),
+                Arguments.of("bad Content-Type on a JSON body", "PUT /admin/v1/tenants/x HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: Bearer " + TestServer.ADMIN_TOKEN + "\r\nContent-Type: /\r\n"
+                        + "Content-Length: 2\r\n\r\n{}"),
+                Arguments.of("bad percent-encoding in a path", "GET /v1/functions/%zz HTTP/1.1\r\nHost: x\r\n" + auth
+                        + "\r\n"),
+                Arguments.of("bad percent-encoding in a query", "PUT /v1/functions/f?memory-pages=%zz HTTP/1.1\r\n"
+                        + "Host: x\r\n" + auth + "Content-Type: application/wasm\r\nContent-Length: 0\r\n\r\n"),
+                Arguments.of("bad Content-Length", "POST /v1/functions/echo/invoke HTTP/1.1\r\nHost: x\r\n" + auth
+                        + "Content-Length: abc\r\n\r\n"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void valuesARouteCannotParse(String what, String request) {
+        server.deploy(key, "echo", TestModules.load("echo"));
+        try (ErrorLog log = ErrorLog.watch()) {
+            RawHttp.Response response = RawHttp.exchange(server.sluice.port(), request.replace("KEY", key));
+            assertTrue(response.status() >= 400 && response.status() < 500, response.toString());
+            response.problemType();
+            assertEquals(List.of(), log.errors(), "a client's fault is not an ERROR");
+        }
+    }
+
     @Test
     void malformedChunkedBodyOfAnInvocationIsAProblem() {
         server.deploy(key, "echo", TestModules.load("echo"));
