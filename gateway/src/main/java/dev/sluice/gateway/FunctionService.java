@@ -89,7 +89,7 @@ final class FunctionService implements HttpService {
         ArrayNode items = Json.object().arrayNode();
         functions.list(tenant(req)).stream()
                 .filter(f -> key.allowsFunction(f.name().value()))
-                .forEach(f -> items.add(Representations.function(f)));
+                .forEach(f -> items.add(Representations.function(f, TenantGate.limitsOf(req))));
         ObjectNode body = Json.object();
         body.set("functions", items);
         AdminService.send(res, Status.OK_200, body);
@@ -104,7 +104,7 @@ final class FunctionService implements HttpService {
 
     private void describe(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, name(req).value());
-        AdminService.send(res, Status.OK_200, Representations.function(existing(req)));
+        AdminService.send(res, Status.OK_200, Representations.function(existing(req), TenantGate.limitsOf(req)));
     }
 
     private void remove(ServerRequest req, ServerResponse res) {

@@ -54,6 +54,12 @@ class PlanFollowingLimitsTest extends TenantApiTestBase {
         assertEquals("fuel-exhausted", reply.problemType());
         assertTrue(reply.json().get("detail").asText().contains("budget: 50"), reply.toString());
         assertTrue(reply.json().get("fuel-used").asLong() <= 1000, reply.toString());
+
+        Reply described = server.call(tenant, "GET", "/v1/functions/count", null, null);
+        assertEquals(1_000_000_000L, described.json().get("fuel").asLong(), "as deployed");
+        assertEquals(50, described.json().get("runs-with").get("fuel").asLong(), described.toString());
+        Reply listed = server.call(tenant, "GET", "/v1/functions", null, null);
+        assertEquals(50, listed.json().get("functions").get(0).get("runs-with").get("fuel").asLong(), listed.toString());
     }
 
     @Test
