@@ -62,6 +62,8 @@ class HttpEdgesTest extends TenantApiTestBase {
             RawHttp.Response response = RawHttp.exchange(server.sluice.port(), request);
             assertEquals(status, response.status(), response.toString());
             assertEquals(type, response.problemType(), response.toString());
+            assertTrue(!response.text().contains("server log"), "the client cannot read our log: " + response);
+            assertTrue(response.statusLine().matches("HTTP/1\\.1 \\d{3} [A-Z][A-Za-z -]+"), response.statusLine());
             assertEquals(List.of(), log.errors(), "a client's fault is not an ERROR");
         }
         assertEquals(200, server.call(null, "GET", "/health", null, null).status(), "the server is fine");

@@ -22,7 +22,7 @@ import java.util.Map;
 final class RawHttp {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Response(int status, Map<String, String> headers, byte[] body) {
+    record Response(String statusLine, int status, Map<String, String> headers, byte[] body) {
         String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
@@ -50,7 +50,7 @@ final class RawHttp {
 
         @Override
         public String toString() {
-            return status + " " + headers + " " + text();
+            return statusLine + " " + headers + " " + text();
         }
     }
 
@@ -109,6 +109,6 @@ final class RawHttp {
             }
             body = rest.toByteArray();
         }
-        return new Response(status, headers, body);
+        return new Response(lines[0], status, headers, body);
     }
 }

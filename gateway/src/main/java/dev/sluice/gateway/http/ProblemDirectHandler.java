@@ -18,6 +18,7 @@ import java.util.Locale;
  */
 public final class ProblemDirectHandler implements DirectHandler {
     private static final int MAX_DETAIL = 200;
+    private static final String HELIDON_UNSAFE_MESSAGE = "Bad request, see server log";
 
     private ProblemDirectHandler() {}
 
@@ -41,10 +42,17 @@ public final class ProblemDirectHandler implements DirectHandler {
         headers.set(HeaderNames.CACHE_CONTROL, "no-store");
         String path = request.path();
         return TransportResponse.builder()
-                .status(Status.create(problem.type().status()))
+                .status(status(problem.type()))
                 .headers(headers)
                 .entity(ErrorMapper.body(problem, path == null || path.isEmpty() ? null : printable(path)))
                 .build();
+    }
+
+    /** Helidon knows no reason phrase for 431 (it would send "431 431"). */
+    private static Status status(ProblemType type) {
+        return type.status() == 431
+                ? Status.create(431, "Request Header Fields Too Large")
+                : Status.create(type.status());
     }
 
     /**
@@ -52,7 +60,9 @@ public final class ProblemDirectHandler implements DirectHandler {
      * plain 400; RFC 6585 has a code for it, which tells the client what to shorten.
      */
     static ProblemException problem(int status, String message) {
-        String detail = message == null || message.isBlank() ? null : printable(message);
+        // Helidon's stand-in for a message it deems unsafe points at a log the client cannot read: say nothing.
+        String detail = message == null || message.isBlank() || message.startsWith(HELIDON_UNSAFE_MESSAGE) ? null
+                : printable(message);
         return switch (status) {
             case 400 -> detail != null && detail.toLowerCase(Locale.ROOT).contains("header size exceeded")
                     ? ProblemException.of(ProblemType.REQUEST_HEADER_FIELDS_TOO_LARGE,
