@@ -149,6 +149,31 @@ class HttpEdgesTest extends TenantApiTestBase {
         }
     }
 
+    static Stream<Arguments> oddButHarmlessFunctionHeaders() {
+        return Stream.of(
+                Arguments.of("non-ASCII header value", "Content-Type: text/plain\nX-Name: caf\u00e9\n\nhi"),
+                Arguments.of("unparseable Content-Type", "Content-Type: ;;;\n\nhi"),
+                Arguments.of("empty header value", "Content-Type: text/plain\nX-Empty:\n\nhi"),
+                Arguments.of("Vary only", "Vary:\n\nhi"),
+                Arguments.of("huge header value", "Content-Type: text/plain\nX-Big: " + "b".repeat(60_000) + "\n\nhi"),
+                Arguments.of("Status 205 with a body", "Status: 205 Reset Content\n\nhi"),
+                Arguments.of("Status 101", "Status: 101 Switching Protocols\n\nhi"),
+                Arguments.of("Location that is not a URI", "Location: ht tp://\u00ff\n\n"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void oddButHarmlessFunctionHeaders(String what, String stdout) {
+        deploy("odd", stdout);
+        try (ErrorLog log = ErrorLog.watch()) {
+            Reply reply = invoke("odd");
+            assertTrue(reply.status() < 500 || reply.problemType().equals("invalid-function-response"),
+                    reply.toString());
+            assertEquals(List.of(), log.errors(), "a guest's fault is not an ERROR");
+        }
+        assertEquals(200, server.call(null, "GET", "/health", null, null).status());
+    }
+
     @Test
     void functionResponsesVaryByAuthorizationMergedWithTheFunctionsOwnVary() {
         deploy("plain", "Content-Type: text/plain\n\nhi\n");
