@@ -74,9 +74,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("default-max-memory-pages", defaultMaxMemoryPages, 1, 65536);
         range("default-max-timeout-ms", defaultMaxTimeoutMs, 1, 3_600_000);
         range("default-max-module-bytes", defaultMaxModuleBytes, 8, 1L << 30);
-        range("default-max-fuel-per-call", defaultMaxFuelPerCall, 1, Long.MAX_VALUE / 2);
+        range("default-max-fuel-per-call", defaultMaxFuelPerCall, 1, 1_000_000_000_000_000L);
         range("default-max-concurrency", defaultMaxConcurrency, 0, 1_000_000);
-        range("default-fuel-per-day", defaultFuelPerDay, 0, Long.MAX_VALUE / 2);
+        range("default-fuel-per-day", defaultFuelPerDay, 0, 1_000_000_000_000_000L);
         range("default-invocations-per-minute", defaultInvocationsPerMinute, 0, 1_000_000_000);
         range("default-invocations-per-day", defaultInvocationsPerDay, 0, 1_000_000_000_000L);
         range("default-max-functions", defaultMaxFunctions, 0, 1_000_000);

@@ -33,7 +33,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +86,7 @@ final class FunctionService implements HttpService {
         ArrayNode items = Json.object().arrayNode();
         functions.list(tenant(req)).stream()
                 .filter(f -> key.allowsFunction(f.name().value()))
-                .forEach(f -> items.add(Representations.function(f)));
+                .forEach(f -> items.add(Representations.function(f, TenantGate.limitsOf(req))));
         ObjectNode body = Json.object();
         body.set("functions", items);
         AdminService.send(res, Status.OK_200, body);
@@ -102,7 +101,7 @@ final class FunctionService implements HttpService {
 
     private void describe(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, name(req).value());
-        AdminService.send(res, Status.OK_200, Representations.function(existing(req)));
+        AdminService.send(res, Status.OK_200, Representations.function(existing(req), TenantGate.limitsOf(req)));
     }
 
     private void remove(ServerRequest req, ServerResponse res) {
@@ -171,7 +170,7 @@ final class FunctionService implements HttpService {
      */
     private void invoke(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.INVOKE, name(req).value());
-        FunctionSpec function = existing(req);
+        FunctionSpec function = InvocationAdmission.withinLimits(existing(req), TenantGate.limitsOf(req));
         byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
         InvocationRequest invocation = wagiRequest(req, function, body);
         TenantId tenant = TenantGate.tenantOf(req).id();
@@ -208,14 +207,7 @@ final class FunctionService implements HttpService {
         } catch (CgiResponse.InvalidCgiResponse e) {
             throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
         }
-        res.status(response.status());
-        // Grouped by name: setting a header replaces it, and a function may send several Set-Cookie or Link lines.
-        Map<String, List<String>> grouped = new LinkedHashMap<>();
-        for (CgiResponse.Header header : response.headers()) {
-            grouped.computeIfAbsent(header.name(), n -> new ArrayList<>()).add(header.value());
-        }
-        grouped.forEach((name, values) -> res.header(name, values.toArray(String[]::new)));
-        res.send(response.body());
+        FunctionResponses.send(res, response, function);
     }
 
     private static InvocationRequest wagiRequest(ServerRequest req, FunctionSpec function, byte[] body) {

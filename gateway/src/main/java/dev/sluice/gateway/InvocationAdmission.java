@@ -59,6 +59,23 @@ final class InvocationAdmission {
         }
     }
 
+    /**
+     * The function as it may run now: its deployed memory, timeout and fuel, each capped by the tenant's current
+     * maximum. Limits are resolved from the plan on every request, so a tenant moved to a smaller plan (or whose plan
+     * shrank) runs its existing functions under the smaller limits from its next call on, without a redeploy; the
+     * fuel reserved from the day and the slot's lease follow the capped values too.
+     */
+    static FunctionSpec withinLimits(FunctionSpec function, TenantLimits limits) {
+        int memoryPages = Math.min(function.memoryPages(), limits.maxMemoryPages());
+        long timeoutMs = Math.min(function.timeoutMs(), limits.maxTimeoutMs());
+        long fuel = Math.min(function.fuel(), limits.maxFuelPerCall());
+        if (memoryPages == function.memoryPages() && timeoutMs == function.timeoutMs() && fuel == function.fuel()) {
+            return function;
+        }
+        return new FunctionSpec(function.tenant(), function.name(), function.digest(), function.size(), memoryPages,
+                timeoutMs, function.deployedAt(), fuel);
+    }
+
     Ticket admit(TenantId tenant, TenantLimits limits, FunctionSpec function, QuotaHeaders headers) {
         Optional<ConcurrencyLimiter.Lease> lease = slot(tenant, limits, function, headers);
         Optional<FuelBudget.Reservation> reservation = Optional.empty();

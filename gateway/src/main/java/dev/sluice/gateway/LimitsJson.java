@@ -9,6 +9,7 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.tenancy.FailPolicy;
 import dev.sluice.tenancy.Limit;
 import dev.sluice.tenancy.LimitOverrides;
+import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantLimits;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -58,12 +59,22 @@ final class LimitsJson {
             if (value.isNull()) {
                 values.remove(limit);
             } else if (value.isIntegralNumber() && value.canConvertToLong()) {
-                values.put(limit, limit.validate(value.asLong()));
+                values.put(limit, validated(limit, value.asLong()));
             } else {
                 throw ProblemException.of(ProblemType.INVALID_REQUEST, name + ": " + value + " (expected: an integer)");
             }
         }
         return new LimitOverrides(values, policy);
+    }
+
+    /** The value if in the limit's range, else a problem naming the field and the range (for clients to show). */
+    private static long validated(Limit limit, long value) {
+        try {
+            return limit.validate(value);
+        } catch (TenancyException.InvalidInput e) {
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage())
+                    .with("field", limit.key()).with("min", limit.min()).with("max", limit.max());
+        }
     }
 
     private static String text(String name, JsonNode value) {

@@ -97,4 +97,18 @@ final class Representations {
         node.put("deployed-at", spec.deployedAt().toString());
         return node;
     }
+
+    /**
+     * A function with, under {@code runs-with}, the memory, timeout and fuel it gets now: its own settings capped by
+     * the tenant's current limits (they shrink with the plan; see {@link InvocationAdmission#withinLimits}).
+     */
+    static ObjectNode function(FunctionSpec spec, TenantLimits limits) {
+        FunctionSpec now = InvocationAdmission.withinLimits(spec, limits);
+        ObjectNode node = function(spec);
+        ObjectNode runsWith = node.putObject("runs-with");
+        runsWith.put("memory-pages", now.memoryPages());
+        runsWith.put("timeout-ms", now.timeoutMs());
+        runsWith.put("fuel", now.fuel());
+        return node;
+    }
 }

@@ -3,6 +3,7 @@ package dev.sluice.gateway;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
@@ -45,6 +46,7 @@ public final class Sluice implements AutoCloseable {
     private static final long FLUSH_SECONDS = 5;
 
     private final SluiceConfig config;
+    private final DataDirLock dataDirLock;
     private final TenancyStores tenancy;
     private final Quotas quotas;
     private final LocalScheduler scheduler;
@@ -59,6 +61,8 @@ public final class Sluice implements AutoCloseable {
         TenantLimits defaults = LimitsJson.defaults(config);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
+            // First: nothing in the data directory is read or written unless this process alone uses it.
+            this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened(opened, openTenancy(config, builder));
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
             this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
@@ -97,6 +101,10 @@ public final class Sluice implements AutoCloseable {
                 // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
                 .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
                 .routing(routing -> routing(routing, health, planService, adminService, functionService))
+                // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
+                // parser's message is let through so the handler can tell oversized headers from malformed ones.
+                .directHandlers(ProblemDirectHandler.handlers())
+                .errorHandling(errors -> errors.includeEntity(true))
                 .build();
     }
 
@@ -240,6 +248,7 @@ public final class Sluice implements AutoCloseable {
             flush();
             closeQuietly(quotas);
             closeQuietly(tenancy);
+            dataDirLock.close(); // last: everything above is written
         }
     }
 

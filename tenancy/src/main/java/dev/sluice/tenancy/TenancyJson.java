@@ -64,7 +64,7 @@ final class TenancyJson {
             if (!number.isIntegralNumber() || !number.canConvertToLong()) {
                 throw json.corrupt(fieldPath + ": " + number + " (expected: integer)", null);
             }
-            values.put(limit, valid(json, path, () -> limit.validate(number.longValue())));
+            values.put(limit, valid(json, path, () -> limit.validate(limit.stored(number.longValue()))));
         }
         return new LimitOverrides(values, policy);
     }

@@ -5,6 +5,7 @@ import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.tenancy.TenancyException;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.webserver.http.ErrorHandler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -47,6 +48,9 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
                     .header("Retry-After", "1");
             case InvocationFailed e -> invocationProblem(e);
+            // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
+            case HttpException e when e.status().code() < 500 ->
+                    ProblemDirectHandler.problem(e.status().code(), e.getMessage());
             default -> {
                 LOG.log(Level.ERROR, "unexpected error", error);
                 yield ProblemException.of(ProblemType.INTERNAL_ERROR, "the server could not complete the request");
@@ -76,6 +80,15 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
 
     /** Writes the problem; {@code instance} is the request path (RFC 9457 {@code instance} member). */
     public static void send(ServerResponse res, ProblemException problem, String instance) {
+        problem.headers().forEach(res::header);
+        res.status(problem.type().status());
+        res.header(HeaderNames.CONTENT_TYPE, PROBLEM_JSON);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send(body(problem, instance));
+    }
+
+    /** The problem document; {@code instance} may be null. */
+    static byte[] body(ProblemException problem, String instance) {
         ObjectNode body = Json.object();
         body.put("type", problem.type().uri().toString());
         body.put("title", problem.type().title());
@@ -87,10 +100,6 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
         for (Map.Entry<String, Object> member : problem.extensions().entrySet()) {
             body.putPOJO(member.getKey(), member.getValue());
         }
-        problem.headers().forEach(res::header);
-        res.status(problem.type().status());
-        res.header(HeaderNames.CONTENT_TYPE, PROBLEM_JSON);
-        res.header(HeaderNames.CACHE_CONTROL, "no-store");
-        res.send(Json.bytes(body));
+        return Json.bytes(body);
     }
 }

@@ -35,7 +35,11 @@ public enum ProblemType {
     QUOTA_UNAVAILABLE("quota-unavailable", 503, "Quotas cannot be checked now"),
     STORE_UNAVAILABLE("store-unavailable", 503, "Tenancy state cannot be read now"),
     FUNCTION_TIMEOUT("function-timeout", 504, "The function ran past its timeout"),
-    DEPLOY_LIMITED("deploy-limited", 429, "Too many deploys in progress");
+    DEPLOY_LIMITED("deploy-limited", 429, "Too many deploys in progress"),
+    URI_TOO_LONG("uri-too-long", 414, "The request line is too long"),
+    REQUEST_HEADER_FIELDS_TOO_LARGE("request-header-fields-too-large", 431, "The request headers are too large"),
+    NOT_IMPLEMENTED("not-implemented", 501, "The server does not support what the request needs"),
+    HTTP_VERSION_NOT_SUPPORTED("http-version-not-supported", 505, "The HTTP version is not supported");
 
     private static final String BASE = "https://sluice.dev/problems/";
 

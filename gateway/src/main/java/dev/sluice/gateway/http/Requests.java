@@ -1,7 +1,9 @@
 package dev.sluice.gateway.http;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.http.HttpMediaType;
+import io.helidon.http.RequestException;
 import io.helidon.webserver.http.ServerRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,15 +27,31 @@ public final class Requests {
         if (!req.content().hasEntity()) {
             return new byte[0];
         }
-        try (InputStream in = req.content().inputStream()) {
-            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-            if (bytes.length > maxBytes) {
-                throw tooLarge(overCap, what, maxBytes);
-            }
-            return bytes;
+        InputStream in = req.content().inputStream();
+        byte[] bytes;
+        try {
+            // One byte past the cap tells "over" from "exactly at"; capped first, so no cap can overflow the count.
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 9L, maxBytes) + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (RequestException | HttpException e) {
+            throw e; // Helidon's own refusal (over its backstop, say): its direct handler answers
+        } catch (RuntimeException e) {
+            // A broken body, such as a chunk size that is not hex. Closing the stream would wait for a next chunk
+            // that never comes (the client waits for our answer): answer now and close the connection instead.
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, what + " is not valid HTTP/1.1 framing")
+                    .header("Connection", "close");
+        }
+        if (bytes.length > maxBytes) {
+            // Not drained: reading the rest would cost what the cap is there to spare.
+            throw tooLarge(overCap, what, maxBytes).header("Connection", "close");
+        }
+        try {
+            in.close(); // at the end already: readNBytes stopped short of its count
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return bytes;
     }
 
     private static ProblemException tooLarge(ProblemType type, String what, long maxBytes) {

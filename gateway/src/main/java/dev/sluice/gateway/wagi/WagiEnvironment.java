@@ -5,15 +5,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The CGI variables a function sees (WAGI): request line, content metadata and the request headers as
  * {@code HTTP_*}. Credentials never reach the guest: {@code Authorization} and {@code Proxy-Authorization} are left
  * out, as are headers that describe the connection rather than the request.
+ *
+ * <p>Only header names of letters, digits and {@code -} become variables. {@code -}, {@code _} and {@code .} all
+ * map to {@code _}, so {@code X_Forwarded_For} or {@code X.Forwarded.For} would otherwise fold into
+ * {@code HTTP_X_FORWARDED_FOR} beside (or instead of) the header a proxy set: a client could spoof it. Such names are
+ * dropped, as nginx does by default ({@code underscores_in_headers off}, {@code ignore_invalid_headers on}).
  */
 public final class WagiEnvironment {
     private static final Set<String> WITHHELD = Set.of("authorization", "proxy-authorization", "connection",
             "keep-alive", "upgrade", "http2-settings", "te", "transfer-encoding", "content-type", "content-length");
+
+    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9-]+");
 
     private WagiEnvironment() {}
 
@@ -39,7 +47,7 @@ public final class WagiEnvironment {
         env.put("SERVER_PORT", Integer.toString(serverPort));
         env.put("REMOTE_ADDR", remoteAddr);
         headers.forEach((name, values) -> {
-            if (!WITHHELD.contains(name.toLowerCase(Locale.ROOT))) {
+            if (!WITHHELD.contains(name.toLowerCase(Locale.ROOT)) && PLAIN_NAME.matcher(name).matches()) {
                 env.merge(variable(name), String.join(", ", values), (a, b) -> a + ", " + b);
             }
         });
