@@ -175,7 +175,7 @@ public final class Sluice implements AutoCloseable {
      * module in memory and delays every other tenant's deploy.
      */
     private static ExecutorService deployPool(SluiceConfig config) {
-        int threads = Math.max(1, config.workers() / 2);
+        int threads = Math.max(1, Math.min(config.workers(), Runtime.getRuntime().availableProcessors()) / 2);
         return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(DEPLOY_QUEUE), daemon("sluice-compiler"), (task, pool) -> {
                     throw new SchedulerException.Overloaded("too many deploys in progress; retry shortly");
