@@ -29,13 +29,15 @@ import java.util.regex.Pattern;
 /**
  * What noisy neighbours cost a well-behaved tenant: the latency of its sequential {@code hello} calls alone, then
  * beside two hostile tenants that keep every worker they may busy (two tenants of {@code poll_oneoff} sleepers, two
- * of busy loops, one of each), each with more callers than it may run so a backlog queues behind them.
+ * of busy loops, one of each), each with more callers than it may run so a backlog queues behind them, and alone
+ * again at the end (the first phase also warms the server up).
  *
  * <p>{@code NoisyNeighbours [--calls N] [--warmup N] [--seconds S] [--hostile-callers N] [--hostile-timeout-ms MS]
  * [--url http://127.0.0.1:PORT --admin-token T]}. Each phase makes {@code --calls} calls or runs {@code --seconds},
- * whichever ends first, and reports p50/p99 and how many calls failed (any status but 200). Without {@code --url} it
- * starts its own Sluice with the default settings in a temporary directory. Only loopback targets are accepted; the
- * tenants it creates are deleted at the end, and every phase waits for the hostile calls to end before the next.
+ * whichever ends first (after a warm-up of at most {@code --warmup} calls or a third of that time), and reports
+ * p50/p99 and how many calls failed (any status but 200). Without {@code --url} it starts its own Sluice with the
+ * default settings in a temporary directory. Only loopback targets are accepted; the tenants it creates are deleted
+ * at the end, and every phase waits for the hostile calls to end before the next.
  */
 public final class NoisyNeighbours {
     private static final Pattern KEY = Pattern.compile("\"key\"\\s*:\\s*\"([^\"]+)\"");
@@ -56,16 +58,16 @@ public final class NoisyNeighbours {
     /** One phase's outcome: the victim's latencies, its failed calls and the hostile tenants' answers by status. */
     record Phase(String name, Percentiles victim, int failed, Map<Integer, Integer> hostileAnswers) {
         String summary() {
-            return String.format("%-28s %s failed=%d hostile answers=%s", name + ":", victim.summary(), failed,
-                    new TreeMap<>(hostileAnswers));
+            return String.format("%-28s %s failed=%d hostile answers=%s", name + ":",
+                    victim.count() == 0 ? "no call answered" : victim.summary(), failed, new TreeMap<>(hostileAnswers));
         }
     }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, "calls", "warmup", "seconds", "hostile-callers",
                 "hostile-timeout-ms", "url", "admin-token");
-        int calls = Integer.parseInt(options.getOrDefault("calls", "300"));
-        int warmup = Integer.parseInt(options.getOrDefault("warmup", "200"));
+        int calls = Integer.parseInt(options.getOrDefault("calls", "1000"));
+        int warmup = Integer.parseInt(options.getOrDefault("warmup", "1000"));
         int seconds = Math.min(60, Integer.parseInt(options.getOrDefault("seconds", "15")));
         int callers = Integer.parseInt(options.getOrDefault("hostile-callers",
                 Integer.toString(Runtime.getRuntime().availableProcessors() + 6)));
@@ -129,6 +131,8 @@ public final class NoisyNeighbours {
             phases.add(phase("beside 2 sleeper tenants", victim, twoSleepers, calls, warmup / 4, seconds, callers));
             phases.add(phase("beside 2 loop tenants", victim, twoLoops, calls, warmup / 4, seconds, callers));
             phases.add(phase("beside sleepers + loops", victim, oneOfEach, calls, warmup / 4, seconds, callers));
+            // Alone again: the first phase also warms the server up, so it is no fair baseline by itself.
+            phases.add(phase("alone, after", victim, List.of(), calls, warmup / 4, seconds, callers));
             return phases;
         } finally {
             for (String tenant : tenants) {
@@ -161,7 +165,9 @@ public final class NoisyNeighbours {
         try {
             HttpRequest hello = invoke(victim, "hello", "?name=victim");
             int failed = 0;
-            for (int i = 0; i < warmup; i++) {
+            // Bounded in time too: beside hostile tenants of a badly shared pool each call may wait its timeout.
+            long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds) / 3;
+            for (int i = 0; i < warmup && System.nanoTime() < warm; i++) {
                 http.send(hello, HttpResponse.BodyHandlers.discarding());
             }
             Percentiles latencies = new Percentiles(calls);
