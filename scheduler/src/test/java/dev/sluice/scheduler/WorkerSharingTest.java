@@ -137,6 +137,34 @@ class WorkerSharingTest {
         assertEquals(open, pool.running("greedy"), "the reserve never went to the tenant already running");
     }
 
+    @Test
+    void aFreedWorkerGoesToTheTenantRunningFewestNotToTheFirstInLine() throws Exception {
+        // Three workers, no cap below the pool and no reserve: only the dispatch order decides.
+        scheduler = LocalScheduler.open(new SchedulerSettings(3, 3, 8, 1 << 20, 64 << 10, 2L << 20, 0, 1, 0),
+                dataDir, InstantSource.fixed(Instant.EPOCH));
+        WorkerPool pool = (WorkerPool) scheduler.dispatcher();
+        FunctionSpec hog = deploy("busy", "sleep-forever", HOSTILE_TIMEOUT_MS);
+        // Light holds its worker until its 2 s timeout: time enough to queue behind it, however loaded the machine.
+        FunctionSpec holding = deploy("light", "infinite-loop", 2_000);
+        FunctionSpec plain = deploy("light", "plain", HOSTILE_TIMEOUT_MS);
+        for (int i = 0; i < 2; i++) {
+            callers.submit(() -> scheduler.dispatcher().invoke(hog, EMPTY));
+        }
+        awaitState(() -> pool.running("busy") == 2, () -> "busy never ran 2");
+        Future<InvocationResult> held = callers.submit(() -> scheduler.dispatcher().invoke(holding, EMPTY));
+        awaitState(() -> pool.running("light") == 1, () -> "light never ran");
+        // The pool is full. "busy" queues first, "light" second; then light's timeout frees a worker.
+        callers.submit(() -> scheduler.dispatcher().invoke(hog, EMPTY));
+        awaitState(() -> pool.queued("busy") == 1, () -> "busy never queued");
+        Future<InvocationResult> next = callers.submit(() -> scheduler.dispatcher().invoke(plain, EMPTY));
+        awaitState(() -> pool.queued("light") == 1 || held.isDone(), () -> "light never queued");
+        assertTrue(!held.isDone(), "the test queued too slowly to see the order; nothing was decided yet");
+
+        assertEquals("just text\n", new String(next.get(30, TimeUnit.SECONDS).stdout(), UTF_8));
+        assertEquals(1, pool.queued("busy"), "the tenant running two waits behind the one that ran one");
+        assertEquals(2, pool.running("busy"));
+    }
+
     private Duration assertHelloStartsPromptly(FunctionSpec hello, String query) {
         long started = System.nanoTime();
         InvocationResult result = scheduler.dispatcher().invoke(hello,
