@@ -19,7 +19,8 @@ package dev.sluice.scheduler;
  * @param compileThreads         platform threads compiling modules in the background
  * @param reservedWorkers        the last free workers, kept for tenants that hold none: a tenant already running
  *                               something may not start more while only these are free, so a tenant with nothing
- *                               running starts at once however many tenants fill the rest (0: no reserve)
+ *                               running starts at once beside tenants filling the rest, until that many newcomers
+ *                               hold the reserve too (0: no reserve)
  */
 public record SchedulerSettings(int workers, int maxConcurrentPerTenant, int queuePerTenant,
                                 long maxStdoutBytes, long maxStderrBytes, long workerStackBytes,

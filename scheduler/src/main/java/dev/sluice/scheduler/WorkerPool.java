@@ -29,9 +29,10 @@ import java.util.function.Function;
  *   <li>A tenant runs at most {@code maxConcurrentPerTenant} invocations at once. The rest wait in its own bounded
  *       queue ({@code queuePerTenant}; beyond it {@link Overloaded} at once), never in front of other tenants' work,
  *       and each waits at most its function's timeout before giving up with {@link Overloaded}.</li>
- *   <li>The last {@code reservedWorkers} free workers only go to tenants that run nothing yet. So tenants that each
- *       hold workers fill at most {@code workers - reservedWorkers} of them, and a tenant arriving with nothing
- *       running starts at once unless {@code reservedWorkers} other tenants are each holding one of the reserve.</li>
+ *   <li>The last {@code reservedWorkers} free workers only go to tenants that run nothing yet. So every worker is
+ *       busy only when at least {@code reservedWorkers + ceil((workers - reservedWorkers) / maxConcurrentPerTenant)}
+ *       tenants hold workers (the last ones taken each by a tenant that held none); with fewer, a tenant arriving
+ *       with nothing running starts at once.</li>
  *   <li>A free worker serves, among the tenants with queued work it may serve, the one running fewest invocations;
  *       ties go round-robin. A tenant holding nothing is never behind one holding something.</li>
  *   <li>Every running invocation is stopped at its timeout (the watchdog interrupts its worker), and
