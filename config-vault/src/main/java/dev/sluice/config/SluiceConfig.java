@@ -32,8 +32,8 @@ import java.util.function.Function;
  * @param maxRequestBytes        largest invocation request body
  * @param maxStdoutBytes         largest response a function may write
  * @param maxStderrBytes         most a function may write to stderr
- * @param workers                platform threads running guest code
- * @param tenantMaxConcurrency   invocations one tenant may run at once (0: workers - 1, at least 1)
+ * @param workers                platform threads running guest code (more than cores: the OS time-slices them)
+ * @param tenantMaxConcurrency   invocations one tenant may run at once (0: a quarter of the workers, at least 1)
  * @param tenantQueue            invocations one tenant may have waiting for a worker
  * @param shutdownGraceMs        how long a stopping server lets in-flight invocations finish
  * @param compileBudgetMs        how long a deploy waits for compilation before answering (runs interpreted meanwhile)
@@ -129,7 +129,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.number("max-request-bytes", 1L << 20),
                 v.number("max-stdout-bytes", 1L << 20),
                 v.number("max-stderr-bytes", 64L << 10),
-                v.integer("workers", Math.max(2, cores)),
+                v.integer("workers", Math.max(8, 4 * cores)),
                 v.integer("tenant-max-concurrency", 0),
                 v.integer("tenant-queue", 64),
                 v.number("shutdown-grace-ms", 10_000),
@@ -137,9 +137,13 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 StoreConfig.from(raw, source.describe()));
     }
 
-    /** Invocations one tenant may run at once, with 0 resolved to "all workers but one". */
+    /**
+     * Invocations one tenant may run at once, with 0 resolved to a quarter of the workers (at least 1): with the
+     * default pool of four threads per core, one per core, so three tenants at their cap leave the scheduler's
+     * reserve of a quarter free for the others (see docs/sandbox.md, "Sharing the workers").
+     */
     public int effectiveTenantMaxConcurrency() {
-        return tenantMaxConcurrency > 0 ? Math.min(tenantMaxConcurrency, workers) : Math.max(1, workers - 1);
+        return tenantMaxConcurrency > 0 ? Math.min(tenantMaxConcurrency, workers) : Math.max(1, workers / 4);
     }
 
     /** The same configuration with other values for some keys; used by tests and by code-built servers. */

@@ -82,10 +82,20 @@ class SluiceConfigTest {
 
     @Test
     void withOverridesRevalidates() {
-        SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", "0", "workers", "3"));
+        SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", "0", "workers", "12"));
         assertEquals(0, config.port());
-        assertEquals(2, config.effectiveTenantMaxConcurrency());
+        assertEquals(3, config.effectiveTenantMaxConcurrency());
         assertThrows(ConfigException.class, () -> config.with(Map.of("port", "-1")));
+    }
+
+    @Test
+    void workersDefaultToFourPerCoreAndATenantToAQuarterOfThem() {
+        SluiceConfig defaults = SluiceConfig.defaults();
+        assertEquals(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()), defaults.workers());
+        assertEquals(defaults.workers() / 4, defaults.effectiveTenantMaxConcurrency());
+        assertEquals(1, defaults.with(Map.of("workers", "3")).effectiveTenantMaxConcurrency());
+        assertEquals(5, defaults.with(Map.of("workers", "8", "tenant-max-concurrency", "5"))
+                .effectiveTenantMaxConcurrency());
     }
 
     @Test

@@ -78,11 +78,12 @@ final class DeployAdmission implements AutoCloseable {
     }
 
     /**
-     * For a gateway with {@code workers} workers: one deploy thread per two workers, at least two (so that a
-     * tenant's share, all threads but one, leaves one for the others).
+     * For a gateway on {@code processors} processors: one deploy thread per two processors (deploys are CPU-bound
+     * parsing and instrumenting), at least two (so that a tenant's share, all threads but one, leaves one for the
+     * others).
      */
-    static DeployAdmission forWorkers(int workers) {
-        return new DeployAdmission(Math.max(2, workers / 2), QUEUE, WAITING_PER_TENANT, MAX_WAIT);
+    static DeployAdmission forProcessors(int processors) {
+        return new DeployAdmission(Math.max(2, processors / 2), QUEUE, WAITING_PER_TENANT, MAX_WAIT);
     }
 
     /**

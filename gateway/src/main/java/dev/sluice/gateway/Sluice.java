@@ -79,7 +79,7 @@ public final class Sluice implements AutoCloseable {
             opened.reversed().forEach(Sluice::closeQuietly);
             throw e;
         }
-        this.deploys = DeployAdmission.forWorkers(config.workers());
+        this.deploys = DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors());
         this.drain = new Drain();
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
         housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
@@ -138,7 +138,7 @@ public final class Sluice implements AutoCloseable {
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
                 .withCompileBudgetMillis(config.compileBudgetMs())
                 // At least two: a tenant compiles on all threads but one, so another tenant's compile never waits.
-                .withCompileThreads(Math.max(2, config.workers() / 2));
+                .withCompileThreads(Math.max(2, Runtime.getRuntime().availableProcessors() / 2));
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */

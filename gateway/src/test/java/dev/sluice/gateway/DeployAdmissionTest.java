@@ -94,7 +94,7 @@ class DeployAdmissionTest {
 
     @Test
     void aDeploysOwnFailureReachesTheCallerUnchanged() {
-        admission = DeployAdmission.forWorkers(2);
+        admission = DeployAdmission.forProcessors(2);
         var rejected = new SchedulerException.ModuleRejected(SchedulerException.ModuleRejected.Reason.MALFORMED, "bad");
         try (DeployAdmission.Ticket ticket = admission.admit(OTHER)) {
             assertSame(rejected, assertThrows(SchedulerException.ModuleRejected.class, () -> ticket.run(() -> {

@@ -21,10 +21,27 @@ import java.util.function.Function;
 
 /**
  * The in-process {@link Dispatcher}: a fixed set of platform worker threads (guest code is CPU-bound and must not
- * pin the callers' virtual threads), fed fairly. Each tenant has its own bounded queue and may occupy at most
- * {@code maxConcurrentPerTenant} workers; workers serve the tenants with queued work round-robin. So a tenant
- * flooding the pool with runaway guests holds at most its share of workers, each for at most its timeout, and
- * its backlog waits in its own queue rather than in front of other tenants' work.
+ * pin the callers' virtual threads), shared fairly between tenants.
+ *
+ * <p>The contract, for any mix of hostile tenants (guests that sleep in {@code poll_oneoff}, spin, or arrive by the
+ * thousand):
+ * <ul>
+ *   <li>A tenant runs at most {@code maxConcurrentPerTenant} invocations at once. The rest wait in its own bounded
+ *       queue ({@code queuePerTenant}; beyond it {@link Overloaded} at once), never in front of other tenants' work,
+ *       and each waits at most its function's timeout before giving up with {@link Overloaded}.</li>
+ *   <li>The last {@code reservedWorkers} free workers only go to tenants that run nothing yet. So every worker is
+ *       busy only when at least {@code reservedWorkers + ceil((workers - reservedWorkers) / maxConcurrentPerTenant)}
+ *       tenants hold workers (the last ones taken each by a tenant that held none); with fewer, a tenant arriving
+ *       with nothing running starts at once.</li>
+ *   <li>A free worker serves, among the tenants with queued work it may serve, the one running fewest invocations;
+ *       ties go round-robin. A tenant holding nothing is never behind one holding something.</li>
+ *   <li>Every running invocation is stopped at its timeout (the watchdog interrupts its worker), and
+ *       {@link #shutdown} lets running work finish within the grace, then stops it.</li>
+ * </ul>
+ * Workers are deliberately more numerous than cores (see {@link SchedulerSettings#workers()}): being platform
+ * threads, the OS time-slices them, so a victim's short call gets CPU while other tenants' busy loops run, and a
+ * sleeping guest holds a thread but no core. Isolation therefore rests on thread counts, which this class bounds,
+ * not on the guests' good behaviour.
  *
  * <p>Threading: callers block in {@link #invoke} on a future. Queues and counters are guarded by {@code lock}; a
  * job's run state by the job's monitor, which is also what makes a timeout interrupt safe: the watchdog interrupts
@@ -177,23 +194,25 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
-    /** The next job, round-robin over tenants with queued work that are under their running cap. */
+    /** The next job, of the tenant {@link #next()} picks; waits while there is none. */
     private Job take() {
         lock.lock();
         try {
             while (!stopped) {
-                for (int n = ring.size(); n > 0; n--) {
-                    Tenant tenant = ring.pollFirst();
-                    if (tenant.running < settings.maxConcurrentPerTenant()) {
-                        Job job = tenant.queue.pollFirst();
-                        tenant.running++;
-                        running.add(job);
-                        if (!tenant.queue.isEmpty()) {
-                            ring.addLast(tenant);
-                        }
-                        return job;
+                Tenant tenant = next();
+                if (tenant != null) {
+                    Job job = tenant.queue.pollFirst();
+                    tenant.running++;
+                    running.add(job);
+                    ring.remove(tenant);
+                    if (!tenant.queue.isEmpty()) {
+                        ring.addLast(tenant); // round-robin among tenants running as many as it
                     }
-                    ring.addLast(tenant);
+                    if (next() != null) {
+                        // One signal wakes one worker; pass it on while there is more work a worker may take.
+                        workAvailable.signal();
+                    }
+                    return job;
                 }
                 // Uninterruptible: a worker is only ever interrupted by its own job's timeout.
                 workAvailable.awaitUninterruptibly();
@@ -204,12 +223,33 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
+    /**
+     * Called with lock held: of the tenants with queued work that may take a worker now, the one running fewest
+     * invocations, the first in ring order among equals; null if none may.
+     */
+    private Tenant next() {
+        int free = settings.workers() - running.size();
+        if (free <= 0) {
+            return null;
+        }
+        Tenant best = null;
+        for (Tenant tenant : ring) {
+            boolean allowed = tenant.running < settings.maxConcurrentPerTenant()
+                    && (tenant.running == 0 || free > settings.reservedWorkers());
+            if (allowed && (best == null || tenant.running < best.running)) {
+                best = tenant;
+            }
+        }
+        return best;
+    }
+
     // Called with lock held.
     private void release(Tenant tenant, Job job, boolean wasRunning) {
         if (wasRunning) {
             tenant.running--;
             running.remove(job);
-            // This tenant may be eligible again; wake a worker in case this one is not the next to look.
+            // This tenant, or with the reserve no longer touched any tenant, may be eligible again; wake a worker
+            // in case this one is not the next to look.
             workAvailable.signal();
         }
         if (tenant.queue.isEmpty() && tenant.running == 0) {
