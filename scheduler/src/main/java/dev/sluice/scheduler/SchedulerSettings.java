@@ -77,7 +77,7 @@ public record SchedulerSettings(int workers, int maxConcurrentPerTenant, int que
     /** A copy with another {@link #compileThreads()}. */
     public SchedulerSettings withCompileThreads(int threads) {
         return new SchedulerSettings(workers, maxConcurrentPerTenant, queuePerTenant, maxStdoutBytes, maxStderrBytes,
-                workerStackBytes, compileBudgetMillis, threads);
+                workerStackBytes, compileBudgetMillis, threads, reservedWorkers);
     }
 
     /**
