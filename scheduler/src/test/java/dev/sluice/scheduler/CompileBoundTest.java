@@ -58,7 +58,7 @@ class CompileBoundTest {
         if (scheduler != null) {
             scheduler.close();
         }
-        var settings = new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20, 0, compileThreads);
+        var settings = new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20, 0, compileThreads, 0);
         scheduler = LocalScheduler.open(settings, dataDir, InstantSource.fixed(Instant.EPOCH), compiler);
         return scheduler;
     }
