@@ -32,6 +32,13 @@ import org.junit.jupiter.api.Test;
 class StackBudgetTest {
     private static final long FUEL = 1L << 40;
 
+    /** Compiles as the scheduler does: functions with frames too large for the JVM stay interpreted. */
+    private static java.util.function.Function<Instance, com.dylibso.chicory.runtime.Machine> compile(
+            WasmModule module) {
+        return MachineFactoryCompiler.builder(module)
+                .withInterpretedFunctions(FuelInstrumenter.interpretedFunctions(module)).compile();
+    }
+
     /** Runs {@code stack-exits} with {@code x}, returning what test.probe saw of the budget, then the budget after. */
     private static List<Long> probes(int x, boolean compiled) {
         var instrumented = FuelInstrumenter.instrument(TestModules.load("stack-exits"));
@@ -46,7 +53,7 @@ class StackBudgetTest {
                 .withImportValues(ImportValues.builder().addFunction(probe).build())
                 .withStart(false);
         if (compiled) {
-            builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+            builder.withMachineFactory(compile(module));
         }
         Instance instance = builder.build();
         assertEquals(x, (int) instance.export("run").apply(x)[0]);
@@ -98,7 +105,7 @@ class StackBudgetTest {
                 .withGlobalFactory(FuelMeter.create(FUEL, instrumented.definedFuelGlobal()))
                 .withStart(false);
         if (compiled) {
-            builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+            builder.withMachineFactory(compile(module));
         }
         Instance instance = builder.build();
         Throwable t = assertThrows(Throwable.class, () -> instance.export("_start").apply());
@@ -112,8 +119,9 @@ class StackBudgetTest {
     void recursionWithFiftyThousandLocalsEndsAfterTheBudgetsWorthOfFrames() {
         for (boolean compiled : new boolean[] {false, true}) {
             int depth = depthReached(HostileModules.recursionCountingDepth(50_000, 0), compiled);
-            // 2^20 slots / (50 000 locals + overhead) frames: 20, the 21st is refused at its entry.
-            assertEquals(FuelInstrumenter.STACK_BUDGET_SLOTS / 50_100, depth - 1, "depth " + depth);
+            // 2^20 slots / (50 000 locals + overhead) frames: 20 count their depth, the 21st is refused at its
+            // entry. Without the budget the interpreter went ~3 000 frames (2.4 GB of locals) deep.
+            assertEquals(FuelInstrumenter.STACK_BUDGET_SLOTS / 50_100, depth, "depth " + depth);
         }
     }
 
@@ -124,6 +132,14 @@ class StackBudgetTest {
             assertTrue(depth <= FuelInstrumenter.STACK_BUDGET_SLOTS / 20_000 + 1, "depth " + depth);
             assertTrue(depth >= FuelInstrumenter.STACK_BUDGET_SLOTS / 20_100, "depth " + depth);
         }
+    }
+
+    @Test
+    void functionsWithFramesTooLargeForTheJvmStackAreLeftToTheInterpreter() {
+        var small = FuelInstrumenter.instrument(HostileModules.recursionCountingDepth(1_000, 1_000));
+        assertEquals(java.util.Set.of(), FuelInstrumenter.interpretedFunctions(Parser.parse(small.bytes())));
+        var large = FuelInstrumenter.instrument(HostileModules.recursionCountingDepth(0, 2_048));
+        assertEquals(java.util.Set.of(1), FuelInstrumenter.interpretedFunctions(Parser.parse(large.bytes())));
     }
 
     @Test

@@ -99,6 +99,17 @@ public final class HostileModules {
                 .build();
     }
 
+    /** {@code count} functions of {@code locals} i32 locals each; the first is {@code _start}. */
+    public static byte[] functionsWithLocals(int count, int locals) {
+        byte[] body = bytes(leb(1), leb(locals), 0x7f, 0x0b);
+        return module()
+                .section(TYPE, bytes(leb(1), 0x60, 0x00, 0x00))
+                .section(FUNCTION, bytes(leb(count), repeat(leb(0), count)))
+                .section(EXPORT, bytes(leb(1), name("_start"), 0x00, leb(0)))
+                .section(CODE, bytes(leb(count), repeat(bytes(leb(body.length), body), count)))
+                .build();
+    }
+
     /**
      * A recursive function with {@code locals} i64 locals and no base case, which counts its depth in a global
      * exported as {@code depth} and keeps {@code operands} i32 operands on the stack across its recursive call;
