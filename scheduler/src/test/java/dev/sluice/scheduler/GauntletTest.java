@@ -227,6 +227,13 @@ class GauntletTest {
     }
 
     @Test
+    void anElseInsideABlockIsMalformedEvenWithJavaAssertionsOn() {
+        // Surefire runs tests with -ea, where this threw AssertionError out of the deploy; without -ea it was
+        // already rejected as malformed.
+        rejected(Reason.MALFORMED, HostileModules::elseInsideABlock);
+    }
+
+    @Test
     void moreLocalsInAllThanTheModuleCapAreRejected() {
         var e = rejected(Reason.TOO_COMPLEX, () -> HostileModules.functionsWithLocals(21, 50_000));
         assertTrue(e.getMessage().contains("more than 1000000 locals in all"), e.getMessage());

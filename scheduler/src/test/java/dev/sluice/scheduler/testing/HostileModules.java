@@ -129,6 +129,14 @@ public final class HostileModules {
                 .build();
     }
 
+    /**
+     * {@code _start} is {@code block; else; end; end}: an else with no if. Chicory's parser asserts before its
+     * validator rejects it, so with Java assertions on the parse threw AssertionError (found by the mutation fuzzer).
+     */
+    public static byte[] elseInsideABlock() {
+        return command(bytes(leb(0), 0x02, 0x40, 0x05, 0x0b, 0x0b)).build();
+    }
+
     /** Exports {@code _start} as function 4 of a module with one function (found by the mutation fuzzer). */
     public static byte[] startExportedAsAMissingFunction() {
         return command(emptyBody()).section(EXPORT, bytes(leb(1), name("_start"), 0x00, leb(4))).build();
