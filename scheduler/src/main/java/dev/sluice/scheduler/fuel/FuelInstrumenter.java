@@ -43,7 +43,7 @@ import java.util.Arrays;
  * mutable i32 global holds the invocation's stack budget in slots, initialised to {@link #STACK_BUDGET_SLOTS} by the
  * module itself (each invocation has a fresh instance). A function that calls anything charges its frame's
  * {@linkplain Body#frameSlots size} at entry (parameters, locals, the most operands it can hold, a slot per block
- * nesting level and a fixed overhead), saves the lowered budget in an i32 local appended to its locals, and gives
+ * nesting level (four slots each) and a fixed overhead), saves the lowered budget in an i32 local appended to its locals, and gives
  * the frame back on every way out (before {@code return}, its final {@code end}, a branch to its own label, a tail
  * call; around a {@code br_if} to its own label it gives back before and charges again after, and a {@code br_table}
  * that may leave gives back only when the index selects the function's label). Functions that call nothing are not
@@ -327,6 +327,13 @@ public final class FuelInstrumenter {
                         exportsDone = true;
                     }
                     case CODE_SECTION -> section(id, code(end));
+                    case 0 -> {
+                        // A custom section of the module's own under our name would tell the compiler what to
+                        // interpret: dropped, so only the rewrite's own counts.
+                        if (!customNamed(INTERPRETED_SECTION, start, end)) {
+                            out.bytes(in, sectionStart, end - sectionStart);
+                        }
+                    }
                     case MEMORY_SECTION, TABLE_SECTION -> {
                         rejectSixtyFourBit(id, end);
                         out.bytes(in, sectionStart, end - sectionStart);
@@ -348,6 +355,14 @@ public final class FuelInstrumenter {
                 section(0, custom);
             }
             return out.toArray();
+        }
+
+        private boolean customNamed(String name, int start, int end) {
+            byte[] wanted = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            p = start;
+            int length = u32();
+            return length == wanted.length && p + length <= end
+                    && Arrays.equals(in, p, p + length, wanted, 0, wanted.length);
         }
 
         private void section(int id, Out payload) {

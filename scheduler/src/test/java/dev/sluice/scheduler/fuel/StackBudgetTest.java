@@ -143,6 +143,15 @@ class StackBudgetTest {
     }
 
     @Test
+    void aModulesOwnListOfFunctionsToInterpretIsDropped() {
+        // A custom section under the rewrite's name, claiming that no function needs the interpreter.
+        byte[] custom = bytes(0x00, leb(20), name("sluice.interpreted"), leb(0));
+        byte[] module = bytes(HostileModules.recursionCountingDepth(0, 2_048), custom);
+        var instrumented = FuelInstrumenter.instrument(module);
+        assertEquals(java.util.Set.of(1), FuelInstrumenter.interpretedFunctions(Parser.parse(instrumented.bytes())));
+    }
+
+    @Test
     void aModuleExportingTheBudgetsNameIsRejected() {
         byte[] body = bytes(leb(0), 0x0b);
         byte[] module = WasmBinary.module()
