@@ -42,7 +42,7 @@ import java.util.Arrays;
  * <p>It also bounds what a call stack can cost the host ({@value #STACK_EXPORT_NAME}, see docs/sandbox.md): one more
  * mutable i32 global holds the invocation's stack budget in slots, initialised to {@link #STACK_BUDGET_SLOTS} by the
  * module itself (each invocation has a fresh instance). A function that calls anything charges its frame's
- * {@linkplain Body#frameSlots size} at entry (parameters, locals, the most operands it can hold, a slot per block
+ * {@linkplain Body#frameSlots size} at entry (unless the frame is {@linkplain #UNCHARGED_FRAME_VALUES small}) (parameters, locals, the most operands it can hold, a slot per block
  * nesting level (four slots each) and a fixed overhead), saves the lowered budget in an i32 local appended to its locals, and gives
  * the frame back on every way out (before {@code return}, its final {@code end}, a branch to its own label, a tail
  * call; around a {@code br_if} to its own label it gives back before and charges again after, and a {@code br_table}
@@ -75,6 +75,15 @@ public final class FuelInstrumenter {
      * frames of 100 slots uses a tenth of it.
      */
     public static final int STACK_BUDGET_SLOTS = 1 << 20;
+
+    /**
+     * Frames of at most this many values (parameters, locals, operands) are not charged: their number is bounded by
+     * the worker's thread stack, since each interpreted call takes ~500 to 900 bytes of it (and a compiled one keeps
+     * its values on that stack), so an 8 MiB stack holds at most ~17 000 of them, ~20 MiB of interpreter heap at 64
+     * values. Charging them would cost every call three global accesses: measured, fib(30) ran 1.9x slower and
+     * wat2wasm 12% slower with every calling frame charged.
+     */
+    public static final int UNCHARGED_FRAME_VALUES = 64;
 
     /** What a frame costs beyond its values: Chicory's frame objects and arrays, and the instrumentation's operands. */
     static final int FRAME_OVERHEAD_SLOTS = 32;
@@ -442,18 +451,20 @@ public final class FuelInstrumenter {
                 int function = importedFunctions + i;
                 int params = params(functionType[function]);
                 int bodyStart = p;
-                // The first pass learns what the function needs: a loop (the counter in a local), a call (stack
-                // accounting, whose frame size is the first pass's count of locals and operands).
+                // The first pass learns what the function needs: a loop (the counter in a local), a call from a
+                // frame of more than UNCHARGED_FRAME_VALUES (stack accounting, whose frame size is the first pass's
+                // count of locals and operands).
                 var direct = new Body(params, bodyEnd, function, false, -1);
                 Out body = direct.run();
                 if (direct.localCount + 4 + direct.maxHeight > MAX_COMPILED_FRAME_SLOTS) {
                     interpreted.u32(function);
                     interpretedCount++;
                 }
-                if (direct.sawLoop || direct.sawCall) {
+                boolean charged = direct.sawCall && direct.localCount + direct.maxHeight > UNCHARGED_FRAME_VALUES;
+                if (direct.sawLoop || charged) {
                     p = bodyStart;
-                    body = new Body(params, bodyEnd, function, direct.sawLoop,
-                            direct.sawCall ? direct.frameSlots() : -1).run();
+                    body = new Body(params, bodyEnd, function, direct.sawLoop, charged ? direct.frameSlots() : -1)
+                            .run();
                 }
                 s.u32(body.size());
                 s.bytes(body.buf, 0, body.size());

@@ -134,6 +134,34 @@ class StackBudgetTest {
         }
     }
 
+    /** How many instructions of the instrumented module read or write the stack budget. */
+    private static long budgetAccesses(byte[] original) {
+        WasmModule module = Parser.parse(FuelInstrumenter.instrument(original).bytes());
+        int budget = module.exportSection().getExport(module.exportSection().exportCount() - 1).index();
+        long accesses = 0;
+        for (int f = 0; f < module.codeSection().functionBodyCount(); f++) {
+            for (var instruction : module.codeSection().getFunctionBody(f).instructions()) {
+                var op = instruction.opcode();
+                if ((op == com.dylibso.chicory.wasm.types.OpCode.GLOBAL_GET
+                        || op == com.dylibso.chicory.wasm.types.OpCode.GLOBAL_SET)
+                        && instruction.operand(0) == budget) {
+                    accesses++;
+                }
+            }
+        }
+        return accesses;
+    }
+
+    @Test
+    void framesOfAtMostSixtyFourValuesAreNotCharged() {
+        // fib and the other functions of fuel-control, and a recursion holding 60 operands, pay nothing per call;
+        // their depth is bounded by the worker's thread stack.
+        assertEquals(0, budgetAccesses(TestModules.load("fuel-control")));
+        assertEquals(0, budgetAccesses(HostileModules.recursionCountingDepth(0, 60)));
+        assertTrue(budgetAccesses(HostileModules.recursionCountingDepth(0, 70)) > 0);
+        assertTrue(budgetAccesses(TestModules.load("stack-exits")) > 0);
+    }
+
     @Test
     void functionsWithFramesTooLargeForTheJvmStackAreLeftToTheInterpreter() {
         var small = FuelInstrumenter.instrument(HostileModules.recursionCountingDepth(1_000, 1_000));
