@@ -7,5 +7,5 @@ set -eu
 cd "$(dirname "$0")"
 command -v wat2wasm >/dev/null 2>&1 || { echo "wat2wasm not found: install the 'wabt' package" >&2; exit 1; }
 for wat in *.wat; do
-    wat2wasm "$wat" -o "${wat%.wat}.wasm"
+    wat2wasm --enable-tail-call "$wat" -o "${wat%.wat}.wasm"
 done

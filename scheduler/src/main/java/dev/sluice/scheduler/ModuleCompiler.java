@@ -5,6 +5,7 @@ import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
+import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import java.util.function.Function;
 
 /**
@@ -18,9 +19,11 @@ interface ModuleCompiler {
 
     /**
      * Chicory's bytecode compiler with its defaults: a function too large for the JVM falls back to the
-     * interpreter (with a warning) while the rest of the module is compiled.
+     * interpreter (with a warning) while the rest of the module is compiled. Functions whose frames are too large
+     * to run safely as JVM frames are interpreted too ({@link FuelInstrumenter#interpretedFunctions}).
      */
     static ModuleCompiler chicory() {
-        return (module, cache) -> MachineFactoryCompiler.builder(module).withCache(cache).compile();
+        return (module, cache) -> MachineFactoryCompiler.builder(module).withCache(cache)
+                .withInterpretedFunctions(FuelInstrumenter.interpretedFunctions(module)).compile();
     }
 }

@@ -20,7 +20,9 @@ final class ModuleScan {
      * The sandbox's structural caps, each enforced at deploy (see docs/sandbox.md for why each value).
      *
      * @param maxFunctions         imported plus defined functions
-     * @param maxLocals            declared locals of one function (parameters not included)
+     * @param maxLocals            declared locals of one function (parameters not included): wasmparser's limit
+     * @param maxModuleLocals      declared locals of all functions together (Chicory's parser keeps one entry per
+     *                             declared local)
      * @param maxParams            parameters, and separately results, of one function type
      * @param maxTypes             type definitions
      * @param maxTableElements     initial elements of all tables together; also the ceiling of table.grow
@@ -30,10 +32,11 @@ final class ModuleScan {
      * @param maxImports           imports
      * @param maxExports           exports
      */
-    record Limits(int maxFunctions, int maxLocals, int maxParams, int maxTypes, long maxTableElements,
-                  long maxElements, int maxDataSegments, int maxGlobals, int maxImports, int maxExports) {
-        static final Limits DEFAULT = new Limits(50_000, 1_024, 1_000, 50_000, 100_000, 100_000, 100_000,
-                100_000, 1_000, 100_000);
+    record Limits(int maxFunctions, int maxLocals, long maxModuleLocals, int maxParams, int maxTypes,
+                  long maxTableElements, long maxElements, int maxDataSegments, int maxGlobals, int maxImports,
+                  int maxExports) {
+        static final Limits DEFAULT = new Limits(50_000, 50_000, 1_000_000, 1_000, 50_000, 100_000, 100_000,
+                100_000, 100_000, 1_000, 100_000);
     }
 
     private static final byte[] HEADER = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
@@ -58,6 +61,7 @@ final class ModuleScan {
         private long functions;
         private long tableElements;
         private long elements;
+        private long moduleLocals;
         private int memories;
 
         Walk(byte[] bytes, Limits limits) {
@@ -286,10 +290,16 @@ final class ModuleScan {
                 long groups = vector("local declarations");
                 long locals = 0;
                 for (long j = 0; j < groups; j++) {
-                    locals += u32();
+                    long declared = u32();
+                    locals += declared;
+                    moduleLocals += declared;
                     if (locals > limits.maxLocals()) {
                         throw tooComplex("function " + (functions - bodies + i) + " declares more than "
                                 + limits.maxLocals() + " locals");
+                    }
+                    if (moduleLocals > limits.maxModuleLocals()) {
+                        throw tooComplex("functions declare more than " + limits.maxModuleLocals()
+                                + " locals in all");
                     }
                     valType();
                 }

@@ -165,12 +165,40 @@ class GauntletTest {
     }
 
     @Test
-    void recursionWithTheMostLocalsAllowedExhaustsTheStack() {
+    void recursionWithTheMostLocalsAllowedExhaustsTheStackBudgetWithoutGrowingTheHeap() {
+        // 50 000 i64 locals per frame: before the stack budget, ~3 000 interpreted frames of 800 KB each (2.4 GB).
         FunctionSpec spec = deploy("locals", HostileModules.recursionWithLocals(ModuleScan.Limits.DEFAULT.maxLocals()),
                 5_000, AMPLE_FUEL);
+        assertStackExhaustedWithinHeap(spec, 256L << 20);
+    }
+
+    @Test
+    void recursionHoldingTwentyThousandOperandsExhaustsTheStackWithoutCrashingTheJvm() {
+        // Compiled, each frame would be a 160 KB JVM frame, which stepped past the stack's guard pages: the JVM
+        // died of SIGSEGV. Frames that large now run interpreted, their operands bounded by the stack budget.
+        FunctionSpec spec = deploy("operands", HostileModules.recursionCountingDepth(0, 20_000), 5_000, AMPLE_FUEL);
+        assertStackExhaustedWithinHeap(spec, 256L << 20);
+    }
+
+    @Test
+    void recursionWithLiveLocalsJustUnderTheCompiledFrameLimitExhaustsTheStack() {
+        FunctionSpec spec = deploy("live-locals", HostileModules.recursionCountingDepth(1_900, 100), 5_000,
+                AMPLE_FUEL);
+        assertStackExhaustedWithinHeap(spec, 256L << 20);
+    }
+
+    /** Invokes {@code spec}, which must end as STACK_EXHAUSTED, with the heap's peak growing less than the bound. */
+    private static void assertStackExhaustedWithinHeap(FunctionSpec spec, long bound) {
+        var pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(pool -> pool.getType() == java.lang.management.MemoryType.HEAP).toList();
+        System.gc();
+        long before = pools.stream().mapToLong(pool -> pool.getUsage().getUsed()).sum();
+        pools.forEach(java.lang.management.MemoryPoolMXBean::resetPeakUsage);
         var e = assertThrows(InvocationFailed.class, () -> scheduler.dispatcher().invoke(spec,
                 new InvocationRequest(new byte[0], List.of(), Map.of())));
+        long peak = pools.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
         assertEquals(Kind.STACK_EXHAUSTED, e.kind(), e.getMessage());
+        assertTrue(peak - before < bound, "heap peaked " + ((peak - before) >> 20) + " MiB above its start");
     }
 
     // Output floods.
@@ -195,7 +223,20 @@ class GauntletTest {
     @Test
     void aHundredMillionLocalsSpreadOverDeclarationsAreRejectedWithoutAllocatingThem() {
         var e = rejected(Reason.TOO_COMPLEX, HostileModules::hundredMillionLocals);
-        assertTrue(e.getMessage().contains("more than 1024 locals"), e.getMessage());
+        assertTrue(e.getMessage().contains("more than 50000 locals"), e.getMessage());
+    }
+
+    @Test
+    void anElseInsideABlockIsMalformedEvenWithJavaAssertionsOn() {
+        // Surefire runs tests with -ea, where this threw AssertionError out of the deploy; without -ea it was
+        // already rejected as malformed.
+        rejected(Reason.MALFORMED, HostileModules::elseInsideABlock);
+    }
+
+    @Test
+    void moreLocalsInAllThanTheModuleCapAreRejected() {
+        var e = rejected(Reason.TOO_COMPLEX, () -> HostileModules.functionsWithLocals(21, 50_000));
+        assertTrue(e.getMessage().contains("more than 1000000 locals in all"), e.getMessage());
     }
 
     @Test

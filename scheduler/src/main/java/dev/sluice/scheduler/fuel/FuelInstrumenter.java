@@ -3,6 +3,7 @@ package dev.sluice.scheduler.fuel;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
 import java.util.Arrays;
@@ -38,6 +39,18 @@ import java.util.Arrays;
  * to the code before them). Dynamic costs (bytes copied, pages grown) are charged just before their instruction,
  * from a copy of the operand kept in the scratch local, followed by a check.
  *
+ * <p>It also bounds what a call stack can cost the host ({@value #STACK_EXPORT_NAME}, see docs/sandbox.md): one more
+ * mutable i32 global holds the invocation's stack budget in slots, initialised to {@link #STACK_BUDGET_SLOTS} by the
+ * module itself (each invocation has a fresh instance). A function that calls anything charges its frame's
+ * {@linkplain Body#frameSlots size} at entry (unless the frame is {@linkplain #UNCHARGED_FRAME_VALUES small}) (parameters, locals, the most operands it can hold, a slot per block
+ * nesting level (four slots each) and a fixed overhead), saves the lowered budget in an i32 local appended to its locals, and gives
+ * the frame back on every way out (before {@code return}, its final {@code end}, a branch to its own label, a tail
+ * call; around a {@code br_if} to its own label it gives back before and charges again after, and a {@code br_table}
+ * that may leave gives back only when the index selects the function's label). Functions that call nothing are not
+ * charged: only the innermost frame can be one. When the budget goes negative the function calls an appended
+ * function that calls itself until the JVM's stack overflows, which the runtime reports as "call stack exhausted",
+ * the way a guest recursing past the worker's thread stack ends. Inserted code is never charged fuel.
+ *
  * <p>Supports the MVP plus sign extension, saturating conversions, bulk memory, reference types (funcref and
  * externref), multi-value and tail calls; anything else (SIMD, threads, exceptions, GC, memory64) is rejected.
  * Stateless; thread-safe.
@@ -50,7 +63,46 @@ public final class FuelInstrumenter {
      * Version of the rewrite's output (2: functions with loops keep the counter in a local). Bump it whenever the same input can produce different bytes: compiled modules
      * cached on disk are keyed by it (see {@code CompiledCache}).
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
+
+    /** The export under which the stack budget is visible; a module that exports this name itself is rejected. */
+    public static final String STACK_EXPORT_NAME = "sluice_stack";
+
+    /**
+     * Frame slots one invocation's call stack may hold: 2^20. A slot is one parameter, local or operand, which costs
+     * Chicory's interpreter at most 16 bytes of heap, so a call stack holds at most ~16 MiB (plus the operand stack's
+     * doubling array) however the frames are shaped. Real programs need far less: a recursive descent of 10 000
+     * frames of 100 slots uses a tenth of it.
+     */
+    public static final int STACK_BUDGET_SLOTS = 1 << 20;
+
+    /**
+     * Frames of at most this many values (parameters, locals, operands) are not charged: their number is bounded by
+     * the worker's thread stack, since each interpreted call takes ~500 to 900 bytes of it (and a compiled one keeps
+     * its values on that stack), so an 8 MiB stack holds at most ~17 000 of them, ~20 MiB of interpreter heap at 64
+     * values. Charging them would cost every call three global accesses: measured, fib(30) ran 1.9x slower and
+     * wat2wasm 12% slower with every calling frame charged.
+     */
+    public static final int UNCHARGED_FRAME_VALUES = 64;
+
+    /** What a frame costs beyond its values: Chicory's frame objects and arrays, and the instrumentation's operands. */
+    static final int FRAME_OVERHEAD_SLOTS = 32;
+
+    /** What each level of block nesting costs a frame (the interpreter keeps a control frame per open block). */
+    static final int SLOTS_PER_NESTING = 4;
+
+    /**
+     * The largest frame, in parameters, locals and operands, that may run as compiled code. A JVM frame is allocated
+     * whole; one larger than the stack's guard zone (HotSpot's 20 shadow pages, 80 KiB on x86-64) can step past
+     * the guard pages when the stack is nearly full, and the JVM dies of SIGSEGV instead of throwing
+     * StackOverflowError (measured: recursion keeping 10 000 or 20 000 operands across its call crashed the JVM).
+     * At 16 bytes per value at most (i64 and f64 take two JVM slots), 2 048 values stay under 32 KiB; larger
+     * functions run on the interpreter, where values live on the heap, bounded by the stack budget.
+     */
+    public static final int MAX_COMPILED_FRAME_SLOTS = 2_048;
+
+    /** Custom section listing the functions that must be interpreted ({@link #interpretedFunctions}). */
+    static final String INTERPRETED_SECTION = "sluice.interpreted";
 
     /**
      * @param bytes              the instrumented module
@@ -83,6 +135,10 @@ public final class FuelInstrumenter {
             if (exports.getExport(i).name().equals(EXPORT_NAME)) {
                 throw malformed("module exports " + EXPORT_NAME + ", a name reserved for the runtime's fuel counter");
             }
+            if (exports.getExport(i).name().equals(STACK_EXPORT_NAME)) {
+                throw malformed("module exports " + STACK_EXPORT_NAME
+                        + ", a name reserved for the runtime's stack budget");
+            }
         }
         int importedGlobals = module.importSection().count(ExternalType.GLOBAL);
         int definedGlobals = module.globalSection().globalCount();
@@ -99,6 +155,40 @@ public final class FuelInstrumenter {
         return new ModuleRejected(Reason.MALFORMED, message);
     }
 
+    /**
+     * The functions of an instrumented module whose frames exceed {@link #MAX_COMPILED_FRAME_SLOTS}, which a
+     * compiler must leave to the interpreter (Chicory's {@code withInterpretedFunctions}); read from the custom
+     * section the rewrite appends. Empty for a module this class did not write.
+     */
+    public static java.util.Set<Integer> interpretedFunctions(WasmModule instrumented) {
+        if (!(instrumented.customSection(INTERPRETED_SECTION)
+                instanceof com.dylibso.chicory.wasm.types.UnknownCustomSection section)) {
+            return java.util.Set.of();
+        }
+        byte[] b = section.bytes();
+        var functions = new java.util.TreeSet<Integer>();
+        int[] p = {0};
+        long count = leb(b, p);
+        for (long i = 0; i < count; i++) {
+            functions.add((int) leb(b, p));
+        }
+        return java.util.Collections.unmodifiableSet(functions);
+    }
+
+    private static long leb(byte[] b, int[] p) {
+        long value = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+            int x = b[p[0]++] & 0xFF;
+            value |= (long) (x & 0x7F) << shift;
+            if ((x & 0x80) == 0) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("bad " + INTERPRETED_SECTION + " section");
+    }
+
+    private static final int TYPE_SECTION = 1;
+    private static final int FUNCTION_SECTION = 3;
     private static final int GLOBAL_SECTION = 6;
     private static final int EXPORT_SECTION = 7;
     private static final int CODE_SECTION = 10;
@@ -126,14 +216,72 @@ public final class FuelInstrumenter {
         private final byte[] in;
         private final WasmModule module;
         private final int fuel;
+        private final int stack;
         private final Out out;
         private int p;
+        // Parameter and result counts of every type and of every function (imports first), for operand heights.
+        private final int[] typeParams;
+        private final int[] typeResults;
+        private final int[] functionType;
+        private final int importedFunctions;
+        private final int definedFunctions;
+        // The appended function that exhausts the JVM stack, and its type () -> () (an existing one, else appended).
+        private final int overflow;
+        private final int voidType;
+        private final boolean appendVoidType;
+        // Functions whose frames are too large to compile (see MAX_COMPILED_FRAME_SLOTS).
+        private final Out interpreted = new Out(16);
+        private int interpretedCount;
 
         Rewrite(byte[] in, WasmModule module, int fuel) {
             this.in = in;
             this.module = module;
             this.fuel = fuel;
+            this.stack = fuel + 1;
             this.out = new Out(in.length + in.length / 2 + 64);
+            var types = module.typeSection();
+            int typeCount = types.subTypeCount();
+            typeParams = new int[typeCount];
+            typeResults = new int[typeCount];
+            int found = -1;
+            for (int t = 0; t < typeCount; t++) {
+                var type = types.getType(t);
+                if (type != null) {
+                    typeParams[t] = type.params().size();
+                    typeResults[t] = type.returns().size();
+                    if (found < 0 && typeParams[t] == 0 && typeResults[t] == 0) {
+                        found = t;
+                    }
+                }
+            }
+            appendVoidType = found < 0;
+            voidType = found < 0 ? typeCount : found;
+            importedFunctions = module.importSection().count(ExternalType.FUNCTION);
+            definedFunctions = module.functionSection().functionCount();
+            functionType = new int[importedFunctions + definedFunctions];
+            int f = 0;
+            for (int i = 0; i < module.importSection().importCount(); i++) {
+                if (module.importSection().getImport(i) instanceof FunctionImport imported) {
+                    functionType[f++] = imported.typeIndex();
+                }
+            }
+            for (int i = 0; i < definedFunctions; i++) {
+                functionType[f++] = module.functionSection().getFunctionType(i);
+            }
+            overflow = importedFunctions + definedFunctions;
+        }
+
+        /** Whether the module gets the overflow function (and so, possibly, a type): when it defines any function. */
+        private boolean appendsOverflow() {
+            return definedFunctions > 0;
+        }
+
+        private int params(int type) {
+            return type >= 0 && type < typeParams.length ? typeParams[type] : 0;
+        }
+
+        private int results(int type) {
+            return type >= 0 && type < typeResults.length ? typeResults[type] : 0;
         }
 
         byte[] run() {
@@ -165,6 +313,20 @@ public final class FuelInstrumenter {
                     }
                 }
                 switch (id) {
+                    case TYPE_SECTION -> {
+                        if (appendsOverflow() && appendVoidType) {
+                            section(id, withOneMore(in, start, end, 3).u8(0x60).u8(0x00).u8(0x00));
+                        } else {
+                            out.bytes(in, sectionStart, end - sectionStart);
+                        }
+                    }
+                    case FUNCTION_SECTION -> {
+                        if (appendsOverflow()) {
+                            section(id, withOneMore(in, start, end, 5).u32(voidType));
+                        } else {
+                            out.bytes(in, sectionStart, end - sectionStart);
+                        }
+                    }
                     case GLOBAL_SECTION -> {
                         section(id, newGlobals(in, start, end));
                         globalsDone = true;
@@ -174,6 +336,13 @@ public final class FuelInstrumenter {
                         exportsDone = true;
                     }
                     case CODE_SECTION -> section(id, code(end));
+                    case 0 -> {
+                        // A custom section of the module's own under our name would tell the compiler what to
+                        // interpret: dropped, so only the rewrite's own counts.
+                        if (!customNamed(INTERPRETED_SECTION, start, end)) {
+                            out.bytes(in, sectionStart, end - sectionStart);
+                        }
+                    }
                     case MEMORY_SECTION, TABLE_SECTION -> {
                         rejectSixtyFourBit(id, end);
                         out.bytes(in, sectionStart, end - sectionStart);
@@ -188,7 +357,21 @@ public final class FuelInstrumenter {
             if (!exportsDone) {
                 section(EXPORT_SECTION, newExports(null, 0, 0));
             }
+            if (interpretedCount > 0) {
+                byte[] name = INTERPRETED_SECTION.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                var custom = new Out(interpreted.size() + name.length + 8).u32(name.length).bytes(name, 0, name.length)
+                        .u32(interpretedCount).bytes(interpreted.buf, 0, interpreted.size());
+                section(0, custom);
+            }
             return out.toArray();
+        }
+
+        private boolean customNamed(String name, int start, int end) {
+            byte[] wanted = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            p = start;
+            int length = u32();
+            return length == wanted.length && p + length <= end
+                    && Arrays.equals(in, p, p + length, wanted, 0, wanted.length);
         }
 
         private void section(int id, Out payload) {
@@ -197,20 +380,30 @@ public final class FuelInstrumenter {
             out.bytes(payload.buf, 0, payload.size());
         }
 
-        /** The global section with the counter appended: {@code (global (mut i64) (i64.const 0))}. */
+        /**
+         * The global section with the counter and the stack budget appended: {@code (global (mut i64) (i64.const
+         * 0))} and {@code (global (mut i32) (i32.const STACK_BUDGET_SLOTS))}.
+         */
         private Out newGlobals(byte[] section, int start, int end) {
-            return withOneMore(section, start, end, 8).u8(0x7E).u8(0x01).u8(0x42).u8(0x00).u8(0x0B);
+            return withMore(section, start, end, 2, 20).u8(0x7E).u8(0x01).u8(0x42).u8(0x00).u8(0x0B)
+                    .u8(0x7F).u8(0x01).u8(0x41).s64(STACK_BUDGET_SLOTS).u8(0x0B);
         }
 
-        /** The export section with the counter exported as {@link #EXPORT_NAME}. */
+        /** The export section with the counter and the stack budget exported under their names. */
         private Out newExports(byte[] section, int start, int end) {
             byte[] name = EXPORT_NAME.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            return withOneMore(section, start, end, 24).u32(name.length).bytes(name, 0, name.length).u8(0x03)
-                    .u32(fuel);
+            byte[] stackName = STACK_EXPORT_NAME.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return withMore(section, start, end, 2, 48).u32(name.length).bytes(name, 0, name.length).u8(0x03)
+                    .u32(fuel).u32(stackName.length).bytes(stackName, 0, stackName.length).u8(0x03).u32(stack);
         }
 
         /** A vector section (or a new one) with its count raised by one, ready for the new entry to be appended. */
         private Out withOneMore(byte[] section, int start, int end, int extra) {
+            return withMore(section, start, end, 1, extra);
+        }
+
+        /** A vector section (or a new one) with its count raised by {@code more}, ready for the new entries. */
+        private Out withMore(byte[] section, int start, int end, int more, int extra) {
             var s = new Out(end - start + extra);
             int count = 0;
             int rest = start;
@@ -219,7 +412,7 @@ public final class FuelInstrumenter {
                 count = u32();
                 rest = p;
             }
-            s.u32(count + 1);
+            s.u32(count + more);
             s.bytes(in, rest, end - rest);
             return s;
         }
@@ -250,19 +443,28 @@ public final class FuelInstrumenter {
 
         private Out code(int end) {
             int count = u32();
-            var s = new Out(end - p + count * 32 + 16);
-            s.u32(count);
-            int importedFunctions = module.importSection().count(ExternalType.FUNCTION);
+            var s = new Out(end - p + count * 48 + 16);
+            s.u32(count + (appendsOverflow() && count > 0 ? 1 : 0));
             for (int i = 0; i < count; i++) {
                 int size = u32();
                 int bodyEnd = p + size;
-                int params = module.functionSection().getFunctionType(i, module.typeSection()).params().size();
+                int function = importedFunctions + i;
+                int params = params(functionType[function]);
                 int bodyStart = p;
-                var direct = new Body(params, bodyEnd, importedFunctions + i, false);
+                // The first pass learns what the function needs: a loop (the counter in a local), a call from a
+                // frame of more than UNCHARGED_FRAME_VALUES (stack accounting, whose frame size is the first pass's
+                // count of locals and operands).
+                var direct = new Body(params, bodyEnd, function, false, -1);
                 Out body = direct.run();
-                if (direct.sawLoop) {
+                if (direct.localCount + 4 + direct.maxHeight > MAX_COMPILED_FRAME_SLOTS) {
+                    interpreted.u32(function);
+                    interpretedCount++;
+                }
+                boolean charged = direct.sawCall && direct.localCount + direct.maxHeight > UNCHARGED_FRAME_VALUES;
+                if (direct.sawLoop || charged) {
                     p = bodyStart;
-                    body = new Body(params, bodyEnd, importedFunctions + i, true).run();
+                    body = new Body(params, bodyEnd, function, direct.sawLoop, charged ? direct.frameSlots() : -1)
+                            .run();
                 }
                 s.u32(body.size());
                 s.bytes(body.buf, 0, body.size());
@@ -270,6 +472,12 @@ public final class FuelInstrumenter {
             }
             if (p != end) {
                 throw malformed("code section has trailing bytes");
+            }
+            if (appendsOverflow() && count > 0) {
+                // (func $overflow call $overflow): recursion the JVM ends with a StackOverflowError
+                var overflowBody = new Out(8).u8(0x00).u8(0x10).u32(overflow).u8(0x0B);
+                s.u32(overflowBody.size());
+                s.bytes(overflowBody.buf, 0, overflowBody.size());
             }
             return s;
         }
@@ -290,8 +498,22 @@ public final class FuelInstrumenter {
              * directly, which for loop-free code touches the global no more often than the local copy would.
              */
             private final boolean cached;
+            /** The frame's size in slots when it is charged to the stack budget (the function calls), else -1. */
+            private final int frame;
             private boolean sawLoop;
+            private boolean sawCall;
             private long localCount;
+            // In charged functions, the i32 local holding the budget left after this frame's charge.
+            private int budgetLeft = -1;
+            // Operand heights: now, the most, and per open block (index = nesting depth) the height below its
+            // parameters, its parameter count and its result count. Unreachable code never lowers the height below
+            // its block's base, so the most is an upper bound of what can be live.
+            private int height;
+            private int maxHeight;
+            private int maxDepth;
+            private int[] blockBase = new int[8];
+            private int[] blockParams = new int[8];
+            private int[] blockResults = new int[8];
             // In cached functions: the local copy of the counter, and the value below which a loop header stores it
             // (i64 locals appended after the function's own); in all, the scratch i32 for dynamic costs (appended
             // after those, only when the function needs it).
@@ -308,12 +530,23 @@ public final class FuelInstrumenter {
             private long[] insertWhat = new long[4];
             private int insertCount;
 
-            Body(int params, int bodyEnd, int function, boolean cached) {
+            Body(int params, int bodyEnd, int function, boolean cached, int frame) {
                 this.bodyEnd = bodyEnd;
                 this.function = function;
                 this.cached = cached;
+                this.frame = frame;
                 this.localCount = params;
                 this.code = new Out((bodyEnd - p) * 2 + 32);
+            }
+
+            /**
+             * The frame's cost in slots after a pass: parameters and locals (with the two the instrumentation may
+             * append besides the fuel copies), the most operands, the nesting, and {@link #FRAME_OVERHEAD_SLOTS}.
+             */
+            int frameSlots() {
+                long slots = localCount + 4 + (long) maxHeight + (long) SLOTS_PER_NESTING * (maxDepth + 1)
+                        + FRAME_OVERHEAD_SLOTS;
+                return (int) Math.min(slots, STACK_BUDGET_SLOTS + 1L);
             }
 
             Out run() {
@@ -332,6 +565,14 @@ public final class FuelInstrumenter {
                     throw malformed("function " + function + " declares too many locals");
                 }
                 int appended = (int) localCount;
+                if (frame >= 0) {
+                    budgetLeft = appended++;
+                    // global.get $stack; i32.const frame; i32.sub; local.tee $left; global.set $stack;
+                    // local.get $left; i32.const 0; i32.lt_s; if; call $overflow; end
+                    code.u8(0x23).u32(stack).u8(0x41).s64(frame).u8(0x6B).u8(0x22).u32(budgetLeft)
+                            .u8(0x24).u32(stack).u8(0x20).u32(budgetLeft).u8(0x41).u8(0x00).u8(0x48)
+                            .u8(0x04).u8(0x40).u8(0x10).u32(overflow).u8(0x0B);
+                }
                 if (cached) {
                     counter = appended++;
                     next = appended++;
@@ -341,11 +582,14 @@ public final class FuelInstrumenter {
                 localCount = appended;
                 instructions();
                 var body = new Out(code.size() + (localsEnd - localsStart) + 16);
-                if (!cached && scratch < 0) {
+                if (!cached && scratch < 0 && frame < 0) {
                     body.bytes(in, localsStart, localsEnd - localsStart);
                 } else {
-                    body.u32(groups + (cached ? 1 : 0) + (scratch < 0 ? 0 : 1));
+                    body.u32(groups + (frame >= 0 ? 1 : 0) + (cached ? 1 : 0) + (scratch < 0 ? 0 : 1));
                     body.bytes(in, groupsStart, localsEnd - groupsStart);
+                    if (frame >= 0) {
+                        body.u32(1).u8(0x7F);
+                    }
                     if (cached) {
                         body.u32(2).u8(0x7E);
                     }
@@ -371,36 +615,51 @@ public final class FuelInstrumenter {
                     long cost = FuelCosts.INSTRUCTION;
                     boolean endsBlock = false;
                     switch (op) {
-                        case 0x00, 0x0F -> { // unreachable, return
+                        case 0x00 -> { // unreachable
                             insert(at, STORE);
                             endsBlock = true;
+                            unreachable(depth);
                         }
-                        case 0x01, 0x1A, 0x1B, 0xD1 -> { } // nop, drop, select, ref.is_null
+                        case 0x0F -> { // return
+                            insert(at, STORE);
+                            insert(at, RELEASE);
+                            endsBlock = true;
+                            unreachable(depth);
+                        }
+                        case 0x01, 0xD1 -> { } // nop, ref.is_null
+                        case 0x1A -> pop(1, depth); // drop
+                        case 0x1B -> pop(2, depth); // select
                         case 0x02 -> { // block
-                            blockType();
+                            long type = blockType();
                             depth++;
+                            open(depth, type);
                             cost = FuelCosts.STRUCTURE;
                         }
                         case 0x03 -> { // loop
-                            blockType();
+                            long type = blockType();
                             sawLoop = true;
                             depth++;
+                            open(depth, type);
                             cost = FuelCosts.STRUCTURE;
                             endsBlock = true;
                         }
                         case 0x04 -> { // if
-                            blockType();
+                            long type = blockType();
+                            pop(1, depth);
                             depth++;
+                            open(depth, type);
                             endsBlock = true;
                         }
                         case 0x05 -> { // else
                             cost = FuelCosts.STRUCTURE;
                             endsBlock = true;
+                            height = blockBase[depth] + blockParams[depth];
                         }
                         case 0x0B -> { // end
                             cost = FuelCosts.STRUCTURE;
                             if (depth == 0) {
                                 insert(at, STORE);
+                                insert(at, RELEASE);
                                 blockCost += cost;
                                 flush(p);
                                 if (p != bodyEnd) {
@@ -408,12 +667,24 @@ public final class FuelInstrumenter {
                                 }
                                 return;
                             }
+                            height = blockBase[depth] + blockResults[depth];
                             depth--;
                             endsBlock = true;
                         }
-                        case 0x0C, 0x0D -> { // br, br_if
+                        case 0x0C -> { // br
                             if (u32() == depth) { // to the function's own label: it returns
-                                insert(at, op == 0x0C ? STORE : STORE_KEEP);
+                                insert(at, STORE);
+                                insert(at, RELEASE);
+                            }
+                            endsBlock = true;
+                            unreachable(depth);
+                        }
+                        case 0x0D -> { // br_if
+                            pop(1, depth);
+                            if (u32() == depth) { // to the function's own label: it may return
+                                insert(at, STORE_KEEP);
+                                insert(at, RELEASE);
+                                insert(p, RECHARGE);
                             }
                             endsBlock = true;
                         }
@@ -425,34 +696,50 @@ public final class FuelInstrumenter {
                             }
                             if (returns) {
                                 insert(at, STORE_KEEP);
+                                if (frame >= 0) {
+                                    if (scratch < 0) {
+                                        scratch = (int) localCount;
+                                    }
+                                    insert(at, RELEASE_IF_RETURNING - depth);
+                                }
                             }
                             endsBlock = true;
+                            unreachable(depth);
                         }
                         case 0x10 -> { // call
-                            u32();
+                            int callee = u32();
+                            sawCall = true;
                             cost = FuelCosts.CALL;
                             insert(at, STORE);
                             insert(p, LOAD);
+                            call(callee >= 0 && callee < functionType.length ? functionType[callee] : -1, depth);
                         }
                         case 0x11 -> { // call_indirect
+                            int type = u32();
                             u32();
-                            u32();
+                            sawCall = true;
                             cost = FuelCosts.CALL;
                             insert(at, STORE);
                             insert(p, LOAD);
+                            pop(1, depth);
+                            call(type, depth);
                         }
                         case 0x12 -> { // return_call
                             u32();
                             cost = FuelCosts.CALL;
                             insert(at, STORE);
+                            insert(at, RELEASE);
                             endsBlock = true;
+                            unreachable(depth);
                         }
                         case 0x13 -> { // return_call_indirect
                             u32();
                             u32();
                             cost = FuelCosts.CALL;
                             insert(at, STORE);
+                            insert(at, RELEASE);
                             endsBlock = true;
+                            unreachable(depth);
                         }
                         case 0x1C -> { // select t*
                             int n = u32();
@@ -462,21 +749,43 @@ public final class FuelInstrumenter {
                                     throw unsupported("select type 0x" + Integer.toHexString(type));
                                 }
                             }
+                            pop(2, depth);
                         }
-                        case 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3F, 0xD2 -> u32(); // variables, tables,
-                        // memory.size, ref.func
+                        case 0x20, 0x23, 0x3F, 0xD2 -> { // local.get, global.get, memory.size, ref.func
+                            u32();
+                            push(1);
+                        }
+                        case 0x21, 0x24 -> { // local.set, global.set
+                            u32();
+                            pop(1, depth);
+                        }
+                        case 0x22, 0x25 -> u32(); // local.tee, table.get
+                        case 0x26 -> { // table.set
+                            u32();
+                            pop(2, depth);
+                        }
                         case 0x40 -> { // memory.grow
                             u32();
                             dynamic(at, FuelCosts.PER_PAGE_GROWN);
                         }
-                        case 0x41, 0x42 -> skipLeb(); // i32.const, i64.const
-                        case 0x43 -> p += 4; // f32.const
-                        case 0x44 -> p += 8; // f64.const
+                        case 0x41, 0x42 -> { // i32.const, i64.const
+                            skipLeb();
+                            push(1);
+                        }
+                        case 0x43 -> { // f32.const
+                            p += 4;
+                            push(1);
+                        }
+                        case 0x44 -> { // f64.const
+                            p += 8;
+                            push(1);
+                        }
                         case 0xD0 -> { // ref.null
                             int type = in[p++] & 0xFF;
                             if (type != 0x70 && type != 0x6F) {
                                 throw unsupported("ref.null heap type 0x" + Integer.toHexString(type));
                             }
+                            push(1);
                         }
                         case 0xFC -> {
                             int sub = u32();
@@ -486,25 +795,39 @@ public final class FuelInstrumenter {
                                     u32();
                                     u32();
                                     dynamic(at, FuelCosts.PER_BYTE);
+                                    pop(3, depth);
                                 }
-                                case 9, 13, 16 -> u32(); // data.drop, elem.drop, table.size
+                                case 9, 13 -> u32(); // data.drop, elem.drop
+                                case 16 -> { // table.size
+                                    u32();
+                                    push(1);
+                                }
                                 case 10 -> { // memory.copy
                                     u32();
                                     u32();
                                     dynamic(at, FuelCosts.PER_BYTE);
+                                    pop(3, depth);
                                 }
                                 case 11 -> { // memory.fill
                                     u32();
                                     dynamic(at, FuelCosts.PER_BYTE);
+                                    pop(3, depth);
                                 }
                                 case 12, 14 -> { // table.init, table.copy
                                     u32();
                                     u32();
                                     dynamic(at, FuelCosts.PER_ELEMENT);
+                                    pop(3, depth);
                                 }
-                                case 15, 17 -> { // table.grow, table.fill
+                                case 15 -> { // table.grow
                                     u32();
                                     dynamic(at, FuelCosts.PER_ELEMENT);
+                                    pop(1, depth);
+                                }
+                                case 17 -> { // table.fill
+                                    u32();
+                                    dynamic(at, FuelCosts.PER_ELEMENT);
+                                    pop(3, depth);
                                 }
                                 default -> throw unsupported("instruction 0xfc " + sub);
                             }
@@ -517,8 +840,13 @@ public final class FuelInstrumenter {
                                     u32(); // memory index (multi-memory)
                                 }
                                 skipLeb();
+                                if (op >= 0x36) {
+                                    pop(2, depth);
+                                }
                             } else if (op < 0x45 || op > 0xC4) { // 0x45..0xC4: numeric, no immediates
                                 throw unsupported("instruction 0x" + Integer.toHexString(op));
+                            } else if (isBinary(op)) {
+                                pop(1, depth);
                             }
                         }
                     }
@@ -529,6 +857,44 @@ public final class FuelInstrumenter {
                         blockChecks = op == 0x03;
                     }
                 }
+            }
+
+            private void push(int n) {
+                height += n;
+                if (height > maxHeight) {
+                    maxHeight = height;
+                }
+            }
+
+            /** Pops {@code n} operands, never below the innermost block's base (unreachable code is polymorphic). */
+            private void pop(int n, int depth) {
+                height = Math.max(height - n, blockBase[depth]);
+            }
+
+            private void unreachable(int depth) {
+                height = blockBase[depth];
+            }
+
+            private void call(int type, int depth) {
+                pop(params(type), depth);
+                push(results(type));
+            }
+
+            /** Opens the block at {@code depth} of the given {@link #blockType} (its parameters are on the stack). */
+            private void open(int depth, long type) {
+                if (depth >= blockBase.length) {
+                    blockBase = Arrays.copyOf(blockBase, depth * 2);
+                    blockParams = Arrays.copyOf(blockParams, depth * 2);
+                    blockResults = Arrays.copyOf(blockResults, depth * 2);
+                }
+                int params = (int) (type >>> 32);
+                int results = (int) type;
+                pop(params, depth - 1);
+                blockBase[depth] = height;
+                blockParams[depth] = params;
+                blockResults[depth] = results;
+                push(params);
+                maxDepth = Math.max(maxDepth, depth);
             }
 
             private void dynamic(int at, long unit) {
@@ -544,7 +910,8 @@ public final class FuelInstrumenter {
              * Only dynamic charges in functions that are not {@link #cached}.
              */
             private void insert(int at, long what) {
-                if (what < 0 && !cached) {
+                boolean stackCode = what == RELEASE || what == RECHARGE || what <= RELEASE_IF_RETURNING;
+                if (stackCode ? frame < 0 : what < 0 && !cached) {
                     return;
                 }
                 if (what == STORE && insertCount > 0 && insertWhat[insertCount - 1] == LOAD
@@ -610,6 +977,12 @@ public final class FuelInstrumenter {
                         code.u8(0x20).u32(counter).u8(0x24).u32(fuel); // local.get $counter; global.set $fuel
                     } else if (what == LOAD) {
                         code.u8(0x23).u32(fuel).u8(0x21).u32(counter); // global.get $fuel; local.set $counter
+                    } else if (what == RELEASE) {
+                        release();
+                    } else if (what == RECHARGE) {
+                        code.u8(0x20).u32(budgetLeft).u8(0x24).u32(stack); // local.get $left; global.set $stack
+                    } else if (what <= RELEASE_IF_RETURNING) {
+                        releaseIfReturning(insertAt[i], (int) (RELEASE_IF_RETURNING - what));
                     } else {
                         // local.tee $scratch; (global.get $fuel | local.get $counter); local.get $scratch;
                         // i64.extend_i32_u; [i64.const unit; i64.mul;] i64.sub;
@@ -639,6 +1012,33 @@ public final class FuelInstrumenter {
                 insertCount = 0;
             }
 
+            /** Gives the frame back: {@code local.get $left; i32.const frame; i32.add; global.set $stack}. */
+            private void release() {
+                code.u8(0x20).u32(budgetLeft).u8(0x41).s64(frame).u8(0x6A).u8(0x24).u32(stack);
+            }
+
+            /**
+             * Before the {@code br_table} at {@code at}, whose targets include the function's label ({@code depth}):
+             * gives the frame back only when the index on the stack selects that label, with a {@code br_table} of
+             * its own over the same index into two blocks closed before the original, so no label depth moves:
+             * {@code local.tee $s; block; block; local.get $s; br_table (0 where the target is the function, else
+             * 1); end; (release); end}.
+             */
+            private void releaseIfReturning(int at, int depth) {
+                int save = p;
+                p = at + 1;
+                int n = u32();
+                code.u8(0x22).u32(scratch).u8(0x02).u8(0x40).u8(0x02).u8(0x40).u8(0x20).u32(scratch)
+                        .u8(0x0E).u32(n);
+                for (int i = 0; i <= n; i++) {
+                    code.u32(u32() == depth ? 0 : 1);
+                }
+                p = save;
+                code.u8(0x0B);
+                release();
+                code.u8(0x0B);
+            }
+
             /**
              * Traps when the counter, on top of the stack, is negative: {@code i64.const 0; i64.lt_s; if;
              * unreachable; end}, in a {@link #cached} function storing the local copy to the global first so that
@@ -652,14 +1052,20 @@ public final class FuelInstrumenter {
                 code.u8(0x00).u8(0x0B);
             }
 
-            private void blockType() {
+            /** Reads a block type: its parameter count in the high half, its result count in the low half. */
+            private long blockType() {
                 int b = in[p] & 0xFF;
-                if (b == 0x40 || isValueType(b)) {
+                if (b == 0x40) {
                     p++;
+                    return 0;
+                } else if (isValueType(b)) {
+                    p++;
+                    return 1;
                 } else if (b == 0x63 || b == 0x64) {
                     throw unsupported("typed reference block type");
                 } else {
-                    skipLeb(); // type index (s33), for multi-value blocks
+                    int type = (int) s33(); // type index, for multi-value blocks
+                    return ((long) params(type) << 32) | results(type);
                 }
             }
 
@@ -676,6 +1082,12 @@ public final class FuelInstrumenter {
         private static final long STORE = -1;
         private static final long STORE_KEEP = -3;
         private static final long LOAD = -2;
+        // Stack accounting, in functions that charge their frame. RELEASE: give the frame back (a way out of the
+        // function). RECHARGE: charge it again (after a br_if to the function's label that did not branch).
+        // RELEASE_IF_RETURNING - depth: before a br_table with a target at the function's label, at that depth.
+        private static final long RELEASE = -4;
+        private static final long RECHARGE = -5;
+        private static final long RELEASE_IF_RETURNING = -1000;
 
         /**
          * Fuel a function with loops may charge to its local copy of the counter before a loop header stores it:
@@ -683,6 +1095,12 @@ public final class FuelInstrumenter {
          * loop header. A store costs several loop iterations (1 ns), so storing every 65 536 units costs nothing.
          */
         static final long SYNC_INTERVAL = 1 << 16;
+
+        /** Numeric instructions (0x45..0xC4) that pop two operands and push one; the rest pop one and push one. */
+        private static boolean isBinary(int op) {
+            return (op >= 0x46 && op <= 0x4F) || (op >= 0x51 && op <= 0x66) || (op >= 0x6A && op <= 0x78)
+                    || (op >= 0x7C && op <= 0x8A) || (op >= 0x92 && op <= 0x98) || (op >= 0xA0 && op <= 0xA6);
+        }
 
         private static boolean isValueType(int type) {
             return switch (type) {
@@ -704,6 +1122,25 @@ public final class FuelInstrumenter {
                 }
             }
             throw malformed("integer representation too long");
+        }
+
+        /** A signed LEB128 of at most 5 bytes (an s33 block type index). */
+        private long s33() {
+            long result = 0;
+            int shift = 0;
+            int b;
+            do {
+                if (shift >= 35) {
+                    throw malformed("integer representation too long");
+                }
+                b = in[p++];
+                result |= (long) (b & 0x7F) << shift;
+                shift += 7;
+            } while ((b & 0x80) != 0);
+            if ((b & 0x40) != 0) {
+                result |= -1L << shift;
+            }
+            return result;
         }
 
         private void skipLeb() {

@@ -5,6 +5,7 @@ import static dev.sluice.scheduler.testing.WasmBinary.DATA;
 import static dev.sluice.scheduler.testing.WasmBinary.ELEMENT;
 import static dev.sluice.scheduler.testing.WasmBinary.EXPORT;
 import static dev.sluice.scheduler.testing.WasmBinary.FUNCTION;
+import static dev.sluice.scheduler.testing.WasmBinary.GLOBAL;
 import static dev.sluice.scheduler.testing.WasmBinary.MEMORY;
 import static dev.sluice.scheduler.testing.WasmBinary.TABLE;
 import static dev.sluice.scheduler.testing.WasmBinary.TYPE;
@@ -96,6 +97,44 @@ public final class HostileModules {
                 .section(EXPORT, bytes(leb(1), name("_start"), 0x00, leb(0)))
                 .section(CODE, bytes(leb(2), leb(start.length), start, leb(recurse.length), recurse))
                 .build();
+    }
+
+    /** {@code count} functions of {@code locals} i32 locals each; the first is {@code _start}. */
+    public static byte[] functionsWithLocals(int count, int locals) {
+        byte[] body = bytes(leb(1), leb(locals), 0x7f, 0x0b);
+        return module()
+                .section(TYPE, bytes(leb(1), 0x60, 0x00, 0x00))
+                .section(FUNCTION, bytes(leb(count), repeat(leb(0), count)))
+                .section(EXPORT, bytes(leb(1), name("_start"), 0x00, leb(0)))
+                .section(CODE, bytes(leb(count), repeat(bytes(leb(body.length), body), count)))
+                .build();
+    }
+
+    /**
+     * A recursive function with {@code locals} i64 locals and no base case, which counts its depth in a global
+     * exported as {@code depth} and keeps {@code operands} i32 operands on the stack across its recursive call;
+     * {@code _start} calls it. What each frame holds is locals plus operands.
+     */
+    public static byte[] recursionCountingDepth(int locals, int operands) {
+        byte[] start = bytes(0x00, 0x10, leb(1), 0x0b);
+        byte[] recurse = bytes(locals == 0 ? leb(0) : bytes(leb(1), leb(locals), 0x7e),
+                0x23, leb(0), 0x41, leb(1), 0x6a, 0x24, leb(0), // global.get 0; i32.const 1; i32.add; global.set 0
+                repeat(bytes(0x41, leb(1)), operands), 0x10, leb(1), repeat(bytes(0x1a), operands), 0x0b);
+        return module()
+                .section(TYPE, bytes(leb(1), 0x60, 0x00, 0x00))
+                .section(FUNCTION, bytes(leb(2), leb(0), leb(0)))
+                .section(GLOBAL, bytes(leb(1), 0x7f, 0x01, 0x41, leb(0), 0x0b))
+                .section(EXPORT, bytes(leb(2), name("_start"), 0x00, leb(0), name("depth"), 0x03, leb(0)))
+                .section(CODE, bytes(leb(2), leb(start.length), start, leb(recurse.length), recurse))
+                .build();
+    }
+
+    /**
+     * {@code _start} is {@code block; else; end; end}: an else with no if. Chicory's parser asserts before its
+     * validator rejects it, so with Java assertions on the parse threw AssertionError (found by the mutation fuzzer).
+     */
+    public static byte[] elseInsideABlock() {
+        return command(bytes(leb(0), 0x02, 0x40, 0x05, 0x0b, 0x0b)).build();
     }
 
     /** Exports {@code _start} as function 4 of a module with one function (found by the mutation fuzzer). */
