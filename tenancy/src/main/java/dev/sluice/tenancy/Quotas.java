@@ -44,14 +44,28 @@ public final class Quotas implements AutoCloseable {
         this.redis = redis;
     }
 
-    /** Quotas counted in this process; usage persisted to {@code usage.json} in {@code dataDir} on {@link #flush}. */
+    /**
+     * Quotas counted in this process. On {@link #flush} the counts per UTC day ({@code invocations-per-day},
+     * {@code fuel-per-day}) are written to {@code day-quotas.json} and usage to {@code usage.json} in {@code dataDir};
+     * both are loaded here, so a restart continues the day instead of starting a fresh one.
+     *
+     * @throws TenancyException.StorageFailure naming the file when either cannot be read exactly
+     */
     public static Quotas local(Path dataDir, InstantSource clock, LongSupplier nanoTime) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(nanoTime, "nanoTime");
+        DayCounters days = DayCounters.open(dataDir, clock);
         LocalUsageLedger usage = LocalUsageLedger.open(dataDir, clock);
-        return new Quotas(new LocalRateLimiter(nanoTime), new LocalConcurrencyLimiter(nanoTime),
-                new LocalFuelBudget(clock), usage, usage::flush, null, null, null);
+        Runnable flush = () -> {
+            try {
+                days.flush();
+            } finally {
+                usage.flush();
+            }
+        };
+        return new Quotas(new LocalRateLimiter(nanoTime, clock, days), new LocalConcurrencyLimiter(nanoTime),
+                new LocalFuelBudget(clock, days), usage, flush, null, null, null);
     }
 
     /** Quotas shared through Redis, each tenant failing over by {@link RedisSettings#failPolicy()}. */
@@ -78,7 +92,7 @@ public final class Quotas implements AutoCloseable {
         RedisUsageLedger usage = new RedisUsageLedger(redis, clock, USAGE_MAX_IN_FLIGHT, log);
         return new Quotas(
                 failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
-                        new LocalRateLimiter(nanoTime)),
+                        new LocalRateLimiter(nanoTime, clock, DayCounters.inMemory(clock))),
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
                 failover.fuel(new RedisFuelBudget(redis, clock), new LocalFuelBudget(clock)),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
