@@ -123,6 +123,37 @@ class DurableQuotasTest {
         }
     }
 
+    /** The hot path touches memory only: nothing reaches the file until a flush. */
+    @Test
+    void countingWritesNothingUntilTheFlushAndTheFlushWritesOnlyWhatChanged() throws IOException {
+        try (Quotas quotas = open()) {
+            quotas.flush();
+            Path file = dir.resolve("day-quotas.json");
+            String before = Files.readString(file);
+            QuotaPolicy plenty = QuotaPolicy.perDay(1_000_000_000L);
+            int checks = 1_000_000;
+            TenantId[] tenants = new TenantId[100];
+            for (int t = 0; t < tenants.length; t++) {
+                tenants[t] = TenantId.of("t" + t);
+            }
+            long started = System.nanoTime();
+            for (int i = 0; i < checks; i++) {
+                quotas.rates().tryAcquire(tenants[i % tenants.length], plenty);
+            }
+            long nanos = System.nanoTime() - started;
+            assertEquals(before, Files.readString(file));
+
+            quotas.flush();
+            String after = Files.readString(file);
+            assertTrue(after.contains("\"used\" : 10000"), after);
+            var modified = Files.getLastModifiedTime(file);
+            quotas.flush();
+            assertEquals(modified, Files.getLastModifiedTime(file), "unchanged counts are not written again");
+            System.out.printf("day quota: %,d checks over 100 tenants, %.0f ns each (in memory)%n", checks,
+                    (double) nanos / checks);
+        }
+    }
+
     @Test
     void aLoweredLimitAppliesToWhatWasAlreadyUsedToday() {
         try (Quotas quotas = open()) {
