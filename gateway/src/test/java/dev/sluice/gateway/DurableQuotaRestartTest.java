@@ -96,6 +96,44 @@ class DurableQuotaRestartTest {
         terminate("second");
     }
 
+    /** A crash (SIGKILL) loses at most what was counted since the last flush, which happens every 5 seconds. */
+    @Test
+    void aKilledGatewayKeepsWhatItFlushedBeforeTheCrash() throws Exception {
+        Path config = dir.resolve("sluice.conf");
+        Files.writeString(config, String.join("\n",
+                "port = 0",
+                "data-dir = " + dir.resolve("data"),
+                "workers = 2",
+                "default-invocations-per-day = 10",
+                ""));
+        LocalDate day = LocalDate.now(ZoneOffset.UTC);
+        start(config, "first");
+        assertEquals(201, send("PUT", "/admin/v1/tenants/acme", ADMIN_TOKEN, "{}").statusCode());
+        String key = json(send("POST", "/admin/v1/tenants/acme/keys", ADMIN_TOKEN, "{\"name\":\"ci\"}"))
+                .get("key").asText();
+        assertEquals(201, send("PUT", "/v1/functions/hello", key, TestModules.load("hello"), "application/wasm")
+                .statusCode());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, invoke(key).statusCode());
+        }
+        Path state = dir.resolve("data").resolve("day-quotas.json");
+        // Real time: the gateway's own flush, every 5 s. Bounded.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!(Files.exists(state) && Files.readString(state).contains("\"used\" : 3"))) {
+            assertTrue(System.nanoTime() < deadline, "day counts not flushed within 30 s");
+            Thread.sleep(100);
+        }
+
+        process.destroyForcibly();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        start(config, "second");
+
+        HttpResponse<String> fourth = invoke(key);
+        assumeTrue(day.equals(LocalDate.now(ZoneOffset.UTC)), "the test ran across UTC midnight");
+        assertEquals(6, remaining(fourth, "invocations-day"), fourth.headers().allValues("RateLimit").toString());
+        terminate("second");
+    }
+
     private void start(Path config, String name) throws Exception {
         Path out = dir.resolve(name + ".out");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

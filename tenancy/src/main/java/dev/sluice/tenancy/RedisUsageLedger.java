@@ -189,11 +189,9 @@ final class RedisUsageLedger implements UsageLedger {
             if (entries.size() >= BATCH_KEYS) {
                 break;
             }
-            // Moved under the key's lock: an event after this starts new counts, never adds to the batch's.
-            pending.computeIfPresent(key, (k, counts) -> {
-                entries.put(k, counts);
-                return null;
-            });
+            // Moved under the key's lock: an event after this starts new counts, never adds to the batch's. Counts
+            // already in the batch are never replaced (should the weakly consistent iteration meet a key again).
+            pending.computeIfPresent(key, (k, counts) -> entries.putIfAbsent(k, counts) == null ? null : counts);
         }
         return entries.isEmpty() ? null : new Batch(++batches, entries);
     }

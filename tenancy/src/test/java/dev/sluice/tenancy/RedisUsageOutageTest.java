@@ -213,6 +213,39 @@ class RedisUsageOutageTest {
                 events, (double) recordNanos / events, writes);
     }
 
+    /** Recording threads race the writer that moves counts into batches: every event is counted once, none lost. */
+    @Test
+    void concurrentRecordersRacingTheWriterLoseNothing() throws InterruptedException {
+        int threads = 4;
+        int perThread = 20_000;
+        for (int round = 0; round < 5; round++) {
+            RedisUsageLedger ledger = ledger(10_000);
+            TenantId[] tenants = new TenantId[300];
+            for (int t = 0; t < tenants.length; t++) {
+                tenants[t] = TenantId.of("r" + round + "-" + t);
+            }
+            List<Thread> recorders = new java.util.ArrayList<>();
+            for (int n = 0; n < threads; n++) {
+                int offset = n;
+                recorders.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        ledger.invocation(tenants[(i + offset) % tenants.length], false, 1);
+                    }
+                }));
+            }
+            for (Thread recorder : recorders) {
+                recorder.join();
+            }
+            eventually(() -> ledger.drain(Duration.ofSeconds(5)));
+            long total = 0;
+            for (TenantId tenant : tenants) {
+                total += ledger.daily(tenant, 1).stream().mapToLong(DailyUsage::invocations).sum();
+            }
+            assertEquals((long) threads * perThread, total, "round " + round);
+            assertEquals(0, ledger.dropped());
+        }
+    }
+
     static long scriptCalls(String commandStats) {
         long calls = 0;
         Matcher m = Pattern.compile("cmdstat_(?:evalsha|eval):calls=(\\d+)").matcher(commandStats);
