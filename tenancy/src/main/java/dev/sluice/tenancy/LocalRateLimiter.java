@@ -24,9 +24,10 @@ import java.util.function.LongSupplier;
  * used today.
  *
  * <p>Threading: buckets live in a {@link ConcurrentHashMap}; the common path is one lock-free map read and one
- * lock-free bucket consumption (a compare-and-set on the day's counter for a count per day). A configuration change happens inside {@code compute}, so concurrent callers agree on
- * one bucket per tenant. Buckets are only created for tenants the gateway already authenticated, and {@link #forget}
- * drops them when a tenant is deleted.
+ * lock-free bucket consumption (a compare-and-set on the day's counter for a count per day). A configuration change
+ * happens inside {@code compute}, so concurrent callers agree on one bucket per tenant. Buckets are only created for
+ * tenants the gateway already authenticated, and {@link #forget} drops them (and the tenant's day counts) when a
+ * tenant is deleted.
  */
 final class LocalRateLimiter implements RateLimiter {
     private static final Duration DAY = Duration.ofDays(1);
