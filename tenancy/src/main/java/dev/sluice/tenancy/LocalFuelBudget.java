@@ -2,25 +2,33 @@ package dev.sluice.tenancy;
 
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.LocalDate;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Daily fuel per tenant in this process, with the same semantics as the Redis budget: reserve the call's whole limit
  * if it fits today's budget, refund the unused part on settle, start afresh at UTC midnight of the injected clock.
+ * Today's use is a {@link DayCounters} counter named {@value #QUOTA}: persisted with the local quotas, so a restart
+ * does not hand out a fresh budget; a reservation still open at a flush counts as used (never in the tenant's favour).
  *
  * <p>Threading: lock-free; each tenant's day is an {@link AtomicLong} updated by compare-and-set.
  */
 final class LocalFuelBudget implements FuelBudget {
-    private final InstantSource clock;
-    private final ConcurrentHashMap<TenantId, Day> days = new ConcurrentHashMap<>();
+    static final String QUOTA = "fuel-day";
 
+    private final InstantSource clock;
+    private final DayCounters days;
+
+    /** A budget counted in memory only (the fail-open fallback of the Redis budget, tests). */
     LocalFuelBudget(InstantSource clock) {
+        this(clock, DayCounters.inMemory(clock));
+    }
+
+    LocalFuelBudget(InstantSource clock, DayCounters days) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.days = Objects.requireNonNull(days, "days");
     }
 
     @Override
@@ -28,9 +36,7 @@ final class LocalFuelBudget implements FuelBudget {
         Objects.requireNonNull(tenant, "tenant");
         FuelDays.check(budgetPerDay, amount);
         Instant now = clock.instant();
-        LocalDate today = FuelDays.day(now);
-        Day day = days.compute(tenant, (t, current) ->
-                current != null && !current.day.isBefore(today) ? current : new Day(today));
+        DayCounters.Day day = days.today(tenant, QUOTA);
         long reset = FuelDays.secondsToReset(now);
         while (true) {
             long used = day.used.get();
@@ -47,25 +53,15 @@ final class LocalFuelBudget implements FuelBudget {
 
     /** Fuel counted against the tenant's day so far. */
     long used(TenantId tenant) {
-        Day day = days.get(tenant);
-        return day == null || !day.day.equals(FuelDays.day(clock.instant())) ? 0 : day.used.get();
-    }
-
-    private static final class Day {
-        final LocalDate day;
-        final AtomicLong used = new AtomicLong();
-
-        Day(LocalDate day) {
-            this.day = day;
-        }
+        return days.used(tenant, QUOTA);
     }
 
     private static final class LocalReservation implements Reservation {
-        private final Day day;
+        private final DayCounters.Day day;
         private final long amount;
         private final AtomicBoolean settled = new AtomicBoolean();
 
-        LocalReservation(Day day, long amount) {
+        LocalReservation(DayCounters.Day day, long amount) {
             this.day = day;
             this.amount = amount;
         }

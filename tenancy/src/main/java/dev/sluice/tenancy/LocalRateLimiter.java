@@ -4,6 +4,8 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.TokensInheritanceStrategy;
 
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -16,18 +18,35 @@ import java.util.function.LongSupplier;
  * with {@link TokensInheritanceStrategy#ADDITIVE}: a lowered capacity caps the tokens left, a raised one adds the
  * difference at once, and what was already consumed stays consumed.
  *
+ * <p>A count per day ({@link QuotaPolicy#perDay}, or its fail-open share) is not a bucket: it is counted per UTC day of
+ * the wall clock in {@link DayCounters}, as the documentation promises ("invocations per UTC day"), and those counters
+ * persist with the local quotas, so a restart does not grant a fresh day. A changed limit applies to what was already
+ * used today.
+ *
  * <p>Threading: buckets live in a {@link ConcurrentHashMap}; the common path is one lock-free map read and one
- * lock-free bucket consumption. A configuration change happens inside {@code compute}, so concurrent callers agree on
- * one bucket per tenant. Buckets are only created for tenants the gateway already authenticated, and {@link #forget}
- * drops them when a tenant is deleted.
+ * lock-free bucket consumption (a compare-and-set on the day's counter for a count per day). A configuration change
+ * happens inside {@code compute}, so concurrent callers agree on one bucket per tenant. Buckets are only created for
+ * tenants the gateway already authenticated, and {@link #forget} drops them (and the tenant's day counts) when a
+ * tenant is deleted.
  */
 final class LocalRateLimiter implements RateLimiter {
+    private static final Duration DAY = Duration.ofDays(1);
+
     private final TimeMeter timeMeter;
+    private final InstantSource clock;
+    private final DayCounters days;
     private final ConcurrentHashMap<TenantId, ConcurrentHashMap<String, PolicyBucket>> buckets =
             new ConcurrentHashMap<>();
 
-    LocalRateLimiter(LongSupplier nanoTime) {
+    /**
+     * @param nanoTime monotonic time, for the buckets
+     * @param clock    wall time, for the UTC day of counts per day
+     * @param days     where counts per day are kept (persisted, or in memory for a fallback)
+     */
+    LocalRateLimiter(LongSupplier nanoTime, InstantSource clock, DayCounters days) {
         Objects.requireNonNull(nanoTime, "nanoTime");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.days = Objects.requireNonNull(days, "days");
         this.timeMeter = new TimeMeter() {
             @Override
             public long currentTimeNanos() {
@@ -45,6 +64,9 @@ final class LocalRateLimiter implements RateLimiter {
     public RateDecision tryAcquire(TenantId tenant, QuotaPolicy policy) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(policy, "policy");
+        if (perUtcDay(policy)) {
+            return countToday(tenant, policy);
+        }
         ConcurrentHashMap<String, PolicyBucket> tenantBuckets =
                 buckets.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>());
         PolicyBucket entry = tenantBuckets.get(policy.name());
@@ -67,9 +89,31 @@ final class LocalRateLimiter implements RateLimiter {
         return Bandwidths.decision(policy, entry.bucket().tryConsumeAndReturnRemaining(1));
     }
 
+    /** A count per day: the whole capacity given back once a day, nothing in between. */
+    static boolean perUtcDay(QuotaPolicy policy) {
+        return policy.refill() == QuotaPolicy.Refill.INTERVALLY && policy.refillPeriod().equals(DAY)
+                && policy.refillTokens() == policy.capacity();
+    }
+
+    private RateDecision countToday(TenantId tenant, QuotaPolicy policy) {
+        DayCounters.Day day = days.today(tenant, policy.name());
+        long reset = FuelDays.secondsToReset(clock.instant());
+        long limit = policy.capacity();
+        while (true) {
+            long used = day.used.get();
+            if (used >= limit) {
+                return new RateDecision(false, limit, policy.windowSeconds(), 0, reset, reset);
+            }
+            if (day.used.compareAndSet(used, used + 1)) {
+                return new RateDecision(true, limit, policy.windowSeconds(), limit - used - 1, reset, 0);
+            }
+        }
+    }
+
     @Override
     public void forget(TenantId tenant) {
         buckets.remove(tenant);
+        days.forget(tenant);
     }
 
     private record PolicyBucket(QuotaPolicy policy, Bucket bucket) {}

@@ -15,12 +15,15 @@ import java.util.function.LongSupplier;
  * <p>With Redis, every quota command is bounded by {@link RedisSettings#commandTimeout()}. When Redis does not answer,
  * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas sized to {@code 1/replicas} of each
  * limit; fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. Redis is used again as soon as it answers.
- * Usage events are fire-and-forget; those Redis could not take are counted in {@link #usageDropped()}.
+ * Usage is recorded without waiting and written to Redis in batches; while Redis is away it is kept (bounded) and
+ * written, exactly once, when Redis answers again ({@link #usageBuffered()}); what is lost is counted in
+ * {@link #usageDropped()}.
  */
 public final class Quotas implements AutoCloseable {
     static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
     static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
-    static final int USAGE_MAX_IN_FLIGHT = 10_000;
+    /** Tenant-days of usage that may wait for Redis (about 150 bytes each); events beyond are dropped and counted. */
+    static final int USAGE_MAX_PENDING = 100_000;
     private static final System.Logger LOG = System.getLogger(Quotas.class.getName());
 
     private final RateLimiter rates;
@@ -44,14 +47,28 @@ public final class Quotas implements AutoCloseable {
         this.redis = redis;
     }
 
-    /** Quotas counted in this process; usage persisted to {@code usage.json} in {@code dataDir} on {@link #flush}. */
+    /**
+     * Quotas counted in this process. On {@link #flush} the counts per UTC day ({@code invocations-per-day},
+     * {@code fuel-per-day}) are written to {@code day-quotas.json} and usage to {@code usage.json} in {@code dataDir};
+     * both are loaded here, so a restart continues the day instead of starting a fresh one.
+     *
+     * @throws TenancyException.StorageFailure naming the file when either cannot be read exactly
+     */
     public static Quotas local(Path dataDir, InstantSource clock, LongSupplier nanoTime) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(nanoTime, "nanoTime");
+        DayCounters days = DayCounters.open(dataDir, clock);
         LocalUsageLedger usage = LocalUsageLedger.open(dataDir, clock);
-        return new Quotas(new LocalRateLimiter(nanoTime), new LocalConcurrencyLimiter(nanoTime),
-                new LocalFuelBudget(clock), usage, usage::flush, null, null, null);
+        Runnable flush = () -> {
+            try {
+                days.flush();
+            } finally {
+                usage.flush();
+            }
+        };
+        return new Quotas(new LocalRateLimiter(nanoTime, clock, days), new LocalConcurrencyLimiter(nanoTime),
+                new LocalFuelBudget(clock, days), usage, flush, null, null, null);
     }
 
     /** Quotas shared through Redis, each tenant failing over by {@link RedisSettings#failPolicy()}. */
@@ -75,10 +92,10 @@ public final class Quotas implements AutoCloseable {
         RedisConnection redis = RedisConnection.open(settings);
         RateLimitedLog log = new RateLimitedLog(LOG, nanoTime, LOG_INTERVAL);
         Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, RETRY_INTERVAL, log);
-        RedisUsageLedger usage = new RedisUsageLedger(redis, clock, USAGE_MAX_IN_FLIGHT, log);
+        RedisUsageLedger usage = new RedisUsageLedger(redis, clock, nanoTime, USAGE_MAX_PENDING, RETRY_INTERVAL, log);
         return new Quotas(
                 failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
-                        new LocalRateLimiter(nanoTime)),
+                        new LocalRateLimiter(nanoTime, clock, DayCounters.inMemory(clock))),
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
                 failover.fuel(new RedisFuelBudget(redis, clock), new LocalFuelBudget(clock)),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
@@ -101,8 +118,8 @@ public final class Quotas implements AutoCloseable {
     }
 
     /**
-     * Makes recorded usage durable: local usage is written to its file; with Redis, waits (bounded) for the usage
-     * writes already issued to be answered.
+     * Makes recorded usage and day counts durable: locally, written to their files; with Redis, usage waiting to be
+     * written is sent (a batch that failed is retried at once) and waited for, bounded.
      */
     public void flush() {
         flush.run();
@@ -118,19 +135,34 @@ public final class Quotas implements AutoCloseable {
         return failover == null ? 0 : failover.refusals();
     }
 
-    /** Usage events Redis could not take (away or too slow); 0 for local quotas. */
+    /**
+     * Usage events lost: recorded while Redis was away beyond the bound on what may wait, or still unwritten when the
+     * quotas closed; 0 for local quotas.
+     */
     public long usageDropped() {
         return redisUsage == null ? 0 : redisUsage.dropped();
     }
 
-    /** Flushes, then releases the Redis connection if there is one. */
+    /** Usage events recorded and not yet written to Redis (it is away or slow); 0 for local quotas. */
+    public long usageBuffered() {
+        return redisUsage == null ? 0 : redisUsage.events();
+    }
+
+    /**
+     * Flushes, then releases the Redis connection if there is one; usage Redis could still not take is counted as
+     * dropped and logged.
+     */
     @Override
     public void close() {
         try {
             flush();
         } finally {
             if (redis != null) {
-                redis.close();
+                try {
+                    redisUsage.abandon();
+                } finally {
+                    redis.close();
+                }
             }
         }
     }

@@ -12,95 +12,336 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 /**
  * Usage per tenant and UTC day shared by every gateway: a hash {@code <prefix>usage:<tenant>:<yyyy-mm-dd>} with fields
- * {@code invocations}, {@code errors}, {@code throttles} and {@code fuel}, kept {@value #RETENTION_DAYS} days.
+ * {@code invocations}, {@code errors}, {@code throttles} and {@code fuel}, kept {@value #RETENTION_DAYS} days, plus one
+ * field {@code w:<writer>} per gateway process that wrote to it (see below).
  *
- * <p>Recording never blocks: each event is one fire-and-forget script call pipelined on the shared connection. At most
- * {@code maxInFlight} writes wait for replies; past that, or while Redis is away, events are dropped and counted
- * ({@link #dropped()}) — usage is reporting, not enforcement (the quotas themselves are enforced by the rate, concurrency
- * and fuel stores).
+ * <p><b>Recording never blocks and is not lost while Redis is away.</b> An event adds to this gateway's pending counts
+ * for its tenant and day (in memory, a map update); a writer sends what is pending as one batch, one script call per
+ * tenant-day, and at most one batch is on its way at a time, so under load events coalesce instead of costing a
+ * round trip each. When a batch fails (Redis away, slow, or restarting) it is kept and sent again: at once by
+ * {@link #drain} (the gateway's flush, every few seconds), or by the first event after {@code retryInterval}. Meanwhile
+ * new events keep adding to the pending counts, bounded to {@code maxPending} tenant-days (about 150 bytes each); an
+ * event for a tenant-day beyond the bound is dropped and counted ({@link #dropped()}). Events of a day are written to
+ * that day's hash, however late.
  *
- * <p>Threading: thread-safe. Reads ({@link #daily}) wait for Redis, bounded by the command timeout.
+ * <p><b>Exactly once.</b> A command that timed out may still have been applied. Each gateway process has a random
+ * writer id and numbers its batches; the script adds a batch's counts to a hash only if the hash's {@code w:<writer>}
+ * field is below the batch number, and sets it to the batch number in the same atomic step. A batch is sent again
+ * unchanged until every one of its hashes answered, and the next batch is numbered only then; so a hash that already
+ * has a batch (answered, timed out but applied, or sent twice by a reconnecting client) skips it, and every event is
+ * counted once. Each hash is its own key, so this holds on Redis Cluster too.
+ *
+ * <p><b>What can be lost</b>: events past the bound while Redis is away (counted), and what is still unsent when the
+ * process stops ({@link #abandon}, counted and logged) or crashes.
+ *
+ * <p>Threading: thread-safe. Pending counts are updated inside {@code ConcurrentHashMap.compute}; the send state (the
+ * batch in doubt, its number) is owned by whoever holds {@code sending}. Reads ({@link #daily}) wait for Redis,
+ * bounded by the command timeout.
  */
 final class RedisUsageLedger implements UsageLedger {
     static final int RETENTION_DAYS = LocalUsageLedger.RETENTION_DAYS;
+    /** Tenant-days per batch: bounds the commands one batch puts on the connection. */
+    static final int BATCH_KEYS = 1_000;
     private static final System.Logger LOG = System.getLogger(RedisUsageLedger.class.getName());
 
-    /** KEYS[1] the tenant's day; ARGV: invocations, errors, throttles, fuel, ttl (s). */
+    /** KEYS[1] the tenant's day; ARGV: invocations, errors, throttles, fuel, ttl (s), writer field, batch number. */
     static final RedisScript RECORD = new RedisScript("""
+            local last = tonumber(redis.call('HGET', KEYS[1], ARGV[6]) or '0')
+            if tonumber(ARGV[7]) <= last then
+              return 0
+            end
             local fields = {'invocations', 'errors', 'throttles', 'fuel'}
             for i = 1, 4 do
               if ARGV[i] ~= '0' then
                 redis.call('HINCRBY', KEYS[1], fields[i], ARGV[i])
               end
             end
+            redis.call('HSET', KEYS[1], ARGV[6], ARGV[7])
             redis.call('EXPIRE', KEYS[1], ARGV[5])
             return 1
             """, ScriptOutputType.INTEGER);
-    private static final byte[] ZERO = RedisScript.arg(0);
-    private static final byte[] ONE = RedisScript.arg(1);
     private static final byte[] TTL = RedisScript.arg(Duration.ofDays(RETENTION_DAYS).toSeconds());
 
     private final RedisConnection redis;
     private final InstantSource clock;
+    private final LongSupplier nanoTime;
+    private final long retryIntervalNanos;
     private final String prefix;
-    private final int maxInFlight;
-    private final Semaphore inFlight;
-    private final LongAdder dropped = new LongAdder();
+    private final int maxPending;
+    private final byte[] writer;
     private final RateLimitedLog log;
+    private final ConcurrentHashMap<DayKey, Counts> pending = new ConcurrentHashMap<>();
+    /** Held by the one thread that forms, sends or settles a batch. */
+    private final AtomicBoolean sending = new AtomicBoolean();
+    /**
+     * The batch on its way, or sent and not answered by all its hashes (then sent again, unchanged, before any other);
+     * null when everything sent was written.
+     */
+    private volatile Batch inDoubt;
+    private volatile long retryAt;
+    /** Owned by the holder of {@code sending}: the last batch number, whether the last attempt failed. */
+    private long batches;
+    private boolean failing;
+    private final AtomicLong failures = new AtomicLong();
+    private final LongAdder dropped = new LongAdder();
+    private final Object idle = new Object();
+    /** Threads in {@link #drain}: only they need waking when a batch settles. */
+    private final AtomicInteger draining = new AtomicInteger();
 
-    RedisUsageLedger(RedisConnection redis, InstantSource clock, int maxInFlight, RateLimitedLog log) {
+    /**
+     * @param maxPending    tenant-days whose counts may wait for Redis; events beyond are dropped and counted
+     * @param retryInterval how long after a failed batch an event triggers the next attempt (by {@code nanoTime})
+     */
+    RedisUsageLedger(RedisConnection redis, InstantSource clock, LongSupplier nanoTime, int maxPending,
+                     Duration retryInterval, RateLimitedLog log) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.log = Objects.requireNonNull(log, "log");
-        if (maxInFlight <= 0) {
-            throw new TenancyException.InvalidInput("usage max in flight: " + maxInFlight + " (expected: > 0)");
+        if (maxPending <= 0) {
+            throw new TenancyException.InvalidInput("usage max pending: " + maxPending + " (expected: > 0)");
         }
-        this.maxInFlight = maxInFlight;
-        this.inFlight = new Semaphore(maxInFlight);
+        this.maxPending = maxPending;
+        this.retryIntervalNanos = retryInterval.toNanos();
         this.prefix = redis.keyPrefix() + "usage:";
+        byte[] id = new byte[8];
+        new SecureRandom().nextBytes(id);
+        this.writer = RedisScript.arg("w:" + HexFormat.of().formatHex(id));
     }
 
     @Override
     public void invocation(TenantId tenant, boolean failed, long fuelUsed) {
-        record(tenant, ONE, failed ? ONE : ZERO, ZERO, RedisScript.arg(Math.max(0, fuelUsed)));
+        record(tenant, 1, failed ? 1 : 0, 0, Math.max(0, fuelUsed));
     }
 
     @Override
     public void throttled(TenantId tenant) {
-        record(tenant, ZERO, ZERO, ONE, ZERO);
+        record(tenant, 0, 0, 1, 0);
     }
 
-    private void record(TenantId tenant, byte[] invocations, byte[] errors, byte[] throttles, byte[] fuel) {
+    private void record(TenantId tenant, long invocations, long errors, long throttles, long fuel) {
         Objects.requireNonNull(tenant, "tenant");
-        if (!inFlight.tryAcquire()) {
-            drop("more than " + maxInFlight + " usage writes waiting for Redis");
+        DayKey key = new DayKey(tenant, today());
+        // The bound is checked before the update, so racing first events of new tenant-days may pass it by a few.
+        if (pending.size() >= maxPending && !pending.containsKey(key)) {
+            dropped.increment();
+            log.warn("usage", () -> "usage events dropped (" + dropped.sum() + " so far): more than " + maxPending
+                    + " tenant-days waiting for Redis");
             return;
         }
-        CompletableFuture<Long> write;
-        try {
-            write = RECORD.run(redis.commands(), key(tenant, today()), invocations, errors, throttles, fuel, TTL);
-        } catch (RuntimeException e) {
-            inFlight.release();
-            drop(e.getMessage());
-            return;
-        }
-        write.whenComplete((ok, failure) -> {
-            inFlight.release();
-            if (failure != null) {
-                drop(failure.getMessage());
-            }
-        });
+        pending.compute(key, (k, counts) -> (counts == null ? new Counts() : counts)
+                .add(invocations, errors, throttles, fuel));
+        send(false);
     }
 
-    private void drop(String why) {
-        dropped.increment();
-        log.warn("usage", () -> "usage events dropped (" + dropped.sum() + " so far): " + why);
+    /**
+     * Sends the batch in doubt (when {@code force}, or when its retry is due) or else a new batch of what is pending,
+     * unless a batch is on its way already: its completion sends the next.
+     */
+    private void send(boolean force) {
+        while (!sending.get() && sending.compareAndSet(false, true)) {
+            Batch batch;
+            try {
+                batch = next(force);
+            } catch (RuntimeException e) {
+                sending.set(false);
+                throw e;
+            }
+            if (batch != null) {
+                inDoubt = batch;
+                write(batch);
+                return;
+            }
+            sending.set(false);
+            signalIdle();
+            if (pending.isEmpty() || inDoubt != null) {
+                return;
+            }
+            // An event arrived after this thread looked: it saw "sending" and left it to us.
+        }
+    }
+
+    private Batch next(boolean force) {
+        Batch doubtful = inDoubt;
+        if (doubtful != null) {
+            // Not on its way (this thread holds "sending"): its last attempt failed.
+            return force || nanoTime.getAsLong() - retryAt >= 0 ? doubtful : null;
+        }
+        if (pending.isEmpty()) {
+            return null;
+        }
+        ConcurrentHashMap<DayKey, Counts> entries = new ConcurrentHashMap<>();
+        for (DayKey key : pending.keySet()) {
+            if (entries.size() >= BATCH_KEYS) {
+                break;
+            }
+            // Moved under the key's lock: an event after this starts new counts, never adds to the batch's. Counts
+            // already in the batch are never replaced (should the weakly consistent iteration meet a key again).
+            pending.computeIfPresent(key, (k, counts) -> entries.putIfAbsent(k, counts) == null ? null : counts);
+        }
+        return entries.isEmpty() ? null : new Batch(++batches, entries);
+    }
+
+    private void write(Batch batch) {
+        RedisClusterAsyncCommands<String, byte[]> commands;
+        try {
+            commands = redis.commands();
+        } catch (RuntimeException e) {
+            settle(batch, e);
+            return;
+        }
+        List<Map.Entry<DayKey, Counts>> entries = List.copyOf(batch.entries.entrySet());
+        if (entries.isEmpty()) {
+            settle(batch, null);
+            return;
+        }
+        AtomicInteger left = new AtomicInteger(entries.size());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        byte[] number = RedisScript.arg(batch.number);
+        for (Map.Entry<DayKey, Counts> entry : entries) {
+            Counts c = entry.getValue();
+            CompletableFuture<Long> reply;
+            try {
+                reply = RECORD.run(commands, key(entry.getKey().tenant(), entry.getKey().day()),
+                        RedisScript.arg(c.invocations), RedisScript.arg(c.errors), RedisScript.arg(c.throttles),
+                        RedisScript.arg(c.fuel), TTL, writer, number);
+            } catch (RuntimeException e) {
+                reply = CompletableFuture.failedFuture(e);
+            }
+            reply.whenComplete((applied, error) -> {
+                if (error == null) {
+                    // Written (or found written before): never again.
+                    batch.entries.remove(entry.getKey(), c);
+                } else {
+                    failure.compareAndSet(null, error);
+                }
+                if (left.decrementAndGet() == 0) {
+                    settle(batch, failure.get());
+                }
+            });
+        }
+    }
+
+    /** Runs once per attempt, by the thread that completed it; releases {@code sending}. */
+    private void settle(Batch batch, Throwable failure) {
+        boolean written = batch.entries.isEmpty();
+        if (written) {
+            inDoubt = null;
+            if (failing) {
+                failing = false;
+                log.info("usage written to Redis again; " + pending.size() + " tenant-days pending");
+            }
+        } else {
+            failing = true;
+            retryAt = nanoTime.getAsLong() + retryIntervalNanos;
+            failures.incrementAndGet();
+            String why = failure == null ? "not connected" : String.valueOf(failure.getMessage());
+            log.warn("usage", () -> "usage not written to Redis, kept to send again (" + events() + " events"
+                    + " waiting, " + dropped.sum() + " dropped so far): " + why);
+        }
+        sending.set(false);
+        signalIdle();
+        if (written) {
+            send(false);
+        }
+    }
+
+    private void signalIdle() {
+        if (draining.get() > 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Sends what is pending, retrying a batch in doubt at once, and waits, at most {@code timeout} (real time: it waits
+     * for Redis), until nothing is pending. Returns false when an attempt failed (Redis away) or time ran out; what
+     * was not written stays pending.
+     */
+    boolean drain(Duration timeout) {
+        draining.incrementAndGet();
+        try {
+            return drainUntil(System.nanoTime() + timeout.toNanos());
+        } finally {
+            draining.decrementAndGet();
+        }
+    }
+
+    private boolean drainUntil(long deadline) {
+        long failuresBefore = failures.get();
+        send(true);
+        synchronized (idle) {
+            while (!pending.isEmpty() || inDoubt != null || sending.get()) {
+                if (!sending.get()) {
+                    if (failures.get() != failuresBefore) {
+                        return false;
+                    }
+                    send(true);
+                    continue;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    idle.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Gives up what could not be written (the process is stopping): counted in {@link #dropped()} and logged.
+     *
+     * @return the events given up
+     */
+    long abandon() {
+        long lost = events();
+        if (lost > 0) {
+            dropped.add(lost);
+            LOG.log(Level.WARNING, lost + " usage events not written to Redis at shutdown (Redis unavailable); "
+                    + "they are missing from the usage totals");
+        }
+        pending.clear();
+        inDoubt = null;
+        return lost;
+    }
+
+    /** Usage events recorded and not yet written to Redis (pending, or in a batch waiting to be sent again). */
+    long events() {
+        long events = 0;
+        Batch doubtful = inDoubt;
+        if (doubtful != null) {
+            for (Counts c : doubtful.entries.values()) {
+                events += c.invocations + c.throttles;
+            }
+        }
+        for (DayKey key : pending.keySet()) {
+            Counts c = pending.computeIfPresent(key, (k, counts) -> counts);
+            if (c != null) {
+                events += c.invocations + c.throttles;
+            }
+        }
+        return events;
     }
 
     @Override
@@ -128,6 +369,11 @@ final class RedisUsageLedger implements UsageLedger {
 
     @Override
     public void forget(TenantId tenant) {
+        pending.keySet().removeIf(key -> key.tenant().equals(tenant));
+        Batch doubtful = inDoubt;
+        if (doubtful != null) {
+            doubtful.entries.keySet().removeIf(key -> key.tenant().equals(tenant));
+        }
         LocalDate today = today();
         String[] keys = new String[RETENTION_DAYS];
         for (int i = 0; i < RETENTION_DAYS; i++) {
@@ -146,21 +392,7 @@ final class RedisUsageLedger implements UsageLedger {
         }
     }
 
-    /** Waits, at most {@code timeout}, until every write already issued has been answered. */
-    boolean drain(Duration timeout) {
-        try {
-            if (inFlight.tryAcquire(maxInFlight, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                inFlight.release(maxInFlight);
-                return true;
-            }
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** Usage events not recorded because Redis was away or too slow. */
+    /** Usage events lost: beyond the pending bound while Redis was away, or unsent at shutdown. */
     long dropped() {
         return dropped.sum();
     }
@@ -172,6 +404,27 @@ final class RedisUsageLedger implements UsageLedger {
     private LocalDate today() {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     }
+
+    private record DayKey(TenantId tenant, LocalDate day) {}
+
+    /** One tenant-day's counts not yet written; mutated only inside the pending map's {@code compute}. */
+    private static final class Counts {
+        long invocations;
+        long errors;
+        long throttles;
+        long fuel;
+
+        Counts add(long invocations, long errors, long throttles, long fuel) {
+            this.invocations += invocations;
+            this.errors += errors;
+            this.throttles += throttles;
+            this.fuel += fuel;
+            return this;
+        }
+    }
+
+    /** Counts sent under one number; entries leave as their hash answers. */
+    private record Batch(long number, ConcurrentHashMap<DayKey, Counts> entries) {}
 
     private static long field(Map<String, byte[]> fields, String name) {
         byte[] value = fields.get(name);

@@ -136,6 +136,24 @@ final class StoredJson {
         }
     }
 
+    /** The bytes {@link #write(ObjectNode, boolean)} would write, for callers that skip unchanged writes. */
+    static byte[] bytes(ObjectNode document) {
+        try {
+            return MAPPER.writeValueAsBytes(document);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    /** Replaces the file with {@code bytes} (from {@link #bytes}), atomically. */
+    void write(byte[] bytes) {
+        try {
+            AtomicFiles.write(file, bytes);
+        } catch (IOException e) {
+            throw new TenancyException.StorageFailure(file + ": cannot write (" + e + ")", e);
+        }
+    }
+
     TenancyException.StorageFailure corrupt(String what, Throwable cause) {
         return new TenancyException.StorageFailure(source + ": " + what, cause);
     }

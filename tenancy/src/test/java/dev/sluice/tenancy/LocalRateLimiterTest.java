@@ -13,7 +13,7 @@ class LocalRateLimiterTest {
     static final TenantId GLOBEX = TenantId.of("globex");
 
     final FakeClock clock = FakeClock.atEpochDay();
-    final RateLimiter limiter = new LocalRateLimiter(clock);
+    final RateLimiter limiter = new LocalRateLimiter(clock, clock, DayCounters.inMemory(clock));
 
     static QuotaPolicy rate(long perSecond, long burst) {
         return QuotaPolicy.rate(perSecond, burst);

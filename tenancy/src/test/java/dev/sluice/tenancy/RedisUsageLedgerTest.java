@@ -28,7 +28,7 @@ class RedisUsageLedgerTest {
     }
 
     RedisUsageLedger gateway() {
-        return new RedisUsageLedger(redis.gateway(), clock, 1_000,
+        return new RedisUsageLedger(redis.gateway(), clock, clock, 1_000, Duration.ofSeconds(1),
                 new RateLimitedLog(System.getLogger("test"), clock, Duration.ofSeconds(10)));
     }
 
