@@ -91,4 +91,26 @@ class RealProgramsTest {
         assertTrue(new String(result.stderr(), UTF_8).contains("error"), new String(result.stderr(), UTF_8));
         assertEquals(0, result.stdout().length);
     }
+
+    /** The wat2wasm the issue was found with: the WASI build shipped as the resource {@code wat2wasm} of Maven's
+     *  {@code com.dylibso.chicory:wabt:1.0.0}, once refused with "function 1522 declares more than 1024 locals". */
+    private static byte[] chicoryWabtWat2wasm() throws IOException {
+        try (InputStream in = RealProgramsTest.class.getResourceAsStream("/wat2wasm")) {
+            if (in == null) {
+                throw new IllegalStateException("resource /wat2wasm of com.dylibso.chicory:wabt is not on the test path");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void theChicoryWabtArtifactsWat2wasmDeploysAndBuildsAModuleThatRuns() throws IOException {
+        FunctionSpec wat2wasm = deploy("chicory-wat2wasm", chicoryWabtWat2wasm());
+        var built = scheduler.dispatcher().invoke(wat2wasm, new InvocationRequest(text("plain"),
+                List.of("wat2wasm", "-", "--output=-"), Map.of()));
+        assertEquals(0, built.exitCode(), new String(built.stderr(), UTF_8));
+        var result = scheduler.dispatcher().invoke(deploy("chicory-built", built.stdout()),
+                new InvocationRequest(new byte[0], List.of(), Map.of()));
+        assertEquals("just text\n", new String(result.stdout(), UTF_8));
+    }
 }
