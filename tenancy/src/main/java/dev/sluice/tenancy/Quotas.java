@@ -13,12 +13,13 @@ import java.util.function.LongSupplier;
  * ({@link #redis}). The gateway builds one at start and closes it at shutdown.
  *
  * <p>With Redis, every quota command is bounded by {@link RedisSettings#commandTimeout()}. When Redis does not answer,
- * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas sized to {@code 1/replicas} of each
- * limit; fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. Redis is used again as soon as it answers.
+ * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas that cannot exceed this replica's share
+ * of what remained (see {@link Failover}); fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. A
+ * circuit breaker stops asking Redis only after a sustained failure rate ({@link RedisSettings#breaker()}), and
+ * Redis is used again once its probes succeed.
  * Usage events are fire-and-forget; those Redis could not take are counted in {@link #usageDropped()}.
  */
 public final class Quotas implements AutoCloseable {
-    static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
     static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
     static final int USAGE_MAX_IN_FLIGHT = 10_000;
     private static final System.Logger LOG = System.getLogger(Quotas.class.getName());
@@ -74,7 +75,7 @@ public final class Quotas implements AutoCloseable {
         Objects.requireNonNull(failPolicy, "failPolicy");
         RedisConnection redis = RedisConnection.open(settings);
         RateLimitedLog log = new RateLimitedLog(LOG, nanoTime, LOG_INTERVAL);
-        Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, RETRY_INTERVAL, log);
+        Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, settings.breaker(), log);
         RedisUsageLedger usage = new RedisUsageLedger(redis, clock, USAGE_MAX_IN_FLIGHT, log);
         return new Quotas(
                 failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
@@ -116,6 +117,19 @@ public final class Quotas implements AutoCloseable {
     /** Requests refused because Redis did not answer (fail-closed); 0 for local quotas. */
     public long refusals() {
         return failover == null ? 0 : failover.refusals();
+    }
+
+    /**
+     * Whether the quotas can be served as configured: always for local quotas; with Redis, once the first connection
+     * was made (a gateway started while Redis was away is not ready until then).
+     */
+    public boolean ready() {
+        return redis == null || redis.connected();
+    }
+
+    /** How many times the circuit breaker stopped asking Redis; 0 for local quotas. */
+    public long breakerOpenings() {
+        return failover == null ? 0 : failover.breaker().timesOpened();
     }
 
     /** Usage events Redis could not take (away or too slow); 0 for local quotas. */
