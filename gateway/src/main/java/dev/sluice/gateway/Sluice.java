@@ -9,6 +9,7 @@ import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.tenancy.AdminCredentials;
+import dev.sluice.tenancy.BreakerSettings;
 import dev.sluice.config.StoreConfig;
 import dev.sluice.tenancy.FailPolicy;
 import dev.sluice.tenancy.LocalTenancy;
@@ -91,7 +92,8 @@ public final class Sluice implements AutoCloseable {
         PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
                 compilers, drain, quotas, config);
-        HealthService health = new HealthService(drain);
+        // Not ready while a shared store was never reached: the gateway starts anyway and connects in the background.
+        HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready());
         this.server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
@@ -166,7 +168,11 @@ public final class Sluice implements AutoCloseable {
     private static RedisSettings redisSettings(SluiceConfig config) {
         StoreConfig stores = config.stores();
         return new RedisSettings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
-                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix());
+                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix())
+                .withConnectTimeout(Duration.ofMillis(stores.redisConnectTimeoutMs()))
+                .withBreaker(new BreakerSettings(stores.redisBreakerMinFailures(), stores.redisBreakerFailurePercent(),
+                        Duration.ofMillis(stores.redisBreakerWindowMs()), Duration.ofMillis(stores.redisBreakerOpenMs()),
+                        BreakerSettings.DEFAULTS.probes()));
     }
 
     /**
