@@ -72,7 +72,7 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
                 raw.getOrDefault("tenancy-store", "file"),
                 raw.getOrDefault("redis-uri", "redis://127.0.0.1:6379"),
                 bool(raw, "redis-cluster", source),
-                SluiceConfig.parseLong(source, "redis-timeout-ms", raw.getOrDefault("redis-timeout-ms", "250")),
+                SluiceConfig.parseLong(source, "redis-timeout-ms", raw.getOrDefault("redis-timeout-ms", "1000")),
                 raw.getOrDefault("redis-key-prefix", "sluice:"),
                 raw.getOrDefault("quota-fail-policy", "fail-open"),
                 (int) Math.min(Integer.MAX_VALUE,

@@ -1,6 +1,7 @@
 package dev.sluice.gateway;
 
 import dev.sluice.gateway.http.Json;
+import dev.sluice.tenancy.Quotas;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -13,15 +14,19 @@ import java.util.function.BooleanSupplier;
  * soon as a shutdown starts, so a load balancer stops sending work while in-flight invocations finish. It is also
  * false ({@code STARTING}) until the shared stores were first reached: a gateway started while Redis is slow or away
  * keeps running and connecting, and turns ready by itself once Redis answers. A later outage does not make it
- * unready — the quotas' fail policy handles that, and every replica would be unready at once.
+ * unready — the quotas' fail policy handles that, and every replica would be unready at once. The readiness body also
+ * counts the requests the quotas served without Redis ({@code quota-fallbacks}), refused for want of it
+ * ({@code quota-refusals}) and how often the circuit breaker stopped asking it ({@code breaker-openings}).
  */
 final class HealthService implements HttpService {
     private final Drain drain;
     private final BooleanSupplier storesReady;
+    private final Quotas quotas;
 
-    HealthService(Drain drain, BooleanSupplier storesReady) {
+    HealthService(Drain drain, BooleanSupplier storesReady, Quotas quotas) {
         this.drain = drain;
         this.storesReady = storesReady;
+        this.quotas = quotas;
     }
 
     @Override
@@ -36,6 +41,7 @@ final class HealthService implements HttpService {
     private void ready(ServerRequest req, ServerResponse res) {
         String status = !drain.accepting() ? "DRAINING" : storesReady.getAsBoolean() ? "READY" : "STARTING";
         AdminService.send(res, status.equals("READY") ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
-                Json.object().put("status", status));
+                Json.object().put("status", status).put("quota-fallbacks", quotas.fallbacks())
+                        .put("quota-refusals", quotas.refusals()).put("breaker-openings", quotas.breakerOpenings()));
     }
 }

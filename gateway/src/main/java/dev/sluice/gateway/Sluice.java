@@ -93,7 +93,7 @@ public final class Sluice implements AutoCloseable {
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
                 compilers, drain, quotas, config);
         // Not ready while a shared store was never reached: the gateway starts anyway and connects in the background.
-        HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready());
+        HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
         this.server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
