@@ -84,6 +84,11 @@ final class GatewayProcess implements AutoCloseable {
         } catch (IOException e) {
             port.completeExceptionally(e);
         }
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         port.completeExceptionally(new IllegalStateException(name + " exited before listening (exit code "
                 + exitCode() + "):\n" + output()));
     }
