@@ -16,11 +16,16 @@ import java.util.function.Supplier;
  *
  * <p><b>When Redis is asked</b> is the {@link CircuitBreaker}'s decision: every call while it is closed; none while it
  * is open (a sustained failure rate opened it), so callers do not each wait out the command timeout of a stalled
- * Redis; a few probes when it is half-open. One slow call therefore costs that one call, never the gateway's
- * exactness.
+ * Redis; a few probes when it is half-open.
  *
- * <p><b>A call Redis did not answer</b> (it failed, or the breaker kept it from Redis) follows its tenant's
- * {@link FailPolicy}: {@link FailPolicy#FAIL_CLOSED} rethrows {@link TenancyException.QuotaStoreUnavailable};
+ * <p><b>A call that fails while the breaker is closed</b> fails alone: it throws
+ * {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the policy, and the next call asks Redis
+ * again. It is not served locally: Redis is not judged unavailable, and a timed-out command may or may not have been
+ * counted there, so a local grant on top could admit beyond the quota. One slow call therefore costs that one call,
+ * never the gateway's exactness.
+ *
+ * <p><b>Once the breaker is open</b> (including the call whose failure opened it) calls follow their tenant's
+ * {@link FailPolicy}: {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
  * {@link FailPolicy#FAIL_OPEN} serves from local quotas sized so that the replicas together cannot exceed the quota:
  * <ul>
  *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
@@ -62,7 +67,10 @@ final class Failover {
         return fallbacks.sum();
     }
 
-    /** Requests refused because the store was unavailable (fail-closed, or nothing to bound a fallback by). */
+    /**
+     * Requests refused because the store did not answer: a failed call while the breaker is closed, fail-closed
+     * tenants while it is open, and period quotas this gateway has nothing to bound a fallback by.
+     */
     long refusals() {
         return refusals.sum();
     }
@@ -174,8 +182,15 @@ final class Failover {
             if (breaker.onFailure(permission)) {
                 log.warn("opened", () -> "quota store failing (" + e.getMessage() + "): not asked for a while,"
                         + " tenants follow their fail policy");
+                return fallBack(tenant, local, what, e);
             }
-            return fallBack(tenant, local, what, e);
+            if (permission == CircuitBreaker.Permission.PROBE) {
+                return fallBack(tenant, local, what, e); // a probe that lost a race with another one's failure
+            }
+            refusals.increment();
+            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone, the"
+                    + " next calls ask Redis again (" + refusals.sum() + " refusals so far)");
+            throw e;
         } catch (RuntimeException e) {
             breaker.onIgnored(permission);
             throw e;
