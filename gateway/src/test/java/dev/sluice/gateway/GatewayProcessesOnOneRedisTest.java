@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -90,11 +91,17 @@ class GatewayProcessesOnOneRedisTest {
     }
 
     GatewayProcess launch(String name) {
-        GatewayProcess gateway = GatewayProcess.launch(name, dir.resolve(name), Map.of(
+        Map<String, String> settings = new HashMap<>(Map.of(
                 "port", "0", "workers", "2",
                 "quota-store", "redis", "tenancy-store", "redis", "redis-uri", redis.uri(),
                 "quota-replicas", Integer.toString(GATEWAYS),
                 "default-requests-per-second", "100000", "default-burst", "100000"));
+        // The defaults are what is tested; -Dgateway.processes.redis-timeout-ms=100 measures a tighter timeout.
+        String timeout = System.getProperty("gateway.processes.redis-timeout-ms");
+        if (timeout != null) {
+            settings.put("redis-timeout-ms", timeout);
+        }
+        GatewayProcess gateway = GatewayProcess.launch(name, dir.resolve(name), settings);
         gateways.add(gateway);
         return gateway;
     }
@@ -140,8 +147,12 @@ class GatewayProcessesOnOneRedisTest {
         if (admitted != QUOTA) {
             gateways.forEach(g -> System.out.println(g.name + " log:\n" + g.output()));
         }
-        assertEquals(CALLS, admitted + statuses.getOrDefault(429, 0), "only 200 or 429: " + statuses);
-        assertEquals(QUOTA, admitted, "admitted " + admitted + " of " + QUOTA + ": " + statuses + " " + counters);
+        // Never more than the quota. Fewer only by calls that failed alone (503): Redis may have counted one whose
+        // reply came too late. With the default timeouts none fail on this machine, and exactly the quota is admitted.
+        int failedAlone = statuses.getOrDefault(503, 0);
+        assertEquals(CALLS, admitted + statuses.getOrDefault(429, 0) + failedAlone, "only 200, 429, 503: " + statuses);
+        assertTrue(admitted <= QUOTA && admitted >= QUOTA - failedAlone,
+                "admitted " + admitted + " of " + QUOTA + ": " + statuses + " " + counters);
     }
 
     @Test

@@ -15,8 +15,9 @@ import java.util.function.LongSupplier;
  * <p>With Redis, every quota command is bounded by {@link RedisSettings#commandTimeout()}. When Redis does not answer,
  * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas that cannot exceed this replica's share
  * of what remained (see {@link Failover}); fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. A
- * circuit breaker stops asking Redis only after a sustained failure rate ({@link RedisSettings#breaker()}), and
- * Redis is used again once its probes succeed.
+ * circuit breaker stops asking Redis only after a sustained failure rate ({@link RedisSettings#breaker()}); before
+ * that a failed call throws {@link TenancyException.QuotaStoreUnavailable} alone, and Redis is used again once the
+ * breaker's probes succeed.
  * Usage events are fire-and-forget; those Redis could not take are counted in {@link #usageDropped()}.
  */
 public final class Quotas implements AutoCloseable {
