@@ -29,9 +29,10 @@ import java.util.function.Supplier;
  * {@link FailPolicy#FAIL_OPEN} serves from local quotas sized so that the replicas together cannot exceed the quota:
  * <ul>
  *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
- *       last said remained in the current period, less what this replica already granted locally in it
- *       ({@link PeriodAllowance}); a replica that never saw the count this period refuses (as fail-closed) instead of
- *       granting a fresh quota;</li>
+ *       last said remained in the current period, less what this replica already granted locally since
+ *       ({@link PeriodAllowance}); the first answer from Redis in the same period debits those local grants there, so
+ *       Redis does not grant them a second time; a replica that never saw the count this period refuses (as
+ *       fail-closed) instead of granting a fresh quota;</li>
  *   <li>the request rate and in-flight invocations, which refill or free up by themselves, get {@code 1/replicas} of
  *       their limit (at least 1).</li>
  * </ul>
@@ -49,6 +50,7 @@ final class Failover {
             new ConcurrentHashMap<>();
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
+    private final LongAdder debited = new LongAdder();
 
     Failover(Function<TenantId, FailPolicy> policy, int replicas, LongSupplier nanoTime,
              BreakerSettings breaker, RateLimitedLog log) {
@@ -75,11 +77,26 @@ final class Failover {
         return refusals.sum();
     }
 
+    /** Units (invocations, fuel) granted locally and later counted in Redis once it answered again. */
+    long debited() {
+        return debited.sum();
+    }
+
     CircuitBreaker breaker() {
         return breaker;
     }
 
-    RateLimiter rates(RateLimiter shared, RateLimiter local) {
+    /** Counts in Redis, once it answers again, what a fallback granted while it did not. */
+    interface RateDebit {
+        void debit(TenantId tenant, QuotaPolicy quota, long tokens);
+    }
+
+    /** Counts in Redis, once it answers again, the fuel a fallback reserved while it did not. */
+    interface FuelDebit {
+        void debit(TenantId tenant, long fuel);
+    }
+
+    RateLimiter rates(RateLimiter shared, RateLimiter local, RateDebit debit) {
         return new RateLimiter() {
             @Override
             public RateDecision tryAcquire(TenantId tenant, QuotaPolicy quota) {
@@ -89,8 +106,9 @@ final class Failover {
                 }
                 PeriodAllowance allowance = allowance(tenant, quota.name(), quota.refillPeriod().toNanos());
                 return call(tenant, () -> shared.tryAcquire(tenant, quota),
-                        answer -> allowance.observe(nanoTime.getAsLong(), answer.remaining(),
+                        answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
                                 TimeUnit.SECONDS.toNanos(answer.resetSeconds()), quota.capacity()),
+                                owed -> debit.debit(tenant, quota, owed)),
                         () -> fromAllowance(tenant, quota, allowance), "rate");
             }
 
@@ -112,14 +130,29 @@ final class Failover {
                 answer -> { }, () -> local.tryAcquire(tenant, share(limit), leaseTtl), "concurrency");
     }
 
-    FuelBudget fuel(FuelBudget shared, FuelBudget local) {
+    FuelBudget fuel(FuelBudget shared, FuelBudget local, FuelDebit debit) {
         return (tenant, budgetPerDay, amount) -> {
             PeriodAllowance allowance = allowance(tenant, "fuel-day", TimeUnit.DAYS.toNanos(1));
             return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
-                    answer -> allowance.observe(nanoTime.getAsLong(), answer.remaining(),
+                    answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
                             TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
+                            owed -> debit.debit(tenant, owed)),
                     () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local), "fuel");
         };
+    }
+
+    /** Debits in Redis what was granted locally this period; if that fails, it stays owed for the next answer. */
+    private void repay(TenantId tenant, PeriodAllowance allowance, long owed, java.util.function.LongConsumer debit) {
+        if (owed == 0) {
+            return;
+        }
+        long period = allowance.period();
+        try {
+            debit.accept(owed);
+            debited.add(owed);
+        } catch (TenancyException.QuotaStoreUnavailable e) {
+            allowance.owe(owed, period);
+        }
     }
 
     private PeriodAllowance allowance(TenantId tenant, String name, long periodNanos) {

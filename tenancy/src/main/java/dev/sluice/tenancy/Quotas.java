@@ -78,11 +78,12 @@ public final class Quotas implements AutoCloseable {
         RateLimitedLog log = new RateLimitedLog(LOG, nanoTime, LOG_INTERVAL);
         Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, settings.breaker(), log);
         RedisUsageLedger usage = new RedisUsageLedger(redis, clock, USAGE_MAX_IN_FLIGHT, log);
+        RedisRateLimiter sharedRates = new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL);
+        RedisFuelBudget sharedFuel = new RedisFuelBudget(redis, clock);
         return new Quotas(
-                failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
-                        new LocalRateLimiter(nanoTime)),
+                failover.rates(sharedRates, new LocalRateLimiter(nanoTime), sharedRates::debit),
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
-                failover.fuel(new RedisFuelBudget(redis, clock), new LocalFuelBudget(clock)),
+                failover.fuel(sharedFuel, new LocalFuelBudget(clock), sharedFuel::debit),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
     }
 
@@ -126,6 +127,11 @@ public final class Quotas implements AutoCloseable {
      */
     public boolean ready() {
         return redis == null || redis.connected();
+    }
+
+    /** Invocations and fuel granted by the fail-open fallback and debited in Redis once it answered again. */
+    public long debited() {
+        return failover == null ? 0 : failover.debited();
     }
 
     /** How many times the circuit breaker stopped asking Redis; 0 for local quotas. */

@@ -41,12 +41,30 @@ class PeriodAllowanceTest {
     }
 
     @Test
-    void localGrantsCountAcrossOutagesOfOnePeriod() {
+    void localGrantsAreOwedToRedisAndCountAcrossOutagesOfOnePeriod() {
         allowance.observe(0, 30, 50 * SECOND, 300);
         assertEquals(10, takeAll(SECOND, 3));
-        // Redis is back and says 27 remain: it never saw the 10 granted here, so they still count.
-        allowance.observe(2 * SECOND, 27, 48 * SECOND, 300);
-        assertEquals(0, takeAll(3 * SECOND, 3), "9 is the share of 27, and 10 were already granted");
+        // Redis is back and says 27 remain: it never saw the 10 granted here, which are handed out to debit there.
+        assertEquals(10, allowance.observe(2 * SECOND, 27, 48 * SECOND, 300));
+        assertEquals(0, allowance.observe(2 * SECOND, 17, 48 * SECOND, 300), "owed once");
+        assertEquals(5, takeAll(3 * SECOND, 3), "the share of the 17 left once they are counted");
+    }
+
+    @Test
+    void aDebitThatDidNotReachRedisIsOwedAgain() {
+        allowance.observe(0, 30, 50 * SECOND, 300);
+        assertEquals(10, takeAll(SECOND, 3));
+        long owed = allowance.observe(2 * SECOND, 27, 48 * SECOND, 300);
+        allowance.owe(owed, allowance.period());
+        assertEquals(0, takeAll(3 * SECOND, 3), "27 remain in Redis, 10 of them granted here already");
+        assertEquals(10, allowance.observe(4 * SECOND, 27, 46 * SECOND, 300));
+    }
+
+    @Test
+    void whatWasGrantedInAPeriodThatEndedIsNotDebitedInTheNext() {
+        allowance.observe(0, 30, 10 * SECOND, 300);
+        assertEquals(10, takeAll(SECOND, 3));
+        assertEquals(0, allowance.observe(11 * SECOND, 299, 60 * SECOND, 300), "Redis refilled meanwhile");
     }
 
     @Test
