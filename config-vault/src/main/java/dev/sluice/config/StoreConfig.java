@@ -13,16 +13,26 @@ import java.util.regex.Pattern;
  * @param redisUri        Lettuce URI ({@code redis://}, {@code rediss://} for TLS, {@code redis-sentinel://});
  *                        credentials may be part of it, so it is never logged
  * @param redisCluster    address the URI's node as a Redis Cluster seed
- * @param redisTimeoutMs  bound on every Redis command; past it the store counts as unavailable
+ * @param redisTimeoutMs  bound on every Redis command; past it the call counts as failed (the breaker decides when
+ *                        the store counts as unavailable)
  * @param redisKeyPrefix  prefix of every Redis key
  * @param quotaFailPolicy {@code fail-open} or {@code fail-closed}, when Redis is unavailable
  * @param quotaReplicas   how many gateways share the quotas; a fail-open fallback admits 1/replicas of each
+ * @param redisConnectTimeoutMs      bound on opening a Redis connection (TCP and handshake), apart from commands
+ * @param redisBreakerMinFailures    failed Redis calls within the window before the gateway stops asking Redis
+ * @param redisBreakerFailurePercent ...and the share of the window's calls they must be
+ * @param redisBreakerWindowMs       the window the breaker counts calls and failures in
+ * @param redisBreakerOpenMs         how long the gateway stops asking Redis before probing it again
  */
 public record StoreConfig(String quotaStore, String tenancyStore, String redisUri, boolean redisCluster,
-                          long redisTimeoutMs, String redisKeyPrefix, String quotaFailPolicy, int quotaReplicas) {
+                          long redisTimeoutMs, String redisKeyPrefix, String quotaFailPolicy, int quotaReplicas,
+                          long redisConnectTimeoutMs, int redisBreakerMinFailures, int redisBreakerFailurePercent,
+                          long redisBreakerWindowMs, long redisBreakerOpenMs) {
 
     static final List<String> KEYS = List.of("quota-store", "tenancy-store", "redis-uri", "redis-cluster",
-            "redis-timeout-ms", "redis-key-prefix", "quota-fail-policy", "quota-replicas");
+            "redis-timeout-ms", "redis-key-prefix", "quota-fail-policy", "quota-replicas",
+            "redis-connect-timeout-ms", "redis-breaker-min-failures", "redis-breaker-failure-percent",
+            "redis-breaker-window-ms", "redis-breaker-open-ms");
     private static final Pattern REDIS_URI = Pattern.compile("(redis|rediss|redis-sentinel|rediss-sentinel)://.+");
 
     public StoreConfig {
@@ -43,6 +53,17 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
         if (quotaReplicas < 1 || quotaReplicas > 10_000) {
             throw new ConfigException("quota-replicas: " + quotaReplicas + " (expected: 1..10000)");
         }
+        range("redis-connect-timeout-ms", redisConnectTimeoutMs, 1, 600_000);
+        range("redis-breaker-min-failures", redisBreakerMinFailures, 1, 1_000_000);
+        range("redis-breaker-failure-percent", redisBreakerFailurePercent, 1, 100);
+        range("redis-breaker-window-ms", redisBreakerWindowMs, 10, 3_600_000);
+        range("redis-breaker-open-ms", redisBreakerOpenMs, 1, 3_600_000);
+    }
+
+    private static void range(String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ConfigException(key + ": " + value + " (expected: " + min + ".." + max + ")");
+        }
     }
 
     static StoreConfig from(Map<String, String> raw, String source) {
@@ -51,18 +72,37 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
                 raw.getOrDefault("tenancy-store", "file"),
                 raw.getOrDefault("redis-uri", "redis://127.0.0.1:6379"),
                 bool(raw, "redis-cluster", source),
-                SluiceConfig.parseLong(source, "redis-timeout-ms", raw.getOrDefault("redis-timeout-ms", "50")),
+                SluiceConfig.parseLong(source, "redis-timeout-ms", raw.getOrDefault("redis-timeout-ms", "1000")),
                 raw.getOrDefault("redis-key-prefix", "sluice:"),
                 raw.getOrDefault("quota-fail-policy", "fail-open"),
                 (int) Math.min(Integer.MAX_VALUE,
-                        SluiceConfig.parseLong(source, "quota-replicas", raw.getOrDefault("quota-replicas", "1"))));
+                        SluiceConfig.parseLong(source, "quota-replicas", raw.getOrDefault("quota-replicas", "1"))),
+                number(raw, source, "redis-connect-timeout-ms", 2_000),
+                (int) number(raw, source, "redis-breaker-min-failures", 5),
+                (int) number(raw, source, "redis-breaker-failure-percent", 50),
+                number(raw, source, "redis-breaker-window-ms", 10_000),
+                number(raw, source, "redis-breaker-open-ms", 1_000));
+    }
+
+    /** A number clamped into int range first, so an overlong value fails the range check naming its key. */
+    private static long number(Map<String, String> raw, String source, String key, long fallback) {
+        String text = raw.get(key);
+        long value = text == null ? fallback : SluiceConfig.parseLong(source, key, text);
+        return Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, value));
     }
 
     Map<String, String> asMap() {
-        return Map.of("quota-store", quotaStore, "tenancy-store", tenancyStore, "redis-uri", redisUri,
+        Map<String, String> map = new java.util.HashMap<>(Map.of("quota-store", quotaStore, "tenancy-store",
+                tenancyStore, "redis-uri", redisUri,
                 "redis-cluster", Boolean.toString(redisCluster), "redis-timeout-ms", Long.toString(redisTimeoutMs),
                 "redis-key-prefix", redisKeyPrefix, "quota-fail-policy", quotaFailPolicy,
-                "quota-replicas", Integer.toString(quotaReplicas));
+                "quota-replicas", Integer.toString(quotaReplicas)));
+        map.putAll(Map.of("redis-connect-timeout-ms", Long.toString(redisConnectTimeoutMs),
+                "redis-breaker-min-failures", Integer.toString(redisBreakerMinFailures),
+                "redis-breaker-failure-percent", Integer.toString(redisBreakerFailurePercent),
+                "redis-breaker-window-ms", Long.toString(redisBreakerWindowMs),
+                "redis-breaker-open-ms", Long.toString(redisBreakerOpenMs)));
+        return map;
     }
 
     public boolean sharedQuotas() {
@@ -78,7 +118,10 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
         return "StoreConfig[quota-store=" + quotaStore + ", tenancy-store=" + tenancyStore + ", redis-uri="
                 + redacted(redisUri) + ", redis-cluster=" + redisCluster + ", redis-timeout-ms=" + redisTimeoutMs
                 + ", redis-key-prefix=" + redisKeyPrefix + ", quota-fail-policy=" + quotaFailPolicy
-                + ", quota-replicas=" + quotaReplicas + "]";
+                + ", quota-replicas=" + quotaReplicas + ", redis-connect-timeout-ms=" + redisConnectTimeoutMs
+                + ", redis-breaker-min-failures=" + redisBreakerMinFailures + ", redis-breaker-failure-percent="
+                + redisBreakerFailurePercent + ", redis-breaker-window-ms=" + redisBreakerWindowMs
+                + ", redis-breaker-open-ms=" + redisBreakerOpenMs + "]";
     }
 
     /** The URI without its credentials, for messages. */

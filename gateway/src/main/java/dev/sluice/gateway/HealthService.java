@@ -1,21 +1,32 @@
 package dev.sluice.gateway;
 
 import dev.sluice.gateway.http.Json;
+import dev.sluice.tenancy.Quotas;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.util.function.BooleanSupplier;
 
 /**
  * Liveness ({@code /health}) and readiness ({@code /health/ready}), without authentication. Readiness turns false as
- * soon as a shutdown starts, so a load balancer stops sending work while in-flight invocations finish.
+ * soon as a shutdown starts, so a load balancer stops sending work while in-flight invocations finish. It is also
+ * false ({@code STARTING}) until the shared stores were first reached: a gateway started while Redis is slow or away
+ * keeps running and connecting, and turns ready by itself once Redis answers. A later outage does not make it
+ * unready — the quotas' fail policy handles that, and every replica would be unready at once. The readiness body also
+ * counts the requests the quotas served without Redis ({@code quota-fallbacks}), refused for want of it
+ * ({@code quota-refusals}) and how often the circuit breaker stopped asking it ({@code breaker-openings}).
  */
 final class HealthService implements HttpService {
     private final Drain drain;
+    private final BooleanSupplier storesReady;
+    private final Quotas quotas;
 
-    HealthService(Drain drain) {
+    HealthService(Drain drain, BooleanSupplier storesReady, Quotas quotas) {
         this.drain = drain;
+        this.storesReady = storesReady;
+        this.quotas = quotas;
     }
 
     @Override
@@ -28,8 +39,9 @@ final class HealthService implements HttpService {
     }
 
     private void ready(ServerRequest req, ServerResponse res) {
-        boolean ready = drain.accepting();
-        AdminService.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
-                Json.object().put("status", ready ? "READY" : "DRAINING"));
+        String status = !drain.accepting() ? "DRAINING" : storesReady.getAsBoolean() ? "READY" : "STARTING";
+        AdminService.send(res, status.equals("READY") ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
+                Json.object().put("status", status).put("quota-fallbacks", quotas.fallbacks())
+                        .put("quota-refusals", quotas.refusals()).put("breaker-openings", quotas.breakerOpenings()));
     }
 }

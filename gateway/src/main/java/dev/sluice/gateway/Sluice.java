@@ -9,6 +9,7 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.tenancy.AdminCredentials;
+import dev.sluice.tenancy.BreakerSettings;
 import dev.sluice.config.StoreConfig;
 import dev.sluice.tenancy.FailPolicy;
 import dev.sluice.tenancy.LocalTenancy;
@@ -91,7 +92,8 @@ public final class Sluice implements AutoCloseable {
         PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
         FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
                 deploys, drain, quotas, config);
-        HealthService health = new HealthService(drain);
+        // Not ready while a shared store was never reached: the gateway starts anyway and connects in the background.
+        HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
         this.server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
@@ -172,7 +174,11 @@ public final class Sluice implements AutoCloseable {
     private static RedisSettings redisSettings(SluiceConfig config) {
         StoreConfig stores = config.stores();
         return new RedisSettings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
-                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix());
+                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix())
+                .withConnectTimeout(Duration.ofMillis(stores.redisConnectTimeoutMs()))
+                .withBreaker(new BreakerSettings(stores.redisBreakerMinFailures(), stores.redisBreakerFailurePercent(),
+                        Duration.ofMillis(stores.redisBreakerWindowMs()), Duration.ofMillis(stores.redisBreakerOpenMs()),
+                        BreakerSettings.DEFAULTS.probes()));
     }
 
     private static ThreadFactory daemon(String name) {

@@ -95,7 +95,9 @@ class SharedStoresTest {
         Map<Integer, Integer> statuses = hammer(key, QUOTA * 4, new AtomicLong());
         int admitted = statuses.getOrDefault(200, 0);
         assertTrue(Math.abs(admitted - QUOTA) <= QUOTA / 100, "admitted " + admitted + " of " + QUOTA + ": " + statuses);
-        assertEquals(QUOTA * 4, admitted + statuses.getOrDefault(429, 0), statuses.toString());
+        // A Redis call slower than the 100 ms timeout fails alone (503), never served locally on top of Redis.
+        assertEquals(QUOTA * 4, admitted + statuses.getOrDefault(429, 0) + statuses.getOrDefault(503, 0),
+                statuses.toString());
         Reply refused = invoke(gateways.get(1), key);
         assertEquals("invocation-quota-exceeded", refused.problemType());
     }
@@ -133,7 +135,12 @@ class SharedStoresTest {
         AtomicLong slowest = new AtomicLong();
         Map<Integer, Integer> statuses = hammer(open, QUOTA * 2, slowest);
         int admitted = statuses.getOrDefault(200, 0);
-        assertEquals(QUOTA * 2, admitted + statuses.getOrDefault(429, 0), "only 200 or 429: " + statuses);
+        // Until a gateway's breaker opens (5 failed calls that are half of its recent calls), a failed call is
+        // answered 503 alone rather than served locally; then it fails over.
+        int failedAlone = statuses.getOrDefault(503, 0);
+        assertTrue(failedAlone <= GATEWAYS * 10, "503 only until each breaker opens: " + statuses);
+        assertEquals(QUOTA * 2, admitted + statuses.getOrDefault(429, 0) + failedAlone,
+                "only 200, 429 or 503: " + statuses);
         assertTrue(admitted <= QUOTA, "each replica admits at most its share: " + statuses);
         assertTrue(admitted > 0, "fail-open keeps serving: " + statuses);
         assertTrue(slowest.get() < 2_000, "slowest call took " + slowest.get() + " ms");

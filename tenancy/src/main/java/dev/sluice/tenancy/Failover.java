@@ -1,38 +1,59 @@
 package dev.sluice.tenancy;
 
-import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * What the quotas do when the shared store cannot answer in time: per tenant, {@link FailPolicy#FAIL_OPEN} serves from
- * local quotas sized to this replica's share ({@code 1/replicas} of every capacity, refill, limit and budget, at least
- * 1), logged at most every few seconds and counted; {@link FailPolicy#FAIL_CLOSED} rethrows
- * {@link TenancyException.QuotaStoreUnavailable}.
+ * What the quotas do when the shared store cannot answer in time.
  *
- * <p>After a failure the store is not asked again for {@code retryInterval} (by the injected nanosecond clock): requests
- * go straight to the fail policy instead of each waiting out the command timeout of a stalled Redis. After the interval
- * the next request tries the store again; when it answers, everything goes back to it — no manual reset.
+ * <p><b>When Redis is asked</b> is the {@link CircuitBreaker}'s decision: every call while it is closed; none while it
+ * is open (a sustained failure rate opened it), so callers do not each wait out the command timeout of a stalled
+ * Redis; a few probes when it is half-open.
  *
- * <p>Threading: thread-safe; the only shared state is the time the store may be tried again and the counters.
+ * <p><b>A call that fails while the breaker is closed</b> fails alone: it throws
+ * {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the policy, and the next call asks Redis
+ * again. It is not served locally: Redis is not judged unavailable, and a timed-out command may or may not have been
+ * counted there, so a local grant on top could admit beyond the quota. One slow call therefore costs that one call,
+ * never the gateway's exactness.
+ *
+ * <p><b>Once the breaker is open</b> (including the call whose failure opened it) calls follow their tenant's
+ * {@link FailPolicy}: {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
+ * {@link FailPolicy#FAIL_OPEN} serves from local quotas sized so that the replicas together cannot exceed the quota:
+ * <ul>
+ *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
+ *       last said remained in the current period, less what this replica already granted locally since
+ *       ({@link PeriodAllowance}); the first answer from Redis in the same period debits those local grants there, so
+ *       Redis does not grant them a second time; a replica that never saw the count this period refuses (as
+ *       fail-closed) instead of granting a fresh quota;</li>
+ *   <li>the request rate and in-flight invocations, which refill or free up by themselves, get {@code 1/replicas} of
+ *       their limit (at least 1).</li>
+ * </ul>
+ * Fallbacks and refusals are counted and logged at most every few seconds.
+ *
+ * <p>Threading: thread-safe; shared state is the breaker, the allowances (each its own monitor) and counters.
  */
 final class Failover {
     private final Function<TenantId, FailPolicy> policy;
     private final int replicas;
     private final LongSupplier nanoTime;
-    private final long retryIntervalNanos;
+    private final CircuitBreaker breaker;
     private final RateLimitedLog log;
-    /** Time (nanoTime) before which the store is not tried; 0 while the store answers. */
-    private final AtomicLong unavailableUntil = new AtomicLong();
+    private final ConcurrentHashMap<TenantId, ConcurrentHashMap<String, PeriodAllowance>> allowances =
+            new ConcurrentHashMap<>();
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
+    private final LongAdder debited = new LongAdder();
 
-    Failover(Function<TenantId, FailPolicy> policy, int replicas, LongSupplier nanoTime, Duration retryInterval,
-             RateLimitedLog log) {
+    Failover(Function<TenantId, FailPolicy> policy, int replicas, LongSupplier nanoTime,
+             BreakerSettings breaker, RateLimitedLog log) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.log = Objects.requireNonNull(log, "log");
@@ -40,7 +61,7 @@ final class Failover {
             throw new TenancyException.InvalidInput("quota-replicas: " + replicas + " (expected: > 0)");
         }
         this.replicas = replicas;
-        this.retryIntervalNanos = retryInterval.toNanos();
+        this.breaker = new CircuitBreaker(breaker, nanoTime);
     }
 
     /** Requests served by local quotas because the store was unavailable (fail-open). */
@@ -48,21 +69,52 @@ final class Failover {
         return fallbacks.sum();
     }
 
-    /** Requests refused because the store was unavailable (fail-closed). */
+    /**
+     * Requests refused because the store did not answer: a failed call while the breaker is closed, fail-closed
+     * tenants while it is open, and period quotas this gateway has nothing to bound a fallback by.
+     */
     long refusals() {
         return refusals.sum();
     }
 
-    RateLimiter rates(RateLimiter shared, RateLimiter local) {
+    /** Units (invocations, fuel) granted locally and later counted in Redis once it answered again. */
+    long debited() {
+        return debited.sum();
+    }
+
+    CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** Counts in Redis, once it answers again, what a fallback granted while it did not. */
+    interface RateDebit {
+        void debit(TenantId tenant, QuotaPolicy quota, long tokens);
+    }
+
+    /** Counts in Redis, once it answers again, the fuel a fallback reserved while it did not. */
+    interface FuelDebit {
+        void debit(TenantId tenant, long fuel);
+    }
+
+    RateLimiter rates(RateLimiter shared, RateLimiter local, RateDebit debit) {
         return new RateLimiter() {
             @Override
             public RateDecision tryAcquire(TenantId tenant, QuotaPolicy quota) {
+                if (quota.refill() == QuotaPolicy.Refill.GREEDY) {
+                    return call(tenant, () -> shared.tryAcquire(tenant, quota), answer -> { },
+                            () -> local.tryAcquire(tenant, share(quota)), "rate");
+                }
+                PeriodAllowance allowance = allowance(tenant, quota.name(), quota.refillPeriod().toNanos());
                 return call(tenant, () -> shared.tryAcquire(tenant, quota),
-                        () -> local.tryAcquire(tenant, share(quota)), "rate");
+                        answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
+                                TimeUnit.SECONDS.toNanos(answer.resetSeconds()), quota.capacity()),
+                                owed -> debit.debit(tenant, quota, owed)),
+                        () -> fromAllowance(tenant, quota, allowance), "rate");
             }
 
             @Override
             public void forget(TenantId tenant) {
+                allowances.remove(tenant);
                 local.forget(tenant);
                 try {
                     shared.forget(tenant);
@@ -75,34 +127,112 @@ final class Failover {
 
     ConcurrencyLimiter concurrency(ConcurrencyLimiter shared, ConcurrencyLimiter local) {
         return (tenant, limit, leaseTtl) -> call(tenant, () -> shared.tryAcquire(tenant, limit, leaseTtl),
-                () -> local.tryAcquire(tenant, share(limit), leaseTtl), "concurrency");
+                answer -> { }, () -> local.tryAcquire(tenant, share(limit), leaseTtl), "concurrency");
     }
 
-    FuelBudget fuel(FuelBudget shared, FuelBudget local) {
-        return (tenant, budgetPerDay, amount) -> call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
-                () -> local.reserve(tenant, share(budgetPerDay), amount), "fuel");
+    FuelBudget fuel(FuelBudget shared, FuelBudget local, FuelDebit debit) {
+        return (tenant, budgetPerDay, amount) -> {
+            PeriodAllowance allowance = allowance(tenant, "fuel-day", TimeUnit.DAYS.toNanos(1));
+            return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
+                    answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
+                            TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
+                            owed -> debit.debit(tenant, owed)),
+                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local), "fuel");
+        };
     }
 
-    private <T> T call(TenantId tenant, Supplier<T> shared, Supplier<T> local, String what) {
-        long until = unavailableUntil.get();
-        if (until != 0) {
-            long now = nanoTime.getAsLong();
-            // One caller per interval probes the store; the others keep to the fail policy meanwhile.
-            if (now - until < 0 || !unavailableUntil.compareAndSet(until, now + retryIntervalNanos)) {
-                return fallBack(tenant, local, what, null);
-            }
+    /** Debits in Redis what was granted locally this period; if that fails, it stays owed for the next answer. */
+    private void repay(TenantId tenant, PeriodAllowance allowance, long owed, java.util.function.LongConsumer debit) {
+        if (owed == 0) {
+            return;
         }
+        long period = allowance.period();
         try {
-            T answer = shared.get();
-            if (until != 0) {
-                unavailableUntil.set(0);
-                log.info("quota store answers again; shared quotas in use");
-            }
-            return answer;
+            debit.accept(owed);
+            debited.add(owed);
         } catch (TenancyException.QuotaStoreUnavailable e) {
-            unavailableUntil.set(nanoTime.getAsLong() + retryIntervalNanos);
-            return fallBack(tenant, local, what, e);
+            allowance.owe(owed, period);
         }
+    }
+
+    private PeriodAllowance allowance(TenantId tenant, String name, long periodNanos) {
+        return allowances.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>())
+                .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos));
+    }
+
+    private RateDecision fromAllowance(TenantId tenant, QuotaPolicy quota, PeriodAllowance allowance) {
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas);
+        if (take == null) {
+            throw unknown(tenant, quota.name());
+        }
+        long reset = seconds(take.resetNanos());
+        return new RateDecision(take.granted(), quota.capacity(), quota.windowSeconds(), take.remaining(), reset,
+                take.granted() ? 0 : Math.max(1, reset));
+    }
+
+    private FuelBudget.FuelDecision fuelFromAllowance(TenantId tenant, long budgetPerDay, long amount,
+                                                      PeriodAllowance allowance, FuelBudget local) {
+        FuelDays.check(budgetPerDay, amount);
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas);
+        if (take == null) {
+            throw unknown(tenant, "fuel-per-day");
+        }
+        long reset = Math.max(1, seconds(take.resetNanos()));
+        if (!take.granted()) {
+            return new FuelBudget.FuelDecision(false, budgetPerDay, take.remaining(), reset, Optional.empty());
+        }
+        // The local budget holds the reservation (and its own share); the allowance is the tighter bound.
+        FuelBudget.FuelDecision held = local.reserve(tenant, share(budgetPerDay), amount);
+        if (!held.granted()) {
+            allowance.giveBack(amount, take.period());
+            return new FuelBudget.FuelDecision(false, budgetPerDay, Math.min(take.remaining(), held.remaining()),
+                    reset, Optional.empty());
+        }
+        FuelBudget.Reservation reservation = held.reservation().orElseThrow();
+        AtomicBoolean settled = new AtomicBoolean();
+        return new FuelBudget.FuelDecision(true, budgetPerDay, take.remaining(), reset, Optional.of(used -> {
+            if (settled.compareAndSet(false, true)) {
+                allowance.giveBack(amount - Math.min(amount, Math.max(0, used)), take.period());
+                reservation.settle(used);
+            }
+        }));
+    }
+
+    private TenancyException.QuotaStoreUnavailable unknown(TenantId tenant, String quota) {
+        return RedisConnection.unavailable(quota + " " + tenant + ": store unavailable, and this gateway has not seen"
+                + " the count of the current period to share out; retrying shortly", null);
+    }
+
+    private <T> T call(TenantId tenant, Supplier<T> shared, Consumer<T> observe, Supplier<T> local, String what) {
+        CircuitBreaker.Permission permission = breaker.acquire();
+        if (permission == CircuitBreaker.Permission.REFUSE) {
+            return fallBack(tenant, local, what, null);
+        }
+        T answer;
+        try {
+            answer = shared.get();
+        } catch (TenancyException.QuotaStoreUnavailable e) {
+            if (breaker.onFailure(permission)) {
+                log.warn("opened", () -> "quota store failing (" + e.getMessage() + "): not asked for a while,"
+                        + " tenants follow their fail policy");
+                return fallBack(tenant, local, what, e);
+            }
+            if (permission == CircuitBreaker.Permission.PROBE) {
+                return fallBack(tenant, local, what, e); // a probe that lost a race with another one's failure
+            }
+            refusals.increment();
+            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone, the"
+                    + " next calls ask Redis again (" + refusals.sum() + " refusals so far)");
+            throw e;
+        } catch (RuntimeException e) {
+            breaker.onIgnored(permission);
+            throw e;
+        }
+        if (breaker.onSuccess(permission)) {
+            log.info("quota store answers again; shared quotas in use");
+        }
+        observe.accept(answer);
+        return answer;
     }
 
     private <T> T fallBack(TenantId tenant, Supplier<T> local, String what,
@@ -114,11 +244,23 @@ final class Failover {
             throw cause != null ? cause : RedisConnection.unavailable(what + " " + tenant + ": store unavailable, "
                     + "retrying shortly", null);
         }
+        T answer;
+        try {
+            answer = local.get();
+        } catch (TenancyException.QuotaStoreUnavailable unknown) {
+            refusals.increment();
+            log.warn("unknown", unknown::getMessage);
+            throw unknown;
+        }
         fallbacks.increment();
-        log.warn("fallback", () -> "quota store unavailable, fail-open: local quotas at 1/" + replicas
-                + " of each limit (" + fallbacks.sum() + " requests so far)"
+        log.warn("fallback", () -> "quota store unavailable, fail-open: local quotas, at most 1/" + replicas
+                + " of what remained of each period quota (" + fallbacks.sum() + " requests so far)"
                 + (cause == null ? "" : ": " + cause.getMessage()));
-        return local.get();
+        return answer;
+    }
+
+    private static long seconds(long nanos) {
+        return Math.ceilDiv(Math.max(0, nanos), 1_000_000_000L);
     }
 
     QuotaPolicy share(QuotaPolicy quota) {

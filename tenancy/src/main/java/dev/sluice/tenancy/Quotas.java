@@ -13,15 +13,19 @@ import java.util.function.LongSupplier;
  * ({@link #redis}). The gateway builds one at start and closes it at shutdown.
  *
  * <p>With Redis, every quota command is bounded by {@link RedisSettings#commandTimeout()}. When Redis does not answer,
- * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas sized to {@code 1/replicas} of each
- * limit; fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. Redis is used again as soon as it answers.
+ * each tenant's {@link FailPolicy} decides: fail-open serves from local quotas that cannot exceed this replica's share
+ * of what remained (see {@link Failover}); fail-closed throws {@link TenancyException.QuotaStoreUnavailable}. A
+ * circuit breaker stops asking Redis only after a sustained failure rate ({@link RedisSettings#breaker()}); before
+ * that a failed call throws {@link TenancyException.QuotaStoreUnavailable} alone, and Redis is used again once the
+ * breaker's probes succeed.
  * Usage is recorded without waiting and written to Redis in batches; while Redis is away it is kept (bounded) and
  * written, exactly once, when Redis answers again ({@link #usageBuffered()}); what is lost is counted in
  * {@link #usageDropped()}.
  */
 public final class Quotas implements AutoCloseable {
-    static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
     static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
+    /** How soon after a failed write of usage the next event may try again (the periodic flush also retries). */
+    static final Duration USAGE_RETRY_INTERVAL = Duration.ofSeconds(1);
     /** Tenant-days of usage that may wait for Redis (about 150 bytes each); events beyond are dropped and counted. */
     static final int USAGE_MAX_PENDING = 100_000;
     private static final System.Logger LOG = System.getLogger(Quotas.class.getName());
@@ -91,13 +95,16 @@ public final class Quotas implements AutoCloseable {
         Objects.requireNonNull(failPolicy, "failPolicy");
         RedisConnection redis = RedisConnection.open(settings);
         RateLimitedLog log = new RateLimitedLog(LOG, nanoTime, LOG_INTERVAL);
-        Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, RETRY_INTERVAL, log);
-        RedisUsageLedger usage = new RedisUsageLedger(redis, clock, nanoTime, USAGE_MAX_PENDING, RETRY_INTERVAL, log);
+        Failover failover = new Failover(failPolicy, settings.replicas(), nanoTime, settings.breaker(), log);
+        RedisUsageLedger usage = new RedisUsageLedger(redis, clock, nanoTime, USAGE_MAX_PENDING, USAGE_RETRY_INTERVAL,
+                log);
+        RedisRateLimiter sharedRates = new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL);
+        RedisFuelBudget sharedFuel = new RedisFuelBudget(redis, clock);
         return new Quotas(
-                failover.rates(new RedisRateLimiter(redis, clock, RedisRateLimiter.KEEP_AFTER_REFILL),
-                        new LocalRateLimiter(nanoTime, clock, DayCounters.inMemory(clock))),
+                failover.rates(sharedRates, new LocalRateLimiter(nanoTime, clock, DayCounters.inMemory(clock)),
+                        sharedRates::debit),
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
-                failover.fuel(new RedisFuelBudget(redis, clock), new LocalFuelBudget(clock)),
+                failover.fuel(sharedFuel, new LocalFuelBudget(clock), sharedFuel::debit),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
     }
 
@@ -133,6 +140,24 @@ public final class Quotas implements AutoCloseable {
     /** Requests refused because Redis did not answer (fail-closed); 0 for local quotas. */
     public long refusals() {
         return failover == null ? 0 : failover.refusals();
+    }
+
+    /**
+     * Whether the quotas can be served as configured: always for local quotas; with Redis, once the first connection
+     * was made (a gateway started while Redis was away is not ready until then).
+     */
+    public boolean ready() {
+        return redis == null || redis.connected();
+    }
+
+    /** Invocations and fuel granted by the fail-open fallback and debited in Redis once it answered again. */
+    public long debited() {
+        return failover == null ? 0 : failover.debited();
+    }
+
+    /** How many times the circuit breaker stopped asking Redis; 0 for local quotas. */
+    public long breakerOpenings() {
+        return failover == null ? 0 : failover.breaker().timesOpened();
     }
 
     /**

@@ -38,8 +38,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * while disconnected are rejected at once ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}; with Redis
  * Cluster they wait out the timeout instead, since Lettuce connects to each node on its first command), and reconnects
  * back off to at most one second, so a stalled or absent Redis costs a caller at most the timeout and a Redis that
- * comes back is used again within about a second. If Redis is down when the gateway starts, the connection is opened
- * in the background on first use instead of failing the gateway.
+ * comes back is used again within about a second.
+ *
+ * <p>Connecting is bounded by its own {@link RedisSettings#connectTimeout()} (TCP connect and the handshake), not by
+ * the command timeout: a JVM still loading classes can take far longer to open a connection than Redis takes to
+ * answer. If Redis cannot be reached when the gateway starts, the holder is returned anyway and keeps connecting in
+ * the background, backing off from {@value #FIRST_RETRY_MS} ms to {@value #MAX_RETRY_MS} ms between attempts;
+ * {@link #connected()} tells readiness when it succeeded.
  *
  * <p>Threading: the connection is thread-safe (Lettuce pipelines concurrent commands on one socket); this holder only
  * swaps the connection once, when the first connect succeeds.
@@ -47,6 +52,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class RedisConnection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisConnection.class.getName());
     private static final int REQUEST_QUEUE = 10_000;
+    static final long FIRST_RETRY_MS = 100;
+    static final long MAX_RETRY_MS = 2_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final RedisSettings settings;
@@ -58,6 +65,7 @@ final class RedisConnection implements AutoCloseable {
     private volatile StatefulConnection<String, byte[]> connection;
     private volatile RedisClusterAsyncCommands<String, byte[]> commands;
     private volatile boolean closed;
+    private int attempts;
 
     /** The URI may hold a password: the settings' {@code toString} redacts it, Lettuce's message may not. */
     private static RedisURI parse(RedisSettings settings) {
@@ -72,14 +80,14 @@ final class RedisConnection implements AutoCloseable {
     private RedisConnection(RedisSettings settings) {
         this.settings = settings;
         this.uri = parse(settings);
-        uri.setTimeout(settings.commandTimeout());
+        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
+        uri.setTimeout(settings.connectTimeout());
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
-        Duration connectTimeout = settings.commandTimeout().compareTo(Duration.ofSeconds(1)) > 0
-                ? settings.commandTimeout() : Duration.ofSeconds(1);
-        SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build();
+        SocketOptions socket = SocketOptions.builder().connectTimeout(settings.connectTimeout()).keepAlive(true)
+                .build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(settings.commandTimeout());
         if (settings.cluster()) {
             RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
@@ -112,7 +120,7 @@ final class RedisConnection implements AutoCloseable {
 
     /**
      * Connects, waiting at most the connect timeout; when Redis cannot be reached the holder is returned anyway and
-     * keeps trying on use (callers see {@link TenancyException.QuotaStoreUnavailable} until it succeeds).
+     * keeps trying in the background (callers see {@link TenancyException.QuotaStoreUnavailable} until it succeeds).
      */
     static RedisConnection open(RedisSettings settings) {
         Objects.requireNonNull(settings, "settings");
@@ -121,12 +129,13 @@ final class RedisConnection implements AutoCloseable {
         CompletableFuture<?> first = redis.pending;
         if (first != null) {
             try {
-                first.get(Math.max(1000, settings.commandTimeout().toMillis()) + 500, TimeUnit.MILLISECONDS);
+                first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
                 LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
-                        + rootCause(e) + "); quotas follow their fail policy until it answers");
+                        + rootCause(e) + "); connecting in the background, quotas follow their fail policy until"
+                        + " it answers");
             }
         }
         return redis;
@@ -140,6 +149,11 @@ final class RedisConnection implements AutoCloseable {
             throw unavailable("not connected", null);
         }
         return current;
+    }
+
+    /** Whether a connection was ever made (Lettuce reconnects it by itself afterwards). */
+    boolean connected() {
+        return commands != null;
     }
 
     Duration timeout() {
@@ -183,8 +197,7 @@ final class RedisConnection implements AutoCloseable {
                 attempt = ((RedisClient) client).connectAsync(CODEC, uri).toCompletableFuture();
             }
         } catch (RuntimeException e) {
-            connecting.set(false);
-            return;
+            attempt = CompletableFuture.failedFuture(e);
         }
         pending = attempt.whenComplete((connected, failure) -> {
             if (failure == null) {
@@ -194,10 +207,30 @@ final class RedisConnection implements AutoCloseable {
                     connection = connected;
                     commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c
                             ? c.async() : ((StatefulRedisConnection<String, byte[]>) connected).async();
+                    LOG.log(Level.INFO, "redis at " + redacted(settings) + " connected");
                 }
+                connecting.set(false);
+            } else {
+                retryLater();
             }
-            connecting.set(false);
         });
+    }
+
+    /** Tries again after a growing delay; {@code connecting} stays set so that callers do not start attempts too. */
+    private void retryLater() {
+        if (closed) {
+            connecting.set(false);
+            return;
+        }
+        long delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS << Math.min(10, attempts++));
+        try {
+            resources.eventExecutorGroup().schedule(() -> {
+                connecting.set(false);
+                connectInBackground();
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException shuttingDown) {
+            connecting.set(false);
+        }
     }
 
     @Override

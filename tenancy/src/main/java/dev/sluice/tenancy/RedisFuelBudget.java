@@ -67,6 +67,13 @@ final class RedisFuelBudget implements FuelBudget {
         return new FuelDecision(false, budgetPerDay, remaining, reset, Optional.empty());
     }
 
+    /** Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget. */
+    void debit(TenantId tenant, long amount) {
+        String key = key(tenant, clock.instant());
+        redis.await(redis.commands().hincrby(key, "used", amount), "fuel debit " + tenant);
+        redis.commands().pexpire(key, KEY_TTL.toMillis());
+    }
+
     String key(TenantId tenant, Instant at) {
         return prefix + tenant.value() + ":" + FuelDays.day(at);
     }

@@ -126,6 +126,25 @@ final class RedisRateLimiter implements RateLimiter {
         }
     }
 
+    /**
+     * Takes {@code tokens} granted elsewhere (by a fallback while Redis was away) from the bucket, below zero if need
+     * be, so that every gateway counts them. Only for a bucket this gateway used; bounded by the command timeout.
+     */
+    void debit(TenantId tenant, QuotaPolicy policy, long tokens) {
+        ConcurrentHashMap<String, PolicyBucket> tenantBuckets = cached.get(tenant);
+        PolicyBucket entry = tenantBuckets == null ? null : tenantBuckets.get(policy.name());
+        if (entry == null || !entry.policy.equals(policy)) {
+            return;
+        }
+        try {
+            entry.bucket.consumeIgnoringRateLimits(tokens);
+        } catch (TenancyException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw RedisConnection.unavailable("debit " + tenant + "/" + policy.name() + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void forget(TenantId tenant) {
         Map<String, PolicyBucket> known = cached.remove(tenant);

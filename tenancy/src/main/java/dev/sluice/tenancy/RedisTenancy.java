@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Failure</b>: every command is bounded by the settings' command timeout, then fails with
  * {@link TenancyException.StoreUnavailable}; cached entries keep answering until their ttl runs out. There is no
- * fail-open: an unauthenticated request cannot be admitted.
+ * fail-open: an unauthenticated request cannot be admitted. Opening does not fail when Redis cannot be reached: it
+ * keeps connecting in the background and {@link #ready()} is false until it succeeds.
  */
 public final class RedisTenancy implements TenancyStores, AutoCloseable {
     public static final long DEFAULT_CACHE_TTL_MS = 500;
@@ -44,8 +45,7 @@ public final class RedisTenancy implements TenancyStores, AutoCloseable {
     /**
      * Connects with the default cache ttl.
      *
-     * @throws TenancyException.StoreUnavailable when Redis cannot be reached
-     * @throws TenancyException.InvalidInput     when the URI is not a Redis URI
+     * @throws TenancyException.InvalidInput when the URI is not a Redis URI
      */
     public static RedisTenancy open(RedisSettings settings, InstantSource clock) {
         return open(settings, clock, Duration.ofMillis(DEFAULT_CACHE_TTL_MS), System::nanoTime);
@@ -66,7 +66,8 @@ public final class RedisTenancy implements TenancyStores, AutoCloseable {
             throw new TenancyException.InvalidInput("tenancy-cache-ttl-ms: " + cacheTtl.toMillis()
                     + " (expected: 0 to 1000)");
         }
-        return new RedisTenancy(TenancyRedis.connect(settings), clock, cacheTtl, nanoTime);
+        // The breaker follows Lettuce's reconnects, which run in real time, whatever clock the caches use.
+        return new RedisTenancy(TenancyRedis.connect(settings, System::nanoTime), clock, cacheTtl, nanoTime);
     }
 
     @Override
@@ -82,6 +83,12 @@ public final class RedisTenancy implements TenancyStores, AutoCloseable {
     @Override
     public ApiKeys keys() {
         return keys;
+    }
+
+    /** False until the first connection to Redis was made. */
+    @Override
+    public boolean ready() {
+        return redis.connected();
     }
 
     @Override

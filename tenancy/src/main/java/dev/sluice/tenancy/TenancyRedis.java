@@ -21,48 +21,70 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * The one Redis connection the tenancy stores share, and the only place Lettuce types appear. Every key starts with
  * {@code <key-prefix>{tenancy}:}; the hash tag puts all tenancy keys in one cluster slot, so the multi-key scripts
  * that keep indexes consistent are atomic on Redis Cluster too. Every command is bounded by the command timeout;
  * failures become {@link TenancyException.StoreUnavailable} (no answer) or {@link TenancyException.StorageFailure}
- * (Redis answered with an error). Thread-safe: Lettuce multiplexes one connection.
+ * (Redis answered with an error).
+ *
+ * <p>Connecting is bounded by the settings' connect timeout, apart from the command timeout. When Redis cannot be
+ * reached at start, {@link #connect} still returns: the connection is retried in the background with a growing delay
+ * (up to {@value RedisConnection#MAX_RETRY_MS} ms), calls fail at once with {@link TenancyException.StoreUnavailable}
+ * meanwhile, and {@link #connected()} tells readiness when it succeeded. A gateway so starts beside a Redis that is
+ * slow or briefly away, instead of exiting.
+ *
+ * <p>After a sustained failure rate (see {@link CircuitBreaker}) calls fail at once for a while instead of each waiting
+ * out the timeout: readers then fall back to their stale entries without delay. One slow call never does that.
+ *
+ * <p>Thread-safe: Lettuce multiplexes one connection; the holder swaps it in once, when the first connect succeeds.
  */
 final class TenancyRedis implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(TenancyRedis.class.getName());
+
+    private final RedisSettings settings;
     private final ClientResources resources;
     private final AbstractRedisClient client;
-    private final StatefulConnection<String, String> connection;
-    private final RedisClusterCommands<String, String> sync;
-    private final RedisClusterAsyncCommands<String, String> async;
+    private final RedisURI uri;
     private final String base;
     private final Duration timeout;
-    /**
-     * After Redis failed to answer, calls fail at once until this nanoTime instead of each waiting out the timeout:
-     * readers then fall back to their stale entries without delay, and one call per interval probes Redis again.
-     */
-    private final AtomicLong unavailableUntil = new AtomicLong(System.nanoTime());
-    private volatile boolean failing;
-    static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
+    private final CircuitBreaker breaker;
+    private final AtomicBoolean connecting = new AtomicBoolean();
+    private volatile StatefulConnection<String, String> connection;
+    private volatile RedisClusterCommands<String, String> sync;
+    private volatile RedisClusterAsyncCommands<String, String> async;
+    private volatile boolean closed;
+    private int attempts;
 
-    private TenancyRedis(ClientResources resources, AbstractRedisClient client,
-                         StatefulConnection<String, String> connection, RedisClusterCommands<String, String> sync,
-                         RedisClusterAsyncCommands<String, String> async, String base, Duration timeout) {
+    private TenancyRedis(RedisSettings settings, RedisURI uri, ClientResources resources, AbstractRedisClient client,
+                         LongSupplier nanoTime) {
+        this.settings = settings;
+        this.uri = uri;
         this.resources = resources;
         this.client = client;
-        this.connection = connection;
-        this.sync = sync;
-        this.async = async;
-        this.base = base;
-        this.timeout = timeout;
+        this.base = settings.keyPrefix() + "{tenancy}:";
+        this.timeout = settings.commandTimeout();
+        this.breaker = new CircuitBreaker(settings.breaker(), nanoTime);
     }
 
-    static TenancyRedis connect(RedisSettings settings) {
+    /**
+     * Opens the client and connects, waiting at most the connect timeout; when Redis cannot be reached the holder is
+     * returned anyway and keeps connecting in the background.
+     *
+     * @throws TenancyException.InvalidInput when the URI is not a Redis URI
+     */
+    static TenancyRedis connect(RedisSettings settings, LongSupplier nanoTime) {
         RedisURI uri;
         try {
             uri = RedisURI.create(settings.uri());
@@ -71,8 +93,8 @@ final class TenancyRedis implements AutoCloseable {
             throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
                     + " redis-sentinel://...; " + settings + ")");
         }
-        Duration timeout = settings.commandTimeout();
-        uri.setTimeout(timeout);
+        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
+        uri.setTimeout(settings.connectTimeout());
         // Reconnect quickly once Redis is back: the default backoff grows to 30 s, during which every request fails.
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
@@ -80,33 +102,92 @@ final class TenancyRedis implements AutoCloseable {
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
-        SocketOptions socket = SocketOptions.builder()
-                .connectTimeout(timeout.compareTo(Duration.ofSeconds(1)) > 0 ? timeout : Duration.ofSeconds(1))
-                .build();
-        TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
-        AbstractRedisClient client = null;
-        try {
-            String base = settings.keyPrefix() + "{tenancy}:";
-            if (settings.cluster()) {
-                RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
-                client = cluster;
-                cluster.setOptions(ClusterClientOptions.builder().socketOptions(socket).timeoutOptions(timeouts)
-                        .build());
-                StatefulRedisClusterConnection<String, String> c = cluster.connect();
-                return new TenancyRedis(resources, cluster, c, c.sync(), c.async(), base, timeout);
-            }
+        SocketOptions socket = SocketOptions.builder().connectTimeout(settings.connectTimeout()).build();
+        TimeoutOptions timeouts = TimeoutOptions.enabled(settings.commandTimeout());
+        AbstractRedisClient client;
+        if (settings.cluster()) {
+            RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
+            cluster.setOptions(ClusterClientOptions.builder().socketOptions(socket).timeoutOptions(timeouts).build());
+            client = cluster;
+        } else {
             RedisClient standalone = RedisClient.create(resources, uri);
-            client = standalone;
             standalone.setOptions(ClientOptions.builder().socketOptions(socket).timeoutOptions(timeouts).build());
-            StatefulRedisConnection<String, String> c = standalone.connect();
-            return new TenancyRedis(resources, standalone, c, c.sync(), c.async(), base, timeout);
-        } catch (RedisException e) {
-            if (client != null) {
-                client.shutdown();
+            client = standalone;
+        }
+        TenancyRedis redis = new TenancyRedis(settings, uri, resources, client, nanoTime);
+        CompletableFuture<?> first = redis.connectInBackground();
+        try {
+            first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.log(Level.WARNING, "tenancy store: cannot connect to Redis yet (" + settings + ": "
+                    + (e instanceof ExecutionException ? e.getCause().getMessage() : "no answer within "
+                    + settings.connectTimeout().toMillis() + " ms") + "); retrying in the background, not ready"
+                    + " until it answers");
+        }
+        return redis;
+    }
+
+    /** Whether the connection was made (Lettuce reconnects it by itself afterwards). */
+    boolean connected() {
+        return sync != null;
+    }
+
+    /** Starts one connection attempt unless connected, connecting or closed; retries on failure with backoff. */
+    private CompletableFuture<?> connectInBackground() {
+        if (closed || sync != null || !connecting.compareAndSet(false, true)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<? extends StatefulConnection<String, String>> attempt;
+        try {
+            attempt = client instanceof RedisClusterClient cluster
+                    // An asynchronous cluster connect needs the slot map first ("Partitions not initialized").
+                    ? cluster.refreshPartitionsAsync().toCompletableFuture().thenCompose(loaded -> cluster.connectAsync(
+                            io.lettuce.core.codec.StringCodec.UTF8))
+                    : ((RedisClient) client).connectAsync(io.lettuce.core.codec.StringCodec.UTF8, uri)
+                            .toCompletableFuture();
+        } catch (RuntimeException e) {
+            attempt = CompletableFuture.failedFuture(e);
+        }
+        return attempt.whenComplete((connected, failure) -> {
+            if (failure != null) {
+                retryLater();
+                return;
             }
-            resources.shutdown();
-            throw new TenancyException.StoreUnavailable("tenancy store: cannot connect to Redis ("
-                    + settings + "): " + e.getMessage(), e);
+            if (closed) {
+                connected.closeAsync();
+            } else {
+                connection = connected;
+                if (connected instanceof StatefulRedisClusterConnection<String, String> c) {
+                    async = c.async();
+                    sync = c.sync();
+                } else {
+                    StatefulRedisConnection<String, String> c = (StatefulRedisConnection<String, String>) connected;
+                    async = c.async();
+                    sync = c.sync();
+                }
+                if (attempts > 0) {
+                    LOG.log(Level.INFO, "tenancy store: connected to Redis after " + attempts + " retries");
+                }
+            }
+            connecting.set(false);
+        });
+    }
+
+    private void retryLater() {
+        if (closed) {
+            connecting.set(false);
+            return;
+        }
+        long delay = Math.min(RedisConnection.MAX_RETRY_MS, RedisConnection.FIRST_RETRY_MS << Math.min(10, attempts++));
+        try {
+            resources.eventExecutorGroup().schedule(() -> {
+                connecting.set(false);
+                connectInBackground();
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException shuttingDown) {
+            connecting.set(false);
         }
     }
 
@@ -126,39 +207,37 @@ final class TenancyRedis implements AutoCloseable {
 
     /** Runs commands, turning Redis failures into tenancy's. */
     <T> T call(String what, Function<RedisClusterCommands<String, String>, T> commands) {
-        long now = System.nanoTime();
-        long until = unavailableUntil.get();
-        boolean skip = now - until < 0
-                // Past the interval while failing: exactly one caller (the one that moves the window) probes.
-                || (failing && !unavailableUntil.compareAndSet(until, now + PROBE_INTERVAL.toNanos()));
-        if (skip) {
-            throw new TenancyException.StoreUnavailable("tenancy store: Redis unavailable (retried at most every "
-                    + PROBE_INTERVAL.toMillis() + " ms)", null);
+        RedisClusterCommands<String, String> current = sync;
+        if (current == null) {
+            connectInBackground();
+            throw new TenancyException.StoreUnavailable("tenancy store: not connected to Redis yet (" + settings
+                    + "); connecting in the background", null);
+        }
+        CircuitBreaker.Permission permission = breaker.acquire();
+        if (permission == CircuitBreaker.Permission.REFUSE) {
+            throw new TenancyException.StoreUnavailable("tenancy store: Redis unavailable (failing; retried in at"
+                    + " most " + settings.breaker().openFor().toMillis() + " ms)", null);
         }
         try {
-            T result = commands.apply(sync);
-            if (failing) {
-                failing = false;
-                unavailableUntil.set(System.nanoTime());
-            }
+            T result = commands.apply(current);
+            breaker.onSuccess(permission);
             return result;
         } catch (RedisCommandExecutionException e) {
+            breaker.onSuccess(permission); // Redis answered
             throw new TenancyException.StorageFailure("tenancy store: Redis refused " + what + ": " + e.getMessage(),
                     e);
         } catch (RedisCommandTimeoutException e) {
-            markFailing();
+            breaker.onFailure(permission);
             throw new TenancyException.StoreUnavailable("tenancy store: Redis did not answer " + what + " within "
                     + timeout.toMillis() + " ms", e);
         } catch (RedisException e) {
-            markFailing();
+            breaker.onFailure(permission);
             throw new TenancyException.StoreUnavailable("tenancy store: Redis unavailable for " + what + ": "
                     + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            breaker.onIgnored(permission);
+            throw e;
         }
-    }
-
-    private void markFailing() {
-        failing = true;
-        unavailableUntil.set(System.nanoTime() + PROBE_INTERVAL.toNanos());
     }
 
     <T> T eval(String what, String script, ScriptOutputType type, List<String> keys, String... args) {
@@ -167,8 +246,12 @@ final class TenancyRedis implements AutoCloseable {
 
     /** Fire and forget: for bookkeeping that must never hold up a request; failures are dropped. */
     void evalLater(String script, List<String> keys, String... args) {
+        RedisClusterAsyncCommands<String, String> current = async;
+        if (current == null) {
+            return;
+        }
         try {
-            async.eval(script, ScriptOutputType.INTEGER, keys.toArray(String[]::new), args)
+            current.eval(script, ScriptOutputType.INTEGER, keys.toArray(String[]::new), args)
                     .exceptionally(ignored -> null);
         } catch (RedisException ignored) {
             // Redis is away; the next use records it.
@@ -177,7 +260,11 @@ final class TenancyRedis implements AutoCloseable {
 
     @Override
     public void close() {
-        connection.close();
+        closed = true;
+        StatefulConnection<String, String> current = connection;
+        if (current != null) {
+            current.close();
+        }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
     }

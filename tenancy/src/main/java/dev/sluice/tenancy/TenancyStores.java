@@ -11,6 +11,11 @@ public interface TenancyStores extends AutoCloseable {
 
     ApiKeys keys();
 
+    /** Whether the stores can answer: false while a shared store was never reached (the gateway is not ready). */
+    default boolean ready() {
+        return true;
+    }
+
     /** Writes what is recorded lazily (the keys' last-use times); call periodically and at shutdown. */
     default void flush() {
     }

@@ -206,15 +206,42 @@ class RedisTenancyTest extends TenancyStoresContract {
     }
 
     @Test
-    void openingWithRedisDownFailsClearlyWithoutThePassword() {
+    void openingWithRedisDownReturnsNotReadyAndCallsFailClearlyWithoutThePassword() {
         RedisSettings unreachable = new RedisSettings("redis://user:hunter2@127.0.0.1:1", false,
                 Duration.ofMillis(200), FailPolicy.FAIL_CLOSED, 1, prefix);
 
-        TenancyException.StoreUnavailable e = assertThrows(TenancyException.StoreUnavailable.class,
-                () -> RedisTenancy.open(unreachable, clock));
+        RedisTenancy stores = RedisTenancy.open(unreachable, clock);
+        opened.add(stores);
 
-        assertTrue(e.getMessage().startsWith("tenancy store: cannot connect to Redis"), e.getMessage());
+        assertFalse(stores.ready());
+        TenancyException.StoreUnavailable e = assertThrows(TenancyException.StoreUnavailable.class,
+                () -> stores.plans().find("gold"));
+        assertTrue(e.getMessage().startsWith("tenancy store: not connected to Redis yet"), e.getMessage());
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+
+    @Test
+    void openedWhileRedisIsDownItConnectsInTheBackgroundOnceRedisStarts() throws Exception {
+        RedisTestServer later = RedisTestServer.start();
+        later.stop();
+        try {
+            RedisTenancy stores = RedisTenancy.open(new RedisSettings(later.uri(), false, Duration.ofMillis(200),
+                    FailPolicy.FAIL_CLOSED, 1, prefix), clock);
+            opened.add(stores);
+            assertFalse(stores.ready());
+            assertThrows(TenancyException.StoreUnavailable.class, () -> stores.plans().find("gold"));
+
+            later.startServer();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!stores.ready()) {
+                assertTrue(System.nanoTime() < deadline, "not connected within 10 s of Redis starting");
+                Thread.sleep(20); // Lettuce connects in real time
+            }
+            stores.plans().put(new Plan("gold", GOLD));
+            assertEquals(Optional.of(new Plan("gold", GOLD)), stores.plans().find("gold"));
+        } finally {
+            later.close();
+        }
     }
 
     /**
