@@ -325,8 +325,8 @@ final class RedisUsageLedger implements UsageLedger {
     }
 
     /**
-     * Whether everything recorded before the call was written. The three reads are not one atomic step: read one by one,
-     * "no batch in doubt" could be seen before a writer formed a batch and "not sending" after that batch failed,
+     * Whether everything recorded before the call was written. The three reads are not one atomic step: read one by
+     * one, "no batch in doubt" could be seen before a writer formed a batch and "not sending" after that batch failed,
      * and a batch in doubt taken for written. Nothing moves between them unless a writer takes {@code sending}, which
      * {@code turns} shows.
      */
