@@ -6,9 +6,13 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.codec.RedisCodec;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ObjIntConsumer;
 
@@ -52,6 +56,25 @@ final class BackgroundConnect<V> {
     }
 
     /**
+     * The URI to connect to, its handshake bounded by the connect timeout (commands get theirs from Lettuce's
+     * {@code TimeoutOptions}).
+     *
+     * @throws TenancyException.InvalidInput when the URI is not a Redis URI
+     */
+    static RedisURI uri(RedisSettings settings) {
+        RedisURI uri;
+        try {
+            uri = RedisURI.create(settings.uri());
+        } catch (IllegalArgumentException e) {
+            // The URI may hold a password: RedisSettings.toString redacts it, the exception's message may not.
+            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
+                    + " redis-sentinel://...; " + settings + ")");
+        }
+        uri.setTimeout(settings.connectTimeout());
+        return uri;
+    }
+
+    /**
      * Starts one connection attempt unless connected, connecting or closed; retries on failure with backoff.
      *
      * @return the started attempt (it fails if this attempt failed, retries go on regardless), or a completed future
@@ -86,6 +109,24 @@ final class BackgroundConnect<V> {
             }
             connecting.set(false);
         });
+    }
+
+    /**
+     * Starts the first attempt and waits for it a little longer than the connect timeout that bounds it; the holder
+     * is usable either way (retries go on in the background).
+     *
+     * @return why the first attempt did not connect in time: an {@link ExecutionException} or a
+     *         {@link TimeoutException}; empty when it connected or the wait was interrupted
+     */
+    Optional<Exception> startAndAwait(Duration connectTimeout) {
+        try {
+            start().get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            return Optional.of(e);
+        }
+        return Optional.empty();
     }
 
     /** Tries again after a growing delay; {@code connecting} stays set so that callers do not start attempts too. */

@@ -22,7 +22,6 @@ import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,21 +59,9 @@ final class RedisConnection implements AutoCloseable {
     private final BackgroundConnect<byte[]> connect;
     private volatile RedisClusterAsyncCommands<String, byte[]> commands;
 
-    /** The URI may hold a password: the settings' {@code toString} redacts it, Lettuce's message may not. */
-    private static RedisURI parse(RedisSettings settings) {
-        try {
-            return RedisURI.create(settings.uri());
-        } catch (IllegalArgumentException e) {
-            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
-                    + " redis-sentinel://...; " + settings + ")");
-        }
-    }
-
     private RedisConnection(RedisSettings settings) {
         this.settings = settings;
-        RedisURI uri = parse(settings);
-        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
-        uri.setTimeout(settings.connectTimeout());
+        RedisURI uri = BackgroundConnect.uri(settings);
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
@@ -113,7 +100,7 @@ final class RedisConnection implements AutoCloseable {
                 (connected, retries) -> {
                     commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c
                             ? c.async() : ((StatefulRedisConnection<String, byte[]>) connected).async();
-                    LOG.log(Level.INFO, "redis at " + redacted(settings) + " connected");
+                    LOG.log(Level.INFO, "redis at " + settings.redactedUri() + " connected");
                 });
     }
 
@@ -124,16 +111,9 @@ final class RedisConnection implements AutoCloseable {
     static RedisConnection open(RedisSettings settings) {
         Objects.requireNonNull(settings, "settings");
         RedisConnection redis = new RedisConnection(settings);
-        CompletableFuture<?> first = redis.connect.start();
-        try {
-            first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
-                    + rootCause(e) + "); connecting in the background, quotas follow their fail policy until"
-                    + " it answers");
-        }
+        redis.connect.startAndAwait(settings.connectTimeout()).ifPresent(e -> LOG.log(Level.WARNING, "redis at "
+                + settings.redactedUri() + " unreachable at start (" + rootCause(e) + "); connecting in the background,"
+                + " quotas follow their fail policy until it answers"));
         return redis;
     }
 
@@ -197,7 +177,4 @@ final class RedisConnection implements AutoCloseable {
         return causes.toString();
     }
 
-    private static String redacted(RedisSettings settings) {
-        return settings.uri().replaceAll("//[^@/]*@", "//***@");
-    }
 }

@@ -25,10 +25,8 @@ import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -94,16 +92,7 @@ final class TenancyRedis implements AutoCloseable {
      * @throws TenancyException.InvalidInput when the URI is not a Redis URI
      */
     static TenancyRedis connect(RedisSettings settings, LongSupplier nanoTime) {
-        RedisURI uri;
-        try {
-            uri = RedisURI.create(settings.uri());
-        } catch (IllegalArgumentException e) {
-            // The URI may hold a password: RedisSettings.toString redacts it, the exception's message may not.
-            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
-                    + " redis-sentinel://...; " + settings + ")");
-        }
-        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
-        uri.setTimeout(settings.connectTimeout());
+        RedisURI uri = BackgroundConnect.uri(settings);
         // Reconnect quickly once Redis is back: the default backoff grows to 30 s, during which every request fails.
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
@@ -124,17 +113,11 @@ final class TenancyRedis implements AutoCloseable {
             client = standalone;
         }
         TenancyRedis redis = new TenancyRedis(settings, uri, resources, client, nanoTime);
-        CompletableFuture<?> first = redis.connect.start();
-        try {
-            first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.log(Level.WARNING, "tenancy store: cannot connect to Redis yet (" + settings + ": "
-                    + (e instanceof ExecutionException ? e.getCause().getMessage() : "no answer within "
-                    + settings.connectTimeout().toMillis() + " ms") + "); retrying in the background, not ready"
-                    + " until it answers");
-        }
+        redis.connect.startAndAwait(settings.connectTimeout()).ifPresent(e -> LOG.log(Level.WARNING,
+                "tenancy store: cannot connect to Redis yet (" + settings + ": "
+                + (e instanceof ExecutionException ? e.getCause().getMessage() : "no answer within "
+                + settings.connectTimeout().toMillis() + " ms") + "); retrying in the background, not ready"
+                + " until it answers"));
         return redis;
     }
 
