@@ -6,22 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,11 +33,11 @@ class DataDirLockTest {
     Path dataDir;
     @TempDir
     Path work;
-    private final List<Process> processes = new ArrayList<>();
+    private final List<GatewayProcess> processes = new ArrayList<>();
 
     @AfterEach
     void killChildren() {
-        processes.forEach(Process::destroyForcibly);
+        processes.forEach(process -> process.kill(Duration.ZERO));
     }
 
     private SluiceConfig config() {
@@ -73,9 +68,9 @@ class DataDirLockTest {
         try (Sluice held = start()) {
             // A refused start in this JVM must not drop the OS lock (closing a second channel on the file would).
             assertThrows(ConfigException.class, this::start);
-            Process other = serve();
-            assertTrue(other.waitFor(START_SECONDS, TimeUnit.SECONDS), "the second process did not exit");
-            String stderr = new String(other.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            GatewayProcess other = serve();
+            assertTrue(other.awaitExit(Duration.ofSeconds(START_SECONDS)), "the second process did not exit");
+            String stderr = other.errors().strip();
             assertEquals(1, other.exitValue(), stderr);
             assertEquals(1, stderr.lines().count(), stderr);
             assertEquals("sluice: cannot start: data-dir: " + dataDir.toRealPath() + " is in use by another Sluice (pid "
@@ -86,13 +81,13 @@ class DataDirLockTest {
 
     @Test
     void whileAnotherProcessServesThisOneIsRefusedAndAfterItIsKilledThisOneStarts() throws Exception {
-        Process other = serve();
-        awaitServing(other);
+        GatewayProcess other = serve();
+        other.awaitPort(Duration.ofSeconds(START_SECONDS));
         ConfigException refused = assertThrows(ConfigException.class, this::start);
         assertTrue(refused.getMessage().contains("(pid " + other.pid() + ")"), refused.getMessage());
 
-        other.destroyForcibly(); // no shutdown hook runs: the OS drops the lock, the lock file stays
-        assertTrue(other.waitFor(START_SECONDS, TimeUnit.SECONDS));
+        // no shutdown hook runs: the OS drops the lock, the lock file stays
+        assertTrue(other.kill(Duration.ofSeconds(START_SECONDS)));
         assertTrue(Files.exists(dataDir.resolve(DataDirLock.FILE)));
         try (Sluice after = start()) {
             assertEquals(200, health(after.port()));
@@ -100,38 +95,11 @@ class DataDirLockTest {
     }
 
     /** {@code sluice serve --config <file>} on our data directory, in a new JVM with our classpath. */
-    private Process serve() throws IOException {
-        Path conf = work.resolve("sluice.conf");
-        Files.writeString(conf, "port = 0\ndata-dir = " + dataDir + "\nworkers = 1\n");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config",
-                conf.toString());
-        builder.environment().remove("SLUICE_CONFIG");
-        builder.environment().put("SLUICE_ADMIN_TOKEN", "child-token");
-        builder.directory(work.toFile());
-        Process process = builder.start();
+    private GatewayProcess serve() {
+        GatewayProcess process = GatewayProcess.launch("other", work,
+                Map.of("port", "0", "data-dir", dataDir.toString(), "workers", "1"), List.of());
         processes.add(process);
         return process;
-    }
-
-    private static void awaitServing(Process process) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8));
-        CompletableFuture<Boolean> serving = CompletableFuture.supplyAsync(() -> {
-            try {
-                for (String line; (line = out.readLine()) != null; ) {
-                    if (line.startsWith("Sluice is serving")) {
-                        return true;
-                    }
-                }
-                return false;
-            } catch (IOException e) {
-                return false;
-            }
-        });
-        assertTrue(serving.get(START_SECONDS, TimeUnit.SECONDS), "the other process never served: "
-                + new String(process.getErrorStream().readNBytes(process.getErrorStream().available()),
-                StandardCharsets.UTF_8));
     }
 
     private static int health(int port) throws Exception {

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.testing.TestModules;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,7 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -31,33 +31,28 @@ import org.junit.jupiter.api.io.TempDir;
  * data directory: the day's invocation quota, fuel budget and usage carry on instead of starting afresh.
  */
 class DurableQuotaRestartTest {
-    static final String ADMIN_TOKEN = "restart-test-admin-token";
-    static final Pattern SERVING = Pattern.compile("Sluice is serving on http://127\\.0\\.0\\.1:(\\d+)");
+    static final String ADMIN_TOKEN = GatewayProcess.ADMIN_TOKEN;
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    Process process;
-    int port;
+    GatewayProcess process;
 
     @AfterEach
-    void stop() throws InterruptedException {
-        if (process != null && process.isAlive()) {
-            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    void stop() {
+        if (process != null && process.alive()) {
+            process.kill(Duration.ofSeconds(30));
         }
     }
 
     @Test
     void aRestartedGatewayContinuesTheDaysInvocationQuotaFuelBudgetAndUsage() throws Exception {
-        Path config = dir.resolve("sluice.conf");
-        Files.writeString(config, String.join("\n",
-                "port = 0",
-                "data-dir = " + dir.resolve("data"),
-                "workers = 2",
-                "default-invocations-per-day = 10",
-                "default-fuel-per-day = 100000000",
-                ""));
+        Map<String, String> config = Map.of(
+                "port", "0",
+                "workers", "2",
+                "default-invocations-per-day", "10",
+                "default-fuel-per-day", "100000000");
         LocalDate day = LocalDate.now(ZoneOffset.UTC);
         start(config, "first");
         assertEquals(201, send("PUT", "/admin/v1/tenants/acme", ADMIN_TOKEN, "{}").statusCode());
@@ -99,13 +94,10 @@ class DurableQuotaRestartTest {
     /** A crash (SIGKILL) loses at most what was counted since the last flush, which happens every 5 seconds. */
     @Test
     void aKilledGatewayKeepsWhatItFlushedBeforeTheCrash() throws Exception {
-        Path config = dir.resolve("sluice.conf");
-        Files.writeString(config, String.join("\n",
-                "port = 0",
-                "data-dir = " + dir.resolve("data"),
-                "workers = 2",
-                "default-invocations-per-day = 10",
-                ""));
+        Map<String, String> config = Map.of(
+                "port", "0",
+                "workers", "2",
+                "default-invocations-per-day", "10");
         LocalDate day = LocalDate.now(ZoneOffset.UTC);
         start(config, "first");
         assertEquals(201, send("PUT", "/admin/v1/tenants/acme", ADMIN_TOKEN, "{}").statusCode());
@@ -124,8 +116,7 @@ class DurableQuotaRestartTest {
             Thread.sleep(100);
         }
 
-        process.destroyForcibly();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(process.kill(Duration.ofSeconds(60)));
         start(config, "second");
 
         HttpResponse<String> fourth = invoke(key);
@@ -134,36 +125,17 @@ class DurableQuotaRestartTest {
         terminate("second");
     }
 
-    private void start(Path config, String name) throws Exception {
-        Path out = dir.resolve(name + ".out");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "dev.sluice.gateway.Main", "serve", "--config", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(out.toFile());
-        builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
-        process = builder.start();
+    /** {@code sluice serve} on {@code dir/data}, in a JVM with default options. */
+    private void start(Map<String, String> config, String name) {
+        process = GatewayProcess.launch(name, dir, config, List.of());
         // Real time: a JVM starting on a loaded machine. Bounded.
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            Matcher serving = SERVING.matcher(Files.readString(out));
-            if (serving.find()) {
-                port = Integer.parseInt(serving.group(1));
-                return;
-            }
-            if (!process.isAlive()) {
-                throw new AssertionError(name + " exited " + process.exitValue() + ":\n" + Files.readString(out));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(name + " not serving within 90 s:\n" + Files.readString(out));
+        process.awaitPort(Duration.ofSeconds(90));
     }
 
     /** SIGTERM, as a deploy or {@code systemctl stop} sends, then waits for the exit. */
-    private void terminate(String name) throws Exception {
-        process.destroy();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), name + " did not stop on SIGTERM");
-        String log = Files.readString(dir.resolve(name + ".out"));
+    private void terminate(String name) {
+        assertTrue(process.terminate(Duration.ofSeconds(60)), name + " did not stop on SIGTERM");
+        String log = process.output();
         assertFalse(log.contains("cannot write usage"), log);
     }
 
@@ -191,7 +163,7 @@ class DurableQuotaRestartTest {
 
     private HttpResponse<String> send(String method, String path, String token, byte[] body, String type)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(process.uri(path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token);
         if (body == null) {

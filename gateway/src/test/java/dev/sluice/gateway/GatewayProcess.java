@@ -22,11 +22,16 @@ import java.util.regex.Pattern;
 
 /**
  * A gateway as an operator runs it: a separate JVM started with {@code java -cp … dev.sluice.gateway.Main serve
- * --config FILE}, the admin token from {@code SLUICE_ADMIN_TOKEN}. Its port is read from the line Main prints once it
- * listens; everything it prints goes to {@code gateway.log} beside its configuration, for the test's report.
+ * --config FILE} in its directory, the admin token from {@code SLUICE_ADMIN_TOKEN}. Its port is read from the line
+ * Main prints once it listens; everything it prints (stdout and stderr, in arrival order) goes to {@code gateway.log}
+ * beside its configuration, for the test's report, and stays readable as {@link #output()}; stderr alone is
+ * {@link #errors()}. The one launcher of the gateway tests that run {@code sluice serve} as a process.
  */
 final class GatewayProcess implements AutoCloseable {
     static final String ADMIN_TOKEN = "process-admin-token";
+    /** Small, single-collector JVMs with the quick compiler only: three of them must start on two busy cores. */
+    static final List<String> SMALL_JVM = List.of("-Xmx256m", "-Xss4m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1");
     private static final Pattern SERVING = Pattern.compile("Sluice is serving on http://[^:]+:(\\d+)");
 
     final String name;
@@ -34,31 +39,46 @@ final class GatewayProcess implements AutoCloseable {
     private final Process process;
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final List<String> lines = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
+    private final Thread stdout;
+    private final Thread stderr;
 
     private GatewayProcess(String name, Path log, Process process) {
         this.name = name;
         this.log = log;
         this.process = process;
-        Thread reader = new Thread(this::readOutput, name + "-output");
-        reader.setDaemon(true);
-        reader.start();
+        this.stdout = new Thread(this::readOutput, name + "-output");
+        this.stderr = new Thread(this::readErrors, name + "-errors");
+        for (Thread reader : List.of(stdout, stderr)) {
+            reader.setDaemon(true);
+            reader.start();
+        }
     }
 
-    /** Starts the process and returns at once; {@link #awaitPort} waits for it to listen. */
+    /** Starts a {@link #SMALL_JVM} and returns at once; {@link #awaitPort} waits for it to listen. */
     static GatewayProcess launch(String name, Path dir, Map<String, String> settings) {
+        return launch(name, dir, settings, SMALL_JVM);
+    }
+
+    /**
+     * Starts the process with these JVM options and returns at once; {@link #awaitPort} waits for it to listen. The
+     * data directory is {@code dir/data} unless the settings name a {@code data-dir}.
+     */
+    static GatewayProcess launch(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
         try {
             Files.createDirectories(dir);
             StringBuilder config = new StringBuilder();
             settings.forEach((key, value) -> config.append(key).append(" = ").append(value).append('\n'));
-            config.append("data-dir = ").append(dir.resolve("data")).append('\n');
+            if (!settings.containsKey("data-dir")) {
+                config.append("data-dir = ").append(dir.resolve("data")).append('\n');
+            }
             Path file = Files.writeString(dir.resolve("sluice.conf"), config);
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            // Small, single-collector JVMs with the quick compiler only: three of them must start on two busy cores.
-            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-Xss4m", "-XX:+UseSerialGC",
-                    "-XX:TieredStopAtLevel=1",
-                    "-cp", System.getProperty("java.class.path"),
-                    "dev.sluice.gateway.Main", "serve", "--config", file.toString())
-                    .redirectErrorStream(true);
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                    "dev.sluice.gateway.Main", "serve", "--config", file.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
             builder.environment().remove("SLUICE_CONFIG");
             return new GatewayProcess(name, dir.resolve("gateway.log"), builder.start());
@@ -68,19 +88,8 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     private void readOutput() {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            for (String line; (line = out.readLine()) != null; ) {
-                synchronized (lines) {
-                    lines.add(line);
-                }
-                Files.writeString(log, line + "\n", StandardCharsets.UTF_8,
-                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-                Matcher serving = SERVING.matcher(line);
-                if (serving.find()) {
-                    port.complete(Integer.parseInt(serving.group(1)));
-                }
-            }
+        try {
+            read(process.getInputStream(), null);
         } catch (IOException e) {
             port.completeExceptionally(e);
         }
@@ -91,6 +100,34 @@ final class GatewayProcess implements AutoCloseable {
         }
         port.completeExceptionally(new IllegalStateException(name + " exited before listening (exit code "
                 + exitCode() + "):\n" + output()));
+    }
+
+    private void readErrors() {
+        try {
+            read(process.getErrorStream(), errors);
+        } catch (IOException e) {
+            // The process ended; what it wrote is in the output.
+        }
+    }
+
+    /** Records each line in the output, the log and {@code also}; completes the port when Main announces it. */
+    private void read(java.io.InputStream stream, List<String> also) throws IOException {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                synchronized (lines) {
+                    lines.add(line);
+                    if (also != null) {
+                        also.add(line);
+                    }
+                    Files.writeString(log, line + "\n", StandardCharsets.UTF_8,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                }
+                Matcher serving = SERVING.matcher(line);
+                if (serving.find()) {
+                    port.complete(Integer.parseInt(serving.group(1)));
+                }
+            }
+        }
     }
 
     /** Waits until the gateway listens; fails with its output if it exits or takes longer than {@code timeout}. */
@@ -121,10 +158,59 @@ final class GatewayProcess implements AutoCloseable {
         return process.isAlive() ? "running" : Integer.toString(process.exitValue());
     }
 
+    long pid() {
+        return process.pid();
+    }
+
+    /** The exit status; only after {@link #awaitExit} returned true. */
+    int exitValue() {
+        return process.exitValue();
+    }
+
+    /** Everything printed so far, stdout and stderr, one line each. */
     String output() {
         synchronized (lines) {
             return String.join("\n", lines);
         }
+    }
+
+    /** What was printed to stderr so far, one line each. */
+    String errors() {
+        synchronized (lines) {
+            return String.join("\n", errors);
+        }
+    }
+
+    /**
+     * Waits for the process to exit and then for its last lines to be read, so that {@link #output()} and
+     * {@link #errors()} are complete.
+     *
+     * @return whether it exited within {@code timeout}
+     */
+    boolean awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            stdout.join(Duration.ofSeconds(10));
+            stderr.join(Duration.ofSeconds(10));
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGTERM, as a deploy or {@code systemctl stop} sends; whether it exited within {@code timeout}. */
+    boolean terminate(Duration timeout) {
+        process.destroy();
+        return awaitExit(timeout);
+    }
+
+    /** SIGKILL, as a crash: no shutdown hook runs; whether it exited within {@code timeout}. */
+    boolean kill(Duration timeout) {
+        process.destroyForcibly();
+        return awaitExit(timeout);
     }
 
     /** {@code GET /health/ready}: status and body. */

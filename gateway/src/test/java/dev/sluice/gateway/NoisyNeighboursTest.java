@@ -5,29 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.testing.TestModules;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,8 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * run in the gateway process. Every one of the victim's calls must succeed; its latencies are printed, not asserted.
  */
 class NoisyNeighboursTest {
-    private static final String ADMIN_TOKEN = "noisy-neighbours-admin";
-    private static final Pattern SERVING = Pattern.compile("Sluice is serving on http://127\\.0\\.0\\.1:(\\d+)");
+    private static final String ADMIN_TOKEN = GatewayProcess.ADMIN_TOKEN;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The longest a default tenant's function may run; hostile calls hold their worker that long. */
     private static final int HOSTILE_TIMEOUT_MS = 10_000;
@@ -54,18 +46,14 @@ class NoisyNeighboursTest {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicBoolean hostile = new AtomicBoolean(true);
-    private final ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
-    private Process gateway;
+    private GatewayProcess gateway;
     private URI base;
 
     @AfterEach
     void stop() throws InterruptedException {
         hostile.set(false);
         if (gateway != null) {
-            gateway.destroy();
-            if (!gateway.waitFor(20, TimeUnit.SECONDS)) {
-                gateway.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            gateway.close();
         }
         clients.shutdownNow();
         clients.awaitTermination(10, TimeUnit.SECONDS);
@@ -210,41 +198,16 @@ class NoisyNeighboursTest {
      * listens and keeps its data (every worker setting is the default), and waits for it to announce its port.
      */
     private void start() throws Exception {
-        Path config = dir.resolve("sluice.conf");
-        Files.writeString(config, String.join("\n",
-                "host = 127.0.0.1",
-                "port = 0",
-                "data-dir = " + dir.resolve("data"),
+        gateway = GatewayProcess.launch("gateway", dir, Map.of(
+                "host", "127.0.0.1",
+                "port", "0",
                 // Stopping it at the end need not wait for the hostile calls.
-                "shutdown-grace-ms = 0",
-                ""));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "dev.sluice.gateway.Main", "serve", "--config", config.toString())
-                .redirectErrorStream(true);
-        builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
-        gateway = builder.start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(gateway.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                    log.add(line);
-                    Matcher serving = SERVING.matcher(line);
-                    if (serving.find()) {
-                        port.complete(Integer.parseInt(serving.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // The process ended; what it wrote is in the log.
-            }
-            port.completeExceptionally(new AssertionError("the gateway exited before serving:\n" + gatewayLog()));
-        });
-        base = URI.create("http://127.0.0.1:" + port.get(30, TimeUnit.SECONDS));
+                "shutdown-grace-ms", "0"), List.of());
+        base = URI.create("http://127.0.0.1:" + gateway.awaitPort(Duration.ofSeconds(30)));
     }
 
     private String gatewayLog() {
-        List<String> lines = new ArrayList<>(log);
+        List<String> lines = gateway.output().lines().toList();
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 

@@ -22,12 +22,10 @@ import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One Lettuce client and one multiplexed connection to the shared Redis (standalone, Sentinel or Cluster), shared by
@@ -43,7 +41,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Connecting is bounded by its own {@link RedisSettings#connectTimeout()} (TCP connect and the handshake), not by
  * the command timeout: a JVM still loading classes can take far longer to open a connection than Redis takes to
  * answer. If Redis cannot be reached when the gateway starts, the holder is returned anyway and keeps connecting in
- * the background, backing off from {@value #FIRST_RETRY_MS} ms to {@value #MAX_RETRY_MS} ms between attempts;
+ * the background, backing off from {@value BackgroundConnect#FIRST_RETRY_MS} ms to {@value BackgroundConnect#MAX_RETRY_MS} ms between
+ * attempts (see {@link BackgroundConnect});
  * {@link #connected()} tells readiness when it succeeded.
  *
  * <p>Threading: the connection is thread-safe (Lettuce pipelines concurrent commands on one socket); this holder only
@@ -52,36 +51,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class RedisConnection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisConnection.class.getName());
     private static final int REQUEST_QUEUE = 10_000;
-    static final long FIRST_RETRY_MS = 100;
-    static final long MAX_RETRY_MS = 2_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final RedisSettings settings;
     private final ClientResources resources;
     private final AbstractRedisClient client;
-    private final RedisURI uri;
-    private final AtomicBoolean connecting = new AtomicBoolean();
-    private volatile CompletableFuture<?> pending;
-    private volatile StatefulConnection<String, byte[]> connection;
+    private final BackgroundConnect<byte[]> connect;
     private volatile RedisClusterAsyncCommands<String, byte[]> commands;
-    private volatile boolean closed;
-    private int attempts;
-
-    /** The URI may hold a password: the settings' {@code toString} redacts it, Lettuce's message may not. */
-    private static RedisURI parse(RedisSettings settings) {
-        try {
-            return RedisURI.create(settings.uri());
-        } catch (IllegalArgumentException e) {
-            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
-                    + " redis-sentinel://...; " + settings + ")");
-        }
-    }
 
     private RedisConnection(RedisSettings settings) {
         this.settings = settings;
-        this.uri = parse(settings);
-        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
-        uri.setTimeout(settings.connectTimeout());
+        RedisURI uri = BackgroundConnect.uri(settings);
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
@@ -116,6 +96,12 @@ final class RedisConnection implements AutoCloseable {
                     .build());
             this.client = standalone;
         }
+        this.connect = new BackgroundConnect<>(client, uri, CODEC, resources.eventExecutorGroup(),
+                (connected, retries) -> {
+                    commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c
+                            ? c.async() : ((StatefulRedisConnection<String, byte[]>) connected).async();
+                    LOG.log(Level.INFO, "redis at " + settings.redactedUri() + " connected");
+                });
     }
 
     /**
@@ -125,19 +111,9 @@ final class RedisConnection implements AutoCloseable {
     static RedisConnection open(RedisSettings settings) {
         Objects.requireNonNull(settings, "settings");
         RedisConnection redis = new RedisConnection(settings);
-        redis.connectInBackground();
-        CompletableFuture<?> first = redis.pending;
-        if (first != null) {
-            try {
-                first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.log(Level.WARNING, "redis at " + redacted(settings) + " unreachable at start ("
-                        + rootCause(e) + "); connecting in the background, quotas follow their fail policy until"
-                        + " it answers");
-            }
-        }
+        redis.connect.startAndAwait(settings.connectTimeout()).ifPresent(e -> LOG.log(Level.WARNING, "redis at "
+                + settings.redactedUri() + " unreachable at start (" + rootCause(e) + "); connecting in the background,"
+                + " quotas follow their fail policy until it answers"));
         return redis;
     }
 
@@ -145,7 +121,7 @@ final class RedisConnection implements AutoCloseable {
     RedisClusterAsyncCommands<String, byte[]> commands() {
         RedisClusterAsyncCommands<String, byte[]> current = commands;
         if (current == null) {
-            connectInBackground();
+            connect.start();
             throw unavailable("not connected", null);
         }
         return current;
@@ -183,60 +159,9 @@ final class RedisConnection implements AutoCloseable {
         return new TenancyException.QuotaStoreUnavailable("quota store unavailable: " + message, cause);
     }
 
-    private void connectInBackground() {
-        if (closed || commands != null || !connecting.compareAndSet(false, true)) {
-            return;
-        }
-        CompletableFuture<? extends StatefulConnection<String, byte[]>> attempt;
-        try {
-            if (client instanceof RedisClusterClient cluster) {
-                // An asynchronous cluster connect needs the slot map first ("Partitions not initialized").
-                attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
-                        .thenCompose(loaded -> cluster.connectAsync(CODEC));
-            } else {
-                attempt = ((RedisClient) client).connectAsync(CODEC, uri).toCompletableFuture();
-            }
-        } catch (RuntimeException e) {
-            attempt = CompletableFuture.failedFuture(e);
-        }
-        pending = attempt.whenComplete((connected, failure) -> {
-            if (failure == null) {
-                if (closed) {
-                    connected.closeAsync();
-                } else {
-                    connection = connected;
-                    commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c
-                            ? c.async() : ((StatefulRedisConnection<String, byte[]>) connected).async();
-                    LOG.log(Level.INFO, "redis at " + redacted(settings) + " connected");
-                }
-                connecting.set(false);
-            } else {
-                retryLater();
-            }
-        });
-    }
-
-    /** Tries again after a growing delay; {@code connecting} stays set so that callers do not start attempts too. */
-    private void retryLater() {
-        if (closed) {
-            connecting.set(false);
-            return;
-        }
-        long delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS << Math.min(10, attempts++));
-        try {
-            resources.eventExecutorGroup().schedule(() -> {
-                connecting.set(false);
-                connectInBackground();
-            }, delay, TimeUnit.MILLISECONDS);
-        } catch (RuntimeException shuttingDown) {
-            connecting.set(false);
-        }
-    }
-
     @Override
     public void close() {
-        closed = true;
-        StatefulConnection<String, byte[]> current = connection;
+        StatefulConnection<String, byte[]> current = connect.close();
         if (current != null) {
             current.close();
         }
@@ -252,7 +177,4 @@ final class RedisConnection implements AutoCloseable {
         return causes.toString();
     }
 
-    private static String redacted(RedisSettings settings) {
-        return settings.uri().replaceAll("//[^@/]*@", "//***@");
-    }
 }

@@ -58,10 +58,15 @@ public record RedisSettings(String uri, boolean cluster, Duration commandTimeout
                 breaker);
     }
 
+    /** The URI with any user and password replaced by {@code ***}, for messages and logs. */
+    String redactedUri() {
+        return uri.replaceAll("//[^@/]*@", "//***@");
+    }
+
     @Override
     public String toString() {
         // The URI may carry a password: never print it.
-        return "RedisSettings[uri=" + uri.replaceAll("//[^@/]*@", "//***@") + ", cluster=" + cluster
+        return "RedisSettings[uri=" + redactedUri() + ", cluster=" + cluster
                 + ", commandTimeout=" + commandTimeout + ", failPolicy=" + failPolicy + ", replicas=" + replicas
                 + ", keyPrefix=" + keyPrefix + ", connectTimeout=" + connectTimeout + ", breaker=" + breaker + "]";
     }

@@ -14,6 +14,7 @@ import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -24,11 +25,8 @@ import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -41,7 +39,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Connecting is bounded by the settings' connect timeout, apart from the command timeout. When Redis cannot be
  * reached at start, {@link #connect} still returns: the connection is retried in the background with a growing delay
- * (up to {@value RedisConnection#MAX_RETRY_MS} ms), calls fail at once with {@link TenancyException.StoreUnavailable}
+ * (up to {@value BackgroundConnect#MAX_RETRY_MS} ms, see {@link BackgroundConnect}), calls fail at once with {@link TenancyException.StoreUnavailable}
  * meanwhile, and {@link #connected()} tells readiness when it succeeded. A gateway so starts beside a Redis that is
  * slow or briefly away, instead of exiting.
  *
@@ -56,26 +54,35 @@ final class TenancyRedis implements AutoCloseable {
     private final RedisSettings settings;
     private final ClientResources resources;
     private final AbstractRedisClient client;
-    private final RedisURI uri;
     private final String base;
     private final Duration timeout;
     private final CircuitBreaker breaker;
-    private final AtomicBoolean connecting = new AtomicBoolean();
-    private volatile StatefulConnection<String, String> connection;
+    private final BackgroundConnect<String> connect;
     private volatile RedisClusterCommands<String, String> sync;
     private volatile RedisClusterAsyncCommands<String, String> async;
-    private volatile boolean closed;
-    private int attempts;
 
     private TenancyRedis(RedisSettings settings, RedisURI uri, ClientResources resources, AbstractRedisClient client,
                          LongSupplier nanoTime) {
         this.settings = settings;
-        this.uri = uri;
         this.resources = resources;
         this.client = client;
         this.base = settings.keyPrefix() + "{tenancy}:";
         this.timeout = settings.commandTimeout();
         this.breaker = new CircuitBreaker(settings.breaker(), nanoTime);
+        this.connect = new BackgroundConnect<>(client, uri, StringCodec.UTF8, resources.eventExecutorGroup(),
+                (connected, retries) -> {
+                    if (connected instanceof StatefulRedisClusterConnection<String, String> c) {
+                        async = c.async();
+                        sync = c.sync();
+                    } else {
+                        StatefulRedisConnection<String, String> c = (StatefulRedisConnection<String, String>) connected;
+                        async = c.async();
+                        sync = c.sync();
+                    }
+                    if (retries > 0) {
+                        LOG.log(Level.INFO, "tenancy store: connected to Redis after " + retries + " retries");
+                    }
+                });
     }
 
     /**
@@ -85,16 +92,7 @@ final class TenancyRedis implements AutoCloseable {
      * @throws TenancyException.InvalidInput when the URI is not a Redis URI
      */
     static TenancyRedis connect(RedisSettings settings, LongSupplier nanoTime) {
-        RedisURI uri;
-        try {
-            uri = RedisURI.create(settings.uri());
-        } catch (IllegalArgumentException e) {
-            // The URI may hold a password: RedisSettings.toString redacts it, the exception's message may not.
-            throw new TenancyException.InvalidInput("redis-uri: not a Redis URI (expected: redis://, rediss:// or"
-                    + " redis-sentinel://...; " + settings + ")");
-        }
-        // Lettuce bounds the connection handshake by the URI's timeout; commands get theirs from TimeoutOptions.
-        uri.setTimeout(settings.connectTimeout());
+        RedisURI uri = BackgroundConnect.uri(settings);
         // Reconnect quickly once Redis is back: the default backoff grows to 30 s, during which every request fails.
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
@@ -115,80 +113,17 @@ final class TenancyRedis implements AutoCloseable {
             client = standalone;
         }
         TenancyRedis redis = new TenancyRedis(settings, uri, resources, client, nanoTime);
-        CompletableFuture<?> first = redis.connectInBackground();
-        try {
-            first.get(settings.connectTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.log(Level.WARNING, "tenancy store: cannot connect to Redis yet (" + settings + ": "
-                    + (e instanceof ExecutionException ? e.getCause().getMessage() : "no answer within "
-                    + settings.connectTimeout().toMillis() + " ms") + "); retrying in the background, not ready"
-                    + " until it answers");
-        }
+        redis.connect.startAndAwait(settings.connectTimeout()).ifPresent(e -> LOG.log(Level.WARNING,
+                "tenancy store: cannot connect to Redis yet (" + settings + ": "
+                + (e instanceof ExecutionException ? e.getCause().getMessage() : "no answer within "
+                + settings.connectTimeout().toMillis() + " ms") + "); retrying in the background, not ready"
+                + " until it answers"));
         return redis;
     }
 
     /** Whether the connection was made (Lettuce reconnects it by itself afterwards). */
     boolean connected() {
         return sync != null;
-    }
-
-    /** Starts one connection attempt unless connected, connecting or closed; retries on failure with backoff. */
-    private CompletableFuture<?> connectInBackground() {
-        if (closed || sync != null || !connecting.compareAndSet(false, true)) {
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletableFuture<? extends StatefulConnection<String, String>> attempt;
-        try {
-            attempt = client instanceof RedisClusterClient cluster
-                    // An asynchronous cluster connect needs the slot map first ("Partitions not initialized").
-                    ? cluster.refreshPartitionsAsync().toCompletableFuture().thenCompose(loaded -> cluster.connectAsync(
-                            io.lettuce.core.codec.StringCodec.UTF8))
-                    : ((RedisClient) client).connectAsync(io.lettuce.core.codec.StringCodec.UTF8, uri)
-                            .toCompletableFuture();
-        } catch (RuntimeException e) {
-            attempt = CompletableFuture.failedFuture(e);
-        }
-        return attempt.whenComplete((connected, failure) -> {
-            if (failure != null) {
-                retryLater();
-                return;
-            }
-            if (closed) {
-                connected.closeAsync();
-            } else {
-                connection = connected;
-                if (connected instanceof StatefulRedisClusterConnection<String, String> c) {
-                    async = c.async();
-                    sync = c.sync();
-                } else {
-                    StatefulRedisConnection<String, String> c = (StatefulRedisConnection<String, String>) connected;
-                    async = c.async();
-                    sync = c.sync();
-                }
-                if (attempts > 0) {
-                    LOG.log(Level.INFO, "tenancy store: connected to Redis after " + attempts + " retries");
-                }
-            }
-            connecting.set(false);
-        });
-    }
-
-    private void retryLater() {
-        if (closed) {
-            connecting.set(false);
-            return;
-        }
-        long delay = Math.min(RedisConnection.MAX_RETRY_MS, RedisConnection.FIRST_RETRY_MS << Math.min(10, attempts++));
-        try {
-            resources.eventExecutorGroup().schedule(() -> {
-                connecting.set(false);
-                connectInBackground();
-            }, delay, TimeUnit.MILLISECONDS);
-        } catch (RuntimeException shuttingDown) {
-            connecting.set(false);
-        }
     }
 
     /** A full key name: {@code <prefix>{tenancy}:<kind>:<name>}, or {@code <prefix>{tenancy}:<kind>} for indexes. */
@@ -209,7 +144,7 @@ final class TenancyRedis implements AutoCloseable {
     <T> T call(String what, Function<RedisClusterCommands<String, String>, T> commands) {
         RedisClusterCommands<String, String> current = sync;
         if (current == null) {
-            connectInBackground();
+            connect.start();
             throw new TenancyException.StoreUnavailable("tenancy store: not connected to Redis yet (" + settings
                     + "); connecting in the background", null);
         }
@@ -260,8 +195,7 @@ final class TenancyRedis implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        StatefulConnection<String, String> current = connection;
+        StatefulConnection<String, String> current = connect.close();
         if (current != null) {
             current.close();
         }
