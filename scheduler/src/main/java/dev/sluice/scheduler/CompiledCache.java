@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -105,9 +106,13 @@ final class CompiledCache implements Cache {
         try {
             AtomicFiles.write(file.get(), out.array());
             writes.incrementAndGet();
+        } catch (ClosedByInterruptException e) {
+            // The module cache closed (it interrupts its compile threads) while this write ran: not a fault, and the
+            // interrupt status is set again by the channel, so the compile thread still sees it.
+            LOG.log(Level.DEBUG, "compiled module " + file.get() + " not written: interrupted by shutdown");
         } catch (IOException e) {
             // Only costs a compile at the next start.
-            LOG.log(Level.WARNING, "cannot write compiled module " + file.get() + ": " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot write compiled module " + file.get() + ": " + e);
         }
     }
 
