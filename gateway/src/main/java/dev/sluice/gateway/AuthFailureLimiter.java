@@ -26,15 +26,24 @@ import java.util.function.LongSupplier;
  * read per cache ttl. What is refused is keys never seen to work, which is what a guesser sends.
  *
  * <p>The client is the TCP peer's address; IPv6 addresses count by their /64, which is what one host is usually
- * given. {@code X-Forwarded-For} is not trusted: any client could name any address there. Behind a proxy every client
- * shares the proxy's bucket, which the known-keys rule above keeps harmless for clients with working keys.
+ * given. {@code X-Forwarded-For} is not trusted: any client could name any address there, and there is no setting to
+ * trust a proxy. So behind a reverse proxy every client shares the proxy's bucket: one client guessing makes every
+ * other client's key wait unless it worked here within {@link #KNOWN_FOR}; see docs/tenancy.md.
  *
  * <p>Memory is bounded: at most {@value #MAX_CLIENTS} clients with failures not yet refilled (a full bucket carries no
- * information and is swept), past which further clients share one bucket; at most {@value #MAX_KNOWN_KEYS} known keys,
- * kept as 128-bit SHA-256 fingerprints, never as text.
+ * information), at most {@value #MAX_KNOWN_KEYS} known keys, kept as 128-bit SHA-256 fingerprints, never as text.
+ * When a client fails for the first time and the table is full, the table drops its refilled buckets and then the
+ * fullest ones ({@value #EVICT_BATCH} at a time, so the sort is paid once per that many newcomers) and the newcomer
+ * gets a bucket of its own. Never a shared one: an attacker holding the table with many addresses could empty a
+ * shared bucket and so refuse every client it had not seen, on its first request. Dropping the fullest buckets keeps
+ * the addresses that keep failing (theirs are the emptiest), and a client without an entry is never refused. What
+ * this gives up: an attacker with more than {@value #MAX_CLIENTS} addresses can get some of its buckets forgotten and
+ * so guess faster than the per-address limit; a shared bucket bounded that, at the price above.
  *
- * <p>Threading: lock-free; per-client state is one long (GCRA: the instant the bucket is full again) updated with
- * {@link ConcurrentHashMap#compute}. Sweeps run on the calling thread, at most once per {@link #REFILL}.
+ * <p>Threading: {@link #refusal} and failures of a client already in the table are lock-free (per-client state is one
+ * long, GCRA: the instant the bucket is full again, updated with {@link ConcurrentHashMap#compute}). Only a newcomer's
+ * failure takes a lock, so that the check of the bound, the eviction and the insert are one step and the bound holds
+ * under any concurrency.
  */
 final class AuthFailureLimiter {
     static final int BURST = 10;
@@ -42,9 +51,9 @@ final class AuthFailureLimiter {
     static final Duration KNOWN_FOR = Duration.ofHours(1);
     static final int MAX_CLIENTS = 10_000;
     static final int MAX_KNOWN_KEYS = 10_000;
+    /** Entries dropped at once when a newcomer finds the table full. */
+    static final int EVICT_BATCH = MAX_CLIENTS / 10;
     private static final long REFRESH_AFTER = Duration.ofMinutes(1).toNanos();
-    /** Every client past {@link #MAX_CLIENTS}. */
-    private static final Object OVERFLOW = new Object();
     /** A peer that is not an IP socket: there is none with Helidon's TCP listener, but it must count somewhere. */
     private static final Object OTHER = new Object();
 
@@ -57,6 +66,10 @@ final class AuthFailureLimiter {
     /** Fingerprints of keys that authenticated, with when they last did. */
     private final ConcurrentHashMap<Fingerprint, Long> known = new ConcurrentHashMap<>();
     private final AtomicLong lastSweep;
+    /** Held to insert a client into {@link #fullAt} or remove any: all that changes its size. */
+    private final Object admission = new Object();
+    /** When a newcomer last dropped the refilled buckets; guarded by {@link #admission}. */
+    private long lastClientSweep;
 
     private record Fingerprint(long high, long low) {}
 
@@ -66,6 +79,7 @@ final class AuthFailureLimiter {
         this.tolerance = (BURST - 1) * interval;
         this.knownFor = KNOWN_FOR.toNanos();
         this.lastSweep = new AtomicLong(nanoTime.getAsLong());
+        this.lastClientSweep = lastSweep.get();
     }
 
     /**
@@ -75,7 +89,7 @@ final class AuthFailureLimiter {
      */
     OptionalLong refusal(SocketAddress peer, String presentedKey) {
         long now = nanoTime.getAsLong();
-        Long full = fullAt.get(bucketOf(clientOf(peer)));
+        Long full = fullAt.get(clientOf(peer));
         if (full == null || full - now <= tolerance) {
             return OptionalLong.empty();
         }
@@ -93,16 +107,26 @@ final class AuthFailureLimiter {
     void failed(SocketAddress peer, String presentedKey) {
         long now = nanoTime.getAsLong();
         Object client = clientOf(peer);
-        if (!fullAt.containsKey(client) && fullAt.size() >= MAX_CLIENTS) {
-            sweep(now);
+        if (fullAt.computeIfPresent(client, (k, full) -> take(full, now)) == null) {
+            synchronized (admission) {
+                if (now - lastClientSweep >= interval) {
+                    lastClientSweep = now;   // refilled buckets are dropped at most once per interval, not per call
+                    fullAt.values().removeIf(full -> full - now <= 0);
+                }
+                if (!fullAt.containsKey(client) && fullAt.size() >= MAX_CLIENTS) {
+                    evict(now);
+                }
+                fullAt.compute(client, (k, full) -> take(full, now));
+            }
         }
-        Object bucket = bucketOf(client);
-        fullAt.compute(bucket, (k, full) -> (full == null || full - now < 0 ? now : full) + interval);
         if (presentedKey != null && !known.isEmpty()) {
             known.remove(fingerprint(presentedKey));
         }
     }
 
+    private long take(Long full, long now) {
+        return (full == null || full - now < 0 ? now : full) + interval;
+    }
     /** Remembers the key as working, for {@link #KNOWN_FOR}. */
     void succeeded(String presentedKey) {
         long now = nanoTime.getAsLong();
@@ -112,7 +136,7 @@ final class AuthFailureLimiter {
             return;   // a hot key is written at most once a minute, not on every request
         }
         if (seen == null && known.size() >= MAX_KNOWN_KEYS) {
-            sweep(now);
+            sweepKnown(now);
             if (known.size() >= MAX_KNOWN_KEYS) {
                 return;
             }
@@ -125,18 +149,28 @@ final class AuthFailureLimiter {
         return fullAt.size();
     }
 
-    /** The client's own bucket, or the shared one when the table is full and it has none. */
-    private Object bucketOf(Object client) {
-        return fullAt.size() >= MAX_CLIENTS && !fullAt.containsKey(client) ? OVERFLOW : client;
+    /**
+     * With {@link #admission} held and the table full: drops the refilled buckets, then, if fewer than
+     * {@value #EVICT_BATCH} went, the fullest ones (earliest full-again instant) until that many have. A bucket that is
+     * emptied again and again (an address that keeps failing) has the latest instant and is the last to go.
+     */
+    private void evict(long now) {
+        fullAt.values().removeIf(full -> full - now <= 0);
+        int excess = fullAt.size() - (MAX_CLIENTS - EVICT_BATCH);
+        if (excess <= 0) {
+            return;
+        }
+        long[] instants = fullAt.values().stream().mapToLong(full -> full - now).sorted().toArray();
+        long cutoff = instants[Math.min(excess, instants.length) - 1];
+        fullAt.values().removeIf(full -> full - now <= cutoff);
     }
 
-    /** Drops full buckets and keys not seen for {@link #KNOWN_FOR}; at most once per refill interval. */
-    private void sweep(long now) {
+    /** Drops keys not seen for {@link #KNOWN_FOR}; at most once per refill interval. */
+    private void sweepKnown(long now) {
         long last = lastSweep.get();
         if (now - last < interval || !lastSweep.compareAndSet(last, now)) {
             return;
         }
-        fullAt.entrySet().removeIf(e -> e.getValue() - now <= 0);
         known.entrySet().removeIf(e -> now - e.getValue() >= knownFor);
     }
 
