@@ -127,6 +127,7 @@ final class AuthFailureLimiter {
     private long take(Long full, long now) {
         return (full == null || full - now < 0 ? now : full) + interval;
     }
+
     /** Remembers the key as working, for {@link #KNOWN_FOR}. */
     void succeeded(String presentedKey) {
         long now = nanoTime.getAsLong();
@@ -163,6 +164,13 @@ final class AuthFailureLimiter {
         long[] instants = fullAt.values().stream().mapToLong(full -> full - now).sorted().toArray();
         long cutoff = instants[Math.min(excess, instants.length) - 1];
         fullAt.values().removeIf(full -> full - now <= cutoff);
+        // Failures of tracked clients run meanwhile without the lock and can move entries past the cutoff; the bound
+        // must hold all the same, so in that rare case drop any entries.
+        var rest = fullAt.keySet().iterator();
+        while (fullAt.size() >= MAX_CLIENTS && rest.hasNext()) {
+            rest.next();
+            rest.remove();
+        }
     }
 
     /** Drops keys not seen for {@link #KNOWN_FOR}; at most once per refill interval. */
