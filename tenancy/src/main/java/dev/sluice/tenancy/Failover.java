@@ -31,8 +31,9 @@ import java.util.function.Supplier;
  *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
  *       last said remained in the current period, less what this replica already granted locally since
  *       ({@link PeriodAllowance}); the first answer from Redis in the same period debits those local grants there, so
- *       Redis does not grant them a second time; a replica that never saw the count this period refuses (as
- *       fail-closed) instead of granting a fresh quota;</li>
+ *       Redis does not grant them a second time; a replica that never saw the count this period (or saw it more
+ *       than three breaker windows before Redis went away) refuses (as fail-closed) instead of granting a fresh
+ *       quota; a period that began after Redis went away is shared out in full;</li>
  *   <li>the request rate and in-flight invocations, which refill or free up by themselves, get {@code 1/replicas} of
  *       their limit (at least 1).</li>
  * </ul>
@@ -51,6 +52,8 @@ final class Failover {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
     private final LongAdder debited = new LongAdder();
+    /** How long before an outage a remainder seen in Redis may be to bound a fallback by. */
+    private final long trustNanos;
 
     Failover(Function<TenantId, FailPolicy> policy, int replicas, LongSupplier nanoTime,
              BreakerSettings breaker, RateLimitedLog log) {
@@ -62,6 +65,10 @@ final class Failover {
         }
         this.replicas = replicas;
         this.breaker = new CircuitBreaker(breaker, nanoTime);
+        // Three breaker windows: the breaker opens within about one window of Redis failing, and a tenant active then
+        // saw its count within it; its view is stale by what other replicas granted meanwhile, so an older view (an
+        // idle tenant's) is not trusted to share out.
+        this.trustNanos = 3 * breaker.window().toNanos();
     }
 
     /** Requests served by local quotas because the store was unavailable (fail-open). */
@@ -157,11 +164,11 @@ final class Failover {
 
     private PeriodAllowance allowance(TenantId tenant, String name, long periodNanos) {
         return allowances.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>())
-                .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos));
+                .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos, trustNanos));
     }
 
     private RateDecision fromAllowance(TenantId tenant, QuotaPolicy quota, PeriodAllowance allowance) {
-        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas);
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas, breaker.unavailableSince());
         if (take == null) {
             throw unknown(tenant, quota.name());
         }
@@ -173,7 +180,8 @@ final class Failover {
     private FuelBudget.FuelDecision fuelFromAllowance(TenantId tenant, long budgetPerDay, long amount,
                                                       PeriodAllowance allowance, FuelBudget local) {
         FuelDays.check(budgetPerDay, amount);
-        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas);
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas,
+                breaker.unavailableSince());
         if (take == null) {
             throw unknown(tenant, "fuel-per-day");
         }
@@ -200,7 +208,7 @@ final class Failover {
 
     private TenancyException.QuotaStoreUnavailable unknown(TenantId tenant, String quota) {
         return RedisConnection.unavailable(quota + " " + tenant + ": store unavailable, and this gateway has not seen"
-                + " the count of the current period to share out; retrying shortly", null);
+                + " the count of the current period lately enough to share it out; retrying shortly", null);
     }
 
     private <T> T call(TenantId tenant, Supplier<T> shared, Consumer<T> observe, Supplier<T> local, String what) {

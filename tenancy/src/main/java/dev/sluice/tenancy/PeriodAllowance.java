@@ -11,8 +11,17 @@ package dev.sluice.tenancy;
  * together never grant more than what remained when Redis went away (plus what others took between this replica's
  * last look and the outage), and Redis does not grant it a second time when it comes back.
  *
- * <p>A replica that never saw the quota's count this period (it started while Redis was away) has nothing to bound
- * by: {@link #take} answers {@code null} and the caller refuses rather than grant afresh.
+ * <p>{@link #take} answers {@code null}, and the caller refuses rather than grant, when this replica has nothing
+ * trustworthy to bound by:
+ * <ul>
+ *   <li>it never saw the quota's count (it started while Redis was away);</li>
+ *   <li>the period it last saw is over and the one now running began before Redis became unavailable: Redis answered
+ *       (other replicas) in this period, which may already have used it up — a replica that last asked yesterday must
+ *       not grant today afresh. Only a period that began while Redis was already away is known to be untouched there,
+ *       so only then is the share of the full quota granted;</li>
+ *   <li>what it saw remained this period was seen more than {@code trustNanos} before Redis became unavailable:
+ *       others may have granted much of it since.</li>
+ * </ul>
  *
  * <p>Time is the injected monotonic clock of the caller. Threading: thread-safe (monitor).
  */
@@ -21,7 +30,12 @@ final class PeriodAllowance {
     record Take(boolean granted, long remaining, long resetNanos, long period) {}
 
     private final long periodNanos;
+    private final long trustNanos;
     private boolean known;
+    /** When Redis last answered for this quota. */
+    private long seenAt;
+    /** Whether the current period began while Redis was away: its share is of the full quota, not of a remainder. */
+    private boolean fresh;
     /** Monotonic time when the period Redis last reported ends (when it refills there). */
     private long periodEnd;
     /** What remained in Redis at the last answer, less what this replica owed it then (debited since). */
@@ -30,8 +44,10 @@ final class PeriodAllowance {
     /** Granted locally since the last answer from Redis, in the period ending at {@link #periodEnd}: owed to Redis. */
     private long owed;
 
-    PeriodAllowance(long periodNanos) {
+    /** {@code trustNanos}: how long before an outage a remainder seen may be to bound the fallback by. */
+    PeriodAllowance(long periodNanos, long trustNanos) {
         this.periodNanos = periodNanos;
+        this.trustNanos = trustNanos;
     }
 
     /**
@@ -45,6 +61,8 @@ final class PeriodAllowance {
         // Redis rounds the reset up to whole seconds: the end kept here is never before the real refill.
         periodEnd = now + (resetNanos > 0 ? resetNanos : periodNanos);
         known = true;
+        seenAt = now;
+        fresh = false;
         long debit = owed;
         owed = 0;
         remainingSeen = Math.max(0, remaining - debit);
@@ -65,12 +83,26 @@ final class PeriodAllowance {
         return periodEnd;
     }
 
-    /** Takes {@code amount} locally if this replica's bound allows; {@code null} when nothing was ever seen. */
-    synchronized Take take(long now, long amount, int replicas) {
+    /**
+     * Takes {@code amount} locally if this replica's bound allows; {@code null} when it has nothing to bound by (see
+     * the class comment). {@code unavailableSince}: since when Redis has not answered this gateway.
+     */
+    synchronized Take take(long now, long amount, int replicas, long unavailableSince) {
         if (!known) {
             return null;
         }
-        roll(now);
+        if (now - periodEnd >= 0) {
+            long start = periodEnd + (now - periodEnd) / periodNanos * periodNanos; // of the period running now
+            if (unavailableSince - start >= 0) {
+                return null; // Redis answered others in this period: what remains of it is unknown here
+            }
+            periodEnd = start + periodNanos;
+            remainingSeen = capacity;
+            owed = 0;
+            fresh = true;
+        } else if (!fresh && unavailableSince - seenAt > trustNanos) {
+            return null; // seen too long before Redis went away to bound by
+        }
         long bound = remainingSeen / replicas;
         if (owed + amount <= bound) {
             owed += amount;
@@ -84,15 +116,5 @@ final class PeriodAllowance {
         if (known && period == periodEnd) {
             owed -= Math.min(owed, amount);
         }
-    }
-
-    private void roll(long now) {
-        if (now - periodEnd < 0) {
-            return;
-        }
-        long periods = (now - periodEnd) / periodNanos + 1;
-        periodEnd += periods * periodNanos;
-        remainingSeen = capacity;
-        owed = 0;
     }
 }
