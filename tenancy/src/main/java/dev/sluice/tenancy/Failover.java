@@ -18,14 +18,13 @@ import java.util.function.Supplier;
  * is open (a sustained failure rate opened it), so callers do not each wait out the command timeout of a stalled
  * Redis; a few probes when it is half-open.
  *
- * <p><b>A call that fails while the breaker is closed</b> fails alone: it throws
- * {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the policy, and the next call asks Redis
- * again. It is not served locally: Redis is not judged unavailable, and a timed-out command may or may not have been
- * counted there, so a local grant on top could admit beyond the quota. One slow call therefore costs that one call,
- * never the gateway's exactness.
+ * <p><b>A call that fails</b> (while the breaker is closed, including the one whose failure opens it, or a failed
+ * probe) fails alone: it throws {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the
+ * policy. It is not served locally: a timed-out command may or may not have been counted in Redis, so a local grant on
+ * top could admit beyond the quota. One slow call therefore costs that one call, never the gateway's exactness.
  *
- * <p><b>Once the breaker is open</b> (including the call whose failure opened it) calls follow their tenant's
- * {@link FailPolicy}: {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
+ * <p><b>Once the breaker is open</b> the calls that do not ask Redis follow their tenant's {@link FailPolicy}:
+ * {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
  * {@link FailPolicy#FAIL_OPEN} serves from local quotas sized so that the replicas together cannot exceed the quota:
  * <ul>
  *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
@@ -217,24 +216,27 @@ final class Failover {
             return fallBack(tenant, local, what, null);
         }
         T answer;
+        boolean reported = false;
         try {
             answer = shared.get();
+            reported = true;
         } catch (TenancyException.QuotaStoreUnavailable e) {
+            reported = true;
             if (breaker.onFailure(permission)) {
                 log.warn("opened", () -> "quota store failing (" + e.getMessage() + "): not asked for a while,"
                         + " tenants follow their fail policy");
-                return fallBack(tenant, local, what, e);
             }
-            if (permission == CircuitBreaker.Permission.PROBE) {
-                return fallBack(tenant, local, what, e); // a probe that lost a race with another one's failure
-            }
+            // Not served locally, even by the call that opened the breaker or a probe: its command may have been
+            // counted in Redis, and a local grant on top could admit beyond the quota.
             refusals.increment();
-            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone, the"
-                    + " next calls ask Redis again (" + refusals.sum() + " refusals so far)");
+            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone ("
+                    + refusals.sum() + " refusals so far)");
             throw e;
-        } catch (RuntimeException e) {
-            breaker.onIgnored(permission);
-            throw e;
+        } finally {
+            if (!reported) {
+                // Ended without telling anything about Redis (bad input, an Error): a probe's place is freed.
+                breaker.onIgnored(permission);
+            }
         }
         if (breaker.onSuccess(permission)) {
             log.info("quota store answers again; shared quotas in use");
