@@ -92,12 +92,18 @@ final class Failover {
         return breaker;
     }
 
-    /** Counts in Redis, once it answers again, what a fallback granted while it did not. */
+    /**
+     * Counts in Redis, once it answers again, what a fallback granted while it did not; returns whether it could
+     * (false: not now, for instance the bucket's policy changed meanwhile — it stays owed).
+     */
     interface RateDebit {
-        void debit(TenantId tenant, QuotaPolicy quota, long tokens);
+        boolean debit(TenantId tenant, QuotaPolicy quota, long tokens);
     }
 
-    /** Counts in Redis, once it answers again, the fuel a fallback reserved while it did not. */
+    /**
+     * Counts in Redis, once it answers again, the fuel a fallback reserved while it did not; a negative amount refunds
+     * what such a reservation did not use after all.
+     */
     interface FuelDebit {
         void debit(TenantId tenant, long fuel);
     }
@@ -142,22 +148,30 @@ final class Failover {
             return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
                     answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
                             TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
-                            owed -> debit.debit(tenant, owed)),
-                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local), "fuel");
+                            owed -> {
+                                debit.debit(tenant, owed);
+                                return true;
+                            }),
+                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local, debit), "fuel");
         };
     }
 
     /** Debits in Redis what was granted locally this period; if that fails, it stays owed for the next answer. */
-    private void repay(TenantId tenant, PeriodAllowance allowance, long owed, java.util.function.LongConsumer debit) {
-        if (owed == 0) {
+    private void repay(TenantId tenant, PeriodAllowance allowance, PeriodAllowance.Debt owed,
+                       java.util.function.LongPredicate debit) {
+        if (owed.amount() == 0) {
             return;
         }
-        long period = allowance.period();
+        boolean done;
         try {
-            debit.accept(owed);
-            debited.add(owed);
+            done = debit.test(owed.amount());
         } catch (TenancyException.QuotaStoreUnavailable e) {
-            allowance.owe(owed, period);
+            done = false;
+        }
+        if (done) {
+            debited.add(owed.amount());
+        } else {
+            allowance.owe(owed);
         }
     }
 
@@ -177,7 +191,8 @@ final class Failover {
     }
 
     private FuelBudget.FuelDecision fuelFromAllowance(TenantId tenant, long budgetPerDay, long amount,
-                                                      PeriodAllowance allowance, FuelBudget local) {
+                                                      PeriodAllowance allowance, FuelBudget local,
+                                                      FuelDebit debit) {
         FuelDays.check(budgetPerDay, amount);
         PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas,
                 breaker.unavailableSince());
@@ -191,7 +206,7 @@ final class Failover {
         // The local budget holds the reservation (and its own share); the allowance is the tighter bound.
         FuelBudget.FuelDecision held = local.reserve(tenant, share(budgetPerDay), amount);
         if (!held.granted()) {
-            allowance.giveBack(amount, take.period());
+            allowance.giveBack(take.grant(), amount, nanoTime.getAsLong());
             return new FuelBudget.FuelDecision(false, budgetPerDay, Math.min(take.remaining(), held.remaining()),
                     reset, Optional.empty());
         }
@@ -199,8 +214,18 @@ final class Failover {
         AtomicBoolean settled = new AtomicBoolean();
         return new FuelBudget.FuelDecision(true, budgetPerDay, take.remaining(), reset, Optional.of(used -> {
             if (settled.compareAndSet(false, true)) {
-                allowance.giveBack(amount - Math.min(amount, Math.max(0, used)), take.period());
                 reservation.settle(used);
+                long refund = allowance.giveBack(take.grant(), amount - Math.min(amount, Math.max(0, used)),
+                        nanoTime.getAsLong());
+                if (refund > 0) {
+                    // Redis answered during the call and was charged the whole reservation: refund what it did not use.
+                    try {
+                        debit.debit(tenant, -refund);
+                        debited.add(-refund);
+                    } catch (RuntimeException lost) {
+                        // The tenant stays charged the whole reservation, never beyond its budget.
+                    }
+                }
             }
         }));
     }

@@ -19,6 +19,9 @@ class FailoverBreakerTest {
     final FakeClock clock = FakeClock.atEpochDay();
     final Failover failover = new Failover(tenant -> FailPolicy.FAIL_OPEN, 2, clock, BreakerSettings.DEFAULTS,
             new RateLimitedLog(System.getLogger("test"), clock, Duration.ofSeconds(5)));
+    /** What the debit does: true counts it in Redis, false could not (the bucket's policy changed meanwhile). */
+    boolean debitTakes = true;
+    final java.util.List<Long> debits = new java.util.ArrayList<>();
     /** What the shared store does: {@code null} answers, otherwise this is thrown. */
     Throwable failure;
     int sharedCalls;
@@ -32,13 +35,16 @@ class FailoverBreakerTest {
             if (failure instanceof Error e) {
                 throw e;
             }
-            return new RateDecision(true, quota.capacity(), quota.windowSeconds(), 1, 1, 0);
+            return new RateDecision(true, quota.capacity(), quota.windowSeconds(), 290, 3600, 0);
         }
 
         @Override
         public void forget(TenantId tenant) {
         }
-    }, new LocalRateLimiter(clock, clock, DayCounters.inMemory(clock)), (tenant, quota, tokens) -> { });
+    }, new LocalRateLimiter(clock, clock, DayCounters.inMemory(clock)), (tenant, quota, tokens) -> {
+        this.debits.add(tokens);
+        return this.debitTakes;
+    });
 
     void openBreaker() {
         failure = RedisConnection.unavailable("stalled", null);
@@ -78,5 +84,25 @@ class FailoverBreakerTest {
         }
         assertEquals(CircuitBreaker.State.CLOSED, failover.breaker().state(), "three probes succeeded");
         assertEquals(0, failover.fallbacks(), "never stuck half-open with its probes used up");
+    }
+
+    @Test
+    void aDebitRedisCouldNotTakeStaysOwedAndIsNotCountedAsDebited() {
+        QuotaPolicy day = QuotaPolicy.perDay(300);
+        assertTrue(rates.tryAcquire(ACME, day).granted(), "counted in Redis: 290 remain");
+        openBreaker();
+        for (int i = 0; i < 3; i++) {
+            assertTrue(rates.tryAcquire(ACME, day).granted(), "a local grant, of the 145 shared out here");
+        }
+        clock.advance(BreakerSettings.DEFAULTS.openFor());
+        failure = null;
+        debitTakes = false;
+        assertTrue(rates.tryAcquire(ACME, day).granted(), "a probe Redis answers");
+        assertEquals(java.util.List.of(3L), debits);
+        assertEquals(0, failover.debited(), "not taken: not counted");
+        debitTakes = true;
+        rates.tryAcquire(ACME, day);
+        assertEquals(java.util.List.of(3L, 3L), debits, "owed again, debited at the next answer");
+        assertEquals(3, failover.debited());
     }
 }

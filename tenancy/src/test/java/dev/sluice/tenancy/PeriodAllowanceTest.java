@@ -55,8 +55,8 @@ class PeriodAllowanceTest {
         allowance.observe(0, 30, 50 * SECOND, 300);
         assertEquals(10, takeAll(SECOND, 3));
         // Redis is back and says 27 remain: it never saw the 10 granted here, which are handed out to debit there.
-        assertEquals(10, allowance.observe(2 * SECOND, 27, 48 * SECOND, 300));
-        assertEquals(0, allowance.observe(2 * SECOND, 17, 48 * SECOND, 300), "owed once");
+        assertEquals(10, allowance.observe(2 * SECOND, 27, 48 * SECOND, 300).amount());
+        assertEquals(0, allowance.observe(2 * SECOND, 17, 48 * SECOND, 300).amount(), "owed once");
         assertEquals(5, takeAll(3 * SECOND, 3), "the share of the 17 left once they are counted");
     }
 
@@ -64,17 +64,16 @@ class PeriodAllowanceTest {
     void aDebitThatDidNotReachRedisIsOwedAgain() {
         allowance.observe(0, 30, 50 * SECOND, 300);
         assertEquals(10, takeAll(SECOND, 3));
-        long owed = allowance.observe(2 * SECOND, 27, 48 * SECOND, 300);
-        allowance.owe(owed, allowance.period());
+        allowance.owe(allowance.observe(2 * SECOND, 27, 48 * SECOND, 300));
         assertEquals(0, takeAll(3 * SECOND, 3), "27 remain in Redis, 10 of them granted here already");
-        assertEquals(10, allowance.observe(4 * SECOND, 27, 46 * SECOND, 300));
+        assertEquals(10, allowance.observe(4 * SECOND, 27, 46 * SECOND, 300).amount());
     }
 
     @Test
     void whatWasGrantedInAPeriodThatEndedIsNotDebitedInTheNext() {
         allowance.observe(0, 30, 10 * SECOND, 300);
         assertEquals(10, takeAll(SECOND, 3));
-        assertEquals(0, allowance.observe(11 * SECOND, 299, 60 * SECOND, 300), "Redis refilled meanwhile");
+        assertEquals(0, allowance.observe(11 * SECOND, 299, 60 * SECOND, 300).amount(), "Redis refilled meanwhile");
     }
 
     @Test
@@ -91,12 +90,12 @@ class PeriodAllowanceTest {
         PeriodAllowance.Take fuel = take(SECOND, 400, 2);
         assertTrue(fuel.granted());
         assertFalse(take(SECOND, 51, 2).granted(), "450 is the share of 900");
-        allowance.giveBack(100, fuel.period());
+        assertEquals(0, allowance.giveBack(fuel.grant(), 100, SECOND), "not debited in Redis: given back here");
         assertTrue(take(SECOND, 150, 2).granted(), "300 + 150 = 450");
 
         PeriodAllowance.Take late = take(11 * SECOND, 500, 2);
         assertTrue(late.granted(), "a new period: half of 1000");
-        allowance.giveBack(400, fuel.period());
+        assertEquals(0, allowance.giveBack(fuel.grant(), 400, 11 * SECOND));
         assertFalse(take(11 * SECOND, 1, 2).granted(), "a refund from the last period does not count");
     }
 
@@ -130,5 +129,30 @@ class PeriodAllowanceTest {
         assertNull(take(TRUST + 2 * SECOND, 1, 3), "others may have granted it since");
         down = TRUST;
         assertTrue(take(TRUST + 2 * SECOND, 1, 3).granted(), "seen within the bound");
+    }
+
+    @Test
+    void unusedFuelOfAReservationDebitedInRedisMidCallIsRefundedThere() {
+        PeriodAllowance day = new PeriodAllowance(DAY, TRUST);
+        day.observe(0, 1_000_000, HOUR, 1_000_000);
+        // Breaker open: a call reserves 100,000 fuel locally.
+        PeriodAllowance.Take take = day.take(SECOND, 100_000, 1, SECOND);
+        // Redis answers while the call runs: the whole reservation is handed out to debit there.
+        PeriodAllowance.Debt debt = day.observe(2 * SECOND, 1_000_000, HOUR - 2 * SECOND, 1_000_000);
+        assertEquals(100_000, debt.amount());
+        // The call used 10 fuel: the other 99,990 are to be refunded in Redis, and are not owed here.
+        assertEquals(99_990, day.giveBack(take.grant(), 99_990, 3 * SECOND));
+        assertEquals(0, day.observe(3 * SECOND, 1_000_000 - 100_000, HOUR - 3 * SECOND, 1_000_000).amount());
+    }
+
+    @Test
+    void aDebtOwedAgainIsGivenBackHereNotInRedis() {
+        allowance.observe(0, 900, 50 * SECOND, 1_000);
+        PeriodAllowance.Take fuel = take(SECOND, 400, 2);
+        PeriodAllowance.Debt debt = allowance.observe(2 * SECOND, 900, 48 * SECOND, 1_000);
+        allowance.owe(debt); // the debit did not reach Redis
+        // Another answer in the same period moves the period's end: the grant still belongs to it.
+        assertEquals(0, allowance.giveBack(fuel.grant(), 300, 3 * SECOND), "not in Redis: taken off what is owed");
+        assertEquals(100, allowance.observe(4 * SECOND, 900, 46 * SECOND, 1_000).amount());
     }
 }

@@ -319,6 +319,40 @@ class QuotasFailoverTest {
     }
 
     @Test
+    void fuelAFallbackReservedAndDidNotUseIsRefundedWhenRedisAnsweredDuringTheCall() {
+        long budget = 1_000_000;
+        try (Quotas quotas = quotas()) {
+            quotas.fuel().reserve(ACME, budget, 1_000).reservation().orElseThrow().settle(1_000);
+            RedisCommands<String, String> admin = redis.inspector().sync();
+            FuelBudget.Reservation call;
+            admin.clientPause(10_000);
+            try {
+                failOver(quotas);
+                call = timed(() -> quotas.fuel().reserve(ACME, budget, 100_000)).reservation().orElseThrow();
+            } finally {
+                unpause(admin);
+            }
+            // Redis answers while the call runs: the whole reservation is debited there.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (quotas.debited() == 0) {
+                assertTrue(System.nanoTime() < deadline, "Redis not used again within 10 s");
+                clock.advance(BreakerSettings.DEFAULTS.openFor());
+                try {
+                    quotas.fuel().reserve(ACME, budget, 1).reservation().ifPresent(r -> r.settle(0));
+                } catch (TenancyException.QuotaStoreUnavailable failedProbe) {
+                    // Not back yet.
+                }
+            }
+            assertEquals(100_000, quotas.debited());
+            call.settle(10);
+
+            assertEquals(10, quotas.debited(), "the call used 10: the rest was refunded in Redis");
+            FuelBudget.FuelDecision next = quotas.fuel().reserve(ACME, budget, 1);
+            assertEquals(budget - 1_000 - 10 - 1, next.remaining(), "charged what was used, not 100,000");
+        }
+    }
+
+    @Test
     void aReplicaThatNeverSawAPeriodQuotasCountRefusesItRatherThanGrantAFreshOne() {
         QuotaPolicy day = QuotaPolicy.perDay(300);
         try (Quotas quotas = quotas()) {
