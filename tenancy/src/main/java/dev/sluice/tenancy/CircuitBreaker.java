@@ -50,6 +50,9 @@ final class CircuitBreaker {
     private int probesStarted;
     private int probesSucceeded;
     private long opened;
+    /** Whether Redis has not answered since the breaker opened at {@link #downSince}. */
+    private boolean down;
+    private long downSince;
 
     CircuitBreaker(BreakerSettings settings, LongSupplier nanoTime) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -82,6 +85,7 @@ final class CircuitBreaker {
 
     /** Redis answered; returns whether this closed the breaker (the last probe succeeded). */
     synchronized boolean onSuccess(Permission permission) {
+        down = false;
         if (permission == Permission.PROBE) {
             if (state == State.HALF_OPEN && ++probesSucceeded >= settings.probes()) {
                 close();
@@ -119,6 +123,15 @@ final class CircuitBreaker {
         return state;
     }
 
+    /**
+     * Since when Redis has not answered this gateway: when the breaker opened, if no call succeeded since; otherwise
+     * now (Redis answered lately, or it is not judged unavailable), the conservative answer for whoever bounds a
+     * fallback by it.
+     */
+    synchronized long unavailableSince() {
+        return down ? downSince : nanoTime.getAsLong();
+    }
+
     /** How many times the breaker opened. */
     synchronized long timesOpened() {
         return opened;
@@ -150,8 +163,13 @@ final class CircuitBreaker {
     }
 
     private void open() {
+        long now = nanoTime.getAsLong();
+        if (!down) {
+            down = true;
+            downSince = now;
+        }
         state = State.OPEN;
-        openUntil = nanoTime.getAsLong() + settings.openFor().toNanos();
+        openUntil = now + settings.openFor().toNanos();
         opened++;
     }
 

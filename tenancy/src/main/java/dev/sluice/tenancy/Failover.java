@@ -18,21 +18,21 @@ import java.util.function.Supplier;
  * is open (a sustained failure rate opened it), so callers do not each wait out the command timeout of a stalled
  * Redis; a few probes when it is half-open.
  *
- * <p><b>A call that fails while the breaker is closed</b> fails alone: it throws
- * {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the policy, and the next call asks Redis
- * again. It is not served locally: Redis is not judged unavailable, and a timed-out command may or may not have been
- * counted there, so a local grant on top could admit beyond the quota. One slow call therefore costs that one call,
- * never the gateway's exactness.
+ * <p><b>A call that fails</b> (while the breaker is closed, including the one whose failure opens it, or a failed
+ * probe) fails alone: it throws {@link TenancyException.QuotaStoreUnavailable} (503, retry shortly) whatever the
+ * policy. It is not served locally: a timed-out command may or may not have been counted in Redis, so a local grant on
+ * top could admit beyond the quota. One slow call therefore costs that one call, never the gateway's exactness.
  *
- * <p><b>Once the breaker is open</b> (including the call whose failure opened it) calls follow their tenant's
- * {@link FailPolicy}: {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
+ * <p><b>Once the breaker is open</b> the calls that do not ask Redis follow their tenant's {@link FailPolicy}:
+ * {@link FailPolicy#FAIL_CLOSED} throws {@link TenancyException.QuotaStoreUnavailable};
  * {@link FailPolicy#FAIL_OPEN} serves from local quotas sized so that the replicas together cannot exceed the quota:
  * <ul>
  *   <li>period quotas (invocations per minute or day, fuel per day) grant at most {@code 1/replicas} of what Redis
  *       last said remained in the current period, less what this replica already granted locally since
  *       ({@link PeriodAllowance}); the first answer from Redis in the same period debits those local grants there, so
- *       Redis does not grant them a second time; a replica that never saw the count this period refuses (as
- *       fail-closed) instead of granting a fresh quota;</li>
+ *       Redis does not grant them a second time; a replica that never saw the count this period (or saw it more
+ *       than three breaker windows before Redis went away) refuses (as fail-closed) instead of granting a fresh
+ *       quota; a period that began after Redis went away is shared out in full;</li>
  *   <li>the request rate and in-flight invocations, which refill or free up by themselves, get {@code 1/replicas} of
  *       their limit (at least 1).</li>
  * </ul>
@@ -51,6 +51,8 @@ final class Failover {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
     private final LongAdder debited = new LongAdder();
+    /** How long before an outage a remainder seen in Redis may be to bound a fallback by. */
+    private final long trustNanos;
 
     Failover(Function<TenantId, FailPolicy> policy, int replicas, LongSupplier nanoTime,
              BreakerSettings breaker, RateLimitedLog log) {
@@ -62,6 +64,10 @@ final class Failover {
         }
         this.replicas = replicas;
         this.breaker = new CircuitBreaker(breaker, nanoTime);
+        // Three breaker windows: the breaker opens within about one window of Redis failing, and a tenant active then
+        // saw its count within it; its view is stale by what other replicas granted meanwhile, so an older view (an
+        // idle tenant's) is not trusted to share out.
+        this.trustNanos = 3 * breaker.window().toNanos();
     }
 
     /** Requests served by local quotas because the store was unavailable (fail-open). */
@@ -86,12 +92,18 @@ final class Failover {
         return breaker;
     }
 
-    /** Counts in Redis, once it answers again, what a fallback granted while it did not. */
+    /**
+     * Counts in Redis, once it answers again, what a fallback granted while it did not; returns whether it could
+     * (false: not now, for instance the bucket's policy changed meanwhile — it stays owed).
+     */
     interface RateDebit {
-        void debit(TenantId tenant, QuotaPolicy quota, long tokens);
+        boolean debit(TenantId tenant, QuotaPolicy quota, long tokens);
     }
 
-    /** Counts in Redis, once it answers again, the fuel a fallback reserved while it did not. */
+    /**
+     * Counts in Redis, once it answers again, the fuel a fallback reserved while it did not; a negative amount refunds
+     * what such a reservation did not use after all.
+     */
     interface FuelDebit {
         void debit(TenantId tenant, long fuel);
     }
@@ -136,32 +148,40 @@ final class Failover {
             return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
                     answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
                             TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
-                            owed -> debit.debit(tenant, owed)),
-                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local), "fuel");
+                            owed -> {
+                                debit.debit(tenant, owed);
+                                return true;
+                            }),
+                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local, debit), "fuel");
         };
     }
 
     /** Debits in Redis what was granted locally this period; if that fails, it stays owed for the next answer. */
-    private void repay(TenantId tenant, PeriodAllowance allowance, long owed, java.util.function.LongConsumer debit) {
-        if (owed == 0) {
+    private void repay(TenantId tenant, PeriodAllowance allowance, PeriodAllowance.Debt owed,
+                       java.util.function.LongPredicate debit) {
+        if (owed.amount() == 0) {
             return;
         }
-        long period = allowance.period();
+        boolean done;
         try {
-            debit.accept(owed);
-            debited.add(owed);
+            done = debit.test(owed.amount());
         } catch (TenancyException.QuotaStoreUnavailable e) {
-            allowance.owe(owed, period);
+            done = false;
+        }
+        if (done) {
+            debited.add(owed.amount());
+        } else {
+            allowance.owe(owed);
         }
     }
 
     private PeriodAllowance allowance(TenantId tenant, String name, long periodNanos) {
         return allowances.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>())
-                .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos));
+                .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos, trustNanos));
     }
 
     private RateDecision fromAllowance(TenantId tenant, QuotaPolicy quota, PeriodAllowance allowance) {
-        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas);
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas, breaker.unavailableSince());
         if (take == null) {
             throw unknown(tenant, quota.name());
         }
@@ -171,9 +191,11 @@ final class Failover {
     }
 
     private FuelBudget.FuelDecision fuelFromAllowance(TenantId tenant, long budgetPerDay, long amount,
-                                                      PeriodAllowance allowance, FuelBudget local) {
+                                                      PeriodAllowance allowance, FuelBudget local,
+                                                      FuelDebit debit) {
         FuelDays.check(budgetPerDay, amount);
-        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas);
+        PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), amount, replicas,
+                breaker.unavailableSince());
         if (take == null) {
             throw unknown(tenant, "fuel-per-day");
         }
@@ -184,7 +206,7 @@ final class Failover {
         // The local budget holds the reservation (and its own share); the allowance is the tighter bound.
         FuelBudget.FuelDecision held = local.reserve(tenant, share(budgetPerDay), amount);
         if (!held.granted()) {
-            allowance.giveBack(amount, take.period());
+            allowance.giveBack(take.grant(), amount, nanoTime.getAsLong());
             return new FuelBudget.FuelDecision(false, budgetPerDay, Math.min(take.remaining(), held.remaining()),
                     reset, Optional.empty());
         }
@@ -192,15 +214,25 @@ final class Failover {
         AtomicBoolean settled = new AtomicBoolean();
         return new FuelBudget.FuelDecision(true, budgetPerDay, take.remaining(), reset, Optional.of(used -> {
             if (settled.compareAndSet(false, true)) {
-                allowance.giveBack(amount - Math.min(amount, Math.max(0, used)), take.period());
                 reservation.settle(used);
+                long refund = allowance.giveBack(take.grant(), amount - Math.min(amount, Math.max(0, used)),
+                        nanoTime.getAsLong());
+                if (refund > 0) {
+                    // Redis answered during the call and was charged the whole reservation: refund what it did not use.
+                    try {
+                        debit.debit(tenant, -refund);
+                        debited.add(-refund);
+                    } catch (RuntimeException lost) {
+                        // The tenant stays charged the whole reservation, never beyond its budget.
+                    }
+                }
             }
         }));
     }
 
     private TenancyException.QuotaStoreUnavailable unknown(TenantId tenant, String quota) {
         return RedisConnection.unavailable(quota + " " + tenant + ": store unavailable, and this gateway has not seen"
-                + " the count of the current period to share out; retrying shortly", null);
+                + " the count of the current period lately enough to share it out; retrying shortly", null);
     }
 
     private <T> T call(TenantId tenant, Supplier<T> shared, Consumer<T> observe, Supplier<T> local, String what) {
@@ -209,24 +241,27 @@ final class Failover {
             return fallBack(tenant, local, what, null);
         }
         T answer;
+        boolean reported = false;
         try {
             answer = shared.get();
+            reported = true;
         } catch (TenancyException.QuotaStoreUnavailable e) {
+            reported = true;
             if (breaker.onFailure(permission)) {
                 log.warn("opened", () -> "quota store failing (" + e.getMessage() + "): not asked for a while,"
                         + " tenants follow their fail policy");
-                return fallBack(tenant, local, what, e);
             }
-            if (permission == CircuitBreaker.Permission.PROBE) {
-                return fallBack(tenant, local, what, e); // a probe that lost a race with another one's failure
-            }
+            // Not served locally, even by the call that opened the breaker or a probe: its command may have been
+            // counted in Redis, and a local grant on top could admit beyond the quota.
             refusals.increment();
-            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone, the"
-                    + " next calls ask Redis again (" + refusals.sum() + " refusals so far)");
+            log.warn("failed", () -> "quota store call failed (" + e.getMessage() + "); answered 503 alone ("
+                    + refusals.sum() + " refusals so far)");
             throw e;
-        } catch (RuntimeException e) {
-            breaker.onIgnored(permission);
-            throw e;
+        } finally {
+            if (!reported) {
+                // Ended without telling anything about Redis (bad input, an Error): a probe's place is freed.
+                breaker.onIgnored(permission);
+            }
         }
         if (breaker.onSuccess(permission)) {
             log.info("quota store answers again; shared quotas in use");

@@ -1,5 +1,8 @@
 package dev.sluice.tenancy;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * What one replica may still grant of one period quota (invocations per minute or day, fuel per day) while Redis
  * cannot be asked: its share of what Redis last said remained this period, less what it granted locally since — never
@@ -11,88 +14,159 @@ package dev.sluice.tenancy;
  * together never grant more than what remained when Redis went away (plus what others took between this replica's
  * last look and the outage), and Redis does not grant it a second time when it comes back.
  *
- * <p>A replica that never saw the quota's count this period (it started while Redis was away) has nothing to bound
- * by: {@link #take} answers {@code null} and the caller refuses rather than grant afresh.
+ * <p>{@link #take} answers {@code null}, and the caller refuses rather than grant, when this replica has nothing
+ * trustworthy to bound by:
+ * <ul>
+ *   <li>it never saw the quota's count (it started while Redis was away);</li>
+ *   <li>the period it last saw is over and the one now running began before Redis became unavailable: Redis answered
+ *       (other replicas) in this period, which may already have used it up — a replica that last asked yesterday must
+ *       not grant today afresh. Only a period that began while Redis was already away is known to be untouched there,
+ *       so only then is the share of the full quota granted;</li>
+ *   <li>what it saw remained this period was seen more than {@code trustNanos} before Redis became unavailable:
+ *       others may have granted much of it since.</li>
+ * </ul>
  *
  * <p>Time is the injected monotonic clock of the caller. Threading: thread-safe (monitor).
  */
 final class PeriodAllowance {
-    /** A local grant or refusal; {@code resetNanos} until the period ends, {@code period} identifies it. */
-    record Take(boolean granted, long remaining, long resetNanos, long period) {}
+    /** A local grant or refusal; {@code resetNanos} until the period ends; {@code grant} to give back from. */
+    record Take(boolean granted, long remaining, long resetNanos, Grant grant) {}
+
+    /**
+     * One local grant: in which period (a counter, stable while Redis's answers move the period's end about) and
+     * whether an answer from Redis has handed it out to be debited there — then what is given back of it is refunded
+     * there, not here.
+     */
+    static final class Grant {
+        final long amount;
+        final long period;
+        boolean debited; // guarded by the allowance
+
+        Grant(long amount, long period) {
+            this.amount = amount;
+            this.period = period;
+        }
+    }
+
+    /** Local grants handed out by {@link #observe} to debit in Redis; {@link #owe} them back if that fails. */
+    record Debt(long amount, long period, List<Grant> grants) {
+        static final Debt NONE = new Debt(0, 0, List.of());
+    }
 
     private final long periodNanos;
+    private final long trustNanos;
     private boolean known;
+    /** Counts the periods seen; identifies the one a grant was made in. */
+    private long period;
+    /** When Redis last answered for this quota. */
+    private long seenAt;
+    /** Whether the current period began while Redis was away: its share is of the full quota, not of a remainder. */
+    private boolean fresh;
     /** Monotonic time when the period Redis last reported ends (when it refills there). */
     private long periodEnd;
     /** What remained in Redis at the last answer, less what this replica owed it then (debited since). */
     private long remainingSeen;
     private long capacity;
-    /** Granted locally since the last answer from Redis, in the period ending at {@link #periodEnd}: owed to Redis. */
+    /** Granted locally since the last answer from Redis, in the current period: owed to Redis. */
     private long owed;
+    /** The grants {@link #owed} is made of (less what was given back of them), to mark as debited when handed out. */
+    private final List<Grant> pending = new ArrayList<>();
 
-    PeriodAllowance(long periodNanos) {
+    /** {@code trustNanos}: how long before an outage a remainder seen may be to bound the fallback by. */
+    PeriodAllowance(long periodNanos, long trustNanos) {
         this.periodNanos = periodNanos;
+        this.trustNanos = trustNanos;
     }
 
     /**
      * Redis answered: {@code remaining} now, refilled in {@code resetNanos} (0: unknown, the quota is full). Returns
-     * what this replica granted locally in the same period, for the caller to debit in Redis (0 when nothing).
+     * what this replica granted locally in the same period, for the caller to debit in Redis.
      */
-    synchronized long observe(long now, long remaining, long resetNanos, long capacity) {
-        if (known && now - periodEnd >= 0) {
-            owed = 0; // granted in a period that is over: Redis has refilled since, nothing to debit
+    synchronized Debt observe(long now, long remaining, long resetNanos, long capacity) {
+        if (!known || now - periodEnd >= 0) {
+            newPeriod(); // what was granted in a period that is over is not debited: Redis has refilled since
         }
         // Redis rounds the reset up to whole seconds: the end kept here is never before the real refill.
         periodEnd = now + (resetNanos > 0 ? resetNanos : periodNanos);
         known = true;
-        long debit = owed;
-        owed = 0;
-        remainingSeen = Math.max(0, remaining - debit);
+        seenAt = now;
+        fresh = false;
+        remainingSeen = Math.max(0, remaining - owed);
         this.capacity = capacity;
-        return debit;
+        if (owed == 0) {
+            return Debt.NONE;
+        }
+        for (Grant grant : pending) {
+            grant.debited = true;
+        }
+        Debt debt = new Debt(owed, period, List.copyOf(pending));
+        owed = 0;
+        pending.clear();
+        return debt;
     }
 
-    /** A debit handed out by {@link #observe} did not reach Redis: owed again, if still the same period. */
-    synchronized void owe(long amount, long period) {
-        if (known && period == periodEnd) {
-            owed += amount;
-            remainingSeen = Math.min(capacity, remainingSeen + amount);
+    /** A debt handed out by {@link #observe} did not reach Redis: owed again, if still the same period. */
+    synchronized void owe(Debt debt) {
+        if (known && debt.period() == period && debt.amount() > 0) {
+            owed += debt.amount();
+            remainingSeen = Math.min(capacity, remainingSeen + debt.amount());
+            for (Grant grant : debt.grants()) {
+                grant.debited = false;
+                pending.add(grant);
+            }
         }
     }
 
-    /** The period {@link #observe} last reported, for {@link #owe}. */
-    synchronized long period() {
-        return periodEnd;
-    }
-
-    /** Takes {@code amount} locally if this replica's bound allows; {@code null} when nothing was ever seen. */
-    synchronized Take take(long now, long amount, int replicas) {
+    /**
+     * Takes {@code amount} locally if this replica's bound allows; {@code null} when it has nothing to bound by (see
+     * the class comment). {@code unavailableSince}: since when Redis has not answered this gateway.
+     */
+    synchronized Take take(long now, long amount, int replicas, long unavailableSince) {
         if (!known) {
             return null;
         }
-        roll(now);
+        if (now - periodEnd >= 0) {
+            long start = periodEnd + (now - periodEnd) / periodNanos * periodNanos; // of the period running now
+            if (unavailableSince - start >= 0) {
+                return null; // Redis answered others in this period: what remains of it is unknown here
+            }
+            newPeriod();
+            periodEnd = start + periodNanos;
+            remainingSeen = capacity;
+            fresh = true;
+        } else if (!fresh && unavailableSince - seenAt > trustNanos) {
+            return null; // seen too long before Redis went away to bound by
+        }
         long bound = remainingSeen / replicas;
         if (owed + amount <= bound) {
             owed += amount;
-            return new Take(true, bound - owed, periodEnd - now, periodEnd);
+            Grant grant = new Grant(amount, period);
+            pending.add(grant);
+            return new Take(true, bound - owed, periodEnd - now, grant);
         }
-        return new Take(false, Math.max(0, bound - owed), periodEnd - now, periodEnd);
+        return new Take(false, Math.max(0, bound - owed), periodEnd - now, null);
     }
 
-    /** Gives back part of a local grant made in the period ending at {@code period} (unused fuel), if still owed. */
-    synchronized void giveBack(long amount, long period) {
-        if (known && period == periodEnd) {
-            owed -= Math.min(owed, amount);
+    /**
+     * Gives back {@code amount} of a local grant (unused fuel), if its period is still running. Returns what
+     * the caller must refund in Redis because an answer from Redis already handed the grant out to be debited there
+     * (0 when given back here, or nothing is owed anywhere).
+     */
+    synchronized long giveBack(Grant grant, long amount, long now) {
+        if (!known || grant.period != period || amount <= 0 || now - periodEnd >= 0) {
+            return 0;
         }
+        long back = Math.min(amount, grant.amount);
+        if (grant.debited) {
+            return back;
+        }
+        owed -= Math.min(owed, back);
+        return 0;
     }
 
-    private void roll(long now) {
-        if (now - periodEnd < 0) {
-            return;
-        }
-        long periods = (now - periodEnd) / periodNanos + 1;
-        periodEnd += periods * periodNanos;
-        remainingSeen = capacity;
+    private void newPeriod() {
+        period++;
         owed = 0;
+        pending.clear();
     }
 }

@@ -67,7 +67,10 @@ final class RedisFuelBudget implements FuelBudget {
         return new FuelDecision(false, budgetPerDay, remaining, reset, Optional.empty());
     }
 
-    /** Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget. */
+    /**
+     * Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget; a
+     * negative amount refunds what such a reservation, already counted here, did not use.
+     */
     void debit(TenantId tenant, long amount) {
         String key = key(tenant, clock.instant());
         redis.await(redis.commands().hincrby(key, "used", amount), "fuel debit " + tenant);

@@ -128,16 +128,19 @@ final class RedisRateLimiter implements RateLimiter {
 
     /**
      * Takes {@code tokens} granted elsewhere (by a fallback while Redis was away) from the bucket, below zero if need
-     * be, so that every gateway counts them. Only for a bucket this gateway used; bounded by the command timeout.
+     * be, so that every gateway counts them. Only for a bucket this gateway used with this policy: returns false, and
+     * debits nothing, when it did not (forgotten, or the plan changed meanwhile) so that the caller keeps it owed.
+     * Bounded by the command timeout.
      */
-    void debit(TenantId tenant, QuotaPolicy policy, long tokens) {
+    boolean debit(TenantId tenant, QuotaPolicy policy, long tokens) {
         ConcurrentHashMap<String, PolicyBucket> tenantBuckets = cached.get(tenant);
         PolicyBucket entry = tenantBuckets == null ? null : tenantBuckets.get(policy.name());
         if (entry == null || !entry.policy.equals(policy)) {
-            return;
+            return false;
         }
         try {
             entry.bucket.consumeIgnoringRateLimits(tokens);
+            return true;
         } catch (TenancyException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -118,6 +118,24 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void redisIsUnavailableSinceTheBreakerFirstOpenedUntilACallSucceeds() {
+        assertEquals(clock.getAsLong(), breaker.unavailableSince(), "closed: as if just now");
+        assertTrue(fail(5));
+        long opened = clock.getAsLong();
+        clock.advance(Duration.ofSeconds(1));
+        assertTrue(breaker.onFailure(breaker.acquire()), "a failed probe");
+        clock.advance(Duration.ofHours(1));
+        assertEquals(opened, breaker.unavailableSince(), "reopening does not move the outage's start");
+
+        CircuitBreaker.Permission probe = breaker.acquire();
+        breaker.onSuccess(probe);
+        assertEquals(clock.getAsLong(), breaker.unavailableSince(), "Redis answered: not away since then");
+        clock.advance(Duration.ofSeconds(1));
+        assertTrue(breaker.onFailure(breaker.acquire()));
+        assertEquals(clock.getAsLong(), breaker.unavailableSince(), "a new outage");
+    }
+
+    @Test
     void settingsNameTheKeyAndWhatWasExpected() {
         var e = assertThrows(TenancyException.InvalidInput.class, () ->
                 new BreakerSettings(0, 50, Duration.ofSeconds(10), Duration.ofSeconds(1), 3));
