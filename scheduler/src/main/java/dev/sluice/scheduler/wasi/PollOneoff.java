@@ -66,6 +66,7 @@ final class PollOneoff {
                     || !Region.fixed(3, 4).fits(memory, args)) {
                 return Errno.EFAULT.result();
             }
+            fuel.charge(subscriptions * FuelCosts.POLL_PER_SUBSCRIPTION); // throws Exhausted when it cannot pay
             int in = (int) GuestMemory.u32(args[0]);
             long[] waits = new long[(int) subscriptions];
             Plan plan = plan(memory, in, waits);
