@@ -4,6 +4,7 @@ import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,17 +30,20 @@ final class DiskFunctionRegistry implements FunctionRegistry {
     private final long compileBudgetMillis;
     private final Map<Key, FunctionSpec> functions = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
+    /** Stored modules no longer accepted at start (LocalScheduler): never held in the cache, so never released. */
+    private final Set<String> unloadable;
 
     private record Key(String tenant, FunctionName name) {}
 
     DiskFunctionRegistry(FunctionStore store, ModuleValidator validator, ModuleCache cache, InstantSource clock,
-                         long compileBudgetMillis, List<FunctionSpec> loaded) {
+                         long compileBudgetMillis, List<FunctionSpec> loaded, Set<String> unloadable) {
         this.store = store;
         this.validator = validator;
         this.cache = cache;
         this.clock = clock;
         this.compileBudgetMillis = compileBudgetMillis;
         loaded.forEach(f -> functions.put(new Key(f.tenant(), f.name()), f));
+        this.unloadable = Set.copyOf(unloadable);
     }
 
     @Override
@@ -154,7 +158,9 @@ final class DiskFunctionRegistry implements FunctionRegistry {
 
     // Called with writeLock held, for a function no longer stored. Running invocations keep their module.
     private void release(String digest) {
-        cache.release(digest);
+        if (!unloadable.contains(digest)) {
+            cache.release(digest);
+        }
         deleteModuleFileIfUnreferenced(digest);
     }
 

@@ -1,16 +1,21 @@
 package dev.sluice.scheduler;
 
+import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -18,6 +23,7 @@ import java.util.stream.Collectors;
  * that runs invocations. Thread-safe; {@link #close()} stops the pool (the registry's writes are already durable).
  */
 public final class LocalScheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(LocalScheduler.class.getName());
     private final DiskFunctionRegistry functions;
     private final WorkerPool dispatcher;
     private final ModuleCache modules;
@@ -33,6 +39,10 @@ public final class LocalScheduler implements AutoCloseable {
      * earlier run are loaded from {@code <dataDir>/compiled}; the others are compiled in the background, the start
      * waiting for all of them together at most {@link SchedulerSettings#compileBudgetMillis()}. Until its compile is
      * done a module runs on the interpreter. A missing or corrupt compiled entry only means compiling again.
+     *
+     * <p>A stored module that no longer passes validation (the rules changed since its deploy) does not fail the
+     * start: it is logged once at WARNING naming its functions, which stay stored and answer invocations with
+     * {@link ModuleRejected} until deployed again.
      *
      * @throws SchedulerException.StorageFailure naming the file when the index or a module file is missing,
      *                                           corrupt or does not match its digest
@@ -53,14 +63,20 @@ public final class LocalScheduler implements AutoCloseable {
         List<FunctionSpec> loaded = store.load();
         Set<String> digests = loaded.stream().map(FunctionSpec::digest).collect(Collectors.toCollection(TreeSet::new));
         Map<String, ModuleValidator.Checked> checked = new LinkedHashMap<>();
+        Map<String, ModuleRejected> rejected = new HashMap<>();
         for (String digest : digests) {
             byte[] bytes = store.readModule(digest);
             try {
                 checked.put(digest, validator.check(bytes));
-            } catch (SchedulerException.ModuleRejected e) {
-                // It passed these checks when deployed, so the rules or the runtime changed under it.
-                throw new SchedulerException.StorageFailure("stored module " + store.moduleFile(digest)
-                        + " is no longer accepted: " + e.getMessage(), e);
+            } catch (ModuleRejected e) {
+                // It passed these checks when deployed, so the rules or the runtime changed under it (a new cap).
+                // One tenant's old module must not keep the process down: its functions stay stored, listed and
+                // deletable, and answer invocations with the rejection until the tenant deploys them again.
+                rejected.put(digest, e);
+                LOG.log(Level.WARNING, "stored module {0} is no longer accepted, its functions will not run until "
+                        + "deployed again ({1}): {2}", store.moduleFile(digest), loaded.stream()
+                        .filter(f -> f.digest().equals(digest)).map(f -> f.tenant() + "/" + f.name().value())
+                        .collect(Collectors.joining(", ")), e.getMessage());
             }
         }
         store.deleteUnreferenced(digests);
@@ -70,6 +86,7 @@ public final class LocalScheduler implements AutoCloseable {
         // One reference per function. Modules with a compiled entry first: loading them is quick, and they should
         // not queue behind compiles.
         List<CompiledModule> prepared = loaded.stream()
+                .filter(f -> checked.containsKey(f.digest()))
                 .sorted(Comparator.comparing(f -> disk.file(checked.get(f.digest()).module().digest())
                         .map(Files::isRegularFile).orElse(false) ? 0 : 1))
                 .map(f -> modules.acquire(f.tenant(), f.digest(), checked.get(f.digest())))
@@ -77,8 +94,16 @@ public final class LocalScheduler implements AutoCloseable {
                 .toList();
         awaitAll(prepared, settings.compileBudgetMillis());
         var registry = new DiskFunctionRegistry(store, validator, modules, clock, settings.compileBudgetMillis(),
-                loaded);
-        return new LocalScheduler(registry, new WorkerPool(settings, modules::find), modules);
+                loaded, rejected.keySet());
+        Function<String, Optional<CompiledModule>> find = digest -> {
+            ModuleRejected rejection = rejected.get(digest);
+            if (rejection != null) {
+                throw new ModuleRejected(rejection.reason(), "the function's stored module is no longer accepted ("
+                        + rejection.getMessage() + "); deploy the function again with a module that is");
+            }
+            return modules.find(digest);
+        };
+        return new LocalScheduler(registry, new WorkerPool(settings, find), modules);
     }
 
     private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -67,14 +68,20 @@ final class WorkerPool implements Dispatcher {
     private boolean stopped;
 
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules) {
-        this.settings = settings;
-        this.modules = modules;
-        this.sandbox = new Sandbox(settings);
-        this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
+        this(settings, modules, new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sluice-watchdog");
             t.setDaemon(true);
             return t;
-        });
+        }));
+    }
+
+    /** With the given watchdog, which the pool owns from now on (tests use one that lets a shutdown in). */
+    WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules,
+               ScheduledThreadPoolExecutor watchdog) {
+        this.settings = settings;
+        this.modules = modules;
+        this.sandbox = new Sandbox(settings);
+        this.watchdog = watchdog;
         watchdog.setRemoveOnCancelPolicy(true);
         for (int i = 0; i < settings.workers(); i++) {
             // Explicit stack size: guest recursion depth is bounded by it, so it must not depend on JVM defaults.
@@ -130,7 +137,15 @@ final class WorkerPool implements Dispatcher {
         }
         // Waiting for a worker is bounded too: a job still queued after its timeout gives up with Overloaded, so
         // the caller (and any quota lease it holds) is never held longer than queue wait + run time.
-        job.queueAlarm = watchdog.schedule(() -> expire(job), job.function.timeoutMs(), TimeUnit.MILLISECONDS);
+        try {
+            job.queueAlarm = watchdog.schedule(() -> expire(job), job.function.timeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // shutdown() ran between the enqueue above and here and stopped the watchdog. It has dropped the job
+            // (completing it) or stopped it on its worker; make sure it ends as the shutdown it is, unless it has
+            // already ended.
+            cancel(job);
+            job.outcome.completeExceptionally(new Overloaded("the scheduler is shutting down"));
+        }
     }
 
     /** The job waited its whole timeout without a worker: drop it. */
@@ -268,8 +283,17 @@ final class WorkerPool implements Dispatcher {
         if (queueAlarm != null) {
             queueAlarm.cancel(false);
         }
-        ScheduledFuture<?> alarm = watchdog.schedule(() -> job.stop(Job.State.TIMED_OUT),
-                job.function.timeoutMs(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> alarm;
+        try {
+            alarm = watchdog.schedule(() -> job.stop(Job.State.TIMED_OUT), job.function.timeoutMs(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // shutdown() stopped the watchdog after this worker took the job: never run a guest without its timeout.
+            job.finish();
+            Thread.interrupted();
+            job.outcome.completeExceptionally(new Overloaded("the scheduler is shutting down"));
+            return;
+        }
         InvocationResult result = null;
         InvocationFailed failure = null;
         try {

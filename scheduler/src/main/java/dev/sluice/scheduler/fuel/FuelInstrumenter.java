@@ -60,10 +60,11 @@ public final class FuelInstrumenter {
     public static final String EXPORT_NAME = "sluice_fuel";
 
     /**
-     * Version of the rewrite's output (2: functions with loops keep the counter in a local). Bump it whenever the same input can produce different bytes: compiled modules
+     * Version of the rewrite's output (2: functions with loops keep the counter in a local; 3: the stack budget;
+     * 4: large frames charged at entry). Bump it whenever the same input can produce different bytes: compiled modules
      * cached on disk are keyed by it (see {@code CompiledCache}).
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     /** The export under which the stack budget is visible; a module that exports this name itself is rejected. */
     public static final String STACK_EXPORT_NAME = "sluice_stack";
@@ -565,6 +566,8 @@ public final class FuelInstrumenter {
                     throw malformed("function " + function + " declares too many locals");
                 }
                 int appended = (int) localCount;
+                // Charged with the entry block: what the runtime spends setting up a large frame (FuelCosts).
+                long frameCost = FuelCosts.frameCost(localCount);
                 if (frame >= 0) {
                     budgetLeft = appended++;
                     // global.get $stack; i32.const frame; i32.sub; local.tee $left; global.set $stack;
@@ -580,7 +583,7 @@ public final class FuelInstrumenter {
                     code.u8(0x23).u32(fuel).u8(0x22).u32(counter).u8(0x21).u32(next);
                 }
                 localCount = appended;
-                instructions();
+                instructions(frameCost);
                 var body = new Out(code.size() + (localsEnd - localsStart) + 16);
                 if (!cached && scratch < 0 && frame < 0) {
                     body.bytes(in, localsStart, localsEnd - localsStart);
@@ -601,11 +604,12 @@ public final class FuelInstrumenter {
                 return body;
             }
 
-            private void instructions() {
+            private void instructions(long frameCost) {
                 int depth = 0;
                 entryStart = p;
                 blockStart = p;
                 blockChecks = true;
+                blockCost = frameCost;
                 while (true) {
                     if (p >= bodyEnd) {
                         throw malformed("function " + function + " does not end with end");

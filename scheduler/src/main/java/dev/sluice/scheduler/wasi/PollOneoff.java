@@ -20,6 +20,10 @@ import java.util.function.LongSupplier;
  * runs out of fuel; one waiting on nothing that can happen (only a read of an exhausted stdin, which Chicory would
  * poll forever) runs out at once. The sleep stays interruptible: the timeout watchdog's interrupt ends it.
  *
+ * <p>When nothing is ready at once, Sluice blocks and writes the clock events itself, from the one reading of each
+ * clock that also priced the wait, so what is charged is what can block; Chicory only answers polls that return
+ * without blocking.
+ *
  * <p>Errors: {@code EINVAL} for no subscriptions or too many, {@code EFAULT} for arrays or the result outside
  * memory; Chicory answers the rest. Confined to the thread running the invocation.
  */
@@ -62,15 +66,56 @@ final class PollOneoff {
                     || !Region.fixed(3, 4).fits(memory, args)) {
                 return Errno.EFAULT.result();
             }
-            long waitNanos = requestedWait(memory, (int) GuestMemory.u32(args[0]), (int) subscriptions);
+            fuel.charge(subscriptions * FuelCosts.POLL_PER_SUBSCRIPTION); // throws Exhausted when it cannot pay
+            int in = (int) GuestMemory.u32(args[0]);
+            long[] waits = new long[(int) subscriptions];
+            Plan plan = plan(memory, in, waits);
+            if (plan == Plan.REFUSE) {
+                return Errno.EINVAL.result();
+            }
+            if (plan == Plan.AT_ONCE) {
+                // Something is ready (or malformed): Chicory answers without sleeping, whatever it makes of the
+                // clock subscriptions.
+                return chicory.handle().apply(instance, args);
+            }
+            long waitNanos = FOREVER;
+            for (long wait : waits) {
+                waitNanos = Math.min(waitNanos, wait);
+            }
             long cost = FuelCosts.sleepCost(waitNanos);
             long left = fuel.left();
             if (cost > left && waitNanos != FOREVER) {
                 sleepWhatIsPaidFor(left);
             }
             fuel.charge(cost); // throws Exhausted when the guest could not pay for it all
-            return chicory.handle().apply(instance, args);
+            sleep(waitNanos);
+            int out = (int) GuestMemory.u32(args[1]);
+            int events = 0;
+            for (int i = 0; i < waits.length; i++) {
+                if (waits[i] <= waitNanos) { // every clock subscription due by now; never a waiting read
+                    int event = out + events * EVENT_BYTES;
+                    memory.fill((byte) 0, event, event + EVENT_BYTES);
+                    memory.writeLong(event, memory.readLong(in + i * SUBSCRIPTION_BYTES)); // userdata
+                    memory.writeByte(event + 10, CLOCK); // error 0 (success), type clock
+                    events++;
+                }
+            }
+            memory.writeI32((int) GuestMemory.u32(args[3]), events);
+            return Errno.SUCCESS.result();
         });
+    }
+
+    /** Blocks exactly the wait that was paid for; the timeout watchdog's interrupt ends it. */
+    private static void sleep(long nanos) {
+        if (nanos <= 0) {
+            return;
+        }
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChicoryInterruptedException("interrupted while sleeping in poll_oneoff");
+        }
     }
 
     /** Holds the worker as long as {@code left} fuel pays for, charging what it held if the timeout interrupts. */
@@ -86,14 +131,25 @@ final class PollOneoff {
         }
     }
 
+    /** What a poll does, decided once, from one reading of each clock. */
+    private enum Plan {
+        /** Some event is ready at once or a subscription is malformed: Chicory answers without blocking. */
+        AT_ONCE,
+        /** Nothing is ready: Sluice blocks until the earliest clock subscription (forever without one). */
+        WAIT,
+        /** An absolute timeout so far from now that the wait overflows 64 bits: {@code EINVAL}. */
+        REFUSE
+    }
+
     /**
-     * How long Chicory's poll would block: until the earliest clock subscription, 0 when some fd event is ready at
-     * once, {@link #FOREVER} when nothing can ever fire. A malformed subscription (Chicory answers {@code EINVAL}
-     * without sleeping) counts as 0.
+     * Fills {@code waits} with how long each subscription waits: the clock ones their timeout (made relative once,
+     * here, and at least 0), the reads of an exhausted stdin {@link #FOREVER}. Chicory is never left to compute a
+     * wait itself: it subtracts an absolute timeout from its own later reading of the clock, and a timeout set
+     * near {@code now + 2^63} is in the past for one subtraction and wraps to ~292 years for the next, so a poll
+     * charged nothing would block until the watchdog.
      */
-    private long requestedWait(Memory memory, int in, int count) {
-        long earliest = FOREVER;
-        for (int i = 0; i < count; i++) {
+    private Plan plan(Memory memory, int in, long[] waits) {
+        for (int i = 0; i < waits.length; i++) {
             int at = in + i * SUBSCRIPTION_BYTES;
             byte tag = memory.read(at + 8);
             if (tag == CLOCK) {
@@ -101,25 +157,26 @@ final class PollOneoff {
                 long timeout = memory.readLong(at + 24);
                 short flags = memory.readShort(at + 40);
                 if (id != REALTIME && id != MONOTONIC) {
-                    return 0;
+                    return Plan.AT_ONCE; // Chicory answers EINVAL
                 }
                 if ((flags & 1) != 0) { // subscription_clock_abstime
-                    timeout -= id == REALTIME ? epochNanos(clock.instant()) : nanoTime.getAsLong();
+                    long now = id == REALTIME ? epochNanos(clock.instant()) : nanoTime.getAsLong();
+                    long relative = timeout - now;
+                    if (((timeout ^ now) & (timeout ^ relative)) < 0) { // the subtraction overflowed
+                        return Plan.REFUSE;
+                    }
+                    timeout = relative;
                 }
-                earliest = Math.min(earliest, Math.max(timeout, 0));
-            } else if (tag == FD_WRITE) {
-                return 0; // Chicory reports every write subscription at once (ready, EBADF or ENOTSUP)
-            } else if (tag == FD_READ) {
-                // Ready at once (data, or an error event) unless it waits on a stdin with nothing left, which
-                // Chicory polls forever.
-                if (!stdio.readWouldWait(memory.readInt(at + 16))) {
-                    return 0;
-                }
+                waits[i] = Math.max(timeout, 0);
+            } else if (tag == FD_READ && stdio.readWouldWait(memory.readInt(at + 16))) {
+                waits[i] = FOREVER; // a read of a stdin with nothing left, which Chicory would poll forever
             } else {
-                return 0;
+                // A write (Chicory reports every one at once: ready, EBADF or ENOTSUP), a ready read (data or an
+                // error event), or an unknown type (EINVAL).
+                return Plan.AT_ONCE;
             }
         }
-        return earliest;
+        return Plan.WAIT;
     }
 
     private static long epochNanos(Instant now) {
