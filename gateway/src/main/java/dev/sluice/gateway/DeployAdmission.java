@@ -8,11 +8,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -29,6 +31,11 @@ import java.util.function.Supplier;
  * </ul>
  * Across tenants the pool's queue holds at most {@code queue} deploys; beyond it {@code 503 overloaded}. The compiles
  * these deploys start are bounded and shared fairly by the scheduler (docs/performance.md).
+ *
+ * <p>A tenant's running slot is given back only when its deploy has really ended, or was dropped before it started:
+ * never while a deploy thread may still be working on it. {@link #close} drops the deploys still queued and answers
+ * their callers (and those waiting for a slot) with {@code 503 unavailable}; deploys running are interrupted and
+ * their callers get whatever they end with.
  *
  * <p>Thread-safe. A {@link Ticket} is used by the one request thread that took it, and closed in {@code finally}.
  */
@@ -47,6 +54,8 @@ final class DeployAdmission implements AutoCloseable {
     private final Duration maxWait;
     /** Tenants with deploys in progress. Guarded by {@code this}. */
     private final Map<TenantId, Share> shares = new HashMap<>();
+    /** Guarded by {@code this}. */
+    private boolean closed;
 
     /** One tenant's deploys in progress; gone when it has none. */
     private static final class Share {
@@ -73,6 +82,9 @@ final class DeployAdmission implements AutoCloseable {
                     thread.setDaemon(true);
                     return thread;
                 }, (task, executor) -> {
+                    if (executor.isShutdown()) {
+                        throw stopping();
+                    }
                     throw new SchedulerException.Overloaded("too many deploys in progress; retry shortly");
                 });
     }
@@ -93,6 +105,9 @@ final class DeployAdmission implements AutoCloseable {
     Ticket admit(TenantId tenant) {
         Share share;
         synchronized (this) {
+            if (closed) {
+                throw stopping();
+            }
             share = shares.computeIfAbsent(tenant, t -> new Share(runningPerTenant));
             if (share.inProgress >= inProgressPerTenant) {
                 throw limited(tenant);
@@ -102,10 +117,40 @@ final class DeployAdmission implements AutoCloseable {
         return new Ticket(tenant, share);
     }
 
-    /** Stops the deploy threads; deploys running are interrupted. */
+    /**
+     * Stops the deploy threads: deploys running are interrupted, deploys queued are dropped and their callers
+     * answered with {@code 503 unavailable}, and so are callers still waiting for their tenant's slot.
+     */
     @Override
     public void close() {
-        pool.shutdownNow();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            // Wakes every caller waiting for a slot (a tenant has at most inProgressPerTenant); each finds the
+            // admission closed and leaves. Nothing is admitted any more, so the count no longer matters.
+            shares.values().forEach(share -> share.running.release(inProgressPerTenant));
+        }
+        for (Runnable dropped : pool.shutdownNow()) {
+            if (dropped instanceof DeployTask<?> task) {
+                task.drop(stopping());
+            }
+        }
+    }
+
+    private static ProblemException stopping() {
+        return ProblemException.of(ProblemType.UNAVAILABLE, "the server is shutting down; the deploy did not run")
+                .header("Retry-After", RETRY_AFTER_SECONDS);
+    }
+
+    /** Deploys waiting in the pool's queue for a thread; for tests. */
+    int queuedDeploys() {
+        return pool.getQueue().size();
+    }
+
+    private synchronized boolean closed() {
+        return closed;
     }
 
     private ProblemException limited(TenantId tenant) {
@@ -115,19 +160,22 @@ final class DeployAdmission implements AutoCloseable {
                 .header("Retry-After", RETRY_AFTER_SECONDS);
     }
 
-    private void leave(TenantId tenant, Share share) {
-        synchronized (this) {
-            if (--share.inProgress == 0) {
-                shares.remove(tenant, share);
-            }
+    private synchronized void leave(TenantId tenant, Share share) {
+        if (--share.inProgress == 0) {
+            shares.remove(tenant, share);
         }
     }
 
-    /** An admitted deploy; {@link #close} gives its place back. */
+    /**
+     * An admitted deploy; {@link #close} gives its place back, or the end of its deploy does if that comes later (a
+     * caller interrupted while its deploy runs on).
+     */
     final class Ticket implements AutoCloseable {
         private final TenantId tenant;
         private final Share share;
-        private boolean closed;
+        private boolean closed; // guarded by the DeployAdmission
+        /** Deploys of this ticket not ended yet; its place is given back when none is left. Guarded likewise. */
+        private int live;
 
         private Ticket(TenantId tenant, Share share) {
             this.tenant = tenant;
@@ -139,6 +187,7 @@ final class DeployAdmission implements AutoCloseable {
          *
          * @throws ProblemException                 {@code deploy-limited} when no slot came free within the wait
          * @throws SchedulerException.Overloaded    when every tenant together filled the queue
+         * @throws ProblemException                 {@code unavailable} when the admission closed before it ran
          */
         <T> T run(Supplier<T> deploy) {
             try {
@@ -149,31 +198,101 @@ final class DeployAdmission implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted");
             }
-            try {
-                Future<T> future = pool.submit(deploy::get);
+            // From here the slot, and the ticket's place, are the task's too: both are given back only when the deploy
+            // has ended or was dropped unstarted, even if this thread stops waiting for it.
+            synchronized (DeployAdmission.this) {
+                live++;
+            }
+            DeployTask<T> task = DeployTask.of(deploy, this::ended);
+            if (closed()) {
+                task.drop(stopping());
+            } else {
                 try {
-                    return future.get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new IllegalStateException("deploy failed", e.getCause());
-                } catch (InterruptedException e) {
-                    future.cancel(true);
-                    Thread.currentThread().interrupt();
-                    throw ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted");
+                    pool.execute(task);
+                } catch (RuntimeException refused) {
+                    task.drop(refused);
                 }
-            } finally {
-                share.running.release();
+            }
+            try {
+                return task.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw new IllegalStateException("deploy failed", e.getCause());
+            } catch (InterruptedException e) {
+                // Unstarted: it never will. Started: interrupted, and its thread gives the slot back when it ends.
+                if (!task.drop(ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted"))) {
+                    task.cancel(true);
+                }
+                Thread.currentThread().interrupt();
+                throw ProblemException.of(ProblemType.UNAVAILABLE, "the deploy was interrupted");
+            }
+        }
+
+        private void ended() {
+            share.running.release();
+            synchronized (DeployAdmission.this) {
+                if (--live == 0 && closed) {
+                    leave(tenant, share);
+                }
             }
         }
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                leave(tenant, share);
+            synchronized (DeployAdmission.this) {
+                if (!closed) {
+                    closed = true;
+                    if (live == 0) {
+                        leave(tenant, share);
+                    }
+                }
             }
+        }
+    }
+
+    /**
+     * A deploy holding one of its tenant's running slots. Exactly one of two things ends it: the deploy thread that
+     * starts it, when the deploy returns or throws; or {@link #drop}, for a deploy that never started.
+     */
+    private static final class DeployTask<T> extends FutureTask<T> {
+        private final AtomicBoolean claimed;
+        private final Runnable ended;
+
+        private DeployTask(Callable<T> body, AtomicBoolean claimed, Runnable ended) {
+            super(body);
+            this.claimed = claimed;
+            this.ended = ended;
+        }
+
+        /** {@code ended} runs once, when the deploy has ended or was dropped unstarted. */
+        static <T> DeployTask<T> of(Supplier<T> deploy, Runnable ended) {
+            AtomicBoolean claimed = new AtomicBoolean();
+            return new DeployTask<>(() -> {
+                if (!claimed.compareAndSet(false, true)) {
+                    // Dropped as it started: its caller has its answer, and this result is ignored.
+                    throw new IllegalStateException("deploy dropped before it started");
+                }
+                try {
+                    return deploy.get();
+                } finally {
+                    ended.run();
+                }
+            }, claimed, ended);
+        }
+
+        /** Ends the deploy with {@code why} if it has not started; false when it has (its thread ends it). */
+        boolean drop(RuntimeException why) {
+            if (!claimed.compareAndSet(false, true)) {
+                return false;
+            }
+            ended.run();
+            setException(why);
+            return true;
         }
     }
 }

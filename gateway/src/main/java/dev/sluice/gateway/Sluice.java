@@ -68,46 +68,43 @@ public final class Sluice implements AutoCloseable {
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
             this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
                     builder.clock));
-        } catch (RuntimeException e) {
-            // A start that fails half-way (corrupt state, Redis away) must not leave connections or workers behind.
+            AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
+            this.deploys = opened(opened, DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
+            this.drain = new Drain();
+            this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
+            opened.add(housekeeping::shutdownNow);
+            housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
+            TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas,
+                    new AuthFailureLimiter(builder.nanoTime));
+            AdminAuth auth = new AdminAuth(admin);
+            AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
+                    quotas, scheduler.functions(), defaults);
+            PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
+            FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
+                    deploys, drain, quotas, config);
+            // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
+            // background.
+            HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
+            this.server = WebServer.builder()
+                    .host(config.host())
+                    .port(config.port())
+                    .shutdownHook(false)
+                    // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
+                    .connectionOptions(options -> options.tcpNoDelay(true))
+                    // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
+                    .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
+                    .routing(routing -> routing(routing, health, planService, adminService, functionService))
+                    // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
+                    // parser's message is let through so the handler can tell oversized headers from malformed ones.
+                    .directHandlers(ProblemDirectHandler.handlers())
+                    .errorHandling(errors -> errors.includeEntity(true))
+                    .build();
+        } catch (RuntimeException | Error e) {
+            // A start that fails half-way (corrupt state, Redis away, a host the server cannot use) must leave nothing
+            // behind: no connections, no threads, and above all no lock, or this JVM could never open the directory.
             opened.reversed().forEach(Sluice::closeQuietly);
             throw e;
         }
-        AdminCredentials admin;
-        try {
-            admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
-        } catch (RuntimeException e) {
-            opened.reversed().forEach(Sluice::closeQuietly);
-            throw e;
-        }
-        this.deploys = DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors());
-        this.drain = new Drain();
-        this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
-        housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
-        TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas,
-                new AuthFailureLimiter(builder.nanoTime));
-        AdminAuth auth = new AdminAuth(admin);
-        AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                quotas, scheduler.functions(), defaults);
-        PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
-        FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                deploys, drain, quotas, config);
-        // Not ready while a shared store was never reached: the gateway starts anyway and connects in the background.
-        HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
-        this.server = WebServer.builder()
-                .host(config.host())
-                .port(config.port())
-                .shutdownHook(false)
-                // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
-                .connectionOptions(options -> options.tcpNoDelay(true))
-                // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
-                .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
-                .routing(routing -> routing(routing, health, planService, adminService, functionService))
-                // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
-                // parser's message is let through so the handler can tell oversized headers from malformed ones.
-                .directHandlers(ProblemDirectHandler.handlers())
-                .errorHandling(errors -> errors.includeEntity(true))
-                .build();
     }
 
     private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {

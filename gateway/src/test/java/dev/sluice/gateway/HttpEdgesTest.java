@@ -4,11 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.gateway.TestServer.Reply;
+import dev.sluice.gateway.http.Requests;
 import dev.sluice.scheduler.testing.TestModules;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -110,6 +120,102 @@ class HttpEdgesTest extends TenantApiTestBase {
             assertEquals("invalid-request", response.problemType(), response.toString());
             assertEquals(List.of(), log.errors(), "a client's fault is not an ERROR");
         }
+    }
+
+    static Stream<Arguments> bodyShorterThanItsContentLengthThenTheClientStopsSending() {
+        return Stream.of(
+                Arguments.of("invocation", "POST /v1/functions/echo/invoke HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: Bearer KEY\r\nContent-Type: text/plain\r\n"),
+                Arguments.of("deploy", "PUT /v1/functions/other HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: Bearer KEY\r\nContent-Type: application/wasm\r\n"),
+                Arguments.of("JSON body", "PUT /admin/v1/tenants/other HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: Bearer " + TestServer.ADMIN_TOKEN + "\r\nContent-Type: application/json\r\n"));
+    }
+
+    /** Ten bytes of a declared thousand, then end of stream: the client is gone or at fault, not the server. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void bodyShorterThanItsContentLengthThenTheClientStopsSending(String what, String head) {
+        server.deploy(key, "echo", TestModules.load("echo"));
+        try (ErrorLog log = ErrorLog.watch()) {
+            RawHttp.Response response = RawHttp.exchangeThenHalfClose(server.sluice.port(),
+                    head.replace("KEY", key) + "Content-Length: 1000\r\n\r\n0123456789");
+            assertEquals(400, response.status(), response.toString());
+            assertEquals("invalid-request", response.problemType(), response.toString());
+            assertEquals("close", response.header("Connection"), response.toString());
+            assertTrue(response.text().contains("ended before the 1000 bytes its Content-Length declares"),
+                    response.toString());
+            assertEquals(List.of(), log.errors(), "a client's fault is not an ERROR");
+        }
+        assertEquals(200, server.call(null, "GET", "/health", null, null).status(), "the server is fine");
+    }
+
+    /**
+     * A client that resets the connection while its body is read cannot get an answer: the server closes the
+     * connection quietly instead of writing one into the reset socket (which Helidon logged as a WARNING with a stack
+     * trace: "cannot send error response").
+     */
+    @Test
+    void aClientResettingTheConnectionMidBodyGetsNoAnswerAndLogsNoWarning() throws Exception {
+        server.deploy(key, "echo", TestModules.load("echo"));
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        // Our own DEBUG line, and Helidon's "socket closed": the last thing it logs for a connection.
+        Logger requests = Logger.getLogger(Requests.class.getName());
+        Logger connections = Logger.getLogger("io.helidon.webserver.ConnectionHandler");
+        Level requestsLevel = requests.getLevel();
+        Level connectionsLevel = connections.getLevel();
+        requests.setLevel(Level.FINE);
+        connections.setLevel(Level.FINE);
+        Logger.getLogger("").addHandler(capture);
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.sluice.port())) {
+            socket.setSoTimeout(30_000);
+            socket.setSoLinger(true, 0); // close sends a reset
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/functions/echo/invoke HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            // Helidon says "continue" when the route starts reading the body: the reset then comes mid-body.
+            String interim = new String(socket.getInputStream().readNBytes(25), StandardCharsets.ISO_8859_1);
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", interim);
+            out.write("0123456789".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        } finally {
+            try {
+                awaitTrue(() -> records.stream().anyMatch(r -> String.valueOf(r.getMessage()).contains("socket closed")),
+                        "the server never finished with the connection");
+            } finally {
+                Logger.getLogger("").removeHandler(capture);
+                requests.setLevel(requestsLevel);
+                connections.setLevel(connectionsLevel);
+            }
+        }
+        List<String> warnings = records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
+                .map(r -> r.getLoggerName() + ": " + r.getMessage()).toList();
+        assertEquals(List.of(), warnings, "a client's reset is not worth a warning");
+        assertTrue(records.stream().anyMatch(r -> r.getLoggerName().equals(Requests.class.getName())
+                && r.getLevel() == Level.FINE && String.valueOf(r.getMessage()).contains("connection broken")),
+                "logged at DEBUG");
+        assertEquals(200, server.call(null, "GET", "/health", null, null).status(), "the server is fine");
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String failure) throws InterruptedException {
+        for (int i = 0; i < 30_000 && !condition.getAsBoolean(); i++) {
+            Thread.sleep(1);
+        }
+        assertTrue(condition.getAsBoolean(), failure);
     }
 
     @Test

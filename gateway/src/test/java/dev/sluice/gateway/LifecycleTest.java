@@ -118,11 +118,42 @@ class LifecycleTest {
             }
             assertEquals(workersBefore, workerThreads(), "no worker thread outlives the failed start");
         }
+        assertStartsAgainOn(dataDir);
+    }
+
+    @Test
+    void aStartThatFailsAfterLockingTheDataDirectoryReleasesItAndEverythingElse() throws Exception {
+        // Valid as a setting, refused only when the HTTP server is built: after the lock, stores and workers.
+        SluiceConfig config = SluiceConfig.defaults().with(Map.of("host", "[::1", "port", "0",
+                "data-dir", dataDir.toString()));
+        long workersBefore = workerThreads();
+        long housekeepingBefore = threads("sluice-housekeeping");
+        assertThrows(IllegalArgumentException.class,
+                () -> Sluice.builder().config(config).adminToken(Optional.of("t")).start());
+        for (int i = 0; i < 200 && (workerThreads() > workersBefore
+                || threads("sluice-housekeeping") > housekeepingBefore); i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(workersBefore, workerThreads(), "no worker thread outlives the failed start");
+        assertEquals(housekeepingBefore, threads("sluice-housekeeping"), "nor the housekeeping thread");
+        assertStartsAgainOn(dataDir);
+    }
+
+    /** The same JVM can open the data directory again: its lock was released. */
+    private static void assertStartsAgainOn(Path dataDir) {
+        SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", "0", "data-dir", dataDir.toString()));
+        try (Sluice again = Sluice.builder().config(config).adminToken(Optional.of("t")).start()) {
+            assertTrue(again.port() > 0, "listening on " + again.port());
+        }
     }
 
     private static long workerThreads() {
+        return threads("sluice-worker");
+    }
+
+    private static long threads(String prefix) {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("sluice-worker")).count();
+                .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
     }
 
     @Test

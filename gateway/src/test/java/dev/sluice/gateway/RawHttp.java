@@ -76,6 +76,23 @@ final class RawHttp {
         }
     }
 
+    /**
+     * Sends {@code request}, then ends its side of the connection (a client that gives up, or sent a body shorter than
+     * its Content-Length), and reads what the server still answers on the half-closed connection.
+     */
+    static Response exchangeThenHalfClose(int port, String request) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            socket.shutdownOutput();
+            return read(socket.getInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static Response read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;

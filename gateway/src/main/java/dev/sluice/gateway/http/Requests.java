@@ -1,18 +1,23 @@
 package dev.sluice.gateway.http;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /** Reading what a client sent, with every limit and format rule turned into a problem. */
 public final class Requests {
+    private static final System.Logger LOG = System.getLogger(Requests.class.getName());
+
     private Requests() {}
 
     /**
@@ -32,8 +37,15 @@ public final class Requests {
         try {
             // One byte past the cap tells "over" from "exactly at"; capped first, so no cap can overflow the count.
             bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 9L, maxBytes) + 1);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException | CloseConnectionException e) {
+            throw connectionBroken(what, e);
+        } catch (DataReader.InsufficientDataAvailableException e) {
+            // The client ended its side before the body did (gave up, or sent less than it declared): its fault, and
+            // it may still read the answer. The connection cannot carry another request.
+            LOG.log(Level.DEBUG, () -> what + " ended early: " + e);
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, what + " ended before " + (declared.isPresent()
+                            ? "the " + declared.getAsLong() + " bytes its Content-Length declares" : "its last chunk"))
+                    .header("Connection", "close");
         } catch (RequestException | HttpException e) {
             throw e; // Helidon's own refusal (over its backstop, say): its direct handler answers
         } catch (RuntimeException e) {
@@ -48,10 +60,21 @@ public final class Requests {
         }
         try {
             in.close(); // at the end already: readNBytes stopped short of its count
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw connectionBroken(what, e);
         }
         return bytes;
+    }
+
+    /**
+     * The connection failed under a read (reset by the client, say): nobody is left to read an answer, and writing one
+     * would only log a failed write. Helidon closes a connection on this exception without a response, logging at
+     * TRACE; it is the client's doing, so never an ERROR here either.
+     */
+    private static CloseConnectionException connectionBroken(String what, Exception e) {
+        LOG.log(Level.DEBUG, () -> "connection broken while reading the " + what + ": " + e);
+        return e instanceof CloseConnectionException close ? close
+                : new CloseConnectionException("connection broken while reading the " + what, e);
     }
 
     private static ProblemException tooLarge(ProblemType type, String what, long maxBytes) {
