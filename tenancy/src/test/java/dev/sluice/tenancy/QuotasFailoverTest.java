@@ -61,16 +61,8 @@ class QuotasFailoverTest {
     @AfterEach
     void restoreRedis() throws Exception {
         redis.close();
-        if (!listening()) {
+        if (!server.listening()) {
             server.startServer();
-        }
-    }
-
-    static boolean listening() {
-        try (var socket = new java.net.Socket("127.0.0.1", server.port())) {
-            return true;
-        } catch (java.io.IOException e) {
-            return false;
         }
     }
 

@@ -49,16 +49,8 @@ class RedisUsageOutageTest {
     @AfterEach
     void restoreRedis() throws Exception {
         redis.close();
-        if (!listening()) {
+        if (!server.listening()) {
             server.startServer();
-        }
-    }
-
-    static boolean listening() {
-        try (var socket = new java.net.Socket("127.0.0.1", server.port())) {
-            return true;
-        } catch (java.io.IOException e) {
-            return false;
         }
     }
 

@@ -34,6 +34,15 @@ public final class RedisTestServer implements AutoCloseable {
         return port;
     }
 
+    /** Whether the server accepts connections now (a test may have stopped it to simulate an outage). */
+    public boolean listening() {
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     public String uri() {
         return "redis://127.0.0.1:" + port;
     }
