@@ -2,8 +2,10 @@
 ;; 1. an absolute MONOTONIC subscription 20 ms ahead (userdata 7) beside a relative one 10 s ahead (userdata 9)
 ;;    returns 0 with one event: userdata 7, error 0, type clock;
 ;; 2. an absolute REALTIME subscription 1 ms in the past returns at once with its event (userdata 11);
-;; 3. an absolute timeout whose distance from now overflows 64 bits is EINVAL (28).
-;; Exit codes 1-6 name the first check that failed.
+;; 3. an absolute timeout whose distance from now overflows 64 bits is EINVAL (28);
+;; 4. events written over the subscriptions themselves (out == in, which WASI allows) still carry each
+;;    subscription's userdata (21 and 22).
+;; Exit codes 1-8 name the first check that failed.
 (module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
@@ -48,4 +50,12 @@
       (i32.const 1))
     (call $fail_unless (i32.eq (call $poll (i32.const 256) (i32.const 1024) (i32.const 1) (i32.const 8))
       (i32.const 28)) (i32.const 6))
+    ;; 4
+    (call $sub (i32.const 256) (i64.const 21) (i32.const 1) (i64.const 1000000) (i32.const 0))
+    (call $sub (i32.const 304) (i64.const 22) (i32.const 1) (i64.const 1000000) (i32.const 0))
+    (call $fail_unless (i32.eqz (call $poll (i32.const 256) (i32.const 256) (i32.const 2) (i32.const 8)))
+      (i32.const 7))
+    (call $fail_unless (i32.and (i32.eq (i32.load (i32.const 8)) (i32.const 2))
+      (i32.and (i64.eq (i64.load (i32.const 256)) (i64.const 21)) (i64.eq (i64.load (i32.const 288)) (i64.const 22))))
+      (i32.const 8))
     (call $exit (i32.const 0))))

@@ -90,12 +90,18 @@ final class PollOneoff {
             fuel.charge(cost); // throws Exhausted when the guest could not pay for it all
             sleep(waitNanos);
             int out = (int) GuestMemory.u32(args[1]);
+            // Every userdata is read before the first event is written: WASI lets the events overlap the
+            // subscriptions (out == in), and an event written first would clobber a subscription not yet read.
+            long[] userdata = new long[waits.length];
+            for (int i = 0; i < waits.length; i++) {
+                userdata[i] = memory.readLong(in + i * SUBSCRIPTION_BYTES);
+            }
             int events = 0;
             for (int i = 0; i < waits.length; i++) {
                 if (waits[i] <= waitNanos) { // every clock subscription due by now; never a waiting read
                     int event = out + events * EVENT_BYTES;
                     memory.fill((byte) 0, event, event + EVENT_BYTES);
-                    memory.writeLong(event, memory.readLong(in + i * SUBSCRIPTION_BYTES)); // userdata
+                    memory.writeLong(event, userdata[i]);
                     memory.writeByte(event + 10, CLOCK); // error 0 (success), type clock
                     events++;
                 }
