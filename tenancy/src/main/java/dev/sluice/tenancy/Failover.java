@@ -101,11 +101,21 @@ final class Failover {
     }
 
     /**
-     * Counts in Redis, once it answers again, the fuel a fallback reserved while it did not; a negative amount refunds
-     * what such a reservation did not use after all.
+     * Counts in Redis, once it answers again, the fuel a fallback reserved while it did not, and gives back what such
+     * a reservation, already counted, did not use after all.
      */
     interface FuelDebit {
+        /** Counts {@code fuel} against the tenant's budget of the day it is now. */
         void debit(TenantId tenant, long fuel);
+
+        /** The day {@link #debit} counts against now. */
+        java.time.LocalDate today();
+
+        /**
+         * Gives {@code fuel} back to {@code day}, the day its reservation was made: a refund settled just after midnight
+         * must not lower the new day's count, which never held that reservation.
+         */
+        void refund(TenantId tenant, long fuel, java.time.LocalDate day);
     }
 
     RateLimiter rates(RateLimiter shared, RateLimiter local, RateDebit debit) {
@@ -211,6 +221,7 @@ final class Failover {
                     reset, Optional.empty());
         }
         FuelBudget.Reservation reservation = held.reservation().orElseThrow();
+        java.time.LocalDate reservedOn = debit.today();
         AtomicBoolean settled = new AtomicBoolean();
         return new FuelBudget.FuelDecision(true, budgetPerDay, take.remaining(), reset, Optional.of(used -> {
             if (settled.compareAndSet(false, true)) {
@@ -220,7 +231,7 @@ final class Failover {
                 if (refund > 0) {
                     // Redis answered during the call and was charged the whole reservation: refund what it did not use.
                     try {
-                        debit.debit(tenant, -refund);
+                        debit.refund(tenant, refund, reservedOn);
                         debited.add(-refund);
                     } catch (RuntimeException lost) {
                         // The tenant stays charged the whole reservation, never beyond its budget.

@@ -104,7 +104,7 @@ public final class Quotas implements AutoCloseable {
                 failover.rates(sharedRates, new LocalRateLimiter(nanoTime, clock, DayCounters.inMemory(clock)),
                         sharedRates::debit),
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
-                failover.fuel(sharedFuel, new LocalFuelBudget(clock), sharedFuel::debit),
+                failover.fuel(sharedFuel, new LocalFuelBudget(clock), sharedFuel),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
     }
 

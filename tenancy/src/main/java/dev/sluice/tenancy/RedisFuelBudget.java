@@ -4,6 +4,7 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Threading: thread-safe; settling is asynchronous and never throws (a refund lost to an outage leaves the tenant
  * charged the full reservation — never more than its budget).
  */
-final class RedisFuelBudget implements FuelBudget {
+final class RedisFuelBudget implements FuelBudget, Failover.FuelDebit {
     static final Duration KEY_TTL = Duration.ofDays(2);
 
     /**
@@ -67,18 +68,34 @@ final class RedisFuelBudget implements FuelBudget {
         return new FuelDecision(false, budgetPerDay, remaining, reset, Optional.empty());
     }
 
-    /**
-     * Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget; a
-     * negative amount refunds what such a reservation, already counted here, did not use.
-     */
-    void debit(TenantId tenant, long amount) {
-        String key = key(tenant, clock.instant());
-        redis.await(redis.commands().hincrby(key, "used", amount), "fuel debit " + tenant);
+    /** Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget. */
+    @Override
+    public void debit(TenantId tenant, long amount) {
+        add(key(tenant, today()), amount, "fuel debit " + tenant);
+    }
+
+    @Override
+    public LocalDate today() {
+        return FuelDays.day(clock.instant());
+    }
+
+    /** Gives back to {@code day}'s count what a reservation counted there by {@link #debit} did not use. */
+    @Override
+    public void refund(TenantId tenant, long amount, LocalDate day) {
+        add(key(tenant, day), -amount, "fuel refund " + tenant);
+    }
+
+    private void add(String key, long amount, String what) {
+        redis.await(redis.commands().hincrby(key, "used", amount), what);
         redis.commands().pexpire(key, KEY_TTL.toMillis());
     }
 
     String key(TenantId tenant, Instant at) {
-        return prefix + tenant.value() + ":" + FuelDays.day(at);
+        return key(tenant, FuelDays.day(at));
+    }
+
+    private String key(TenantId tenant, LocalDate day) {
+        return prefix + tenant.value() + ":" + day;
     }
 
     /** Fuel counted against the tenant's day so far (reserved and not refunded), for tests and diagnostics. */
