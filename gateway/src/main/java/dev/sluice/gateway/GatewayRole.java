@@ -14,7 +14,6 @@ import dev.sluice.scheduler.cluster.WorkerDirectory;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -32,18 +31,22 @@ public final class GatewayRole {
 
     /** A gateway from its configuration: discovery from {@code worker-discovery}, the secret checked now. */
     public static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment) {
-        return builder(config, environment, GatewayRole::directory);
+        return builder(config, environment, GatewayRole::directory,
+                directory -> new StandInBalancer(directory, System::nanoTime));
     }
 
     /** ... with another discovery (tests, or a directory implementation wired by its caller). */
     static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment,
-                                  Function<SluiceConfig, WorkerDirectory> directory) {
+                                  Function<SluiceConfig, WorkerDirectory> directory,
+                                  Function<WorkerDirectory, Balancer> balancer) {
         String secret = config.cluster().requireSecret(environment);
-        return Sluice.builder().config(config).execution((c, clock) -> execution(c, clock, secret, directory));
+        return Sluice.builder().config(config)
+                .execution((c, clock) -> execution(c, clock, secret, directory, balancer));
     }
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
-                                       Function<SluiceConfig, WorkerDirectory> directories) {
+                                       Function<SluiceConfig, WorkerDirectory> directories,
+                                       Function<WorkerDirectory, Balancer> balancers) {
         // Stand-in until the shared function registry: the data directory's, without worker threads.
         LocalScheduler registry = LocalScheduler.openWithoutWorkers(Sluice.schedulerSettings(config),
                 config.dataDir(), clock);
@@ -51,7 +54,7 @@ public final class GatewayRole {
         Balancer balancer;
         try {
             directory = directories.apply(config);
-            balancer = new StandInBalancer(directory, System::nanoTime);
+            balancer = balancers.apply(directory);
         } catch (RuntimeException e) {
             registry.close();
             throw e;
@@ -91,11 +94,5 @@ public final class GatewayRole {
             default -> throw new ConfigException("worker-discovery: '" + cluster.workerDiscovery()
                     + "' is not available in this build yet (expected: static)");
         };
-    }
-
-    static Sluice.Builder withDirectory(SluiceConfig config, Map<String, String> environment,
-                                        WorkerDirectory directory) {
-        Objects.requireNonNull(directory, "directory");
-        return builder(config, environment, c -> directory);
     }
 }

@@ -128,10 +128,7 @@ public final class WorkerRole implements AutoCloseable {
         }
         stopped = true;
         long deadline = System.nanoTime() + config.shutdownGraceMs() * 1_000_000;
-        if (registration != null) {
-            closeQuietly(registration);
-        }
-        service.drain();
+        drain();
         try {
             if (!service.awaitIdle(config.shutdownGraceMs())) {
                 LOG.log(Level.WARNING, "shutdown grace period over with invocations still running; stopping them");
@@ -146,6 +143,15 @@ public final class WorkerRole implements AutoCloseable {
             closeQuietly(scheduler);
             dataDirLock.close();
         }
+    }
+
+    /** Deregisters and refuses new work; running invocations go on. The first step of {@link #stop()}. */
+    synchronized void drain() {
+        if (registration != null) {
+            closeQuietly(registration);
+            registration = null;
+        }
+        service.drain();
     }
 
     @Override
