@@ -50,7 +50,7 @@ public final class Sluice implements AutoCloseable {
     private final DataDirLock dataDirLock;
     private final TenancyStores tenancy;
     private final Quotas quotas;
-    private final LocalScheduler scheduler;
+    private final Execution scheduler;
     private final ScheduledExecutorService housekeeping;
     private final DeployAdmission deploys;
     private final Drain drain;
@@ -66,8 +66,7 @@ public final class Sluice implements AutoCloseable {
             this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened(opened, openTenancy(config, builder));
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
-            this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
-                    builder.clock));
+            this.scheduler = opened(opened, builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened(opened, DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
             this.drain = new Drain();
@@ -131,7 +130,28 @@ public final class Sluice implements AutoCloseable {
         return new Builder();
     }
 
-    private static SchedulerSettings schedulerSettings(SluiceConfig config) {
+    /** {@code serve}: functions stored in the data directory, run by the in-process worker pool. */
+    private static Execution local(SluiceConfig config, InstantSource clock) {
+        LocalScheduler local = LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
+        return new Execution() {
+            @Override
+            public dev.sluice.scheduler.FunctionRegistry functions() {
+                return local.functions();
+            }
+
+            @Override
+            public dev.sluice.scheduler.Dispatcher dispatcher() {
+                return local.dispatcher();
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+        };
+    }
+
+    static SchedulerSettings schedulerSettings(SluiceConfig config) {
         SchedulerSettings defaults = SchedulerSettings.defaults();
         return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
@@ -275,6 +295,7 @@ public final class Sluice implements AutoCloseable {
         private LongSupplier nanoTime = System::nanoTime;
         private Optional<String> adminToken = Optional.empty();
         private Consumer<String> announce = token -> { };
+        private java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution = Sluice::local;
 
         private Builder() {}
 
@@ -304,6 +325,12 @@ public final class Sluice implements AutoCloseable {
         /** Receives a newly generated admin token, the one time it exists in clear. */
         public Builder announce(Consumer<String> announce) {
             this.announce = Objects.requireNonNull(announce, "announce");
+            return this;
+        }
+
+        /** Where functions are stored and run; the in-process scheduler unless a role says otherwise. */
+        Builder execution(java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution) {
+            this.execution = Objects.requireNonNull(execution, "execution");
             return this;
         }
 

@@ -25,10 +25,20 @@ import java.util.stream.Collectors;
 public final class LocalScheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LocalScheduler.class.getName());
     private final DiskFunctionRegistry functions;
-    private final WorkerPool dispatcher;
+    private final Dispatcher dispatcher;
+    private static final Dispatcher NO_WORKERS = new Dispatcher() {
+        @Override
+        public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+            throw new SchedulerException.Overloaded("this process runs no functions (it has no workers)");
+        }
+
+        @Override
+        public void shutdown(long graceMillis) {
+        }
+    };
     private final ModuleCache modules;
 
-    private LocalScheduler(DiskFunctionRegistry functions, WorkerPool dispatcher, ModuleCache modules) {
+    private LocalScheduler(DiskFunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules) {
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.modules = modules;
@@ -51,9 +61,22 @@ public final class LocalScheduler implements AutoCloseable {
         return open(settings, dataDir, clock, ModuleCompiler.chicory());
     }
 
+    /**
+     * The function registry alone, without worker threads: for a {@code sluice gateway} that stores functions in its
+     * data directory and runs them on remote workers. Its {@link #dispatcher()} refuses every invocation.
+     */
+    public static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock) {
+        return open(settings, dataDir, clock, ModuleCompiler.chicory(), false);
+    }
+
     /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
     static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                ModuleCompiler compiler) {
+        return open(settings, dataDir, clock, compiler, true);
+    }
+
+    private static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                       ModuleCompiler compiler, boolean withWorkers) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
@@ -103,7 +126,8 @@ public final class LocalScheduler implements AutoCloseable {
             }
             return modules.find(digest);
         };
-        return new LocalScheduler(registry, new WorkerPool(settings, find), modules);
+        Dispatcher dispatcher = withWorkers ? new WorkerPool(settings, find) : NO_WORKERS;
+        return new LocalScheduler(registry, dispatcher, modules);
     }
 
     private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {

@@ -48,6 +48,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
                     .header("Retry-After", "1");
             case InvocationFailed e -> invocationProblem(e);
+            // The call may have run: never retried here (at most once); the client decides.
+            case SchedulerException.WorkerLost e -> ProblemException.of(ProblemType.WORKER_LOST, e.getMessage());
             // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
             case HttpException e when e.status().code() < 500 ->
                     ProblemDirectHandler.problem(e.status().code(), e.getMessage());
