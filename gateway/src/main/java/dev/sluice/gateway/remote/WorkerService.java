@@ -25,6 +25,7 @@ import java.util.Objects;
  * {@link Dispatcher} and its outcome, guest failures included, is a {@code 200} the gateway settles from.
  */
 public final class WorkerService implements HttpService {
+    private static final System.Logger LOG = System.getLogger(WorkerService.class.getName());
     private final String id;
     private final String secret;
     private final Dispatcher dispatcher;
@@ -78,6 +79,9 @@ public final class WorkerService implements HttpService {
         try (permit) {
             byte[] body = Requests.body(req, maxBodyBytes, ProblemType.PAYLOAD_TOO_LARGE, "invocation");
             InternalProtocol.Invocation invocation = InternalProtocol.decode(body);
+            // One line per guest run, off unless DEBUG is on: a trace of what ran here that outlives a kill -9.
+            LOG.log(System.Logger.Level.DEBUG, () -> "invocation started: " + invocation.function().tenant() + "/"
+                    + invocation.function().name());
             InvocationResult result;
             try {
                 result = dispatcher.invoke(invocation.function(), invocation.request());
