@@ -32,7 +32,8 @@ final class GatewayProcess implements AutoCloseable {
     /** Small, single-collector JVMs with the quick compiler only: three of them must start on two busy cores. */
     static final List<String> SMALL_JVM = List.of("-Xmx256m", "-Xss4m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1");
-    private static final Pattern SERVING = Pattern.compile("Sluice is serving on http://[^:]+:(\\d+)");
+    private static final Pattern SERVING = Pattern.compile(
+            "Sluice (?:worker \\S+ )?is serving on (?:http|h2c)://[^:]+:(\\d+)");
 
     final String name;
     final Path log;
@@ -65,6 +66,15 @@ final class GatewayProcess implements AutoCloseable {
      * data directory is {@code dir/data} unless the settings name a {@code data-dir}.
      */
     static GatewayProcess launch(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
+        return launch("serve", name, dir, settings, jvmOptions);
+    }
+
+    /**
+     * {@code sluice ROLE} ({@code serve}, {@code gateway} or {@code worker}) as a process; for a worker,
+     * {@link #port()} is its internal port (set {@code worker-port = 0} to pick a free one).
+     */
+    static GatewayProcess launch(String role, String name, Path dir, Map<String, String> settings,
+                                 List<String> jvmOptions) {
         try {
             Files.createDirectories(dir);
             StringBuilder config = new StringBuilder();
@@ -77,7 +87,7 @@ final class GatewayProcess implements AutoCloseable {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                    "dev.sluice.gateway.Main", "serve", "--config", file.toString()));
+                    "dev.sluice.gateway.Main", role, "--config", file.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
             builder.environment().remove("SLUICE_CONFIG");

@@ -28,6 +28,8 @@ import java.util.function.LongSupplier;
  */
 public final class RemoteDispatcher implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(RemoteDispatcher.class.getName());
+    /** How often a worker running a waiting call is checked for still accepting connections. */
+    private static final Duration LIVENESS_INTERVAL = Duration.ofMillis(250);
 
     private final Balancer balancer;
     private final WorkerClient client;
@@ -48,8 +50,9 @@ public final class RemoteDispatcher implements Dispatcher {
      */
     public static RemoteDispatcher create(Balancer balancer, String secret, LongSupplier nanoTime,
                                           Duration connectTimeout, Duration stallMargin) {
+        WorkerLiveness liveness = new WorkerLiveness(LIVENESS_INTERVAL, connectTimeout, nanoTime);
         return new RemoteDispatcher(balancer, new WorkerClient(Objects.requireNonNull(secret, "secret"),
-                connectTimeout), nanoTime, stallMargin);
+                connectTimeout, liveness), nanoTime, stallMargin);
     }
 
     @Override

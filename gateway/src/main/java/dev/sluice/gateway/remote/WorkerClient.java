@@ -22,7 +22,13 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One gateway's HTTP/2 cleartext connections to workers (prior knowledge, one persistent connection per worker,
@@ -36,11 +42,14 @@ final class WorkerClient implements AutoCloseable {
 
     private final String secret;
     private final Duration connectTimeout;
+    private final WorkerLiveness liveness;
     private final Map<String, Http2Client> clients = new ConcurrentHashMap<>();
+    private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
 
-    WorkerClient(String secret, Duration connectTimeout) {
+    WorkerClient(String secret, Duration connectTimeout, WorkerLiveness liveness) {
         this.secret = secret;
         this.connectTimeout = connectTimeout;
+        this.liveness = liveness;
     }
 
     /** How one call ended. */
@@ -67,20 +76,42 @@ final class WorkerClient implements AutoCloseable {
     Outcome call(WorkerAddress worker, FunctionSpec function, InvocationRequest request, Duration answerWithin) {
         byte[] body = InternalProtocol.encode(function, request);
         Http2Client client = clients.computeIfAbsent(worker.authority(), this::client);
-        Http2ClientResponse response;
-        try {
-            response = client.post(InternalProtocol.INVOKE)
-                    .header(InternalProtocol.SECRET, secret)
-                    .header(HeaderNames.CONTENT_TYPE, InternalProtocol.CONTENT_TYPE)
-                    .readTimeout(answerWithin)
-                    .submit(body);
-        } catch (StreamTimeoutException e) {
-            return new Outcome.Stalled("worker " + worker.id() + " did not answer within " + answerWithin.toMillis()
-                    + " ms");
-        } catch (RuntimeException e) {
-            return failed(worker, e);
+        // The blocking call runs on its own virtual thread so this one can watch the worker meanwhile: Helidon's
+        // HTTP/2 client (4.5.0) does not fail a stream waiting for its answer when the connection dies, it waits
+        // for the read timeout, so a killed worker would look like a stall.
+        CompletableFuture<Http2ClientResponse> pending = CompletableFuture.supplyAsync(() ->
+                client.post(InternalProtocol.INVOKE)
+                        .header(InternalProtocol.SECRET, secret)
+                        .header(HeaderNames.CONTENT_TYPE, InternalProtocol.CONTENT_TYPE)
+                        .readTimeout(answerWithin)
+                        .submit(body), calls);
+        while (true) {
+            try {
+                return answered(worker, pending.get(liveness.interval().toMillis(), TimeUnit.MILLISECONDS));
+            } catch (TimeoutException waiting) {
+                if (!liveness.accepting(worker)) {
+                    // Whatever answer might still come is dropped; the call counts as lost, never as retryable.
+                    pending.thenAccept(Http2ClientResponse::close);
+                    return new Outcome.Lost("worker " + worker.id() + " stopped accepting connections during the "
+                            + "call", null);
+                }
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof StreamTimeoutException) {
+                    return new Outcome.Stalled("worker " + worker.id() + " did not answer within "
+                            + answerWithin.toMillis() + " ms");
+                }
+                return failed(worker, e.getCause() instanceof RuntimeException r ? r
+                        : new IllegalStateException(e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                pending.thenAccept(Http2ClientResponse::close);
+                return new Outcome.Lost("interrupted while worker " + worker.id() + " ran the call", e);
+            }
         }
-        try (response) {
+    }
+
+    private Outcome answered(WorkerAddress worker, Http2ClientResponse pendingResponse) {
+        try (Http2ClientResponse response = pendingResponse) {
             int status = response.status().code();
             byte[] answer;
             try {
@@ -177,5 +208,6 @@ final class WorkerClient implements AutoCloseable {
             }
         });
         clients.clear();
+        calls.shutdownNow();
     }
 }
