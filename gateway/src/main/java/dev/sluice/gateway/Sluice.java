@@ -88,6 +88,10 @@ public final class Sluice implements AutoCloseable {
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
+                    // HTTP/1.1 only: HTTP/2 (on the classpath for the workers' internal port) is not a tenant
+                    // protocol, so no h2c upgrade or prior-knowledge preface is honoured here.
+                    .protocolsDiscoverServices(false)
+                    .addProtocol(io.helidon.webserver.http1.Http1Config.create())
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.

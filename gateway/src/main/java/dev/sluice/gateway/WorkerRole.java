@@ -59,6 +59,10 @@ public final class WorkerRole implements AutoCloseable {
                     .host(cluster.workerHost())
                     .port(cluster.workerPort())
                     .shutdownHook(false)
+                    // h2c (prior knowledge) for gateways; HTTP/1.1 too, for probes and operators' curl.
+                    .protocolsDiscoverServices(false)
+                    .addProtocol(io.helidon.webserver.http1.Http1Config.create())
+                    .addProtocol(io.helidon.webserver.http2.Http2Config.create())
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(config.maxRequestBytes() + (2 << 20))
                     .routing(service::routing)
