@@ -193,7 +193,8 @@ final class WorkerClient implements AutoCloseable {
                 .baseUri("http://" + authority)
                 // Our own cache: closing this client closes exactly its connections.
                 .shareConnectionCache(false)
-                .connectTimeout(connectTimeout)
+                // Without TCP_NODELAY a call's HEADERS and DATA frames wait on delayed ACKs: ~40 ms per call.
+                .socketOptions(options -> options.tcpNoDelay(true).connectTimeout(connectTimeout))
                 .protocolConfig(Http2ClientProtocolConfig.builder().priorKnowledge(true).build())
                 .build();
     }
