@@ -10,7 +10,6 @@ import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.cluster.WorkerAddress;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.http2.Http2Client;
@@ -194,9 +193,8 @@ final class WorkerClient implements AutoCloseable {
                 .baseUri("http://" + authority)
                 // Our own cache: closing this client closes exactly its connections.
                 .shareConnectionCache(false)
-                // Without it Nagle holds a request's last frames for the worker's delayed ACK: ~40 ms per call.
-                .socketOptions(SocketOptions.builder().tcpNoDelay(true).build())
-                .connectTimeout(connectTimeout)
+                // Without TCP_NODELAY a call's HEADERS and DATA frames wait on delayed ACKs: ~40 ms per call.
+                .socketOptions(options -> options.tcpNoDelay(true).connectTimeout(connectTimeout))
                 .protocolConfig(Http2ClientProtocolConfig.builder().priorKnowledge(true).build())
                 .build();
     }
