@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.LongAdder;
  * with the number of cores of this machine: on a machine with fewer cores than workers, the workers share them and
  * the table shows it.
  *
- * <p>{@code ScaleOut [--workers 1,2,3] [--clients N] [--seconds S] [--warmup-seconds S]}. Bounded: at most 120 s
- * per phase; everything it starts is stopped and its temporary directory removed.
+ * <p>{@code ScaleOut [--workers 1,2,3] [--clients N] [--seconds S] [--warmup-seconds S] [--keep true]}. Bounded: at
+ * most 120 s per phase; everything it starts is stopped and its temporary directory removed (kept, with every
+ * process's log, with {@code --keep true}).
  */
 public final class ScaleOut {
     private ScaleOut() {}
@@ -41,7 +42,8 @@ public final class ScaleOut {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = Options.parse(args, "workers", "clients", "seconds", "warmup-seconds");
+        Map<String, String> options = Options.parse(args, "workers", "clients", "seconds", "warmup-seconds", "keep");
+        boolean keep = Boolean.parseBoolean(options.getOrDefault("keep", "false"));
         List<Integer> counts = java.util.Arrays.stream(options.getOrDefault("workers", "1,2,3").split(","))
                 .map(String::strip).map(Integer::parseInt).toList();
         int clients = Integer.parseInt(options.getOrDefault("clients", "8"));
@@ -60,8 +62,12 @@ public final class ScaleOut {
                 System.out.println(summary(phases.getLast()));
             }
         } finally {
-            try (var files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            if (keep) {
+                System.out.println("configurations and logs kept in " + dir);
+            } else {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
             }
         }
         System.out.println();
