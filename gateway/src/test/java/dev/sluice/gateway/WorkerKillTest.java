@@ -84,10 +84,12 @@ class WorkerKillTest {
         List<RoleProcess> workers = new ArrayList<>();
         for (int i = 1; i <= WORKERS; i++) {
             workers.add(start(RoleProcess.launch("worker-" + i, "worker", dir.resolve("worker-" + i), Map.of(
-                    "worker-id", "worker-" + i, "worker-port", "0", "workers", "4",
+                    "worker-id", "worker-" + i, "worker-port", "0", "workers", "8",
                     // Until functions are shared through Redis, workers read the gateway's module files.
                     "worker-module-dir", gatewayData.resolve("modules").toString()))));
         }
+        // Eight pool threads for at most six calls at once: no call ever waits in a worker's own queue, so each
+        // traced call is one guest run.
         for (RoleProcess worker : workers) {
             worker.awaitPort(Duration.ofSeconds(120));
         }

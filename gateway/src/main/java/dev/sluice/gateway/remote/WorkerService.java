@@ -79,7 +79,8 @@ public final class WorkerService implements HttpService {
         try (permit) {
             byte[] body = Requests.body(req, maxBodyBytes, ProblemType.PAYLOAD_TOO_LARGE, "invocation");
             InternalProtocol.Invocation invocation = InternalProtocol.decode(body);
-            // One line per guest run, off unless DEBUG is on: a trace of what ran here that outlives a kill -9.
+            // One line per invocation handed to the pool (off unless DEBUG is on): a trace of what ran here that
+            // outlives a kill -9. A call the pool then refuses (its tenant queue full) is traced but never ran.
             LOG.log(System.Logger.Level.DEBUG, () -> "invocation started: " + invocation.function().tenant() + "/"
                     + invocation.function().name());
             InvocationResult result;
