@@ -47,9 +47,10 @@ public final class GatewayRole {
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
                                        Function<SluiceConfig, WorkerDirectory> directories,
                                        Function<WorkerDirectory, Balancer> balancers) {
-        // Stand-in until the shared function registry: the data directory's, without worker threads.
-        LocalScheduler registry = LocalScheduler.openWithoutWorkers(Sluice.schedulerSettings(config),
-                config.dataDir(), clock);
+        // Stand-in until the shared function registry: the data directory's, without worker threads. It still
+        // compiles in the background (its cache's way); a deploy does not wait for that here (budget 0).
+        LocalScheduler registry = LocalScheduler.openWithoutWorkers(
+                Sluice.schedulerSettings(config).withCompileBudgetMillis(0), config.dataDir(), clock);
         WorkerDirectory directory;
         Balancer balancer;
         try {
