@@ -115,6 +115,16 @@ class WorkerKillTest {
         Tally tally = load(gateway, key, victim);
 
         List<RoleProcess> survivors = workers.stream().filter(w -> w != victim).toList();
+        for (RoleProcess survivor : survivors) {
+            assertTrue(survivor.alive(), survivor.name + " runs on:\n" + survivor.output());
+            JsonNode health = workerHealth(survivor);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (survivor.invocationsStarted() < health.get("started").asLong() && System.nanoTime() < deadline) {
+                Thread.sleep(20); // the last trace lines may still be on their way through the pipe
+            }
+            assertEquals(health.get("started").asLong(), survivor.invocationsStarted(),
+                    survivor.name + "'s trace agrees with its own count: " + health);
+        }
         long ranOnVictim = victim.invocationsStarted();
         long ranOnSurvivors = survivors.stream().mapToLong(RoleProcess::invocationsStarted).sum();
         long runs = ranOnVictim + ranOnSurvivors;
@@ -138,16 +148,6 @@ class WorkerKillTest {
         assertTrue(runs >= completed, "each completed call ran: " + runs + " runs, " + completed + " completed");
         assertTrue(runs <= completed + lost + timedOut, "no call ran twice, no refused call ran: " + runs
                 + " runs for " + completed + " completed + " + (lost + timedOut) + " lost");
-        for (RoleProcess survivor : survivors) {
-            assertTrue(survivor.alive(), survivor.name + " runs on:\n" + survivor.output());
-            JsonNode health = workerHealth(survivor);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (survivor.invocationsStarted() < health.get("started").asLong() && System.nanoTime() < deadline) {
-                Thread.sleep(20); // the last trace lines may still be on their way through the pipe
-            }
-            assertEquals(health.get("started").asLong(), survivor.invocationsStarted(),
-                    survivor.name + "'s trace agrees with its own count: " + health);
-        }
         assertTrue(gateway.alive(), "the gateway runs on:\n" + gateway.output());
         awaitReady(gateway);
     }
