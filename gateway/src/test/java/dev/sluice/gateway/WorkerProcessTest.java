@@ -11,10 +11,7 @@ import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.testing.TestModules;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,11 +79,7 @@ class WorkerProcessTest {
 
     /** The worker's own count of running invocations, from its authenticated health route. */
     private JsonNode health(GatewayProcess worker) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + worker.port() + "/internal/v1/health"))
-                .header("Sluice-Worker-Secret", SECRET).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(response.body());
+        return JSON.readTree(worker.workerHealth(http, SECRET).body());
     }
 
     private void awaitRunning(GatewayProcess worker) throws Exception {
