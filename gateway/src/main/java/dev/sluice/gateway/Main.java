@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code sluice serve|gateway|worker [--config FILE]}: starts Sluice in one of its roles ({@code serve}: all in one) with its embedded defaults, or with the settings of FILE
- * (default: {@code sluice.conf} in the working directory when it exists, or {@code $SLUICE_CONFIG}).
+ * {@code sluice serve|gateway|worker [--config FILE]}: starts Sluice in one of its roles ({@code serve}: all in one,
+ * {@link GatewayRole}, {@link WorkerRole}) with its embedded defaults, or with the settings of FILE (default:
+ * {@code sluice.conf} in the working directory when it exists, or {@code $SLUICE_CONFIG}).
  */
 public final class Main {
     private Main() {}

@@ -5,6 +5,7 @@ import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.remote.WorkerService;
+import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.scheduler.WorkerScheduler;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerRegistration;
@@ -49,8 +50,7 @@ public final class WorkerRole implements AutoCloseable {
             // The compiled-module cache is this worker's alone.
             this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             ModuleStore modules = builder.modules.orElseGet(() -> moduleStore(cluster));
-            this.scheduler = opened(opened, WorkerScheduler.open(Sluice.schedulerSettings(config), config.dataDir(),
-                    modules));
+            this.scheduler = opened(opened, WorkerScheduler.open(settings(config), config.dataDir(), modules));
             this.service = WorkerService.create(id, secret, scheduler,
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits).
@@ -77,6 +77,19 @@ public final class WorkerRole implements AutoCloseable {
     private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
         opened.add(closeable);
         return closeable;
+    }
+
+    /**
+     * The pool without its per-tenant cap and reserve: sharing between tenants is the gateways' business (their
+     * balancer queues per tenant, their quotas cap each tenant), and a cap here would queue a tenant's calls on an
+     * idle worker. The worker only bounds its total, at {@code worker-max-concurrency}.
+     */
+    private static SchedulerSettings settings(SluiceConfig config) {
+        SchedulerSettings serve = Sluice.schedulerSettings(config);
+        int max = config.cluster().effectiveMaxConcurrency(config.workers());
+        return new SchedulerSettings(serve.workers(), serve.workers(), Math.max(serve.queuePerTenant(), max),
+                serve.maxStdoutBytes(), serve.maxStderrBytes(), serve.workerStackBytes(), serve.compileBudgetMillis(),
+                serve.compileThreads(), 0);
     }
 
     private static ModuleStore moduleStore(ClusterConfig cluster) {

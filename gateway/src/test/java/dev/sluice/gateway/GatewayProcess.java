@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * --config FILE} in its directory, the admin token from {@code SLUICE_ADMIN_TOKEN}. Its port is read from the line
  * Main prints once it listens; everything it prints (stdout and stderr, in arrival order) goes to {@code gateway.log}
  * beside its configuration, for the test's report, and stays readable as {@link #output()}; stderr alone is
- * {@link #errors()}. The one launcher of the gateway tests that run {@code sluice serve} as a process.
+ * {@link #errors()}. The one launcher of the gateway tests that run Sluice as a process, in any role
+ * ({@code serve}, {@code gateway}, {@code worker}: see {@link #launch(String, String, Path, Map, List)}).
  */
 final class GatewayProcess implements AutoCloseable {
     static final String ADMIN_TOKEN = "process-admin-token";
@@ -227,6 +228,23 @@ final class GatewayProcess implements AutoCloseable {
     HttpResponse<String> ready(HttpClient http) {
         try {
             return http.send(HttpRequest.newBuilder(uri("/health/ready")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * For a worker: {@code GET /internal/v1/health} with the worker secret; the body's {@code started} counts the
+     * invocations it admitted (each ran there once), {@code running} those running now.
+     */
+    HttpResponse<String> workerHealth(HttpClient http, String secret) {
+        try {
+            return http.send(HttpRequest.newBuilder(uri("/internal/v1/health"))
+                            .header("Sluice-Worker-Secret", secret).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

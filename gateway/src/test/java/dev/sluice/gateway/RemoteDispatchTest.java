@@ -224,6 +224,28 @@ class RemoteDispatchTest {
                 "median " + nanos[nanos.length / 2] / 1_000 + " us");
     }
 
+    @Test
+    void oneTenantMayUseEveryThreadOfAWorkerSharingIsTheGatewaysBusiness() {
+        // workers = 2: under serve, one tenant would be capped at max(1, 2 / 4) = 1 of them.
+        WorkerRole a = worker("a", Map.of());
+        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
+        TestServer gateway = gateway(balancer, a.address());
+        String key = gateway.tenantWithKey("acme", "{}");
+        assertEquals(201, gateway.call(key, "PUT", "/v1/functions/sleepy?timeout-ms=1500",
+                TestModules.load("sleep-forever"), "application/wasm").status());
+
+        List<CompletableFuture<Reply>> calls = List.of(
+                CompletableFuture.supplyAsync(() -> gateway.call(key, "POST", "/v1/functions/sleepy/invoke",
+                        new byte[0], "text/plain")),
+                CompletableFuture.supplyAsync(() -> gateway.call(key, "POST", "/v1/functions/sleepy/invoke",
+                        new byte[0], "text/plain")));
+        for (CompletableFuture<Reply> call : calls) {
+            Reply reply = call.join();
+            assertEquals(504, reply.status(), "both ran side by side to their timeout, none queued: " + reply);
+        }
+        assertEquals(2, a.started());
+    }
+
     static void awaitRunning(WorkerRole worker) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (worker.started() == 0 && System.nanoTime() < deadline) {

@@ -108,6 +108,19 @@ class WorkerApiTest {
     }
 
     @Test
+    void aTakenPortFailsTheStartNamingTheKeyAndLeavesNothingBehind() {
+        Map<String, String> settings = Map.of("worker-port", Integer.toString(worker.port()),
+                "data-dir", dir.resolve("w3").toString(), "workers", "2", "worker-module-dir", dir.toString());
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
+                WorkerRole.builder().config(SluiceConfig.defaults().with(settings))
+                        .environment(Map.of("SLUICE_WORKER_SECRET", SECRET)).start());
+        assertTrue(e.getMessage().startsWith("worker-port: cannot listen"), e.getMessage());
+        // The data directory's lock was released: the same directory opens on a free port.
+        WorkerRole.builder().config(SluiceConfig.defaults().with(settings).with(Map.of("worker-port", "0")))
+                .environment(Map.of("SLUICE_WORKER_SECRET", SECRET)).start().stop();
+    }
+
+    @Test
     void aWorkerWithoutASecretDoesNotStart() {
         ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
                 WorkerRole.builder().config(SluiceConfig.defaults().with(Map.of("worker-port", "0",

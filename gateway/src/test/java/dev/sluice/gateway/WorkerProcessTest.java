@@ -11,7 +11,6 @@ import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.testing.TestModules;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -82,11 +81,7 @@ class WorkerProcessTest {
 
     /** The worker's own count of running invocations, from its authenticated health route. */
     private JsonNode health(GatewayProcess worker) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + worker.port() + "/internal/v1/health"))
-                .header("Sluice-Worker-Secret", SECRET).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(response.body());
+        return JSON.readTree(worker.workerHealth(http, SECRET).body());
     }
 
     private void awaitRunning(GatewayProcess worker) throws Exception {
@@ -94,6 +89,66 @@ class WorkerProcessTest {
         while (health(worker).path("running").asInt() == 0) {
             assertTrue(System.nanoTime() < deadline, "the call never started on " + worker.name);
             Thread.sleep(20); // a real process on real time: nothing to advance
+        }
+    }
+
+    private HttpResponse<String> send(GatewayProcess gateway, String method, String path, String bearer,
+                                      String contentType, byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(gateway.uri(path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + bearer).header("Content-Type", contentType)
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theSameJarRunsAsAGatewayProcessInFrontOfAWorkerProcess() throws Exception {
+        GatewayProcess worker = workerProcess("worker", Map.of());
+        GatewayProcess gateway = GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"),
+                Map.of("worker-secret", SECRET, "port", "0", "data-dir", dir.resolve("gateway").toString(),
+                        "worker-addresses", "127.0.0.1:" + worker.port()), GatewayProcess.SMALL_JVM);
+        started.add(gateway);
+        gateway.awaitPort(Duration.ofSeconds(120));
+        String admin = GatewayProcess.ADMIN_TOKEN;
+        assertEquals(201, send(gateway, "PUT", "/admin/v1/tenants/acme", admin, "application/json",
+                "{}".getBytes()).statusCode());
+        String key = JSON.readTree(send(gateway, "POST", "/admin/v1/tenants/acme/keys", admin, "application/json",
+                "{\"name\":\"k\"}".getBytes()).body()).get("key").asText();
+        assertEquals(201, send(gateway, "PUT", "/v1/functions/hello", key, "application/wasm",
+                TestModules.load("hello")).statusCode());
+
+        HttpResponse<String> reply = send(gateway, "POST", "/v1/functions/hello/invoke?via=worker", key,
+                "text/plain", "body".getBytes());
+        assertEquals(200, reply.statusCode(), reply.body());
+        assertEquals("hello via=worker\nbody", reply.body());
+        assertEquals(1, health(worker).path("started").asInt(), "it ran on the worker process");
+    }
+
+    @Test
+    void aGatewayOrWorkerWithoutTheSecretRefusesToStartNamingTheKey() {
+        for (String role : List.of("gateway", "worker")) {
+            GatewayProcess process = GatewayProcess.launch(role, role + "-nosecret", dir.resolve(role),
+                    Map.of("port", "0", "worker-port", "0", "worker-addresses", "127.0.0.1:1",
+                            "worker-module-dir", dir.toString()), GatewayProcess.SMALL_JVM);
+            started.add(process);
+            assertTrue(process.awaitExit(Duration.ofSeconds(120)), role + " did not exit");
+            assertEquals(1, process.exitValue(), process.output());
+            assertTrue(process.errors().contains("sluice: cannot start: worker-secret: missing"), process.output());
+        }
+    }
+
+    /** Until the worker says it is draining, or no longer answers at all. */
+    private void awaitDraining(GatewayProcess worker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                if (health(worker).path("status").asText().equals("draining")) {
+                    return;
+                }
+            } catch (java.io.UncheckedIOException gone) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, worker.name + " never began to drain");
+            Thread.sleep(20); // the signal reaches another process in real time
         }
     }
 
@@ -155,6 +210,7 @@ class WorkerProcessTest {
         CompletableFuture<Boolean> exited = CompletableFuture.supplyAsync(() ->
                 stopping.terminate(Duration.ofSeconds(60)));
 
+        awaitDraining(stopping);
         // While it drains (or once it is gone), new calls never start there.
         Reply fresh = gateway.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
         assertEquals(200, fresh.status(), fresh.toString());

@@ -163,6 +163,7 @@ final class WorkerClient implements AutoCloseable {
         String slug = type.substring(type.lastIndexOf('/') + 1);
         return switch (slug) {
             case "worker-busy" -> new Outcome.NotStarted(detail);
+            case "worker-lost" -> new Outcome.Lost("worker " + worker.id() + ": " + detail, null);
             case "unauthorized" -> {
                 // A misconfigured gateway or worker: nothing ran; log it, the operator has to act.
                 LOG.log(System.Logger.Level.WARNING, "worker " + worker.id() + " refused the worker secret: "

@@ -98,6 +98,11 @@ public final class WorkerService implements HttpService {
                 res.send(stderr);
                 return;
             } catch (SchedulerException.Overloaded e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    // Abandoned by an interrupt (the worker is stopping): the job may have begun, so this must not
+                    // read as "not started", or the gateway would run it again elsewhere.
+                    throw ProblemException.of(ProblemType.WORKER_LOST, "worker " + id + " abandoned the call");
+                }
                 // The pool's own per-tenant queue was full: the guest never started.
                 throw busy(e.getMessage());
             }
