@@ -32,17 +32,18 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class GatewaysShareFunctionsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SECRET = "share-test-worker-secret-0123456789abcdef";
 
     @TempDir
     Path dir;
     RedisTestServer redis;
-    final List<RoleProcess> processes = new ArrayList<>();
+    final List<GatewayProcess> processes = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     @AfterEach
     void stopEverything() {
-        processes.reversed().forEach(RoleProcess::close);
+        processes.reversed().forEach(GatewayProcess::close);
         if (redis != null) {
             redis.close();
         }
@@ -54,13 +55,14 @@ class GatewaysShareFunctionsTest {
         Map<String, String> stores = Map.of("tenancy-store", "redis", "quota-store", "redis", "redis-uri",
                 redis.uri());
         Map<String, String> workerSettings = new LinkedHashMap<>(stores);
-        workerSettings.putAll(Map.of("worker-id", "worker-1", "worker-port", "0", "workers", "2",
+        workerSettings.putAll(Map.of("worker-id", "worker-1", "worker-port", "0", "workers", "2", "worker-secret", SECRET,
                 "worker-module-dir", dir.resolve("a").resolve("data").resolve("modules").toString()));
-        RoleProcess worker = start(RoleProcess.launch("worker-1", "worker", dir.resolve("worker-1"), workerSettings));
+        GatewayProcess worker = start(GatewayProcess.launch("worker", "worker-1", dir.resolve("worker-1"),
+                workerSettings, GatewayProcess.SMALL_JVM));
         worker.awaitPort(Duration.ofSeconds(120));
-        RoleProcess a = gateway("a", stores, worker);
-        RoleProcess b = gateway("b", stores, worker);
-        for (RoleProcess gateway : List.of(a, b)) {
+        GatewayProcess a = gateway("a", stores, worker);
+        GatewayProcess b = gateway("b", stores, worker);
+        for (GatewayProcess gateway : List.of(a, b)) {
             gateway.awaitPort(Duration.ofSeconds(120));
             awaitReady(gateway);
         }
@@ -90,19 +92,19 @@ class GatewaysShareFunctionsTest {
         assertTrue(seenMillis < 15_000 && goneMillis < 15_000, seenMillis + " ms / " + goneMillis + " ms");
     }
 
-    RoleProcess gateway(String name, Map<String, String> stores, RoleProcess worker) {
+    GatewayProcess gateway(String name, Map<String, String> stores, GatewayProcess worker) {
         Map<String, String> settings = new LinkedHashMap<>(stores);
-        settings.putAll(Map.of("port", "0", "workers", "2", "quota-replicas", "2",
+        settings.putAll(Map.of("port", "0", "workers", "2", "quota-replicas", "2", "worker-secret", SECRET,
                 "worker-discovery", "static", "worker-addresses", "127.0.0.1:" + worker.port()));
-        return start(RoleProcess.launch(name, "gateway", dir.resolve(name), settings));
+        return start(GatewayProcess.launch("gateway", name, dir.resolve(name), settings, GatewayProcess.SMALL_JVM));
     }
 
-    RoleProcess start(RoleProcess process) {
+    GatewayProcess start(GatewayProcess process) {
         processes.add(process);
         return process;
     }
 
-    HttpResponse<String> invoke(RoleProcess gateway, String key) {
+    HttpResponse<String> invoke(GatewayProcess gateway, String key) {
         return send(HttpRequest.newBuilder(gateway.uri("/v1/functions/hello/invoke?from=" + gateway.name))
                 .header("Authorization", "Bearer " + key).GET());
     }
@@ -118,18 +120,18 @@ class GatewaysShareFunctionsTest {
         return reply;
     }
 
-    void awaitReady(RoleProcess gateway) throws InterruptedException {
+    void awaitReady(GatewayProcess gateway) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         HttpResponse<String> ready;
-        while ((ready = send(HttpRequest.newBuilder(gateway.uri("/health/ready")))).statusCode() != 200) {
+        while ((ready = gateway.ready(http)).statusCode() != 200) {
             assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
             assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
             Thread.sleep(100); // the process connects to Redis in real time
         }
     }
 
-    HttpRequest.Builder admin(RoleProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + RoleProcess.ADMIN_TOKEN)
+    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
+        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
                 .header("Content-Type", "application/json");
     }
 

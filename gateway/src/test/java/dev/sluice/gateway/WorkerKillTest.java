@@ -54,17 +54,20 @@ class WorkerKillTest {
     private static final int SLOW_EVERY = 4;
     private static final int KILL_AFTER_ANSWERS = CALLS / 3;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SECRET = "kill-test-worker-secret-0123456789abcdef";
+    /** The worker's DEBUG trace line, one per invocation handed to its pool (WorkerService). */
+    private static final String STARTED = "invocation started: ";
 
     @TempDir
     Path dir;
     RedisTestServer redis;
-    final List<RoleProcess> processes = new ArrayList<>();
+    final List<GatewayProcess> processes = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     @AfterEach
     void stopEverything() {
-        processes.reversed().forEach(RoleProcess::close);
+        processes.reversed().forEach(GatewayProcess::close);
         if (redis != null) {
             redis.close();
         }
@@ -81,16 +84,17 @@ class WorkerKillTest {
     void killingAWorkerUnderLoadAnswersEveryCallAndRunsNoCallTwice() throws Exception {
         redis = RedisTestServer.start();
         Path gatewayData = dir.resolve("gateway").resolve("data");
-        List<RoleProcess> workers = new ArrayList<>();
+        List<GatewayProcess> workers = new ArrayList<>();
         for (int i = 1; i <= WORKERS; i++) {
-            workers.add(start(RoleProcess.launch("worker-" + i, "worker", dir.resolve("worker-" + i), Map.of(
-                    "worker-id", "worker-" + i, "worker-port", "0", "workers", "8",
+            Path workerDir = dir.resolve("worker-" + i);
+            workers.add(start(GatewayProcess.launch("worker", "worker-" + i, workerDir, Map.of(
+                    "worker-id", "worker-" + i, "worker-port", "0", "workers", "8", "worker-secret", SECRET,
                     // Until functions are shared through Redis, workers read the gateway's module files.
-                    "worker-module-dir", gatewayData.resolve("modules").toString()))));
+                    "worker-module-dir", gatewayData.resolve("modules").toString()), tracing(workerDir))));
         }
         // Eight pool threads for at most six calls at once: no call ever waits in a worker's own queue, so each
         // traced call is one guest run.
-        for (RoleProcess worker : workers) {
+        for (GatewayProcess worker : workers) {
             worker.awaitPort(Duration.ofSeconds(120));
         }
         Map<String, String> settings = new LinkedHashMap<>(Map.of(
@@ -98,9 +102,11 @@ class WorkerKillTest {
                 "tenancy-store", "redis", "quota-store", "redis", "redis-uri", redis.uri(),
                 "default-requests-per-second", "100000", "default-burst", "100000"));
         settings.put("worker-discovery", "static");
+        settings.put("worker-secret", SECRET);
         settings.put("worker-addresses", workers.stream().map(w -> "127.0.0.1:" + w.port())
                 .collect(Collectors.joining(",")));
-        RoleProcess gateway = start(RoleProcess.launch("gateway", "gateway", dir.resolve("gateway"), settings));
+        GatewayProcess gateway = start(GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"), settings,
+                GatewayProcess.SMALL_JVM));
         gateway.awaitPort(Duration.ofSeconds(120));
         awaitReady(gateway);
 
@@ -111,22 +117,22 @@ class WorkerKillTest {
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load(function))));
             assertEquals(201, deployed.statusCode(), deployed.body());
         }
-        RoleProcess victim = workers.get(1);
+        GatewayProcess victim = workers.get(1);
         Tally tally = load(gateway, key, victim);
 
-        List<RoleProcess> survivors = workers.stream().filter(w -> w != victim).toList();
-        for (RoleProcess survivor : survivors) {
+        List<GatewayProcess> survivors = workers.stream().filter(w -> w != victim).toList();
+        for (GatewayProcess survivor : survivors) {
             assertTrue(survivor.alive(), survivor.name + " runs on:\n" + survivor.output());
             JsonNode health = workerHealth(survivor);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (survivor.invocationsStarted() < health.get("started").asLong() && System.nanoTime() < deadline) {
+            while (runs(survivor) < health.get("started").asLong() && System.nanoTime() < deadline) {
                 Thread.sleep(20); // the last trace lines may still be on their way through the pipe
             }
-            assertEquals(health.get("started").asLong(), survivor.invocationsStarted(),
+            assertEquals(health.get("started").asLong(), runs(survivor),
                     survivor.name + "'s trace agrees with its own count: " + health);
         }
-        long ranOnVictim = victim.invocationsStarted();
-        long ranOnSurvivors = survivors.stream().mapToLong(RoleProcess::invocationsStarted).sum();
+        long ranOnVictim = runs(victim);
+        long ranOnSurvivors = survivors.stream().mapToLong(WorkerKillTest::runs).sum();
         long runs = ranOnVictim + ranOnSurvivors;
         int completed = tally.get("completed");
         int lost = tally.get("worker-lost");
@@ -138,7 +144,7 @@ class WorkerKillTest {
                         + " total %d%n", CALLS, CLIENTS, SLOW_EVERY, victim.name, KILL_AFTER_ANSWERS, completed,
                 tally.completedAfterKill, lost, timedOut, refused, tally.get("unanswered"), tally.get("other"),
                 new TreeMap<>(tally.statuses), victim.name, ranOnVictim,
-                survivors.stream().map(w -> w.name + " " + w.invocationsStarted()).toList(), ranOnSurvivors, runs);
+                survivors.stream().map(w -> w.name + " " + runs(w)).toList(), ranOnSurvivors, runs);
 
         assertEquals(0, tally.get("unanswered"), "every request is answered: " + tally);
         assertEquals(0, tally.get("other"), "only completed, worker-lost, timed out or refused: " + tally);
@@ -152,7 +158,7 @@ class WorkerKillTest {
         awaitReady(gateway);
     }
 
-    RoleProcess start(RoleProcess process) {
+    GatewayProcess start(GatewayProcess process) {
         processes.add(process);
         return process;
     }
@@ -161,7 +167,7 @@ class WorkerKillTest {
      * {@value #CALLS} calls from {@value #CLIENTS} clients; {@code victim} is killed with SIGKILL once
      * {@value #KILL_AFTER_ANSWERS} calls were answered, right after it started a sleep (so that sleep is in flight).
      */
-    Tally load(RoleProcess gateway, String key, RoleProcess victim) throws Exception {
+    Tally load(GatewayProcess gateway, String key, GatewayProcess victim) throws Exception {
         Map<String, Integer> outcomes = new ConcurrentHashMap<>();
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
         AtomicInteger next = new AtomicInteger();
@@ -172,14 +178,12 @@ class WorkerKillTest {
         Thread killer = new Thread(() -> {
             try {
                 killNow.await();
-                long sleeps = victim.count(line -> line.contains(RoleProcess.STARTED + "acme/sleep"));
+                long sleeps = lines(victim, STARTED + "acme/sleep");
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (victim.count(line -> line.contains(RoleProcess.STARTED + "acme/sleep")) == sleeps
-                        && System.nanoTime() < deadline) {
+                while (lines(victim, STARTED + "acme/sleep") == sleeps && System.nanoTime() < deadline) {
                     Thread.sleep(2); // watching another process's output
                 }
-                victim.kill();
-                killed.set(true);
+                killed.set(victim.kill(Duration.ofSeconds(30)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -214,7 +218,7 @@ class WorkerKillTest {
     }
 
     /** One call, classified: completed (with its own output), worker-lost, timed-out, refused, unanswered, other. */
-    String call(RoleProcess gateway, String key, int i, boolean slow, Map<Integer, Integer> statuses) {
+    String call(GatewayProcess gateway, String key, int i, boolean slow, Map<Integer, Integer> statuses) {
         HttpRequest request = HttpRequest.newBuilder(gateway.uri(slow ? "/v1/functions/sleep/invoke"
                         : "/v1/functions/hello/invoke?call=" + i))
                 .header("Authorization", "Bearer " + key).timeout(Duration.ofSeconds(60))
@@ -239,24 +243,49 @@ class WorkerKillTest {
     }
 
     /** The worker's own count, from its internal health endpoint (HTTP/1.1 with the worker secret). */
-    JsonNode workerHealth(RoleProcess worker) throws IOException {
-        HttpResponse<String> health = send(HttpRequest.newBuilder(worker.uri("/internal/v1/health"))
-                .header("Sluice-Worker-Secret", RoleProcess.WORKER_SECRET));
+    JsonNode workerHealth(GatewayProcess worker) throws IOException {
+        HttpResponse<String> health = worker.workerHealth(http, SECRET);
         assertEquals(200, health.statusCode(), health.body());
         return JSON.readTree(health.body());
     }
 
-    void awaitReady(RoleProcess gateway) throws InterruptedException {
+    /**
+     * Small JVM options plus a logging configuration that turns on the worker's per-invocation trace, so what a
+     * worker ran can be counted even after a SIGKILL: every line was written before it died.
+     */
+    static List<String> tracing(Path dir) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        Path logging = java.nio.file.Files.writeString(dir.resolve("logging.properties"), """
+                handlers = java.util.logging.ConsoleHandler
+                .level = INFO
+                java.util.logging.ConsoleHandler.level = ALL
+                dev.sluice.gateway.remote.WorkerService.level = FINE
+                """);
+        List<String> options = new ArrayList<>(GatewayProcess.SMALL_JVM);
+        options.add("-Djava.util.logging.config.file=" + logging);
+        return options;
+    }
+
+    /** Guest runs a worker's trace shows. */
+    static long runs(GatewayProcess worker) {
+        return lines(worker, STARTED);
+    }
+
+    static long lines(GatewayProcess process, String containing) {
+        return process.output().lines().filter(line -> line.contains(containing)).count();
+    }
+
+    void awaitReady(GatewayProcess gateway) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         HttpResponse<String> ready;
-        while ((ready = send(HttpRequest.newBuilder(gateway.uri("/health/ready")))).statusCode() != 200) {
+        while ((ready = gateway.ready(http)).statusCode() != 200) {
             assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
             assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
             Thread.sleep(100); // the process connects to Redis in real time
         }
     }
 
-    String tenantWithKey(RoleProcess gateway, String tenant) throws IOException {
+    String tenantWithKey(GatewayProcess gateway, String tenant) throws IOException {
         HttpResponse<String> created = send(admin(gateway, "/admin/v1/tenants/" + tenant)
                 .PUT(HttpRequest.BodyPublishers.ofString("{}")));
         assertEquals(201, created.statusCode(), created.body());
@@ -266,8 +295,8 @@ class WorkerKillTest {
         return JSON.readTree(key.body()).get("key").asText();
     }
 
-    HttpRequest.Builder admin(RoleProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + RoleProcess.ADMIN_TOKEN)
+    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
+        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
                 .header("Content-Type", "application/json");
     }
 
