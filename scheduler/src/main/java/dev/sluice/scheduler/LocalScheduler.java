@@ -162,7 +162,7 @@ public final class LocalScheduler implements AutoCloseable {
                 System::nanoTime);
         var library = new ModuleLibrary(store, validator, modules, capacity);
         FunctionRegistry registry = index == null ? null : new SharedFunctionRegistry(index, store, validator,
-                Optional.of(library), clock, settings.compileBudgetMillis());
+                Optional.of(library), clock, settings.compileBudgetMillis(), System::nanoTime);
         var pool = WorkerPool.byFunction(settings, function -> Optional.of(library.module(function)));
         return new LocalScheduler(registry, pool, modules, library, onClose);
     }
@@ -174,7 +174,7 @@ public final class LocalScheduler implements AutoCloseable {
     public static FunctionRegistry sharedRegistry(InstantSource clock, ModuleStore store, FunctionIndex index) {
         return new SharedFunctionRegistry(Objects.requireNonNull(index, "index"),
                 Objects.requireNonNull(store, "store"), new ModuleValidator(WasiImports.create()), Optional.empty(),
-                Objects.requireNonNull(clock, "clock"), 0);
+                Objects.requireNonNull(clock, "clock"), 0, System::nanoTime);
     }
 
     private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {

@@ -11,8 +11,10 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The {@link FunctionRegistry} shared by every gateway and worker: metadata in a {@link FunctionIndex}, module bytes
@@ -25,7 +27,10 @@ import java.util.concurrent.locks.LockSupport;
  * library and waits for its compile up to the compile budget, as the disk registry does; without one (a gateway
  * that only dispatches) nothing is compiled here and {@link Deployment#compiled()} is false.
  *
- * <p>Threading: stateless apart from the stores; every step is one atomic index operation.
+ * <p>Reads: {@link #find} (every invocation) reads the index at most every {@link #FRESH_NANOS} per function and
+ * falls back to its last read while the index cannot be read; {@link #list} always reads the index.
+ *
+ * <p>Threading: every write is one atomic index operation; the read cache is a concurrent map.
  */
 final class SharedFunctionRegistry implements FunctionRegistry {
     private static final System.Logger LOG = System.getLogger(SharedFunctionRegistry.class.getName());
@@ -33,6 +38,12 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     static final Duration RESERVATION = Duration.ofMinutes(5);
     /** How long a deploy waits for another process to finish deleting the same module's old bytes. */
     private static final long RESERVE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * How long a read of a function serves {@link #find} before it is read again: invocations of a hot function cost
+     * one index read per quarter second, and a change made elsewhere is seen here well within a second.
+     */
+    static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final int MAX_READS = 100_000;
 
     private final FunctionIndex index;
     private final ModuleStore store;
@@ -40,15 +51,24 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     private final Optional<ModuleLibrary> library;
     private final InstantSource clock;
     private final long compileBudgetMillis;
+    private final LongSupplier nanoTime;
+    /** What {@link #find} last read from the index, per function; see {@link #FRESH_NANOS}. */
+    private final ConcurrentHashMap<Key, Read> reads = new ConcurrentHashMap<>();
+
+    private record Key(String tenant, FunctionName name) {}
+
+    private record Read(Optional<FunctionSpec> spec, long atNanos) {}
 
     SharedFunctionRegistry(FunctionIndex index, ModuleStore store, ModuleValidator validator,
-                           Optional<ModuleLibrary> library, InstantSource clock, long compileBudgetMillis) {
+                           Optional<ModuleLibrary> library, InstantSource clock, long compileBudgetMillis,
+                           LongSupplier nanoTime) {
         this.index = index;
         this.store = store;
         this.validator = validator;
         this.library = library;
         this.clock = clock;
         this.compileBudgetMillis = compileBudgetMillis;
+        this.nanoTime = nanoTime;
     }
 
     @Override
@@ -79,6 +99,7 @@ final class SharedFunctionRegistry implements FunctionRegistry {
             }
             throw e;
         }
+        forget(spec.tenant(), spec.name());
         commit.orphaned().forEach(this::deleteModule);
         if (!commit.stored()) {
             throw new SchedulerException.FunctionLimit("tenant " + spec.tenant() + " has " + commit.count()
@@ -105,9 +126,39 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         }
     }
 
+    /**
+     * The function, as read from the index at most {@link #FRESH_NANOS} ago: a change made through another process
+     * is seen here within that, one made through this process at once. When the index cannot be read, the last
+     * read is used however old (a shared store briefly away must not stop invocations of known functions); with
+     * none, the failure is thrown.
+     */
     @Override
     public Optional<FunctionSpec> find(String tenant, FunctionName name) {
-        return index.find(tenant, name);
+        Key key = new Key(tenant, name);
+        Read last = reads.get(key);
+        long now = nanoTime.getAsLong();
+        if (last != null && now - last.atNanos() < FRESH_NANOS) {
+            return last.spec();
+        }
+        Optional<FunctionSpec> spec;
+        try {
+            spec = index.find(tenant, name);
+        } catch (StorageFailure e) {
+            if (last != null) {
+                return last.spec();
+            }
+            throw e;
+        }
+        if (reads.size() >= MAX_READS) {
+            reads.clear(); // crude but bounded: entries are only a shortcut
+        }
+        reads.put(key, new Read(spec, now));
+        return spec;
+    }
+
+    /** Changes through this process are seen by its next find at once. */
+    private void forget(String tenant, FunctionName name) {
+        reads.remove(new Key(tenant, name));
     }
 
     @Override
@@ -117,14 +168,19 @@ final class SharedFunctionRegistry implements FunctionRegistry {
 
     @Override
     public boolean delete(String tenant, FunctionName name) {
+        forget(tenant, name);
         FunctionIndex.Removal removal = index.delete(tenant, name);
+        forget(tenant, name);
         removed(removal.orphaned());
         return !removal.removed().isEmpty();
     }
 
     @Override
     public void deleteAll(String tenant) {
-        removed(index.deleteAll(tenant).orphaned());
+        reads.keySet().removeIf(k -> k.tenant().equals(tenant));
+        FunctionIndex.Removal removal = index.deleteAll(tenant);
+        reads.keySet().removeIf(k -> k.tenant().equals(tenant));
+        removed(removal.orphaned());
     }
 
     private void removed(Collection<String> orphaned) {

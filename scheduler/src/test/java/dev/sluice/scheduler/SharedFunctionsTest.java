@@ -279,4 +279,49 @@ class SharedFunctionsTest {
         FunctionSpec redeployed = deploy.get(WAIT_SECONDS, TimeUnit.SECONDS).spec();
         assertTrue(store.get(redeployed.digest()).isPresent(), "the deploy stored the bytes after the deletion");
     }
+
+    /** A gateway registry reading through {@code connection}, on a clock the test advances. */
+    private static FunctionRegistry registryOn(SchedulerRedis connection, java.util.concurrent.atomic.AtomicLong nanos) {
+        return new SharedFunctionRegistry(RedisFunctionIndex.create(connection), RedisModuleStore.create(connection),
+                new ModuleValidator(WasiImports.create()), Optional.empty(), CLOCK, 0, nanos::get);
+    }
+
+    @Test
+    void aChangeMadeElsewhereIsSeenOnceTheLastReadIsAQuarterSecondOld() {
+        var nanos = new java.util.concurrent.atomic.AtomicLong();
+        FunctionRegistry reader = registryOn(redis.process(), nanos);
+        FunctionRegistry writer = gatewayRegistry();
+        FunctionName name = FunctionName.of("greet");
+        FunctionSpec spec = writer.deploy(request("acme", "greet", "hello")).spec();
+        assertEquals(Optional.of(spec), reader.find("acme", name));
+
+        assertTrue(writer.delete("acme", name));
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(249));
+        assertEquals(Optional.of(spec), reader.find("acme", name), "served from the last read");
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(1));
+        assertEquals(Optional.empty(), reader.find("acme", name), "read again: gone");
+        // A change through the reader itself is seen at once.
+        FunctionSpec again = reader.deploy(request("acme", "greet", "plain")).spec();
+        assertEquals(Optional.of(again), reader.find("acme", name));
+    }
+
+    @Test
+    void whileTheSharedStoreIsAwayKnownFunctionsAreStillFoundAndUnknownOnesFailAsStorageFailures() {
+        var nanos = new java.util.concurrent.atomic.AtomicLong();
+        try (var server = dev.sluice.tenancy.testing.RedisTestServer.start();
+             var own = new RedisFixture(server)) {
+            FunctionRegistry reader = registryOn(own.process(), nanos);
+            SchedulerRedis writer = own.process();
+            FunctionSpec spec = LocalScheduler.sharedRegistry(CLOCK, RedisModuleStore.create(writer),
+                    RedisFunctionIndex.create(writer)).deploy(request("acme", "greet", "hello")).spec();
+            assertEquals(Optional.of(spec), reader.find("acme", FunctionName.of("greet")));
+
+            server.stop();
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(60));
+
+            assertEquals(Optional.of(spec), reader.find("acme", FunctionName.of("greet")));
+            var e = assertThrows(StorageFailure.class, () -> reader.find("acme", FunctionName.of("other")));
+            assertTrue(e.getMessage().startsWith("shared store: "), e.getMessage());
+        }
+    }
 }

@@ -153,13 +153,13 @@ public final class RedisFunctionIndex implements FunctionIndex {
 
     @Override
     public Optional<FunctionSpec> find(String tenant, FunctionName name) {
-        byte[] stored = redis.await(redis.commands().hget(fnKey(tenant), name.value()), "find function");
+        byte[] stored = redis.call("find function", r -> r.hget(fnKey(tenant), name.value()));
         return Optional.ofNullable(stored).map(this::spec);
     }
 
     @Override
     public List<FunctionSpec> list(String tenant) {
-        Map<String, byte[]> all = redis.await(redis.commands().hgetall(fnKey(tenant)), "list functions");
+        Map<String, byte[]> all = redis.call("list functions", r -> r.hgetall(fnKey(tenant)));
         return all.values().stream().map(this::spec).sorted(Comparator.comparing(f -> f.name().value())).toList();
     }
 
@@ -214,7 +214,7 @@ public final class RedisFunctionIndex implements FunctionIndex {
 
     @Override
     public void deleted(String digest) {
-        redis.await(redis.commands().del(base + "deleting:" + digest), "unmark module");
+        redis.call("unmark module", r -> r.del(base + "deleting:" + digest));
     }
 
     private String fnKey(String tenant) {

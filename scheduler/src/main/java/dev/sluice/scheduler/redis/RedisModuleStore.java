@@ -25,17 +25,17 @@ public final class RedisModuleStore implements ModuleStore {
 
     @Override
     public void put(String digest, byte[] bytes) {
-        redis.await(redis.commands().setnx(key(digest), bytes), "store module " + digest);
+        redis.call("store module " + digest, r -> r.setnx(key(digest), bytes));
     }
 
     @Override
     public Optional<byte[]> get(String digest) {
-        return Optional.ofNullable(redis.await(redis.commands().get(key(digest)), "read module " + digest));
+        return Optional.ofNullable(redis.call("read module " + digest, r -> r.get(key(digest))));
     }
 
     @Override
     public void delete(String digest) {
-        redis.await(redis.commands().del(key(digest)), "delete module " + digest);
+        redis.call("delete module " + digest, r -> r.del(key(digest)));
     }
 
     private String key(String digest) {

@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The scheduler's one Lettuce client and multiplexed connection to the shared Redis (standalone, Sentinel or
@@ -257,19 +258,42 @@ public final class SchedulerRedis implements AutoCloseable {
     }
 
     /**
+     * Issues a command and waits for its reply: {@link #await} of {@code command} applied to {@link #commands()}, with
+     * a failure Lettuce throws at once (disconnected, shutting down) reported the same way.
+     *
+     * @throws StorageFailure when Redis failed, refused, is not connected or did not answer in time
+     */
+    public <T> T call(String what, Function<RedisClusterAsyncCommands<String, byte[]>, CompletionStage<T>> command) {
+        CompletionStage<T> reply;
+        try {
+            reply = command.apply(commands());
+        } catch (StorageFailure e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StorageFailure("shared store: Redis failed " + what + ": " + e.getMessage(), e);
+        }
+        return await(reply, what);
+    }
+
+    /**
      * Runs a Lua script by {@code EVALSHA}, sending its source only when Redis does not know it yet (first use, or
      * Redis restarted empty). String arguments are sent as UTF-8.
      */
     public <T> CompletableFuture<T> eval(Script script, String[] keys, byte[]... args) {
         RedisClusterAsyncCommands<String, byte[]> redis = commands();
-        return redis.<T>evalsha(script.sha, script.output, keys, args).toCompletableFuture()
-                .exceptionallyCompose(failure -> {
-                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-                    if (cause instanceof RedisNoScriptException) {
-                        return redis.<T>eval(script.source, script.output, keys, args).toCompletableFuture();
-                    }
-                    return CompletableFuture.failedFuture(cause);
-                });
+        CompletableFuture<T> first;
+        try {
+            first = redis.<T>evalsha(script.sha, script.output, keys, args).toCompletableFuture();
+        } catch (RuntimeException e) { // thrown at once while disconnected or shutting down
+            return CompletableFuture.failedFuture(e);
+        }
+        return first.exceptionallyCompose(failure -> {
+            Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+            if (cause instanceof RedisNoScriptException) {
+                return redis.<T>eval(script.source, script.output, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.failedFuture(cause);
+        });
     }
 
     /** UTF-8 bytes of a script argument. */
