@@ -21,8 +21,13 @@ public final class RedisFixture implements AutoCloseable {
     private final List<SchedulerRedis> opened = new ArrayList<>();
 
     public RedisFixture(RedisTestServer server) {
+        this(server, "s" + FIXTURES.incrementAndGet() + ":");
+    }
+
+    /** On the keys of {@code prefix} (a gateway's {@code redis-key-prefix}). */
+    public RedisFixture(RedisTestServer server, String prefix) {
         this.server = server;
-        this.prefix = "s" + FIXTURES.incrementAndGet() + ":";
+        this.prefix = prefix;
     }
 
     public SchedulerRedis.Settings settings() {
