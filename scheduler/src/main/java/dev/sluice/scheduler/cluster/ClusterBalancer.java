@@ -406,7 +406,7 @@ public final class ClusterBalancer implements Balancer {
             return;
         }
         LOG.log(System.Logger.Level.WARNING, "worker {0} ({1}) ejected: {2}; probing it every {3} ms",
-                worker.id, worker.address.authority(), reason, settings.probeInterval().toMillis());
+                worker.id, worker.address.authority(), reason, String.valueOf(settings.probeInterval().toMillis()));
         worker.ejected = true;
         worker.nextProbe = now + settings.probeInterval().toNanos();
         worker.resetFailures(now);

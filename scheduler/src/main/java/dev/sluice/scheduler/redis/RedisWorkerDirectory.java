@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -36,6 +37,7 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
     private final Object refreshing = new Object();
     private volatile List<WorkerAddress> workers = List.of();
     private boolean failing; // guarded by refreshing
+    private final Set<String> garbled = new HashSet<>(); // guarded by refreshing; ids already warned about
 
     private RedisWorkerDirectory(SchedulerRedis redis, Duration every) {
         this.redis = redis;
@@ -111,10 +113,13 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
                     found.add(worker);
                 }
             } catch (IllegalArgumentException e) {
-                LOG.log(System.Logger.Level.WARNING, "worker discovery: skipping the entry of worker ''{0}'': {1}",
-                        ids.get(i), e.getMessage());
+                if (garbled.add(ids.get(i))) { // once per entry, not every refresh
+                    LOG.log(System.Logger.Level.WARNING, "worker discovery: skipping the entry of worker ''{0}'':"
+                            + " {1}", ids.get(i), e.getMessage());
+                }
             }
         }
+        garbled.retainAll(ids);
         if (!expired.isEmpty()) {
             redis.call("worker discovery cleanup", r -> r.srem(index, expired.toArray(byte[][]::new)));
         }

@@ -116,7 +116,7 @@ public final class RedisWorkerRegistration implements WorkerRegistration {
             redis.call("worker deregistration", r -> r.srem(WorkerRecords.indexKey(redis), id()));
         } catch (RuntimeException e) { // StorageFailure, or Lettuce failing at once
             LOG.log(System.Logger.Level.WARNING, "worker {0}: could not deregister ({1}); gateways drop it when its"
-                    + " key expires within {2} ms", self.id(), e.getMessage(), ttl.toMillis());
+                    + " key expires within {2} ms", self.id(), e.getMessage(), String.valueOf(ttl.toMillis()));
         }
     }
 
