@@ -338,6 +338,46 @@ class ClusterBalancerTest {
     }
 
     @Test
+    void concurrentCallersNeverExceedAWorkersLimitAndEveryCallSettles() throws Exception {
+        open(worker("w1", 3), worker("w2", 3), worker("w3", 2));
+        Map<String, AtomicInteger> running = Map.of("w1", new AtomicInteger(), "w2", new AtomicInteger(),
+                "w3", new AtomicInteger());
+        Map<String, Integer> limits = Map.of("w1", 3, "w2", 3, "w3", 2);
+        AtomicInteger overLimit = new AtomicInteger();
+        AtomicInteger served = new AtomicInteger();
+        List<Future<?>> threads = new ArrayList<>();
+        for (int c = 0; c < 24; c++) {
+            String tenant = "t" + (c % 5);
+            threads.add(callers.submit(() -> {
+                for (int i = 0; i < 100; i++) {
+                    Pick pick = balancer.acquire(tenant, "d" + (i % 7), Set.of(), clock.get() + HOUR);
+                    String id = pick.worker().id();
+                    if (running.get(id).incrementAndGet() > limits.get(id)) {
+                        overLimit.incrementAndGet();
+                    }
+                    Thread.yield();
+                    running.get(id).decrementAndGet();
+                    if (i % 3 == 0) {
+                        pick.refused();
+                    } else {
+                        pick.succeeded();
+                    }
+                    served.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> thread : threads) {
+            thread.get(60, TimeUnit.SECONDS);
+        }
+        assertEquals(2_400, served.get());
+        assertEquals(0, overLimit.get(), "a worker ran more calls at once than its max-concurrency");
+        for (String id : limits.keySet()) {
+            assertEquals(0, balancer.outstanding(id), id + " still counts calls that settled");
+        }
+    }
+
+    @Test
     void aClosedBalancerRefusesNewCalls() {
         open(worker("w1", 1)).close();
         assertThrows(Overloaded.class, () -> acquire("t", "d"));

@@ -124,11 +124,12 @@ class RedisDiscoveryTest {
         inspector.call("set", r -> r.set(WorkerRecords.workerKey(inspector, "bad"),
                 "{not json".getBytes(StandardCharsets.UTF_8)));
         inspector.call("sadd", r -> r.sadd(WorkerRecords.indexKey(inspector), "bad".getBytes(StandardCharsets.UTF_8)));
-        try (RedisWorkerDirectory gateway = RedisWorkerDirectory.manual(redis.process());
-             RedisWorkerRegistration w1 = RedisWorkerRegistration.start(redis.process(), worker("w1", 9001),
-                     HEARTBEAT)) {
+        RedisWorkerRegistration w1 = RedisWorkerRegistration.start(redis.process(), worker("w1", 9001), HEARTBEAT);
+        try (RedisWorkerDirectory gateway = RedisWorkerDirectory.manual(redis.process())) {
             gateway.refresh();
             assertEquals(List.of(worker("w1", 9001)), gateway.workers());
+        } finally {
+            w1.close();
         }
     }
 
