@@ -205,7 +205,7 @@ class InvocationsTest {
         assertSame(stopping, assertThrows(IllegalStateException.class, () -> refusing.invoke(caller, HELLO, call)));
 
         assertEquals(3, call.announced.items().size(), "admitted (rate, slot, fuel) before the dispatch refused");
-        assertEquals(List.of(0L, 0L), List.of(today().invocations(), today().fuel()));
+        assertEquals(List.of(), core.quotas.usage().daily(ACME, 1), "no invocation, no fuel accounted");
         assertInstanceOf(InvocationOutcome.Completed.class, invocations.invoke(caller, HELLO, call),
                 "the slot and the whole day's fuel are there again");
     }
