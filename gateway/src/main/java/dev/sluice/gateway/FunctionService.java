@@ -2,7 +2,6 @@ package dev.sluice.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
 import dev.sluice.gateway.core.DeployOutcome;
 import dev.sluice.gateway.core.Deploys;
@@ -112,7 +111,19 @@ final class FunctionService implements HttpService {
 
     private void deploy(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
-        DeployCall call = new DeployCall() {
+        switch (deploys.deploy(TenantGate.callerOf(req), name, deployCall(req))) {
+            case DeployOutcome.Refused refused -> throw ErrorMapper.problem(refused.refusal());
+            case DeployOutcome.Deployed deployed -> {
+                res.header("Location", "/v1/functions/" + name);
+                AdminService.send(res, deployed.deployment().created() ? Status.CREATED_201 : Status.OK_200,
+                        Representations.function(deployed.deployment().spec()));
+            }
+        }
+    }
+
+    /** The deploy's limits from the query, its module from the body (declared {@code application/wasm}). */
+    private static DeployCall deployCall(ServerRequest req) {
+        return new DeployCall() {
             @Override
             public OptionalLong parameter(String parameter) {
                 return Requests.positiveQueryLong(req, parameter);
@@ -128,18 +139,21 @@ final class FunctionService implements HttpService {
                 return Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
             }
         };
-        switch (deploys.deploy(TenantGate.callerOf(req), name, call)) {
-            case DeployOutcome.Refused refused -> throw ErrorMapper.problem(refused.refusal());
-            case DeployOutcome.Deployed deployed -> {
-                res.header("Location", "/v1/functions/" + name);
-                AdminService.send(res, deployed.deployment().created() ? Status.CREATED_201 : Status.OK_200,
-                        Representations.function(deployed.deployment().spec()));
-            }
-        }
     }
 
     private void invoke(ServerRequest req, ServerResponse res) {
-        InvocationCall call = new InvocationCall() {
+        switch (invocations.invoke(TenantGate.callerOf(req), name(req), invocationCall(req, res))) {
+            case InvocationOutcome.Refused refused ->
+                    throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas());
+            case InvocationOutcome.Failed failed -> throw failed.failure();
+            case InvocationOutcome.Exited exited -> throw functionFailed(res, exited.function(), exited.result());
+            case InvocationOutcome.Completed completed -> send(res, completed.function(), completed.result());
+        }
+    }
+
+    /** The request as a WAGI invocation; once admitted, the response announces every quota the call was counted on. */
+    private InvocationCall invocationCall(ServerRequest req, ServerResponse res) {
+        return new InvocationCall() {
             @Override
             public InvocationRequest request(FunctionSpec function) {
                 byte[] body = Requests.body(req, maxRequestBytes, ProblemType.PAYLOAD_TOO_LARGE, "request body");
@@ -151,22 +165,18 @@ final class FunctionService implements HttpService {
                 QuotaHeaders.applyTo(res, quotas);
             }
         };
-        switch (invocations.invoke(TenantGate.callerOf(req), name(req), call)) {
-            case InvocationOutcome.Refused refused ->
-                    throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas());
-            case InvocationOutcome.Failed failed -> throw failed.failure();
-            case InvocationOutcome.Exited exited -> throw functionFailed(res, exited.function(), exited.result());
-            case InvocationOutcome.Completed completed -> {
-                res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(completed.result().fuelUsed()));
-                CgiResponse response;
-                try {
-                    response = CgiResponse.parse(completed.result().stdout());
-                } catch (CgiResponse.InvalidCgiResponse e) {
-                    throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
-                }
-                FunctionResponses.send(res, response, completed.function());
-            }
+    }
+
+    /** The guest's stdout is a CGI response: its status, headers and body become the HTTP response. */
+    private static void send(ServerResponse res, FunctionSpec function, InvocationResult result) {
+        res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
+        CgiResponse response;
+        try {
+            response = CgiResponse.parse(result.stdout());
+        } catch (CgiResponse.InvalidCgiResponse e) {
+            throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
         }
+        FunctionResponses.send(res, response, function);
     }
 
     private static ProblemException functionFailed(ServerResponse res, FunctionSpec function, InvocationResult result) {
