@@ -210,7 +210,7 @@ final class FunctionService implements HttpService {
     }
 
     private static String tenant(ServerRequest req) {
-        return TenantGate.callerOf(req).tenant().id().value();
+        return TenantGate.callerOf(req).registryKey();
     }
 
     private static FunctionName name(ServerRequest req) {

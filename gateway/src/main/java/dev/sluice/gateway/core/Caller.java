@@ -19,6 +19,11 @@ public record Caller(KeyMetadata key, Tenant tenant, TenantLimits limits, QuotaR
         Objects.requireNonNull(quotas, "quotas");
     }
 
+    /** The key the tenant's functions are registered under in the scheduler: the one place that says which. */
+    public String registryKey() {
+        return tenant.id().value();
+    }
+
     /**
      * Empty when the key has {@code scope} and, for an operation on a function ({@code function} not null), may use
      * that function; otherwise why not.

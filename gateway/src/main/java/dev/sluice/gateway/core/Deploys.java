@@ -4,7 +4,6 @@ import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.tenancy.Scope;
-import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantLimits;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,9 +38,8 @@ public final class Deploys {
         if (forbidden.isPresent()) {
             return new DeployOutcome.Refused(forbidden.get());
         }
-        Tenant tenant = caller.tenant();
         TenantLimits limits = caller.limits();
-        Optional<Refusal> full = roomFor(tenant, name, limits);
+        Optional<Refusal> full = roomFor(caller, name);
         if (full.isPresent()) {
             return new DeployOutcome.Refused(full.get());
         }
@@ -60,9 +58,9 @@ public final class Deploys {
         call.expectModule();
         long maxBytes = limits.maxModuleBytes();
         // Admitted before the module is read: a tenant over its share of deploys costs no buffering.
-        try (DeploySlots.Slot slot = slots.admit(tenant.id())) {
+        try (DeploySlots.Slot slot = slots.admit(caller.tenant().id())) {
             byte[] module = call.module(maxBytes);
-            DeployRequest request = new DeployRequest(Invocations.registryTenant(tenant), name, module,
+            DeployRequest request = new DeployRequest(caller.registryKey(), name, module,
                     (int) memoryPages, timeoutMs, maxBytes, fuel, limits.maxFunctions());
             // Compiling is CPU-bound: it runs on the deploy threads so it never pins the virtual threads' carriers.
             return new DeployOutcome.Deployed(inFlight.run(() -> slot.run(() -> functions.deploy(request))));
@@ -73,14 +71,15 @@ public final class Deploys {
      * A new function must fit in the tenant's {@code max-functions}; replacing one always does. Checked here to spare
      * the compile; the registry checks again, atomically, for concurrent deploys.
      */
-    private Optional<Refusal> roomFor(Tenant tenant, FunctionName name, TenantLimits limits) {
-        String key = Invocations.registryTenant(tenant);
+    private Optional<Refusal> roomFor(Caller caller, FunctionName name) {
+        TenantLimits limits = caller.limits();
+        String key = caller.registryKey();
         if (limits.maxFunctions() <= 0 || functions.find(key, name).isPresent()) {
             return Optional.empty();
         }
         int count = functions.list(key).size();
         if (count >= limits.maxFunctions()) {
-            return Optional.of(new Refusal.FunctionLimitReached(tenant.id(), count, limits.maxFunctions()));
+            return Optional.of(new Refusal.FunctionLimitReached(caller.tenant().id(), count, limits.maxFunctions()));
         }
         return Optional.empty();
     }

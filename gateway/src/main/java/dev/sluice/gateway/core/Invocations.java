@@ -9,7 +9,6 @@ import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.Quotas;
 import dev.sluice.tenancy.Scope;
-import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.UsageLedger;
@@ -52,7 +51,7 @@ public final class Invocations {
         if (forbidden.isPresent()) {
             return new InvocationOutcome.Refused(forbidden.get(), caller.quotas());
         }
-        Optional<FunctionSpec> deployed = functions.find(registryTenant(caller.tenant()), name);
+        Optional<FunctionSpec> deployed = functions.find(caller.registryKey(), name);
         if (deployed.isEmpty()) {
             return new InvocationOutcome.Refused(new Refusal.FunctionNotFound(name), caller.quotas());
         }
@@ -108,11 +107,6 @@ public final class Invocations {
         }
         return new FunctionSpec(function.tenant(), function.name(), function.digest(), function.size(), memoryPages,
                 timeoutMs, function.deployedAt(), fuel);
-    }
-
-    /** The key a tenant's functions are registered under. */
-    static String registryTenant(Tenant tenant) {
-        return tenant.id().value();
     }
 
     /**
