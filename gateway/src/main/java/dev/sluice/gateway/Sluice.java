@@ -11,6 +11,8 @@ import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
+import dev.sluice.scheduler.redis.SchedulerRedis;
+import dev.sluice.scheduler.redis.SharedSchedulers;
 import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.tenancy.BreakerSettings;
 import dev.sluice.config.StoreConfig;
@@ -69,8 +71,11 @@ public final class Sluice implements AutoCloseable {
             this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened(opened, openTenancy(config, builder));
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
-            this.scheduler = opened(opened, LocalScheduler.open(schedulerSettings(config), config.dataDir(),
-                    builder.clock));
+            // Shared tenancy shares functions too: metadata and module bytes in Redis, seen by every process.
+            this.scheduler = opened(opened, config.stores().sharedTenancy()
+                    ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), builder.clock,
+                            SchedulerRedis.Settings.from(config.stores()))
+                    : LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened(opened, DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
             this.drain = new Drain();

@@ -51,7 +51,7 @@ import java.util.function.Function;
 final class WorkerPool implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
     private final SchedulerSettings settings;
-    private final Function<String, Optional<CompiledModule>> modules;
+    private final Function<FunctionSpec, Optional<CompiledModule>> modules;
     private final Sandbox sandbox;
     private final ScheduledThreadPoolExecutor watchdog;
     private final List<Thread> workers = new ArrayList<>();
@@ -68,16 +68,30 @@ final class WorkerPool implements Dispatcher {
     private boolean stopped;
 
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules) {
-        this(settings, modules, new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sluice-watchdog");
-            t.setDaemon(true);
-            return t;
-        }));
+        this(settings, modules, watchdog());
     }
 
     /** With the given watchdog, which the pool owns from now on (tests use one that lets a shutdown in). */
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules,
                ScheduledThreadPoolExecutor watchdog) {
+        this(watchdog, settings, function -> modules.apply(function.digest()));
+    }
+
+    /** A pool that looks modules up by function (shared functions fetch them by digest on first use). */
+    static WorkerPool byFunction(SchedulerSettings settings, Function<FunctionSpec, Optional<CompiledModule>> modules) {
+        return new WorkerPool(watchdog(), settings, modules);
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        return new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sluice-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private WorkerPool(ScheduledThreadPoolExecutor watchdog, SchedulerSettings settings,
+                       Function<FunctionSpec, Optional<CompiledModule>> modules) {
         this.settings = settings;
         this.modules = modules;
         this.sandbox = new Sandbox(settings);
@@ -94,7 +108,7 @@ final class WorkerPool implements Dispatcher {
 
     @Override
     public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
-        CompiledModule module = modules.apply(function.digest()).orElseThrow(() ->
+        CompiledModule module = modules.apply(function).orElseThrow(() ->
                 new SchedulerException.InvalidInput("function " + function.name() + ": module " + function.digest()
                         + " is not deployed"));
         Job job = new Job(function, request, module);

@@ -49,6 +49,12 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
                     .header("Retry-After", "1");
             case InvocationFailed e -> invocationProblem(e);
+            case SchedulerException.StorageFailure e -> {
+                // Shared functions: Redis away, or a module blob missing or not matching its digest (never run).
+                LOG.log(Level.WARNING, e.getMessage());
+                yield ProblemException.of(ProblemType.STORE_UNAVAILABLE, "the function store cannot be read now;"
+                        + " retry shortly").header("Retry-After", "1");
+            }
             // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
             case HttpException e when e.status().code() < 500 ->
                     ProblemDirectHandler.problem(e.status().code(), e.getMessage());
