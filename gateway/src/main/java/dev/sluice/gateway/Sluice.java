@@ -2,6 +2,9 @@ package dev.sluice.gateway;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.core.Deploys;
+import dev.sluice.gateway.core.Invocations;
+import dev.sluice.gateway.core.TenantAccess;
 import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.http.ProblemException;
@@ -79,14 +82,16 @@ public final class Sluice implements AutoCloseable {
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
-            TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas,
-                    new AuthFailureLimiter(builder.nanoTime));
+            TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
+                    defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
             AdminAuth auth = new AdminAuth(admin);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, scheduler.functions(), defaults);
             PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
-            FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                    deploys, drain, quotas, config);
+            FunctionService functionService = new FunctionService(gate, scheduler.functions(),
+                    new Invocations(scheduler.functions(), scheduler.dispatcher(), drain, quotas),
+                    new Deploys(scheduler.functions(), deploys, drain, config.defaultTimeoutMs()), quotas.usage(),
+                    config.maxRequestBytes());
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
             HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
