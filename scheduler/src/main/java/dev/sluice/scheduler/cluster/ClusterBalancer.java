@@ -292,11 +292,13 @@ public final class ClusterBalancer implements Balancer {
             for (Worker worker : usableWorkers()) {
                 free += Math.max(0, worker.address.maxConcurrency() - worker.outstanding);
             }
-            Waiter waiter = queue.poll(free, w -> choose(w) != null);
+            // The rule asks about the head of each tenant it considers; the choice made for the one it returns
+            // still holds, since nothing changes under the lock in between.
+            Waiter waiter = queue.poll(free, w -> (w.choice = choose(w)) != null);
             if (waiter == null) {
                 return;
             }
-            Worker worker = choose(waiter);
+            Worker worker = waiter.choice;
             worker.outstanding++;
             waiter.worker = worker;
             waiter.address = worker.address;
@@ -504,6 +506,7 @@ public final class ClusterBalancer implements Balancer {
         final long deadline;
         final Condition signal;
         final long enqueued;
+        Worker choice; // dispatch's scratch: where it would go now
         Worker worker; // set under the lock when placed
         WorkerAddress address;
         Overloaded failure; // set under the lock when expired or closed
