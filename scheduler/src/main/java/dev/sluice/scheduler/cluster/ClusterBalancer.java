@@ -148,7 +148,7 @@ public final class ClusterBalancer implements Balancer {
      * due. The background thread calls it; tests with a fake clock call it themselves.
      */
     public void tick() {
-        List<Worker> due = new ArrayList<>();
+        List<Probe> due = new ArrayList<>();
         lock.lock();
         try {
             if (closed) {
@@ -163,16 +163,17 @@ public final class ClusterBalancer implements Balancer {
             for (Worker worker : workers.values()) {
                 if (worker.present && worker.ejected && worker.nextProbe - now <= 0) {
                     worker.nextProbe = now + settings.probeInterval().toNanos();
-                    due.add(worker);
+                    due.add(new Probe(worker, worker.address)); // read under the lock
                 }
             }
         } finally {
             lock.unlock();
         }
-        for (Worker worker : due) {
+        for (Probe probe : due) {
+            Worker worker = probe.worker();
             boolean healthy;
             try {
-                healthy = healthCheck.answers(worker.address);
+                healthy = healthCheck.answers(probe.address());
             } catch (RuntimeException e) {
                 healthy = false;
             }
@@ -442,6 +443,8 @@ public final class ClusterBalancer implements Balancer {
     }
 
     private enum Outcome { SUCCEEDED, FAILED, REFUSED }
+
+    private record Probe(Worker worker, WorkerAddress address) {}
 
     private static final class Worker {
         final String id;
