@@ -38,6 +38,7 @@ import java.util.function.Function;
  * @param shutdownGraceMs        how long a stopping server lets in-flight invocations finish
  * @param compileBudgetMs        how long a deploy waits for compilation before answering (runs interpreted meanwhile)
  * @param stores                 where shared state lives (local by default; Redis for several gateways)
+ * @param cluster                how gateways and workers find and trust each other (gateway and worker roles)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
@@ -45,7 +46,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            long defaultInvocationsPerMinute, long defaultInvocationsPerDay, long defaultMaxFunctions,
                            long defaultTimeoutMs, long maxRequestBytes,
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
-                           int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores) {
+                           int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
+                           ClusterConfig cluster) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
@@ -58,6 +60,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
     private static List<String> keys(String... own) {
         List<String> all = new ArrayList<>(List.of(own));
         all.addAll(StoreConfig.KEYS);
+        all.addAll(ClusterConfig.KEYS);
         return List.copyOf(all);
     }
 
@@ -91,6 +94,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("compile-budget-ms", compileBudgetMs, 0, 3_600_000);
         if (stores == null) {
             throw new ConfigException("stores: missing");
+        }
+        if (cluster == null) {
+            throw new ConfigException("cluster: missing");
         }
     }
 
@@ -134,7 +140,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.integer("tenant-queue", 64),
                 v.number("shutdown-grace-ms", 10_000),
                 v.number("compile-budget-ms", 2_000),
-                StoreConfig.from(raw, source.describe()));
+                StoreConfig.from(raw, source.describe()),
+                ClusterConfig.from(raw, source.describe()));
     }
 
     /**
@@ -160,6 +167,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 defaultMaxFunctions, defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers,
                 tenantMaxConcurrency, tenantQueue, shutdownGraceMs, compileBudgetMs));
         Map<String, String> map = new HashMap<>(stores.asMap());
+        map.putAll(cluster.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));
         }

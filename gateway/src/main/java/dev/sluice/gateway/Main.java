@@ -8,11 +8,13 @@ import dev.sluice.tenancy.TenancyException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code sluice serve [--config FILE]}: starts Sluice with its embedded defaults, or with the settings of FILE
- * (default: {@code sluice.conf} in the working directory when it exists, or {@code $SLUICE_CONFIG}).
+ * {@code sluice serve|gateway|worker [--config FILE]}: starts Sluice in one of its roles ({@code serve}: all in one,
+ * {@link GatewayRole}, {@link WorkerRole}) with its embedded defaults, or with the settings of FILE (default:
+ * {@code sluice.conf} in the working directory when it exists, or {@code $SLUICE_CONFIG}).
  */
 public final class Main {
     private Main() {}
@@ -20,7 +22,7 @@ public final class Main {
     public static void main(String[] args) {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
         PrintStream out = System.out;
-        if (args.length == 0 || !args[0].equals("serve")) {
+        if (args.length == 0 || !List.of("serve", "gateway", "worker").contains(args[0])) {
             usage(out);
             System.exit(args.length > 0 && (args[0].equals("--help") || args[0].equals("help")) ? 0 : 2);
         }
@@ -36,8 +38,17 @@ public final class Main {
         try {
             SluiceConfig config = configFile.map(f -> SluiceConfig.from(FileConfigSource.load(f)))
                     .orElseGet(SluiceConfig::defaults);
-            Sluice sluice = Sluice.builder()
-                    .config(config)
+            if (args[0].equals("worker")) {
+                WorkerRole worker = WorkerRole.builder().config(config).environment(System.getenv()).start();
+                Runtime.getRuntime().addShutdownHook(new Thread(worker::stop, "sluice-shutdown"));
+                out.println("Sluice worker " + worker.id() + " is serving on h2c://" + config.cluster().workerHost()
+                        + ":" + worker.port());
+                return;
+            }
+            Sluice.Builder builder = args[0].equals("gateway")
+                    ? GatewayRole.builder(config, System.getenv())
+                    : Sluice.builder().config(config);
+            Sluice sluice = builder
                     .adminToken(Optional.ofNullable(System.getenv("SLUICE_ADMIN_TOKEN")).filter(t -> !t.isBlank()))
                     .announce(token -> announce(out, token, config))
                     .start();
@@ -72,8 +83,12 @@ public final class Main {
     }
 
     private static void usage(PrintStream out) {
-        out.println("usage: sluice serve [--config FILE]");
-        out.println("  Starts Sluice. Settings come from FILE, else $SLUICE_CONFIG, else ./sluice.conf if present,");
-        out.println("  else the embedded defaults (127.0.0.1:8080, data in ./sluice-data). See docs/configuration.md.");
+        out.println("usage: sluice serve|gateway|worker [--config FILE]");
+        out.println("  serve:   all in one process (the default set-up): tenant API and the in-process workers.");
+        out.println("  gateway: the tenant API; runs functions on the workers of worker-addresses (or discovery).");
+        out.println("  worker:  runs functions for gateways on its internal port (worker-port), nothing else.");
+        out.println("  Settings come from FILE, else $SLUICE_CONFIG, else ./sluice.conf if present, else the embedded");
+        out.println("  defaults (127.0.0.1:8080, data in ./sluice-data). gateway and worker need worker-secret (or");
+        out.println("  $SLUICE_WORKER_SECRET). See docs/configuration.md and docs/architecture.md.");
     }
 }

@@ -55,7 +55,7 @@ public final class Sluice implements AutoCloseable {
     private final DataDirLock dataDirLock;
     private final TenancyStores tenancy;
     private final Quotas quotas;
-    private final LocalScheduler scheduler;
+    private final Execution scheduler;
     private final ScheduledExecutorService housekeeping;
     private final DeployAdmission deploys;
     private final Drain drain;
@@ -71,11 +71,7 @@ public final class Sluice implements AutoCloseable {
             this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened(opened, openTenancy(config, builder));
             this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
-            // Shared tenancy shares functions too: metadata and module bytes in Redis, seen by every process.
-            this.scheduler = opened(opened, config.stores().sharedTenancy()
-                    ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), builder.clock,
-                            SchedulerRedis.Settings.from(config.stores()))
-                    : LocalScheduler.open(schedulerSettings(config), config.dataDir(), builder.clock));
+            this.scheduler = opened(opened, builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened(opened, DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
             this.drain = new Drain();
@@ -99,6 +95,10 @@ public final class Sluice implements AutoCloseable {
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
+                    // HTTP/1.1 only: HTTP/2 (on the classpath for the workers' internal port) is not a tenant
+                    // protocol, so no h2c upgrade or prior-knowledge preface is honoured here.
+                    .protocolsDiscoverServices(false)
+                    .addProtocol(io.helidon.webserver.http1.Http1Config.create())
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
@@ -141,7 +141,34 @@ public final class Sluice implements AutoCloseable {
         return new Builder();
     }
 
-    private static SchedulerSettings schedulerSettings(SluiceConfig config) {
+    /**
+     * {@code serve}: functions run by the in-process worker pool, stored in the data directory or, with shared
+     * tenancy, shared with every process through Redis (metadata and module bytes).
+     */
+    private static Execution local(SluiceConfig config, InstantSource clock) {
+        LocalScheduler local = config.stores().sharedTenancy()
+                ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
+                        SchedulerRedis.Settings.from(config.stores()))
+                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
+        return new Execution() {
+            @Override
+            public dev.sluice.scheduler.FunctionRegistry functions() {
+                return local.functions();
+            }
+
+            @Override
+            public dev.sluice.scheduler.Dispatcher dispatcher() {
+                return local.dispatcher();
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+        };
+    }
+
+    static SchedulerSettings schedulerSettings(SluiceConfig config) {
         SchedulerSettings defaults = SchedulerSettings.defaults();
         return new SchedulerSettings(config.workers(), config.effectiveTenantMaxConcurrency(), config.tenantQueue(),
                 config.maxStdoutBytes(), config.maxStderrBytes(), defaults.workerStackBytes())
@@ -285,6 +312,7 @@ public final class Sluice implements AutoCloseable {
         private LongSupplier nanoTime = System::nanoTime;
         private Optional<String> adminToken = Optional.empty();
         private Consumer<String> announce = token -> { };
+        private java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution = Sluice::local;
 
         private Builder() {}
 
@@ -314,6 +342,12 @@ public final class Sluice implements AutoCloseable {
         /** Receives a newly generated admin token, the one time it exists in clear. */
         public Builder announce(Consumer<String> announce) {
             this.announce = Objects.requireNonNull(announce, "announce");
+            return this;
+        }
+
+        /** Where functions are stored and run; the in-process scheduler unless a role says otherwise. */
+        Builder execution(java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution) {
+            this.execution = Objects.requireNonNull(execution, "execution");
             return this;
         }
 

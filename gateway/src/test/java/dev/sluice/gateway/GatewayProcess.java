@@ -25,14 +25,16 @@ import java.util.regex.Pattern;
  * --config FILE} in its directory, the admin token from {@code SLUICE_ADMIN_TOKEN}. Its port is read from the line
  * Main prints once it listens; everything it prints (stdout and stderr, in arrival order) goes to {@code gateway.log}
  * beside its configuration, for the test's report, and stays readable as {@link #output()}; stderr alone is
- * {@link #errors()}. The one launcher of the gateway tests that run {@code sluice serve} as a process.
+ * {@link #errors()}. The one launcher of the gateway tests that run Sluice as a process, in any role
+ * ({@code serve}, {@code gateway}, {@code worker}: see {@link #launch(String, String, Path, Map, List)}).
  */
 final class GatewayProcess implements AutoCloseable {
     static final String ADMIN_TOKEN = "process-admin-token";
     /** Small, single-collector JVMs with the quick compiler only: three of them must start on two busy cores. */
     static final List<String> SMALL_JVM = List.of("-Xmx256m", "-Xss4m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1");
-    private static final Pattern SERVING = Pattern.compile("Sluice is serving on http://[^:]+:(\\d+)");
+    private static final Pattern SERVING = Pattern.compile(
+            "Sluice (?:worker \\S+ )?is serving on (?:http|h2c)://[^:]+:(\\d+)");
 
     final String name;
     final Path log;
@@ -65,6 +67,15 @@ final class GatewayProcess implements AutoCloseable {
      * data directory is {@code dir/data} unless the settings name a {@code data-dir}.
      */
     static GatewayProcess launch(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
+        return launch("serve", name, dir, settings, jvmOptions);
+    }
+
+    /**
+     * {@code sluice ROLE} ({@code serve}, {@code gateway} or {@code worker}) as a process; for a worker,
+     * {@link #port()} is its internal port (set {@code worker-port = 0} to pick a free one).
+     */
+    static GatewayProcess launch(String role, String name, Path dir, Map<String, String> settings,
+                                 List<String> jvmOptions) {
         try {
             Files.createDirectories(dir);
             StringBuilder config = new StringBuilder();
@@ -77,7 +88,7 @@ final class GatewayProcess implements AutoCloseable {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                    "dev.sluice.gateway.Main", "serve", "--config", file.toString()));
+                    "dev.sluice.gateway.Main", role, "--config", file.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
             builder.environment().remove("SLUICE_CONFIG");
@@ -217,6 +228,23 @@ final class GatewayProcess implements AutoCloseable {
     HttpResponse<String> ready(HttpClient http) {
         try {
             return http.send(HttpRequest.newBuilder(uri("/health/ready")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * For a worker: {@code GET /internal/v1/health} with the worker secret; the body's {@code started} counts the
+     * invocations it admitted (each ran there once), {@code running} those running now.
+     */
+    HttpResponse<String> workerHealth(HttpClient http, String secret) {
+        try {
+            return http.send(HttpRequest.newBuilder(uri("/internal/v1/health"))
+                            .header("Sluice-Worker-Secret", secret).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

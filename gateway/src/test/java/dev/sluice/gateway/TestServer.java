@@ -32,10 +32,17 @@ final class TestServer implements AutoCloseable {
     final AtomicReference<Instant> now;
     final AtomicLong nanos;
     final Map<String, String> overrides;
+    private final java.util.function.Function<SluiceConfig, Sluice.Builder> role;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     Sluice sluice;
 
     private TestServer(Path dataDir, Map<String, String> overrides, AtomicReference<Instant> now, AtomicLong nanos) {
+        this(dataDir, overrides, now, nanos, config -> Sluice.builder().config(config));
+    }
+
+    private TestServer(Path dataDir, Map<String, String> overrides, AtomicReference<Instant> now, AtomicLong nanos,
+                       java.util.function.Function<SluiceConfig, Sluice.Builder> role) {
+        this.role = role;
         this.dataDir = dataDir;
         this.overrides = overrides;
         this.now = now;
@@ -52,13 +59,19 @@ final class TestServer implements AutoCloseable {
                 new AtomicLong(1_000_000_000L));
     }
 
+    /** A server in another role ({@code sluice gateway}, say): {@code role} makes its builder from the config. */
+    static TestServer start(Path dataDir, Map<String, String> overrides,
+                            java.util.function.Function<SluiceConfig, Sluice.Builder> role) {
+        return new TestServer(dataDir, overrides, new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z")),
+                new AtomicLong(1_000_000_000L), role);
+    }
+
     private Sluice startSluice() {
         Map<String, String> settings = new HashMap<>(Map.of("port", "0", "data-dir", dataDir.toString(),
                 "workers", "2", "default-requests-per-second", "1000", "default-burst", "1000"));
         settings.putAll(overrides);
         InstantSource clock = () -> now.get();
-        return Sluice.builder()
-                .config(SluiceConfig.defaults().with(settings))
+        return role.apply(SluiceConfig.defaults().with(settings))
                 .clock(clock)
                 .nanoTime(nanos::get)
                 .adminToken(Optional.of(ADMIN_TOKEN))

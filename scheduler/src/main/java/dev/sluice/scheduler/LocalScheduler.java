@@ -31,12 +31,22 @@ public final class LocalScheduler implements AutoCloseable {
 
     /** Null in a worker of shared functions (the gateway keeps the registry). */
     private final FunctionRegistry functions;
-    private final WorkerPool dispatcher;
+    private final Dispatcher dispatcher;
+    private static final Dispatcher NO_WORKERS = new Dispatcher() {
+        @Override
+        public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+            throw new SchedulerException.Overloaded("this process runs no functions (it has no workers)");
+        }
+
+        @Override
+        public void shutdown(long graceMillis) {
+        }
+    };
     private final ModuleCache modules;
     private final ModuleLibrary library;
     private final AutoCloseable onClose;
 
-    private LocalScheduler(FunctionRegistry functions, WorkerPool dispatcher, ModuleCache modules,
+    private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
                            ModuleLibrary library, AutoCloseable onClose) {
         this.functions = functions;
         this.dispatcher = dispatcher;
@@ -65,6 +75,19 @@ public final class LocalScheduler implements AutoCloseable {
     /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
     static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                ModuleCompiler compiler) {
+        return open(settings, dataDir, clock, compiler, true);
+    }
+
+    /**
+     * The function registry alone, without worker threads: for a {@code sluice gateway} that stores functions in its
+     * data directory and runs them on remote workers. Its {@link #dispatcher()} refuses every invocation.
+     */
+    public static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock) {
+        return open(settings, dataDir, clock, ModuleCompiler.chicory(), false);
+    }
+
+    private static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                       ModuleCompiler compiler, boolean withWorkers) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
@@ -114,7 +137,8 @@ public final class LocalScheduler implements AutoCloseable {
             }
             return modules.find(digest);
         };
-        return new LocalScheduler(registry, new WorkerPool(settings, find), modules, null, () -> { });
+        return new LocalScheduler(registry, withWorkers ? new WorkerPool(settings, find) : NO_WORKERS, modules, null,
+                () -> { });
     }
 
     /**

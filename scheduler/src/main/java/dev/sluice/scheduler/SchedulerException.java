@@ -85,6 +85,17 @@ public abstract sealed class SchedulerException extends RuntimeException {
         public enum Kind { TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED, FUEL_EXHAUSTED }
     }
 
+    /**
+     * The invocation started on a remote worker and the worker was then lost (it died, reset the connection, or
+     * answered nothing a gateway can read) before it reported an outcome. The guest may or may not have finished:
+     * the call is never run a second time (at most once), and the client decides whether to retry.
+     */
+    public static final class WorkerLost extends SchedulerException {
+        public WorkerLost(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends SchedulerException {
         public StorageFailure(String message, Throwable cause) {

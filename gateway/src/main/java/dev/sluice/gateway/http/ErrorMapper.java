@@ -55,6 +55,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
                 yield ProblemException.of(ProblemType.STORE_UNAVAILABLE, "the function store cannot be read now;"
                         + " retry shortly").header("Retry-After", "1");
             }
+            // The call may have run: never retried here (at most once); the client decides.
+            case SchedulerException.WorkerLost e -> ProblemException.of(ProblemType.WORKER_LOST, e.getMessage());
             // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
             case HttpException e when e.status().code() < 500 ->
                     ProblemDirectHandler.problem(e.status().code(), e.getMessage());

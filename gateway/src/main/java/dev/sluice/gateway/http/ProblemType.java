@@ -39,7 +39,9 @@ public enum ProblemType {
     URI_TOO_LONG("uri-too-long", 414, "The request line is too long"),
     REQUEST_HEADER_FIELDS_TOO_LARGE("request-header-fields-too-large", 431, "The request headers are too large"),
     NOT_IMPLEMENTED("not-implemented", 501, "The server does not support what the request needs"),
-    HTTP_VERSION_NOT_SUPPORTED("http-version-not-supported", 505, "The HTTP version is not supported");
+    HTTP_VERSION_NOT_SUPPORTED("http-version-not-supported", 505, "The HTTP version is not supported"),
+    WORKER_LOST("worker-lost", 502, "The worker running the function was lost"),
+    WORKER_BUSY("worker-busy", 503, "The worker did not start the invocation");
 
     private static final String BASE = "https://sluice.dev/problems/";
 

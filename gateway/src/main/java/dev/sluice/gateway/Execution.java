@@ -1,0 +1,18 @@
+package dev.sluice.gateway;
+
+import dev.sluice.scheduler.Dispatcher;
+import dev.sluice.scheduler.FunctionRegistry;
+
+/**
+ * Where the HTTP API's functions are kept and run: the in-process scheduler ({@code serve}) or a registry plus
+ * remote workers ({@code gateway}). The API process is the same in both; only this differs.
+ */
+interface Execution extends AutoCloseable {
+    FunctionRegistry functions();
+
+    Dispatcher dispatcher();
+
+    /** Releases what {@link #dispatcher()} and {@link #functions()} hold; called after the dispatcher's shutdown. */
+    @Override
+    void close();
+}

@@ -1,0 +1,155 @@
+package dev.sluice.gateway.remote;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationRequest;
+import dev.sluice.scheduler.InvocationResult;
+import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gateway → worker wire format (docs/architecture.md, "Gateway to worker"), one place for both ends.
+ *
+ * <p>Request: {@code POST /internal/v1/invoke} with {@code Sluice-Worker-Secret}; the body is a 4-byte big-endian
+ * length, that many bytes of JSON (the {@link FunctionSpec}, argv and the CGI environment), then stdin raw.
+ *
+ * <p>Response {@code 200}: the outcome in headers ({@code Sluice-Outcome: exited} with {@code Sluice-Exit-Code}, or
+ * {@code failed} with {@code Sluice-Failure-Kind} and {@code Sluice-Failure-Message}), always with
+ * {@code Sluice-Fuel-Used}, {@code Sluice-Elapsed-Nanos} and {@code Sluice-Stderr-Bytes}; the body is stderr then
+ * stdout, raw. Anything else is a problem document; {@code 503 worker-busy} means the guest never started.
+ */
+public final class InternalProtocol {
+    public static final String PREFIX = "/internal/v1";
+    public static final String INVOKE = PREFIX + "/invoke";
+    public static final String HEALTH = PREFIX + "/health";
+
+    static final HeaderName SECRET = HeaderNames.create("Sluice-Worker-Secret");
+    static final HeaderName OUTCOME = HeaderNames.create("Sluice-Outcome");
+    static final HeaderName EXIT_CODE = HeaderNames.create("Sluice-Exit-Code");
+    static final HeaderName FUEL_USED = HeaderNames.create("Sluice-Fuel-Used");
+    static final HeaderName ELAPSED = HeaderNames.create("Sluice-Elapsed-Nanos");
+    static final HeaderName STDERR_BYTES = HeaderNames.create("Sluice-Stderr-Bytes");
+    static final HeaderName FAILURE_KIND = HeaderNames.create("Sluice-Failure-Kind");
+    static final HeaderName FAILURE_MESSAGE = HeaderNames.create("Sluice-Failure-Message");
+    static final String CONTENT_TYPE = "application/vnd.sluice.invocation";
+
+    private InternalProtocol() {}
+
+    /** One decoded request: what to run and its input. */
+    record Invocation(FunctionSpec function, InvocationRequest request) {}
+
+    static byte[] encode(FunctionSpec f, InvocationRequest request) {
+        ObjectNode meta = Json.object();
+        meta.put("tenant", f.tenant());
+        meta.put("name", f.name().value());
+        meta.put("digest", f.digest());
+        meta.put("size", f.size());
+        meta.put("memory-pages", f.memoryPages());
+        meta.put("timeout-ms", f.timeoutMs());
+        meta.put("deployed-at", f.deployedAt().toString());
+        meta.put("fuel", f.fuel());
+        request.args().forEach(meta.putArray("args")::add);
+        ObjectNode env = meta.putObject("env");
+        request.env().forEach(env::put);
+        byte[] json = Json.bytes(meta);
+        return ByteBuffer.allocate(4 + json.length + request.stdin().length)
+                .putInt(json.length).put(json).put(request.stdin()).array();
+    }
+
+    /** @throws ProblemException invalid-request when the body is not a well-formed invocation */
+    static Invocation decode(byte[] body) {
+        if (body.length < 4) {
+            throw invalid("body shorter than its length prefix");
+        }
+        int length = ByteBuffer.wrap(body).getInt();
+        if (length < 2 || length > body.length - 4) {
+            throw invalid("metadata length " + length + " does not fit a body of " + body.length + " bytes");
+        }
+        ObjectNode meta = Json.parseObject(Arrays.copyOfRange(body, 4, 4 + length));
+        try {
+            FunctionSpec spec = new FunctionSpec(text(meta, "tenant"), FunctionName.of(text(meta, "name")),
+                    text(meta, "digest"), meta.path("size").asLong(), meta.path("memory-pages").asInt(),
+                    meta.path("timeout-ms").asLong(), Instant.parse(text(meta, "deployed-at")),
+                    meta.path("fuel").asLong());
+            List<String> args = new ArrayList<>();
+            meta.path("args").forEach(a -> args.add(a.asText()));
+            Map<String, String> env = new LinkedHashMap<>();
+            meta.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+            return new Invocation(spec, new InvocationRequest(Arrays.copyOfRange(body, 4 + length, body.length),
+                    args, env));
+        } catch (SchedulerException.InvalidInput | java.time.format.DateTimeParseException e) {
+            throw invalid(e.getMessage());
+        }
+    }
+
+    private static String text(JsonNode meta, String field) {
+        JsonNode value = meta.get(field);
+        if (value == null || !value.isTextual()) {
+            throw invalid(field + ": missing");
+        }
+        return value.asText();
+    }
+
+    private static ProblemException invalid(String why) {
+        return ProblemException.of(ProblemType.INVALID_REQUEST, "invocation: " + why);
+    }
+
+    /** The body of a 200 answer: stderr then stdout. */
+    static byte[] body(byte[] stderr, byte[] stdout) {
+        byte[] body = Arrays.copyOf(stderr, stderr.length + stdout.length);
+        System.arraycopy(stdout, 0, body, stderr.length, stdout.length);
+        return body;
+    }
+
+    static InvocationResult result(int exitCode, byte[] body, int stderrBytes, long elapsedNanos, long fuelUsed) {
+        return new InvocationResult(exitCode, Arrays.copyOfRange(body, stderrBytes, body.length),
+                Arrays.copyOf(body, stderrBytes), Duration.ofNanos(elapsedNanos), fuelUsed);
+    }
+
+    static String encodeMessage(String message) {
+        return URLEncoder.encode(message == null ? "" : message, StandardCharsets.UTF_8);
+    }
+
+    static String decodeMessage(String encoded) {
+        return URLDecoder.decode(encoded, StandardCharsets.UTF_8);
+    }
+
+    static InvocationFailed.Kind kind(String name) {
+        return InvocationFailed.Kind.valueOf(name);
+    }
+
+    /** Constant time in the secret's content: both sides are hashed first, so lengths do not leak either. */
+    static boolean secretMatches(String expected, String given) {
+        if (given == null) {
+            return false;
+        }
+        return MessageDigest.isEqual(sha256(expected), sha256(given));
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.sluice.gateway.remote;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.http.ProblemException;
+import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
+import dev.sluice.scheduler.Dispatcher;
+import dev.sluice.scheduler.InvocationResult;
+import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.Objects;
+
+/**
+ * The worker's internal API ({@link InternalProtocol}): every route needs the shared worker secret, and nothing
+ * else is served on the port (a tenant route there is a 404 problem). An invocation is admitted or refused at once
+ * ({@code 503 worker-busy}, never started) by {@link WorkerAdmission}; an admitted one runs on the worker's
+ * {@link Dispatcher} and its outcome, guest failures included, is a {@code 200} the gateway settles from.
+ */
+public final class WorkerService implements HttpService {
+    private final String id;
+    private final String secret;
+    private final Dispatcher dispatcher;
+    private final WorkerAdmission admission;
+    private final long maxBodyBytes;
+
+    private WorkerService(String id, String secret, Dispatcher dispatcher, int maxConcurrency, long maxBodyBytes) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.secret = Objects.requireNonNull(secret, "secret");
+        this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+        this.admission = new WorkerAdmission(maxConcurrency);
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /**
+     * @param maxBodyBytes largest invocation accepted: the gateway's request cap plus the metadata (environment)
+     */
+    public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
+                                       long maxBodyBytes) {
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes);
+    }
+
+    /** The worker port's whole surface, in matching order. */
+    public void routing(HttpRouting.Builder routing) {
+        routing.error(Throwable.class, new ErrorMapper())
+                .register(InternalProtocol.PREFIX, this)
+                .any((req, res) -> {
+                    throw ProblemException.of(ProblemType.NOT_FOUND, "no route on a worker's internal port");
+                });
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(this::authenticate)
+                .post("/invoke", this::invoke)
+                .get("/health", this::health);
+    }
+
+    private void authenticate(ServerRequest req, ServerResponse res) {
+        String given = req.headers().first(InternalProtocol.SECRET).orElse(null);
+        if (!InternalProtocol.secretMatches(secret, given)) {
+            throw ProblemException.of(ProblemType.UNAUTHORIZED, given == null
+                    ? "missing the worker secret" : "wrong worker secret");
+        }
+        res.next();
+    }
+
+    private void invoke(ServerRequest req, ServerResponse res) {
+        // Admission before reading the body: a refusal is cheap and certain not to have started anything.
+        WorkerAdmission.Permit permit = admission.tryEnter().orElseThrow(this::busy);
+        try (permit) {
+            byte[] body = Requests.body(req, maxBodyBytes, ProblemType.PAYLOAD_TOO_LARGE, "invocation");
+            InternalProtocol.Invocation invocation = InternalProtocol.decode(body);
+            InvocationResult result;
+            try {
+                result = dispatcher.invoke(invocation.function(), invocation.request());
+            } catch (InvocationFailed e) {
+                byte[] stderr = e.stderr();
+                res.header(InternalProtocol.OUTCOME, "failed")
+                        .header(InternalProtocol.FAILURE_KIND, e.kind().name())
+                        .header(InternalProtocol.FAILURE_MESSAGE, InternalProtocol.encodeMessage(e.getMessage()))
+                        .header(InternalProtocol.FUEL_USED, Long.toString(e.fuelUsed()))
+                        .header(InternalProtocol.ELAPSED, "0")
+                        .header(InternalProtocol.STDERR_BYTES, Integer.toString(stderr.length))
+                        .header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+                res.send(stderr);
+                return;
+            } catch (SchedulerException.Overloaded e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    // Abandoned by an interrupt (the worker is stopping): the job may have begun, so this must not
+                    // read as "not started", or the gateway would run it again elsewhere.
+                    throw ProblemException.of(ProblemType.WORKER_LOST, "worker " + id + " abandoned the call");
+                }
+                // The pool's own per-tenant queue was full: the guest never started.
+                throw busy(e.getMessage());
+            }
+            res.header(InternalProtocol.OUTCOME, "exited")
+                    .header(InternalProtocol.EXIT_CODE, Integer.toString(result.exitCode()))
+                    .header(InternalProtocol.FUEL_USED, Long.toString(result.fuelUsed()))
+                    .header(InternalProtocol.ELAPSED, Long.toString(result.elapsed().toNanos()))
+                    .header(InternalProtocol.STDERR_BYTES, Integer.toString(result.stderr().length))
+                    .header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+            res.send(InternalProtocol.body(result.stderr(), result.stdout()));
+        }
+    }
+
+    private ProblemException busy() {
+        return busy(admission.draining() ? "worker " + id + " is draining"
+                : "worker " + id + " runs " + admission.maxConcurrency() + " invocations already");
+    }
+
+    private static ProblemException busy(String detail) {
+        return ProblemException.of(ProblemType.WORKER_BUSY, detail).header("Retry-After", "1");
+    }
+
+    private void health(ServerRequest req, ServerResponse res) {
+        ObjectNode body = Json.object();
+        body.put("id", id);
+        body.put("status", admission.draining() ? "draining" : "up");
+        body.put("running", admission.running());
+        body.put("started", admission.started());
+        body.put("max-concurrency", admission.maxConcurrency());
+        res.status(admission.draining() ? 503 : 200);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.bytes(body));
+    }
+
+    /** Refuse new work from now on (first step of a graceful stop, after deregistering). */
+    public void drain() {
+        admission.drain();
+    }
+
+    /** @return whether running invocations finished within the time */
+    public boolean awaitIdle(long millis) throws InterruptedException {
+        return admission.awaitIdle(millis);
+    }
+
+    /** Invocations this worker admitted since it started; for tests that count executions. */
+    public long started() {
+        return admission.started();
+    }
+}

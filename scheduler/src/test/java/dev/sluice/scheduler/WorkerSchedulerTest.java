@@ -1,0 +1,119 @@
+package dev.sluice.scheduler;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.scheduler.shared.ModuleStore;
+import dev.sluice.scheduler.testing.TestModules;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A worker's scheduler: modules by digest from a store, verified, loaded once, then kept warm. */
+class WorkerSchedulerTest {
+    @TempDir
+    Path dir;
+
+    /** A store that counts reads and can be told to answer with other bytes. */
+    private static final class CountingStore implements ModuleStore {
+        final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+        final AtomicInteger reads = new AtomicInteger();
+
+        @Override
+        public void put(String digest, byte[] bytes) {
+            blobs.putIfAbsent(digest, bytes);
+        }
+
+        @Override
+        public Optional<byte[]> get(String digest) {
+            reads.incrementAndGet();
+            return Optional.ofNullable(blobs.get(digest)).map(byte[]::clone);
+        }
+
+        @Override
+        public void delete(String digest) {
+            blobs.remove(digest);
+        }
+    }
+
+    private static FunctionSpec spec(String digest) {
+        return new FunctionSpec("acme", FunctionName.of("hello"), digest, 1, 16, 5_000, Instant.EPOCH, 1L << 40);
+    }
+
+    private static InvocationRequest request(String stdin) {
+        return new InvocationRequest(stdin.getBytes(UTF_8), List.of("hello"), Map.of("QUERY_STRING", "q"));
+    }
+
+    private WorkerScheduler open(ModuleStore store) {
+        return WorkerScheduler.open(new SchedulerSettings(2, 2, 8, 1 << 16, 1 << 12, 2L << 20), dir, store);
+    }
+
+    @Test
+    void aModuleIsFetchedByDigestOnceEvenByConcurrentFirstCallsAndThenRunsFromTheCache() {
+        CountingStore store = new CountingStore();
+        byte[] hello = TestModules.load("hello");
+        String digest = Digests.sha256(hello);
+        store.put(digest, hello);
+        try (WorkerScheduler worker = open(store)) {
+            List<CompletableFuture<InvocationResult>> calls = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int n = i;
+                calls.add(CompletableFuture.supplyAsync(() -> worker.invoke(spec(digest), request("in" + n))));
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                InvocationResult result = calls.get(i).join();
+                assertEquals(0, result.exitCode());
+                assertEquals("Content-Type: text/plain\n\nhello q\nin" + i, new String(result.stdout(), UTF_8));
+                assertTrue(result.fuelUsed() > 0);
+            }
+            assertEquals(1, store.reads.get(), "fetched once, whatever the number of first calls");
+        }
+    }
+
+    @Test
+    void bytesThatDoNotMatchTheirDigestNeverRun() {
+        CountingStore store = new CountingStore();
+        String digest = Digests.sha256(TestModules.load("hello"));
+        store.put(digest, TestModules.load("trap")); // a store may be wrong; it is never trusted for integrity
+        try (WorkerScheduler worker = open(store)) {
+            SchedulerException.StorageFailure e = assertThrows(SchedulerException.StorageFailure.class,
+                    () -> worker.invoke(spec(digest), request("")));
+            assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aModuleMissingFromTheStoreOrAMalformedDigestFailsClearly() {
+        try (WorkerScheduler worker = open(new CountingStore())) {
+            String digest = Digests.sha256(new byte[] {1});
+            SchedulerException.StorageFailure missing = assertThrows(SchedulerException.StorageFailure.class,
+                    () -> worker.invoke(spec(digest), request("")));
+            assertTrue(missing.getMessage().contains("not in the module store"), missing.getMessage());
+            assertThrows(SchedulerException.InvalidInput.class,
+                    () -> worker.invoke(spec("sha256:../../etc/passwd"), request("")));
+        }
+    }
+
+    @Test
+    void theModuleDirectoryReadsAGatewaysModuleFilesByDigest() throws Exception {
+        byte[] hello = TestModules.load("hello");
+        String digest = Digests.sha256(hello);
+        Path modules = Files.createDirectories(dir.resolve("modules"));
+        Files.write(modules.resolve(Digests.hex(digest) + ".wasm"), hello);
+        ModuleStore store = WorkerScheduler.moduleDirectory(modules);
+        assertEquals(hello.length, store.get(digest).orElseThrow().length);
+        assertTrue(store.get(Digests.sha256(new byte[] {2})).isEmpty());
+        assertThrows(SchedulerException.InvalidInput.class, () -> store.get("sha256:../x"));
+    }
+}
