@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.core.AuthFailures;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -45,7 +46,7 @@ import java.util.function.LongSupplier;
  * failure takes a lock, so that the check of the bound, the eviction and the insert are one step and the bound holds
  * under any concurrency.
  */
-final class AuthFailureLimiter {
+final class AuthFailureLimiter implements AuthFailures {
     static final int BURST = 10;
     static final Duration REFILL = Duration.ofSeconds(6);
     static final Duration KNOWN_FOR = Duration.ofHours(1);
@@ -87,7 +88,8 @@ final class AuthFailureLimiter {
      *
      * @return empty to go ahead; otherwise the whole seconds until its next attempt is let through
      */
-    OptionalLong refusal(SocketAddress peer, String presentedKey) {
+    @Override
+    public OptionalLong refusal(SocketAddress peer, String presentedKey) {
         long now = nanoTime.getAsLong();
         Long full = fullAt.get(clientOf(peer));
         if (full == null || full - now <= tolerance) {
@@ -104,7 +106,8 @@ final class AuthFailureLimiter {
     }
 
     /** Takes one token from the client's bucket; the key, if it was known, is known no longer. */
-    void failed(SocketAddress peer, String presentedKey) {
+    @Override
+    public void failed(SocketAddress peer, String presentedKey) {
         long now = nanoTime.getAsLong();
         Object client = clientOf(peer);
         if (fullAt.computeIfPresent(client, (k, full) -> take(full, now)) == null) {
@@ -129,7 +132,8 @@ final class AuthFailureLimiter {
     }
 
     /** Remembers the key as working, for {@link #KNOWN_FOR}. */
-    void succeeded(String presentedKey) {
+    @Override
+    public void succeeded(String presentedKey) {
         long now = nanoTime.getAsLong();
         Fingerprint fingerprint = fingerprint(presentedKey);
         Long seen = known.get(fingerprint);

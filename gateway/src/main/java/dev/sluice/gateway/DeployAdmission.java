@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.core.DeploySlots;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.SchedulerException;
@@ -39,7 +40,7 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safe. A {@link Ticket} is used by the one request thread that took it, and closed in {@code finally}.
  */
-final class DeployAdmission implements AutoCloseable {
+final class DeployAdmission implements DeploySlots, AutoCloseable {
     /** Deploys a tenant may have waiting for its own running slots. */
     static final int WAITING_PER_TENANT = 2;
     /** How long a waiting deploy waits for its tenant's slot: below common client timeouts. */
@@ -102,7 +103,8 @@ final class DeployAdmission implements AutoCloseable {
      * Admits one deploy of {@code tenant}, or refuses it with {@code 429 deploy-limited} when the tenant already has
      * its share in progress. Cheap: call it before reading the module.
      */
-    Ticket admit(TenantId tenant) {
+    @Override
+    public Ticket admit(TenantId tenant) {
         Share share;
         synchronized (this) {
             if (closed) {
@@ -170,7 +172,7 @@ final class DeployAdmission implements AutoCloseable {
      * An admitted deploy; {@link #close} gives its place back, or the end of its deploy does if that comes later (a
      * caller interrupted while its deploy runs on).
      */
-    final class Ticket implements AutoCloseable {
+    final class Ticket implements DeploySlots.Slot {
         private final TenantId tenant;
         private final Share share;
         private boolean closed; // guarded by the DeployAdmission
@@ -189,7 +191,8 @@ final class DeployAdmission implements AutoCloseable {
          * @throws SchedulerException.Overloaded    when every tenant together filled the queue
          * @throws ProblemException                 {@code unavailable} when the admission closed before it ran
          */
-        <T> T run(Supplier<T> deploy) {
+        @Override
+        public <T> T run(Supplier<T> deploy) {
             try {
                 if (!share.running.tryAcquire(maxWait.toNanos(), TimeUnit.NANOSECONDS)) {
                     throw limited(tenant);

@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.core.InFlight;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import java.util.concurrent.TimeUnit;
@@ -12,13 +13,14 @@ import java.util.function.Supplier;
  * refused with a 503 problem and readiness turns false; work already admitted runs to completion, and
  * {@link #awaitIdle} waits for it up to a deadline. Thread-safe.
  */
-final class Drain {
+final class Drain implements InFlight {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private int inFlight;
     private boolean closed;
 
-    <T> T run(Supplier<T> work) {
+    @Override
+    public <T> T run(Supplier<T> work) {
         enter();
         try {
             return work.get();

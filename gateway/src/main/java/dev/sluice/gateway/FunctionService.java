@@ -2,7 +2,14 @@ package dev.sluice.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.core.DeployCall;
+import dev.sluice.gateway.core.DeployOutcome;
+import dev.sluice.gateway.core.Deploys;
+import dev.sluice.gateway.core.InvocationCall;
+import dev.sluice.gateway.core.InvocationOutcome;
+import dev.sluice.gateway.core.Invocations;
+import dev.sluice.gateway.core.QuotaReport;
+import dev.sluice.gateway.core.Refusal;
 import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
@@ -10,8 +17,6 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.gateway.wagi.CgiResponse;
 import dev.sluice.gateway.wagi.WagiEnvironment;
-import dev.sluice.scheduler.DeployRequest;
-import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.FunctionSpec;
@@ -19,11 +24,8 @@ import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.Quotas;
 import dev.sluice.tenancy.Scope;
-import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.UsageLedger;
 import io.helidon.http.Header;
 import io.helidon.http.Status;
@@ -31,42 +33,35 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
+import java.util.OptionalLong;
 
 /**
  * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, and invoke them WAGI-style. Every route
  * sits behind the {@link TenantGate}, and a tenant only ever sees its own functions: lookups are keyed by the
  * authenticated tenant, so another tenant's function is simply "not found".
+ *
+ * <p>Deploys and invocations are decided by the core ({@link Deploys}, {@link Invocations}); this class parses the
+ * request, answers the core's questions about it ({@link DeployCall}, {@link InvocationCall}) and renders the outcome.
  */
 final class FunctionService implements HttpService {
-    private static final System.Logger LOG = System.getLogger(FunctionService.class.getName());
-    private static final int STDERR_LOG_BYTES = 4096;
-    private static final Pattern UNPRINTABLE = Pattern.compile("[^\\x20-\\x7e\\n\\t]");
-
     private final TenantGate gate;
     private final FunctionRegistry functions;
-    private final Dispatcher dispatcher;
-    private final DeployAdmission deploys;
-    private final Drain drain;
+    private final Invocations invocations;
+    private final Deploys deploys;
     private final UsageLedger usage;
-    private final InvocationAdmission admission;
-    private final SluiceConfig config;
+    private final long maxRequestBytes;
 
-    FunctionService(TenantGate gate, FunctionRegistry functions, Dispatcher dispatcher, DeployAdmission deploys,
-                    Drain drain, Quotas quotas, SluiceConfig config) {
+    FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
+                    UsageLedger usage, long maxRequestBytes) {
         this.gate = gate;
         this.functions = functions;
-        this.dispatcher = dispatcher;
+        this.invocations = invocations;
         this.deploys = deploys;
-        this.drain = drain;
-        this.usage = quotas.usage();
-        this.admission = new InvocationAdmission(quotas);
-        this.config = config;
+        this.usage = usage;
+        this.maxRequestBytes = maxRequestBytes;
     }
 
     @Override
@@ -86,7 +81,7 @@ final class FunctionService implements HttpService {
         ArrayNode items = Json.object().arrayNode();
         functions.list(tenant(req)).stream()
                 .filter(f -> key.allowsFunction(f.name().value()))
-                .forEach(f -> items.add(Representations.function(f, TenantGate.limitsOf(req))));
+                .forEach(f -> items.add(Representations.function(f, TenantGate.callerOf(req).limits())));
         ObjectNode body = Json.object();
         body.set("functions", items);
         AdminService.send(res, Status.OK_200, body);
@@ -94,113 +89,87 @@ final class FunctionService implements HttpService {
 
     private void usage(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, null);
-        TenantId tenant = TenantGate.tenantOf(req).id();
+        TenantId tenant = TenantGate.callerOf(req).tenant().id();
         AdminService.send(res, Status.OK_200,
                 Representations.usage(tenant, usage.daily(tenant, AdminService.usageDays(req))));
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, name(req).value());
-        AdminService.send(res, Status.OK_200, Representations.function(existing(req), TenantGate.limitsOf(req)));
+        AdminService.send(res, Status.OK_200,
+                Representations.function(existing(req), TenantGate.callerOf(req).limits()));
     }
 
     private void remove(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.DEPLOY, name.value());
         if (!functions.delete(tenant(req), name)) {
-            throw notFound(name);
+            throw ErrorMapper.problem(new Refusal.FunctionNotFound(name));
         }
         res.status(Status.NO_CONTENT_204).send();
     }
 
     private void deploy(ServerRequest req, ServerResponse res) {
-        Tenant tenant = TenantGate.tenantOf(req);
         FunctionName name = name(req);
-        TenantGate.require(req, Scope.DEPLOY, name.value());
-        TenantLimits limits = TenantGate.limitsOf(req);
-        requireRoomFor(tenant, name, limits);
-        int memoryPages = (int) capped(req, "memory-pages", limits.maxMemoryPages(), limits.maxMemoryPages());
-        long timeoutMs = capped(req, "timeout-ms", Math.min(config.defaultTimeoutMs(), limits.maxTimeoutMs()),
-                limits.maxTimeoutMs());
-        long fuel = capped(req, "fuel", limits.maxFuelPerCall(), limits.maxFuelPerCall());
-        Requests.requireContentType(req, "application/wasm");
-        long maxBytes = limits.maxModuleBytes();
-        FunctionRegistry.Deployment deployment;
-        // Admitted before the module is read: a tenant over its share of deploys costs no buffering.
-        try (DeployAdmission.Ticket ticket = deploys.admit(tenant.id())) {
-            byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
-            DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs,
-                    maxBytes, fuel, limits.maxFunctions());
-            // Compiling is CPU-bound: it runs on the deploy threads so it never pins the virtual threads' carriers.
-            deployment = drain.run(() -> ticket.run(() -> functions.deploy(request)));
-        }
-        String location = "/v1/functions/" + name;
-        res.header("Location", location);
-        AdminService.send(res, deployment.created() ? Status.CREATED_201 : Status.OK_200,
-                Representations.function(deployment.spec()));
-    }
-
-    /**
-     * A new function must fit in the tenant's {@code max-functions}; replacing one always does. Checked here to
-     * spare the compile; the registry checks again, atomically, for concurrent deploys.
-     */
-    private void requireRoomFor(Tenant tenant, FunctionName name, TenantLimits limits) {
-        if (limits.maxFunctions() <= 0 || functions.find(tenant.id().value(), name).isPresent()) {
-            return;
-        }
-        int count = functions.list(tenant.id().value()).size();
-        if (count >= limits.maxFunctions()) {
-            throw ProblemException.of(ProblemType.FUNCTION_LIMIT, "tenant " + tenant.id() + " has " + count
-                    + " functions, the most its plan allows").with("max-functions", limits.maxFunctions());
-        }
-    }
-
-    private static long capped(ServerRequest req, String parameter, long fallback, long max) {
-        long value = Requests.positiveQueryLong(req, parameter).orElse(fallback);
-        if (value > max) {
-            throw ProblemException.of(ProblemType.INVALID_REQUEST,
-                    parameter + ": " + value + " (expected: <= " + max + ", the tenant's maximum)").with("max", max);
-        }
-        return value;
-    }
-
-    /**
-     * The invocation chain after the gate's authentication and rate quota: scope, function, body, invocation
-     * quotas, in-flight slot and fuel reservation, dispatch, then settle and account.
-     */
-    private void invoke(ServerRequest req, ServerResponse res) {
-        TenantGate.require(req, Scope.INVOKE, name(req).value());
-        FunctionSpec function = InvocationAdmission.withinLimits(existing(req), TenantGate.limitsOf(req));
-        byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
-        InvocationRequest invocation = wagiRequest(req, function, body);
-        TenantId tenant = TenantGate.tenantOf(req).id();
-        QuotaHeaders quotaHeaders = TenantGate.quotaHeadersOf(req);
-        InvocationResult result;
-        try (InvocationAdmission.Ticket ticket = admission.admit(tenant, TenantGate.limitsOf(req), function,
-                quotaHeaders)) {
-            quotaHeaders.applyTo(res);
-            try {
-                result = drain.run(() -> dispatcher.invoke(function, invocation));
-            } catch (SchedulerException.InvocationFailed e) {
-                ticket.fuelUsed(e.fuelUsed());
-                usage.invocation(tenant, true, e.fuelUsed());
-                throw e;
+        switch (deploys.deploy(TenantGate.callerOf(req), name, deployCall(req))) {
+            case DeployOutcome.Refused refused -> throw ErrorMapper.problem(refused.refusal());
+            case DeployOutcome.Deployed deployed -> {
+                res.header("Location", "/v1/functions/" + name);
+                AdminService.send(res, deployed.deployment().created() ? Status.CREATED_201 : Status.OK_200,
+                        Representations.function(deployed.deployment().spec()));
             }
-            ticket.fuelUsed(result.fuelUsed());
         }
-        usage.invocation(tenant, result.exitCode() != 0, result.fuelUsed());
+    }
+
+    /** The deploy's limits from the query, its module from the body (declared {@code application/wasm}). */
+    private static DeployCall deployCall(ServerRequest req) {
+        return new DeployCall() {
+            @Override
+            public OptionalLong parameter(String parameter) {
+                return Requests.positiveQueryLong(req, parameter);
+            }
+
+            @Override
+            public void expectModule() {
+                Requests.requireContentType(req, "application/wasm");
+            }
+
+            @Override
+            public byte[] module(long maxBytes) {
+                return Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
+            }
+        };
+    }
+
+    private void invoke(ServerRequest req, ServerResponse res) {
+        switch (invocations.invoke(TenantGate.callerOf(req), name(req), invocationCall(req, res))) {
+            case InvocationOutcome.Refused refused ->
+                    throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas());
+            case InvocationOutcome.Failed failed -> throw failed.failure();
+            case InvocationOutcome.Exited exited -> throw functionFailed(res, exited.function(), exited.result());
+            case InvocationOutcome.Completed completed -> send(res, completed.function(), completed.result());
+        }
+    }
+
+    /** The request as a WAGI invocation; once admitted, the response announces every quota the call was counted on. */
+    private InvocationCall invocationCall(ServerRequest req, ServerResponse res) {
+        return new InvocationCall() {
+            @Override
+            public InvocationRequest request(FunctionSpec function) {
+                byte[] body = Requests.body(req, maxRequestBytes, ProblemType.PAYLOAD_TOO_LARGE, "request body");
+                return wagiRequest(req, function, body);
+            }
+
+            @Override
+            public void admitted(QuotaReport quotas) {
+                QuotaHeaders.applyTo(res, quotas);
+            }
+        };
+    }
+
+    /** The guest's stdout is a CGI response: its status, headers and body become the HTTP response. */
+    private static void send(ServerResponse res, FunctionSpec function, InvocationResult result) {
         res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
-        if (result.exitCode() != 0) {
-            logStderr(function, result.stderr(), "exited with code " + result.exitCode());
-            throw ProblemException.of(ProblemType.FUNCTION_FAILED,
-                            "function " + function.name() + " exited with code " + result.exitCode())
-                    .with("exit-code", result.exitCode())
-                    .with("fuel-used", result.fuelUsed())
-                    .header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
-        }
-        if (result.stderr().length > 0) {
-            logStderr(function, result.stderr(), "wrote to stderr");
-        }
         CgiResponse response;
         try {
             response = CgiResponse.parse(result.stdout());
@@ -208,6 +177,15 @@ final class FunctionService implements HttpService {
             throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
         }
         FunctionResponses.send(res, response, function);
+    }
+
+    private static ProblemException functionFailed(ServerResponse res, FunctionSpec function, InvocationResult result) {
+        res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
+        return ProblemException.of(ProblemType.FUNCTION_FAILED,
+                        "function " + function.name() + " exited with code " + result.exitCode())
+                .with("exit-code", result.exitCode())
+                .with("fuel-used", result.fuelUsed())
+                .header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
     }
 
     private static InvocationRequest wagiRequest(ServerRequest req, FunctionSpec function, byte[] body) {
@@ -225,31 +203,14 @@ final class FunctionService implements HttpService {
         return new InvocationRequest(body, List.of(function.name().value()), env);
     }
 
-    /**
-     * A guest's stderr is the tenant's diagnostics, not the provider's: it goes to the log at DEBUG, so a function
-     * writing on every call cannot flood the provider's logs at the default level.
-     */
-    private static void logStderr(FunctionSpec function, byte[] stderr, String what) {
-        if (!LOG.isLoggable(Level.DEBUG)) {
-            return;
-        }
-        int length = Math.min(stderr.length, STDERR_LOG_BYTES);
-        String text = UNPRINTABLE.matcher(new String(stderr, 0, length, StandardCharsets.UTF_8)).replaceAll("?");
-        LOG.log(Level.DEBUG, "tenant " + function.tenant() + " function " + function.name() + " " + what
-                + (text.isEmpty() ? "" : "; stderr: " + text + (stderr.length > length ? "..." : "")));
-    }
-
     private FunctionSpec existing(ServerRequest req) {
         FunctionName name = name(req);
-        return functions.find(tenant(req), name).orElseThrow(() -> notFound(name));
-    }
-
-    private static ProblemException notFound(FunctionName name) {
-        return ProblemException.of(ProblemType.NOT_FOUND, "no function " + name);
+        return functions.find(tenant(req), name)
+                .orElseThrow(() -> ErrorMapper.problem(new Refusal.FunctionNotFound(name)));
     }
 
     private static String tenant(ServerRequest req) {
-        return TenantGate.tenantOf(req).id().value();
+        return TenantGate.callerOf(req).registryKey();
     }
 
     private static FunctionName name(ServerRequest req) {

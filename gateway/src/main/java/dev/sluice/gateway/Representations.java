@@ -2,6 +2,7 @@ package dev.sluice.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.tenancy.DailyUsage;
@@ -100,10 +101,10 @@ final class Representations {
 
     /**
      * A function with, under {@code runs-with}, the memory, timeout and fuel it gets now: its own settings capped by
-     * the tenant's current limits (they shrink with the plan; see {@link InvocationAdmission#withinLimits}).
+     * the tenant's current limits (they shrink with the plan; see {@link Invocations#withinLimits}).
      */
     static ObjectNode function(FunctionSpec spec, TenantLimits limits) {
-        FunctionSpec now = InvocationAdmission.withinLimits(spec, limits);
+        FunctionSpec now = Invocations.withinLimits(spec, limits);
         ObjectNode node = function(spec);
         ObjectNode runsWith = node.putObject("runs-with");
         runsWith.put("memory-pages", now.memoryPages());

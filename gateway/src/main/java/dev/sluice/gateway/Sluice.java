@@ -2,12 +2,17 @@ package dev.sluice.gateway;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.core.Deploys;
+import dev.sluice.gateway.core.Invocations;
+import dev.sluice.gateway.core.TenantAccess;
 import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
+import dev.sluice.scheduler.redis.SchedulerRedis;
+import dev.sluice.scheduler.redis.SharedSchedulers;
 import dev.sluice.tenancy.AdminCredentials;
 import dev.sluice.tenancy.BreakerSettings;
 import dev.sluice.config.StoreConfig;
@@ -73,14 +78,16 @@ public final class Sluice implements AutoCloseable {
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
-            TenantGate gate = new TenantGate(tenancy.keys(), tenancy.tenants(), tenancy.plans(), defaults, quotas,
-                    new AuthFailureLimiter(builder.nanoTime));
+            TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
+                    defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
             AdminAuth auth = new AdminAuth(admin);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, scheduler.functions(), defaults);
             PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
-            FunctionService functionService = new FunctionService(gate, scheduler.functions(), scheduler.dispatcher(),
-                    deploys, drain, quotas, config);
+            FunctionService functionService = new FunctionService(gate, scheduler.functions(),
+                    new Invocations(scheduler.functions(), scheduler.dispatcher(), drain, quotas),
+                    new Deploys(scheduler.functions(), deploys, drain, config.defaultTimeoutMs()), quotas.usage(),
+                    config.maxRequestBytes());
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
             HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
@@ -134,9 +141,15 @@ public final class Sluice implements AutoCloseable {
         return new Builder();
     }
 
-    /** {@code serve}: functions stored in the data directory, run by the in-process worker pool. */
+    /**
+     * {@code serve}: functions run by the in-process worker pool, stored in the data directory or, with shared
+     * tenancy, shared with every process through Redis (metadata and module bytes).
+     */
     private static Execution local(SluiceConfig config, InstantSource clock) {
-        LocalScheduler local = LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
+        LocalScheduler local = config.stores().sharedTenancy()
+                ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
+                        SchedulerRedis.Settings.from(config.stores()))
+                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
         return new Execution() {
             @Override
             public dev.sluice.scheduler.FunctionRegistry functions() {

@@ -1,134 +1,65 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.core.Access;
+import dev.sluice.gateway.core.Caller;
+import dev.sluice.gateway.core.Refusal;
+import dev.sluice.gateway.core.TenantAccess;
+import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
-import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
-import dev.sluice.tenancy.ApiKeys;
 import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.PlanStore;
-import dev.sluice.tenancy.QuotaPolicy;
-import dev.sluice.tenancy.RateDecision;
 import dev.sluice.tenancy.Scope;
-import dev.sluice.tenancy.Tenant;
-import dev.sluice.tenancy.TenantLimits;
-import dev.sluice.tenancy.TenantStore;
-import dev.sluice.tenancy.Quotas;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.net.SocketAddress;
-import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.Objects;
 
 /**
- * The front of the tenant API, in order: authenticate the API key, resolve its tenant and the tenant's effective
- * limits (plan plus overrides, read per request so a plan change applies at once), take one request from the
- * tenant's rate quota. The key, the tenant, its limits and the response's quota headers are registered in the request
- * context for the handlers behind, which check the key's scopes with {@link #require}.
+ * The HTTP front of the tenant API: hands the bearer token and the client's address to {@link TenantAccess} (which
+ * authenticates, resolves the tenant and its limits, and takes one request from its rate quota) and renders the
+ * decision. Admitted, the response gets the rate quota's headers and the {@link Caller} is registered in the request
+ * context for the handlers behind; refused, the problem is thrown for {@link ErrorMapper}.
  *
- * <p>Every authentication failure (no header, malformed, bad checksum, unknown, revoked, expired, tenant gone) gets
- * the very same 401, so a caller learns nothing about which keys exist. Each one also counts against the client's
- * address ({@link AuthFailureLimiter}); past that limit the address gets 429 {@code auth-rate-limited} before its key
- * is looked up, unless the key is one that has worked here recently.
+ * <p>Every authentication failure gets the very same 401, so a caller learns nothing about which keys exist; past
+ * too many from one address, 429 {@code auth-rate-limited} before the key is looked up (see
+ * {@link AuthFailureLimiter}).
  */
 final class TenantGate implements Handler {
-    private final ApiKeys keys;
-    private final TenantStore tenants;
-    private final PlanStore plans;
-    private final TenantLimits defaults;
-    private final Quotas quotas;
-    private final AuthFailureLimiter failures;
+    private final TenantAccess access;
 
-    TenantGate(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, Quotas quotas,
-               AuthFailureLimiter failures) {
-        this.keys = keys;
-        this.tenants = tenants;
-        this.plans = plans;
-        this.defaults = defaults;
-        this.quotas = quotas;
-        this.failures = failures;
+    TenantGate(TenantAccess access) {
+        this.access = Objects.requireNonNull(access, "access");
     }
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
-        String token = Requests.bearerToken(req).orElse(null);
-        SocketAddress peer = req.remotePeer().address();
-        OptionalLong refusal = failures.refusal(peer, token);
-        if (refusal.isPresent()) {
-            throw ProblemException.of(ProblemType.AUTH_RATE_LIMITED, "too many failed authentications from this "
-                            + "address; retry in " + refusal.getAsLong() + " s")
-                    .header("Retry-After", Long.toString(refusal.getAsLong()))
-                    .with("retry-after", refusal.getAsLong());
+        switch (access.admit(Requests.bearerToken(req), req.remotePeer().address())) {
+            case Access.Denied denied -> throw QuotaHeaders.applyTo(ErrorMapper.problem(denied.refusal()),
+                    denied.quotas());
+            case Access.Granted granted -> {
+                QuotaHeaders.applyTo(res, granted.caller().quotas());
+                req.context().register(granted.caller());
+                res.next();
+            }
         }
-        Optional<KeyMetadata> verified = token == null ? Optional.empty() : keys.verify(token);
-        Optional<Tenant> found = verified.flatMap(k -> tenants.find(k.tenant()));
-        if (found.isEmpty()) {
-            failures.failed(peer, token);
-            throw unauthorized("sluice");
-        }
-        failures.succeeded(token);
-        KeyMetadata key = verified.get();
-        Tenant tenant = found.get();
-        TenantLimits limits = plans.resolve(tenant, defaults);
-        QuotaHeaders headers = new QuotaHeaders();
-        admit(tenant, limits, headers);
-        headers.applyTo(res);
-        req.context().register(key);
-        req.context().register(tenant);
-        req.context().register(limits);
-        req.context().register(headers);
-        res.next();
     }
 
-    static Tenant tenantOf(ServerRequest req) {
-        return fromContext(req, Tenant.class);
-    }
-
-    /** The tenant's effective limits, resolved once per request from its plan and overrides. */
-    static TenantLimits limitsOf(ServerRequest req) {
-        return fromContext(req, TenantLimits.class);
-    }
-
-    static QuotaHeaders quotaHeadersOf(ServerRequest req) {
-        return fromContext(req, QuotaHeaders.class);
+    /** The admitted caller: its key, tenant, limits (resolved once per request) and the quotas counted so far. */
+    static Caller callerOf(ServerRequest req) {
+        return req.context().get(Caller.class)
+                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
     }
 
     /** Refuses with 403 unless the request's key has {@code scope} (and, for a function, may use that function). */
     static KeyMetadata require(ServerRequest req, Scope scope, String function) {
-        KeyMetadata key = fromContext(req, KeyMetadata.class);
-        if (!key.allows(scope)) {
-            throw ProblemException.of(ProblemType.FORBIDDEN, "key " + key.id() + " lacks the '" + scope.text()
-                    + "' scope").with("scope", scope.text());
-        }
-        if (function != null && !key.allowsFunction(function)) {
-            throw ProblemException.of(ProblemType.FORBIDDEN, "key " + key.id() + " may not use function "
-                    + function);
-        }
-        return key;
-    }
-
-    private static <T> T fromContext(ServerRequest req, Class<T> type) {
-        return req.context().get(type)
-                .orElseThrow(() -> new IllegalStateException("TenantGate did not run before " + req.path()));
+        Caller caller = callerOf(req);
+        caller.check(scope, function).ifPresent(refusal -> {
+            throw ErrorMapper.problem(refusal);
+        });
+        return caller.key();
     }
 
     static ProblemException unauthorized(String realm) {
-        return ProblemException.of(ProblemType.UNAUTHORIZED, "a valid bearer token is required")
-                .header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
-    }
-
-    private void admit(Tenant tenant, TenantLimits limits, QuotaHeaders headers) {
-        QuotaPolicy policy = QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst());
-        RateDecision decision = quotas.rates().tryAcquire(tenant.id(), policy);
-        headers.add(policy.name(), decision.quota(), decision.windowSeconds(), null, decision.remaining(),
-                decision.resetSeconds());
-        if (!decision.granted()) {
-            quotas.usage().throttled(tenant.id());
-            throw headers.applyTo(ProblemException.of(ProblemType.RATE_LIMITED,
-                            "tenant " + tenant.id() + " is over its rate quota of " + limits.requestsPerSecond()
-                                    + " requests per second (burst " + limits.burst() + ")")
-                    .header("Retry-After", Long.toString(decision.retryAfterSeconds()))
-                    .with("retry-after", decision.retryAfterSeconds()));
-        }
+        return ErrorMapper.problem(new Refusal.Unauthenticated(realm));
     }
 }

@@ -121,12 +121,12 @@ class GatewayProcessesOnOneRedisTest {
         long startMillis = (System.nanoTime() - started) / 1_000_000;
 
         String key = tenantWithKey("acme", "{\"invocations-per-day\": " + QUOTA + "}");
-        for (GatewayProcess gateway : gateways) {
-            HttpResponse<String> deployed = send(gateway, HttpRequest.newBuilder(gateway.uri("/v1/functions/hello"))
-                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/wasm")
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load("hello"))));
-            assertEquals(201, deployed.statusCode(), deployed.body());
-        }
+        // Once, through one gateway: functions are shared through Redis with the others.
+        GatewayProcess deployer = gateways.getLast();
+        HttpResponse<String> deployed = send(deployer, HttpRequest.newBuilder(deployer.uri("/v1/functions/hello"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/wasm")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load("hello"))));
+        assertEquals(201, deployed.statusCode(), deployed.body());
 
         long hammered = System.nanoTime();
         Map<Integer, Integer> statuses = hammer(key);

@@ -14,11 +14,11 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * The registry's files: {@code functions.json} (the whole index, rewritten atomically on every change) and
- * {@code modules/<hex>.wasm} (content-addressed module bytes, shared by every function with that digest). Every
+ * {@code modules/<hex>.wasm} (content-addressed module bytes, shared by every function with that digest; kept by
+ * {@link DiskModuleStore}). Every
  * write goes through {@link AtomicFiles}, so a crash leaves the old file or the new one. Not thread-safe: the
  * registry serializes writes.
  */
@@ -26,14 +26,14 @@ final class FunctionStore {
     private static final int VERSION = 1;
 
     private final Path index;
-    private final Path modules;
+    private final DiskModuleStore modules;
     private final ObjectMapper json = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
     FunctionStore(Path dataDir) {
         this.index = dataDir.resolve("functions.json");
-        this.modules = dataDir.resolve("modules");
+        this.modules = DiskModuleStore.open(dataDir);
     }
 
     /** Stored form: plain strings, so the file stays readable and independent of our value types. */
@@ -80,12 +80,8 @@ final class FunctionStore {
     /** The module's bytes, verified against the digest they are stored under. */
     byte[] readModule(String digest) {
         Path file = moduleFile(digest);
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new StorageFailure("cannot read module " + file + ": " + e, e);
-        }
+        byte[] bytes = modules.get(digest).orElseThrow(() -> new StorageFailure("cannot read module " + file
+                + ": " + new NoSuchFileException(file.toString()), null));
         String actual = Digests.sha256(bytes);
         if (!actual.equals(digest)) {
             throw new StorageFailure("module " + file + " is corrupt: its digest is " + actual, null);
@@ -94,48 +90,26 @@ final class FunctionStore {
     }
 
     void writeModule(String digest, byte[] bytes) {
-        Path file = moduleFile(digest);
-        if (Files.exists(file)) {
-            return; // content-addressed: same name, same bytes (verified when loaded)
-        }
-        try {
-            AtomicFiles.write(file, bytes);
-        } catch (IOException e) {
-            throw new StorageFailure("cannot write module " + file + ": " + e.getMessage(), e);
-        }
+        modules.put(digest, bytes);
     }
 
     /** Best effort: a module file left behind is only wasted space, swept at the next open. */
     void deleteModule(String digest) {
-        try {
-            Files.deleteIfExists(moduleFile(digest));
-        } catch (IOException ignored) {
-            // swept by deleteUnreferenced at the next open
-        }
+        modules.delete(digest);
     }
 
     /** Removes module files no function refers to (left over by a crash between index write and delete). */
     void deleteUnreferenced(Set<String> referenced) {
-        if (!Files.isDirectory(modules)) {
-            return;
-        }
-        try (Stream<Path> files = Files.list(modules)) {
-            files.filter(f -> f.getFileName().toString().endsWith(".wasm"))
-                    .filter(f -> !referenced.contains(Digests.PREFIX + f.getFileName().toString().replace(".wasm", "")))
-                    .forEach(f -> {
-                        try {
-                            Files.deleteIfExists(f);
-                        } catch (IOException ignored) {
-                            // try again next time
-                        }
-                    });
-        } catch (IOException ignored) {
-            // an unreadable directory shows up as soon as a module is read
-        }
+        modules.deleteUnreferenced(referenced);
     }
 
     Path moduleFile(String digest) {
-        return modules.resolve(Digests.hex(digest) + ".wasm");
+        return modules.file(digest);
+    }
+
+    /** The module files, as the {@link dev.sluice.scheduler.shared.ModuleStore} seam. */
+    DiskModuleStore modules() {
+        return modules;
     }
 
     Path indexFile() {

@@ -1,6 +1,8 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import dev.sluice.scheduler.shared.FunctionIndex;
+import dev.sluice.scheduler.shared.ModuleStore;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +21,16 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The scheduler running in this process: the function registry stored under a data directory and the worker pool
- * that runs invocations. Thread-safe; {@link #close()} stops the pool (the registry's writes are already durable).
+ * The scheduler running in this process: the function registry (stored under a data directory, or shared through
+ * a {@link FunctionIndex} and {@link ModuleStore}) and the worker pool that runs invocations. Thread-safe; {@link #close()} stops the pool (the registry's writes are already durable).
  */
 public final class LocalScheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LocalScheduler.class.getName());
-    private final DiskFunctionRegistry functions;
+    /** Modules a worker of shared functions keeps at most (see {@link ModuleLibrary}). */
+    public static final int DEFAULT_LIBRARY_CAPACITY = 256;
+
+    /** Null in a worker of shared functions (the gateway keeps the registry). */
+    private final FunctionRegistry functions;
     private final Dispatcher dispatcher;
     private static final Dispatcher NO_WORKERS = new Dispatcher() {
         @Override
@@ -37,11 +43,16 @@ public final class LocalScheduler implements AutoCloseable {
         }
     };
     private final ModuleCache modules;
+    private final ModuleLibrary library;
+    private final AutoCloseable onClose;
 
-    private LocalScheduler(DiskFunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules) {
+    private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
+                           ModuleLibrary library, AutoCloseable onClose) {
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.modules = modules;
+        this.library = library;
+        this.onClose = onClose;
     }
 
     /**
@@ -61,18 +72,18 @@ public final class LocalScheduler implements AutoCloseable {
         return open(settings, dataDir, clock, ModuleCompiler.chicory());
     }
 
+    /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
+    static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                               ModuleCompiler compiler) {
+        return open(settings, dataDir, clock, compiler, true);
+    }
+
     /**
      * The function registry alone, without worker threads: for a {@code sluice gateway} that stores functions in its
      * data directory and runs them on remote workers. Its {@link #dispatcher()} refuses every invocation.
      */
     public static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock) {
         return open(settings, dataDir, clock, ModuleCompiler.chicory(), false);
-    }
-
-    /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
-    static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
-                               ModuleCompiler compiler) {
-        return open(settings, dataDir, clock, compiler, true);
     }
 
     private static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
@@ -126,8 +137,68 @@ public final class LocalScheduler implements AutoCloseable {
             }
             return modules.find(digest);
         };
-        Dispatcher dispatcher = withWorkers ? new WorkerPool(settings, find) : NO_WORKERS;
-        return new LocalScheduler(registry, dispatcher, modules);
+        return new LocalScheduler(registry, withWorkers ? new WorkerPool(settings, find) : NO_WORKERS, modules, null,
+                () -> { });
+    }
+
+    /**
+     * The scheduler of a process sharing its functions with others (all in one, {@code tenancy-store=redis}): the
+     * registry keeps metadata in {@code index} and module bytes in {@code store}, and the in-process workers fetch
+     * every module by digest on its first use here (see {@link #openWorker}). Nothing is loaded at start: a module
+     * compiled by an earlier run is loaded from {@code <dataDir>/compiled} when first used.
+     *
+     * @param onClose closed after the scheduler: what the stores need (their Redis connection)
+     */
+    public static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                            ModuleStore store, FunctionIndex index, AutoCloseable onClose) {
+        return openShared(settings, dataDir, clock, store, Objects.requireNonNull(index, "index"), onClose,
+                ModuleCompiler.chicory(), DEFAULT_LIBRARY_CAPACITY);
+    }
+
+    /**
+     * The scheduler of a worker process: no registry ({@link #functions()} throws), only the dispatcher, whose
+     * workers fetch a function's module from {@code store} by digest on its first use in this process, verify it
+     * against the digest, validate it and compile it once (or load it from {@code <dataDir>/compiled}, where an
+     * earlier run of this worker left it). At most {@link #DEFAULT_LIBRARY_CAPACITY} modules are kept, the least
+     * recently used dropped first. A module missing from the store or not matching its digest fails the invocation
+     * with {@link SchedulerException.StorageFailure}; nothing else is run instead.
+     *
+     * @param onClose closed after the scheduler: what the store needs (its Redis connection)
+     */
+    public static LocalScheduler openWorker(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                            ModuleStore store, AutoCloseable onClose) {
+        return openShared(settings, dataDir, clock, store, null, onClose, ModuleCompiler.chicory(),
+                DEFAULT_LIBRARY_CAPACITY);
+    }
+
+    /** Both of the above, with another compiler and library capacity, for tests; {@code index} null for a worker. */
+    static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock, ModuleStore store,
+                                     FunctionIndex index, AutoCloseable onClose, ModuleCompiler compiler,
+                                     int capacity) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(onClose, "onClose");
+        var validator = new ModuleValidator(WasiImports.create());
+        // No sweep of the compiled cache: which modules this process will be asked to run is not known at start.
+        var modules = new ModuleCache(CompiledCache.open(dataDir), compiler, settings.compileThreads(),
+                System::nanoTime);
+        var library = new ModuleLibrary(store, validator, modules, capacity);
+        FunctionRegistry registry = index == null ? null : new SharedFunctionRegistry(index, store, validator,
+                Optional.of(library), clock, settings.compileBudgetMillis(), System::nanoTime);
+        var pool = WorkerPool.byFunction(settings, function -> Optional.of(library.module(function)));
+        return new LocalScheduler(registry, pool, modules, library, onClose);
+    }
+
+    /**
+     * The registry of a gateway that dispatches to remote workers: shared metadata and module bytes, validation as
+     * everywhere, nothing compiled here ({@link FunctionRegistry.Deployment#compiled()} is always false).
+     */
+    public static FunctionRegistry sharedRegistry(InstantSource clock, ModuleStore store, FunctionIndex index) {
+        return new SharedFunctionRegistry(Objects.requireNonNull(index, "index"),
+                Objects.requireNonNull(store, "store"), new ModuleValidator(WasiImports.create()), Optional.empty(),
+                Objects.requireNonNull(clock, "clock"), 0, System::nanoTime);
     }
 
     private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {
@@ -141,7 +212,11 @@ public final class LocalScheduler implements AutoCloseable {
         }
     }
 
+    /** @throws IllegalStateException in a worker ({@link #openWorker}), which has no registry */
     public FunctionRegistry functions() {
+        if (functions == null) {
+            throw new IllegalStateException("a worker has no function registry: the gateway keeps it");
+        }
         return functions;
     }
 
@@ -154,9 +229,22 @@ public final class LocalScheduler implements AutoCloseable {
         return modules;
     }
 
+    /** For tests: the modules fetched by digest (shared functions only). */
+    ModuleLibrary library() {
+        return library;
+    }
+
     @Override
     public void close() {
-        dispatcher.shutdown(0);
-        modules.close();
+        try {
+            dispatcher.shutdown(0);
+            modules.close();
+        } finally {
+            try {
+                onClose.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "cannot close the shared stores: " + e);
+            }
+        }
     }
 }

@@ -2,12 +2,10 @@ package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.Overloaded;
-import java.util.ArrayDeque;
+import dev.sluice.scheduler.internal.FairQueue;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +42,9 @@ import java.util.function.Function;
  * sleeping guest holds a thread but no core. Isolation therefore rests on thread counts, which this class bounds,
  * not on the guests' good behaviour.
  *
+ * <p>The queueing and fairness rules live in {@link FairQueue}, shared with the cluster balancer, which applies them
+ * to remote workers' slots as this class does to its threads.
+ *
  * <p>Threading: callers block in {@link #invoke} on a future. Queues and counters are guarded by {@code lock}; a
  * job's run state by the job's monitor, which is also what makes a timeout interrupt safe: the watchdog interrupts
  * a worker only while it still runs that job, and the worker clears its interrupt flag after leaving the job.
@@ -51,7 +52,7 @@ import java.util.function.Function;
 final class WorkerPool implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
     private final SchedulerSettings settings;
-    private final Function<String, Optional<CompiledModule>> modules;
+    private final Function<FunctionSpec, Optional<CompiledModule>> modules;
     private final Sandbox sandbox;
     private final ScheduledThreadPoolExecutor watchdog;
     private final List<Thread> workers = new ArrayList<>();
@@ -60,28 +61,43 @@ final class WorkerPool implements Dispatcher {
     private final Condition workAvailable = lock.newCondition();
     private final Condition drained = lock.newCondition();
     // All guarded by lock.
-    private final Map<String, Tenant> tenants = new HashMap<>();
-    private final ArrayDeque<Tenant> ring = new ArrayDeque<>(); // exactly the tenants with queued jobs
+    private final FairQueue<Job> queues;
     private final Set<Job> running = new HashSet<>();
     private int pending; // queued + running
     private boolean accepting = true;
     private boolean stopped;
 
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules) {
-        this(settings, modules, new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sluice-watchdog");
-            t.setDaemon(true);
-            return t;
-        }));
+        this(settings, modules, watchdog());
     }
 
     /** With the given watchdog, which the pool owns from now on (tests use one that lets a shutdown in). */
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules,
                ScheduledThreadPoolExecutor watchdog) {
+        this(watchdog, settings, function -> modules.apply(function.digest()));
+    }
+
+    /** A pool that looks modules up by function (shared functions fetch them by digest on first use). */
+    static WorkerPool byFunction(SchedulerSettings settings, Function<FunctionSpec, Optional<CompiledModule>> modules) {
+        return new WorkerPool(watchdog(), settings, modules);
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        return new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sluice-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private WorkerPool(ScheduledThreadPoolExecutor watchdog, SchedulerSettings settings,
+                       Function<FunctionSpec, Optional<CompiledModule>> modules) {
         this.settings = settings;
         this.modules = modules;
         this.sandbox = new Sandbox(settings);
         this.watchdog = watchdog;
+        this.queues = new FairQueue<>(settings.maxConcurrentPerTenant(), settings.queuePerTenant(),
+                settings.reservedWorkers());
         watchdog.setRemoveOnCancelPolicy(true);
         for (int i = 0; i < settings.workers(); i++) {
             // Explicit stack size: guest recursion depth is bounded by it, so it must not depend on JVM defaults.
@@ -94,7 +110,7 @@ final class WorkerPool implements Dispatcher {
 
     @Override
     public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
-        CompiledModule module = modules.apply(function.digest()).orElseThrow(() ->
+        CompiledModule module = modules.apply(function).orElseThrow(() ->
                 new SchedulerException.InvalidInput("function " + function.name() + ": module " + function.digest()
                         + " is not deployed"));
         Job job = new Job(function, request, module);
@@ -120,16 +136,7 @@ final class WorkerPool implements Dispatcher {
             if (!accepting) {
                 throw new Overloaded("the scheduler is shutting down");
             }
-            Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
-            if (tenant.queue.size() >= settings.queuePerTenant()) {
-                throw new Overloaded("tenant " + tenantId + " has " + tenant.queue.size()
-                        + " invocations waiting (limit: " + settings.queuePerTenant() + ")");
-            }
-            job.tenant = tenant;
-            tenant.queue.addLast(job);
-            if (tenant.queue.size() == 1) {
-                ring.addLast(tenant);
-            }
+            queues.offer(tenantId, job); // Overloaded when the tenant's queue is full
             pending++;
             workAvailable.signal();
         } finally {
@@ -152,14 +159,10 @@ final class WorkerPool implements Dispatcher {
     private void expire(Job job) {
         lock.lock();
         try {
-            Tenant tenant = job.tenant;
-            if (!tenant.queue.remove(job)) {
+            if (!queues.remove(job.function.tenant(), job)) {
                 return; // already running or done
             }
-            if (tenant.queue.isEmpty()) {
-                ring.remove(tenant);
-            }
-            release(tenant, job, false);
+            release(job, false);
         } finally {
             lock.unlock();
         }
@@ -172,12 +175,8 @@ final class WorkerPool implements Dispatcher {
     private void cancel(Job job) {
         lock.lock();
         try {
-            Tenant tenant = job.tenant;
-            if (tenant.queue.remove(job)) {
-                if (tenant.queue.isEmpty()) {
-                    ring.remove(tenant);
-                }
-                release(tenant, job, false);
+            if (queues.remove(job.function.tenant(), job)) {
+                release(job, false);
             }
         } finally {
             lock.unlock();
@@ -201,7 +200,7 @@ final class WorkerPool implements Dispatcher {
             } finally {
                 lock.lock();
                 try {
-                    release(job.tenant, job, true);
+                    release(job, true);
                 } finally {
                     lock.unlock();
                 }
@@ -209,21 +208,16 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
-    /** The next job, of the tenant {@link #next()} picks; waits while there is none. */
+    /** The next job, of the tenant the fair queue picks; waits while there is none. */
     private Job take() {
         lock.lock();
         try {
             while (!stopped) {
-                Tenant tenant = next();
-                if (tenant != null) {
-                    Job job = tenant.queue.pollFirst();
-                    tenant.running++;
+                int free = settings.workers() - running.size();
+                Job job = queues.poll(free, any -> true);
+                if (job != null) {
                     running.add(job);
-                    ring.remove(tenant);
-                    if (!tenant.queue.isEmpty()) {
-                        ring.addLast(tenant); // round-robin among tenants running as many as it
-                    }
-                    if (next() != null) {
+                    if (queues.hasNext(free - 1, any -> true)) {
                         // One signal wakes one worker; pass it on while there is more work a worker may take.
                         workAvailable.signal();
                     }
@@ -238,37 +232,14 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
-    /**
-     * Called with lock held: of the tenants with queued work that may take a worker now, the one running fewest
-     * invocations, the first in ring order among equals; null if none may.
-     */
-    private Tenant next() {
-        int free = settings.workers() - running.size();
-        if (free <= 0) {
-            return null;
-        }
-        Tenant best = null;
-        for (Tenant tenant : ring) {
-            boolean allowed = tenant.running < settings.maxConcurrentPerTenant()
-                    && (tenant.running == 0 || free > settings.reservedWorkers());
-            if (allowed && (best == null || tenant.running < best.running)) {
-                best = tenant;
-            }
-        }
-        return best;
-    }
-
     // Called with lock held.
-    private void release(Tenant tenant, Job job, boolean wasRunning) {
+    private void release(Job job, boolean wasRunning) {
         if (wasRunning) {
-            tenant.running--;
+            queues.finished(job.function.tenant());
             running.remove(job);
             // This tenant, or with the reserve no longer touched any tenant, may be eligible again; wake a worker
             // in case this one is not the next to look.
             workAvailable.signal();
-        }
-        if (tenant.queue.isEmpty() && tenant.running == 0) {
-            tenants.remove(tenant.id);
         }
         if (--pending == 0) {
             drained.signalAll();
@@ -337,12 +308,8 @@ final class WorkerPool implements Dispatcher {
             while (pending > 0 && remaining > 0) {
                 remaining = drained.awaitNanos(remaining);
             }
-            for (Tenant tenant : tenants.values()) {
-                abandoned.addAll(tenant.queue);
-                pending -= tenant.queue.size();
-                tenant.queue.clear();
-            }
-            ring.clear();
+            abandoned.addAll(queues.removeIf(job -> true));
+            pending -= abandoned.size();
             interrupted = List.copyOf(running);
             stopped = true;
             workAvailable.signalAll();
@@ -373,8 +340,7 @@ final class WorkerPool implements Dispatcher {
     int running(String tenantId) {
         lock.lock();
         try {
-            Tenant tenant = tenants.get(tenantId);
-            return tenant == null ? 0 : tenant.running;
+            return queues.running(tenantId);
         } finally {
             lock.unlock();
         }
@@ -384,20 +350,9 @@ final class WorkerPool implements Dispatcher {
     int queued(String tenantId) {
         lock.lock();
         try {
-            Tenant tenant = tenants.get(tenantId);
-            return tenant == null ? 0 : tenant.queue.size();
+            return queues.queued(tenantId);
         } finally {
             lock.unlock();
-        }
-    }
-
-    private static final class Tenant {
-        final String id;
-        final ArrayDeque<Job> queue = new ArrayDeque<>();
-        int running;
-
-        Tenant(String id) {
-            this.id = id;
         }
     }
 
@@ -408,7 +363,6 @@ final class WorkerPool implements Dispatcher {
         final InvocationRequest request;
         final CompiledModule module;
         final CompletableFuture<InvocationResult> outcome = new CompletableFuture<>();
-        Tenant tenant; // set once under the pool lock before the job is visible to workers
         volatile ScheduledFuture<?> queueAlarm; // expires the job if it is still queued at its timeout
         private State state = State.QUEUED; // guarded by this
         private Thread worker; // guarded by this

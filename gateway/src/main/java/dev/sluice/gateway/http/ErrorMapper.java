@@ -1,6 +1,7 @@
 package dev.sluice.gateway.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.core.Refusal;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.tenancy.TenancyException;
@@ -48,6 +49,12 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())
                     .header("Retry-After", "1");
             case InvocationFailed e -> invocationProblem(e);
+            case SchedulerException.StorageFailure e -> {
+                // Shared functions: Redis away, or a module blob missing or not matching its digest (never run).
+                LOG.log(Level.WARNING, e.getMessage());
+                yield ProblemException.of(ProblemType.STORE_UNAVAILABLE, "the function store cannot be read now;"
+                        + " retry shortly").header("Retry-After", "1");
+            }
             // The call may have run: never retried here (at most once); the client decides.
             case SchedulerException.WorkerLost e -> ProblemException.of(ProblemType.WORKER_LOST, e.getMessage());
             // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
@@ -58,6 +65,38 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
                 yield ProblemException.of(ProblemType.INTERNAL_ERROR, "the server could not complete the request");
             }
         };
+    }
+
+    /**
+     * The problem for a refusal the core decided ({@code dev.sluice.gateway.core}); the edge adds the request's quota
+     * headers where it has them.
+     */
+    public static ProblemException problem(Refusal refusal) {
+        return switch (refusal) {
+            case Refusal.Unauthenticated r -> ProblemException.of(ProblemType.UNAUTHORIZED, r.message())
+                    .header("WWW-Authenticate", "Bearer realm=\"" + r.realm() + "\"");
+            case Refusal.AuthFailuresLimited r -> retryAfter(ProblemType.AUTH_RATE_LIMITED, r, r.retryAfterSeconds());
+            case Refusal.RateLimited r -> retryAfter(ProblemType.RATE_LIMITED, r, r.retryAfterSeconds());
+            case Refusal.ScopeMissing r -> ProblemException.of(ProblemType.FORBIDDEN, r.message())
+                    .with("scope", r.scope().text());
+            case Refusal.FunctionNotAllowed r -> ProblemException.of(ProblemType.FORBIDDEN, r.message());
+            case Refusal.FunctionNotFound r -> ProblemException.of(ProblemType.NOT_FOUND, r.message());
+            case Refusal.FunctionLimitReached r -> ProblemException.of(ProblemType.FUNCTION_LIMIT, r.message())
+                    .with("max-functions", r.maxFunctions());
+            case Refusal.OverMaximum r -> ProblemException.of(ProblemType.INVALID_REQUEST, r.message())
+                    .with("max", r.max());
+            case Refusal.ConcurrencyLimited r -> retryAfter(ProblemType.CONCURRENCY_LIMITED, r, r.retryAfterSeconds());
+            case Refusal.FuelBudgetExhausted r -> retryAfter(ProblemType.FUEL_BUDGET_EXHAUSTED, r,
+                    r.retryAfterSeconds());
+            case Refusal.InvocationQuotaExceeded r -> retryAfter(ProblemType.INVOCATION_QUOTA_EXCEEDED, r,
+                    r.retryAfterSeconds()).with("quota", r.quota());
+        };
+    }
+
+    private static ProblemException retryAfter(ProblemType type, Refusal refusal, long seconds) {
+        return ProblemException.of(type, refusal.message())
+                .header("Retry-After", Long.toString(seconds))
+                .with("retry-after", seconds);
     }
 
     /** The shared store did not answer: the client may retry; the cause is logged, never sent (it may name hosts). */

@@ -38,6 +38,15 @@ public interface Balancer extends AutoCloseable {
 
         /** The call started and the worker was lost (connection reset, died) or stalled past the call's timeout. */
         void lost();
+
+        /**
+         * The worker refused the call for want of room (its own admission limit, e.g. filled by other gateways): like
+         * {@link #notStarted()} the call may go elsewhere, but the worker is busy, not failing, so this does not count
+         * towards its ejection.
+         */
+        default void refused() {
+            notStarted();
+        }
     }
 
     @Override

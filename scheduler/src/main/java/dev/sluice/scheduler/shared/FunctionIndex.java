@@ -1,0 +1,70 @@
+package dev.sluice.scheduler.shared;
+
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Function metadata shared by every gateway and worker, and which module digests the functions reference. The
+ * shared registry validates modules and keeps their bytes in a {@link ModuleStore}; this seam only keeps the index,
+ * with each method one atomic step (Redis implements them as Lua scripts).
+ *
+ * <p>Module lifetime: a digest is referenced by each function using it and by each deploy that has {@link #reserve
+ * reserved} it (a reservation expires on its own, so a deploy that died leaks nothing for long). A step that drops
+ * a digest's last reference returns it as <em>orphaned</em> and marks it as being deleted; the caller then deletes
+ * the bytes and calls {@link #deleted}. While the mark is set, {@link #reserve} refuses the digest, so a deploy can
+ * never store a function whose module bytes are being deleted under it.
+ */
+public interface FunctionIndex {
+    Optional<FunctionSpec> find(String tenant, FunctionName name);
+
+    /** The tenant's functions ordered by name. */
+    List<FunctionSpec> list(String tenant);
+
+    /**
+     * References {@code digest} on behalf of a deploy about to store its bytes, until {@link #commit} or
+     * {@link #release} with the same token, or until {@code ttl} has passed.
+     *
+     * @return false while the digest's bytes are being deleted (try again shortly)
+     */
+    boolean reserve(String digest, String token, Duration ttl);
+
+    /**
+     * Stores the function (replacing one of the same name) unless it is new and the tenant already has
+     * {@code maxFunctions} (0: no limit), and drops the reservation either way.
+     */
+    Commit commit(FunctionSpec spec, String token, long maxFunctions);
+
+    /** Drops a reservation (the deploy failed). @return the digest when it is now orphaned */
+    Optional<String> release(String digest, String token);
+
+    /** @return the removed function, and the digest when it is now orphaned */
+    Removal delete(String tenant, FunctionName name);
+
+    /** Removes all of a tenant's functions. */
+    Removal deleteAll(String tenant);
+
+    /** The orphaned digest's bytes are deleted: deploys may reserve it again. */
+    void deleted(String digest);
+
+    /**
+     * @param stored   whether the function was stored ({@code false}: the tenant is at its limit)
+     * @param created  whether it is new rather than a replacement
+     * @param count    the tenant's function count when refused
+     * @param orphaned digests no longer referenced (the replaced module, or the refused one)
+     */
+    record Commit(boolean stored, boolean created, long count, List<String> orphaned) {
+        public Commit {
+            orphaned = List.copyOf(orphaned);
+        }
+    }
+
+    record Removal(List<FunctionSpec> removed, List<String> orphaned) {
+        public Removal {
+            removed = List.copyOf(removed);
+            orphaned = List.copyOf(orphaned);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.scheduler.redis.RedisFixture;
+import dev.sluice.scheduler.redis.RedisFunctionIndex;
+import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.redis.SchedulerRedis;
+import dev.sluice.scheduler.shared.ModuleStore;
+import dev.sluice.tenancy.testing.RedisServerExtension;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry contract on the shared registry: metadata and module bytes in a real Redis. */
+class RedisRegistryContractTest extends RegistryContract {
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
+
+    @TempDir
+    Path dataDir;
+
+    private RedisFixture redis;
+    private SchedulerRedis connection;
+
+    @BeforeEach
+    void connect() {
+        redis = new RedisFixture(REDIS.server());
+        connection = redis.process();
+    }
+
+    @AfterEach
+    void disconnect() {
+        redis.close();
+    }
+
+    @Override
+    LocalScheduler open() {
+        scheduler = LocalScheduler.openShared(SETTINGS, dataDir, InstantSource.fixed(NOW),
+                RedisModuleStore.create(connection), RedisFunctionIndex.create(connection), () -> { });
+        return scheduler;
+    }
+
+    @Override
+    ModuleStore modules() {
+        return RedisModuleStore.create(connection);
+    }
+
+    @Override
+    boolean storesNothing() {
+        return redis.keys().isEmpty();
+    }
+}

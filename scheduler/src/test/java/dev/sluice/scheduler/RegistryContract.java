@@ -1,0 +1,193 @@
+package dev.sluice.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.scheduler.SchedulerException.ModuleRejected;
+import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
+import dev.sluice.scheduler.shared.ModuleStore;
+import dev.sluice.scheduler.testing.TestModules;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link FunctionRegistry} contract, run on every backend: the disk registry ({@code tenancy-store=file}) and the
+ * shared one in Redis. Each backend says where its module bytes live and whether it stored anything at all.
+ */
+abstract class RegistryContract {
+    static final Instant NOW = Instant.parse("2030-01-02T03:04:05Z");
+    static final SchedulerSettings SETTINGS = new SchedulerSettings(2, 1, 4, 1 << 20, 64 << 10, 8L << 20);
+
+    LocalScheduler scheduler;
+
+    /** A scheduler (registry and in-process dispatcher) on this backend, closed after the test. */
+    abstract LocalScheduler open();
+
+    /** Where this backend keeps module bytes. */
+    abstract ModuleStore modules();
+
+    /** Whether the backend holds no trace of any function or module (files or keys). */
+    abstract boolean storesNothing() throws Exception;
+
+    @AfterEach
+    void closeScheduler() throws Exception {
+        if (scheduler != null) {
+            scheduler.close();
+        }
+    }
+
+    static DeployRequest request(String tenant, String name, byte[] module) {
+        return new DeployRequest(tenant, FunctionName.of(name), module, 16, 1_000, 1 << 20, 1_000_000);
+    }
+
+    @Test
+    void aDeployedFunctionIsFoundListedAndInvocable() {
+        byte[] hello = TestModules.load("hello");
+        var deployment = open().functions().deploy(request("acme", "greet", hello));
+
+        FunctionSpec spec = deployment.spec();
+        assertTrue(deployment.created());
+        assertEquals(Digests.sha256(hello), spec.digest());
+        assertEquals(hello.length, spec.size());
+        assertEquals(NOW, spec.deployedAt());
+        assertEquals(java.util.Optional.of(spec), scheduler.functions().find("acme", FunctionName.of("greet")));
+        assertEquals(List.of(spec), scheduler.functions().list("acme"));
+        assertTrue(modules().get(spec.digest()).isPresent());
+        var result = scheduler.dispatcher().invoke(spec,
+                new InvocationRequest(new byte[0], List.of("greet"), Map.of("QUERY_STRING", "x=1")));
+        assertEquals("Content-Type: text/plain\n\nhello x=1\n", new String(result.stdout(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void redeployReplacesTheFunctionAndDropsTheOldModule() {
+        var functions = open().functions();
+        var first = functions.deploy(request("acme", "f", TestModules.load("hello"))).spec();
+        var second = functions.deploy(request("acme", "f", TestModules.load("plain")));
+
+        assertFalse(second.created());
+        assertEquals(List.of(second.spec()), functions.list("acme"));
+        assertTrue(modules().get(first.digest()).isEmpty(), "no function uses the first module any more");
+    }
+
+    @Test
+    void rejectedModulesLeaveNoTrace() throws Exception {
+        var functions = open().functions();
+        byte[] hello = TestModules.load("hello");
+        List<DeployRequest> bad = List.of(
+                new DeployRequest("acme", FunctionName.of("f"), hello, 16, 1_000, hello.length - 1, 1_000_000),
+                request("acme", "f", "this is not wasm at all".getBytes(StandardCharsets.UTF_8)),
+                request("acme", "f", java.util.Arrays.copyOf(hello, hello.length / 2)),
+                request("acme", "f", TestModules.load("bad-import")),
+                request("acme", "f", TestModules.load("unknown-wasi")),
+                request("acme", "f", TestModules.load("no-start")),
+                request("acme", "f", TestModules.load("huge-memory")));
+        List<Reason> reasons = new ArrayList<>();
+        for (DeployRequest request : bad) {
+            reasons.add(assertThrows(ModuleRejected.class, () -> functions.deploy(request)).reason());
+        }
+
+        assertEquals(List.of(Reason.TOO_LARGE, Reason.MALFORMED, Reason.MALFORMED, Reason.FORBIDDEN_IMPORT,
+                Reason.FORBIDDEN_IMPORT, Reason.MALFORMED, Reason.TOO_MUCH_MEMORY), reasons);
+        assertEquals(List.of(), functions.list("acme"));
+        assertTrue(storesNothing());
+    }
+
+    @Test
+    void invalidLimitsAreRejectedBeforeParsing() throws Exception {
+        var request = new DeployRequest("acme", FunctionName.of("f"), new byte[] {1, 2}, 0, 1_000, 1 << 20, 1_000_000);
+        var e = assertThrows(SchedulerException.InvalidInput.class, () -> open().functions().deploy(request));
+        assertTrue(e.getMessage().startsWith("memory-pages: 0"), e.getMessage());
+        assertTrue(storesNothing());
+    }
+
+    @Test
+    void aModuleIsDeletedOnlyWhenNoFunctionOfAnyTenantUsesIt() throws Exception {
+        var functions = open().functions();
+        byte[] plain = TestModules.load("plain");
+        String digest = functions.deploy(request("acme", "a", plain)).spec().digest();
+        functions.deploy(request("globex", "b", plain));
+
+        assertTrue(functions.delete("acme", FunctionName.of("a")));
+        assertTrue(modules().get(digest).isPresent(), "still used by globex/b");
+        assertTrue(functions.delete("globex", FunctionName.of("b")));
+        assertTrue(modules().get(digest).isEmpty());
+        assertFalse(functions.delete("globex", FunctionName.of("b")));
+        assertTrue(storesNothing());
+    }
+
+    @Test
+    void deleteAllRemovesOnlyThatTenantsFunctions() throws Exception {
+        var functions = open().functions();
+        functions.deploy(request("acme", "a", TestModules.load("plain")));
+        String hello = functions.deploy(request("acme", "b", TestModules.load("hello"))).spec().digest();
+        var kept = functions.deploy(request("globex", "a", TestModules.load("plain"))).spec();
+
+        functions.deleteAll("acme");
+
+        assertEquals(List.of(), functions.list("acme"));
+        assertEquals(List.of(kept), functions.list("globex"));
+        assertTrue(modules().get(hello).isEmpty());
+        assertTrue(modules().get(kept.digest()).isPresent());
+        functions.deleteAll("globex");
+        assertTrue(storesNothing());
+    }
+
+    @Test
+    void listIsOrderedByName() {
+        var functions = open().functions();
+        functions.deploy(request("acme", "zeta", TestModules.load("plain")));
+        functions.deploy(request("acme", "alpha", TestModules.load("plain")));
+
+        assertEquals(List.of("alpha", "zeta"), functions.list("acme").stream().map(f -> f.name().value()).toList());
+    }
+
+    @Test
+    void aNewFunctionBeyondTheTenantsLimitIsRefusedEvenWhenDeploysRace() throws Exception {
+        var registry = open().functions();
+        int attempts = 8;
+        var ready = new CountDownLatch(1);
+        var outcomes = new ArrayList<Future<Boolean>>();
+        try (var threads = Executors.newFixedThreadPool(attempts)) {
+            for (int i = 0; i < attempts; i++) {
+                FunctionName name = FunctionName.of("f" + i);
+                // Half the deploys bring a module no other function uses: a refused one must not leave it stored.
+                byte[] module = TestModules.load(i % 2 == 0 ? "plain" : "hello");
+                outcomes.add(threads.submit(() -> {
+                    ready.await();
+                    try {
+                        registry.deploy(new DeployRequest("acme", name, module, 16, 1_000, 1 << 20, 1_000_000, 3));
+                        return true;
+                    } catch (SchedulerException.FunctionLimit refused) {
+                        return false;
+                    }
+                }));
+            }
+            ready.countDown();
+            int deployed = 0;
+            for (var outcome : outcomes) {
+                deployed += outcome.get() ? 1 : 0;
+            }
+            assertEquals(3, deployed);
+        }
+        List<FunctionSpec> stored = registry.list("acme");
+        assertEquals(3, stored.size());
+        for (String digest : List.of(Digests.sha256(TestModules.load("plain")),
+                Digests.sha256(TestModules.load("hello")))) {
+            assertEquals(stored.stream().anyMatch(f -> f.digest().equals(digest)), modules().get(digest).isPresent(),
+                    "a module is stored exactly when a stored function uses it: " + digest);
+        }
+        FunctionName existing = stored.getFirst().name();
+        assertFalse(registry.deploy(new DeployRequest("acme", existing, TestModules.load("echo"), 16, 1_000,
+                1 << 20, 1_000_000, 3)).created(), "replacing a function is always allowed");
+    }
+}
