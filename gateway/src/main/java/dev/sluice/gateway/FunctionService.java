@@ -22,7 +22,6 @@ import dev.sluice.tenancy.KeyMetadata;
 import dev.sluice.tenancy.Quotas;
 import dev.sluice.tenancy.Scope;
 import dev.sluice.tenancy.Tenant;
-import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantLimits;
 import dev.sluice.tenancy.UsageLedger;
 import io.helidon.http.Header;
@@ -94,9 +93,9 @@ final class FunctionService implements HttpService {
 
     private void usage(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, null);
-        TenantId tenant = TenantGate.tenantOf(req).id();
+        Tenant tenant = TenantGate.tenantOf(req);
         AdminService.send(res, Status.OK_200,
-                Representations.usage(tenant, usage.daily(tenant, AdminService.usageDays(req))));
+                Representations.usage(tenant.id(), usage.daily(tenant.uid(), AdminService.usageDays(req))));
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
@@ -129,7 +128,7 @@ final class FunctionService implements HttpService {
         // Admitted before the module is read: a tenant over its share of deploys costs no buffering.
         try (DeployAdmission.Ticket ticket = deploys.admit(tenant.id())) {
             byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
-            DeployRequest request = new DeployRequest(tenant.id().value(), name, module, memoryPages, timeoutMs,
+            DeployRequest request = new DeployRequest(functionOwner(tenant), name, module, memoryPages, timeoutMs,
                     maxBytes, fuel, limits.maxFunctions());
             // Compiling is CPU-bound: it runs on the deploy threads so it never pins the virtual threads' carriers.
             deployment = drain.run(() -> ticket.run(() -> functions.deploy(request)));
@@ -145,10 +144,10 @@ final class FunctionService implements HttpService {
      * spare the compile; the registry checks again, atomically, for concurrent deploys.
      */
     private void requireRoomFor(Tenant tenant, FunctionName name, TenantLimits limits) {
-        if (limits.maxFunctions() <= 0 || functions.find(tenant.id().value(), name).isPresent()) {
+        if (limits.maxFunctions() <= 0 || functions.find(functionOwner(tenant), name).isPresent()) {
             return;
         }
-        int count = functions.list(tenant.id().value()).size();
+        int count = functions.list(functionOwner(tenant)).size();
         if (count >= limits.maxFunctions()) {
             throw ProblemException.of(ProblemType.FUNCTION_LIMIT, "tenant " + tenant.id() + " has " + count
                     + " functions, the most its plan allows").with("max-functions", limits.maxFunctions());
@@ -173,7 +172,7 @@ final class FunctionService implements HttpService {
         FunctionSpec function = InvocationAdmission.withinLimits(existing(req), TenantGate.limitsOf(req));
         byte[] body = Requests.body(req, config.maxRequestBytes(), ProblemType.PAYLOAD_TOO_LARGE, "request body");
         InvocationRequest invocation = wagiRequest(req, function, body);
-        TenantId tenant = TenantGate.tenantOf(req).id();
+        Tenant tenant = TenantGate.tenantOf(req);
         QuotaHeaders quotaHeaders = TenantGate.quotaHeadersOf(req);
         InvocationResult result;
         try (InvocationAdmission.Ticket ticket = admission.admit(tenant, TenantGate.limitsOf(req), function,
@@ -183,12 +182,12 @@ final class FunctionService implements HttpService {
                 result = drain.run(() -> dispatcher.invoke(function, invocation));
             } catch (SchedulerException.InvocationFailed e) {
                 ticket.fuelUsed(e.fuelUsed());
-                usage.invocation(tenant, true, e.fuelUsed());
+                usage.invocation(tenant.uid(), true, e.fuelUsed());
                 throw e;
             }
             ticket.fuelUsed(result.fuelUsed());
         }
-        usage.invocation(tenant, result.exitCode() != 0, result.fuelUsed());
+        usage.invocation(tenant.uid(), result.exitCode() != 0, result.fuelUsed());
         res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
         if (result.exitCode() != 0) {
             logStderr(function, result.stderr(), "exited with code " + result.exitCode());
@@ -249,7 +248,15 @@ final class FunctionService implements HttpService {
     }
 
     private static String tenant(ServerRequest req) {
-        return TenantGate.tenantOf(req).id().value();
+        return functionOwner(TenantGate.tenantOf(req));
+    }
+
+    /**
+     * Who owns a tenant's functions in the scheduler: this creation of the tenant, so a tenant created again under a
+     * deleted one's name never finds the functions it left, even where removing them failed.
+     */
+    static String functionOwner(Tenant tenant) {
+        return tenant.uid().value();
     }
 
     private static FunctionName name(ServerRequest req) {

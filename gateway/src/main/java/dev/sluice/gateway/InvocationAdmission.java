@@ -10,7 +10,7 @@ import dev.sluice.tenancy.FuelBudget.FuelDecision;
 import dev.sluice.tenancy.QuotaPolicy;
 import dev.sluice.tenancy.Quotas;
 import dev.sluice.tenancy.RateDecision;
-import dev.sluice.tenancy.TenantId;
+import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantLimits;
 import java.time.Duration;
 import java.util.Optional;
@@ -76,7 +76,7 @@ final class InvocationAdmission {
                 timeoutMs, function.deployedAt(), fuel);
     }
 
-    Ticket admit(TenantId tenant, TenantLimits limits, FunctionSpec function, QuotaHeaders headers) {
+    Ticket admit(Tenant tenant, TenantLimits limits, FunctionSpec function, QuotaHeaders headers) {
         Optional<ConcurrencyLimiter.Lease> lease = slot(tenant, limits, function, headers);
         Optional<FuelBudget.Reservation> reservation = Optional.empty();
         try {
@@ -96,37 +96,37 @@ final class InvocationAdmission {
         }
     }
 
-    private Optional<ConcurrencyLimiter.Lease> slot(TenantId tenant, TenantLimits limits, FunctionSpec function,
+    private Optional<ConcurrencyLimiter.Lease> slot(Tenant tenant, TenantLimits limits, FunctionSpec function,
                                                     QuotaHeaders headers) {
         if (limits.maxConcurrency() <= 0) {
             return Optional.empty();
         }
         int limit = (int) Math.min(Integer.MAX_VALUE, limits.maxConcurrency());
-        ConcurrencyDecision slot = quotas.concurrency().tryAcquire(tenant, limit,
+        ConcurrencyDecision slot = quotas.concurrency().tryAcquire(tenant.uid(), limit,
                 Duration.ofMillis(function.timeoutMs()).multipliedBy(2).plus(LEASE_SLACK));
         headers.add("concurrency", limit, 0, "concurrent-requests", limit - slot.inFlight(), 0);
         if (!slot.granted()) {
-            quotas.usage().throttled(tenant);
+            quotas.usage().throttled(tenant.uid());
             throw headers.applyTo(ProblemException.of(ProblemType.CONCURRENCY_LIMITED,
-                            "tenant " + tenant + " already has " + slot.inFlight() + " of its " + limit
+                            "tenant " + tenant.id() + " already has " + slot.inFlight() + " of its " + limit
                                     + " invocations in flight")
                     .header("Retry-After", "1").with("retry-after", 1));
         }
         return slot.lease();
     }
 
-    private Optional<FuelBudget.Reservation> fuel(TenantId tenant, TenantLimits limits, FunctionSpec function,
+    private Optional<FuelBudget.Reservation> fuel(Tenant tenant, TenantLimits limits, FunctionSpec function,
                                                   QuotaHeaders headers) {
         if (limits.fuelPerDay() <= 0) {
             return Optional.empty();
         }
-        FuelDecision fuel = quotas.fuel().reserve(tenant, limits.fuelPerDay(), function.fuel());
+        FuelDecision fuel = quotas.fuel().reserve(tenant.uid(), limits.fuelPerDay(), function.fuel());
         headers.add("fuel-day", limits.fuelPerDay(), 86_400, "fuel", fuel.remaining(), fuel.resetSeconds());
         if (!fuel.granted()) {
-            quotas.usage().throttled(tenant);
+            quotas.usage().throttled(tenant.uid());
             long retryAfter = Math.max(1, fuel.resetSeconds());
             throw headers.applyTo(ProblemException.of(ProblemType.FUEL_BUDGET_EXHAUSTED,
-                            "tenant " + tenant + " has " + fuel.remaining() + " of its " + limits.fuelPerDay()
+                            "tenant " + tenant.id() + " has " + fuel.remaining() + " of its " + limits.fuelPerDay()
                                     + " fuel left today; function " + function.name() + " may use " + function.fuel())
                     .header("Retry-After", Long.toString(retryAfter))
                     .with("retry-after", retryAfter));
@@ -134,14 +134,14 @@ final class InvocationAdmission {
         return fuel.reservation();
     }
 
-    private void count(TenantId tenant, QuotaPolicy policy, QuotaHeaders headers) {
-        RateDecision decision = quotas.rates().tryAcquire(tenant, policy);
+    private void count(Tenant tenant, QuotaPolicy policy, QuotaHeaders headers) {
+        RateDecision decision = quotas.rates().tryAcquire(tenant.uid(), policy);
         headers.add(policy.name(), decision.quota(), decision.windowSeconds(), null, decision.remaining(),
                 decision.resetSeconds());
         if (!decision.granted()) {
-            quotas.usage().throttled(tenant);
+            quotas.usage().throttled(tenant.uid());
             throw headers.applyTo(ProblemException.of(ProblemType.INVOCATION_QUOTA_EXCEEDED,
-                            "tenant " + tenant + " used its " + decision.quota() + " invocations ("
+                            "tenant " + tenant.id() + " used its " + decision.quota() + " invocations ("
                                     + policy.name() + ")")
                     .header("Retry-After", Long.toString(decision.retryAfterSeconds()))
                     .with("retry-after", decision.retryAfterSeconds())

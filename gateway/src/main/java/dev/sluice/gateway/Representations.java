@@ -22,6 +22,8 @@ final class Representations {
     static ObjectNode tenant(Tenant tenant, TenantLimits limits) {
         ObjectNode node = Json.object();
         node.put("tenant", tenant.id().value());
+        // For the provider's support: which creation of the name this is. Only the admin API shows tenants.
+        node.put("uid", tenant.uid().value());
         tenant.plan().ifPresentOrElse(p -> node.put("plan", p), () -> node.putNull("plan"));
         node.set("overrides", LimitsJson.overrides(tenant.overrides()));
         node.set("limits", LimitsJson.limits(limits));
@@ -40,7 +42,7 @@ final class Representations {
     static ObjectNode key(KeyMetadata key) {
         ObjectNode node = Json.object();
         node.put("id", key.id());
-        node.put("tenant", key.tenant().value());
+        node.put("tenant", key.tenant().name().value());
         node.put("name", key.name());
         ArrayNode scopes = node.putArray("scopes");
         key.scopes().stream().sorted().forEach(s -> scopes.add(s.text()));

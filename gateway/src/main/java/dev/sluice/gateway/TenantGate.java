@@ -61,6 +61,7 @@ final class TenantGate implements Handler {
                     .with("retry-after", refusal.getAsLong());
         }
         Optional<KeyMetadata> verified = token == null ? Optional.empty() : keys.verify(token);
+        // By the key's uid: a key of a deleted tenant never authenticates one created since under its name.
         Optional<Tenant> found = verified.flatMap(k -> tenants.find(k.tenant()));
         if (found.isEmpty()) {
             failures.failed(peer, token);
@@ -119,11 +120,11 @@ final class TenantGate implements Handler {
 
     private void admit(Tenant tenant, TenantLimits limits, QuotaHeaders headers) {
         QuotaPolicy policy = QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst());
-        RateDecision decision = quotas.rates().tryAcquire(tenant.id(), policy);
+        RateDecision decision = quotas.rates().tryAcquire(tenant.uid(), policy);
         headers.add(policy.name(), decision.quota(), decision.windowSeconds(), null, decision.remaining(),
                 decision.resetSeconds());
         if (!decision.granted()) {
-            quotas.usage().throttled(tenant.id());
+            quotas.usage().throttled(tenant.uid());
             throw headers.applyTo(ProblemException.of(ProblemType.RATE_LIMITED,
                             "tenant " + tenant.id() + " is over its rate quota of " + limits.requestsPerSecond()
                                     + " requests per second (burst " + limits.burst() + ")")

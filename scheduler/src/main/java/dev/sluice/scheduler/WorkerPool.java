@@ -122,7 +122,7 @@ final class WorkerPool implements Dispatcher {
             }
             Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
             if (tenant.queue.size() >= settings.queuePerTenant()) {
-                throw new Overloaded("tenant " + tenantId + " has " + tenant.queue.size()
+                throw new Overloaded("the tenant has " + tenant.queue.size()
                         + " invocations waiting (limit: " + settings.queuePerTenant() + ")");
             }
             job.tenant = tenant;
@@ -163,8 +163,8 @@ final class WorkerPool implements Dispatcher {
         } finally {
             lock.unlock();
         }
-        job.outcome.completeExceptionally(new Overloaded("tenant " + job.function.tenant()
-                + ": no worker was free within the function's timeout of " + job.function.timeoutMs() + " ms"));
+        job.outcome.completeExceptionally(new Overloaded(
+                "no worker was free within the function's timeout of " + job.function.timeoutMs() + " ms"));
         job.stop(Job.State.CANCELLED);
     }
 

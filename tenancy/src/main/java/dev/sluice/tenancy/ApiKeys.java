@@ -20,15 +20,15 @@ public interface ApiKeys {
     /**
      * @throws TenancyException.InvalidInput naming the field when the expiry is not in the future
      */
-    IssuedKey issue(TenantId tenant, KeySpec spec);
+    IssuedKey issue(TenantUid tenant, KeySpec spec);
 
     /** A key with every scope for every function. */
-    default IssuedKey issue(TenantId tenant, String name, Optional<Instant> expiresAt) {
+    default IssuedKey issue(TenantUid tenant, String name, Optional<Instant> expiresAt) {
         return issue(tenant, KeySpec.named(name).expiringAt(expiresAt));
     }
 
     /** Metadata of the tenant's keys, oldest first. */
-    List<KeyMetadata> list(TenantId tenant);
+    List<KeyMetadata> list(TenantUid tenant);
 
     /**
      * Issues a replacement with the same name, scopes and function restriction, and has the old key expire after
@@ -39,18 +39,20 @@ public interface ApiKeys {
      * @return empty when the tenant has no such unexpired key
      * @throws TenancyException.InvalidInput when the overlap is negative or the expiry not in the future
      */
-    Optional<Rotation> rotate(TenantId tenant, String keyId, Duration overlap, Optional<Instant> expiresAt);
+    Optional<Rotation> rotate(TenantUid tenant, String keyId, Duration overlap, Optional<Instant> expiresAt);
 
     /** @return whether the tenant had a key with this id */
-    boolean revoke(TenantId tenant, String keyId);
+    boolean revoke(TenantUid tenant, String keyId);
 
     /** Removes every key of the tenant (the tenant is being deleted). */
-    void revokeAll(TenantId tenant);
+    void revokeAll(TenantUid tenant);
 
     /**
      * The key's metadata, including its scopes and function restriction for the caller to enforce, if the presented
      * key is well-formed, known, unrevoked and unexpired; empty otherwise, with no way for the caller to tell those
-     * cases apart. Records the use (coarsely, see {@link KeyMetadata#lastUsedAt}) without waiting for any write.
+     * cases apart. The caller resolves the key's tenant with {@link TenantStore#find(TenantUid)}, so a key of a deleted
+     * tenant (one whose removal failed, say) never authenticates a tenant created since under the same name. Records
+     * the use (coarsely, see {@link KeyMetadata#lastUsedAt}) without waiting for any write.
      *
      * @throws TenancyException.StoreUnavailable when a shared store does not answer within its command timeout
      */

@@ -14,7 +14,14 @@ public interface ConcurrencyLimiter {
      * @param leaseTtl how long the slot is held if it is never released; longer than the invocation can run
      * @throws TenancyException.QuotaStoreUnavailable when a shared store cannot answer in time (fail-closed)
      */
-    ConcurrencyDecision tryAcquire(TenantId tenant, int limit, Duration leaseTtl);
+    ConcurrencyDecision tryAcquire(TenantUid tenant, int limit, Duration leaseTtl);
+
+    /**
+     * Forgets the tenant's leases (closing one still held is harmless) (it was deleted). Shared stores delete what they hold and may throw
+     * {@link TenancyException.QuotaStoreUnavailable}: what is left then is unreachable (a tenant created again under
+     * the name has another uid) and expires by itself.
+     */
+    void forget(TenantUid tenant);
 
     /** A held slot. Closing is idempotent and never throws (a failed release is left to expire). */
     interface Lease extends AutoCloseable {

@@ -67,7 +67,7 @@ final class DayCounters {
         for (int i = 0; i < entries.size(); i++) {
             String path = "quotas[" + i + "]";
             ObjectNode entry = store.object(entries.get(i), path);
-            TenantId tenant = store.domain(path + ".tenant", () -> TenantId.of(store.text(entry, "tenant", path)));
+            TenantUid tenant = store.domain(path + ".tenant", () -> TenantUid.of(store.text(entry, "tenant", path)));
             String quota = store.text(entry, "quota", path);
             if (!QUOTA.matcher(quota).matches()) {
                 throw store.corrupt(path + ".quota: '" + quota + "' (expected: kebab-case quota name)", null);
@@ -85,7 +85,7 @@ final class DayCounters {
     }
 
     /** The tenant's counter of {@code quota} for today; a counter of an earlier day is replaced by a fresh one. */
-    Day today(TenantId tenant, String quota) {
+    Day today(TenantUid tenant, String quota) {
         LocalDate today = FuelDays.day(clock.instant());
         Key key = new Key(tenant, quota);
         Day day = days.get(key);
@@ -97,13 +97,13 @@ final class DayCounters {
     }
 
     /** What the tenant used of {@code quota} today. */
-    long used(TenantId tenant, String quota) {
+    long used(TenantUid tenant, String quota) {
         Day day = days.get(new Key(tenant, quota));
         return day == null || day.day.isBefore(FuelDays.day(clock.instant())) ? 0 : day.used.get();
     }
 
     /** Forgets every counter of the tenant (the tenant was deleted). */
-    void forget(TenantId tenant) {
+    void forget(TenantUid tenant) {
         days.keySet().removeIf(key -> key.tenant.equals(tenant));
     }
 
@@ -139,7 +139,7 @@ final class DayCounters {
         lastWritten = bytes;
     }
 
-    private record Key(TenantId tenant, String quota) {}
+    private record Key(TenantUid tenant, String quota) {}
 
     /** One tenant's use of one quota on one UTC day. */
     static final class Day {

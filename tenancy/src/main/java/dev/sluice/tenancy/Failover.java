@@ -46,7 +46,7 @@ final class Failover {
     private final LongSupplier nanoTime;
     private final CircuitBreaker breaker;
     private final RateLimitedLog log;
-    private final ConcurrentHashMap<TenantId, ConcurrentHashMap<String, PeriodAllowance>> allowances =
+    private final ConcurrentHashMap<TenantUid, ConcurrentHashMap<String, PeriodAllowance>> allowances =
             new ConcurrentHashMap<>();
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
@@ -97,7 +97,7 @@ final class Failover {
      * (false: not now, for instance the bucket's policy changed meanwhile — it stays owed).
      */
     interface RateDebit {
-        boolean debit(TenantId tenant, QuotaPolicy quota, long tokens);
+        boolean debit(TenantUid tenant, QuotaPolicy quota, long tokens);
     }
 
     /**
@@ -106,7 +106,7 @@ final class Failover {
      */
     interface FuelDebit {
         /** Counts {@code fuel} against the tenant's budget of the day it is now. */
-        void debit(TenantId tenant, long fuel);
+        void debit(TenantUid tenant, long fuel);
 
         /** The day {@link #debit} counts against now. */
         java.time.LocalDate today();
@@ -115,13 +115,13 @@ final class Failover {
          * Gives {@code fuel} back to {@code day}, the day its reservation was made: a refund settled just after midnight
          * must not lower the new day's count, which never held that reservation.
          */
-        void refund(TenantId tenant, long fuel, java.time.LocalDate day);
+        void refund(TenantUid tenant, long fuel, java.time.LocalDate day);
     }
 
     RateLimiter rates(RateLimiter shared, RateLimiter local, RateDebit debit) {
         return new RateLimiter() {
             @Override
-            public RateDecision tryAcquire(TenantId tenant, QuotaPolicy quota) {
+            public RateDecision tryAcquire(TenantUid tenant, QuotaPolicy quota) {
                 if (quota.refill() == QuotaPolicy.Refill.GREEDY) {
                     return call(tenant, () -> shared.tryAcquire(tenant, quota), answer -> { },
                             () -> local.tryAcquire(tenant, share(quota)), "rate");
@@ -135,39 +135,56 @@ final class Failover {
             }
 
             @Override
-            public void forget(TenantId tenant) {
+            public void forget(TenantUid tenant) {
                 allowances.remove(tenant);
                 local.forget(tenant);
-                try {
-                    shared.forget(tenant);
-                } catch (TenancyException.QuotaStoreUnavailable e) {
-                    // Its buckets expire by themselves.
-                }
+                shared.forget(tenant);
             }
         };
     }
 
     ConcurrencyLimiter concurrency(ConcurrencyLimiter shared, ConcurrencyLimiter local) {
-        return (tenant, limit, leaseTtl) -> call(tenant, () -> shared.tryAcquire(tenant, limit, leaseTtl),
-                answer -> { }, () -> local.tryAcquire(tenant, share(limit), leaseTtl), "concurrency");
+        return new ConcurrencyLimiter() {
+            @Override
+            public ConcurrencyDecision tryAcquire(TenantUid tenant, int limit, java.time.Duration leaseTtl) {
+                return call(tenant, () -> shared.tryAcquire(tenant, limit, leaseTtl), answer -> { },
+                        () -> local.tryAcquire(tenant, share(limit), leaseTtl), "concurrency");
+            }
+
+            @Override
+            public void forget(TenantUid tenant) {
+                local.forget(tenant);
+                shared.forget(tenant);
+            }
+        };
     }
 
     FuelBudget fuel(FuelBudget shared, FuelBudget local, FuelDebit debit) {
-        return (tenant, budgetPerDay, amount) -> {
-            PeriodAllowance allowance = allowance(tenant, "fuel-day", TimeUnit.DAYS.toNanos(1));
-            return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
-                    answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
-                            TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
-                            owed -> {
-                                debit.debit(tenant, owed);
-                                return true;
-                            }),
-                    () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local, debit), "fuel");
+        return new FuelBudget() {
+            @Override
+            public FuelDecision reserve(TenantUid tenant, long budgetPerDay, long amount) {
+                PeriodAllowance allowance = allowance(tenant, "fuel-day", TimeUnit.DAYS.toNanos(1));
+                return call(tenant, () -> shared.reserve(tenant, budgetPerDay, amount),
+                        answer -> repay(tenant, allowance, allowance.observe(nanoTime.getAsLong(), answer.remaining(),
+                                TimeUnit.SECONDS.toNanos(answer.resetSeconds()), budgetPerDay),
+                                owed -> {
+                                    debit.debit(tenant, owed);
+                                    return true;
+                                }),
+                        () -> fuelFromAllowance(tenant, budgetPerDay, amount, allowance, local, debit), "fuel");
+            }
+
+            @Override
+            public void forget(TenantUid tenant) {
+                allowances.remove(tenant);
+                local.forget(tenant);
+                shared.forget(tenant);
+            }
         };
     }
 
     /** Debits in Redis what was granted locally this period; if that fails, it stays owed for the next answer. */
-    private void repay(TenantId tenant, PeriodAllowance allowance, PeriodAllowance.Debt owed,
+    private void repay(TenantUid tenant, PeriodAllowance allowance, PeriodAllowance.Debt owed,
                        java.util.function.LongPredicate debit) {
         if (owed.amount() == 0) {
             return;
@@ -185,12 +202,12 @@ final class Failover {
         }
     }
 
-    private PeriodAllowance allowance(TenantId tenant, String name, long periodNanos) {
+    private PeriodAllowance allowance(TenantUid tenant, String name, long periodNanos) {
         return allowances.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>())
                 .computeIfAbsent(name, n -> new PeriodAllowance(periodNanos, trustNanos));
     }
 
-    private RateDecision fromAllowance(TenantId tenant, QuotaPolicy quota, PeriodAllowance allowance) {
+    private RateDecision fromAllowance(TenantUid tenant, QuotaPolicy quota, PeriodAllowance allowance) {
         PeriodAllowance.Take take = allowance.take(nanoTime.getAsLong(), 1, replicas, breaker.unavailableSince());
         if (take == null) {
             throw unknown(tenant, quota.name());
@@ -200,7 +217,7 @@ final class Failover {
                 take.granted() ? 0 : Math.max(1, reset));
     }
 
-    private FuelBudget.FuelDecision fuelFromAllowance(TenantId tenant, long budgetPerDay, long amount,
+    private FuelBudget.FuelDecision fuelFromAllowance(TenantUid tenant, long budgetPerDay, long amount,
                                                       PeriodAllowance allowance, FuelBudget local,
                                                       FuelDebit debit) {
         FuelDays.check(budgetPerDay, amount);
@@ -241,12 +258,12 @@ final class Failover {
         }));
     }
 
-    private TenancyException.QuotaStoreUnavailable unknown(TenantId tenant, String quota) {
+    private TenancyException.QuotaStoreUnavailable unknown(TenantUid tenant, String quota) {
         return RedisConnection.unavailable(quota + " " + tenant + ": store unavailable, and this gateway has not seen"
                 + " the count of the current period lately enough to share it out; retrying shortly", null);
     }
 
-    private <T> T call(TenantId tenant, Supplier<T> shared, Consumer<T> observe, Supplier<T> local, String what) {
+    private <T> T call(TenantUid tenant, Supplier<T> shared, Consumer<T> observe, Supplier<T> local, String what) {
         CircuitBreaker.Permission permission = breaker.acquire();
         if (permission == CircuitBreaker.Permission.REFUSE) {
             return fallBack(tenant, local, what, null);
@@ -281,9 +298,9 @@ final class Failover {
         return answer;
     }
 
-    private <T> T fallBack(TenantId tenant, Supplier<T> local, String what,
+    private <T> T fallBack(TenantUid tenant, Supplier<T> local, String what,
                            TenancyException.QuotaStoreUnavailable cause) {
-        if (policy.apply(tenant) == FailPolicy.FAIL_CLOSED) {
+        if (policy.apply(tenant.name()) == FailPolicy.FAIL_CLOSED) {
             refusals.increment();
             log.warn("refused", () -> "quota store unavailable, fail-closed: refusing requests (" + refusals.sum()
                     + " so far)" + (cause == null ? "" : ": " + cause.getMessage()));

@@ -78,7 +78,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     @Override
-    public IssuedKey issue(TenantId tenant, KeySpec spec) {
+    public IssuedKey issue(TenantUid tenant, KeySpec spec) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(spec, "spec");
         Instant now = clock.instant();
@@ -91,7 +91,7 @@ final class FileApiKeys implements ApiKeys {
         }
     }
 
-    private IssuedKey add(LinkedHashMap<String, StoredKey> next, TenantId tenant, KeySpec spec, Instant now) {
+    private IssuedKey add(LinkedHashMap<String, StoredKey> next, TenantUid tenant, KeySpec spec, Instant now) {
         String secret = KeyFormat.newSecret(random);
         String id;
         do {
@@ -130,7 +130,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     @Override
-    public List<KeyMetadata> list(TenantId tenant) {
+    public List<KeyMetadata> list(TenantUid tenant) {
         Objects.requireNonNull(tenant, "tenant");
         return keys.values().stream()
                 .map(StoredKey::metadata)
@@ -140,7 +140,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     @Override
-    public Optional<Rotation> rotate(TenantId tenant, String keyId, Duration overlap, Optional<Instant> expiresAt) {
+    public Optional<Rotation> rotate(TenantUid tenant, String keyId, Duration overlap, Optional<Instant> expiresAt) {
         Objects.requireNonNull(tenant, "tenant");
         checkOverlap(overlap);
         Instant now = clock.instant();
@@ -161,7 +161,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     @Override
-    public boolean revoke(TenantId tenant, String keyId) {
+    public boolean revoke(TenantUid tenant, String keyId) {
         Objects.requireNonNull(tenant, "tenant");
         if (keyId == null) {
             return false;
@@ -180,7 +180,7 @@ final class FileApiKeys implements ApiKeys {
     }
 
     @Override
-    public void revokeAll(TenantId tenant) {
+    public void revokeAll(TenantUid tenant) {
         Objects.requireNonNull(tenant, "tenant");
         synchronized (writeLock) {
             LinkedHashMap<String, StoredKey> next = new LinkedHashMap<>(keys);

@@ -14,11 +14,14 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.random.RandomGenerator;
 
 /**
  * Tenants in {@code <dataDir>/tenants.json}, rewritten whole and atomically on every change. Each entry holds the
  * tenant's optional {@code plan} and its {@code overrides} (only the overridden limits); entries written before plans
- * existed hold complete {@code limits} instead and load as a tenant on no plan overriding them all.
+ * existed hold complete {@code limits} instead and load as a tenant on no plan overriding them all. Each entry holds the
+ * tenant's {@code uid}; entries written before uids existed get the {@link TenantUid#legacy} one, written back at
+ * open.
  *
  * <p>Threading: reads see an immutable snapshot published through a volatile field and never block. Writers
  * serialize on a lock shared with the {@link FilePlanStore}, build the next snapshot, persist it, and only then publish it; so a write that fails to reach
@@ -29,30 +32,42 @@ final class FileTenantStore implements TenantStore {
 
     private final StoredJson json;
     private final InstantSource clock;
+    private final RandomGenerator random;
     private final FilePlanStore plans;
     private final Object writeLock;
     private volatile SortedMap<TenantId, Tenant> tenants;
 
-    private FileTenantStore(StoredJson json, InstantSource clock, FilePlanStore plans,
+    private FileTenantStore(StoredJson json, InstantSource clock, RandomGenerator random, FilePlanStore plans,
                             SortedMap<TenantId, Tenant> tenants) {
         this.json = json;
         this.clock = clock;
+        this.random = random;
         this.plans = plans;
         this.writeLock = plans.writeLock();
         this.tenants = tenants;
     }
 
     /** Opens the tenants, checking plan references against {@code plans} and wiring itself in for its in-use check. */
-    static FileTenantStore open(Path dataDir, InstantSource clock, FilePlanStore plans) {
+    static FileTenantStore open(Path dataDir, InstantSource clock, RandomGenerator random, FilePlanStore plans) {
         StoredJson json = new StoredJson(dataDir.resolve(FILE_NAME));
         Optional<JsonNode> stored = json.readArray("tenants");
-        FileTenantStore store = new FileTenantStore(json, clock, plans, load(json, stored));
+        FileTenantStore store = new FileTenantStore(json, clock, random, plans, load(json, stored));
         plans.tenantsOnPlan(store::tenantsOn);
-        if (stored.isEmpty()) {
-            // Write the empty file now, so an unwritable data directory fails at startup rather than on first use.
+        if (stored.isEmpty() || withoutUid(stored.get())) {
+            // Write the empty file now, so an unwritable data directory fails at startup rather than on first use;
+            // and write the uids given to tenants stored before uids, so they are on file from now on.
             store.persist(store.tenants);
         }
         return store;
+    }
+
+    private static boolean withoutUid(JsonNode array) {
+        for (JsonNode node : array) {
+            if (!node.has("uid")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static SortedMap<TenantId, Tenant> load(StoredJson json, Optional<JsonNode> stored) {
@@ -66,6 +81,11 @@ final class FileTenantStore implements TenantStore {
             ObjectNode node = json.object(array.get(i), path);
             String idText = json.text(node, "id", path);
             TenantId id = json.domain(path + ".id", () -> TenantId.of(idText));
+            TenantUid uid = TenantUid.legacy(id);
+            if (node.has("uid")) {
+                String uidText = json.text(node, "uid", path);
+                uid = json.domain(path + ".uid", () -> TenantUid.of(uidText));
+            }
             Optional<String> plan = Optional.empty();
             if (node.hasNonNull("plan")) {
                 String name = json.text(node, "plan", path);
@@ -76,7 +96,10 @@ final class FileTenantStore implements TenantStore {
                     : LimitOverrides.none();
             Instant createdAt = json.instant(node, "created-at", path);
             Instant updatedAt = json.instant(node, "updated-at", path);
-            if (loaded.put(id, new Tenant(id, plan, overrides, createdAt, updatedAt)) != null) {
+            if (!uid.name().equals(id)) {
+                throw json.corrupt(path + ".uid: '" + uid + "' (expected: one of tenant " + id + ")", null);
+            }
+            if (loaded.put(id, new Tenant(id, uid, plan, overrides, createdAt, updatedAt)) != null) {
                 throw json.corrupt(path + ".id: '" + id + "' appears more than once", null);
             }
         }
@@ -114,7 +137,8 @@ final class FileTenantStore implements TenantStore {
             });
             Instant now = clock.instant();
             Tenant existing = tenants.get(id);
-            Tenant tenant = new Tenant(id, plan, overrides, existing == null ? now : existing.createdAt(), now);
+            Tenant tenant = existing == null ? new Tenant(id, TenantUid.create(id, random), plan, overrides, now, now)
+                    : new Tenant(id, existing.uid(), plan, overrides, existing.createdAt(), now);
             TreeMap<TenantId, Tenant> next = new TreeMap<>(tenants);
             next.put(id, tenant);
             publish(next);
@@ -164,6 +188,7 @@ final class FileTenantStore implements TenantStore {
         for (Tenant tenant : snapshot.values()) {
             ObjectNode node = array.addObject();
             node.put("id", tenant.id().value());
+            node.put("uid", tenant.uid().value());
             tenant.plan().ifPresent(plan -> node.put("plan", plan));
             TenancyJson.writeOverrides(node.putObject("overrides"), tenant.overrides());
             node.put("created-at", tenant.createdAt().toString());

@@ -13,7 +13,14 @@ public interface FuelBudget {
      *
      * @throws TenancyException.QuotaStoreUnavailable when a shared store cannot answer in time (fail-closed)
      */
-    FuelDecision reserve(TenantId tenant, long budgetPerDay, long amount);
+    FuelDecision reserve(TenantUid tenant, long budgetPerDay, long amount);
+
+    /**
+     * Forgets the tenant's fuel used (settling a reservation still open is harmless) (it was deleted). Shared stores delete what they hold and may throw
+     * {@link TenancyException.QuotaStoreUnavailable}: what is left then is unreachable (a tenant created again under
+     * the name has another uid) and expires by itself.
+     */
+    void forget(TenantUid tenant);
 
     /** Settles a reservation: {@code used} is charged, the rest refunded. Idempotent; never throws. */
     interface Reservation {

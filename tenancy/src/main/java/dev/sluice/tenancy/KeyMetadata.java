@@ -8,13 +8,16 @@ import java.util.Set;
 /**
  * What may be shown about an API key: everything but the secret.
  *
+ * @param tenant     the creation of the tenant the key was issued to: a key never outlives it, whatever happens to
+ *                   the name
+ *
  * @param scopes     what the key may be used for; never empty
  * @param functions  the functions the key may touch, when it is restricted; empty = all of the tenant's functions
  * @param lastUsedAt when the key last verified, coarsely: recorded at most once a minute per key and gateway, and
  *                   written to the store lazily, so it may lag real use by a minute (longer for file stores until
  *                   the next flush). {@link ApiKeys#verify} returns the value from before that call.
  */
-public record KeyMetadata(String id, TenantId tenant, String name, Instant createdAt, Optional<Instant> expiresAt,
+public record KeyMetadata(String id, TenantUid tenant, String name, Instant createdAt, Optional<Instant> expiresAt,
                           Set<Scope> scopes, Optional<Set<String>> functions, Optional<Instant> lastUsedAt) {
     public KeyMetadata {
         Objects.requireNonNull(id, "id");

@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  */
 final class LocalConcurrencyLimiter implements ConcurrencyLimiter {
     private final LongSupplier nanoTime;
-    private final ConcurrentHashMap<TenantId, Leases> tenants = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TenantUid, Leases> tenants = new ConcurrentHashMap<>();
 
     LocalConcurrencyLimiter(LongSupplier nanoTime) {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
@@ -34,7 +34,7 @@ final class LocalConcurrencyLimiter implements ConcurrencyLimiter {
     }
 
     @Override
-    public ConcurrencyDecision tryAcquire(TenantId tenant, int limit, Duration leaseTtl) {
+    public ConcurrencyDecision tryAcquire(TenantUid tenant, int limit, Duration leaseTtl) {
         Objects.requireNonNull(tenant, "tenant");
         check(limit, leaseTtl);
         Leases leases = tenants.computeIfAbsent(tenant, t -> new Leases());
@@ -53,8 +53,13 @@ final class LocalConcurrencyLimiter implements ConcurrencyLimiter {
         }
     }
 
+    @Override
+    public void forget(TenantUid tenant) {
+        tenants.remove(tenant);
+    }
+
     /** Leases of the tenant not yet expired or released. */
-    int inFlight(TenantId tenant) {
+    int inFlight(TenantUid tenant) {
         Leases leases = tenants.get(tenant);
         if (leases == null) {
             return 0;

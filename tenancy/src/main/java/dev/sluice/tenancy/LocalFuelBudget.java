@@ -32,7 +32,7 @@ final class LocalFuelBudget implements FuelBudget {
     }
 
     @Override
-    public FuelDecision reserve(TenantId tenant, long budgetPerDay, long amount) {
+    public FuelDecision reserve(TenantUid tenant, long budgetPerDay, long amount) {
         Objects.requireNonNull(tenant, "tenant");
         FuelDays.check(budgetPerDay, amount);
         Instant now = clock.instant();
@@ -51,8 +51,13 @@ final class LocalFuelBudget implements FuelBudget {
         }
     }
 
+    @Override
+    public void forget(TenantUid tenant) {
+        days.forget(tenant);
+    }
+
     /** Fuel counted against the tenant's day so far. */
-    long used(TenantId tenant) {
+    long used(TenantUid tenant) {
         return days.used(tenant, QUOTA);
     }
 

@@ -35,7 +35,7 @@ final class LocalRateLimiter implements RateLimiter {
     private final TimeMeter timeMeter;
     private final InstantSource clock;
     private final DayCounters days;
-    private final ConcurrentHashMap<TenantId, ConcurrentHashMap<String, PolicyBucket>> buckets =
+    private final ConcurrentHashMap<TenantUid, ConcurrentHashMap<String, PolicyBucket>> buckets =
             new ConcurrentHashMap<>();
 
     /**
@@ -61,7 +61,7 @@ final class LocalRateLimiter implements RateLimiter {
     }
 
     @Override
-    public RateDecision tryAcquire(TenantId tenant, QuotaPolicy policy) {
+    public RateDecision tryAcquire(TenantUid tenant, QuotaPolicy policy) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(policy, "policy");
         if (perUtcDay(policy)) {
@@ -95,7 +95,7 @@ final class LocalRateLimiter implements RateLimiter {
                 && policy.refillTokens() == policy.capacity();
     }
 
-    private RateDecision countToday(TenantId tenant, QuotaPolicy policy) {
+    private RateDecision countToday(TenantUid tenant, QuotaPolicy policy) {
         DayCounters.Day day = days.today(tenant, policy.name());
         long reset = FuelDays.secondsToReset(clock.instant());
         long limit = policy.capacity();
@@ -111,7 +111,7 @@ final class LocalRateLimiter implements RateLimiter {
     }
 
     @Override
-    public void forget(TenantId tenant) {
+    public void forget(TenantUid tenant) {
         buckets.remove(tenant);
         days.forget(tenant);
     }

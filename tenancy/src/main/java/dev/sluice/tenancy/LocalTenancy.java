@@ -36,10 +36,11 @@ public final class LocalTenancy implements TenancyStores {
         Objects.requireNonNull(clock, "clock");
         createDirectory(dataDir);
         FilePlanStore plans = FilePlanStore.open(dataDir);
+        SecureRandom random = new SecureRandom();
         return new LocalTenancy(
-                FileTenantStore.open(dataDir, clock, plans),
+                FileTenantStore.open(dataDir, clock, random, plans),
                 plans,
-                FileApiKeys.open(dataDir, clock, new SecureRandom()));
+                FileApiKeys.open(dataDir, clock, random));
     }
 
     private static void createDirectory(Path dataDir) {

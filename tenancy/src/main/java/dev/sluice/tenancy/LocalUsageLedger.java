@@ -24,7 +24,7 @@ final class LocalUsageLedger implements UsageLedger {
 
     private final InstantSource clock;
     private final StoredJson store;
-    private final ConcurrentHashMap<TenantId, ConcurrentHashMap<LocalDate, Counters>> tenants =
+    private final ConcurrentHashMap<TenantUid, ConcurrentHashMap<LocalDate, Counters>> tenants =
             new ConcurrentHashMap<>();
 
     private LocalUsageLedger(InstantSource clock, StoredJson store) {
@@ -42,7 +42,7 @@ final class LocalUsageLedger implements UsageLedger {
         for (int i = 0; i < entries.size(); i++) {
             String path = "usage[" + i + "]";
             ObjectNode entry = store.object(entries.get(i), path);
-            TenantId tenant = store.domain(path + ".tenant", () -> TenantId.of(store.text(entry, "tenant", path)));
+            TenantUid tenant = store.domain(path + ".tenant", () -> TenantUid.of(store.text(entry, "tenant", path)));
             LocalDate day = store.domain(path + ".day", () -> LocalDate.parse(store.text(entry, "day", path)));
             Counters counters = counters(tenant, day);
             counters.invocations.add(store.nonNegativeLong(entry, "invocations", path));
@@ -53,7 +53,7 @@ final class LocalUsageLedger implements UsageLedger {
     }
 
     @Override
-    public void invocation(TenantId tenant, boolean failed, long fuelUsed) {
+    public void invocation(TenantUid tenant, boolean failed, long fuelUsed) {
         Counters counters = counters(tenant, today());
         counters.invocations.increment();
         if (failed) {
@@ -63,12 +63,12 @@ final class LocalUsageLedger implements UsageLedger {
     }
 
     @Override
-    public void throttled(TenantId tenant) {
+    public void throttled(TenantUid tenant) {
         counters(tenant, today()).throttles.increment();
     }
 
     @Override
-    public List<DailyUsage> daily(TenantId tenant, int days) {
+    public List<DailyUsage> daily(TenantUid tenant, int days) {
         if (days <= 0) {
             throw new TenancyException.InvalidInput("days: " + days + " (expected: > 0)");
         }
@@ -82,7 +82,7 @@ final class LocalUsageLedger implements UsageLedger {
     }
 
     @Override
-    public void forget(TenantId tenant) {
+    public void forget(TenantUid tenant) {
         tenants.remove(tenant);
     }
 
@@ -91,7 +91,7 @@ final class LocalUsageLedger implements UsageLedger {
         LocalDate oldest = today().minusDays(RETENTION_DAYS - 1L);
         ObjectNode root = store.newDocument();
         ArrayNode usage = root.putArray("usage");
-        List<Map.Entry<TenantId, ConcurrentHashMap<LocalDate, Counters>>> sorted = new ArrayList<>(tenants.entrySet());
+        List<Map.Entry<TenantUid, ConcurrentHashMap<LocalDate, Counters>>> sorted = new ArrayList<>(tenants.entrySet());
         sorted.sort(Comparator.comparing(e -> e.getKey().value()));
         for (var tenant : sorted) {
             tenant.getValue().keySet().removeIf(day -> day.isBefore(oldest));
@@ -109,7 +109,7 @@ final class LocalUsageLedger implements UsageLedger {
         store.write(root, false);
     }
 
-    private Counters counters(TenantId tenant, LocalDate day) {
+    private Counters counters(TenantUid tenant, LocalDate day) {
         return tenants.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).computeIfAbsent(day, d -> new Counters());
     }
 

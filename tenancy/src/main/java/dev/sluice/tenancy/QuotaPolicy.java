@@ -12,6 +12,10 @@ import java.util.Objects;
 public record QuotaPolicy(String name, long capacity, long refillTokens, Duration refillPeriod, Refill refill) {
     public enum Refill { GREEDY, INTERVALLY }
 
+    /** The names of the policies below, which the gateway counts every tenant's requests and invocations by. */
+    public static final java.util.Set<String> GATEWAY_POLICIES = java.util.Set.of("rate", "invocations-minute",
+            "invocations-day");
+
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9-]*");
 
     public QuotaPolicy {

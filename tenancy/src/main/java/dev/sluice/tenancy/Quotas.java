@@ -125,6 +125,33 @@ public final class Quotas implements AutoCloseable {
     }
 
     /**
+     * Forgets everything counted for this creation of a tenant (it was deleted): rate buckets and day counts, leases,
+     * fuel, usage. Best effort, and never throws: a part a shared store could not delete now is logged and left to
+     * expire. Nothing depends on it being gone: a tenant created again under the name has another uid, which none of
+     * it is keyed by.
+     *
+     * @return whether every part was forgotten
+     */
+    public boolean forget(TenantUid tenant) {
+        Objects.requireNonNull(tenant, "tenant");
+        return forget("rates", () -> rates.forget(tenant), tenant)
+                & forget("in-flight leases", () -> concurrency.forget(tenant), tenant)
+                & forget("fuel", () -> fuel.forget(tenant), tenant)
+                & forget("usage", () -> usage.forget(tenant), tenant);
+    }
+
+    private static boolean forget(String what, Runnable forget, TenantUid tenant) {
+        try {
+            forget.run();
+            return true;
+        } catch (TenancyException e) {
+            LOG.log(System.Logger.Level.WARNING, "deleted tenant " + tenant + ": " + what + " not deleted, left to "
+                    + "expire (" + e.getMessage() + ")");
+            return false;
+        }
+    }
+
+    /**
      * Makes recorded usage and day counts durable: locally, written to their files; with Redis, usage waiting to be
      * written is sent (a batch that failed is retried at once) and waited for, bounded.
      */

@@ -11,8 +11,12 @@ public interface RateLimiter {
      *
      * @throws TenancyException.QuotaStoreUnavailable when a shared store cannot answer in time (fail-closed)
      */
-    RateDecision tryAcquire(TenantId tenant, QuotaPolicy policy);
+    RateDecision tryAcquire(TenantUid tenant, QuotaPolicy policy);
 
-    /** Forgets the tenant's buckets (the tenant was deleted). */
-    void forget(TenantId tenant);
+    /**
+     * Forgets the tenant's buckets (it was deleted). Shared stores delete what they hold and may throw
+     * {@link TenancyException.QuotaStoreUnavailable}: what is left then is unreachable (a tenant created again under
+     * the name has another uid) and expires by itself.
+     */
+    void forget(TenantUid tenant);
 }

@@ -93,7 +93,7 @@ final class RedisApiKeys implements ApiKeys {
     }
 
     @Override
-    public IssuedKey issue(TenantId tenant, KeySpec spec) {
+    public IssuedKey issue(TenantUid tenant, KeySpec spec) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(spec, "spec");
         Instant now = clock.instant();
@@ -113,7 +113,7 @@ final class RedisApiKeys implements ApiKeys {
      *
      * @return empty when the id was taken or the old key changed meanwhile (the caller retries)
      */
-    private Optional<IssuedKey> store(TenantId tenant, KeySpec spec, Instant now, Fetched old, KeyMetadata previous) {
+    private Optional<IssuedKey> store(TenantUid tenant, KeySpec spec, Instant now, Fetched old, KeyMetadata previous) {
         String secret = KeyFormat.newSecret(random);
         String id = KeyFormat.newId(random);
         KeyMetadata metadata = new KeyMetadata(id, tenant, spec.name(), now, spec.expiresAt(), spec.scopes(),
@@ -141,7 +141,7 @@ final class RedisApiKeys implements ApiKeys {
     }
 
     @Override
-    public List<KeyMetadata> list(TenantId tenant) {
+    public List<KeyMetadata> list(TenantUid tenant) {
         Objects.requireNonNull(tenant, "tenant");
         List<Object> flat = redis.eval("list keys", LIST, ScriptOutputType.MULTI,
                 List.of(redis.key("tenant-keys", tenant.value())), redis.key("key", ""));
@@ -153,7 +153,7 @@ final class RedisApiKeys implements ApiKeys {
     }
 
     @Override
-    public Optional<Rotation> rotate(TenantId tenant, String keyId, Duration overlap, Optional<Instant> expiresAt) {
+    public Optional<Rotation> rotate(TenantUid tenant, String keyId, Duration overlap, Optional<Instant> expiresAt) {
         Objects.requireNonNull(tenant, "tenant");
         FileApiKeys.checkOverlap(overlap);
         Instant now = clock.instant();
@@ -180,7 +180,7 @@ final class RedisApiKeys implements ApiKeys {
     }
 
     @Override
-    public boolean revoke(TenantId tenant, String keyId) {
+    public boolean revoke(TenantUid tenant, String keyId) {
         Objects.requireNonNull(tenant, "tenant");
         if (keyId == null || !KeyFormat.ID.matcher(keyId).matches()) {
             return false;
@@ -196,7 +196,7 @@ final class RedisApiKeys implements ApiKeys {
     }
 
     @Override
-    public void revokeAll(TenantId tenant) {
+    public void revokeAll(TenantUid tenant) {
         Objects.requireNonNull(tenant, "tenant");
         try {
             redis.eval("revoke keys", REVOKE_ALL, ScriptOutputType.INTEGER,

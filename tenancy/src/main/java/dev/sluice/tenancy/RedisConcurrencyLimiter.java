@@ -49,7 +49,7 @@ final class RedisConcurrencyLimiter implements ConcurrencyLimiter {
     }
 
     @Override
-    public ConcurrencyDecision tryAcquire(TenantId tenant, int limit, Duration leaseTtl) {
+    public ConcurrencyDecision tryAcquire(TenantUid tenant, int limit, Duration leaseTtl) {
         Objects.requireNonNull(tenant, "tenant");
         LocalConcurrencyLimiter.check(limit, leaseTtl);
         String key = prefix + tenant.value();
@@ -66,8 +66,13 @@ final class RedisConcurrencyLimiter implements ConcurrencyLimiter {
         return new ConcurrencyDecision(false, limit, inFlight, Optional.empty());
     }
 
+    @Override
+    public void forget(TenantUid tenant) {
+        redis.await(redis.commands().del(prefix + tenant.value()), "forget concurrency " + tenant);
+    }
+
     /** Leases of the tenant not yet expired or released, for tests and diagnostics. */
-    long inFlight(TenantId tenant) {
+    long inFlight(TenantUid tenant) {
         return redis.await(redis.commands().zcount(prefix + tenant.value(),
                 io.lettuce.core.Range.create((double) clock.millis() + 1, Double.POSITIVE_INFINITY)), "zcount");
     }

@@ -8,6 +8,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -51,7 +52,7 @@ final class RedisFuelBudget implements FuelBudget, Failover.FuelDebit {
     }
 
     @Override
-    public FuelDecision reserve(TenantId tenant, long budgetPerDay, long amount) {
+    public FuelDecision reserve(TenantUid tenant, long budgetPerDay, long amount) {
         Objects.requireNonNull(tenant, "tenant");
         FuelDays.check(budgetPerDay, amount);
         Instant now = clock.instant();
@@ -70,7 +71,7 @@ final class RedisFuelBudget implements FuelBudget, Failover.FuelDebit {
 
     /** Counts {@code amount} fuel reserved elsewhere (by a fallback while Redis was away) against today's budget. */
     @Override
-    public void debit(TenantId tenant, long amount) {
+    public void debit(TenantUid tenant, long amount) {
         add(key(tenant, today()), amount, "fuel debit " + tenant);
     }
 
@@ -81,7 +82,7 @@ final class RedisFuelBudget implements FuelBudget, Failover.FuelDebit {
 
     /** Gives back to {@code day}'s count what a reservation counted there by {@link #debit} did not use. */
     @Override
-    public void refund(TenantId tenant, long amount, LocalDate day) {
+    public void refund(TenantUid tenant, long amount, LocalDate day) {
         add(key(tenant, day), -amount, "fuel refund " + tenant);
     }
 
@@ -90,16 +91,28 @@ final class RedisFuelBudget implements FuelBudget, Failover.FuelDebit {
         redis.commands().pexpire(key, KEY_TTL.toMillis());
     }
 
-    String key(TenantId tenant, Instant at) {
+    /** Deletes the days a key may still exist for: today and the day before (keys live {@link #KEY_TTL}). */
+    @Override
+    public void forget(TenantUid tenant) {
+        LocalDate today = today();
+        // One DEL per key: in a cluster the days hash to different slots.
+        CompletableFuture<?>[] deletes = new CompletableFuture<?>[3];
+        for (int i = 0; i < deletes.length; i++) {
+            deletes[i] = redis.commands().del(key(tenant, today.minusDays(i))).toCompletableFuture();
+        }
+        redis.await(CompletableFuture.allOf(deletes), "forget fuel " + tenant);
+    }
+
+    String key(TenantUid tenant, Instant at) {
         return key(tenant, FuelDays.day(at));
     }
 
-    private String key(TenantId tenant, LocalDate day) {
+    private String key(TenantUid tenant, LocalDate day) {
         return prefix + tenant.value() + ":" + day;
     }
 
     /** Fuel counted against the tenant's day so far (reserved and not refunded), for tests and diagnostics. */
-    long used(TenantId tenant) {
+    long used(TenantUid tenant) {
         byte[] used = redis.await(redis.commands().hget(key(tenant, clock.instant()), "used"), "fuel used");
         return used == null ? 0 : Long.parseLong(new String(used, java.nio.charset.StandardCharsets.US_ASCII));
     }

@@ -14,9 +14,14 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -46,7 +51,7 @@ final class RedisRateLimiter implements RateLimiter {
     private final RedisConnection redis;
     private final ProxyManager<String> buckets;
     private final String prefix;
-    private final ConcurrentHashMap<TenantId, ConcurrentHashMap<String, PolicyBucket>> cached =
+    private final ConcurrentHashMap<TenantUid, ConcurrentHashMap<String, PolicyBucket>> cached =
             new ConcurrentHashMap<>();
 
     RedisRateLimiter(RedisConnection redis, InstantSource clock, Duration keepAfterRefill) {
@@ -101,7 +106,7 @@ final class RedisRateLimiter implements RateLimiter {
     }
 
     @Override
-    public RateDecision tryAcquire(TenantId tenant, QuotaPolicy policy) {
+    public RateDecision tryAcquire(TenantUid tenant, QuotaPolicy policy) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(policy, "policy");
         ConcurrentHashMap<String, PolicyBucket> tenantBuckets =
@@ -132,7 +137,7 @@ final class RedisRateLimiter implements RateLimiter {
      * debits nothing, when it did not (forgotten, or the plan changed meanwhile) so that the caller keeps it owed.
      * Bounded by the command timeout.
      */
-    boolean debit(TenantId tenant, QuotaPolicy policy, long tokens) {
+    boolean debit(TenantUid tenant, QuotaPolicy policy, long tokens) {
         ConcurrentHashMap<String, PolicyBucket> tenantBuckets = cached.get(tenant);
         PolicyBucket entry = tenantBuckets == null ? null : tenantBuckets.get(policy.name());
         if (entry == null || !entry.policy.equals(policy)) {
@@ -148,22 +153,23 @@ final class RedisRateLimiter implements RateLimiter {
         }
     }
 
+    /** Deletes the buckets of the gateway's own policies and of any other this instance used for the tenant. */
     @Override
-    public void forget(TenantId tenant) {
+    public void forget(TenantUid tenant) {
+        Set<String> names = new TreeSet<>(QuotaPolicy.GATEWAY_POLICIES);
         Map<String, PolicyBucket> known = cached.remove(tenant);
-        if (known == null) {
-            return;
+        if (known != null) {
+            names.addAll(known.keySet());
         }
-        for (String name : known.keySet()) {
-            try {
-                buckets.asAsync().removeProxy(key(tenant, name));
-            } catch (RuntimeException ignored) {
-                // The key expires by itself once its bucket would be full again.
-            }
+        // One DEL per key: in a cluster the buckets hash to different slots.
+        List<CompletableFuture<Long>> deletes = new ArrayList<>();
+        for (String name : names) {
+            deletes.add(redis.commands().del(key(tenant, name)).toCompletableFuture());
         }
+        redis.await(CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)), "forget rates " + tenant);
     }
 
-    String key(TenantId tenant, String policyName) {
+    String key(TenantUid tenant, String policyName) {
         return prefix + tenant.value() + ":" + policyName;
     }
 

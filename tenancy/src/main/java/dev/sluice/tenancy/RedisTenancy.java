@@ -37,7 +37,8 @@ public final class RedisTenancy implements TenancyStores, AutoCloseable {
 
     private RedisTenancy(TenancyRedis redis, InstantSource clock, Duration cacheTtl, LongSupplier nanoTime) {
         this.redis = redis;
-        this.tenants = new RedisTenantStore(redis, clock, new TtlCache<>(cacheTtl, nanoTime, MAX_CACHED));
+        this.tenants = new RedisTenantStore(redis, clock, new SecureRandom(),
+                new TtlCache<>(cacheTtl, nanoTime, MAX_CACHED));
         this.plans = new RedisPlanStore(redis, new TtlCache<>(cacheTtl, nanoTime, MAX_CACHED));
         this.keys = new RedisApiKeys(redis, clock, new SecureRandom(), cacheTtl, nanoTime);
     }

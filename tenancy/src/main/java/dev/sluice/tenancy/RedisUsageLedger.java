@@ -126,16 +126,16 @@ final class RedisUsageLedger implements UsageLedger {
     }
 
     @Override
-    public void invocation(TenantId tenant, boolean failed, long fuelUsed) {
+    public void invocation(TenantUid tenant, boolean failed, long fuelUsed) {
         record(tenant, 1, failed ? 1 : 0, 0, Math.max(0, fuelUsed));
     }
 
     @Override
-    public void throttled(TenantId tenant) {
+    public void throttled(TenantUid tenant) {
         record(tenant, 0, 0, 1, 0);
     }
 
-    private void record(TenantId tenant, long invocations, long errors, long throttles, long fuel) {
+    private void record(TenantUid tenant, long invocations, long errors, long throttles, long fuel) {
         Objects.requireNonNull(tenant, "tenant");
         DayKey key = new DayKey(tenant, today());
         // The bound is checked before the update, so racing first events of new tenant-days may pass it by a few.
@@ -371,7 +371,7 @@ final class RedisUsageLedger implements UsageLedger {
     }
 
     @Override
-    public List<DailyUsage> daily(TenantId tenant, int days) {
+    public List<DailyUsage> daily(TenantUid tenant, int days) {
         Objects.requireNonNull(tenant, "tenant");
         if (days <= 0) {
             throw new TenancyException.InvalidInput("days: " + days + " (expected: > 0)");
@@ -394,7 +394,7 @@ final class RedisUsageLedger implements UsageLedger {
     }
 
     @Override
-    public void forget(TenantId tenant) {
+    public void forget(TenantUid tenant) {
         pending.keySet().removeIf(key -> key.tenant().equals(tenant));
         Batch doubtful = inDoubt;
         if (doubtful != null) {
@@ -405,17 +405,12 @@ final class RedisUsageLedger implements UsageLedger {
         for (int i = 0; i < RETENTION_DAYS; i++) {
             keys[i] = key(tenant, today.minusDays(i));
         }
-        try {
-            // One DEL per key: in a cluster the days hash to different slots.
-            List<CompletableFuture<Long>> deletes = new ArrayList<>();
-            for (String key : keys) {
-                deletes.add(redis.commands().del(key).toCompletableFuture());
-            }
-            redis.await(CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)), "forget " + tenant);
-        } catch (TenancyException.QuotaStoreUnavailable e) {
-            LOG.log(Level.WARNING, "usage of " + tenant + " not deleted: " + e.getMessage()
-                    + "; it expires within " + RETENTION_DAYS + " days");
+        // One DEL per key: in a cluster the days hash to different slots.
+        List<CompletableFuture<Long>> deletes = new ArrayList<>();
+        for (String key : keys) {
+            deletes.add(redis.commands().del(key).toCompletableFuture());
         }
+        redis.await(CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)), "forget usage " + tenant);
     }
 
     /** Usage events lost: beyond the pending bound while Redis was away, or unsent at shutdown. */
@@ -423,7 +418,7 @@ final class RedisUsageLedger implements UsageLedger {
         return dropped.sum();
     }
 
-    String key(TenantId tenant, LocalDate day) {
+    String key(TenantUid tenant, LocalDate day) {
         return prefix + tenant.value() + ":" + day;
     }
 
@@ -431,7 +426,7 @@ final class RedisUsageLedger implements UsageLedger {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     }
 
-    private record DayKey(TenantId tenant, LocalDate day) {}
+    private record DayKey(TenantUid tenant, LocalDate day) {}
 
     /** One tenant-day's counts not yet written; mutated only inside the pending map's {@code compute}. */
     private static final class Counts {

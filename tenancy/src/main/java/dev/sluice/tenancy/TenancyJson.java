@@ -105,7 +105,8 @@ final class TenancyJson {
                     + " lowercase hex characters)", null);
         }
         String tenantText = json.text(node, "tenant", path);
-        TenantId tenant = json.domain(path + ".tenant", () -> TenantId.of(tenantText));
+        // A key issued before tenants had uids names its tenant, whose uid is then the legacy one: the same text.
+        TenantUid tenant = json.domain(path + ".tenant", () -> TenantUid.of(tenantText));
         String name = json.text(node, "name", path);
         json.domain(path, () -> {
             KeySpec.checkName(name);

@@ -8,14 +8,18 @@ import java.util.List;
  */
 public interface UsageLedger {
     /** Records one finished invocation and the fuel it used (successful or not). */
-    void invocation(TenantId tenant, boolean failed, long fuelUsed);
+    void invocation(TenantUid tenant, boolean failed, long fuelUsed);
 
     /** Records one request refused by a quota. */
-    void throttled(TenantId tenant);
+    void throttled(TenantUid tenant);
 
     /** The tenant's usage per day, newest first, for at most the last {@code days} days (today included). */
-    List<DailyUsage> daily(TenantId tenant, int days);
+    List<DailyUsage> daily(TenantUid tenant, int days);
 
-    /** Forgets the tenant's history (the tenant was deleted). */
-    void forget(TenantId tenant);
+    /**
+     * Forgets the tenant's history (it was deleted). Shared stores delete what they hold and may throw
+     * {@link TenancyException.QuotaStoreUnavailable}: what is left then is unreachable (a tenant created again under
+     * the name has another uid) and expires by itself.
+     */
+    void forget(TenantUid tenant);
 }

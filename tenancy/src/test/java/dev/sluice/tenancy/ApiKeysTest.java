@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ApiKeysTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
     static final Pattern KEY_SHAPE = Pattern.compile("sluice_sk_v2_[0-9a-f]{16}_[A-Za-z0-9_-]{43}[0-9A-Za-z]{6}");
 
     @TempDir

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The same contract for the Redis leases (several gateways) and the in-process ones, both on a fake clock. */
 class ConcurrencyLimiterContractTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
     static final Duration TTL = Duration.ofSeconds(30);
 
     abstract static class Contract {

@@ -73,7 +73,7 @@ class CorruptStateTest {
         store.put(TenantId.of("acme"), TenantStoreTest.SMALL);
         store.put(TenantId.of("beta"), TenantStoreTest.SMALL);
         Path file = dir.resolve("tenants.json");
-        Files.writeString(file, Files.readString(file).replace("\"beta\"", "\"acme\""));
+        Files.writeString(file, Files.readString(file).replace("\"beta", "\"acme"));
 
         TenancyException.StorageFailure failure = openFails();
 
@@ -96,7 +96,7 @@ class CorruptStateTest {
     void unknownLimitOrScopeOnLoadIsReportedRatherThanDropped() throws IOException {
         LocalTenancy stores = LocalTenancy.open(dir, clock);
         stores.tenants().put(TenantId.of("acme"), Optional.empty(), LimitOverrides.none().with(Limit.BURST, 3));
-        stores.keys().issue(TenantId.of("acme"), "ci", Optional.empty());
+        stores.keys().issue(TenantUid.of("acme"), "ci", Optional.empty());
         Path tenants = dir.resolve("tenants.json");
         Files.writeString(tenants, Files.readString(tenants).replace("\"burst\"", "\"brust\""));
 
@@ -125,7 +125,7 @@ class CorruptStateTest {
 
     @Test
     void keyWithDamagedHashFailsOpen() throws IOException {
-        LocalTenancy.open(dir, clock).keys().issue(TenantId.of("acme"), "ci", Optional.empty());
+        LocalTenancy.open(dir, clock).keys().issue(TenantUid.of("acme"), "ci", Optional.empty());
         Path file = dir.resolve("keys.json");
         Files.writeString(file, Files.readString(file).replaceAll("\"secret-sha256\" : \"[0-9a-f]+\"",
                 "\"secret-sha256\" : \"abc\""));

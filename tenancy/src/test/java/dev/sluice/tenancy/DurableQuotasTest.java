@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * day.
  */
 class DurableQuotasTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
     static final QuotaPolicy TEN_A_DAY = QuotaPolicy.perDay(10);
     static final long FUEL_PER_DAY = 1_000;
 
@@ -132,9 +132,9 @@ class DurableQuotasTest {
             String before = Files.readString(file);
             QuotaPolicy plenty = QuotaPolicy.perDay(1_000_000_000L);
             int checks = 1_000_000;
-            TenantId[] tenants = new TenantId[100];
+            TenantUid[] tenants = new TenantUid[100];
             for (int t = 0; t < tenants.length; t++) {
-                tenants[t] = TenantId.of("t" + t);
+                tenants[t] = TenantUid.of("t" + t);
             }
             long started = System.nanoTime();
             for (int i = 0; i < checks; i++) {

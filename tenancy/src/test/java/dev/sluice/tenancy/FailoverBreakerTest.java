@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * the real {@link LocalRateLimiter}.
  */
 class FailoverBreakerTest {
-    static final TenantId ACME = TenantId.of("acme");
+    static final TenantUid ACME = TenantUid.of("acme");
     static final QuotaPolicy RATE = QuotaPolicy.rate(1_000, 1_000);
 
     final FakeClock clock = FakeClock.atEpochDay();
@@ -27,7 +27,7 @@ class FailoverBreakerTest {
     int sharedCalls;
     final RateLimiter rates = failover.rates(new RateLimiter() {
         @Override
-        public RateDecision tryAcquire(TenantId tenant, QuotaPolicy quota) {
+        public RateDecision tryAcquire(TenantUid tenant, QuotaPolicy quota) {
             sharedCalls++;
             if (failure instanceof RuntimeException e) {
                 throw e;
@@ -39,7 +39,7 @@ class FailoverBreakerTest {
         }
 
         @Override
-        public void forget(TenantId tenant) {
+        public void forget(TenantUid tenant) {
         }
     }, new LocalRateLimiter(clock, clock, DayCounters.inMemory(clock)), (tenant, quota, tokens) -> {
         this.debits.add(tokens);

@@ -24,7 +24,7 @@ class FileTenancyStoresTest extends TenancyStoresContract {
     @Override
     Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected) {
         writer.flush();
-        return open().keys().list(ACME).getFirst().lastUsedAt();
+        return open().keys().list(ACME_UID).getFirst().lastUsedAt();
     }
 
     @Test
@@ -51,6 +51,37 @@ class FileTenancyStoresTest extends TenancyStoresContract {
         assertEquals(Optional.empty(), key.functions());
         assertTrue(stores.plans().list().isEmpty(), "plans.json is created empty");
         assertTrue(Files.exists(dir.resolve("plans.json")));
+    }
+
+    @Test
+    void tenantsAndKeysFromBeforeUidsKeepTheirNameAsUidWrittenAtOpenAndAreNotInheritedByARecreation()
+            throws IOException {
+        Files.writeString(dir.resolve("tenants.json"), """
+                {"version": 1, "tenants": [{"id": "acme", "overrides": {},
+                  "created-at": "2024-06-01T00:00:00Z", "updated-at": "2024-06-02T00:00:00Z"}]}
+                """);
+        Files.writeString(dir.resolve("keys.json"), """
+                {"version": 1, "keys": [{"id": "0123456789abcdef", "tenant": "acme", "name": "old",
+                  "secret-sha256": "%s", "created-at": "2024-06-01T00:00:00Z"}]}
+                """.formatted(KeyFormat.hex(KeyFormat.sha256("A".repeat(43)))));
+        String legacyKey = "sluice_sk_0123456789abcdef_" + "A".repeat(43);
+
+        LocalTenancy stores = open();
+
+        Tenant acme = stores.tenants().find(ACME).orElseThrow();
+        assertEquals(TenantUid.legacy(ACME), acme.uid(), "the name its quotas and usage were kept under");
+        assertTrue(Files.readString(dir.resolve("tenants.json")).contains("\"uid\" : \"acme\""),
+                "written back at open");
+        KeyMetadata key = stores.keys().verify(legacyKey).orElseThrow();
+        assertEquals(Optional.of(acme), stores.tenants().find(key.tenant()), "its old keys still authenticate it");
+        assertEquals(acme, open().tenants().find(ACME).orElseThrow());
+
+        stores.tenants().delete(ACME);
+        Tenant again = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+
+        assertTrue(again.uid().value().startsWith("acme."), again.uid().value());
+        assertTrue(open().tenants().find(open().keys().verify(legacyKey).orElseThrow().tenant()).isEmpty(),
+                "a never revoked key of the old tenant is not the new one's");
     }
 
     @Test

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The same contract for the Redis daily budget (several gateways) and the in-process one, on a fake clock. */
 class FuelBudgetContractTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
 
     abstract static class Contract {
         final FakeClock clock = new FakeClock(java.time.Instant.parse("2025-01-01T23:59:00Z"));
@@ -30,7 +30,7 @@ class FuelBudgetContractTest {
         abstract FuelBudget gateway();
 
         /** Fuel charged to the tenant today, read from the store. */
-        abstract long used(TenantId tenant);
+        abstract long used(TenantUid tenant);
 
         @Test
         void settlingRefundsWhatTheCallDidNotUse() {
@@ -120,7 +120,7 @@ class FuelBudgetContractTest {
         }
 
         /** Settling may be asynchronous: waits, bounded, for the store to show the charge. */
-        void awaitUsed(TenantId tenant, long expected) {
+        void awaitUsed(TenantUid tenant, long expected) {
             long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             while (used(tenant) != expected && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
@@ -139,7 +139,7 @@ class FuelBudgetContractTest {
         }
 
         @Override
-        long used(TenantId tenant) {
+        long used(TenantUid tenant) {
             return budget.used(tenant);
         }
     }
@@ -164,7 +164,7 @@ class FuelBudgetContractTest {
         }
 
         @Override
-        long used(TenantId tenant) {
+        long used(TenantUid tenant) {
             if (inspector == null) {
                 inspector = new RedisFuelBudget(redis.gateway(), clock);
             }

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LocalRateLimiterTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
 
     final FakeClock clock = FakeClock.atEpochDay();
     final RateLimiter limiter = new LocalRateLimiter(clock, clock, DayCounters.inMemory(clock));

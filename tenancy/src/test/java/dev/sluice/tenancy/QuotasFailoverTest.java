@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * answers.
  */
 class QuotasFailoverTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId STRICT = TenantId.of("strict");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid STRICT = TenantUid.of("strict");
     static final Duration TIMEOUT = Duration.ofMillis(100);
     /** Each call must come back within twice the command timeout plus scheduling slack. */
     static final long BOUND_MILLIS = 2 * TIMEOUT.toMillis() + 100;
@@ -74,7 +74,7 @@ class QuotasFailoverTest {
         RedisSettings settings = new RedisSettings(server.uri(), false, timeout, FailPolicy.FAIL_OPEN, 2,
                 redis.prefix);
         return Quotas.redis(settings, clock, clock,
-                tenant -> tenant.equals(STRICT) ? FailPolicy.FAIL_CLOSED : settings.failPolicy());
+                tenant -> tenant.equals(STRICT.name()) ? FailPolicy.FAIL_CLOSED : settings.failPolicy());
     }
 
     <T> T timed(Supplier<T> call) {
@@ -368,7 +368,7 @@ class QuotasFailoverTest {
     void failOver(Quotas quotas) {
         // The calls Redis answered before the outage leave the window, as they would after its ten seconds.
         clock.advance(BreakerSettings.DEFAULTS.window());
-        TenantId other = TenantId.of("other");
+        TenantUid other = TenantUid.of("other");
         for (int calls = 1; quotas.breakerOpenings() == 0; calls++) {
             assertTrue(calls <= 100, "breaker not open after 100 failed calls");
             try {

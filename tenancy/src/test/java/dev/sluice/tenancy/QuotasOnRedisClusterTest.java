@@ -26,7 +26,7 @@ import redis.embedded.core.ExecutableProvider;
  * scripts and Bucket4j buckets, addressed through Lettuce's cluster client.
  */
 class QuotasOnRedisClusterTest {
-    static final TenantId ACME = TenantId.of("acme");
+    static final TenantUid ACME = TenantUid.of("acme");
     @TempDir
     static Path dir;
     static RedisServer node;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (which never held the reservation), or the tenant would get that much extra fuel on the new day.
  */
 class RedisFuelRefundTest {
-    static final TenantId ACME = TenantId.of("acme");
+    static final TenantUid ACME = TenantUid.of("acme");
     @RegisterExtension
     static final RedisServerExtension REDIS = new RedisServerExtension();
 

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RedisRateLimiterTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
     @RegisterExtension
     static final RedisServerExtension REDIS = new RedisServerExtension();
 
@@ -231,7 +231,7 @@ class RedisRateLimiterTest {
         for (RateLimiter g : gateways) {
             timed.add(new RateLimiter() {
                 @Override
-                public RateDecision tryAcquire(TenantId tenant, QuotaPolicy policy) {
+                public RateDecision tryAcquire(TenantUid tenant, QuotaPolicy policy) {
                     long before = System.nanoTime();
                     RateDecision decision = g.tryAcquire(tenant, policy);
                     if (decision.granted()) {
@@ -244,7 +244,7 @@ class RedisRateLimiterTest {
                 }
 
                 @Override
-                public void forget(TenantId tenant) {}
+                public void forget(TenantUid tenant) {}
             });
         }
 

@@ -66,6 +66,29 @@ class RedisTenancyTest extends TenancyStoresContract {
         return open(Duration.ofMillis(RedisTenancy.DEFAULT_CACHE_TTL_MS), clock);
     }
 
+    @Test
+    void aTenantStoredBeforeUidsKeepsItsNameAsUidAcrossUpdatesAndItsRecreationGetsANewOne() {
+        RedisCommands<String, String> redis = inspection.sync();
+        redis.hset(prefix + "{tenancy}:tenant:acme", java.util.Map.of("plan", "", "overrides", "{}",
+                "created-at", "2024-06-01T00:00:00Z", "updated-at", "2024-06-02T00:00:00Z"));
+        redis.sadd(prefix + "{tenancy}:tenants", "acme");
+        RedisTenancy stores = open();
+
+        assertEquals(TenantUid.legacy(ACME), stores.tenants().find(ACME).orElseThrow().uid());
+        assertEquals(List.of(TenantUid.legacy(ACME)), stores.tenants().list().stream().map(Tenant::uid).toList());
+        Tenant updated = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none().with(Limit.BURST, 2))
+                .tenant();
+
+        assertEquals(TenantUid.legacy(ACME), updated.uid(), "an update keeps it");
+        assertEquals("acme", redis.hget(prefix + "{tenancy}:tenant:acme", "uid"), "and writes it");
+        assertEquals(Instant.parse("2024-06-01T00:00:00Z"), updated.createdAt());
+
+        stores.tenants().delete(ACME);
+        Tenant again = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+        assertTrue(again.uid().value().startsWith("acme."), again.uid().value());
+        assertEquals(again.uid().value(), redis.hget(prefix + "{tenancy}:tenant:acme", "uid"));
+    }
+
     @Override
     Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected) {
         // Recording is fire-and-forget: poll a fresh reader briefly for it to land.
@@ -73,7 +96,7 @@ class RedisTenancyTest extends TenancyStoresContract {
         ApiKeys reader = open(Duration.ZERO, clock).keys();
         Optional<Instant> seen;
         do {
-            seen = reader.list(ACME).getFirst().lastUsedAt();
+            seen = reader.list(ACME_UID).getFirst().lastUsedAt();
         } while (!seen.equals(expected) && System.nanoTime() < deadline);
         return seen;
     }
@@ -110,11 +133,11 @@ class RedisTenancyTest extends TenancyStoresContract {
     void revocationOnOneInstanceIsVisibleOnAnotherWithinOneSecond() {
         RedisTenancy a = open(Duration.ofMillis(RedisTenancy.DEFAULT_CACHE_TTL_MS), System::nanoTime);
         RedisTenancy b = open(Duration.ofMillis(RedisTenancy.DEFAULT_CACHE_TTL_MS), System::nanoTime);
-        IssuedKey issued = a.keys().issue(ACME, "ci", Optional.empty());
+        IssuedKey issued = a.keys().issue(ACME_UID, "ci", Optional.empty());
         assertTrue(b.keys().verify(issued.secret()).isPresent(), "b has the key cached");
 
         long revokedAt = System.nanoTime();
-        assertTrue(a.keys().revoke(ACME, issued.metadata().id()));
+        assertTrue(a.keys().revoke(ACME_UID, issued.metadata().id()));
         assertTrue(a.keys().verify(issued.secret()).isEmpty(), "the revoking instance at once");
         while (b.keys().verify(issued.secret()).isPresent()) {
             assertTrue(System.nanoTime() - revokedAt < Duration.ofSeconds(1).toNanos(),
@@ -126,8 +149,8 @@ class RedisTenancyTest extends TenancyStoresContract {
     @Test
     void keysAreStoredOnlyAsHashes() {
         RedisTenancy stores = open();
-        IssuedKey issued = stores.keys().issue(ACME, KeySpec.named("ci").withFunctions(java.util.Set.of("resize")));
-        IssuedKey rotated = stores.keys().rotate(ACME, issued.metadata().id(), Duration.ofHours(1), Optional.empty())
+        IssuedKey issued = stores.keys().issue(ACME_UID, KeySpec.named("ci").withFunctions(java.util.Set.of("resize")));
+        IssuedKey rotated = stores.keys().rotate(ACME_UID, issued.metadata().id(), Duration.ofHours(1), Optional.empty())
                 .orElseThrow().replacement();
         stores.keys().verify(rotated.secret());
 
@@ -145,7 +168,7 @@ class RedisTenancyTest extends TenancyStoresContract {
         RedisTenancy stores = open();
         stores.plans().put(new Plan("gold", GOLD));
         stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none());
-        stores.keys().issue(ACME, "ci", Optional.empty());
+        stores.keys().issue(ACME_UID, "ci", Optional.empty());
 
         List<String> keys = inspection.sync().keys(prefix + "*").stream().sorted().toList();
 
@@ -174,14 +197,14 @@ class RedisTenancyTest extends TenancyStoresContract {
         Duration timeout = Duration.ofMillis(200);
         RedisTenancy stores = RedisTenancy.open(settings(timeout), clock, Duration.ZERO, clock);
         opened.add(stores);
-        IssuedKey issued = stores.keys().issue(ACME, "ci", Optional.empty());
+        IssuedKey issued = stores.keys().issue(ACME_UID, "ci", Optional.empty());
         server.stop();
         try {
             for (Runnable read : List.<Runnable>of(
                     () -> stores.keys().verify(issued.secret()),
                     () -> stores.tenants().find(ACME),
                     () -> stores.plans().find("gold"),
-                    () -> stores.keys().issue(ACME, "while-down", Optional.empty()))) {
+                    () -> stores.keys().issue(ACME_UID, "while-down", Optional.empty()))) {
                 long start = System.nanoTime();
                 TenancyException.StoreUnavailable e = assertThrows(TenancyException.StoreUnavailable.class,
                         read::run);
@@ -253,7 +276,7 @@ class RedisTenancyTest extends TenancyStoresContract {
     void verifyCostWithAndWithoutTheCacheIsReported() {
         RedisTenancy cached = open(Duration.ofMillis(RedisTenancy.DEFAULT_CACHE_TTL_MS), System::nanoTime);
         RedisTenancy direct = open(Duration.ZERO, clock);
-        IssuedKey issued = cached.keys().issue(ACME, "bench", Optional.empty());
+        IssuedKey issued = cached.keys().issue(ACME_UID, "bench", Optional.empty());
         int n = 20_000;
 
         double hitMicros = microsPerVerify(cached.keys(), issued.secret(), n);

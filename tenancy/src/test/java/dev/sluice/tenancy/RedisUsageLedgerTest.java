@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RedisUsageLedgerTest {
-    static final TenantId ACME = TenantId.of("acme");
-    static final TenantId GLOBEX = TenantId.of("globex");
+    static final TenantUid ACME = TenantUid.of("acme");
+    static final TenantUid GLOBEX = TenantUid.of("globex");
     @RegisterExtension
     static final RedisServerExtension REDIS = new RedisServerExtension();
 
@@ -119,9 +119,9 @@ class RedisUsageLedgerTest {
         int perRecorder = 15_000;
         int tenantCount = 300;
         for (int round = 0; round < 40; round++) {
-            TenantId[] tenants = new TenantId[tenantCount];
+            TenantUid[] tenants = new TenantUid[tenantCount];
             for (int t = 0; t < tenantCount; t++) {
-                tenants[t] = TenantId.of("s" + round + "-" + t);
+                tenants[t] = TenantUid.of("s" + round + "-" + t);
             }
             long[][] expected = new long[tenantCount][3];
             List<RedisUsageLedger> ledgers = new ArrayList<>();

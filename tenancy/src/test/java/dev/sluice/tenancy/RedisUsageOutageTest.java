@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * excess is counted.
  */
 class RedisUsageOutageTest {
-    static final TenantId ACME = TenantId.of("acme");
+    static final TenantUid ACME = TenantUid.of("acme");
     static final LocalDate DAY_ONE = LocalDate.parse("2025-01-01");
     static final LocalDate DAY_TWO = LocalDate.parse("2025-01-02");
     static RedisTestServer server;
@@ -150,9 +150,9 @@ class RedisUsageOutageTest {
         RedisUsageLedger ledger = ledger(3);
         server.stop();
         for (String tenant : List.of("t1", "t2", "t3", "t4", "t5", "t6")) {
-            ledger.invocation(TenantId.of(tenant), false, 1);
+            ledger.invocation(TenantUid.of(tenant), false, 1);
         }
-        ledger.invocation(TenantId.of("t2"), false, 1);
+        ledger.invocation(TenantUid.of("t2"), false, 1);
         assertFalse(ledger.drain(Duration.ofSeconds(2)));
 
         // t1's batch was on its way when Redis went; t2..t4 fill the bound; t5 and t6 are beyond it.
@@ -162,10 +162,10 @@ class RedisUsageOutageTest {
         server.startServer();
         eventually(() -> ledger.drain(Duration.ofSeconds(2)));
 
-        assertEquals(1, ledger.daily(TenantId.of("t1"), 1).get(0).invocations());
-        assertEquals(2, ledger.daily(TenantId.of("t2"), 1).get(0).invocations());
-        assertEquals(1, ledger.daily(TenantId.of("t4"), 1).get(0).invocations());
-        assertEquals(List.of(), ledger.daily(TenantId.of("t5"), 1));
+        assertEquals(1, ledger.daily(TenantUid.of("t1"), 1).get(0).invocations());
+        assertEquals(2, ledger.daily(TenantUid.of("t2"), 1).get(0).invocations());
+        assertEquals(1, ledger.daily(TenantUid.of("t4"), 1).get(0).invocations());
+        assertEquals(List.of(), ledger.daily(TenantUid.of("t5"), 1));
         assertEquals(2, ledger.dropped());
         assertEquals(0, ledger.events());
     }
@@ -175,15 +175,15 @@ class RedisUsageOutageTest {
     void eventsCoalesceIntoFarFewerRedisWritesThanEventsAndAddUpExactly() {
         RedisUsageLedger ledger = ledger(1_000);
         eventually(() -> {
-            ledger.throttled(TenantId.of("warm-up"));
+            ledger.throttled(TenantUid.of("warm-up"));
             return ledger.drain(Duration.ofSeconds(5));
         });
         RedisCommands<String, String> admin = redis.inspector().sync();
         admin.configResetstat();
         int events = 200_000;
-        TenantId[] tenants = new TenantId[100];
+        TenantUid[] tenants = new TenantUid[100];
         for (int t = 0; t < tenants.length; t++) {
-            tenants[t] = TenantId.of("t" + t);
+            tenants[t] = TenantUid.of("t" + t);
         }
         long started = System.nanoTime();
         for (int i = 0; i < events; i++) {
@@ -195,7 +195,7 @@ class RedisUsageOutageTest {
         long writes = scriptCalls(admin.info("commandstats"));
 
         for (int t = 0; t < 100; t++) {
-            DailyUsage usage = ledger.daily(TenantId.of("t" + t), 1).get(0);
+            DailyUsage usage = ledger.daily(TenantUid.of("t" + t), 1).get(0);
             assertEquals(events / 100, usage.invocations());
             assertEquals(3L * events / 100, usage.fuel());
         }
@@ -212,9 +212,9 @@ class RedisUsageOutageTest {
         int perThread = 20_000;
         for (int round = 0; round < 5; round++) {
             RedisUsageLedger ledger = ledger(10_000);
-            TenantId[] tenants = new TenantId[300];
+            TenantUid[] tenants = new TenantUid[300];
             for (int t = 0; t < tenants.length; t++) {
-                tenants[t] = TenantId.of("r" + round + "-" + t);
+                tenants[t] = TenantUid.of("r" + round + "-" + t);
             }
             List<Thread> recorders = new java.util.ArrayList<>();
             for (int n = 0; n < threads; n++) {
@@ -230,7 +230,7 @@ class RedisUsageOutageTest {
             }
             eventually(() -> ledger.drain(Duration.ofSeconds(5)));
             long total = 0;
-            for (TenantId tenant : tenants) {
+            for (TenantUid tenant : tenants) {
                 total += ledger.daily(tenant, 1).stream().mapToLong(DailyUsage::invocations).sum();
             }
             assertEquals((long) threads * perThread, total, "round " + round);

@@ -35,7 +35,8 @@ class TenantStoreTest {
         TenantStore.PutResult result = store.put(TenantId.of("acme"), SMALL);
 
         assertTrue(result.created());
-        Tenant expected = new Tenant(TenantId.of("acme"), Optional.empty(), LimitOverrides.of(SMALL), start, start);
+        Tenant expected = new Tenant(TenantId.of("acme"), result.tenant().uid(), Optional.empty(),
+                LimitOverrides.of(SMALL), start, start);
         assertEquals(expected, result.tenant());
         assertEquals(expected, store.find(TenantId.of("acme")).orElseThrow());
         assertTrue(store.find(TenantId.of("other")).isEmpty());

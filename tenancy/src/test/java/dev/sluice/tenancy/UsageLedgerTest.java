@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class UsageLedgerTest {
-    private static final TenantId ACME = TenantId.of("acme");
-    private static final TenantId GLOBEX = TenantId.of("globex");
+    private static final TenantUid ACME = TenantUid.of("acme");
+    private static final TenantUid GLOBEX = TenantUid.of("globex");
 
     @TempDir
     Path dir;
