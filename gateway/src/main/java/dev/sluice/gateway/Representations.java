@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.scheduler.FunctionSpec;
-import dev.sluice.tenancy.DailyUsage;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.Plan;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.plan.Plan;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.usage.DailyUsage;
 import java.time.LocalDate;
 import java.util.List;
 

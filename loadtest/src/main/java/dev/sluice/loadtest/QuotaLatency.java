@@ -1,12 +1,12 @@
 package dev.sluice.loadtest;
 
-import dev.sluice.tenancy.ConcurrencyLimiter;
-import dev.sluice.tenancy.FailPolicy;
-import dev.sluice.tenancy.FuelBudget;
-import dev.sluice.tenancy.QuotaPolicy;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.RedisSettings;
 import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.quota.ConcurrencyLimiter;
+import dev.sluice.tenancy.quota.FailPolicy;
+import dev.sluice.tenancy.quota.FuelBudget;
+import dev.sluice.tenancy.quota.QuotaPolicy;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.redis.RedisSettings;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.net.InetAddress;
 import java.net.URI;

@@ -1,5 +1,9 @@
 package dev.sluice.tenancy;
 
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.plan.Plan;
+import dev.sluice.tenancy.plan.PlanStore;
+
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;

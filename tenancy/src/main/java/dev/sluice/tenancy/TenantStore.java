@@ -1,5 +1,8 @@
 package dev.sluice.tenancy;
 
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.plan.TenantLimits;
+
 import java.util.List;
 import java.util.Optional;
 

@@ -1,5 +1,17 @@
 package dev.sluice.tenancy;
 
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.auth.KeySpec;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.plan.Limit;
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.plan.Plan;
+import dev.sluice.tenancy.plan.PlanStore;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.quota.FailPolicy;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -15,22 +27,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What every {@link TenancyStores} does, file-backed or shared; subclasses say how to open one. */
-abstract class TenancyStoresContract {
-    static final TenantId ACME = TenantId.of("acme");
+public abstract class TenancyStoresContract {
+    public static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
     /** Owners of keys in the key tests, which need no tenant record. */
-    static final TenantUid ACME_UID = TenantUid.legacy(ACME);
+    public static final TenantUid ACME_UID = TenantUid.legacy(ACME);
     static final TenantUid GLOBEX_UID = TenantUid.legacy(GLOBEX);
-    static final TenantLimits DEFAULTS = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
-    static final TenantLimits GOLD = new TenantLimits(500, 1_000, 64, 900_000_000, 0, 6_000, 0, 1_024, 30_000,
+    public static final TenantLimits DEFAULTS = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
+    public static final TenantLimits GOLD = new TenantLimits(500, 1_000, 64, 900_000_000, 0, 6_000, 0, 1_024, 30_000,
             16 << 20, 50, Optional.of(FailPolicy.FAIL_OPEN));
-    static final TenantLimits SILVER = new TenantLimits(50, 100, 8, 100_000_000, 10_000_000, 600, 100_000, 256,
+    public static final TenantLimits SILVER = new TenantLimits(50, 100, 8, 100_000_000, 10_000_000, 600, 100_000, 256,
             10_000, 4 << 20, 10, Optional.empty());
 
-    final FakeClock clock = FakeClock.atEpochDay();
+    public final FakeClock clock = FakeClock.atEpochDay();
 
     /** A store instance; calling it again must give another instance over the same state. */
-    abstract TenancyStores open();
+    protected abstract TenancyStores open();
 
     @Test
     void planCrudRoundTripsAndListsByName() {
@@ -288,5 +300,5 @@ abstract class TenancyStoresContract {
     }
 
     /** The last use as another reader sees it once the store has persisted it. */
-    abstract Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected);
+    protected abstract Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected);
 }

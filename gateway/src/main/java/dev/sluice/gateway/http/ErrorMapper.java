@@ -1,8 +1,8 @@
 package dev.sluice.gateway.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.TenancyException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
