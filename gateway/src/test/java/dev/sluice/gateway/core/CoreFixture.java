@@ -88,7 +88,7 @@ final class CoreFixture implements AutoCloseable {
     }
 
     FunctionSpec deploy(String tenant, String name, String module, long fuel) {
-        return scheduler.functions().deploy(new DeployRequest(tenant, FunctionName.of(name), TestModules.load(module),
+        return scheduler.functions().deploy(new DeployRequest(uid(tenant).value(), FunctionName.of(name), TestModules.load(module),
                 16, 10_000, 1 << 20, fuel, 0)).spec();
     }
 

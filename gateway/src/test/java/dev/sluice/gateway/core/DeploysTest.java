@@ -62,7 +62,7 @@ class DeploysTest {
         assertEquals(List.of(4L, 5_000L, 1_000_000_000L), List.of((long) spec.memoryPages(), spec.timeoutMs(),
                 spec.fuel()));
         assertEquals(List.of("expect-module", "admit acme", "module 1048576", "run", "close"), log);
-        assertEquals(spec, core.scheduler.functions().find("acme", HELLO).orElseThrow());
+        assertEquals(spec, core.scheduler.functions().find(core.uid("acme").value(), HELLO).orElseThrow());
     }
 
     @Test
@@ -124,7 +124,7 @@ class DeploysTest {
         assertThrows(SchedulerException.ModuleRejected.class, () -> deploys.deploy(caller, HELLO, call));
 
         assertEquals("close", log.getLast());
-        assertTrue(core.scheduler.functions().find("acme", HELLO).isEmpty());
+        assertTrue(core.scheduler.functions().find(core.uid("acme").value(), HELLO).isEmpty());
     }
 
     /** Deploy slots that run inline and record what the chain did with them. */

@@ -212,6 +212,7 @@ class InvocationsTest {
 
     @Test
     void functionRunsUnderTheTenantsCurrentMaximumsNotTheOnesItWasDeployedWith() {
+        core.tenant("acme", Map.of());
         FunctionSpec deployed = core.deploy("acme", "hello", "hello", 1_000_000);
         TenantLimits smaller = TenantLimits.of(10, 10, 1, 50, 1 << 20, 1_000);
 
