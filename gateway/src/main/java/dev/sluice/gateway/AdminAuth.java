@@ -1,7 +1,7 @@
 package dev.sluice.gateway;
 
 import dev.sluice.gateway.http.Requests;
-import dev.sluice.tenancy.AdminCredentials;
+import dev.sluice.tenancy.auth.AdminCredentials;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;

@@ -3,22 +3,24 @@ package dev.sluice.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.scheduler.FunctionRegistry;
-import dev.sluice.tenancy.ApiKeys;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.KeySpec;
-import dev.sluice.tenancy.LimitOverrides;
-import dev.sluice.tenancy.PlanStore;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.Scope;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.TenantStore;
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeySpec;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.plan.PlanStore;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.quota.Quotas;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -110,19 +112,25 @@ final class AdminService implements HttpService {
         send(res, Status.OK_200, representation(existing(tenantId(req))));
     }
 
+    /**
+     * Deletes the tenant and everything kept for it. Keys first: from then on the tenant can no longer call in while
+     * its functions are removed. A failure up to the tenant record's removal answers with the error and leaves the
+     * tenant in place, so the provider can simply retry. Quota state is forgotten last and best-effort: it is keyed by
+     * the tenant's uid, as are its keys and functions, so a tenant created again under the name never reaches any of
+     * it, whatever step failed.
+     */
     private void deleteTenant(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
-        // Keys first: from this moment on the tenant can no longer call in while its functions are removed.
-        keys.revokeAll(id);
-        functions.deleteAll(id.value());
-        quotas.rates().forget(id);
-        quotas.usage().forget(id);
-        tenants.delete(id);
+        Tenant tenant = existing(tenantId(req));
+        keys.revokeAll(tenant.uid());
+        functions.deleteAll(Caller.functionOwner(tenant));
+        tenants.delete(tenant.id());
+        quotas.forget(tenant.uid());
         res.status(Status.NO_CONTENT_204).send();
     }
 
     private void issueKey(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
+        Tenant tenant = existing(tenantId(req));
+        TenantId id = tenant.id();
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         rejectUnknown(body, KEY_FIELDS);
         JsonNode name = body.get("name");
@@ -140,13 +148,14 @@ final class AdminService implements HttpService {
         if (restriction != null && !restriction.isNull()) {
             spec = spec.withFunctions(strings(restriction, "functions"));
         }
-        IssuedKey issued = keys.issue(id, spec);
+        IssuedKey issued = keys.issue(tenant.uid(), spec);
         res.header("Location", "/admin/v1/tenants/" + id + "/keys/" + issued.metadata().id());
         send(res, Status.CREATED_201, Representations.issued(issued));
     }
 
     private void rotateKey(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
+        Tenant tenant = existing(tenantId(req));
+        TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         rejectUnknown(body, ROTATE_FIELDS);
@@ -159,7 +168,7 @@ final class AdminService implements HttpService {
             }
             seconds = overlap.asLong();
         }
-        ApiKeys.Rotation rotation = keys.rotate(id, keyId, Duration.ofSeconds(seconds), instant(body, "expires-at"))
+        ApiKeys.Rotation rotation = keys.rotate(tenant.uid(), keyId, Duration.ofSeconds(seconds), instant(body, "expires-at"))
                 .orElseThrow(() -> ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id
                         + " has no live key " + safe(keyId)));
         ObjectNode node = Representations.issued(rotation.replacement());
@@ -169,26 +178,28 @@ final class AdminService implements HttpService {
     }
 
     private void listKeys(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
+        Tenant tenant = existing(tenantId(req));
         ArrayNode items = Json.object().arrayNode();
-        keys.list(id).forEach(k -> items.add(Representations.key(k)));
+        keys.list(tenant.uid()).forEach(k -> items.add(Representations.key(k)));
         ObjectNode body = Json.object();
         body.set("keys", items);
         send(res, Status.OK_200, body);
     }
 
     private void revokeKey(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
+        Tenant tenant = existing(tenantId(req));
+        TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
-        if (!keys.revoke(id, keyId)) {
+        if (!keys.revoke(tenant.uid(), keyId)) {
             throw ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id + " has no key " + safe(keyId));
         }
         res.status(Status.NO_CONTENT_204).send();
     }
 
     private void usage(ServerRequest req, ServerResponse res) {
-        TenantId id = existing(tenantId(req)).id();
-        send(res, Status.OK_200, Representations.usage(id, quotas.usage().daily(id, usageDays(req))));
+        Tenant tenant = existing(tenantId(req));
+        send(res, Status.OK_200, Representations.usage(tenant.id(), quotas.usage().daily(tenant.uid(),
+                usageDays(req))));
     }
 
     /** The {@code days} query parameter of the usage endpoints: 1 (today) to the retained history. */

@@ -23,10 +23,12 @@ import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
-import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.UsageLedger;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.usage.UsageLedger;
 import io.helidon.http.Header;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
@@ -89,9 +91,9 @@ final class FunctionService implements HttpService {
 
     private void usage(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, null);
-        TenantId tenant = TenantGate.callerOf(req).tenant().id();
+        Tenant tenant = TenantGate.callerOf(req).tenant();
         AdminService.send(res, Status.OK_200,
-                Representations.usage(tenant, usage.daily(tenant, AdminService.usageDays(req))));
+                Representations.usage(tenant.id(), usage.daily(tenant.uid(), AdminService.usageDays(req))));
     }
 
     private void describe(ServerRequest req, ServerResponse res) {

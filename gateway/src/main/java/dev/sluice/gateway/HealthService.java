@@ -1,7 +1,7 @@
 package dev.sluice.gateway;
 
 import dev.sluice.gateway.http.Json;
-import dev.sluice.tenancy.Quotas;
+import dev.sluice.tenancy.quota.Quotas;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.scheduler.FunctionSpec;
-import dev.sluice.tenancy.DailyUsage;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.Plan;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.plan.Plan;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.usage.DailyUsage;
 import java.time.LocalDate;
 import java.util.List;
 
@@ -23,6 +23,8 @@ final class Representations {
     static ObjectNode tenant(Tenant tenant, TenantLimits limits) {
         ObjectNode node = Json.object();
         node.put("tenant", tenant.id().value());
+        // For the provider's support: which creation of the name this is. Only the admin API shows tenants.
+        node.put("uid", tenant.uid().value());
         tenant.plan().ifPresentOrElse(p -> node.put("plan", p), () -> node.putNull("plan"));
         node.set("overrides", LimitsJson.overrides(tenant.overrides()));
         node.set("limits", LimitsJson.limits(limits));
@@ -41,7 +43,7 @@ final class Representations {
     static ObjectNode key(KeyMetadata key) {
         ObjectNode node = Json.object();
         node.put("id", key.id());
-        node.put("tenant", key.tenant().value());
+        node.put("tenant", key.tenant().name().value());
         node.put("name", key.name());
         ArrayNode scopes = node.putArray("scopes");
         key.scopes().stream().sorted().forEach(s -> scopes.add(s.text()));

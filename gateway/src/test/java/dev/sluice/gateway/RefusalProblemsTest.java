@@ -8,7 +8,7 @@ import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.FunctionName;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,13 +2,13 @@ package dev.sluice.loadtest;
 
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.Sluice;
-import dev.sluice.tenancy.ApiKeys;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.FailPolicy;
-import dev.sluice.tenancy.LocalTenancy;
-import dev.sluice.tenancy.RedisSettings;
-import dev.sluice.tenancy.RedisTenancy;
-import dev.sluice.tenancy.TenantId;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.local.LocalTenancy;
+import dev.sluice.tenancy.quota.FailPolicy;
+import dev.sluice.tenancy.redis.RedisSettings;
+import dev.sluice.tenancy.redis.RedisTenancy;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -69,7 +69,7 @@ public final class ForgedKeyCost {
         Files.createDirectories(dir);
         try (LocalTenancy tenancy = LocalTenancy.open(dir, InstantSource.system())) {
             ApiKeys keys = tenancy.keys();
-            IssuedKey issued = keys.issue(TenantId.of("bench"), "bench", Optional.empty());
+            IssuedKey issued = keys.issue(TenantUid.of("bench"), "bench", Optional.empty());
             String forged = badChecksum(issued.secret());
             String unknown = unknownUnchecked();
             System.out.printf("verify, file store, %,d ops per case, CPU ns/op, best of 5 rounds:%n", ops);
@@ -107,7 +107,7 @@ public final class ForgedKeyCost {
                 1, "forged-" + System.nanoTime() + ":");
         try (RedisTenancy tenancy = RedisTenancy.open(settings, InstantSource.system())) {
             ApiKeys keys = tenancy.keys();
-            IssuedKey issued = keys.issue(TenantId.of("bench"), "bench", Optional.empty());
+            IssuedKey issued = keys.issue(TenantUid.of("bench"), "bench", Optional.empty());
             String forged = badChecksum(issued.secret());
             System.out.printf("verify, tenancy-store: redis, no address limit, CPU ns/op of this thread:%n");
             long before = hmget(inspection);

@@ -1,12 +1,12 @@
 package dev.sluice.loadtest;
 
-import dev.sluice.tenancy.ConcurrencyLimiter;
-import dev.sluice.tenancy.FailPolicy;
-import dev.sluice.tenancy.FuelBudget;
-import dev.sluice.tenancy.QuotaPolicy;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.RedisSettings;
-import dev.sluice.tenancy.TenantId;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.quota.ConcurrencyLimiter;
+import dev.sluice.tenancy.quota.FailPolicy;
+import dev.sluice.tenancy.quota.FuelBudget;
+import dev.sluice.tenancy.quota.QuotaPolicy;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.redis.RedisSettings;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.net.InetAddress;
 import java.net.URI;
@@ -85,7 +85,7 @@ public final class QuotaLatency {
 
     @FunctionalInterface
     private interface QuotaCheck {
-        void check(Quotas quotas, TenantId tenant);
+        void check(Quotas quotas, TenantUid tenant);
     }
 
     private static List<Check> checks() {
@@ -111,9 +111,9 @@ public final class QuotaLatency {
 
     /** Sequential checks over 100 tenants, so buckets are not all one key. */
     private static String latency(Quotas quotas, QuotaCheck check, int warmup, int calls) {
-        List<TenantId> tenants = new ArrayList<>();
+        List<TenantUid> tenants = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            tenants.add(TenantId.of("latency-" + i));
+            tenants.add(TenantUid.of("latency-" + i));
         }
         for (int i = 0; i < warmup; i++) {
             check.check(quotas, tenants.get(i % tenants.size()));
@@ -130,7 +130,7 @@ public final class QuotaLatency {
     /** One tenant, {@code threads} threads checking as fast as they can for {@code seconds}. */
     private static double throughput(Quotas quotas, QuotaCheck check, int threads, int seconds)
             throws InterruptedException {
-        TenantId hot = TenantId.of("hot-" + Long.toHexString(System.nanoTime()));
+        TenantUid hot = TenantUid.of("hot-" + Long.toHexString(System.nanoTime()));
         LongAdder done = new LongAdder();
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> workers = new ArrayList<>();

@@ -81,7 +81,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
                 long count = functions.keySet().stream().filter(k -> k.tenant().equals(spec.tenant())).count();
                 if (count >= maxFunctions) {
                     deleteModuleFileIfUnreferenced(digest);
-                    throw new SchedulerException.FunctionLimit("tenant " + spec.tenant() + " has " + count
+                    throw new SchedulerException.FunctionLimit("the tenant has " + count
                             + " functions, the most it may have", maxFunctions);
                 }
             }

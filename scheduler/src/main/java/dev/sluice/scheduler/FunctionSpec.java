@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * A deployed function: who owns it, which module (by content digest) and the limits each invocation runs under.
  *
- * @param tenant      owning tenant's id (kept as a plain string: the scheduler does not depend on tenancy)
+ * @param tenant      the owner, an opaque string (the scheduler does not depend on tenancy): the gateway passes the
+ *                    tenant's internal uid, so it must never appear in a message a client can see
  * @param digest      {@code sha256:<hex>} of the module bytes as uploaded
  * @param size        module size in bytes
  * @param memoryPages cap on linear memory, in 64 KiB pages

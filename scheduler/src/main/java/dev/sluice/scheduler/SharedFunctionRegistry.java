@@ -102,7 +102,7 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         forget(spec.tenant(), spec.name());
         commit.orphaned().forEach(this::deleteModule);
         if (!commit.stored()) {
-            throw new SchedulerException.FunctionLimit("tenant " + spec.tenant() + " has " + commit.count()
+            throw new SchedulerException.FunctionLimit("the tenant has " + commit.count()
                     + " functions, the most it may have", request.maxFunctions());
         }
         boolean compiled = library.map(l -> {

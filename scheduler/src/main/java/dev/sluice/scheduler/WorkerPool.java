@@ -166,8 +166,8 @@ final class WorkerPool implements Dispatcher {
         } finally {
             lock.unlock();
         }
-        job.outcome.completeExceptionally(new Overloaded("tenant " + job.function.tenant()
-                + ": no worker was free within the function's timeout of " + job.function.timeoutMs() + " ms"));
+        job.outcome.completeExceptionally(new Overloaded("no worker was free within the function's timeout of "
+                + job.function.timeoutMs() + " ms"));
         job.stop(Job.State.CANCELLED);
     }
 

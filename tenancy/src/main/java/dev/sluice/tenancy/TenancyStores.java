@@ -1,5 +1,10 @@
 package dev.sluice.tenancy;
 
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.local.LocalTenancy;
+import dev.sluice.tenancy.plan.PlanStore;
+import dev.sluice.tenancy.redis.RedisTenancy;
+
 /**
  * The tenancy state a gateway reads on every request and writes through the admin API: tenants, plans and keys.
  * {@link LocalTenancy} keeps them in files for one process; {@link RedisTenancy} shares them between replicas.

@@ -7,19 +7,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /** Wall time and monotonic nanos that move only when a test says so. */
-final class FakeClock implements InstantSource, LongSupplier {
+public final class FakeClock implements InstantSource, LongSupplier {
     private final AtomicLong nanos = new AtomicLong();
     private final Instant origin;
 
-    FakeClock(Instant origin) {
+    public FakeClock(Instant origin) {
         this.origin = origin;
     }
 
-    static FakeClock atEpochDay() {
+    public static FakeClock atEpochDay() {
         return new FakeClock(Instant.parse("2025-01-01T00:00:00Z"));
     }
 
-    void advance(Duration by) {
+    public void advance(Duration by) {
         nanos.addAndGet(by.toNanos());
     }
 

@@ -1,5 +1,17 @@
 package dev.sluice.tenancy;
 
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.auth.KeySpec;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.plan.Limit;
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.plan.Plan;
+import dev.sluice.tenancy.plan.PlanStore;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.quota.FailPolicy;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -15,19 +27,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What every {@link TenancyStores} does, file-backed or shared; subclasses say how to open one. */
-abstract class TenancyStoresContract {
-    static final TenantId ACME = TenantId.of("acme");
+public abstract class TenancyStoresContract {
+    public static final TenantId ACME = TenantId.of("acme");
     static final TenantId GLOBEX = TenantId.of("globex");
-    static final TenantLimits DEFAULTS = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
-    static final TenantLimits GOLD = new TenantLimits(500, 1_000, 64, 900_000_000, 0, 6_000, 0, 1_024, 30_000,
+    /** Owners of keys in the key tests, which need no tenant record. */
+    public static final TenantUid ACME_UID = TenantUid.legacy(ACME);
+    static final TenantUid GLOBEX_UID = TenantUid.legacy(GLOBEX);
+    public static final TenantLimits DEFAULTS = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
+    public static final TenantLimits GOLD = new TenantLimits(500, 1_000, 64, 900_000_000, 0, 6_000, 0, 1_024, 30_000,
             16 << 20, 50, Optional.of(FailPolicy.FAIL_OPEN));
-    static final TenantLimits SILVER = new TenantLimits(50, 100, 8, 100_000_000, 10_000_000, 600, 100_000, 256,
+    public static final TenantLimits SILVER = new TenantLimits(50, 100, 8, 100_000_000, 10_000_000, 600, 100_000, 256,
             10_000, 4 << 20, 10, Optional.empty());
 
-    final FakeClock clock = FakeClock.atEpochDay();
+    public final FakeClock clock = FakeClock.atEpochDay();
 
     /** A store instance; calling it again must give another instance over the same state. */
-    abstract TenancyStores open();
+    protected abstract TenancyStores open();
 
     @Test
     void planCrudRoundTripsAndListsByName() {
@@ -95,14 +110,14 @@ abstract class TenancyStoresContract {
         TenancyStores stores = open();
         stores.plans().put(new Plan("gold", GOLD));
         Instant created = clock.instant();
-        stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none());
+        TenantUid uid = stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none()).tenant().uid();
         clock.advance(Duration.ofMinutes(5));
         LimitOverrides overrides = LimitOverrides.none().with(Limit.FUEL_PER_DAY, 12_345);
 
         TenantStore.PutResult result = stores.tenants().put(ACME, Optional.empty(), overrides);
 
         assertFalse(result.created());
-        Tenant expected = new Tenant(ACME, Optional.empty(), overrides, created, clock.instant());
+        Tenant expected = new Tenant(ACME, uid, Optional.empty(), overrides, created, clock.instant());
         assertEquals(expected, result.tenant());
         assertEquals(Optional.of(expected), stores.tenants().find(ACME));
         assertEquals(Optional.of(expected), open().tenants().find(ACME));
@@ -142,10 +157,10 @@ abstract class TenancyStoresContract {
     @Test
     void keyScopesAndFunctionRestrictionAreReturnedByVerify() {
         ApiKeys keys = open().keys();
-        IssuedKey restricted = keys.issue(ACME, KeySpec.named("ci deploy")
+        IssuedKey restricted = keys.issue(ACME_UID, KeySpec.named("ci deploy")
                 .withScopes(EnumSet.of(Scope.DEPLOY, Scope.READ))
                 .withFunctions(Set.of("resize", "thumbnail")));
-        IssuedKey everything = keys.issue(ACME, "admin", Optional.empty());
+        IssuedKey everything = keys.issue(ACME_UID, "admin", Optional.empty());
 
         KeyMetadata verified = keys.verify(restricted.secret()).orElseThrow();
 
@@ -158,17 +173,17 @@ abstract class TenancyStoresContract {
         KeyMetadata open = keys.verify(everything.secret()).orElseThrow();
         assertEquals(Scope.ALL, open.scopes());
         assertTrue(open.allowsFunction("anything"));
-        assertEquals(verified.scopes(), this.open().keys().list(ACME).getFirst().scopes(), "stored, not just held");
+        assertEquals(verified.scopes(), this.open().keys().list(ACME_UID).getFirst().scopes(), "stored, not just held");
     }
 
     @Test
     void rotationKeepsTheOldKeyWorkingUntilTheOverlapEndsAndTheNewKeyWorksAtOnce() {
         ApiKeys keys = open().keys();
-        IssuedKey old = keys.issue(ACME, KeySpec.named("ci").withScopes(EnumSet.of(Scope.INVOKE))
+        IssuedKey old = keys.issue(ACME_UID, KeySpec.named("ci").withScopes(EnumSet.of(Scope.INVOKE))
                 .withFunctions(Set.of("resize")));
         clock.advance(Duration.ofDays(1));
 
-        ApiKeys.Rotation rotation = keys.rotate(ACME, old.metadata().id(), Duration.ofHours(1), Optional.empty())
+        ApiKeys.Rotation rotation = keys.rotate(ACME_UID, old.metadata().id(), Duration.ofHours(1), Optional.empty())
                 .orElseThrow();
 
         IssuedKey replacement = rotation.replacement();
@@ -179,7 +194,7 @@ abstract class TenancyStoresContract {
         assertTrue(keys.verify(replacement.secret()).isPresent());
         assertTrue(keys.verify(old.secret()).isPresent(), "old key still works during the overlap");
         assertEquals(List.of(old.metadata().id(), replacement.metadata().id()),
-                keys.list(ACME).stream().map(KeyMetadata::id).toList());
+                keys.list(ACME_UID).stream().map(KeyMetadata::id).toList());
 
         clock.advance(Duration.ofMinutes(59));
         assertTrue(keys.verify(old.secret()).isPresent());
@@ -193,27 +208,27 @@ abstract class TenancyStoresContract {
     void rotationNeverExtendsAnExpiryAndRefusesUnknownOrForeignKeys() {
         ApiKeys keys = open().keys();
         Instant soon = clock.instant().plus(Duration.ofMinutes(10));
-        IssuedKey old = keys.issue(ACME, KeySpec.named("short").expiringAt(Optional.of(soon)));
+        IssuedKey old = keys.issue(ACME_UID, KeySpec.named("short").expiringAt(Optional.of(soon)));
 
-        ApiKeys.Rotation rotation = keys.rotate(ACME, old.metadata().id(), Duration.ofDays(7), Optional.empty())
+        ApiKeys.Rotation rotation = keys.rotate(ACME_UID, old.metadata().id(), Duration.ofDays(7), Optional.empty())
                 .orElseThrow();
 
         assertEquals(Optional.of(soon), rotation.previous().expiresAt());
-        assertTrue(keys.rotate(GLOBEX, old.metadata().id(), Duration.ZERO, Optional.empty()).isEmpty());
-        assertTrue(keys.rotate(ACME, "0000000000000000", Duration.ZERO, Optional.empty()).isEmpty());
+        assertTrue(keys.rotate(GLOBEX_UID, old.metadata().id(), Duration.ZERO, Optional.empty()).isEmpty());
+        assertTrue(keys.rotate(ACME_UID, "0000000000000000", Duration.ZERO, Optional.empty()).isEmpty());
         assertThrows(TenancyException.InvalidInput.class,
-                () -> keys.rotate(ACME, old.metadata().id(), Duration.ofSeconds(-1), Optional.empty()));
+                () -> keys.rotate(ACME_UID, old.metadata().id(), Duration.ofSeconds(-1), Optional.empty()));
         clock.advance(Duration.ofMinutes(10));
-        assertTrue(keys.rotate(ACME, old.metadata().id(), Duration.ZERO, Optional.empty()).isEmpty(),
+        assertTrue(keys.rotate(ACME_UID, old.metadata().id(), Duration.ZERO, Optional.empty()).isEmpty(),
                 "an expired key cannot be rotated");
     }
 
     @Test
     void rotationWithZeroOverlapStopsTheOldKeyAtOnce() {
         ApiKeys keys = open().keys();
-        IssuedKey old = keys.issue(ACME, "ci", Optional.empty());
+        IssuedKey old = keys.issue(ACME_UID, "ci", Optional.empty());
 
-        IssuedKey replacement = keys.rotate(ACME, old.metadata().id(), Duration.ZERO, Optional.empty())
+        IssuedKey replacement = keys.rotate(ACME_UID, old.metadata().id(), Duration.ZERO, Optional.empty())
                 .orElseThrow().replacement();
 
         assertTrue(keys.verify(old.secret()).isEmpty());
@@ -224,7 +239,7 @@ abstract class TenancyStoresContract {
     void lastUsedIsRecordedCoarselyAtMostOnceAMinute() {
         TenancyStores stores = open();
         ApiKeys keys = stores.keys();
-        IssuedKey issued = keys.issue(ACME, "ci", Optional.empty());
+        IssuedKey issued = keys.issue(ACME_UID, "ci", Optional.empty());
         Instant firstUse = clock.instant();
 
         assertEquals(Optional.empty(), keys.verify(issued.secret()).orElseThrow().lastUsedAt(),
@@ -240,6 +255,50 @@ abstract class TenancyStoresContract {
         assertEquals(Optional.of(secondUse), awaitLastUsed(stores, Optional.of(secondUse)));
     }
 
+    @Test
+    void aTenantCreatedAgainUnderItsNameIsAnotherTenantWithAnotherUid() {
+        TenancyStores stores = open();
+        Tenant first = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+        Tenant updated = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none().with(Limit.BURST, 3))
+                .tenant();
+        Tenant other = stores.tenants().put(GLOBEX, Optional.empty(), LimitOverrides.none()).tenant();
+
+        assertEquals(first.uid(), updated.uid(), "an update keeps the uid");
+        assertEquals(ACME, first.uid().name());
+        assertTrue(first.uid().value().matches("acme\\.[0-9a-f]{32}"), first.uid().value());
+        assertFalse(first.uid().equals(other.uid()));
+        assertEquals(Optional.of(updated), open().tenants().find(first.uid()), "stored, not just held");
+
+        assertTrue(stores.tenants().delete(ACME));
+        assertTrue(stores.tenants().find(first.uid()).isEmpty());
+        Tenant again = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+
+        assertFalse(again.uid().equals(first.uid()), "a new creation draws a new uid");
+        assertTrue(stores.tenants().find(first.uid()).isEmpty(), "the old uid finds nothing, the name is taken anew");
+        assertTrue(open().tenants().find(first.uid()).isEmpty());
+        assertEquals(Optional.of(again), open().tenants().find(again.uid()));
+        assertEquals(List.of(again.uid(), other.uid()), open().tenants().list().stream().map(Tenant::uid).toList());
+    }
+
+    @Test
+    void keysOfADeletedTenantThatWereNeverRevokedBelongToNoTenantCreatedSince() {
+        TenancyStores stores = open();
+        Tenant first = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+        IssuedKey stale = stores.keys().issue(first.uid(), "ci", Optional.empty());
+        stores.tenants().delete(ACME); // as if the cascade failed before revoking the keys
+        Tenant again = stores.tenants().put(ACME, Optional.empty(), LimitOverrides.none()).tenant();
+
+        KeyMetadata verified = stores.keys().verify(stale.secret()).orElseThrow();
+
+        assertEquals(first.uid(), verified.tenant());
+        assertTrue(stores.tenants().find(verified.tenant()).isEmpty(), "resolves to no tenant");
+        assertTrue(stores.keys().list(again.uid()).isEmpty(), "the new tenant lists none of the old keys");
+        assertFalse(stores.keys().revoke(again.uid(), stale.metadata().id()), "nor can it revoke them");
+        IssuedKey fresh = stores.keys().issue(again.uid(), "ci", Optional.empty());
+        assertEquals(Optional.of(again), open().tenants().find(open().keys().verify(fresh.secret()).orElseThrow()
+                .tenant()));
+    }
+
     /** The last use as another reader sees it once the store has persisted it. */
-    abstract Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected);
+    protected abstract Optional<Instant> awaitLastUsed(TenancyStores writer, Optional<Instant> expected);
 }

@@ -1,9 +1,9 @@
 package dev.sluice.gateway.core;
 
-import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.Tenant;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.plan.TenantLimits;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -21,7 +21,16 @@ public record Caller(KeyMetadata key, Tenant tenant, TenantLimits limits, QuotaR
 
     /** The key the tenant's functions are registered under in the scheduler: the one place that says which. */
     public String registryKey() {
-        return tenant.id().value();
+        return functionOwner(tenant);
+    }
+
+    /**
+     * Who owns a tenant's functions in the scheduler: this creation of the tenant (its uid, never shown to it), so a
+     * tenant created again under a deleted one's name never finds the functions it left, even where removing them
+     * failed.
+     */
+    public static String functionOwner(Tenant tenant) {
+        return tenant.uid().value();
     }
 
     /**

@@ -3,8 +3,8 @@ package dev.sluice.gateway.core;
 import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
-import dev.sluice.tenancy.Scope;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.plan.TenantLimits;
 import java.util.Objects;
 import java.util.Optional;
 

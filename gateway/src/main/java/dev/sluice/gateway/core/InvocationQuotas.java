@@ -1,15 +1,17 @@
 package dev.sluice.gateway.core;
 
 import dev.sluice.scheduler.FunctionSpec;
-import dev.sluice.tenancy.ConcurrencyLimiter;
-import dev.sluice.tenancy.ConcurrencyLimiter.ConcurrencyDecision;
-import dev.sluice.tenancy.FuelBudget;
-import dev.sluice.tenancy.FuelBudget.FuelDecision;
-import dev.sluice.tenancy.QuotaPolicy;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.RateDecision;
+import dev.sluice.tenancy.quota.ConcurrencyLimiter;
+import dev.sluice.tenancy.quota.ConcurrencyLimiter.ConcurrencyDecision;
+import dev.sluice.tenancy.quota.FuelBudget;
+import dev.sluice.tenancy.quota.FuelBudget.FuelDecision;
+import dev.sluice.tenancy.quota.QuotaPolicy;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.quota.RateDecision;
+import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.plan.TenantLimits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +69,10 @@ final class InvocationQuotas {
     }
 
     /** {@code report} is what the request was counted against before (its rate); the admission adds to it. */
-    Admission admit(TenantId tenant, TenantLimits limits, FunctionSpec function, QuotaReport report) {
+    Admission admit(Tenant owner, TenantLimits limits, FunctionSpec function, QuotaReport report) {
+        // Counted by the tenant's uid (this creation of it); named to the tenant by its id.
+        TenantUid tenant = owner.uid();
+        TenantId name = owner.id();
         Optional<ConcurrencyLimiter.Lease> lease = Optional.empty();
         Optional<FuelBudget.Reservation> reservation = Optional.empty();
         boolean admitted = false;
@@ -79,7 +84,7 @@ final class InvocationQuotas {
                 report = report.plus(new QuotaReport.Item("concurrency", limit, 0, "concurrent-requests",
                         limit - slot.inFlight(), 0));
                 if (!slot.granted()) {
-                    return refused(tenant, new Refusal.ConcurrencyLimited(tenant, slot.inFlight(), limit), report);
+                    return refused(tenant, new Refusal.ConcurrencyLimited(name, slot.inFlight(), limit), report);
                 }
                 lease = slot.lease();
             }
@@ -88,7 +93,7 @@ final class InvocationQuotas {
                 report = report.plus(new QuotaReport.Item("fuel-day", limits.fuelPerDay(), 86_400, "fuel",
                         fuel.remaining(), fuel.resetSeconds()));
                 if (!fuel.granted()) {
-                    return refused(tenant, new Refusal.FuelBudgetExhausted(tenant, fuel.remaining(),
+                    return refused(tenant, new Refusal.FuelBudgetExhausted(name, fuel.remaining(),
                             limits.fuelPerDay(), function.name(), function.fuel(), Math.max(1, fuel.resetSeconds())),
                             report);
                 }
@@ -100,7 +105,7 @@ final class InvocationQuotas {
                 report = report.plus(new QuotaReport.Item(policy.name(), decision.quota(), decision.windowSeconds(),
                         null, decision.remaining(), decision.resetSeconds()));
                 if (!decision.granted()) {
-                    return refused(tenant, new Refusal.InvocationQuotaExceeded(tenant, decision.quota(),
+                    return refused(tenant, new Refusal.InvocationQuotaExceeded(name, decision.quota(),
                             policy.name(), decision.retryAfterSeconds()), report);
                 }
             }
@@ -124,7 +129,7 @@ final class InvocationQuotas {
         return counts;
     }
 
-    private Refused refused(TenantId tenant, Refusal refusal, QuotaReport report) {
+    private Refused refused(TenantUid tenant, Refusal refusal, QuotaReport report) {
         quotas.usage().throttled(tenant);
         return new Refused(refusal, report);
     }

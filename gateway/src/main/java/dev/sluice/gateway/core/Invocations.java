@@ -7,11 +7,13 @@ import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
-import dev.sluice.tenancy.UsageLedger;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.usage.UsageLedger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -57,18 +59,18 @@ public final class Invocations {
         }
         FunctionSpec function = withinLimits(deployed.get(), caller.limits());
         InvocationRequest request = call.request(function);
-        TenantId tenant = caller.tenant().id();
+        Tenant tenant = caller.tenant();
         return switch (quotas.admit(tenant, caller.limits(), function, caller.quotas())) {
             case InvocationQuotas.Refused refused -> new InvocationOutcome.Refused(refused.refusal(), refused.quotas());
             case InvocationQuotas.Admitted admitted -> {
                 call.admitted(admitted.quotas());
-                yield run(tenant, function, request, admitted.ticket());
+                yield run(tenant.uid(), function, request, admitted.ticket());
             }
         };
     }
 
     /** Dispatches an admitted call, then settles its fuel (closing the ticket) and accounts it. */
-    private InvocationOutcome run(TenantId tenant, FunctionSpec function, InvocationRequest request,
+    private InvocationOutcome run(TenantUid tenant, FunctionSpec function, InvocationRequest request,
                                   InvocationQuotas.Ticket admitted) {
         InvocationResult result;
         try (InvocationQuotas.Ticket ticket = admitted) {

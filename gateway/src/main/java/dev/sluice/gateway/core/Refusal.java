@@ -1,7 +1,7 @@
 package dev.sluice.gateway.core;
 
 import dev.sluice.scheduler.FunctionName;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
 
 /**

@@ -1,13 +1,13 @@
 package dev.sluice.gateway.core;
 
-import dev.sluice.tenancy.ApiKeys;
-import dev.sluice.tenancy.KeyMetadata;
-import dev.sluice.tenancy.PlanStore;
-import dev.sluice.tenancy.QuotaPolicy;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.RateDecision;
+import dev.sluice.tenancy.auth.ApiKeys;
+import dev.sluice.tenancy.auth.KeyMetadata;
+import dev.sluice.tenancy.plan.PlanStore;
+import dev.sluice.tenancy.quota.QuotaPolicy;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.quota.RateDecision;
 import dev.sluice.tenancy.Tenant;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.TenantStore;
 import java.net.SocketAddress;
 import java.util.Objects;
@@ -65,11 +65,11 @@ public final class TenantAccess {
         Tenant tenant = found.get();
         TenantLimits limits = plans.resolve(tenant, defaults);
         QuotaPolicy policy = QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst());
-        RateDecision decision = quotas.rates().tryAcquire(tenant.id(), policy);
+        RateDecision decision = quotas.rates().tryAcquire(tenant.uid(), policy);
         QuotaReport report = QuotaReport.none().plus(new QuotaReport.Item(policy.name(), decision.quota(),
                 decision.windowSeconds(), null, decision.remaining(), decision.resetSeconds()));
         if (!decision.granted()) {
-            quotas.usage().throttled(tenant.id());
+            quotas.usage().throttled(tenant.uid());
             return new Access.Denied(new Refusal.RateLimited(tenant.id(), limits.requestsPerSecond(), limits.burst(),
                     decision.retryAfterSeconds()), report);
         }

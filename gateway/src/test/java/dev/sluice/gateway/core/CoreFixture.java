@@ -9,15 +9,16 @@ import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.scheduler.testing.TestModules;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.KeySpec;
-import dev.sluice.tenancy.Limit;
-import dev.sluice.tenancy.LimitOverrides;
-import dev.sluice.tenancy.LocalTenancy;
-import dev.sluice.tenancy.Quotas;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.auth.KeySpec;
+import dev.sluice.tenancy.plan.Limit;
+import dev.sluice.tenancy.plan.LimitOverrides;
+import dev.sluice.tenancy.local.LocalTenancy;
+import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.plan.TenantLimits;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -68,7 +69,12 @@ final class CoreFixture implements AutoCloseable {
             limits = limits.with(override.getKey(), override.getValue());
         }
         tenancy.tenants().put(TenantId.of(id), Optional.empty(), limits);
-        return tenancy.keys().issue(TenantId.of(id), KeySpec.named("test").withScopes(scopes));
+        return tenancy.keys().issue(uid(id), KeySpec.named("test").withScopes(scopes));
+    }
+
+    /** The internal identity of tenant {@code id}'s current creation: what quotas and keys are counted by. */
+    TenantUid uid(String id) {
+        return tenancy.tenants().find(TenantId.of(id)).orElseThrow().uid();
     }
 
     IssuedKey tenant(String id, Map<Limit, Long> overrides) {
@@ -82,7 +88,7 @@ final class CoreFixture implements AutoCloseable {
     }
 
     FunctionSpec deploy(String tenant, String name, String module, long fuel) {
-        return scheduler.functions().deploy(new DeployRequest(tenant, FunctionName.of(name), TestModules.load(module),
+        return scheduler.functions().deploy(new DeployRequest(uid(tenant).value(), FunctionName.of(name), TestModules.load(module),
                 16, 10_000, 1 << 20, fuel, 0)).spec();
     }
 

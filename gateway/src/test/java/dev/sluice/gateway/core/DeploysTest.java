@@ -10,9 +10,9 @@ import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.testing.TestModules;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.Limit;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.plan.Limit;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +62,7 @@ class DeploysTest {
         assertEquals(List.of(4L, 5_000L, 1_000_000_000L), List.of((long) spec.memoryPages(), spec.timeoutMs(),
                 spec.fuel()));
         assertEquals(List.of("expect-module", "admit acme", "module 1048576", "run", "close"), log);
-        assertEquals(spec, core.scheduler.functions().find("acme", HELLO).orElseThrow());
+        assertEquals(spec, core.scheduler.functions().find(core.uid("acme").value(), HELLO).orElseThrow());
     }
 
     @Test
@@ -124,7 +124,7 @@ class DeploysTest {
         assertThrows(SchedulerException.ModuleRejected.class, () -> deploys.deploy(caller, HELLO, call));
 
         assertEquals("close", log.getLast());
-        assertTrue(core.scheduler.functions().find("acme", HELLO).isEmpty());
+        assertTrue(core.scheduler.functions().find(core.uid("acme").value(), HELLO).isEmpty());
     }
 
     /** Deploy slots that run inline and record what the chain did with them. */

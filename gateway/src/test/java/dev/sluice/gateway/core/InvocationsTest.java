@@ -11,13 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.SchedulerException;
-import dev.sluice.tenancy.ConcurrencyLimiter;
-import dev.sluice.tenancy.DailyUsage;
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.Limit;
-import dev.sluice.tenancy.Scope;
+import dev.sluice.tenancy.quota.ConcurrencyLimiter;
+import dev.sluice.tenancy.usage.DailyUsage;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.plan.Limit;
+import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.TenantLimits;
+import dev.sluice.tenancy.plan.TenantLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +55,7 @@ class InvocationsTest {
     }
 
     private DailyUsage today() {
-        return core.quotas.usage().daily(ACME, 1).getFirst();
+        return core.quotas.usage().daily(core.uid("acme"), 1).getFirst();
     }
 
     @Test
@@ -98,7 +98,7 @@ class InvocationsTest {
         assertEquals(SchedulerException.InvocationFailed.Kind.TRAP, failed.failure().kind());
         assertEquals(List.of(1L, 1L, failed.failure().fuelUsed()),
                 List.of(today().invocations(), today().errors(), today().fuel()));
-        long left = core.quotas.fuel().reserve(ACME, 10_000_000L, 1).remaining();
+        long left = core.quotas.fuel().reserve(core.uid("acme"), 10_000_000L, 1).remaining();
         assertEquals(10_000_000L - failed.failure().fuelUsed() - 1, left, "the unused reservation was refunded");
     }
 
@@ -134,7 +134,7 @@ class InvocationsTest {
         Caller caller = core.caller(core.tenant("acme", Map.of(Limit.MAX_CONCURRENCY, 1L)));
         core.deploy("acme", "hello", "hello", 1_000_000);
         CoreFixture.Call call = new CoreFixture.Call();
-        try (ConcurrencyLimiter.Lease held = core.quotas.concurrency().tryAcquire(ACME, 1, Duration.ofMinutes(1))
+        try (ConcurrencyLimiter.Lease held = core.quotas.concurrency().tryAcquire(core.uid("acme"), 1, Duration.ofMinutes(1))
                 .lease().orElseThrow()) {
             var refused = assertInstanceOf(InvocationOutcome.Refused.class, invocations.invoke(caller, HELLO, call));
 
@@ -164,7 +164,7 @@ class InvocationsTest {
         assertTrue(exhausted.retryAfterSeconds() >= 1 && exhausted.retryAfterSeconds() <= 86_400);
         assertEquals(List.of("rate", "concurrency", "fuel-day"),
                 refused.quotas().items().stream().map(QuotaReport.Item::name).toList(), "counts not reached");
-        assertTrue(core.quotas.concurrency().tryAcquire(ACME, 1, Duration.ofMinutes(1)).granted(),
+        assertTrue(core.quotas.concurrency().tryAcquire(core.uid("acme"), 1, Duration.ofMinutes(1)).granted(),
                 "the slot taken before the fuel check was given back");
     }
 
@@ -205,13 +205,14 @@ class InvocationsTest {
         assertSame(stopping, assertThrows(IllegalStateException.class, () -> refusing.invoke(caller, HELLO, call)));
 
         assertEquals(3, call.announced.items().size(), "admitted (rate, slot, fuel) before the dispatch refused");
-        assertEquals(List.of(), core.quotas.usage().daily(ACME, 1), "no invocation, no fuel accounted");
+        assertEquals(List.of(), core.quotas.usage().daily(core.uid("acme"), 1), "no invocation, no fuel accounted");
         assertInstanceOf(InvocationOutcome.Completed.class, invocations.invoke(caller, HELLO, call),
                 "the slot and the whole day's fuel are there again");
     }
 
     @Test
     void functionRunsUnderTheTenantsCurrentMaximumsNotTheOnesItWasDeployedWith() {
+        core.tenant("acme", Map.of());
         FunctionSpec deployed = core.deploy("acme", "hello", "hello", 1_000_000);
         TenantLimits smaller = TenantLimits.of(10, 10, 1, 50, 1 << 20, 1_000);
 

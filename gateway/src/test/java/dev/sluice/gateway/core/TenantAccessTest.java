@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.tenancy.IssuedKey;
-import dev.sluice.tenancy.Limit;
+import dev.sluice.tenancy.auth.IssuedKey;
+import dev.sluice.tenancy.plan.Limit;
 import dev.sluice.tenancy.TenantId;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class TenantAccessTest {
     @Test
     void missingUnknownAndRevokedKeysAreRefusedAlikeAndCountedAsFailures() {
         IssuedKey revoked = core.tenant("acme", Map.of());
-        core.tenancy.keys().revoke(TenantId.of("acme"), revoked.metadata().id());
+        core.tenancy.keys().revoke(core.uid("acme"), revoked.metadata().id());
         Recording failures = new Recording();
         TenantAccess access = core.access(failures);
 
@@ -100,7 +100,7 @@ class TenantAccessTest {
         assertEquals("tenant acme is over its rate quota of 1 requests per second (burst 2)", limited.message());
         QuotaReport.Item rate = denied.quotas().items().getFirst();
         assertEquals(List.of("rate", 2L, 2L, 0L), List.of(rate.name(), rate.quota(), rate.windowSeconds(), rate.remaining()));
-        assertEquals(1, core.quotas.usage().daily(TenantId.of("acme"), 1).getFirst().throttles());
+        assertEquals(1, core.quotas.usage().daily(core.uid("acme"), 1).getFirst().throttles());
 
         core.advance(Duration.ofSeconds(1));
         assertInstanceOf(Access.Granted.class, access.admit(token, CoreFixture.PEER), "one token refilled");

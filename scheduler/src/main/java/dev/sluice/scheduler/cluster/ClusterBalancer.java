@@ -417,7 +417,7 @@ public final class ClusterBalancer implements Balancer {
 
     private Overloaded timedOut(Waiter waiter) {
         long waitedMs = Math.max(0, (waiter.deadline - waiter.enqueued) / 1_000_000);
-        return new Overloaded("tenant " + waiter.tenant + ": no worker had room within " + waitedMs + " ms");
+        return new Overloaded("no worker had room within " + waitedMs + " ms");
     }
 
     private static double load(Worker worker) {

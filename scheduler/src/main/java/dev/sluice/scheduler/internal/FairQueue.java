@@ -64,7 +64,7 @@ public final class FairQueue<E> {
     public void offer(String tenantId, E item) {
         Tenant<E> tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
         if (tenant.queue.size() >= queuePerTenant) {
-            throw new Overloaded("tenant " + tenantId + " has " + tenant.queue.size()
+            throw new Overloaded("the tenant has " + tenant.queue.size()
                     + " invocations waiting (limit: " + queuePerTenant + ")");
         }
         tenant.queue.addLast(item);

@@ -30,7 +30,7 @@ class FairQueueTest {
         queue.offer("a", "a1");
         queue.offer("a", "a2");
         Overloaded e = assertThrows(Overloaded.class, () -> queue.offer("a", "a3"));
-        assertEquals("tenant a has 2 invocations waiting (limit: 2)", e.getMessage());
+        assertEquals("the tenant has 2 invocations waiting (limit: 2)", e.getMessage(), "no owner string: it is the tenant's internal uid");
         queue.offer("b", "b1");
         assertEquals(3, queue.queued());
     }
