@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException;
-import dev.sluice.tenancy.DailyUsage;
-import dev.sluice.tenancy.Limit;
-import dev.sluice.tenancy.TenantId;
+import dev.sluice.tenancy.usage.DailyUsage;
+import dev.sluice.tenancy.plan.Limit;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * invocation, and the tenant is charged no fuel for it (its fuel is unknown, the loss is the provider's).
  */
 class LostCallsTest {
-    private static final TenantId ACME = TenantId.of("acme");
     private static final FunctionName HELLO = FunctionName.of("hello");
 
     @TempDir
@@ -59,10 +57,10 @@ class LostCallsTest {
         assertSame(lost, assertThrows(SchedulerException.WorkerLost.class,
                 () -> losing.invoke(caller, HELLO, new CoreFixture.Call())));
 
-        DailyUsage today = core.quotas.usage().daily(ACME, 1).getFirst();
+        DailyUsage today = core.quotas.usage().daily(core.uid("acme"), 1).getFirst();
         assertEquals(List.of(1L, 1L, 0L), List.of(today.invocations(), today.errors(), today.fuel()),
                 "one invocation, failed, no fuel");
-        assertEquals(10_000_000L - 1, core.quotas.fuel().reserve(ACME, 10_000_000L, 1).remaining(),
+        assertEquals(10_000_000L - 1, core.quotas.fuel().reserve(core.uid("acme"), 10_000_000L, 1).remaining(),
                 "the whole reservation was refunded");
         assertInstanceOf(InvocationOutcome.Completed.class,
                 core.invocations(InFlight.uncounted()).invoke(caller, HELLO, new CoreFixture.Call()),
