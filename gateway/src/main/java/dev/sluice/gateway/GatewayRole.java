@@ -4,23 +4,37 @@ import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.remote.RemoteDispatcher;
-import dev.sluice.gateway.remote.StandInBalancer;
-import dev.sluice.gateway.remote.StaticDirectory;
+import dev.sluice.gateway.remote.WorkerHealthProbe;
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.cluster.Balancer;
+import dev.sluice.scheduler.cluster.BalancerSettings;
+import dev.sluice.scheduler.cluster.ClusterBalancer;
+import dev.sluice.scheduler.cluster.DnsWorkerDirectory;
+import dev.sluice.scheduler.cluster.StaticWorkerDirectory;
 import dev.sluice.scheduler.cluster.WorkerDirectory;
+import dev.sluice.scheduler.cluster.WorkerHealthCheck;
+import dev.sluice.scheduler.redis.RedisFunctionIndex;
+import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.redis.RedisWorkerDirectory;
+import dev.sluice.scheduler.redis.SchedulerRedis;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * {@code sluice gateway}: the tenant API (tenancy, quotas, usage, deploys) in front of remote workers. It runs no
- * guest code: invocations go to workers over h2c ({@link RemoteDispatcher}); functions are validated and stored here
- * and fetched by the workers by digest. The API process itself is the same {@link Sluice} that {@code serve} runs;
- * this class only supplies its {@link Execution}. Wiring only: the policies live in the classes it wires.
+ * guest code: invocations go to workers over h2c ({@link RemoteDispatcher}), placed by the {@link ClusterBalancer}
+ * over the directory {@code worker-discovery} names (static, redis or dns), which health-checks ejected workers over
+ * their internal port. Functions are validated and stored here and fetched by the workers by digest: with
+ * {@code tenancy-store = redis} in Redis, shared by every gateway and worker; otherwise in this gateway's data
+ * directory, which workers read through {@code worker-module-dir} (one machine). One Redis connection serves the
+ * registry and the discovery. The API process itself is the same {@link Sluice} that {@code serve} runs; this class
+ * only supplies its {@link Execution}. Wiring only: the policies live in the classes it wires.
  */
 public final class GatewayRole {
     /** How long past a function's timeout a worker's answer may still come (network, the worker's watchdog). */
@@ -29,71 +43,146 @@ public final class GatewayRole {
 
     private GatewayRole() {}
 
-    /** A gateway from its configuration: discovery from {@code worker-discovery}, the secret checked now. */
-    public static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment) {
-        return builder(config, environment, GatewayRole::directory,
-                directory -> new StandInBalancer(directory, System::nanoTime));
+    /** Opens the directory; {@code redis} is the process's one scheduler connection, opened on first use. */
+    @FunctionalInterface
+    interface Directories {
+        WorkerDirectory open(SluiceConfig config, Function<SluiceConfig, SchedulerRedis> redis);
     }
 
-    /** ... with another discovery (tests, or a directory implementation wired by its caller). */
+    @FunctionalInterface
+    interface Balancers {
+        Balancer open(WorkerDirectory directory, WorkerHealthCheck health);
+    }
+
+    /** A gateway from its configuration: discovery from {@code worker-discovery}, the secret checked now. */
+    public static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment) {
+        return builder(config, environment, GatewayRole::directory, GatewayRole::balancer);
+    }
+
+    /** ... with another discovery and balancer (tests). */
     static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment,
                                   Function<SluiceConfig, WorkerDirectory> directory,
                                   Function<WorkerDirectory, Balancer> balancer) {
+        return builder(config, environment, (c, redis) -> directory.apply(c), (d, health) -> balancer.apply(d));
+    }
+
+    private static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment,
+                                          Directories directories, Balancers balancers) {
         String secret = config.cluster().requireSecret(environment);
         return Sluice.builder().config(config)
-                .execution((c, clock) -> execution(c, clock, secret, directory, balancer));
+                .execution((c, clock) -> execution(c, clock, secret, directories, balancers));
     }
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
-                                       Function<SluiceConfig, WorkerDirectory> directories,
-                                       Function<WorkerDirectory, Balancer> balancers) {
-        // Stand-in until the shared function registry: the data directory's, without worker threads. It still
-        // compiles in the background (its cache's way); a deploy does not wait for that here (budget 0).
-        LocalScheduler registry = LocalScheduler.openWithoutWorkers(
-                Sluice.schedulerSettings(config).withCompileBudgetMillis(0), config.dataDir(), clock);
-        WorkerDirectory directory;
-        Balancer balancer;
+                                       Directories directories, Balancers balancers) {
+        List<AutoCloseable> opened = new ArrayList<>(); // closed in reverse on failure, and by close()
         try {
-            directory = directories.apply(config);
-            balancer = balancers.apply(directory);
-        } catch (RuntimeException e) {
-            registry.close();
+            RedisHolder redis = opened(opened, new RedisHolder());
+            FunctionRegistry functions;
+            if (config.stores().sharedTenancy()) {
+                // Deploy once: metadata and module bytes in Redis, seen by every gateway and worker.
+                SchedulerRedis connection = redis.open(config);
+                functions = LocalScheduler.sharedRegistry(clock, RedisModuleStore.create(connection),
+                        RedisFunctionIndex.create(connection));
+            } else {
+                // The data directory's registry, without worker threads; workers on this machine read its module
+                // files (worker-module-dir). It still compiles in the background (its cache's way); a deploy does
+                // not wait for that here (budget 0).
+                functions = opened(opened, LocalScheduler.openWithoutWorkers(
+                        Sluice.schedulerSettings(config).withCompileBudgetMillis(0), config.dataDir(), clock))
+                        .functions();
+            }
+            WorkerDirectory directory = opened(opened, directories.open(config, redis::open));
+            WorkerHealthProbe health = opened(opened, WorkerHealthProbe.create(secret, CONNECT_TIMEOUT));
+            Balancer balancer = balancers.open(directory, health);
+            // The dispatcher closes the balancer (its shutdown, before close() below).
+            RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, secret, System::nanoTime,
+                    CONNECT_TIMEOUT, STALL_MARGIN);
+            List<AutoCloseable> resources = List.copyOf(opened);
+            return new Execution() {
+                @Override
+                public FunctionRegistry functions() {
+                    return functions;
+                }
+
+                @Override
+                public Dispatcher dispatcher() {
+                    return dispatcher;
+                }
+
+                @Override
+                public void close() {
+                    dispatcher.close();
+                    resources.reversed().forEach(GatewayRole::closeQuietly);
+                }
+            };
+        } catch (RuntimeException | Error e) {
+            opened.reversed().forEach(GatewayRole::closeQuietly);
             throw e;
         }
-        RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, secret, System::nanoTime, CONNECT_TIMEOUT,
-                STALL_MARGIN);
-        return new Execution() {
-            @Override
-            public FunctionRegistry functions() {
-                return registry.functions();
-            }
-
-            @Override
-            public Dispatcher dispatcher() {
-                return dispatcher;
-            }
-
-            @Override
-            public void close() {
-                dispatcher.close();
-                directory.close();
-                registry.close();
-            }
-        };
     }
 
-    private static WorkerDirectory directory(SluiceConfig config) {
+    private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
+        opened.add(closeable);
+        return closeable;
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            System.getLogger(GatewayRole.class.getName()).log(System.Logger.Level.WARNING,
+                    "while stopping: " + e.getMessage());
+        }
+    }
+
+    /** The process's one scheduler-side Redis connection (registry, module store, discovery), opened when needed. */
+    private static final class RedisHolder implements AutoCloseable {
+        private SchedulerRedis connection;
+
+        synchronized SchedulerRedis open(SluiceConfig config) {
+            if (connection == null) {
+                connection = SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores()));
+            }
+            return connection;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (connection != null) {
+                connection.close();
+            }
+        }
+    }
+
+    static WorkerDirectory directory(SluiceConfig config, Function<SluiceConfig, SchedulerRedis> redis) {
         ClusterConfig cluster = config.cluster();
+        int maxConcurrency = cluster.effectiveMaxConcurrency(config.workers());
         return switch (cluster.workerDiscovery()) {
             case "static" -> {
                 if (cluster.workerAddresses().isEmpty()) {
                     throw new ConfigException("worker-addresses: empty (expected: the workers' host:port, "
                             + "comma-separated, when worker-discovery = static)");
                 }
-                yield StaticDirectory.of(cluster.workerAddresses(), cluster.effectiveMaxConcurrency(config.workers()));
+                try {
+                    yield StaticWorkerDirectory.parse(String.join(",", cluster.workerAddresses()), maxConcurrency);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(e.getMessage());
+                }
             }
+            case "redis" -> RedisWorkerDirectory.start(redis.apply(config), RedisWorkerDirectory.REFRESH);
+            case "dns" -> DnsWorkerDirectory.builder(cluster.workerDnsName(), cluster.workerPort(), maxConcurrency)
+                    .build();
             default -> throw new ConfigException("worker-discovery: '" + cluster.workerDiscovery()
-                    + "' is not available in this build yet (expected: static)");
+                    + "' (expected: static, redis or dns)");
         };
+    }
+
+    /**
+     * Placement with the balancer's defaults: the gateway's own quotas already cap each tenant's concurrency, so the
+     * balancer adds no per-tenant cap; its fair queue bounds each tenant's waiting calls.
+     */
+    private static Balancer balancer(WorkerDirectory directory, WorkerHealthCheck health) {
+        return ClusterBalancer.builder(directory).healthCheck(health).settings(BalancerSettings.defaults()).build();
     }
 }

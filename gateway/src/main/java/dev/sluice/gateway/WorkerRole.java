@@ -5,14 +5,20 @@ import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.remote.WorkerService;
+import dev.sluice.scheduler.DiskModuleStore;
+import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
-import dev.sluice.scheduler.WorkerScheduler;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerRegistration;
+import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.redis.RedisWorkerRegistration;
+import dev.sluice.scheduler.redis.SchedulerRedis;
 import dev.sluice.scheduler.shared.ModuleStore;
 import io.helidon.webserver.WebServer;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,15 +29,19 @@ import java.util.function.Function;
 /**
  * {@code sluice worker}: the sandbox and its worker threads behind an internal h2c port, and nothing else (no
  * tenancy, no quotas, no tenant routes). Gateways call it with the shared worker secret; it runs each invocation on
- * its {@link WorkerScheduler}, fetching modules by digest. Stopping (SIGTERM) deregisters first, then refuses new
- * work and lets running invocations finish within {@code shutdown-grace-ms}. Wiring only.
+ * the worker scheduler of {@link LocalScheduler#openWorker}, which fetches a module by digest on its first use,
+ * verifies it and compiles it once: from Redis ({@link RedisModuleStore}) with {@code tenancy-store = redis}, else from
+ * the gateway's module files ({@code worker-module-dir}, same machine). With {@code worker-discovery = redis} it
+ * advertises itself by a heartbeat ({@link RedisWorkerRegistration}); one Redis connection serves both. Stopping
+ * (SIGTERM) deregisters first, then refuses new work and lets running invocations finish within
+ * {@code shutdown-grace-ms}. Wiring only.
  */
 public final class WorkerRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerRole.class.getName());
 
     private final SluiceConfig config;
     private final DataDirLock dataDirLock;
-    private final WorkerScheduler scheduler;
+    private final LocalScheduler scheduler;
     private final WorkerService service;
     private final WebServer server;
     private final String id;
@@ -44,14 +54,24 @@ public final class WorkerRole implements AutoCloseable {
         ClusterConfig cluster = config.cluster();
         String secret = cluster.requireSecret(builder.environment);
         this.id = cluster.effectiveWorkerId();
-        this.registrar = builder.registrar;
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             // The compiled-module cache is this worker's alone.
             this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
-            ModuleStore modules = builder.modules.orElseGet(() -> moduleStore(cluster));
-            this.scheduler = opened(opened, WorkerScheduler.open(settings(config), config.dataDir(), modules));
-            this.service = WorkerService.create(id, secret, scheduler,
+            // One scheduler-side Redis connection for the module store and the heartbeat; closed by the scheduler.
+            Optional<SchedulerRedis> redis = needsRedis(config)
+                    ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())))
+                    : Optional.empty();
+            try {
+                ModuleStore modules = builder.modules.orElseGet(() -> moduleStore(config, redis));
+                this.registrar = builder.registrar.orElseGet(() -> registrar(config, redis));
+                this.scheduler = opened(opened, LocalScheduler.openWorker(settings(config), config.dataDir(),
+                        InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { })));
+            } catch (RuntimeException | Error e) {
+                redis.ifPresent(SchedulerRedis::close);
+                throw e;
+            }
+            this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits).
                     config.maxRequestBytes() + (1 << 20));
@@ -92,12 +112,31 @@ public final class WorkerRole implements AutoCloseable {
                 serve.compileThreads(), 0);
     }
 
-    private static ModuleStore moduleStore(ClusterConfig cluster) {
-        if (cluster.workerModuleDir().isBlank()) {
-            throw new ConfigException("worker-module-dir: missing (expected: the directory holding the gateways' "
-                    + "module files, <gateway data-dir>/modules, shared with this worker)");
+    private static boolean needsRedis(SluiceConfig config) {
+        return config.stores().sharedTenancy() || config.cluster().workerDiscovery().equals("redis");
+    }
+
+    /** Where the gateways keep module bytes: Redis with shared tenancy, else their data directory's files. */
+    private static ModuleStore moduleStore(SluiceConfig config, Optional<SchedulerRedis> redis) {
+        if (config.stores().sharedTenancy()) {
+            return RedisModuleStore.create(redis.orElseThrow());
         }
-        return WorkerScheduler.moduleDirectory(Path.of(cluster.workerModuleDir()));
+        ClusterConfig cluster = config.cluster();
+        if (cluster.workerModuleDir().isBlank()) {
+            throw new ConfigException("worker-module-dir: missing (expected: the directory holding the gateway's "
+                    + "module files, <gateway data-dir>/modules, when tenancy-store is not redis)");
+        }
+        return DiskModuleStore.directory(Path.of(cluster.workerModuleDir()));
+    }
+
+    /** Redis discovery: a heartbeat under the worker's id; static and DNS discovery need no advertisement. */
+    private static Function<WorkerAddress, WorkerRegistration> registrar(SluiceConfig config,
+                                                                         Optional<SchedulerRedis> redis) {
+        if (!config.cluster().workerDiscovery().equals("redis")) {
+            return address -> () -> { };
+        }
+        Duration heartbeat = Duration.ofMillis(config.cluster().workerHeartbeatMs());
+        return address -> RedisWorkerRegistration.start(redis.orElseThrow(), address, heartbeat);
     }
 
     public static Builder builder() {
@@ -155,7 +194,7 @@ public final class WorkerRole implements AutoCloseable {
         }
         try {
             server.stop();
-            scheduler.shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+            scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
         } finally {
             closeQuietly(scheduler);
             dataDirLock.close();
@@ -189,7 +228,7 @@ public final class WorkerRole implements AutoCloseable {
         private SluiceConfig config = SluiceConfig.defaults();
         private Map<String, String> environment = Map.of();
         private Optional<ModuleStore> modules = Optional.empty();
-        private Function<WorkerAddress, WorkerRegistration> registrar = address -> () -> { };
+        private Optional<Function<WorkerAddress, WorkerRegistration>> registrar = Optional.empty();
 
         private Builder() {}
 
@@ -211,20 +250,15 @@ public final class WorkerRole implements AutoCloseable {
         }
 
         /**
-         * Advertises the worker once it listens (a Redis heartbeat, say); the default advertises nothing, as static
-         * and DNS discovery need.
+         * Advertises the worker once it listens, instead of the configured way (a Redis heartbeat with
+         * {@code worker-discovery = redis}, nothing for static and DNS discovery).
          */
         public Builder registration(Function<WorkerAddress, WorkerRegistration> registrar) {
-            this.registrar = Objects.requireNonNull(registrar, "registrar");
+            this.registrar = Optional.of(Objects.requireNonNull(registrar, "registrar"));
             return this;
         }
 
         public WorkerRole start() {
-            if (!config.cluster().workerDiscovery().equals("static")
-                    && !config.cluster().workerDiscovery().equals("dns")) {
-                LOG.log(Level.WARNING, "worker-discovery = " + config.cluster().workerDiscovery()
-                        + ": this worker advertises itself only through the registration it is given");
-            }
             WorkerRole worker = new WorkerRole(this);
             try {
                 return worker.start();

@@ -44,6 +44,11 @@ final class FixedOrderBalancer implements Balancer {
             public void lost() {
                 outcomes.add(worker.id() + ":lost");
             }
+
+            @Override
+            public void refused() {
+                outcomes.add(worker.id() + ":refused");
+            }
         };
     }
 }

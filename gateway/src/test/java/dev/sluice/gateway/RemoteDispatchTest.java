@@ -126,7 +126,8 @@ class RemoteDispatchTest {
         assertEquals(200, reply.status(), reply.toString());
         assertEquals(0, a.started(), "the draining worker started nothing");
         assertEquals(1, b.started());
-        assertEquals(List.of("a:not-started", "b:succeeded"), balancer[0].outcomes);
+        assertEquals(List.of("a:refused", "b:succeeded"), balancer[0].outcomes,
+                "draining is a refusal, not a failure");
     }
 
     @Test
@@ -147,6 +148,8 @@ class RemoteDispatchTest {
         assertEquals(200, second.status(), second.toString());
         assertEquals(1, a.started(), "only the holding call ran on the full worker");
         assertEquals(1, b.started(), "the refused call ran on the other worker, once");
+        assertTrue(balancer[0].outcomes.contains("a:refused"), "full is a refusal (no ejection): "
+                + balancer[0].outcomes);
         assertEquals(504, holding.get(30, TimeUnit.SECONDS).status());
     }
 

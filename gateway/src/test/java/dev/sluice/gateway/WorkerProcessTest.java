@@ -187,6 +187,9 @@ class WorkerProcessTest {
         assertEquals("worker-lost", lost.problemType());
         assertEquals(0, survivor.started(), "the lost call was not run a second time");
         assertEquals(List.of("doomed:lost"), balancer[0].outcomes);
+        JsonNode usage = gateway.call(key, "GET", "/v1/usage", null, null).json().get("total");
+        assertEquals(List.of(1L, 1L, 0L), List.of(usage.get("invocations").asLong(), usage.get("errors").asLong(),
+                usage.get("fuel").asLong()), "the lost call may have run: counted as failed, no fuel charged");
 
         Reply next = gateway.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
         assertEquals(200, next.status(), "a dead worker refuses connections: the next call goes elsewhere");

@@ -32,6 +32,14 @@ public final class DiskModuleStore implements ModuleStore {
         return new DiskModuleStore(Objects.requireNonNull(dataDir, "dataDir").resolve("modules"));
     }
 
+    /**
+     * The store over a modules directory itself: a worker reading the module files of a gateway's data directory
+     * on the same machine ({@code worker-module-dir = <gateway data-dir>/modules}).
+     */
+    public static DiskModuleStore directory(Path modules) {
+        return new DiskModuleStore(Objects.requireNonNull(modules, "modules"));
+    }
+
     @Override
     public void put(String digest, byte[] bytes) {
         Path file = file(digest);

@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  *
  * <p>What is not a decision passes through as the exception it is: the dispatcher's {@code Overloaded}, the
  * {@link InFlight}'s refusal while stopping, a quota store that is unavailable, the {@link InvocationCall}'s own.
- * Whatever ends the call, the slot is freed and the reservation settled. Thread-safe.
+ * Whatever ends the call, the slot is freed and the reservation settled. Of those only a worker lost during the call
+ * ({@code WorkerLost}) is accounted, as a failed invocation without fuel: it may have run; the others never started.
+ * Thread-safe.
  */
 public final class Invocations {
     private static final System.Logger LOG = System.getLogger(Invocations.class.getName());
@@ -80,6 +82,13 @@ public final class Invocations {
                 ticket.fuelUsed(e.fuelUsed());
                 usage.invocation(tenant, true, e.fuelUsed());
                 return new InvocationOutcome.Failed(function, e);
+            } catch (SchedulerException.WorkerLost e) {
+                // The call may have run on the worker before it went away, so it counts as a failed invocation
+                // (a tenant cannot make lost calls free by killing workers, and usage matches what ran); its fuel
+                // is unknown and the loss is the provider's, so none is charged.
+                ticket.fuelUsed(0);
+                usage.invocation(tenant, true, 0);
+                throw e;
             }
             ticket.fuelUsed(result.fuelUsed());
         }

@@ -84,6 +84,11 @@ public final class RemoteDispatcher implements Dispatcher {
                     pick.succeeded(); // the worker is fine; the call is not
                     throw refusal.error();
                 }
+                case WorkerClient.Outcome.Busy busy -> {
+                    pick.refused(); // full or draining, not failing: tried elsewhere, not ejected
+                    refused.add(pick.worker().id());
+                    LOG.log(System.Logger.Level.DEBUG, "worker busy, trying another worker: " + busy.why());
+                }
                 case WorkerClient.Outcome.NotStarted notStarted -> {
                     pick.notStarted();
                     refused.add(pick.worker().id());

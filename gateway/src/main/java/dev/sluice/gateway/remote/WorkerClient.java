@@ -34,7 +34,7 @@ import java.util.concurrent.TimeoutException;
  * One gateway's HTTP/2 cleartext connections to workers (prior knowledge, one persistent connection per worker,
  * many streams on it), and the classification of each call's end into an {@link Outcome}. The classification is
  * what at-most-once rests on: only a failure that provably happened before the worker could start the guest (no
- * connection, or the worker's own {@code 503 worker-busy}) is {@link Outcome.NotStarted}; anything after the
+ * connection) is {@link Outcome.NotStarted}, the worker's own {@code 503 worker-busy} {@link Outcome.Busy}; anything after the
  * request was handed to an open connection is {@link Outcome.Lost} or {@link Outcome.Stalled}. Thread-safe.
  */
 final class WorkerClient implements AutoCloseable {
@@ -62,6 +62,12 @@ final class WorkerClient implements AutoCloseable {
 
         /** The worker never started the guest: another worker may run the call. */
         record NotStarted(String why) implements Outcome {}
+
+        /**
+         * The worker refused the call for want of room, or because it is draining ({@code 503 worker-busy}): never
+         * started, so another worker may run it, but the worker is healthy (no ejection).
+         */
+        record Busy(String why) implements Outcome {}
 
         /** The call was handed to the worker, which then went away: it may have run. */
         record Lost(String why, Throwable cause) implements Outcome {}
@@ -162,7 +168,7 @@ final class WorkerClient implements AutoCloseable {
         }
         String slug = type.substring(type.lastIndexOf('/') + 1);
         return switch (slug) {
-            case "worker-busy" -> new Outcome.NotStarted(detail);
+            case "worker-busy" -> new Outcome.Busy(detail);
             case "worker-lost" -> new Outcome.Lost("worker " + worker.id() + ": " + detail, null);
             case "unauthorized" -> {
                 // A misconfigured gateway or worker: nothing ran; log it, the operator has to act.

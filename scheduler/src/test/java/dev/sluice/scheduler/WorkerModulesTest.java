@@ -10,6 +10,7 @@ import dev.sluice.scheduler.testing.TestModules;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A worker's scheduler: modules by digest from a store, verified, loaded once, then kept warm. */
-class WorkerSchedulerTest {
+/**
+ * A worker's scheduler ({@link LocalScheduler#openWorker}) on a plain in-memory store, without Redis: modules by
+ * digest, verified, fetched once, then kept warm; and the disk store a worker reads a gateway's module files with.
+ */
+class WorkerModulesTest {
     @TempDir
     Path dir;
 
@@ -55,8 +59,9 @@ class WorkerSchedulerTest {
         return new InvocationRequest(stdin.getBytes(UTF_8), List.of("hello"), Map.of("QUERY_STRING", "q"));
     }
 
-    private WorkerScheduler open(ModuleStore store) {
-        return WorkerScheduler.open(new SchedulerSettings(2, 2, 8, 1 << 16, 1 << 12, 2L << 20), dir, store);
+    private LocalScheduler open(ModuleStore store) {
+        return LocalScheduler.openWorker(new SchedulerSettings(2, 2, 8, 1 << 16, 1 << 12, 2L << 20), dir,
+                InstantSource.system(), store, () -> { });
     }
 
     @Test
@@ -65,11 +70,11 @@ class WorkerSchedulerTest {
         byte[] hello = TestModules.load("hello");
         String digest = Digests.sha256(hello);
         store.put(digest, hello);
-        try (WorkerScheduler worker = open(store)) {
+        try (LocalScheduler worker = open(store)) {
             List<CompletableFuture<InvocationResult>> calls = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 int n = i;
-                calls.add(CompletableFuture.supplyAsync(() -> worker.invoke(spec(digest), request("in" + n))));
+                calls.add(CompletableFuture.supplyAsync(() -> worker.dispatcher().invoke(spec(digest), request("in" + n))));
             }
             for (int i = 0; i < calls.size(); i++) {
                 InvocationResult result = calls.get(i).join();
@@ -86,32 +91,30 @@ class WorkerSchedulerTest {
         CountingStore store = new CountingStore();
         String digest = Digests.sha256(TestModules.load("hello"));
         store.put(digest, TestModules.load("trap")); // a store may be wrong; it is never trusted for integrity
-        try (WorkerScheduler worker = open(store)) {
+        try (LocalScheduler worker = open(store)) {
             SchedulerException.StorageFailure e = assertThrows(SchedulerException.StorageFailure.class,
-                    () -> worker.invoke(spec(digest), request("")));
+                    () -> worker.dispatcher().invoke(spec(digest), request("")));
             assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
         }
     }
 
     @Test
-    void aModuleMissingFromTheStoreOrAMalformedDigestFailsClearly() {
-        try (WorkerScheduler worker = open(new CountingStore())) {
+    void aModuleMissingFromTheStoreFailsClearly() {
+        try (LocalScheduler worker = open(new CountingStore())) {
             String digest = Digests.sha256(new byte[] {1});
             SchedulerException.StorageFailure missing = assertThrows(SchedulerException.StorageFailure.class,
-                    () -> worker.invoke(spec(digest), request("")));
-            assertTrue(missing.getMessage().contains("not in the module store"), missing.getMessage());
-            assertThrows(SchedulerException.InvalidInput.class,
-                    () -> worker.invoke(spec("sha256:../../etc/passwd"), request("")));
+                    () -> worker.dispatcher().invoke(spec(digest), request("")));
+            assertTrue(missing.getMessage().contains("missing from the shared module store"), missing.getMessage());
         }
     }
 
     @Test
-    void theModuleDirectoryReadsAGatewaysModuleFilesByDigest() throws Exception {
+    void theModuleDirectoryReadsAGatewaysModuleFilesByDigestAndRefusesAMalformedDigest() throws Exception {
         byte[] hello = TestModules.load("hello");
         String digest = Digests.sha256(hello);
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.write(modules.resolve(Digests.hex(digest) + ".wasm"), hello);
-        ModuleStore store = WorkerScheduler.moduleDirectory(modules);
+        ModuleStore store = DiskModuleStore.directory(modules);
         assertEquals(hello.length, store.get(digest).orElseThrow().length);
         assertTrue(store.get(Digests.sha256(new byte[] {2})).isEmpty());
         assertThrows(SchedulerException.InvalidInput.class, () -> store.get("sha256:../x"));
