@@ -96,8 +96,7 @@ class GatewaysShareFunctionsTest {
                 redis.uri());
         Map<String, String> workerSettings = new LinkedHashMap<>(stores);
         workerSettings.putAll(Map.of("worker-id", "worker-1", "worker-port", "0", "workers", "2",
-                "worker-secret", SECRET,
-                "worker-module-dir", dir.resolve("a").resolve("data").resolve("modules").toString()));
+                "worker-secret", SECRET));
         GatewayProcess worker = start(GatewayProcess.launch("worker", "worker-1", dir.resolve("worker-1"),
                 workerSettings, GatewayProcess.SMALL_JVM));
         worker.awaitPort(Duration.ofSeconds(120));

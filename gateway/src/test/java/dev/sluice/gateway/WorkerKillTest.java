@@ -56,7 +56,10 @@ class WorkerKillTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SECRET = "kill-test-worker-secret-0123456789abcdef";
     /** The worker's DEBUG trace line, one per invocation handed to its pool (WorkerService). */
-    private static final String STARTED = "invocation started: ";
+    private static final java.util.regex.Pattern ANY_STARTED = java.util.regex.Pattern.compile(
+            "invocation started: \\S+/\\S+$");
+    private static final java.util.regex.Pattern SLEEP_STARTED = java.util.regex.Pattern.compile(
+            "invocation started: \\S+/sleep$");
 
     @TempDir
     Path dir;
@@ -87,10 +90,10 @@ class WorkerKillTest {
         List<GatewayProcess> workers = new ArrayList<>();
         for (int i = 1; i <= WORKERS; i++) {
             Path workerDir = dir.resolve("worker-" + i);
+            // Shared tenancy: the workers fetch modules by digest from Redis, where the gateway stores them.
             workers.add(start(GatewayProcess.launch("worker", "worker-" + i, workerDir, Map.of(
                     "worker-id", "worker-" + i, "worker-port", "0", "workers", "8", "worker-secret", SECRET,
-                    // Until functions are shared through Redis, workers read the gateway's module files.
-                    "worker-module-dir", gatewayData.resolve("modules").toString()), tracing(workerDir))));
+                    "tenancy-store", "redis", "redis-uri", redis.uri()), tracing(workerDir))));
         }
         // Eight pool threads for at most six calls at once: no call ever waits in a worker's own queue, so each
         // traced call is one guest run.
@@ -178,9 +181,10 @@ class WorkerKillTest {
         Thread killer = new Thread(() -> {
             try {
                 killNow.await();
-                long sleeps = lines(victim, STARTED + "acme/sleep");
+                // The trace names the function by its owner's internal id: "invocation started: <owner>/sleep".
+                long sleeps = lines(victim, SLEEP_STARTED);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (lines(victim, STARTED + "acme/sleep") == sleeps && System.nanoTime() < deadline) {
+                while (lines(victim, SLEEP_STARTED) == sleeps && System.nanoTime() < deadline) {
                     Thread.sleep(2); // watching another process's output
                 }
                 killed.set(victim.kill(Duration.ofSeconds(30)));
@@ -268,11 +272,11 @@ class WorkerKillTest {
 
     /** Guest runs a worker's trace shows. */
     static long runs(GatewayProcess worker) {
-        return lines(worker, STARTED);
+        return lines(worker, ANY_STARTED);
     }
 
-    static long lines(GatewayProcess process, String containing) {
-        return process.output().lines().filter(line -> line.contains(containing)).count();
+    static long lines(GatewayProcess process, java.util.regex.Pattern pattern) {
+        return process.output().lines().filter(line -> pattern.matcher(line).find()).count();
     }
 
     void awaitReady(GatewayProcess gateway) throws InterruptedException {

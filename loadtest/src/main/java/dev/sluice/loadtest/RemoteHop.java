@@ -41,7 +41,7 @@ public final class RemoteHop {
                         warmup));
             }
             try (RoleProcess worker = RoleProcess.worker("worker-1", RoleProcess.freePort(), dir.resolve("worker-1"),
-                    stores, dir.resolve("gateway"));
+                    stores);
                  RoleProcess gateway = RoleProcess.gateway("gateway", RoleProcess.freePort(), dir.resolve("gateway"),
                          stores, List.of(worker))) {
                 worker.awaitReady(false, start);

@@ -66,14 +66,10 @@ final class RoleProcess implements AutoCloseable {
         return Map.of("tenancy-store", "redis", "quota-store", "redis", "redis-uri", redisUri);
     }
 
-    /**
-     * A worker on {@code port} that shares {@code stores} and reads modules from {@code gatewayDir}'s data directory
-     * (the gateway's module files, until functions are shared through Redis).
-     */
-    static RoleProcess worker(String name, int port, Path dir, Map<String, String> stores, Path gatewayDir) {
+    /** A worker on {@code port} that shares {@code stores} (so it fetches modules by digest from Redis). */
+    static RoleProcess worker(String name, int port, Path dir, Map<String, String> stores) {
         Map<String, String> settings = new java.util.LinkedHashMap<>(stores);
-        settings.putAll(Map.of("worker-id", name, "worker-host", "127.0.0.1", "worker-port", Integer.toString(port),
-                "worker-module-dir", gatewayDir.resolve("data").resolve("modules").toString()));
+        settings.putAll(Map.of("worker-id", name, "worker-host", "127.0.0.1", "worker-port", Integer.toString(port)));
         return launch(name, "worker", port, dir, settings);
     }
 

@@ -96,7 +96,7 @@ public final class ScaleOut {
         try {
             for (int i = 1; i <= count; i++) {
                 workers.add(RoleProcess.worker("worker-" + i, RoleProcess.freePort(), dir.resolve("worker-" + i),
-                        stores, dir.resolve("gateway")));
+                        stores));
             }
             gateway = RoleProcess.gateway("gateway", RoleProcess.freePort(), dir.resolve("gateway"), stores, workers);
             for (RoleProcess worker : workers) {
