@@ -120,11 +120,12 @@ final class SharedFunctionRegistry implements FunctionRegistry {
             case STORED -> { }
             case LIMIT_REACHED -> throw new SchedulerException.FunctionLimit("the tenant has " + commit.count()
                     + " functions, the most it may have", request.maxFunctions());
-            // As a deploy to a tenant deleted a moment earlier would: its key no longer authenticates.
+            // The tenant was deleted after this deploy was admitted; the scheduler knows no tenants, so the closest it
+            // can say is that the owner named is no longer valid (nothing of the deploy was left behind).
             case OWNER_DELETED -> throw new SchedulerException.InvalidInput(
                     "tenant: deleted while the function was being deployed");
             case RESERVATION_LOST -> throw new StorageFailure("shared store: the deploy of " + spec.name()
-                    + " took longer than its reservation (" + RESERVATION + ") " + COMMIT_ATTEMPTS
+                    + " took longer than its reservation (" + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS
                     + " times; deploy again", null);
         }
         boolean compiled = library.map(l -> {
