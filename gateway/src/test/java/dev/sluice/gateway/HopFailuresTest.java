@@ -11,6 +11,7 @@ import dev.sluice.gateway.remote.RemoteDispatcher;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
+import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerDirectory;
@@ -21,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -109,16 +111,27 @@ class HopFailuresTest {
     }
 
     @Test
-    void aHugeTimeoutSaturatesInsteadOfOverflowing() throws IOException {
-        WorkerAddress gone = new WorkerAddress("gone", "127.0.0.1", freePort(), 4);
-        FixedOrderBalancer balancer = new FixedOrderBalancer(() -> List.of(gone));
+    void aHugeTimeoutSaturatesInsteadOfOverflowing() {
+        // A stand-in worker that answers every call at once: guest exited 0, fuel 7.
+        io.helidon.webserver.WebServer answering = io.helidon.webserver.WebServer.builder().host("127.0.0.1")
+                .port(0).routing(r -> r.post("/internal/v1/invoke", (req, res) -> res.status(200)
+                        .header("Sluice-Outcome", "exited").header("Sluice-Exit-Code", "0")
+                        .header("Sluice-Fuel-Used", "7").header("Sluice-Stderr-Bytes", "0")
+                        .header("Sluice-Elapsed-Nanos", "1").send("out".getBytes(StandardCharsets.UTF_8))))
+                .build().start();
+        started.add(answering::stop);
+        WorkerAddress w = new WorkerAddress("w", "127.0.0.1", answering.port(), 4);
+        FixedOrderBalancer balancer = new FixedOrderBalancer(() -> List.of(w));
         RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, SECRET, System::nanoTime,
                 Duration.ofSeconds(1), Duration.ofSeconds(2));
         started.add(() -> dispatcher.shutdown(0));
-        // The only worker refuses the connection, so the search ends with overloaded, not an ArithmeticException.
-        assertThrows(SchedulerException.Overloaded.class, () -> dispatcher.invoke(function(Long.MAX_VALUE),
-                new InvocationRequest(new byte[0], List.of(), Map.of())));
-        assertEquals(List.of("gone:not-started"), balancer.outcomes);
+        // Long.MAX_VALUE ms as a read timeout overflowed Duration.toNanos() inside the HTTP/2 client after the
+        // request was sent: the call that had run became a worker-lost.
+        InvocationResult result = dispatcher.invoke(function(Long.MAX_VALUE),
+                new InvocationRequest(new byte[0], List.of(), Map.of()));
+        assertEquals("out", new String(result.stdout(), StandardCharsets.UTF_8));
+        assertEquals(7, result.fuelUsed());
+        assertEquals(List.of("w:succeeded"), balancer.outcomes);
     }
 
     @Test

@@ -58,7 +58,7 @@ public final class RemoteDispatcher implements Dispatcher {
     @Override
     public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
         // Waiting for a worker counts against the same bound as the in-process queue: the function's timeout.
-        // Saturated: a huge timeout-ms must neither wrap the deadline nor overflow the Duration (centuries either way).
+        // Saturated (centuries either way): Long.MAX_VALUE ms overflowed Duration.toNanos() in the HTTP/2 client.
         long deadline = nanoTime.getAsLong() + Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
                 Long.MAX_VALUE / 4);
         Duration answerWithin = Duration.ofNanos(Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
