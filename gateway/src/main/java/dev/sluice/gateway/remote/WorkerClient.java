@@ -13,6 +13,9 @@ import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.webclient.api.ConnectedSocketChannelInfo;
+import io.helidon.webclient.api.ConnectedSocketInfo;
+import io.helidon.webclient.api.ConnectionListener;
 import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientProtocolConfig;
 import io.helidon.webclient.http2.Http2ClientResponse;
@@ -20,6 +23,7 @@ import io.helidon.webclient.http2.StreamTimeoutException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.Socket;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Map;
@@ -65,15 +69,36 @@ final class WorkerClient implements AutoCloseable {
     private final Map<String, Connection> clients = new ConcurrentHashMap<>();
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     private volatile long lastSweep;
+    /** Set by a call's own thread while it submits: the socket its request goes out on, when it is known. */
+    private final ThreadLocal<Socket[]> carrier = new ThreadLocal<>();
 
-    /** A worker's client, the calls on it now, and when it was last used (guarded by the map's compute). */
-    private static final class Connection {
+    /**
+     * A worker's client, the calls on it now, when it was last used (guarded by the map's compute), and the socket
+     * its newest connection runs on: Helidon keeps one connection per worker and opens a new one, on the calling
+     * thread, only when the last one closed.
+     */
+    private final class Connection implements ConnectionListener {
         final Http2Client client;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long lastUsedNanos;
+        volatile Socket latest;
 
-        Connection(Http2Client client) {
-            this.client = client;
+        Connection(String authority) {
+            this.client = client(authority, this);
+        }
+
+        @Override
+        public void socketConnected(ConnectedSocketInfo info) {
+            latest = info.socket();
+            Socket[] mine = carrier.get();
+            if (mine != null) {
+                mine[0] = info.socket(); // this call opened it, so its request goes out on it
+            }
+        }
+
+        @Override
+        public void socketChannelConnected(ConnectedSocketChannelInfo info) {
+            // only plain sockets here
         }
     }
 
@@ -116,24 +141,36 @@ final class WorkerClient implements AutoCloseable {
         sweep();
         Connection connection;
         CompletableFuture<Http2ClientResponse> pending;
+        Socket[] carried = new Socket[1];
         try {
             byte[] body = InternalProtocol.encode(function, request);
             connection = clients.compute(worker.authority(), (authority, known) -> {
-                Connection c = known != null ? known : new Connection(client(authority));
+                Connection c = known != null ? known : new Connection(authority);
                 c.inFlight.incrementAndGet();
                 c.lastUsedNanos = nanoTime.getAsLong();
                 return c;
             });
-            Http2Client client = connection.client;
+            Connection on = connection;
             // The blocking call runs on its own virtual thread so this one can watch the worker meanwhile:
             // Helidon's HTTP/2 client (4.5.0) does not fail a stream waiting for its answer when the connection
             // dies, it waits for the read timeout, so a killed worker would look like a stall.
             try {
-                pending = CompletableFuture.supplyAsync(() -> client.post(InternalProtocol.INVOKE)
-                        .header(InternalProtocol.SECRET, secret)
-                        .header(HeaderNames.CONTENT_TYPE, InternalProtocol.CONTENT_TYPE)
-                        .readTimeout(answerWithin)
-                        .submit(body), calls);
+                pending = CompletableFuture.supplyAsync(() -> {
+                    // The open connection the request will take, unless this thread has to open a new one (then
+                    // the listener names that one). A closed or unknown one is left unknown, never guessed.
+                    Socket latest = on.latest;
+                    carried[0] = latest != null && !latest.isClosed() ? latest : null;
+                    carrier.set(carried);
+                    try {
+                        return on.client.post(InternalProtocol.INVOKE)
+                                .header(InternalProtocol.SECRET, secret)
+                                .header(HeaderNames.CONTENT_TYPE, InternalProtocol.CONTENT_TYPE)
+                                .readTimeout(answerWithin)
+                                .submit(body);
+                    } finally {
+                        carrier.remove();
+                    }
+                }, calls);
             } catch (RuntimeException e) {
                 connection.inFlight.decrementAndGet();
                 throw e;
@@ -143,7 +180,7 @@ final class WorkerClient implements AutoCloseable {
             return new Outcome.Unsent(e);
         }
         try {
-            return await(worker, pending, answerWithin);
+            return await(worker, pending, answerWithin, carried);
         } finally {
             connection.lastUsedNanos = nanoTime.getAsLong();
             connection.inFlight.decrementAndGet();
@@ -151,11 +188,19 @@ final class WorkerClient implements AutoCloseable {
     }
 
     private Outcome await(WorkerAddress worker, CompletableFuture<Http2ClientResponse> pending,
-                          Duration answerWithin) {
+                          Duration answerWithin, Socket[] carried) {
         while (true) {
             try {
                 return answered(worker, pending.get(liveness.interval().toMillis(), TimeUnit.MILLISECONDS));
             } catch (TimeoutException waiting) {
+                Socket socket = carried[0];
+                if (socket != null && socket.isClosed() && !pending.isDone()) {
+                    // Helidon closes a connection's socket when the peer resets or ends it, but leaves its streams
+                    // waiting; a worker restarted on the same address would pass the liveness probe below.
+                    pending.thenAccept(Http2ClientResponse::close);
+                    return new Outcome.Lost("the connection carrying the call to worker " + worker.id()
+                            + " closed during the call", null);
+                }
                 if (liveness.gone(worker)) {
                     // Whatever answer might still come is dropped; the call counts as lost, never as retryable.
                     pending.thenAccept(Http2ClientResponse::close);
@@ -315,9 +360,10 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
-    private Http2Client client(String authority) {
+    private Http2Client client(String authority, ConnectionListener connections) {
         return Http2Client.builder()
                 .baseUri("http://" + authority)
+                .connectionListener(connections)
                 // Our own cache: closing this client closes exactly its connections.
                 .shareConnectionCache(false)
                 // Without TCP_NODELAY a call's HEADERS and DATA frames wait on delayed ACKs: ~40 ms per call.

@@ -210,4 +210,25 @@ class HopClassificationTest {
             assertEquals(0, liveness.probeCount(), "old probes are dropped");
         }
     }
+
+    @Test
+    void aWorkerRestartedOnTheSameAddressDuringACallLosesTheCallAtOnceNotAtItsTimeout() throws Exception {
+        try (RawH2Server worker = new RawH2Server(RawH2Server.Answer.NEVER);
+             WorkerClient client = client(Duration.ofSeconds(2))) {
+            java.util.concurrent.CompletableFuture<WorkerClient.Outcome> call =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> client.call(at("restarting",
+                            worker.port()), HELLO, REQUEST, Duration.ofSeconds(60)));
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (worker.requests.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10); // real sockets and threads: no clock to advance
+            }
+            assertEquals(1, worker.requests.get(), "the call reached the worker");
+            long reset = System.nanoTime();
+            worker.resetConnections(); // the old process is gone; the address still accepts connections
+            WorkerClient.Outcome outcome = call.get(45, java.util.concurrent.TimeUnit.SECONDS);
+            assertInstanceOf(WorkerClient.Outcome.Lost.class, outcome, "the call's connection died: " + outcome);
+            assertTrue(System.nanoTime() - reset < java.util.concurrent.TimeUnit.SECONDS.toNanos(30),
+                    "lost when its connection died, not at its 60 s timeout");
+        }
+    }
 }

@@ -12,10 +12,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A tiny h2c server written frame by frame, for what a real server will not do on demand: it answers the client's
  * preface and SETTINGS, then meets every request's HEADERS with either {@code RST_STREAM(REFUSED_STREAM)} or
- * {@code GOAWAY(last-stream-id = 0)}, and keeps the connection open. Counts the requests it saw.
+ * {@code GOAWAY(last-stream-id = 0)}, or never answers it, and keeps the connection open until
+ * {@link #resetConnections()}. Counts the requests it saw.
  */
 final class RawH2Server implements AutoCloseable {
-    enum Answer { REFUSED_STREAM, GOAWAY }
+    enum Answer { REFUSED_STREAM, GOAWAY, NEVER }
 
     private static final int HEADERS = 0x1;
     private static final int RST_STREAM = 0x3;
@@ -26,6 +27,7 @@ final class RawH2Server implements AutoCloseable {
     private final Answer answer;
     final AtomicInteger requests = new AtomicInteger();
     private final Thread acceptor;
+    private final java.util.List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     RawH2Server(Answer answer) throws IOException {
         this.answer = answer;
@@ -41,6 +43,7 @@ final class RawH2Server implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket socket = server.accept();
+                accepted.add(socket);
                 Thread.ofVirtual().start(() -> serve(socket));
             } catch (IOException closed) {
                 return;
@@ -66,6 +69,9 @@ final class RawH2Server implements AutoCloseable {
                     frame(out, SETTINGS, 0x1, 0, new byte[0]);
                 } else if (type == HEADERS) {
                     requests.incrementAndGet();
+                    if (answer == Answer.NEVER) {
+                        continue;
+                    }
                     if (answer == Answer.REFUSED_STREAM) {
                         frame(out, RST_STREAM, 0, stream, ByteBuffer.allocate(4).putInt(0x7).array());
                     } else {
@@ -85,6 +91,20 @@ final class RawH2Server implements AutoCloseable {
         frame.put((byte) type).put((byte) flags).putInt(stream).put(payload);
         out.write(frame.array());
         out.flush();
+    }
+
+    /**
+     * Ends every accepted connection (as the kernel does for a killed process: FIN, then RST for anything sent after)
+     * while still listening: a
+     * worker restarted on the same address within a liveness interval looks exactly like this to a gateway.
+     */
+    void resetConnections() throws IOException {
+        for (Socket socket : accepted) {
+            socket.shutdownOutput();
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }
+        accepted.clear();
     }
 
     @Override
