@@ -103,7 +103,7 @@ public final class RemoteDispatcher implements Dispatcher {
                 }
                 case WorkerClient.Outcome.Lost lost -> {
                     pick.lost();
-                    LOG.log(System.Logger.Level.WARNING, lost.why());
+                    // Logged once, at WARNING, where the problem is rendered (ErrorMapper), with this message.
                     throw new SchedulerException.WorkerLost(lost.why() + "; the call is not retried (it may have "
                             + "run)", null);
                 }
