@@ -8,10 +8,12 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -30,7 +32,12 @@ import java.util.function.LongSupplier;
  * <p>Reads: {@link #find} (every invocation) reads the index at most every {@link #FRESH_NANOS} per function and
  * falls back to its last read while the index cannot be read; {@link #list} always reads the index.
  *
- * <p>Threading: every write is one atomic index operation; the read cache is a concurrent map.
+ * <p>Deleting all of a tenant's functions (the tenant is being deleted) leaves a tombstone in the index: a deploy
+ * for it validated before the deletion is refused at its commit ({@link SchedulerException.InvalidInput}) and leaves
+ * neither function nor module behind.
+ *
+ * <p>Threading: every write is one atomic index operation; the read cache is a synchronized access-ordered map
+ * (each operation on it is a few hash lookups, never a Redis call under its lock).
  */
 final class SharedFunctionRegistry implements FunctionRegistry {
     private static final System.Logger LOG = System.getLogger(SharedFunctionRegistry.class.getName());
@@ -38,12 +45,15 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     static final Duration RESERVATION = Duration.ofMinutes(5);
     /** How long a deploy waits for another process to finish deleting the same module's old bytes. */
     private static final long RESERVE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How many times a deploy stores its module and commits before it gives up on reservations that expire. */
+    static final int COMMIT_ATTEMPTS = 3;
     /**
      * How long a read of a function serves {@link #find} before it is read again: invocations of a hot function cost
      * one index read per quarter second, and a change made elsewhere is seen here well within a second.
      */
     static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    private static final int MAX_READS = 100_000;
+    /** Functions whose last read {@link #find} keeps (least recently found dropped first): a few MB at most. */
+    static final int MAX_READS = 100_000;
 
     private final FunctionIndex index;
     private final ModuleStore store;
@@ -52,16 +62,35 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     private final InstantSource clock;
     private final long compileBudgetMillis;
     private final LongSupplier nanoTime;
-    /** What {@link #find} last read from the index, per function; see {@link #FRESH_NANOS}. */
-    private final ConcurrentHashMap<Key, Read> reads = new ConcurrentHashMap<>();
+    /**
+     * What {@link #find} last read from the index, per existing function; see {@link #FRESH_NANOS}. Least recently
+     * found first, bounded: a tenant calling names it never deployed adds nothing (misses are not kept), and one
+     * with more functions than fit only pushes out the coldest entries, never every tenant's at once.
+     */
+    private final Map<Key, Read> reads;
 
     private record Key(String tenant, FunctionName name) {}
 
-    private record Read(Optional<FunctionSpec> spec, long atNanos) {}
+    private record Read(FunctionSpec spec, long atNanos) {}
 
     SharedFunctionRegistry(FunctionIndex index, ModuleStore store, ModuleValidator validator,
                            Optional<ModuleLibrary> library, InstantSource clock, long compileBudgetMillis,
                            LongSupplier nanoTime) {
+        this(index, store, validator, library, clock, compileBudgetMillis, nanoTime, MAX_READS);
+    }
+
+    SharedFunctionRegistry(FunctionIndex index, ModuleStore store, ModuleValidator validator,
+                           Optional<ModuleLibrary> library, InstantSource clock, long compileBudgetMillis,
+                           LongSupplier nanoTime, int maxReads) {
+        if (maxReads < 1) {
+            throw new IllegalArgumentException("max-reads: " + maxReads + " (expected: > 0)");
+        }
+        this.reads = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Read> eldest) {
+                return size() > maxReads;
+            }
+        });
         this.index = index;
         this.store = store;
         this.validator = validator;
@@ -85,31 +114,54 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         ModuleValidator.Checked checked = validator.check(bytes);
         ModuleValidator.checkMemory(checked, spec.memoryPages());
         // Everything passed: only now does anything shared change.
-        String token = UUID.randomUUID().toString();
-        reserve(digest, token);
-        FunctionIndex.Commit commit;
-        try {
-            store.put(digest, bytes);
-            commit = index.commit(spec, token, request.maxFunctions());
-        } catch (RuntimeException e) {
-            try {
-                index.release(digest, token).ifPresent(this::deleteModule);
-            } catch (RuntimeException again) {
-                e.addSuppressed(again); // the reservation expires by itself
-            }
-            throw e;
-        }
+        FunctionIndex.Commit commit = store(spec, bytes, request.maxFunctions());
         forget(spec.tenant(), spec.name());
-        commit.orphaned().forEach(this::deleteModule);
-        if (!commit.stored()) {
-            throw new SchedulerException.FunctionLimit("the tenant has " + commit.count()
+        switch (commit.outcome()) {
+            case STORED -> { }
+            case LIMIT_REACHED -> throw new SchedulerException.FunctionLimit("the tenant has " + commit.count()
                     + " functions, the most it may have", request.maxFunctions());
+            // The tenant was deleted after this deploy was admitted; the scheduler knows no tenants, so the closest it
+            // can say is that the owner named is no longer valid (nothing of the deploy was left behind).
+            case OWNER_DELETED -> throw new SchedulerException.InvalidInput(
+                    "tenant: deleted while the function was being deployed");
+            case RESERVATION_LOST -> throw new StorageFailure("shared store: the deploy of " + spec.name()
+                    + " took longer than its reservation (" + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS
+                    + " times; deploy again", null);
         }
         boolean compiled = library.map(l -> {
             CompiledModule module = l.add(spec.tenant(), digest, checked);
             return module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
         }).orElse(false);
         return new Deployment(spec, commit.created(), compiled);
+    }
+
+    /**
+     * Reserves the digest, stores the bytes and commits; again when the reservation expired before the commit (this
+     * process paused for longer than {@link #RESERVATION}): another process may have deleted the bytes meanwhile, so
+     * committing would point the function at a missing module.
+     */
+    private FunctionIndex.Commit store(FunctionSpec spec, byte[] bytes, long maxFunctions) {
+        FunctionIndex.Commit commit = null;
+        for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+            String token = UUID.randomUUID().toString();
+            reserve(spec.digest(), token);
+            try {
+                store.put(spec.digest(), bytes);
+                commit = index.commit(spec, token, maxFunctions);
+            } catch (RuntimeException e) {
+                try {
+                    index.release(spec.digest(), token).ifPresent(this::deleteModule);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again); // the reservation expires by itself
+                }
+                throw e;
+            }
+            commit.orphaned().forEach(this::deleteModule);
+            if (commit.outcome() != FunctionIndex.Commit.Outcome.RESERVATION_LOST) {
+                return commit;
+            }
+        }
+        return commit;
     }
 
     /** Waits (briefly, rarely) while another process deletes this digest's old bytes. */
@@ -130,7 +182,8 @@ final class SharedFunctionRegistry implements FunctionRegistry {
      * The function, as read from the index at most {@link #FRESH_NANOS} ago: a change made through another process
      * is seen here within that, one made through this process at once. When the index cannot be read, the last
      * read is used however old (a shared store briefly away must not stop invocations of known functions); with
-     * none, the failure is thrown.
+     * none, the failure is thrown. A function found absent is read again on every call: absence is cheap to ask
+     * and must not crowd out the functions that exist.
      */
     @Override
     public Optional<FunctionSpec> find(String tenant, FunctionName name) {
@@ -138,27 +191,34 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         Read last = reads.get(key);
         long now = nanoTime.getAsLong();
         if (last != null && now - last.atNanos() < FRESH_NANOS) {
-            return last.spec();
+            return Optional.of(last.spec());
         }
         Optional<FunctionSpec> spec;
         try {
             spec = index.find(tenant, name);
         } catch (StorageFailure e) {
             if (last != null) {
-                return last.spec();
+                return Optional.of(last.spec());
             }
             throw e;
         }
-        if (reads.size() >= MAX_READS) {
-            reads.clear(); // crude but bounded: entries are only a shortcut
+        if (spec.isPresent()) {
+            reads.put(key, new Read(spec.get(), now));
+        } else {
+            reads.remove(key);
         }
-        reads.put(key, new Read(spec, now));
         return spec;
     }
 
     /** Changes through this process are seen by its next find at once. */
     private void forget(String tenant, FunctionName name) {
         reads.remove(new Key(tenant, name));
+    }
+
+    private void forgetAll(String tenant) {
+        synchronized (reads) { // iterating a synchronized map needs its lock
+            reads.keySet().removeIf(k -> k.tenant().equals(tenant));
+        }
     }
 
     @Override
@@ -177,9 +237,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
 
     @Override
     public void deleteAll(String tenant) {
-        reads.keySet().removeIf(k -> k.tenant().equals(tenant));
+        forgetAll(tenant);
         FunctionIndex.Removal removal = index.deleteAll(tenant);
-        reads.keySet().removeIf(k -> k.tenant().equals(tenant));
+        forgetAll(tenant);
         removed(removal.orphaned());
     }
 

@@ -49,6 +49,7 @@ class RedisRegistryContractTest extends RegistryContract {
 
     @Override
     boolean storesNothing() {
-        return redis.keys().isEmpty();
+        // A deleted owner's tombstone is no trace of a function: it refuses deploys that raced the deletion.
+        return redis.keys().stream().allMatch(k -> k.contains("{functions}:gone:"));
     }
 }

@@ -56,7 +56,12 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
                         + " retry shortly").header("Retry-After", "1");
             }
             // The call may have run: never retried here (at most once); the client decides.
-            case SchedulerException.WorkerLost e -> ProblemException.of(ProblemType.WORKER_LOST, e.getMessage());
+            case SchedulerException.WorkerLost e -> {
+                // The specifics (worker address, exception texts) are the provider's business, not the tenant's.
+                LOG.log(Level.WARNING, e.getMessage());
+                yield ProblemException.of(ProblemType.WORKER_LOST, "the worker running the call was lost; it may "
+                        + "have run");
+            }
             // Helidon's own refusals inside a route (a malformed header met lazily, say): the client's fault.
             case HttpException e when e.status().code() < 500 ->
                     ProblemDirectHandler.problem(e.status().code(), e.getMessage());

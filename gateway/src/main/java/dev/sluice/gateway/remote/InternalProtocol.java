@@ -133,8 +133,29 @@ public final class InternalProtocol {
         return URLDecoder.decode(encoded, StandardCharsets.UTF_8);
     }
 
+    /**
+     * A failure kind from the worker's header. Tolerant: a newer worker may name a kind this gateway does not know,
+     * and the guest already ran, so the call must not fail here; it becomes a {@code TRAP} (a guest failure).
+     */
     static InvocationFailed.Kind kind(String name) {
-        return InvocationFailed.Kind.valueOf(name);
+        try {
+            return InvocationFailed.Kind.valueOf(name);
+        } catch (IllegalArgumentException unknown) {
+            return InvocationFailed.Kind.TRAP;
+        }
+    }
+
+    /** A module-rejected reason slug ({@code too-large}); one this gateway does not know is {@code MALFORMED}. */
+    static SchedulerException.ModuleRejected.Reason reason(String slug) {
+        if (slug != null && !slug.isEmpty()) {
+            try {
+                return SchedulerException.ModuleRejected.Reason.valueOf(slug.toUpperCase(java.util.Locale.ROOT)
+                        .replace('-', '_'));
+            } catch (IllegalArgumentException unknown) {
+                // fall through
+            }
+        }
+        return SchedulerException.ModuleRejected.Reason.MALFORMED;
     }
 
     /** Constant time in the secret's content: both sides are hashed first, so lengths do not leak either. */

@@ -52,14 +52,17 @@ public final class RemoteDispatcher implements Dispatcher {
                                           Duration connectTimeout, Duration stallMargin) {
         WorkerLiveness liveness = new WorkerLiveness(LIVENESS_INTERVAL, connectTimeout, nanoTime);
         return new RemoteDispatcher(balancer, new WorkerClient(Objects.requireNonNull(secret, "secret"),
-                connectTimeout, liveness), nanoTime, stallMargin);
+                connectTimeout, liveness, nanoTime), nanoTime, stallMargin);
     }
 
     @Override
     public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
         // Waiting for a worker counts against the same bound as the in-process queue: the function's timeout.
-        long deadline = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(function.timeoutMs());
-        Duration answerWithin = Duration.ofMillis(function.timeoutMs()).plus(stallMargin);
+        // Saturated (centuries either way): Long.MAX_VALUE ms overflowed Duration.toNanos() in the HTTP/2 client.
+        long deadline = nanoTime.getAsLong() + Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
+                Long.MAX_VALUE / 4);
+        Duration answerWithin = Duration.ofNanos(Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
+                Long.MAX_VALUE / 4) + Math.min(stallMargin.toNanos(), Long.MAX_VALUE / 4));
         Set<String> refused = new HashSet<>();
         while (true) {
             Balancer.Pick pick = balancer.acquire(function.tenant(), function.digest(), Set.copyOf(refused), deadline);
@@ -89,6 +92,10 @@ public final class RemoteDispatcher implements Dispatcher {
                     refused.add(pick.worker().id());
                     LOG.log(System.Logger.Level.DEBUG, "worker busy, trying another worker: " + busy.why());
                 }
+                case WorkerClient.Outcome.Unsent unsent -> {
+                    pick.notStarted(); // nothing left this process: no worker saw the call
+                    throw unsent.error();
+                }
                 case WorkerClient.Outcome.NotStarted notStarted -> {
                     pick.notStarted();
                     refused.add(pick.worker().id());
@@ -96,7 +103,7 @@ public final class RemoteDispatcher implements Dispatcher {
                 }
                 case WorkerClient.Outcome.Lost lost -> {
                     pick.lost();
-                    LOG.log(System.Logger.Level.WARNING, lost.why());
+                    // Logged once, at WARNING, where the problem is rendered (ErrorMapper), with this message.
                     throw new SchedulerException.WorkerLost(lost.why() + "; the call is not retried (it may have "
                             + "run)", null);
                 }

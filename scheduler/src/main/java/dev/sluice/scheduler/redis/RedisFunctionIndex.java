@@ -26,26 +26,49 @@ import java.util.Optional;
  *       with score 0 for each function, {@code d:<token>} with its expiry (ms, Redis time) for each deploy
  *       that reserved it;</li>
  *   <li>{@code <prefix>{functions}:deleting:<digest>}: set while the orphaned module's bytes are being deleted,
- *       expiring by itself should the deleting process die.</li>
+ *       expiring by itself should the deleting process die;</li>
+ *   <li>{@code <prefix>{functions}:gone:<tenant>}: the tombstone {@link #deleteAll} leaves for a deleted owner, so
+ *       that a deploy validated before the deletion cannot commit after it (expires after {@link #OWNER_TOMBSTONE}).
+ *   </li>
  * </ul>
  * Every write is one Lua script, so the function count check, the references and the orphan decision are atomic
  * however many gateways deploy at once. Reads are one command each and always go to Redis (no local cache): a
  * deploy through any process is visible to every other as soon as it returns.
+ *
+ * <p>One slot by design: the scripts touch keys they compute from their arguments (the {@code refs} and
+ * {@code deleting} keys of a replaced or removed function's digest) rather than declare them in {@code KEYS}, which
+ * Redis Cluster accepts only because the hash tag puts every key of this index in the same slot. All function
+ * metadata therefore lives on one Redis node. That is ample for the metadata (an entry is a few hundred bytes of
+ * JSON plus its reference, so one node holds millions of functions, and every operation is O(functions of one
+ * tenant)); the module
+ * bytes, the large part, are spread over the cluster by {@link RedisModuleStore}. Splitting the index across slots
+ * would need a different design (per-tenant tags and cross-slot reference counting), not more keys in {@code KEYS}.
+ *
+ * <p>Corrupt entries (not JSON, or without a digest) never block a write: a delete removes them, a deploy of the same
+ * name replaces them (the old module's reference, unreadable, is left). Reads report them as storage failures.
  *
  * <p>Thread-safe: stateless apart from the shared connection.
  */
 public final class RedisFunctionIndex implements FunctionIndex {
     /** How long an orphaned module stays marked as being deleted should its deleter die before unmarking it. */
     static final Duration DELETING_TTL = Duration.ofSeconds(60);
+    /**
+     * How long a deleted owner's tombstone refuses deploys. Owners are tenant uids, never reused, so this only has
+     * to outlast any deploy validated before the deletion: far longer than a {@code reserve}d deploy can live.
+     */
+    static final Duration OWNER_TOMBSTONE = Duration.ofDays(30);
 
-    // Shared Lua: drops expired reservations of a digest; when nothing references it any more, deletes its set,
-    // marks it as being deleted and returns true.
+    // Shared Lua. orphan: drops expired reservations of a digest; when nothing references it any more and no other
+    // process is already deleting it, deletes its set, marks it as being deleted and returns true (so exactly one
+    // caller deletes the bytes, and no deploy reserves the digest until it has). decode: the digest of a stored
+    // function, or nil when the entry is corrupt (one bad entry must not make the tenant undeletable).
     private static final String ORPHAN = """
             local function orphan(base, digest, now, ttl)
               local refs = base .. 'refs:' .. digest
               redis.call('ZREMRANGEBYSCORE', refs, 1, now)
               if redis.call('ZCARD', refs) == 0 then
                 redis.call('DEL', refs)
+                if redis.call('EXISTS', base .. 'deleting:' .. digest) == 1 then return false end
                 redis.call('SET', base .. 'deleting:' .. digest, '1', 'PX', ttl)
                 return true
               end
@@ -54,6 +77,11 @@ public final class RedisFunctionIndex implements FunctionIndex {
             local function now()
               local t = redis.call('TIME')
               return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            end
+            local function decode(json)
+              local ok, value = pcall(cjson.decode, json)
+              if ok and type(value) == 'table' and type(value.digest) == 'string' then return value.digest end
+              return nil
             end
             """;
 
@@ -64,34 +92,48 @@ public final class RedisFunctionIndex implements FunctionIndex {
             return 1
             """);
 
-    // KEYS: fn hash, refs of the new digest. ARGV: base, tenant, name, json, digest, token, max, deleting ttl.
-    // Returns {stored 1/0, created 1/0, count, orphaned digests...}.
+    // KEYS: fn hash, refs of the new digest, deleting mark of the new digest, the owner's tombstone.
+    // ARGV: base, tenant, name, json, digest, token, max, deleting ttl.
+    // Returns {outcome (see OUTCOMES), created 1/0, count, orphaned digests...}. The reservation must still be
+    // alive: once it has expired, the bytes this deploy stored may have been deleted under it by another process.
     private static final SchedulerRedis.Script COMMIT = SchedulerRedis.Script.multi(ORPHAN + """
             local base, tenant, name, json, digest, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
             local max, ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
             local t = now()
             local member = 'f:' .. tenant .. '/' .. name
+            local reserved = redis.call('ZSCORE', KEYS[2], 'd:' .. token)
             redis.call('ZREM', KEYS[2], 'd:' .. token)
+            if not reserved or tonumber(reserved) <= t or redis.call('EXISTS', KEYS[3]) == 1 then
+              if orphan(base, digest, t, ttl) then return {3, 0, 0, digest} end
+              return {3, 0, 0}
+            end
+            if redis.call('EXISTS', KEYS[4]) == 1 then
+              if orphan(base, digest, t, ttl) then return {2, 0, 0, digest} end
+              return {2, 0, 0}
+            end
             local previous = redis.call('HGET', KEYS[1], name)
             if not previous and max > 0 then
               local count = redis.call('HLEN', KEYS[1])
               if count >= max then
-                if orphan(base, digest, t, ttl) then return {0, 0, count, digest} end
-                return {0, 0, count}
+                if orphan(base, digest, t, ttl) then return {1, 0, count, digest} end
+                return {1, 0, count}
               end
             end
             redis.call('HSET', KEYS[1], name, json)
             redis.call('ZADD', KEYS[2], 0, member)
             if previous then
-              local old = cjson.decode(previous).digest
-              if old ~= digest then
+              local old = decode(previous)
+              if old and old ~= digest then
                 redis.call('ZREM', base .. 'refs:' .. old, member)
-                if orphan(base, old, t, ttl) then return {1, 0, 0, old} end
+                if orphan(base, old, t, ttl) then return {0, 0, 0, old} end
               end
-              return {1, 0, 0}
+              return {0, 0, 0}
             end
-            return {1, 1, 0}
+            return {0, 1, 0}
             """);
+    /** COMMIT's first reply element, by index. */
+    private static final Commit.Outcome[] OUTCOMES = {Commit.Outcome.STORED, Commit.Outcome.LIMIT_REACHED,
+            Commit.Outcome.OWNER_DELETED, Commit.Outcome.RESERVATION_LOST};
 
     // KEYS: refs. ARGV: base, digest, token, deleting ttl. Returns 1 when the digest is now orphaned.
     private static final SchedulerRedis.Script RELEASE = SchedulerRedis.Script.integer(ORPHAN + """
@@ -100,13 +142,15 @@ public final class RedisFunctionIndex implements FunctionIndex {
             return 0
             """);
 
-    // KEYS: fn hash. ARGV: base, tenant, deleting ttl, names... (none: all of the tenant's functions).
+    // KEYS: fn hash, the owner's tombstone. ARGV: base, tenant, deleting ttl, tombstone ttl (0: none, the tenant
+    // stays), names... (none: all of the tenant's functions). Corrupt entries are removed and not returned.
     // Returns {n, json of each removed function..., orphaned digests...}.
     private static final SchedulerRedis.Script DELETE = SchedulerRedis.Script.multi(ORPHAN + """
-            local base, tenant, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+            local base, tenant, ttl, gone = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+            if gone > 0 then redis.call('SET', KEYS[2], '1', 'PX', gone) end
             local names = {}
-            if #ARGV > 3 then
-              for i = 4, #ARGV do names[#names + 1] = ARGV[i] end
+            if #ARGV > 4 then
+              for i = 5, #ARGV do names[#names + 1] = ARGV[i] end
             else
               names = redis.call('HKEYS', KEYS[1])
             end
@@ -115,12 +159,14 @@ public final class RedisFunctionIndex implements FunctionIndex {
               local json = redis.call('HGET', KEYS[1], name)
               if json then
                 redis.call('HDEL', KEYS[1], name)
-                removed[#removed + 1] = json
-                local digest = cjson.decode(json).digest
-                redis.call('ZREM', base .. 'refs:' .. digest, 'f:' .. tenant .. '/' .. name)
-                if not seen[digest] then
-                  seen[digest] = true
-                  digests[#digests + 1] = digest
+                local digest = decode(json)
+                if digest then
+                  removed[#removed + 1] = json
+                  redis.call('ZREM', base .. 'refs:' .. digest, 'f:' .. tenant .. '/' .. name)
+                  if not seen[digest] then
+                    seen[digest] = true
+                    digests[#digests + 1] = digest
+                  end
                 end
               end
             end
@@ -173,10 +219,11 @@ public final class RedisFunctionIndex implements FunctionIndex {
     @Override
     public Commit commit(FunctionSpec spec, String token, long maxFunctions) {
         List<Object> reply = redis.await(redis.eval(COMMIT, new String[] {fnKey(spec.tenant()),
-                base + "refs:" + spec.digest()}, arg(base), arg(spec.tenant()), arg(spec.name().value()),
+                base + "refs:" + spec.digest(), base + "deleting:" + spec.digest(), goneKey(spec.tenant())},
+                arg(base), arg(spec.tenant()), arg(spec.name().value()),
                 json(spec), arg(spec.digest()), arg(token), SchedulerRedis.arg(maxFunctions),
                 SchedulerRedis.arg(DELETING_TTL.toMillis())), "store function");
-        return new Commit(number(reply.get(0)) == 1, number(reply.get(1)) == 1, number(reply.get(2)),
+        return new Commit(OUTCOMES[(int) number(reply.get(0))], number(reply.get(1)) == 1, number(reply.get(2)),
                 strings(reply.subList(3, reply.size())));
     }
 
@@ -189,25 +236,28 @@ public final class RedisFunctionIndex implements FunctionIndex {
 
     @Override
     public Removal delete(String tenant, FunctionName name) {
-        return remove(tenant, arg(name.value()));
+        return remove(tenant, 0, arg(name.value()));
     }
 
     @Override
     public Removal deleteAll(String tenant) {
-        return remove(tenant);
+        return remove(tenant, OWNER_TOMBSTONE.toMillis());
     }
 
-    private Removal remove(String tenant, byte[]... names) {
-        byte[][] args = new byte[3 + names.length][];
+    private Removal remove(String tenant, long tombstoneMillis, byte[]... names) {
+        byte[][] args = new byte[4 + names.length][];
         args[0] = arg(base);
         args[1] = arg(tenant);
         args[2] = SchedulerRedis.arg(DELETING_TTL.toMillis());
-        System.arraycopy(names, 0, args, 3, names.length);
-        List<Object> reply = redis.await(redis.eval(DELETE, new String[] {fnKey(tenant)}, args), "delete functions");
+        args[3] = SchedulerRedis.arg(tombstoneMillis);
+        System.arraycopy(names, 0, args, 4, names.length);
+        List<Object> reply = redis.await(redis.eval(DELETE, new String[] {fnKey(tenant), goneKey(tenant)}, args),
+                "delete functions");
         int removed = (int) number(reply.get(0));
         List<FunctionSpec> specs = new ArrayList<>();
         for (int i = 1; i <= removed; i++) {
-            specs.add(spec((byte[]) reply.get(i)));
+            // An entry whose digest could be read but not the rest is gone all the same; it is just not reported.
+            parsed((byte[]) reply.get(i)).ifPresent(specs::add);
         }
         return new Removal(specs, strings(reply.subList(removed + 1, reply.size())));
     }
@@ -219,6 +269,18 @@ public final class RedisFunctionIndex implements FunctionIndex {
 
     private String fnKey(String tenant) {
         return base + "fn:" + tenant;
+    }
+
+    private String goneKey(String tenant) {
+        return base + "gone:" + tenant;
+    }
+
+    private Optional<FunctionSpec> parsed(byte[] bytes) {
+        try {
+            return Optional.of(spec(bytes));
+        } catch (StorageFailure corrupt) {
+            return Optional.empty();
+        }
     }
 
     private byte[] json(FunctionSpec f) {

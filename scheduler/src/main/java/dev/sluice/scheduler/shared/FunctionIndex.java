@@ -4,6 +4,7 @@ import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -32,8 +33,10 @@ public interface FunctionIndex {
     boolean reserve(String digest, String token, Duration ttl);
 
     /**
-     * Stores the function (replacing one of the same name) unless it is new and the tenant already has
-     * {@code maxFunctions} (0: no limit), and drops the reservation either way.
+     * Stores the function (replacing one of the same name) unless the reservation {@code token} is no longer alive
+     * (it expired: the bytes may have been deleted since, see {@link Commit.Outcome#RESERVATION_LOST}), the owner's
+     * functions were {@link #deleteAll deleted} ({@link Commit.Outcome#OWNER_DELETED}), or it is new and the tenant
+     * already has {@code maxFunctions} (0: no limit); drops the reservation either way.
      */
     Commit commit(FunctionSpec spec, String token, long maxFunctions);
 
@@ -43,21 +46,39 @@ public interface FunctionIndex {
     /** @return the removed function, and the digest when it is now orphaned */
     Removal delete(String tenant, FunctionName name);
 
-    /** Removes all of a tenant's functions. */
+    /**
+     * Removes all of a tenant's functions because the tenant is being deleted: from then on every {@link #commit}
+     * for it is refused, so a deploy validated before the deletion leaves nothing behind. Owners are never reused.
+     */
     Removal deleteAll(String tenant);
 
     /** The orphaned digest's bytes are deleted: deploys may reserve it again. */
     void deleted(String digest);
 
     /**
-     * @param stored   whether the function was stored ({@code false}: the tenant is at its limit)
+     * @param outcome  whether the function was stored, and why not
      * @param created  whether it is new rather than a replacement
-     * @param count    the tenant's function count when refused
+     * @param count    the tenant's function count when refused for its limit
      * @param orphaned digests no longer referenced (the replaced module, or the refused one)
      */
-    record Commit(boolean stored, boolean created, long count, List<String> orphaned) {
+    record Commit(Outcome outcome, boolean created, long count, List<String> orphaned) {
         public Commit {
+            Objects.requireNonNull(outcome, "outcome");
             orphaned = List.copyOf(orphaned);
+        }
+
+        public boolean stored() {
+            return outcome == Outcome.STORED;
+        }
+
+        public enum Outcome {
+            STORED,
+            /** The tenant already has its most functions. */
+            LIMIT_REACHED,
+            /** The owner's functions were deleted (the tenant is gone). */
+            OWNER_DELETED,
+            /** The reservation expired before the commit: reserve, store the bytes and commit again. */
+            RESERVATION_LOST
         }
     }
 
