@@ -203,6 +203,37 @@ class RemoteDispatchTest {
     }
 
     @Test
+    void aWorkerGivesItsSlotBackBeforeAnsweringSoTheGatewaysNextCallIsNeverRefused() {
+        WorkerRole a = worker("a", Map.of("worker-max-concurrency", "1"));
+        TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET,
+                "worker-addresses", "127.0.0.1:" + a.port(), "worker-max-concurrency", "1"),
+                config -> GatewayRole.builder(config, Map.of()));
+        started.add(gateway);
+        String key = gateway.tenantWithKey("acme", "{}");
+        assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
+        // Two clients on a worker with one slot: the gateway's balancer queues one while the other runs, and sends
+        // it the moment the answer arrives. Had the worker released its slot only after writing the answer, that
+        // call would now and then meet a full worker, and with no other worker get 503.
+        List<CompletableFuture<List<Reply>>> clients = new ArrayList<>();
+        for (int c = 0; c < 2; c++) {
+            clients.add(CompletableFuture.supplyAsync(() -> {
+                List<Reply> refused = new ArrayList<>();
+                for (int i = 0; i < 150; i++) {
+                    Reply reply = gateway.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
+                    if (reply.status() != 200) {
+                        refused.add(reply);
+                    }
+                }
+                return refused;
+            }));
+        }
+        for (CompletableFuture<List<Reply>> client : clients) {
+            assertEquals(List.of(), client.join(), "every call answered 200");
+        }
+        assertEquals(300, a.started());
+    }
+
+    @Test
     void theHopDoesNotWaitOnDelayedAcks() {
         WorkerRole a = worker("a", Map.of());
         FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];

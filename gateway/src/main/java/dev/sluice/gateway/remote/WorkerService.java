@@ -74,6 +74,14 @@ public final class WorkerService implements HttpService {
     }
 
     private void invoke(ServerRequest req, ServerResponse res) {
+        // The slot is given back before the answer is written: the gateway counts its call as done when the answer
+        // arrives, and its next call must not find this worker still full (a spurious worker-busy).
+        Runnable answer = run(req, res);
+        answer.run();
+    }
+
+    /** Runs the call under an admission permit; returns how to answer, to be done once the permit is released. */
+    private Runnable run(ServerRequest req, ServerResponse res) {
         // Admission before reading the body: a refusal is cheap and certain not to have started anything.
         WorkerAdmission.Permit permit = admission.tryEnter().orElseThrow(this::busy);
         try (permit) {
@@ -95,8 +103,7 @@ public final class WorkerService implements HttpService {
                         .header(InternalProtocol.ELAPSED, "0")
                         .header(InternalProtocol.STDERR_BYTES, Integer.toString(stderr.length))
                         .header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
-                res.send(stderr);
-                return;
+                return () -> res.send(stderr);
             } catch (SchedulerException.Overloaded e) {
                 if (Thread.currentThread().isInterrupted()) {
                     // Abandoned by an interrupt (the worker is stopping): the job may have begun, so this must not
@@ -112,7 +119,8 @@ public final class WorkerService implements HttpService {
                     .header(InternalProtocol.ELAPSED, Long.toString(result.elapsed().toNanos()))
                     .header(InternalProtocol.STDERR_BYTES, Integer.toString(result.stderr().length))
                     .header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
-            res.send(InternalProtocol.body(result.stderr(), result.stdout()));
+            byte[] answer = InternalProtocol.body(result.stderr(), result.stdout());
+            return () -> res.send(answer);
         }
     }
 
