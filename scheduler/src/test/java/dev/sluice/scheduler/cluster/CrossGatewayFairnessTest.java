@@ -58,7 +58,7 @@ class CrossGatewayFairnessTest {
         List<WorkerAddress> workers = List.of(worker("w1", 4), worker("w2", 4));
         // The reserve keeps the last free slots (as each gateway sees them) for tenants running nothing; it is
         // what leaves a flooding gateway's workers some room for the other gateways' tenants.
-        BalancerSettings settings = BalancerSettings.defaults().withQueueing(Integer.MAX_VALUE, QUEUE, 2);
+        BalancerSettings settings = BalancerSettings.defaults().withQueueing(Integer.MAX_VALUE, QUEUE, 1);
         Gateway a = gateway("A", workers, settings, 1);
         Gateway b = gateway("B", workers, settings, 2);
 
