@@ -43,9 +43,9 @@ public interface Balancer extends AutoCloseable {
         /**
          * The worker refused the call for want of room (its own admission limit, e.g. filled by other gateways): like
          * {@link #notStarted()} the call may go elsewhere, but the worker is busy, not failing, so this does not count
-         * towards its ejection. The call never started, so the caller may {@link Balancer#acquire} again for it; it need not
-         * exclude this worker, which the balancer leaves alone until it is likely to have room again, so the call waits
-         * in its tenant's queue instead of failing at once when every worker is busy.
+         * towards its ejection. The call never started, so the caller may {@link Balancer#acquire} again for it; it
+         * need not exclude this worker, which the balancer leaves alone until it is likely to have room again, so the
+         * call waits in its tenant's queue instead of failing at once when every worker is busy.
          */
         default void refused() {
             notStarted();

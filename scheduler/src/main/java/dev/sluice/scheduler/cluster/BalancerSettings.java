@@ -73,7 +73,8 @@ public record BalancerSettings(int maxRunningPerTenant, int queuePerTenant, int 
 
     /**
      * No per-tenant cap beyond the gateway's own concurrency quota, 64 waiting per tenant, no reserve, slack 0.25,
-     * ejection after 5 failures in a row or half of at least 20 calls in 10 s failing, probes every second, a busy worker left alone for 50 ms (doubling to 800 ms on refusals in a row).
+     * ejection after 5 failures in a row or half of at least 20 calls in 10 s failing, probes every second, a
+     * busy worker left alone for 50 ms (doubling to 800 ms on refusals in a row).
      */
     public static BalancerSettings defaults() {
         return new BalancerSettings(Integer.MAX_VALUE, 64, 0, 0.25, 5, Duration.ofSeconds(10), 20, 0.5,

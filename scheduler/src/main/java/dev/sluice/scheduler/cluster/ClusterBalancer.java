@@ -520,8 +520,9 @@ public final class ClusterBalancer implements Balancer {
         void busy(long now, BalancerSettings settings) {
             learned = Math.min(outstanding, address.maxConcurrency() - 1);
             refusalsInARow = Math.min(refusalsInARow + 1, 30);
+            long max = settings.busyBackoffMax().toNanos();
             long backoff = settings.busyBackoff().toNanos() << Math.min(refusalsInARow - 1, 20);
-            busyUntil = now + Math.min(backoff, settings.busyBackoffMax().toNanos());
+            busyUntil = now + (backoff <= 0 || backoff > max ? max : backoff); // <= 0: the shift overflowed
         }
 
         /**
