@@ -20,7 +20,8 @@ public interface Balancer extends AutoCloseable {
      *
      * @param tenant   whose share the call counts against
      * @param digest   the module's digest, for affinity
-     * @param excluded worker ids not to pick (those that refused this call already)
+     * @param excluded worker ids not to pick (those where this call could not start: refused connection or stream;
+     *                 not those merely busy, see {@link Pick#refused()})
      * @throws SchedulerException.Overloaded when no worker is known, the tenant's queue is full, or the deadline
      *                                       passes first
      */
@@ -42,7 +43,9 @@ public interface Balancer extends AutoCloseable {
         /**
          * The worker refused the call for want of room (its own admission limit, e.g. filled by other gateways): like
          * {@link #notStarted()} the call may go elsewhere, but the worker is busy, not failing, so this does not count
-         * towards its ejection.
+         * towards its ejection. The call never started, so the caller may {@link Balancer#acquire} again for it; it
+         * need not exclude this worker, which the balancer leaves alone until it is likely to have room again, so the
+         * call waits in its tenant's queue instead of failing at once when every worker is busy.
          */
         default void refused() {
             notStarted();

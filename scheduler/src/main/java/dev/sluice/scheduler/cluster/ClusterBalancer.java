@@ -36,6 +36,17 @@ import java.util.random.RandomGenerator;
  * waits at most until its deadline, then gets {@link Overloaded}; so does a call no worker could ever take (none
  * known, or all excluded).
  *
+ * <p>Busy workers: workers are shared by every gateway, and this one sees only its own calls, so a worker it
+ * counts as having room may be full of other gateways' calls and refuse ({@link Pick#refused()}). That is load, not
+ * failure: the worker's room as seen here drops to the calls this gateway runs there when refused (a slot one of
+ * them frees is reused) for {@link BalancerSettings#busyBackoff()}, doubling on refusals in a row up to
+ * {@link BalancerSettings#busyBackoffMax()}; after it one more call is tried, and each one admitted beyond what was
+ * learned raises the room by one, back to the worker's limit. The caller does not exclude a busy worker: it asks
+ * again, and the call waits in its tenant's queue like any other until a worker has room, so under contention every
+ * gateway queues fairly per tenant, and the room it learns tends to what the other gateways leave it. A tenant on
+ * another gateway is only sure of a slot if the flooding gateway leaves one: {@link BalancerSettings#reservedSlots()}
+ * keeps the last free slots (as this gateway sees them) for tenants running nothing, on any gateway.
+ *
  * <p>Outlier detection: {@link BalancerSettings#consecutiveFailures()} failures in a row ({@link Pick#lost()} or
  * {@link Pick#notStarted()}; {@link Pick#refused()} is load, not failure), or a failure rate over a window, eject a
  * worker: it gets no calls until a {@link WorkerHealthCheck} probe, every {@link BalancerSettings#probeInterval()},
@@ -160,6 +171,7 @@ public final class ClusterBalancer implements Balancer {
                 waiter.failure = timedOut(waiter);
                 waiter.signal.signal();
             }
+            dispatch(); // busy workers whose back-off ended may take a waiting call again
             for (Worker worker : workers.values()) {
                 if (worker.present && worker.ejected && worker.nextProbe - now <= 0) {
                     worker.nextProbe = now + settings.probeInterval().toNanos();
@@ -290,12 +302,13 @@ public final class ClusterBalancer implements Balancer {
     private void dispatch() {
         while (true) {
             int free = 0;
+            long now = nanoClock.getAsLong();
             for (Worker worker : usableWorkers()) {
-                free += Math.max(0, worker.address.maxConcurrency() - worker.outstanding);
+                free += Math.max(0, worker.limit(now) - worker.outstanding);
             }
             // The rule asks about the head of each tenant it considers; the choice made for the one it returns
             // still holds, since nothing changes under the lock in between.
-            Waiter waiter = queue.poll(free, w -> (w.choice = choose(w)) != null);
+            Waiter waiter = queue.poll(free, w -> (w.choice = choose(w, now)) != null);
             if (waiter == null) {
                 return;
             }
@@ -308,11 +321,11 @@ public final class ClusterBalancer implements Balancer {
     }
 
     /** The worker for this call now (power of two choices, or the digest's home), or null if none has room. */
-    private Worker choose(Waiter waiter) {
+    private Worker choose(Waiter waiter, long now) {
         List<Worker> usable = usable(waiter);
         List<Worker> open = new ArrayList<>(usable.size());
         for (Worker worker : usable) {
-            if (worker.outstanding < worker.address.maxConcurrency()) {
+            if (worker.outstanding < worker.limit(now)) {
                 open.add(worker);
             }
         }
@@ -341,7 +354,7 @@ public final class ClusterBalancer implements Balancer {
                 best = score;
             }
         }
-        boolean homeHasRoom = home.outstanding < home.address.maxConcurrency();
+        boolean homeHasRoom = home.outstanding < home.limit(now);
         return homeHasRoom && load(home) - load(choice) <= settings.affinitySlack() ? home : choice;
     }
 
@@ -374,11 +387,15 @@ public final class ClusterBalancer implements Balancer {
         lock.lock();
         try {
             Worker worker = pick.worker;
+            int running = worker.outstanding; // this gateway's calls there, this one included
             worker.outstanding--;
             queue.finished(pick.tenant);
             long now = nanoClock.getAsLong();
             switch (outcome) {
-                case SUCCEEDED -> worker.record(false, now, settings);
+                case SUCCEEDED -> {
+                    worker.record(false, now, settings);
+                    worker.admitted(running);
+                }
                 case FAILED -> {
                     worker.record(true, now, settings);
                     String reason = worker.ejectionReason(settings);
@@ -386,7 +403,7 @@ public final class ClusterBalancer implements Balancer {
                         eject(worker, reason, now);
                     }
                 }
-                case REFUSED -> { } // busy, not failing
+                case REFUSED -> worker.busy(now, settings); // busy, not failing: load, no ejection
             }
             if (!worker.present && worker.outstanding == 0 && workers.get(worker.id) == worker) {
                 workers.remove(worker.id);
@@ -458,6 +475,11 @@ public final class ClusterBalancer implements Balancer {
         long windowStart;
         int windowCalls;
         int windowFailures;
+        // What this gateway learned from the worker's refusals (other gateways fill it too): the calls it may have
+        // there, until busyUntil; after that one more as a probe, growing with each one admitted.
+        int learned = Integer.MAX_VALUE;
+        long busyUntil;
+        int refusalsInARow;
 
         Worker(WorkerAddress address, long now) {
             this.id = address.id();
@@ -478,6 +500,39 @@ public final class ClusterBalancer implements Balancer {
                 consecutiveFailures++;
             } else {
                 consecutiveFailures = 0;
+            }
+        }
+
+        /**
+         * Calls this gateway may have outstanding here now: the worker's limit, or less while it refuses for want of
+         * room. During the back-off only what this gateway already ran there when refused (so a slot one of its own
+         * calls frees is reused), after it one more at a time.
+         */
+        int limit(long now) {
+            int max = address.maxConcurrency();
+            if (learned >= max) {
+                return max;
+            }
+            return now - busyUntil < 0 ? learned : learned + 1;
+        }
+
+        /** The worker refused a call for want of room: this gateway's share there is what it runs there now. */
+        void busy(long now, BalancerSettings settings) {
+            learned = Math.min(outstanding, address.maxConcurrency() - 1);
+            refusalsInARow = Math.min(refusalsInARow + 1, 30);
+            long max = settings.busyBackoffMax().toNanos();
+            long backoff = settings.busyBackoff().toNanos() << Math.min(refusalsInARow - 1, 20);
+            busyUntil = now + (backoff <= 0 || backoff > max ? max : backoff); // <= 0: the shift overflowed
+        }
+
+        /**
+         * The worker admitted a call that ran while this gateway had {@code running} calls there: it has room for
+         * that many (additive increase, one call at a time, back to its full limit).
+         */
+        void admitted(int running) {
+            if (running > learned) {
+                learned = running >= address.maxConcurrency() ? Integer.MAX_VALUE : running;
+                refusalsInARow = 0;
             }
         }
 

@@ -274,6 +274,8 @@ class ClusterBalancerTest {
         open(worker("w1", 10), worker("w2", 10));
         for (int i = 0; i < 50; i++) {
             acquire("t", "d", "w2").refused();
+            clock.addAndGet(TimeUnit.SECONDS.toNanos(1)); // past the busy back-off, which leaves w1 alone meanwhile
+            balancer.tick();
         }
         assertFalse(balancer.ejected("w1"));
         assertEquals(0, balancer.outstanding("w1"), "a refused call no longer counts as outstanding");
@@ -367,9 +369,23 @@ class ClusterBalancerTest {
                 return null;
             }));
         }
-        for (Future<?> thread : threads) {
-            thread.get(60, TimeUnit.SECONDS);
+        // Refused calls leave their worker alone for a back-off: time must pass, as the background ticker makes it.
+        AtomicBoolean done = new AtomicBoolean();
+        Future<?> time = callers.submit(() -> {
+            while (!done.get()) {
+                clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(10));
+                balancer.tick();
+                LockSupport.parkNanos(200_000);
+            }
+        });
+        try {
+            for (Future<?> thread : threads) {
+                thread.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            done.set(true);
         }
+        time.get(60, TimeUnit.SECONDS);
         assertEquals(2_400, served.get());
         assertEquals(0, overLimit.get(), "a worker ran more calls at once than its max-concurrency");
         for (String id : limits.keySet()) {
