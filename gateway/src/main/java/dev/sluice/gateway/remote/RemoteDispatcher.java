@@ -88,9 +88,14 @@ public final class RemoteDispatcher implements Dispatcher {
                     throw refusal.error();
                 }
                 case WorkerClient.Outcome.Busy busy -> {
-                    pick.refused(); // full or draining, not failing: tried elsewhere, not ejected
-                    refused.add(pick.worker().id());
-                    LOG.log(System.Logger.Level.DEBUG, "worker busy, trying another worker: " + busy.why());
+                    // Full (other gateways fill it too) or draining, not failing: the balancer learns the worker's
+                    // room from this and the call waits in its tenant's queue again, until its deadline, rather
+                    // than failing once every worker has refused it. A draining worker leaves the directory soon.
+                    pick.refused();
+                    if (busy.draining()) {
+                        refused.add(pick.worker().id());
+                    }
+                    LOG.log(System.Logger.Level.DEBUG, "worker busy, waiting for room: " + busy.why());
                 }
                 case WorkerClient.Outcome.Unsent unsent -> {
                     pick.notStarted(); // nothing left this process: no worker saw the call

@@ -125,7 +125,7 @@ final class WorkerClient implements AutoCloseable {
          * The worker refused the call for want of room, or because it is draining ({@code 503 worker-busy}): never
          * started, so another worker may run it, but the worker is healthy (no ejection).
          */
-        record Busy(String why) implements Outcome {}
+        record Busy(String why, boolean draining) implements Outcome {}
 
         /** The call was handed to the worker, which then went away: it may have run. */
         record Lost(String why, Throwable cause) implements Outcome {}
@@ -270,17 +270,19 @@ final class WorkerClient implements AutoCloseable {
         String type = "";
         String detail = "";
         String reason = "";
+        boolean draining = false;
         try {
             ObjectNode problem = Json.parseObject(answer);
             type = problem.path("type").asText("");
             detail = problem.path("detail").asText("");
             reason = problem.path("reason").asText("");
+            draining = problem.path("draining").asBoolean(false);
         } catch (ProblemException notJson) {
             // detail stays empty: the status says enough
         }
         String slug = type.substring(type.lastIndexOf('/') + 1);
         return switch (slug) {
-            case "worker-busy" -> new Outcome.Busy(detail);
+            case "worker-busy" -> new Outcome.Busy(detail, draining);
             case "worker-lost" -> new Outcome.Lost("worker " + worker.id() + ": " + detail, null);
             case "unauthorized" -> {
                 // A misconfigured gateway or worker: nothing ran; log it, the operator has to act.

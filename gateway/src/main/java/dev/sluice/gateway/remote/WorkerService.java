@@ -125,8 +125,11 @@ public final class WorkerService implements HttpService {
     }
 
     private ProblemException busy() {
-        return busy(admission.draining() ? "worker " + id + " is draining"
-                : "worker " + id + " runs " + admission.maxConcurrency() + " invocations already");
+        if (admission.draining()) {
+            // Never again: the gateway sends the call elsewhere and does not wait for this worker.
+            return busy("worker " + id + " is draining").with("draining", true);
+        }
+        return busy("worker " + id + " runs " + admission.maxConcurrency() + " invocations already");
     }
 
     private static ProblemException busy(String detail) {
