@@ -86,11 +86,9 @@ public final class GatewayRole {
                         RedisFunctionIndex.create(connection));
             } else {
                 // The data directory's registry, without worker threads; workers on this machine read its module
-                // files (worker-module-dir). It still compiles in the background (its cache's way); a deploy does
-                // not wait for that here (budget 0).
+                // files (worker-module-dir). It validates and stores but compiles nothing: workers compile.
                 functions = opened(opened, LocalScheduler.openWithoutWorkers(
-                        Sluice.schedulerSettings(config).withCompileBudgetMillis(0), config.dataDir(), clock))
-                        .functions();
+                        Sluice.schedulerSettings(config), config.dataDir(), clock)).functions();
             }
             WorkerDirectory directory = opened(opened, directories.open(config, redis::open));
             WorkerHealthProbe health = opened(opened, WorkerHealthProbe.create(secret, CONNECT_TIMEOUT));

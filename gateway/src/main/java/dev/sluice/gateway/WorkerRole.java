@@ -75,6 +75,8 @@ public final class WorkerRole implements AutoCloseable {
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits).
                     config.maxRequestBytes() + (1 << 20));
+            ConnectionLimits limits = builder.limits.orElseGet(() -> ConnectionLimits.forWorker(
+                    cluster.effectiveMaxConcurrency(config.workers())));
             this.server = WebServer.builder()
                     .host(cluster.workerHost())
                     .port(cluster.workerPort())
@@ -82,8 +84,18 @@ public final class WorkerRole implements AutoCloseable {
                     // h2c (prior knowledge) for gateways; HTTP/1.1 too, for probes and operators' curl.
                     .protocolsDiscoverServices(false)
                     .addProtocol(io.helidon.webserver.http1.Http1Config.create())
-                    .addProtocol(io.helidon.webserver.http2.Http2Config.create())
-                    .connectionOptions(options -> options.tcpNoDelay(true))
+                    .addProtocol(io.helidon.webserver.http2.Http2Config.builder()
+                            .maxConcurrentStreams(limits.maxStreamsPerConnection()).build())
+                    // Anyone who reaches the port can connect before the secret is checked: bound what they hold.
+                    .maxTcpConnections(limits.maxConnections())
+                    .maxConcurrentRequests(limits.maxConcurrentRequests())
+                    .idleConnectionTimeout(limits.idleTimeout())
+                    .idleConnectionPeriod(limits.idlePeriod())
+                    // Blocking socket streams, which honour the read timeout (Helidon's NIO sockets do not).
+                    .useNio(false)
+                    .connectionOptions(new ReadTimeoutOptions(
+                            io.helidon.common.socket.SocketOptions.builder().tcpNoDelay(true).build(),
+                            limits.readTimeout()))
                     .maxPayloadSize(config.maxRequestBytes() + (2 << 20))
                     .routing(service::routing)
                     .directHandlers(ProblemDirectHandler.handlers())
@@ -91,6 +103,125 @@ public final class WorkerRole implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             opened.reversed().forEach(WorkerRole::closeQuietly);
             throw e;
+        }
+    }
+
+    /**
+     * Bounds on what peers of the internal port may hold, authenticated or not (the secret is checked per request,
+     * after a connection is accepted). Helidon refuses a stream over {@code maxStreamsPerConnection} with
+     * {@code REFUSED_STREAM}, stops accepting at {@code maxConnections} (new connections wait in the kernel's
+     * backlog), answers a request over {@code maxConcurrentRequests} with a plain 503, and closes a connection with
+     * no request for {@code idleTimeout} (checked every {@code idlePeriod}). A connection that never sends a
+     * complete request is not "idle" to Helidon 4.5.0 (it is not yet identified as HTTP/1 or HTTP/2, and the listener
+     * sets no read timeout of its own), so {@code readTimeout} (the socket's SO_TIMEOUT) drops it instead.
+     */
+    record ConnectionLimits(int maxConnections, long maxStreamsPerConnection, int maxConcurrentRequests,
+                            Duration idleTimeout, Duration idlePeriod, Duration readTimeout) {
+        /** Streams over the gateways' limit a connection may still open: answers in flight, health checks. */
+        static final int STREAM_HEADROOM = 64;
+        /**
+         * Every gateway keeps one h2 connection and opens short HTTP/1.1 health checks; 256 is far above any
+         * deployment's gateway count, and far below a process's file descriptors.
+         */
+        static final int MAX_CONNECTIONS = 256;
+        /**
+         * Above the gateway's own idle close (two minutes), so an idle connection is closed by the gateway first and a
+         * call never races a worker's GOAWAY.
+         */
+        static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+        /**
+         * A socket read timeout also fires while a connection waits, silent, for a long call's answer to be written:
+         * above the longest function timeout ({@code default-max-timeout-ms} is at most one hour) with margin.
+         */
+        static final Duration READ_TIMEOUT = Duration.ofMinutes(65);
+
+        ConnectionLimits {
+            positive("max-connections", maxConnections);
+            positive("max-streams-per-connection", maxStreamsPerConnection);
+            positive("max-concurrent-requests", maxConcurrentRequests);
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+            Objects.requireNonNull(idlePeriod, "idlePeriod");
+            Objects.requireNonNull(readTimeout, "readTimeout");
+            if (idleTimeout.isNegative() || idleTimeout.isZero() || idlePeriod.isNegative() || idlePeriod.isZero()
+                    || readTimeout.toMillis() < 1 || readTimeout.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("idle-timeout: " + idleTimeout + ", idle-period: " + idlePeriod
+                        + ", read-timeout: " + readTimeout + " (expected: > 0, read-timeout in int milliseconds)");
+            }
+        }
+
+        private static void positive(String name, long value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+            }
+        }
+
+        /**
+         * For a worker admitting {@code maxConcurrency} invocations: one gateway's connection may carry all of them
+         * plus headroom; all connections together four times as many (several gateways, each refused quickly with
+         * {@code worker-busy} beyond the limit, so Helidon's plain 503 is a backstop only).
+         */
+        static ConnectionLimits forWorker(int maxConcurrency) {
+            return new ConnectionLimits(MAX_CONNECTIONS, (long) maxConcurrency + STREAM_HEADROOM,
+                    4 * maxConcurrency + 4 * STREAM_HEADROOM, IDLE_TIMEOUT, Duration.ofSeconds(30), READ_TIMEOUT);
+        }
+    }
+
+    /**
+     * Helidon's socket options plus SO_TIMEOUT on every accepted socket: Helidon 4.5.0's listener reads with no
+     * timeout, so a peer that connects and never sends a request would hold its connection (and one of
+     * {@code maxConnections}) for ever. With {@code useNio(false)} the reads go through the socket's stream, which
+     * honours SO_TIMEOUT (Helidon's default NIO socket reads the channel, which does not).
+     */
+    private record ReadTimeoutOptions(io.helidon.common.socket.SocketOptions options, Duration readTimeout)
+            implements io.helidon.common.socket.SocketOptions {
+        @Override
+        public void configureSocket(java.nio.channels.SocketChannel channel) {
+            options.configureSocket(channel);
+            try {
+                channel.socket().setSoTimeout((int) readTimeout.toMillis());
+            } catch (java.net.SocketException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void configureSocket(java.net.Socket socket) {
+            options.configureSocket(socket);
+        }
+
+        @Override
+        public Map<java.net.SocketOption<?>, Object> socketOptions() {
+            return options.socketOptions();
+        }
+
+        @Override
+        public Duration connectTimeout() {
+            return options.connectTimeout();
+        }
+
+        @Override
+        public Optional<Integer> socketReceiveBufferSize() {
+            return options.socketReceiveBufferSize();
+        }
+
+        @Override
+        public Optional<Integer> socketSendBufferSize() {
+            return options.socketSendBufferSize();
+        }
+
+        @Override
+        public boolean socketReuseAddress() {
+            return options.socketReuseAddress();
+        }
+
+        @Override
+        public boolean socketKeepAlive() {
+            return options.socketKeepAlive();
+        }
+
+        @Override
+        public boolean tcpNoDelay() {
+            return options.tcpNoDelay();
         }
     }
 
@@ -229,8 +360,15 @@ public final class WorkerRole implements AutoCloseable {
         private Map<String, String> environment = Map.of();
         private Optional<ModuleStore> modules = Optional.empty();
         private Optional<Function<WorkerAddress, WorkerRegistration>> registrar = Optional.empty();
+        private Optional<ConnectionLimits> limits = Optional.empty();
 
         private Builder() {}
+
+        /** Other limits on the internal port than {@link ConnectionLimits#forWorker} (tests: small, quick ones). */
+        Builder limits(ConnectionLimits limits) {
+            this.limits = Optional.of(Objects.requireNonNull(limits, "limits"));
+            return this;
+        }
 
         public Builder config(SluiceConfig config) {
             this.config = Objects.requireNonNull(config, "config");

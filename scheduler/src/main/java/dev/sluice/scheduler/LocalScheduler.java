@@ -80,10 +80,19 @@ public final class LocalScheduler implements AutoCloseable {
 
     /**
      * The function registry alone, without worker threads: for a {@code sluice gateway} that stores functions in its
-     * data directory and runs them on remote workers. Its {@link #dispatcher()} refuses every invocation.
+     * data directory and runs them on remote workers. Its {@link #dispatcher()} refuses every invocation. It validates
+     * and stores modules but compiles none (no compile threads, nothing written under {@code <dataDir>/compiled},
+     * whatever {@link SchedulerSettings#compileThreads()} and the compile budget say): the workers compile what they
+     * run, and a gateway only pays for what it needs.
      */
     public static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock) {
-        return open(settings, dataDir, clock, ModuleCompiler.chicory(), false);
+        return openWithoutWorkers(settings, dataDir, clock, ModuleCompiler.chicory());
+    }
+
+    /** {@link #openWithoutWorkers(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
+    static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                             ModuleCompiler compiler) {
+        return open(settings, dataDir, clock, compiler, false);
     }
 
     private static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
@@ -116,7 +125,10 @@ public final class LocalScheduler implements AutoCloseable {
         store.deleteUnreferenced(digests);
         var disk = CompiledCache.open(dataDir);
         disk.retainOnly(checked.values().stream().map(c -> c.module().digest()).collect(Collectors.toSet()));
-        var modules = new ModuleCache(disk, compiler, settings.compileThreads(), System::nanoTime);
+        // Without workers nothing here runs a guest: no compile threads, so the cache keeps modules interpreted (a
+        // module is instrumented to validate it anyway) and nothing is compiled, waited for or written to disk.
+        var modules = new ModuleCache(disk, compiler, withWorkers ? settings.compileThreads() : 0, System::nanoTime);
+        long compileBudgetMillis = withWorkers ? settings.compileBudgetMillis() : 0;
         // One reference per function. Modules with a compiled entry first: loading them is quick, and they should
         // not queue behind compiles.
         List<CompiledModule> prepared = loaded.stream()
@@ -126,8 +138,8 @@ public final class LocalScheduler implements AutoCloseable {
                 .map(f -> modules.acquire(f.tenant(), f.digest(), checked.get(f.digest())))
                 .distinct()
                 .toList();
-        awaitAll(prepared, settings.compileBudgetMillis());
-        var registry = new DiskFunctionRegistry(store, validator, modules, clock, settings.compileBudgetMillis(),
+        awaitAll(prepared, compileBudgetMillis);
+        var registry = new DiskFunctionRegistry(store, validator, modules, clock, compileBudgetMillis,
                 loaded, rejected.keySet());
         Function<String, Optional<CompiledModule>> find = digest -> {
             ModuleRejected rejection = rejected.get(digest);
