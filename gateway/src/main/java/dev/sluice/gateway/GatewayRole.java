@@ -56,7 +56,7 @@ public final class GatewayRole {
 
     /** A gateway from its configuration: discovery from {@code worker-discovery}, the secret checked now. */
     public static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment) {
-        return builder(config, environment, GatewayRole::directory, GatewayRole::balancer);
+        return builder(config, environment, GatewayRole::directory, (d, health) -> balancer(d, health, config));
     }
 
     /** ... with another discovery and balancer (tests). */
@@ -177,10 +177,15 @@ public final class GatewayRole {
     }
 
     /**
-     * Placement with the balancer's defaults: the gateway's own quotas already cap each tenant's concurrency, so the
-     * balancer adds no per-tenant cap; its fair queue bounds each tenant's waiting calls.
+     * Placement: the gateway's own quotas already cap each tenant's concurrency, so the balancer adds no per-tenant
+     * cap; its fair queue bounds each tenant's waiting calls by {@code tenant-queue}. One slot per worker (as this
+     * gateway sees it) is kept for tenants running nothing here: other gateways fill the same workers, and without
+     * it a tenant flooding this gateway would take every slot a worker frees, leaving none for a tenant arriving
+     * through another gateway (see docs/placement.md, "Busy workers and other gateways").
      */
-    private static Balancer balancer(WorkerDirectory directory, WorkerHealthCheck health) {
-        return ClusterBalancer.builder(directory).healthCheck(health).settings(BalancerSettings.defaults()).build();
+    private static Balancer balancer(WorkerDirectory directory, WorkerHealthCheck health, SluiceConfig config) {
+        return ClusterBalancer.builder(directory).healthCheck(health)
+                .settings(BalancerSettings.defaults().withQueueing(Integer.MAX_VALUE, config.tenantQueue(), 1))
+                .build();
     }
 }
