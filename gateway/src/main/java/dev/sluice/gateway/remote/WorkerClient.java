@@ -54,6 +54,12 @@ import java.util.function.LongSupplier;
  * handing {@code last-stream-id} to its streams. Both stay {@link Outcome.Lost} (a spurious 502 is the price of
  * never running a call twice); HopClassificationTest pins this, so a Helidon that reports them shows up there.
  *
+ * <p>A call waiting on a socket that closed is lost at once; that needs Helidon to close the socket. Helidon 4.5.0 does
+ * not when the worker's RST arrives before its reader answers the worker's FIN (a worker killed with bytes unread):
+ * close() first writes a GOAWAY, that write throws, and the reader ends with the socket open. Such a call ends at
+ * its timeout, as {@link Outcome.Stalled}: later, but never run twice. The configured executor is ignored (LoomClient
+ * uses a static one), so there is no hook to close the socket when the reader ends.
+ *
  * <p>Connections to workers not called for {@link #IDLE} are closed and forgotten (DNS churn would otherwise keep
  * one client per address ever seen). Thread-safe.
  */

@@ -94,15 +94,23 @@ final class RawH2Server implements AutoCloseable {
     }
 
     /**
-     * Ends every accepted connection (as the kernel does for a killed process: FIN, then RST for anything sent after)
-     * while still listening: a
+     * Ends every accepted connection as the kernel does for a killed worker process whose socket had nothing unread:
+     * a FIN now, and (the process being gone) nothing read or answered after it, while the address still listens: a
      * worker restarted on the same address within a liveness interval looks exactly like this to a gateway.
+     *
+     * <p>Not an abortive close ({@code SO_LINGER 0}): that sends an RST right behind the FIN, which is what a killed
+     * process does only when it left bytes unread, and it races the client. Helidon 4.5.0's reader answers the FIN by
+     * writing a GOAWAY before it closes the socket; when the RST has already arrived (its reader woke late, as under
+     * CPU load) that write throws, the reader ends without closing the socket, and the call waits for its timeout.
+     * The connections probed by the gateway's liveness check are among the accepted ones and may have ended already.
      */
     void resetConnections() throws IOException {
         for (Socket socket : accepted) {
-            socket.shutdownOutput();
-            socket.setSoLinger(true, 0);
-            socket.close();
+            try {
+                socket.shutdownOutput(); // its serving thread reads on, and closes when the client ends
+            } catch (java.net.SocketException alreadyEnded) {
+                // a liveness probe's connection, closed by its serving thread: nothing left to end
+            }
         }
         accepted.clear();
     }
