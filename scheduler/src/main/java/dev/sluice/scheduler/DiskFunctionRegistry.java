@@ -1,6 +1,5 @@
 package dev.sluice.scheduler;
 
-import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.List;
@@ -49,16 +48,10 @@ final class DiskFunctionRegistry implements FunctionRegistry {
     @Override
     public Deployment deploy(DeployRequest request) {
         byte[] bytes = request.module();
-        if (bytes.length > request.maxModuleBytes()) {
-            throw new ModuleRejected(ModuleRejected.Reason.TOO_LARGE, "module is " + bytes.length
-                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
-        }
-        String digest = Digests.sha256(bytes);
-        // Built first so that bad limits fail before any parsing.
-        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
-                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
-        ModuleValidator.Checked checked = validator.check(bytes);
-        ModuleValidator.checkMemory(checked, spec.memoryPages());
+        ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
+        FunctionSpec spec = valid.spec();
+        String digest = spec.digest();
+        ModuleValidator.Checked checked = valid.module();
         CompiledModule module = cache.acquire(spec.tenant(), digest, checked);
         Deployment deployment;
         try {
