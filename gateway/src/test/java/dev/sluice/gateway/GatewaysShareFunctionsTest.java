@@ -73,12 +73,12 @@ class GatewaysShareFunctionsTest {
         String key = tenantWithHello(a);
         assertEquals(200, invoke(a, key).statusCode(), "runs through A before the delete");
 
-        expect(204, admin(b, "/admin/v1/tenants/acme").DELETE());
+        expect(204, b.admin("/admin/v1/tenants/acme").DELETE());
         long deleted = System.nanoTime();
         HttpResponse<String> onA = until(() -> invoke(a, key), reply -> reply.statusCode() == 401);
         long goneMillis = (System.nanoTime() - deleted) / 1_000_000;
         assertEquals(401, onA.statusCode(), "the deleted tenant's key opens nothing on A: " + onA.body());
-        assertEquals(404, send(admin(a, "/admin/v1/tenants/acme").GET()).statusCode(), "A no longer knows acme");
+        assertEquals(404, send(a.admin("/admin/v1/tenants/acme").GET()).statusCode(), "A no longer knows acme");
 
         // A new tenant of the same name, made through A, inherits nothing: not the old function, not the old key.
         String fresh = tenantWithKey(a);
@@ -103,16 +103,16 @@ class GatewaysShareFunctionsTest {
         List<GatewayProcess> ab = List.of(gateway("a", stores, worker), gateway("b", stores, worker));
         for (GatewayProcess gateway : ab) {
             gateway.awaitPort(Duration.ofSeconds(120));
-            awaitReady(gateway);
+            gateway.awaitReady(http, Duration.ofSeconds(60));
         }
         return ab;
     }
 
     /** Tenant acme made through {@code gateway}, with a key; polling must not spend its rate quota. */
     String tenantWithKey(GatewayProcess gateway) throws IOException {
-        expect(201, admin(gateway, "/admin/v1/tenants/acme").PUT(HttpRequest.BodyPublishers.ofString(
+        expect(201, gateway.admin("/admin/v1/tenants/acme").PUT(HttpRequest.BodyPublishers.ofString(
                 "{\"requests-per-second\": 100000, \"burst\": 100000}")));
-        return JSON.readTree(expect(201, admin(gateway, "/admin/v1/tenants/acme/keys")
+        return JSON.readTree(expect(201, gateway.admin("/admin/v1/tenants/acme/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"ci\"}")))).get("key").asText();
     }
 
@@ -153,21 +153,6 @@ class GatewaysShareFunctionsTest {
         return reply;
     }
 
-    void awaitReady(GatewayProcess gateway) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> ready;
-        while ((ready = gateway.ready(http)).statusCode() != 200) {
-            assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
-            assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
-            Thread.sleep(100); // the process connects to Redis in real time
-        }
-    }
-
-    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
-                .header("Content-Type", "application/json");
-    }
-
     String expect(int status, HttpRequest.Builder request) {
         HttpResponse<String> reply = send(request);
         assertEquals(status, reply.statusCode(), reply.body());
@@ -175,13 +160,6 @@ class GatewaysShareFunctionsTest {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return GatewayProcess.send(http, request.timeout(Duration.ofSeconds(30)));
     }
 }

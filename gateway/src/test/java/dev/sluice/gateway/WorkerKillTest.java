@@ -111,7 +111,7 @@ class WorkerKillTest {
         GatewayProcess gateway = start(GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"), settings,
                 GatewayProcess.SMALL_JVM));
         gateway.awaitPort(Duration.ofSeconds(120));
-        awaitReady(gateway);
+        gateway.awaitReady(http, Duration.ofSeconds(60));
 
         String key = tenantWithKey(gateway, "acme");
         for (String function : List.of("hello", "sleep")) {
@@ -158,7 +158,7 @@ class WorkerKillTest {
         assertTrue(runs <= completed + lost + timedOut, "no call ran twice, no refused call ran: " + runs
                 + " runs for " + completed + " completed + " + (lost + timedOut) + " lost");
         assertTrue(gateway.alive(), "the gateway runs on:\n" + gateway.output());
-        awaitReady(gateway);
+        gateway.awaitReady(http, Duration.ofSeconds(60));
     }
 
     GatewayProcess start(GatewayProcess process) {
@@ -279,39 +279,17 @@ class WorkerKillTest {
         return process.output().lines().filter(line -> pattern.matcher(line).find()).count();
     }
 
-    void awaitReady(GatewayProcess gateway) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> ready;
-        while ((ready = gateway.ready(http)).statusCode() != 200) {
-            assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
-            assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
-            Thread.sleep(100); // the process connects to Redis in real time
-        }
-    }
-
     String tenantWithKey(GatewayProcess gateway, String tenant) throws IOException {
-        HttpResponse<String> created = send(admin(gateway, "/admin/v1/tenants/" + tenant)
+        HttpResponse<String> created = send(gateway.admin("/admin/v1/tenants/" + tenant)
                 .PUT(HttpRequest.BodyPublishers.ofString("{}")));
         assertEquals(201, created.statusCode(), created.body());
-        HttpResponse<String> key = send(admin(gateway, "/admin/v1/tenants/" + tenant + "/keys")
+        HttpResponse<String> key = send(gateway.admin("/admin/v1/tenants/" + tenant + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"load\"}")));
         assertEquals(201, key.statusCode(), key.body());
         return JSON.readTree(key.body()).get("key").asText();
     }
 
-    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
-                .header("Content-Type", "application/json");
-    }
-
     HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return GatewayProcess.send(http, request.timeout(Duration.ofSeconds(30)));
     }
 }
