@@ -47,18 +47,15 @@ final class DiskFunctionRegistry implements FunctionRegistry {
 
     @Override
     public Deployment deploy(DeployRequest request) {
-        byte[] bytes = request.module();
         ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
         FunctionSpec spec = valid.spec();
-        String digest = spec.digest();
-        ModuleValidator.Checked checked = valid.module();
-        CompiledModule module = cache.acquire(spec.tenant(), digest, checked);
+        CompiledModule module = cache.acquire(spec.tenant(), spec.digest(), valid.module());
         Deployment deployment;
         try {
-            deployment = store(spec, bytes, request.maxFunctions());
+            deployment = store(spec, request.module(), request.maxFunctions());
         } finally {
             // The function holds its own reference now, or the deploy failed and the module may go.
-            cache.release(digest);
+            cache.release(spec.digest());
         }
         // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
         boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);

@@ -101,13 +101,10 @@ final class SharedFunctionRegistry implements FunctionRegistry {
 
     @Override
     public Deployment deploy(DeployRequest request) {
-        byte[] bytes = request.module();
         ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
         FunctionSpec spec = valid.spec();
-        String digest = spec.digest();
-        ModuleValidator.Checked checked = valid.module();
         // Everything passed: only now does anything shared change.
-        FunctionIndex.Commit commit = store(spec, bytes, request.maxFunctions());
+        FunctionIndex.Commit commit = store(spec, request.module(), request.maxFunctions());
         forget(spec.tenant(), spec.name());
         switch (commit.outcome()) {
             case STORED -> { }
@@ -122,7 +119,7 @@ final class SharedFunctionRegistry implements FunctionRegistry {
                     + " times; deploy again", null);
         }
         boolean compiled = library.map(l -> {
-            CompiledModule module = l.add(spec.tenant(), digest, checked);
+            CompiledModule module = l.add(spec.tenant(), spec.digest(), valid.module());
             return module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
         }).orElse(false);
         return new Deployment(spec, commit.created(), compiled);
