@@ -7,20 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,18 +34,8 @@ class GatewaysShareFunctionsTest {
 
     @TempDir
     Path dir;
-    RedisTestServer redis;
-    final List<GatewayProcess> processes = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
-
-    @AfterEach
-    void stopEverything() {
-        processes.reversed().forEach(GatewayProcess::close);
-        if (redis != null) {
-            redis.close();
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void aFunctionDeployedThroughOneGatewayRunsThroughTheOther() throws Exception {
@@ -91,19 +79,19 @@ class GatewaysShareFunctionsTest {
 
     /** One worker process and gateways A and B on one Redis, all ready. */
     List<GatewayProcess> gateways() throws InterruptedException {
-        redis = RedisTestServer.start();
+        RedisTestServer redis = processes.redis();
         Map<String, String> stores = Map.of("tenancy-store", "redis", "quota-store", "redis", "redis-uri",
                 redis.uri());
         Map<String, String> workerSettings = new LinkedHashMap<>(stores);
         workerSettings.putAll(Map.of("worker-id", "worker-1", "worker-port", "0", "workers", "2",
                 "worker-secret", SECRET));
-        GatewayProcess worker = start(GatewayProcess.launch("worker", "worker-1", dir.resolve("worker-1"),
-                workerSettings, GatewayProcess.SMALL_JVM));
+        GatewayProcess worker = processes.start(GatewayProcess.launch("worker", "worker-1",
+                dir.resolve("worker-1"), workerSettings, GatewayProcess.SMALL_JVM));
         worker.awaitPort(Duration.ofSeconds(120));
         List<GatewayProcess> ab = List.of(gateway("a", stores, worker), gateway("b", stores, worker));
         for (GatewayProcess gateway : ab) {
             gateway.awaitPort(Duration.ofSeconds(120));
-            gateway.awaitReady(http, Duration.ofSeconds(60));
+            gateway.awaitReady(processes.http, Duration.ofSeconds(60));
         }
         return ab;
     }
@@ -129,12 +117,8 @@ class GatewaysShareFunctionsTest {
         Map<String, String> settings = new LinkedHashMap<>(stores);
         settings.putAll(Map.of("port", "0", "workers", "2", "quota-replicas", "2", "worker-secret", SECRET,
                 "worker-discovery", "static", "worker-addresses", "127.0.0.1:" + worker.port()));
-        return start(GatewayProcess.launch("gateway", name, dir.resolve(name), settings, GatewayProcess.SMALL_JVM));
-    }
-
-    GatewayProcess start(GatewayProcess process) {
-        processes.add(process);
-        return process;
+        return processes.start(GatewayProcess.launch("gateway", name, dir.resolve(name), settings,
+                GatewayProcess.SMALL_JVM));
     }
 
     HttpResponse<String> invoke(GatewayProcess gateway, String key) {
@@ -160,6 +144,6 @@ class GatewaysShareFunctionsTest {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) {
-        return GatewayProcess.send(http, request.timeout(Duration.ofSeconds(30)));
+        return GatewayProcess.send(processes.http, request.timeout(Duration.ofSeconds(30)));
     }
 }
