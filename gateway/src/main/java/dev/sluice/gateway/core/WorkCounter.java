@@ -3,6 +3,7 @@ package dev.sluice.gateway.core;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Counts admitted work so that a stopping process can let it finish: at most {@code limit} at once, none once
@@ -74,12 +75,7 @@ public final class WorkCounter {
     }
 
     public boolean closed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
+        return read(() -> closed);
     }
 
     /** @return whether every admitted piece of work finished within the time */
@@ -100,19 +96,18 @@ public final class WorkCounter {
     }
 
     public int running() {
-        lock.lock();
-        try {
-            return running;
-        } finally {
-            lock.unlock();
-        }
+        return read(() -> running);
     }
 
     /** Work admitted since this counter was made. */
     public long started() {
+        return read(() -> started);
+    }
+
+    private <T> T read(Supplier<T> guarded) {
         lock.lock();
         try {
-            return started;
+            return guarded.get();
         } finally {
             lock.unlock();
         }
