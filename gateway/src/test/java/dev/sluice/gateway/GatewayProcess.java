@@ -226,9 +226,31 @@ final class GatewayProcess implements AutoCloseable {
 
     /** {@code GET /health/ready}: status and body. */
     HttpResponse<String> ready(HttpClient http) {
+        return send(http, HttpRequest.newBuilder(uri("/health/ready")).timeout(Duration.ofSeconds(10)));
+    }
+
+    /** Polls {@link #ready} until it answers 200; fails the test when the process exits or {@code timeout} passes. */
+    void awaitReady(HttpClient http, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpResponse<String> ready;
+        while ((ready = ready(http)).statusCode() != 200) {
+            org.junit.jupiter.api.Assertions.assertTrue(alive(), name + " exited:\n" + output());
+            org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() < deadline, name + " not ready within "
+                    + timeout + ": " + ready.body() + "\n" + output());
+            Thread.sleep(100); // the process starts (and connects to Redis) in real time
+        }
+    }
+
+    /** A request to this process's admin API, with the admin token, as JSON. */
+    HttpRequest.Builder admin(String path) {
+        return HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("Content-Type", "application/json");
+    }
+
+    /** Sends and reads the answer as text; failures unchecked, so that polling lambdas need not declare them. */
+    static HttpResponse<String> send(HttpClient http, HttpRequest.Builder request) {
         try {
-            return http.send(HttpRequest.newBuilder(uri("/health/ready")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -242,16 +264,8 @@ final class GatewayProcess implements AutoCloseable {
      * invocations it admitted (each ran there once), {@code running} those running now.
      */
     HttpResponse<String> workerHealth(HttpClient http, String secret) {
-        try {
-            return http.send(HttpRequest.newBuilder(uri("/internal/v1/health"))
-                            .header("Sluice-Worker-Secret", secret).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return send(http, HttpRequest.newBuilder(uri("/internal/v1/health"))
+                .header("Sluice-Worker-Secret", secret).timeout(Duration.ofSeconds(10)));
     }
 
     /** Stops the process as an operator would (SIGTERM, graceful), then forcibly if it lingers. */

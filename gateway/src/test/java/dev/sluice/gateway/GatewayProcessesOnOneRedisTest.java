@@ -116,7 +116,7 @@ class GatewayProcessesOnOneRedisTest {
         }
         for (GatewayProcess gateway : gateways) {
             gateway.awaitPort(Duration.ofSeconds(60));
-            awaitReady(gateway, Duration.ofSeconds(30));
+            gateway.awaitReady(http, Duration.ofSeconds(30));
         }
         long startMillis = (System.nanoTime() - started) / 1_000_000;
 
@@ -168,39 +168,23 @@ class GatewayProcessesOnOneRedisTest {
         assertEquals(200, send(gateway, HttpRequest.newBuilder(gateway.uri("/health"))).statusCode(), "alive");
 
         redis.startServer();
-        awaitReady(gateway, Duration.ofSeconds(30));
+        gateway.awaitReady(http, Duration.ofSeconds(30));
 
         assertTrue(gateway.alive(), "the same process: " + gateway.exitCode());
         String key = tenantWithKey("acme", "{}");
         assertTrue(key.length() > 10, "the tenancy store on Redis serves: " + key);
     }
 
-    void awaitReady(GatewayProcess gateway, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        HttpResponse<String> ready;
-        while ((ready = gateway.ready(http)).statusCode() != 200) {
-            assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
-            assertTrue(System.nanoTime() < deadline, gateway.name + " not ready within " + timeout + ": "
-                    + ready.body() + "\n" + gateway.output());
-            Thread.sleep(100); // the process connects in real time
-        }
-    }
-
     /** A tenant made through the first gateway (tenancy is shared through Redis); returns a fresh API key. */
     String tenantWithKey(String tenant, String limits) throws IOException {
         GatewayProcess first = gateways.getFirst();
-        HttpResponse<String> created = send(first, admin(first, "/admin/v1/tenants/" + tenant)
+        HttpResponse<String> created = send(first, first.admin("/admin/v1/tenants/" + tenant)
                 .PUT(HttpRequest.BodyPublishers.ofString(limits)));
         assertEquals(201, created.statusCode(), created.body());
-        HttpResponse<String> key = send(first, admin(first, "/admin/v1/tenants/" + tenant + "/keys")
+        HttpResponse<String> key = send(first, first.admin("/admin/v1/tenants/" + tenant + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"load\"}")));
         assertEquals(201, key.statusCode(), key.body());
         return JSON.readTree(key.body()).get("key").asText();
-    }
-
-    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer "
-                + GatewayProcess.ADMIN_TOKEN).header("Content-Type", "application/json");
     }
 
     /** {@value #CALLS} invocations from {@value #CLIENTS} clients, spread evenly over the gateways; status to count. */

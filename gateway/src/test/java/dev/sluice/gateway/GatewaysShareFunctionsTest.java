@@ -7,20 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,18 +34,8 @@ class GatewaysShareFunctionsTest {
 
     @TempDir
     Path dir;
-    RedisTestServer redis;
-    final List<GatewayProcess> processes = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
-
-    @AfterEach
-    void stopEverything() {
-        processes.reversed().forEach(GatewayProcess::close);
-        if (redis != null) {
-            redis.close();
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void aFunctionDeployedThroughOneGatewayRunsThroughTheOther() throws Exception {
@@ -73,12 +61,12 @@ class GatewaysShareFunctionsTest {
         String key = tenantWithHello(a);
         assertEquals(200, invoke(a, key).statusCode(), "runs through A before the delete");
 
-        expect(204, admin(b, "/admin/v1/tenants/acme").DELETE());
+        expect(204, b.admin("/admin/v1/tenants/acme").DELETE());
         long deleted = System.nanoTime();
         HttpResponse<String> onA = until(() -> invoke(a, key), reply -> reply.statusCode() == 401);
         long goneMillis = (System.nanoTime() - deleted) / 1_000_000;
         assertEquals(401, onA.statusCode(), "the deleted tenant's key opens nothing on A: " + onA.body());
-        assertEquals(404, send(admin(a, "/admin/v1/tenants/acme").GET()).statusCode(), "A no longer knows acme");
+        assertEquals(404, send(a.admin("/admin/v1/tenants/acme").GET()).statusCode(), "A no longer knows acme");
 
         // A new tenant of the same name, made through A, inherits nothing: not the old function, not the old key.
         String fresh = tenantWithKey(a);
@@ -91,28 +79,28 @@ class GatewaysShareFunctionsTest {
 
     /** One worker process and gateways A and B on one Redis, all ready. */
     List<GatewayProcess> gateways() throws InterruptedException {
-        redis = RedisTestServer.start();
+        RedisTestServer redis = processes.redis();
         Map<String, String> stores = Map.of("tenancy-store", "redis", "quota-store", "redis", "redis-uri",
                 redis.uri());
         Map<String, String> workerSettings = new LinkedHashMap<>(stores);
         workerSettings.putAll(Map.of("worker-id", "worker-1", "worker-port", "0", "workers", "2",
                 "worker-secret", SECRET));
-        GatewayProcess worker = start(GatewayProcess.launch("worker", "worker-1", dir.resolve("worker-1"),
-                workerSettings, GatewayProcess.SMALL_JVM));
+        GatewayProcess worker = processes.start(GatewayProcess.launch("worker", "worker-1",
+                dir.resolve("worker-1"), workerSettings, GatewayProcess.SMALL_JVM));
         worker.awaitPort(Duration.ofSeconds(120));
         List<GatewayProcess> ab = List.of(gateway("a", stores, worker), gateway("b", stores, worker));
         for (GatewayProcess gateway : ab) {
             gateway.awaitPort(Duration.ofSeconds(120));
-            awaitReady(gateway);
+            gateway.awaitReady(processes.http, Duration.ofSeconds(60));
         }
         return ab;
     }
 
     /** Tenant acme made through {@code gateway}, with a key; polling must not spend its rate quota. */
     String tenantWithKey(GatewayProcess gateway) throws IOException {
-        expect(201, admin(gateway, "/admin/v1/tenants/acme").PUT(HttpRequest.BodyPublishers.ofString(
+        expect(201, gateway.admin("/admin/v1/tenants/acme").PUT(HttpRequest.BodyPublishers.ofString(
                 "{\"requests-per-second\": 100000, \"burst\": 100000}")));
-        return JSON.readTree(expect(201, admin(gateway, "/admin/v1/tenants/acme/keys")
+        return JSON.readTree(expect(201, gateway.admin("/admin/v1/tenants/acme/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"ci\"}")))).get("key").asText();
     }
 
@@ -129,12 +117,8 @@ class GatewaysShareFunctionsTest {
         Map<String, String> settings = new LinkedHashMap<>(stores);
         settings.putAll(Map.of("port", "0", "workers", "2", "quota-replicas", "2", "worker-secret", SECRET,
                 "worker-discovery", "static", "worker-addresses", "127.0.0.1:" + worker.port()));
-        return start(GatewayProcess.launch("gateway", name, dir.resolve(name), settings, GatewayProcess.SMALL_JVM));
-    }
-
-    GatewayProcess start(GatewayProcess process) {
-        processes.add(process);
-        return process;
+        return processes.start(GatewayProcess.launch("gateway", name, dir.resolve(name), settings,
+                GatewayProcess.SMALL_JVM));
     }
 
     HttpResponse<String> invoke(GatewayProcess gateway, String key) {
@@ -153,21 +137,6 @@ class GatewaysShareFunctionsTest {
         return reply;
     }
 
-    void awaitReady(GatewayProcess gateway) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> ready;
-        while ((ready = gateway.ready(http)).statusCode() != 200) {
-            assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
-            assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
-            Thread.sleep(100); // the process connects to Redis in real time
-        }
-    }
-
-    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
-                .header("Content-Type", "application/json");
-    }
-
     String expect(int status, HttpRequest.Builder request) {
         HttpResponse<String> reply = send(request);
         assertEquals(status, reply.statusCode(), reply.body());
@@ -175,13 +144,6 @@ class GatewaysShareFunctionsTest {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return GatewayProcess.send(processes.http, request.timeout(Duration.ofSeconds(30)));
     }
 }

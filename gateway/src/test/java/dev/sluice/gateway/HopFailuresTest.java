@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.gateway.remote.RemoteDispatcher;
 import dev.sluice.scheduler.FunctionName;
@@ -14,7 +13,6 @@ import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.cluster.WorkerAddress;
-import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.testing.TestModules;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -26,11 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,28 +41,14 @@ class HopFailuresTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> started = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : started.reversed()) {
-            c.close();
-        }
-    }
-
-    WorkerRole worker(String name) {
-        WorkerRole worker = WorkerRole.builder().config(SluiceConfig.defaults().with(Map.of("worker-secret", SECRET,
-                "worker-port", "0", "worker-id", name, "data-dir", dir.resolve(name).toString(), "workers", "2",
-                "worker-module-dir", dir.resolve("gateway/modules").toString()))).start();
-        started.add(worker);
-        return worker;
-    }
+    @RegisterExtension
+    final InJvmCluster cluster = new InJvmCluster(() -> dir);
 
     /** Fills a listening socket's accept queue, so that a new connection's handshake never completes. */
-    static boolean fill(ServerSocket server, List<AutoCloseable> toClose) throws IOException {
+    static boolean fill(ServerSocket server, InJvmCluster toClose) throws IOException {
         for (int i = 0; i < 16; i++) {
             Socket s = new Socket();
-            toClose.add(s);
+            toClose.closeAtEnd(s);
             try {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 300);
             } catch (SocketTimeoutException e) {
@@ -78,25 +61,18 @@ class HopFailuresTest {
     @Test
     void aWorkerWhoseConnectionNeverOpensIsSkippedAndTheCallRunsOnceOnAHealthyOne() throws IOException {
         ServerSocket stuck = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        started.add(stuck);
-        assumeTrue(fill(stuck, started), "this kernel did not let the accept queue fill");
-        WorkerRole b = worker("b");
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        WorkerDirectory directory = () -> List.of(new WorkerAddress("stuck", "127.0.0.1", stuck.getLocalPort(), 4),
+        cluster.closeAtEnd(stuck);
+        assumeTrue(fill(stuck, cluster), "this kernel did not let the accept queue fill");
+        WorkerRole b = cluster.worker("b");
+        TestServer gateway = cluster.gateway(new WorkerAddress("stuck", "127.0.0.1", stuck.getLocalPort(), 4),
                 b.address());
-        TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET),
-                config -> GatewayRole.builder(config, Map.of(), c -> directory, d -> {
-                    balancer[0] = new FixedOrderBalancer(d);
-                    return balancer[0];
-                }));
-        started.add(gateway);
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
 
         Reply reply = gateway.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
         assertEquals(200, reply.status(), "a connect timeout is not a lost worker: " + reply);
         assertEquals(1, b.started());
-        assertEquals(List.of("stuck:not-started", "b:succeeded"), balancer[0].outcomes);
+        assertEquals(List.of("stuck:not-started", "b:succeeded"), cluster.balancer().outcomes);
     }
 
     static FunctionSpec function(long timeoutMs) {
@@ -119,12 +95,12 @@ class HopFailuresTest {
                         .header("Sluice-Fuel-Used", "7").header("Sluice-Stderr-Bytes", "0")
                         .header("Sluice-Elapsed-Nanos", "1").send("out".getBytes(StandardCharsets.UTF_8))))
                 .build().start();
-        started.add(answering::stop);
+        cluster.closeAtEnd(answering::stop);
         WorkerAddress w = new WorkerAddress("w", "127.0.0.1", answering.port(), 4);
         FixedOrderBalancer balancer = new FixedOrderBalancer(() -> List.of(w));
         RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, SECRET, System::nanoTime,
                 Duration.ofSeconds(1), Duration.ofSeconds(2));
-        started.add(() -> dispatcher.shutdown(0));
+        cluster.closeAtEnd(() -> dispatcher.shutdown(0));
         // Long.MAX_VALUE ms as a read timeout overflowed Duration.toNanos() inside the HTTP/2 client after the
         // request was sent: the call that had run became a worker-lost.
         InvocationResult result = dispatcher.invoke(function(Long.MAX_VALUE),

@@ -3,10 +3,8 @@ package dev.sluice.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.cluster.WorkerAddress;
-import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.testing.TestModules;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -17,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,51 +25,22 @@ import org.junit.jupiter.api.io.TempDir;
  * worker only when the first provably never started it.
  */
 class RemoteDispatchTest {
-    static final String SECRET = "test-worker-secret-0123456789abcdef";
+    static final String SECRET = InJvmCluster.SECRET;
 
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> started = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : started.reversed()) {
-            c.close();
-        }
-    }
-
-    /** An in-JVM worker reading modules from the gateway's data directory. */
-    WorkerRole worker(String name, Map<String, String> overrides) {
-        java.util.HashMap<String, String> settings = new java.util.HashMap<>(Map.of("worker-secret", SECRET,
-                "worker-port", "0", "worker-id", name, "data-dir", dir.resolve(name).toString(), "workers", "2",
-                "worker-module-dir", dir.resolve("gateway/modules").toString()));
-        settings.putAll(overrides);
-        WorkerRole worker = WorkerRole.builder().config(SluiceConfig.defaults().with(settings)).start();
-        started.add(worker);
-        return worker;
-    }
-
-    /** A gateway whose balancer tries the workers in the order given. */
-    TestServer gateway(FixedOrderBalancer[] balancer, WorkerAddress... workers) {
-        WorkerDirectory directory = () -> List.of(workers);
-        TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET),
-                config -> GatewayRole.builder(config, Map.of(), c -> directory, d -> {
-                    balancer[0] = new FixedOrderBalancer(d);
-                    return balancer[0];
-                }));
-        started.add(gateway);
-        return gateway;
-    }
+    @RegisterExtension
+    final InJvmCluster cluster = new InJvmCluster(() -> dir);
 
     @Test
     void gatewayWithTwoWorkersDispatchesAndReturnsTheOutput() {
-        WorkerRole a = worker("a", Map.of());
-        WorkerRole b = worker("b", Map.of());
+        WorkerRole a = cluster.worker("a", Map.of());
+        WorkerRole b = cluster.worker("b", Map.of());
         TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET,
                 "worker-addresses", "127.0.0.1:" + a.port() + ",127.0.0.1:" + b.port()),
                 config -> GatewayRole.builder(config, Map.of()));
-        started.add(gateway);
+        cluster.closeAtEnd(gateway);
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
 
@@ -93,9 +62,8 @@ class RemoteDispatchTest {
 
     @Test
     void guestFailuresComeBackWithTheirKindAndFuelAsInProcess() {
-        WorkerRole a = worker("a", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, a.address());
+        WorkerRole a = cluster.worker("a", Map.of());
+        TestServer gateway = cluster.gateway(a.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "trap", TestModules.load("trap")).status());
         assertEquals(201, gateway.call(key, "PUT", "/v1/functions/sleepy?timeout-ms=300",
@@ -109,15 +77,15 @@ class RemoteDispatchTest {
         Reply timedOut = gateway.call(key, "POST", "/v1/functions/sleepy/invoke", new byte[0], "text/plain");
         assertEquals(504, timedOut.status(), timedOut.toString());
         assertEquals("function-timeout", timedOut.problemType());
-        assertEquals(List.of("a:succeeded", "a:succeeded"), balancer[0].outcomes, "a guest's failure is the worker's success");
+        assertEquals(List.of("a:succeeded", "a:succeeded"), cluster.balancer().outcomes,
+                "a guest's failure is the worker's success");
     }
 
     @Test
     void aDrainingWorkerRefusesAndTheCallRunsOnceOnTheOther() {
-        WorkerRole a = worker("a", Map.of());
-        WorkerRole b = worker("b", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, a.address(), b.address());
+        WorkerRole a = cluster.worker("a", Map.of());
+        WorkerRole b = cluster.worker("b", Map.of());
+        TestServer gateway = cluster.gateway(a.address(), b.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
         a.drain();
@@ -126,16 +94,15 @@ class RemoteDispatchTest {
         assertEquals(200, reply.status(), reply.toString());
         assertEquals(0, a.started(), "the draining worker started nothing");
         assertEquals(1, b.started());
-        assertEquals(List.of("a:refused", "b:succeeded"), balancer[0].outcomes,
+        assertEquals(List.of("a:refused", "b:succeeded"), cluster.balancer().outcomes,
                 "draining is a refusal, not a failure");
     }
 
     @Test
     void aFullWorkerRefusesAtOnceAndTheCallRunsOnceOnTheOther() throws Exception {
-        WorkerRole a = worker("a", Map.of("worker-max-concurrency", "1"));
-        WorkerRole b = worker("b", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, a.address(), b.address());
+        WorkerRole a = cluster.worker("a", Map.of("worker-max-concurrency", "1"));
+        WorkerRole b = cluster.worker("b", Map.of());
+        TestServer gateway = cluster.gateway(a.address(), b.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.call(key, "PUT", "/v1/functions/sleepy?timeout-ms=3000",
                 TestModules.load("sleep-forever"), "application/wasm").status());
@@ -148,8 +115,8 @@ class RemoteDispatchTest {
         assertEquals(200, second.status(), second.toString());
         assertEquals(1, a.started(), "only the holding call ran on the full worker");
         assertEquals(1, b.started(), "the refused call ran on the other worker, once");
-        assertTrue(balancer[0].outcomes.contains("a:refused"), "full is a refusal (no ejection): "
-                + balancer[0].outcomes);
+        assertTrue(cluster.balancer().outcomes.contains("a:refused"), "full is a refusal (no ejection): "
+                + cluster.balancer().outcomes);
         assertEquals(504, holding.get(30, TimeUnit.SECONDS).status());
     }
 
@@ -159,9 +126,8 @@ class RemoteDispatchTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             dead = socket.getLocalPort(); // free now, and nothing listens on it
         }
-        WorkerRole b = worker("b", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, new WorkerAddress("dead", "127.0.0.1", dead, 4), b.address());
+        WorkerRole b = cluster.worker("b", Map.of());
+        TestServer gateway = cluster.gateway(new WorkerAddress("dead", "127.0.0.1", dead, 4), b.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
 
@@ -170,7 +136,7 @@ class RemoteDispatchTest {
             assertEquals(200, reply.status(), reply.toString());
         }
         assertEquals(3, b.started());
-        assertEquals(List.of("dead:not-started", "b:succeeded"), balancer[0].outcomes.subList(0, 2));
+        assertEquals(List.of("dead:not-started", "b:succeeded"), cluster.balancer().outcomes.subList(0, 2));
     }
 
     @Test
@@ -184,11 +150,10 @@ class RemoteDispatchTest {
                     release.await(60, TimeUnit.SECONDS);
                     res.status(500).send();
                 })).build().start();
-        started.add(stalled::stop);
-        started.add(release::countDown);
-        WorkerRole b = worker("b", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, new WorkerAddress("stalled", "127.0.0.1", stalled.port(), 4),
+        cluster.closeAtEnd(stalled::stop);
+        cluster.closeAtEnd(release::countDown);
+        WorkerRole b = cluster.worker("b", Map.of());
+        TestServer gateway = cluster.gateway(new WorkerAddress("stalled", "127.0.0.1", stalled.port(), 4),
                 b.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.call(key, "PUT", "/v1/functions/hello?timeout-ms=300",
@@ -199,16 +164,16 @@ class RemoteDispatchTest {
         assertEquals("function-timeout", reply.problemType());
         assertEquals(1, received.get(), "the stalled worker got the call once");
         assertEquals(0, b.started(), "and it was not run a second time elsewhere");
-        assertEquals(List.of("stalled:lost"), balancer[0].outcomes);
+        assertEquals(List.of("stalled:lost"), cluster.balancer().outcomes);
     }
 
     @Test
     void aWorkerGivesItsSlotBackBeforeAnsweringSoTheGatewaysNextCallIsNeverRefused() {
-        WorkerRole a = worker("a", Map.of("worker-max-concurrency", "1"));
+        WorkerRole a = cluster.worker("a", Map.of("worker-max-concurrency", "1"));
         TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET,
                 "worker-addresses", "127.0.0.1:" + a.port(), "worker-max-concurrency", "1"),
                 config -> GatewayRole.builder(config, Map.of()));
-        started.add(gateway);
+        cluster.closeAtEnd(gateway);
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
         // Two clients on a worker with one slot: the gateway's balancer queues one while the other runs, and sends
@@ -235,9 +200,8 @@ class RemoteDispatchTest {
 
     @Test
     void theHopDoesNotWaitOnDelayedAcks() {
-        WorkerRole a = worker("a", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, a.address());
+        WorkerRole a = cluster.worker("a", Map.of());
+        TestServer gateway = cluster.gateway(a.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "hello", TestModules.load("hello")).status());
         for (int i = 0; i < 20; i++) { // warm-up: connections, JIT
@@ -261,9 +225,8 @@ class RemoteDispatchTest {
     @Test
     void oneTenantMayUseEveryThreadOfAWorkerSharingIsTheGatewaysBusiness() {
         // workers = 2: under serve, one tenant would be capped at max(1, 2 / 4) = 1 of them.
-        WorkerRole a = worker("a", Map.of());
-        FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-        TestServer gateway = gateway(balancer, a.address());
+        WorkerRole a = cluster.worker("a", Map.of());
+        TestServer gateway = cluster.gateway(a.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.call(key, "PUT", "/v1/functions/sleepy?timeout-ms=1500",
                 TestModules.load("sleep-forever"), "application/wasm").status());

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -27,9 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,18 +62,8 @@ class WorkerKillTest {
 
     @TempDir
     Path dir;
-    RedisTestServer redis;
-    final List<GatewayProcess> processes = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
-
-    @AfterEach
-    void stopEverything() {
-        processes.reversed().forEach(GatewayProcess::close);
-        if (redis != null) {
-            redis.close();
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     /** What became of each call, by client-visible class. */
     record Tally(Map<String, Integer> outcomes, Map<Integer, Integer> statuses, int completedAfterKill) {
@@ -85,13 +74,13 @@ class WorkerKillTest {
 
     @Test
     void killingAWorkerUnderLoadAnswersEveryCallAndRunsNoCallTwice() throws Exception {
-        redis = RedisTestServer.start();
+        RedisTestServer redis = processes.redis();
         Path gatewayData = dir.resolve("gateway").resolve("data");
         List<GatewayProcess> workers = new ArrayList<>();
         for (int i = 1; i <= WORKERS; i++) {
             Path workerDir = dir.resolve("worker-" + i);
             // Shared tenancy: the workers fetch modules by digest from Redis, where the gateway stores them.
-            workers.add(start(GatewayProcess.launch("worker", "worker-" + i, workerDir, Map.of(
+            workers.add(processes.start(GatewayProcess.launch("worker", "worker-" + i, workerDir, Map.of(
                     "worker-id", "worker-" + i, "worker-port", "0", "workers", "8", "worker-secret", SECRET,
                     "tenancy-store", "redis", "redis-uri", redis.uri()), tracing(workerDir))));
         }
@@ -108,10 +97,10 @@ class WorkerKillTest {
         settings.put("worker-secret", SECRET);
         settings.put("worker-addresses", workers.stream().map(w -> "127.0.0.1:" + w.port())
                 .collect(Collectors.joining(",")));
-        GatewayProcess gateway = start(GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"), settings,
-                GatewayProcess.SMALL_JVM));
+        GatewayProcess gateway = processes.start(GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"),
+                settings, GatewayProcess.SMALL_JVM));
         gateway.awaitPort(Duration.ofSeconds(120));
-        awaitReady(gateway);
+        gateway.awaitReady(processes.http, Duration.ofSeconds(60));
 
         String key = tenantWithKey(gateway, "acme");
         for (String function : List.of("hello", "sleep")) {
@@ -158,12 +147,7 @@ class WorkerKillTest {
         assertTrue(runs <= completed + lost + timedOut, "no call ran twice, no refused call ran: " + runs
                 + " runs for " + completed + " completed + " + (lost + timedOut) + " lost");
         assertTrue(gateway.alive(), "the gateway runs on:\n" + gateway.output());
-        awaitReady(gateway);
-    }
-
-    GatewayProcess start(GatewayProcess process) {
-        processes.add(process);
-        return process;
+        gateway.awaitReady(processes.http, Duration.ofSeconds(60));
     }
 
     /**
@@ -229,7 +213,7 @@ class WorkerKillTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> reply;
         try {
-            reply = http.send(request, HttpResponse.BodyHandlers.ofString());
+            reply = processes.http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return "unanswered";
         } catch (InterruptedException e) {
@@ -248,7 +232,7 @@ class WorkerKillTest {
 
     /** The worker's own count, from its internal health endpoint (HTTP/1.1 with the worker secret). */
     JsonNode workerHealth(GatewayProcess worker) throws IOException {
-        HttpResponse<String> health = worker.workerHealth(http, SECRET);
+        HttpResponse<String> health = worker.workerHealth(processes.http, SECRET);
         assertEquals(200, health.statusCode(), health.body());
         return JSON.readTree(health.body());
     }
@@ -279,39 +263,17 @@ class WorkerKillTest {
         return process.output().lines().filter(line -> pattern.matcher(line).find()).count();
     }
 
-    void awaitReady(GatewayProcess gateway) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> ready;
-        while ((ready = gateway.ready(http)).statusCode() != 200) {
-            assertTrue(gateway.alive(), gateway.name + " exited:\n" + gateway.output());
-            assertTrue(System.nanoTime() < deadline, "not ready: " + ready.body() + "\n" + gateway.output());
-            Thread.sleep(100); // the process connects to Redis in real time
-        }
-    }
-
     String tenantWithKey(GatewayProcess gateway, String tenant) throws IOException {
-        HttpResponse<String> created = send(admin(gateway, "/admin/v1/tenants/" + tenant)
+        HttpResponse<String> created = send(gateway.admin("/admin/v1/tenants/" + tenant)
                 .PUT(HttpRequest.BodyPublishers.ofString("{}")));
         assertEquals(201, created.statusCode(), created.body());
-        HttpResponse<String> key = send(admin(gateway, "/admin/v1/tenants/" + tenant + "/keys")
+        HttpResponse<String> key = send(gateway.admin("/admin/v1/tenants/" + tenant + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"load\"}")));
         assertEquals(201, key.statusCode(), key.body());
         return JSON.readTree(key.body()).get("key").asText();
     }
 
-    HttpRequest.Builder admin(GatewayProcess gateway, String path) {
-        return HttpRequest.newBuilder(gateway.uri(path)).header("Authorization", "Bearer " + GatewayProcess.ADMIN_TOKEN)
-                .header("Content-Type", "application/json");
-    }
-
     HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return GatewayProcess.send(processes.http, request.timeout(Duration.ofSeconds(30)));
     }
 }

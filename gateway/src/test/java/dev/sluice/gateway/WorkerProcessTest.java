@@ -6,25 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.cluster.WorkerAddress;
-import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.testing.TestModules;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,16 +35,9 @@ class WorkerProcessTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> started = new ArrayList<>();
+    @RegisterExtension
+    final InJvmCluster cluster = new InJvmCluster(() -> dir);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final FixedOrderBalancer[] balancer = new FixedOrderBalancer[1];
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : started.reversed()) {
-            c.close();
-        }
-    }
 
     private GatewayProcess workerProcess(String name, Map<String, String> extra) {
         Map<String, String> settings = new HashMap<>(Map.of("worker-secret", SECRET, "worker-port", "0",
@@ -55,28 +45,9 @@ class WorkerProcessTest {
         settings.putAll(extra);
         GatewayProcess process = GatewayProcess.launch("worker", name, dir.resolve(name), settings,
                 GatewayProcess.SMALL_JVM);
-        started.add(process);
+        cluster.closeAtEnd(process);
         process.awaitPort(Duration.ofSeconds(120));
         return process;
-    }
-
-    private WorkerRole inJvmWorker(String name) {
-        WorkerRole worker = WorkerRole.builder().config(SluiceConfig.defaults().with(Map.of("worker-secret", SECRET,
-                "worker-port", "0", "worker-id", name, "data-dir", dir.resolve(name).toString(), "workers", "2",
-                "worker-module-dir", dir.resolve("gateway/modules").toString()))).start();
-        started.add(worker);
-        return worker;
-    }
-
-    private TestServer gateway(WorkerAddress... workers) {
-        WorkerDirectory directory = () -> List.of(workers);
-        TestServer gateway = TestServer.start(dir.resolve("gateway"), Map.of("worker-secret", SECRET),
-                config -> GatewayRole.builder(config, Map.of(), c -> directory, d -> {
-                    balancer[0] = new FixedOrderBalancer(d);
-                    return balancer[0];
-                }));
-        started.add(gateway);
-        return gateway;
     }
 
     /** The worker's own count of running invocations, from its authenticated health route. */
@@ -106,7 +77,7 @@ class WorkerProcessTest {
         GatewayProcess gateway = GatewayProcess.launch("gateway", "gateway", dir.resolve("gateway"),
                 Map.of("worker-secret", SECRET, "port", "0", "data-dir", dir.resolve("gateway").toString(),
                         "worker-addresses", "127.0.0.1:" + worker.port()), GatewayProcess.SMALL_JVM);
-        started.add(gateway);
+        cluster.closeAtEnd(gateway);
         gateway.awaitPort(Duration.ofSeconds(120));
         String admin = GatewayProcess.ADMIN_TOKEN;
         assertEquals(201, send(gateway, "PUT", "/admin/v1/tenants/acme", admin, "application/json",
@@ -129,7 +100,7 @@ class WorkerProcessTest {
             GatewayProcess process = GatewayProcess.launch(role, role + "-nosecret", dir.resolve(role),
                     Map.of("port", "0", "worker-port", "0", "worker-addresses", "127.0.0.1:1",
                             "worker-module-dir", dir.toString()), GatewayProcess.SMALL_JVM);
-            started.add(process);
+            cluster.closeAtEnd(process);
             assertTrue(process.awaitExit(Duration.ofSeconds(120)), role + " did not exit");
             assertEquals(1, process.exitValue(), process.output());
             assertTrue(process.errors().contains("sluice: cannot start: worker-secret: missing"), process.output());
@@ -169,8 +140,8 @@ class WorkerProcessTest {
     @Test
     void aWorkerKilledMidCallGives502WorkerLostAndTheCallIsNotRunAgain() throws Exception {
         GatewayProcess doomed = workerProcess("doomed", Map.of());
-        WorkerRole survivor = inJvmWorker("survivor");
-        TestServer gateway = gateway(new WorkerAddress("doomed", "127.0.0.1", doomed.port(), 4),
+        WorkerRole survivor = cluster.worker("survivor");
+        TestServer gateway = cluster.gateway(new WorkerAddress("doomed", "127.0.0.1", doomed.port(), 4),
                 survivor.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.call(key, "PUT", "/v1/functions/sleepy?timeout-ms=9000",
@@ -186,7 +157,7 @@ class WorkerProcessTest {
         assertEquals(502, lost.status(), lost.toString());
         assertEquals("worker-lost", lost.problemType());
         assertEquals(0, survivor.started(), "the lost call was not run a second time");
-        assertEquals(List.of("doomed:lost"), balancer[0].outcomes);
+        assertEquals(List.of("doomed:lost"), cluster.balancer().outcomes);
         JsonNode usage = gateway.call(key, "GET", "/v1/usage", null, null).json().get("total");
         assertEquals(List.of(1L, 1L, 0L), List.of(usage.get("invocations").asLong(), usage.get("errors").asLong(),
                 usage.get("fuel").asLong()), "the lost call may have run: counted as failed, no fuel charged");
@@ -194,14 +165,14 @@ class WorkerProcessTest {
         Reply next = gateway.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
         assertEquals(200, next.status(), "a dead worker refuses connections: the next call goes elsewhere");
         assertEquals(1, survivor.started());
-        assertEquals(List.of("doomed:lost", "doomed:not-started", "survivor:succeeded"), balancer[0].outcomes);
+        assertEquals(List.of("doomed:lost", "doomed:not-started", "survivor:succeeded"), cluster.balancer().outcomes);
     }
 
     @Test
     void sigtermLetsTheRunningCallFinishWhileNewCallsGoToTheOtherWorker() throws Exception {
         GatewayProcess stopping = workerProcess("stopping", Map.of("shutdown-grace-ms", "30000"));
-        WorkerRole other = inJvmWorker("other");
-        TestServer gateway = gateway(new WorkerAddress("stopping", "127.0.0.1", stopping.port(), 4),
+        WorkerRole other = cluster.worker("other");
+        TestServer gateway = cluster.gateway(new WorkerAddress("stopping", "127.0.0.1", stopping.port(), 4),
                 other.address());
         String key = gateway.tenantWithKey("acme", "{}");
         assertEquals(201, gateway.deploy(key, "slow", sleepsThreeSeconds()).status());
@@ -224,7 +195,7 @@ class WorkerProcessTest {
         assertEquals("slept\n", finished.body());
         assertTrue(exited.get(60, TimeUnit.SECONDS), "the worker exited after draining");
         assertFalse(stopping.output().contains("grace period over"), stopping.output());
-        assertTrue(balancer[0].outcomes.contains("stopping:succeeded"), balancer[0].outcomes.toString());
-        assertFalse(balancer[0].outcomes.contains("stopping:lost"), balancer[0].outcomes.toString());
+        assertTrue(cluster.balancer().outcomes.contains("stopping:succeeded"), cluster.balancer().outcomes.toString());
+        assertFalse(cluster.balancer().outcomes.contains("stopping:lost"), cluster.balancer().outcomes.toString());
     }
 }

@@ -2,7 +2,6 @@ package dev.sluice.loadtest;
 
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.Sluice;
-import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,8 +15,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Invocation latency of the {@code hello} function over sequential calls, end to end through HTTP on loopback.
@@ -30,8 +27,6 @@ import java.util.regex.Pattern;
  * tool stops by itself.
  */
 public final class SequentialLatency {
-    private static final Pattern KEY = Pattern.compile("\"key\"\\s*:\\s*\"([^\"]+)\"");
-
     private SequentialLatency() {}
 
     public static void main(String[] args) throws Exception {
@@ -82,11 +77,11 @@ public final class SequentialLatency {
             throws IOException, InterruptedException {
         requireLoopback(base);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String tenant = "hot-" + Long.toHexString(System.nanoTime());
-        HttpRequest invoke = setUp(http, base, adminToken, tenant);
         java.util.concurrent.atomic.LongAdder ok = new java.util.concurrent.atomic.LongAdder();
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+        try (BenchTenant tenant = BenchTenant.create(http, base, adminToken, "hot");
+             var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            HttpRequest invoke = invokeHello(base, tenant);
+            long deadline = System.nanoTime() + seconds * 1_000_000_000L;
             for (int t = 0; t < threads; t++) {
                 pool.submit(() -> {
                     while (System.nanoTime() < deadline) {
@@ -96,8 +91,6 @@ public final class SequentialLatency {
                     return null;
                 });
             }
-        } finally {
-            deleteTenant(http, base, adminToken, tenant);
         }
         return String.format("throughput: %d threads, %d s: %.0f invocations/s", threads, seconds,
                 ok.sum() / (double) seconds);
@@ -107,9 +100,8 @@ public final class SequentialLatency {
     static Percentiles run(URI base, String adminToken, int calls, int warmup) throws IOException, InterruptedException {
         requireLoopback(base);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String tenant = "latency-" + Long.toHexString(System.nanoTime());
-        HttpRequest invoke = setUp(http, base, adminToken, tenant);
-        try {
+        try (BenchTenant tenant = BenchTenant.create(http, base, adminToken, "latency")) {
+            HttpRequest invoke = invokeHello(base, tenant);
             for (int i = 0; i < warmup; i++) {
                 call(http, invoke);
             }
@@ -120,38 +112,15 @@ public final class SequentialLatency {
                 latencies.add(System.nanoTime() - started);
             }
             return latencies;
-        } finally {
-            deleteTenant(http, base, adminToken, tenant);
         }
     }
 
-    private static void deleteTenant(HttpClient http, URI base, String adminToken, String tenant)
+    /** Deploys hello for {@code tenant}; returns the invocation request. */
+    private static HttpRequest invokeHello(URI base, BenchTenant tenant)
             throws IOException, InterruptedException {
-        http.send(HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + tenant))
-                        .header("Authorization", "Bearer " + adminToken).DELETE().build(),
-                HttpResponse.BodyHandlers.discarding());
-    }
-
-    /** A tenant with no practical rate limit, a key, and hello deployed; returns the invocation request. */
-    private static HttpRequest setUp(HttpClient http, URI base, String adminToken, String tenant)
-            throws IOException, InterruptedException {
-        expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + tenant))
-                .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(
-                        "{\"requests-per-second\": 1000000, \"burst\": 1000000}")), 201);
-        String created = expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + tenant + "/keys"))
-                .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"latency\"}")), 201);
-        Matcher matcher = KEY.matcher(created);
-        if (!matcher.find()) {
-            throw new IllegalStateException("no key in " + created);
-        }
-        String key = matcher.group(1);
-        expect(http, HttpRequest.newBuilder(base.resolve("/v1/functions/hello"))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/wasm")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load("hello"))), 201);
+        tenant.deploy(base, "hello");
         return HttpRequest.newBuilder(base.resolve("/v1/functions/hello/invoke?name=bench"))
-                .header("Authorization", "Bearer " + key).timeout(Duration.ofSeconds(30)).GET().build();
+                .header("Authorization", "Bearer " + tenant.key).timeout(Duration.ofSeconds(30)).GET().build();
     }
 
     private static void call(HttpClient http, HttpRequest invoke) throws IOException, InterruptedException {
@@ -160,16 +129,6 @@ public final class SequentialLatency {
             throw new IllegalStateException("invocation failed: " + response.statusCode() + " "
                     + new String(response.body()));
         }
-    }
-
-    private static String expect(HttpClient http, HttpRequest.Builder request, int status)
-            throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != status) {
-            throw new IllegalStateException(request.build().uri() + ": " + response.statusCode() + " "
-                    + response.body());
-        }
-        return response.body();
     }
 
     static void requireLoopback(URI uri) throws IOException {

@@ -1,6 +1,5 @@
 package dev.sluice.scheduler;
 
-import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.List;
@@ -48,24 +47,15 @@ final class DiskFunctionRegistry implements FunctionRegistry {
 
     @Override
     public Deployment deploy(DeployRequest request) {
-        byte[] bytes = request.module();
-        if (bytes.length > request.maxModuleBytes()) {
-            throw new ModuleRejected(ModuleRejected.Reason.TOO_LARGE, "module is " + bytes.length
-                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
-        }
-        String digest = Digests.sha256(bytes);
-        // Built first so that bad limits fail before any parsing.
-        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
-                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
-        ModuleValidator.Checked checked = validator.check(bytes);
-        ModuleValidator.checkMemory(checked, spec.memoryPages());
-        CompiledModule module = cache.acquire(spec.tenant(), digest, checked);
+        ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
+        FunctionSpec spec = valid.spec();
+        CompiledModule module = cache.acquire(spec.tenant(), spec.digest(), valid.module());
         Deployment deployment;
         try {
-            deployment = store(spec, bytes, request.maxFunctions());
+            deployment = store(spec, request.module(), request.maxFunctions());
         } finally {
             // The function holds its own reference now, or the deploy failed and the module may go.
-            cache.release(digest);
+            cache.release(spec.digest());
         }
         // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
         boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);

@@ -13,6 +13,7 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
+import java.time.InstantSource;
 import java.util.List;
 
 /**
@@ -74,6 +75,29 @@ final class ModuleValidator {
         } catch (RuntimeException e) {
             throw new ModuleRejected(Reason.MALFORMED, "module cannot be instrumented for fuel metering: " + e);
         }
+    }
+
+    /** A deploy that passed every check: its spec (digest of the original bytes, deployed now) and its module. */
+    record CheckedDeploy(FunctionSpec spec, Checked module) {}
+
+    /**
+     * The checks every registry runs before it changes anything, cheapest first: the size, then the spec (so that bad
+     * limits fail before any parsing), then the module and its memory against the spec's cap.
+     *
+     * @throws ModuleRejected as {@link #check} and {@link #checkMemory}, or TOO_LARGE
+     */
+    CheckedDeploy checkDeploy(DeployRequest request, InstantSource clock) {
+        byte[] bytes = request.module();
+        if (bytes.length > request.maxModuleBytes()) {
+            throw new ModuleRejected(Reason.TOO_LARGE, "module is " + bytes.length
+                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
+        }
+        String digest = Digests.sha256(bytes);
+        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
+                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
+        Checked checked = check(bytes);
+        checkMemory(checked, spec.memoryPages());
+        return new CheckedDeploy(spec, checked);
     }
 
     /** @throws ModuleRejected TOO_MUCH_MEMORY when the module could not even start within {@code capPages} */

@@ -1,6 +1,5 @@
 package dev.sluice.scheduler;
 
-import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
 import dev.sluice.scheduler.shared.FunctionIndex;
 import dev.sluice.scheduler.shared.ModuleStore;
@@ -102,19 +101,10 @@ final class SharedFunctionRegistry implements FunctionRegistry {
 
     @Override
     public Deployment deploy(DeployRequest request) {
-        byte[] bytes = request.module();
-        if (bytes.length > request.maxModuleBytes()) {
-            throw new ModuleRejected(ModuleRejected.Reason.TOO_LARGE, "module is " + bytes.length
-                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
-        }
-        String digest = Digests.sha256(bytes);
-        // Built first so that bad limits fail before any parsing.
-        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
-                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
-        ModuleValidator.Checked checked = validator.check(bytes);
-        ModuleValidator.checkMemory(checked, spec.memoryPages());
+        ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
+        FunctionSpec spec = valid.spec();
         // Everything passed: only now does anything shared change.
-        FunctionIndex.Commit commit = store(spec, bytes, request.maxFunctions());
+        FunctionIndex.Commit commit = store(spec, request.module(), request.maxFunctions());
         forget(spec.tenant(), spec.name());
         switch (commit.outcome()) {
             case STORED -> { }
@@ -129,7 +119,7 @@ final class SharedFunctionRegistry implements FunctionRegistry {
                     + " times; deploy again", null);
         }
         boolean compiled = library.map(l -> {
-            CompiledModule module = l.add(spec.tenant(), digest, checked);
+            CompiledModule module = l.add(spec.tenant(), spec.digest(), valid.module());
             return module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
         }).orElse(false);
         return new Deployment(spec, commit.created(), compiled);

@@ -8,15 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
 import dev.sluice.scheduler.shared.ModuleStore;
+import dev.sluice.scheduler.testing.ConcurrentDeploys;
 import dev.sluice.scheduler.testing.TestModules;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -154,31 +152,10 @@ abstract class RegistryContract {
     @Test
     void aNewFunctionBeyondTheTenantsLimitIsRefusedEvenWhenDeploysRace() throws Exception {
         var registry = open().functions();
-        int attempts = 8;
-        var ready = new CountDownLatch(1);
-        var outcomes = new ArrayList<Future<Boolean>>();
-        try (var threads = Executors.newFixedThreadPool(attempts)) {
-            for (int i = 0; i < attempts; i++) {
-                FunctionName name = FunctionName.of("f" + i);
-                // Half the deploys bring a module no other function uses: a refused one must not leave it stored.
-                byte[] module = TestModules.load(i % 2 == 0 ? "plain" : "hello");
-                outcomes.add(threads.submit(() -> {
-                    ready.await();
-                    try {
-                        registry.deploy(new DeployRequest("acme", name, module, 16, 1_000, 1 << 20, 1_000_000, 3));
-                        return true;
-                    } catch (SchedulerException.FunctionLimit refused) {
-                        return false;
-                    }
-                }));
-            }
-            ready.countDown();
-            int deployed = 0;
-            for (var outcome : outcomes) {
-                deployed += outcome.get() ? 1 : 0;
-            }
-            assertEquals(3, deployed);
-        }
+        // Half the deploys bring a module no other function uses: a refused one must not leave it stored.
+        assertEquals(3, ConcurrentDeploys.taken(8, i -> registry, i -> new DeployRequest("acme",
+                FunctionName.of("f" + i), TestModules.load(i % 2 == 0 ? "plain" : "hello"), 16, 1_000, 1 << 20,
+                1_000_000, 3)));
         List<FunctionSpec> stored = registry.list("acme");
         assertEquals(3, stored.size());
         for (String digest : List.of(Digests.sha256(TestModules.load("plain")),

@@ -12,6 +12,7 @@ import dev.sluice.scheduler.redis.RedisFunctionIndex;
 import dev.sluice.scheduler.redis.RedisModuleStore;
 import dev.sluice.scheduler.redis.SchedulerRedis;
 import dev.sluice.scheduler.shared.FunctionIndex;
+import dev.sluice.scheduler.testing.ConcurrentDeploys;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisServerExtension;
 import java.nio.file.Path;
@@ -124,31 +125,9 @@ class SharedFunctionsTest {
     @Test
     void theTenantsFunctionLimitHoldsAcrossProcessesDeployingAtOnce() throws Exception {
         List<FunctionRegistry> gateways = List.of(gatewayRegistry(), gatewayRegistry(), gatewayRegistry());
-        int attempts = 9;
-        var ready = new CountDownLatch(1);
-        var outcomes = new ArrayList<Future<Boolean>>();
-        try (var threads = Executors.newFixedThreadPool(attempts)) {
-            for (int i = 0; i < attempts; i++) {
-                FunctionRegistry registry = gateways.get(i % gateways.size());
-                DeployRequest request = new DeployRequest("acme", FunctionName.of("f" + i),
-                        TestModules.load(i % 2 == 0 ? "plain" : "hello"), 16, 1_000, 1 << 20, 1_000_000, 4);
-                outcomes.add(threads.submit(() -> {
-                    ready.await();
-                    try {
-                        registry.deploy(request);
-                        return true;
-                    } catch (SchedulerException.FunctionLimit refused) {
-                        return false;
-                    }
-                }));
-            }
-            ready.countDown();
-            int deployed = 0;
-            for (var outcome : outcomes) {
-                deployed += outcome.get() ? 1 : 0;
-            }
-            assertEquals(4, deployed);
-        }
+        assertEquals(4, ConcurrentDeploys.taken(9, i -> gateways.get(i % gateways.size()),
+                i -> new DeployRequest("acme", FunctionName.of("f" + i),
+                        TestModules.load(i % 2 == 0 ? "plain" : "hello"), 16, 1_000, 1 << 20, 1_000_000, 4)));
         assertEquals(4, gateways.get(1).list("acme").size());
         gateways.get(2).deleteAll("acme");
         assertEquals(List.of(redis.settings().keyPrefix() + "{functions}:gone:acme"), redis.keys(),

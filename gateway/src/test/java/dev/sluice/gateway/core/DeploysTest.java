@@ -14,7 +14,6 @@ import dev.sluice.tenancy.auth.IssuedKey;
 import dev.sluice.tenancy.plan.Limit;
 import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,18 +21,13 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The deploy chain without a server: what is refused before the module is read, and what reaches the registry. */
-class DeploysTest {
+class DeploysTest extends CoreTest {
     private static final FunctionName HELLO = FunctionName.of("hello");
 
-    @TempDir
-    Path dataDir;
-    CoreFixture core;
     /** What the chain asked of the deploy call and of the slots, in order. */
     final List<String> log = new ArrayList<>();
     final Slots slots = new Slots(log);
@@ -41,13 +35,7 @@ class DeploysTest {
 
     @BeforeEach
     void open() {
-        core = new CoreFixture(dataDir);
         deploys = new Deploys(core.scheduler.functions(), slots, InFlight.uncounted(), 5_000);
-    }
-
-    @AfterEach
-    void close() {
-        core.close();
     }
 
     @Test

@@ -19,39 +19,27 @@ import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.plan.TenantLimits;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The invocation chain without a server: real quotas, the real in-process scheduler and real guests, on fake clocks.
  * Each test states which step decided and what it left behind (usage, fuel, slots).
  */
-class InvocationsTest {
+class InvocationsTest extends CoreTest {
     private static final TenantId ACME = TenantId.of("acme");
     private static final FunctionName HELLO = FunctionName.of("hello");
 
-    @TempDir
-    Path dataDir;
-    CoreFixture core;
     Invocations invocations;
 
     @BeforeEach
     void open() {
-        core = new CoreFixture(dataDir);
         invocations = core.invocations(InFlight.uncounted());
-    }
-
-    @AfterEach
-    void close() {
-        core.close();
     }
 
     private DailyUsage today() {

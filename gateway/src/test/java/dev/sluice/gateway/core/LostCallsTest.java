@@ -9,35 +9,17 @@ import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.usage.DailyUsage;
 import dev.sluice.tenancy.plan.Limit;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A call lost with its worker (it was handed over, then the worker died) may have run: usage counts it as a failed
  * invocation, and the tenant is charged no fuel for it (its fuel is unknown, the loss is the provider's).
  */
-class LostCallsTest {
+class LostCallsTest extends CoreTest {
     private static final FunctionName HELLO = FunctionName.of("hello");
-
-    @TempDir
-    Path dataDir;
-    CoreFixture core;
-
-    @BeforeEach
-    void open() {
-        core = new CoreFixture(dataDir);
-    }
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
 
     @Test
     void aCallLostWithItsWorkerIsCountedAsAFailedInvocationWithoutFuel() {

@@ -8,34 +8,16 @@ import dev.sluice.tenancy.auth.IssuedKey;
 import dev.sluice.tenancy.plan.Limit;
 import dev.sluice.tenancy.TenantId;
 import java.net.SocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The front door's decisions, without a server: who is let in, with which limits, and why not. */
-class TenantAccessTest {
-    @TempDir
-    Path dataDir;
-    CoreFixture core;
-
-    @BeforeEach
-    void open() {
-        core = new CoreFixture(dataDir);
-    }
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class TenantAccessTest extends CoreTest {
     @Test
     void validKeyIsGrantedWithItsTenantItsLimitsAndItsRateCounted() {
         IssuedKey key = core.tenant("acme", Map.of(Limit.REQUESTS_PER_SECOND, 5L, Limit.BURST, 3L));

@@ -4,14 +4,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Workers behind a Kubernetes headless Service ({@code worker-discovery: dns}): the Service name resolves to one A
@@ -40,7 +36,7 @@ public final class DnsWorkerDirectory implements WorkerDirectory {
     private final int port;
     private final int maxConcurrency;
     private final Resolver resolver;
-    private final ScheduledExecutorService refresher; // null with manual refresh
+    private final DirectoryRefresher refresher;
     private volatile List<WorkerAddress> workers = List.of();
 
     private DnsWorkerDirectory(Builder builder) {
@@ -49,17 +45,7 @@ public final class DnsWorkerDirectory implements WorkerDirectory {
         this.maxConcurrency = builder.maxConcurrency;
         this.resolver = builder.resolver;
         refresh();
-        if (builder.refreshEvery == null) {
-            this.refresher = null;
-        } else {
-            this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sluice-dns-discovery");
-                t.setDaemon(true);
-                return t;
-            });
-            long millis = builder.refreshEvery.toMillis();
-            refresher.scheduleWithFixedDelay(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
-        }
+        this.refresher = DirectoryRefresher.every(builder.refreshEvery, "sluice-dns-discovery", this::refresh);
     }
 
     /**
@@ -90,12 +76,7 @@ public final class DnsWorkerDirectory implements WorkerDirectory {
                 found.add(new WorkerAddress(id, host, port, maxConcurrency));
             }
         }
-        // Sorted, so the same records in another order are the same list and the balancer sees no change.
-        found.sort(Comparator.comparing(WorkerAddress::id));
-        List<WorkerAddress> snapshot = List.copyOf(found);
-        if (!snapshot.equals(workers)) {
-            workers = snapshot;
-        }
+        workers = DirectoryRefresher.settle(found, workers);
     }
 
     @Override
@@ -105,9 +86,7 @@ public final class DnsWorkerDirectory implements WorkerDirectory {
 
     @Override
     public void close() {
-        if (refresher != null) {
-            refresher.shutdownNow();
-        }
+        refresher.close();
     }
 
     public static final class Builder {

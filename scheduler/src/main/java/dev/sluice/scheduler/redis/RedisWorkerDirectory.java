@@ -1,19 +1,16 @@
 package dev.sluice.scheduler.redis;
 
+import dev.sluice.scheduler.cluster.DirectoryRefresher;
 import dev.sluice.scheduler.cluster.WorkerAddress;
 import dev.sluice.scheduler.cluster.WorkerDirectory;
 import io.lettuce.core.KeyValue;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The workers that heartbeat into Redis ({@link RedisWorkerRegistration}), as a gateway sees them: re-read every
@@ -33,7 +30,7 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
     public static final Duration REFRESH = Duration.ofMillis(250);
 
     private final SchedulerRedis redis;
-    private final ScheduledExecutorService refresher; // null when manual
+    private final DirectoryRefresher refresher;
     private final Object refreshing = new Object();
     private volatile List<WorkerAddress> workers = List.of();
     private boolean failing; // guarded by refreshing
@@ -42,17 +39,7 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
     private RedisWorkerDirectory(SchedulerRedis redis, Duration every) {
         this.redis = redis;
         refresh();
-        if (every == null) {
-            this.refresher = null;
-        } else {
-            this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sluice-redis-discovery");
-                t.setDaemon(true);
-                return t;
-            });
-            long millis = every.toMillis();
-            refresher.scheduleWithFixedDelay(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
-        }
+        this.refresher = DirectoryRefresher.every(every, "sluice-redis-discovery", this::refresh);
     }
 
     /** Reads the workers now, then every {@code every} (at most 500 ms; {@link #REFRESH} by default). */
@@ -123,10 +110,7 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
         if (!expired.isEmpty()) {
             redis.call("worker discovery cleanup", r -> r.srem(index, expired.toArray(byte[][]::new)));
         }
-        // Sorted and compared, so an unchanged cluster keeps the same list and the balancer sees no change.
-        found.sort(Comparator.comparing(WorkerAddress::id));
-        List<WorkerAddress> snapshot = List.copyOf(found);
-        return snapshot.equals(workers) ? workers : snapshot;
+        return DirectoryRefresher.settle(found, workers);
     }
 
     @Override
@@ -136,8 +120,6 @@ public final class RedisWorkerDirectory implements WorkerDirectory {
 
     @Override
     public void close() {
-        if (refresher != null) {
-            refresher.shutdownNow();
-        }
+        refresher.close();
     }
 }
