@@ -21,7 +21,6 @@ import dev.sluice.scheduler.redis.RedisWorkerDirectory;
 import dev.sluice.scheduler.redis.SchedulerRedis;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -75,9 +74,9 @@ public final class GatewayRole {
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
                                        Directories directories, Balancers balancers) {
-        List<AutoCloseable> opened = new ArrayList<>(); // closed in reverse on failure, and by close()
+        Opened opened = new Opened(); // closed in reverse on failure, and by close()
         try {
-            RedisHolder redis = opened(opened, new RedisHolder());
+            RedisHolder redis = opened.add(new RedisHolder());
             FunctionRegistry functions;
             if (config.stores().sharedTenancy()) {
                 // Deploy once: metadata and module bytes in Redis, seen by every gateway and worker.
@@ -87,16 +86,16 @@ public final class GatewayRole {
             } else {
                 // The data directory's registry, without worker threads; workers on this machine read its module
                 // files (worker-module-dir). It validates and stores but compiles nothing: workers compile.
-                functions = opened(opened, LocalScheduler.openWithoutWorkers(
+                functions = opened.add(LocalScheduler.openWithoutWorkers(
                         Sluice.schedulerSettings(config), config.dataDir(), clock)).functions();
             }
-            WorkerDirectory directory = opened(opened, directories.open(config, redis::open));
-            WorkerHealthProbe health = opened(opened, WorkerHealthProbe.create(secret, CONNECT_TIMEOUT));
+            WorkerDirectory directory = opened.add(directories.open(config, redis::open));
+            WorkerHealthProbe health = opened.add(WorkerHealthProbe.create(secret, CONNECT_TIMEOUT));
             Balancer balancer = balancers.open(directory, health);
             // The dispatcher closes the balancer (its shutdown, before close() below).
             RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, secret, System::nanoTime,
                     CONNECT_TIMEOUT, STALL_MARGIN);
-            List<AutoCloseable> resources = List.copyOf(opened);
+            List<AutoCloseable> resources = opened.all();
             return new Execution() {
                 @Override
                 public FunctionRegistry functions() {
@@ -111,28 +110,16 @@ public final class GatewayRole {
                 @Override
                 public void close() {
                     dispatcher.close();
-                    resources.reversed().forEach(GatewayRole::closeQuietly);
+                    Opened.closeAll(resources);
                 }
             };
         } catch (RuntimeException | Error e) {
-            opened.reversed().forEach(GatewayRole::closeQuietly);
+            opened.closeAll();
             throw e;
         }
     }
 
-    private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
-        opened.add(closeable);
-        return closeable;
-    }
 
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            System.getLogger(GatewayRole.class.getName()).log(System.Logger.Level.WARNING,
-                    "while stopping: " + e.getMessage());
-        }
-    }
 
     /** The process's one scheduler-side Redis connection (registry, module store, discovery), opened when needed. */
     private static final class RedisHolder implements AutoCloseable {

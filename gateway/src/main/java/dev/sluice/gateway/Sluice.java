@@ -29,8 +29,6 @@ import io.helidon.webserver.http.HttpRouting;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -65,15 +63,15 @@ public final class Sluice implements AutoCloseable {
     private Sluice(Builder builder) {
         this.config = builder.config;
         TenantLimits defaults = LimitsJson.defaults(config);
-        List<AutoCloseable> opened = new ArrayList<>();
+        Opened opened = new Opened();
         try {
             // First: nothing in the data directory is read or written unless this process alone uses it.
-            this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
-            this.tenancy = opened(opened, openTenancy(config, builder));
-            this.quotas = opened(opened, openQuotas(config, builder, tenancy, defaults));
-            this.scheduler = opened(opened, builder.execution.apply(config, builder.clock));
+            this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
+            this.tenancy = opened.add(openTenancy(config, builder));
+            this.quotas = opened.add(openQuotas(config, builder, tenancy, defaults));
+            this.scheduler = opened.add(builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
-            this.deploys = opened(opened, DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
+            this.deploys = opened.add(DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
             this.drain = new Drain();
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
             opened.add(housekeeping::shutdownNow);
@@ -112,15 +110,11 @@ public final class Sluice implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             // A start that fails half-way (corrupt state, Redis away, a host the server cannot use) must leave nothing
             // behind: no connections, no threads, and above all no lock, or this JVM could never open the directory.
-            opened.reversed().forEach(Sluice::closeQuietly);
+            opened.closeAll();
             throw e;
         }
     }
 
-    private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
-        opened.add(closeable);
-        return closeable;
-    }
 
     /** The whole HTTP surface, in matching order. */
     private static void routing(HttpRouting.Builder routing, HealthService health, PlanService plans,
@@ -282,12 +276,12 @@ public final class Sluice implements AutoCloseable {
             scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
         } finally {
             // Whatever failed above, the workers, the pools and the Redis connections are released.
-            closeQuietly(scheduler);
+            Opened.closeQuietly(scheduler);
             deploys.close();
             housekeeping.shutdownNow();
             flush();
-            closeQuietly(quotas);
-            closeQuietly(tenancy);
+            Opened.closeQuietly(quotas);
+            Opened.closeQuietly(tenancy);
             dataDirLock.close(); // last: everything above is written
         }
     }
@@ -297,13 +291,6 @@ public final class Sluice implements AutoCloseable {
         stop();
     }
 
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "while stopping: " + e.getMessage());
-        }
-    }
 
     /** Assembles a Sluice; every collaborator has a production default. */
     public static final class Builder {

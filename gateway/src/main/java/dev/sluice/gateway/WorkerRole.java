@@ -19,8 +19,6 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -54,10 +52,10 @@ public final class WorkerRole implements AutoCloseable {
         ClusterConfig cluster = config.cluster();
         String secret = cluster.requireSecret(builder.environment);
         this.id = cluster.effectiveWorkerId();
-        List<AutoCloseable> opened = new ArrayList<>();
+        Opened opened = new Opened();
         try {
             // The compiled-module cache is this worker's alone.
-            this.dataDirLock = opened(opened, DataDirLock.acquire(config.dataDir()));
+            this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // One scheduler-side Redis connection for the module store and the heartbeat; closed by the scheduler.
             Optional<SchedulerRedis> redis = needsRedis(config)
                     ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())))
@@ -65,7 +63,7 @@ public final class WorkerRole implements AutoCloseable {
             try {
                 ModuleStore modules = builder.modules.orElseGet(() -> moduleStore(config, redis));
                 this.registrar = builder.registrar.orElseGet(() -> registrar(config, redis));
-                this.scheduler = opened(opened, LocalScheduler.openWorker(settings(config), config.dataDir(),
+                this.scheduler = opened.add(LocalScheduler.openWorker(settings(config), config.dataDir(),
                         InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { })));
             } catch (RuntimeException | Error e) {
                 redis.ifPresent(SchedulerRedis::close);
@@ -101,7 +99,7 @@ public final class WorkerRole implements AutoCloseable {
                     .directHandlers(ProblemDirectHandler.handlers())
                     .build();
         } catch (RuntimeException | Error e) {
-            opened.reversed().forEach(WorkerRole::closeQuietly);
+            opened.closeAll();
             throw e;
         }
     }
@@ -225,10 +223,6 @@ public final class WorkerRole implements AutoCloseable {
         }
     }
 
-    private static <T extends AutoCloseable> T opened(List<AutoCloseable> opened, T closeable) {
-        opened.add(closeable);
-        return closeable;
-    }
 
     /**
      * The pool without its per-tenant cap and reserve: sharing between tenants is the gateways' business (their
@@ -327,7 +321,7 @@ public final class WorkerRole implements AutoCloseable {
             server.stop();
             scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
         } finally {
-            closeQuietly(scheduler);
+            Opened.closeQuietly(scheduler);
             dataDirLock.close();
         }
     }
@@ -335,7 +329,7 @@ public final class WorkerRole implements AutoCloseable {
     /** Deregisters and refuses new work; running invocations go on. The first step of {@link #stop()}. */
     synchronized void drain() {
         if (registration != null) {
-            closeQuietly(registration);
+            Opened.closeQuietly(registration);
             registration = null;
         }
         service.drain();
@@ -346,13 +340,6 @@ public final class WorkerRole implements AutoCloseable {
         stop();
     }
 
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "while stopping: " + e.getMessage());
-        }
-    }
 
     /** Assembles a worker; every collaborator has a production default. */
     public static final class Builder {
