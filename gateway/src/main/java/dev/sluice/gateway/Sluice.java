@@ -262,18 +262,12 @@ public final class Sluice implements AutoCloseable {
             return;
         }
         stopped = true;
-        long deadline = System.nanoTime() + config.shutdownGraceMs() * 1_000_000;
+        GracePeriod grace = GracePeriod.start(config.shutdownGraceMs());
         drain.close();
-        try {
-            if (!drain.awaitIdle(config.shutdownGraceMs())) {
-                LOG.log(Level.WARNING, "shutdown grace period over with invocations still running; stopping them");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        grace.awaitIdle(drain::awaitIdle);
         try {
             server.stop();
-            scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+            scheduler.dispatcher().shutdown(grace.remainingMillis());
         } finally {
             // Whatever failed above, the workers, the pools and the Redis connections are released.
             Opened.closeQuietly(scheduler);

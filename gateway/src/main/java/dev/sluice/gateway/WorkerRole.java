@@ -308,18 +308,12 @@ public final class WorkerRole implements AutoCloseable {
             return;
         }
         stopped = true;
-        long deadline = System.nanoTime() + config.shutdownGraceMs() * 1_000_000;
+        GracePeriod grace = GracePeriod.start(config.shutdownGraceMs());
         drain();
-        try {
-            if (!service.awaitIdle(config.shutdownGraceMs())) {
-                LOG.log(Level.WARNING, "shutdown grace period over with invocations still running; stopping them");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        grace.awaitIdle(service::awaitIdle);
         try {
             server.stop();
-            scheduler.dispatcher().shutdown(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+            scheduler.dispatcher().shutdown(grace.remainingMillis());
         } finally {
             Opened.closeQuietly(scheduler);
             dataDirLock.close();
