@@ -242,7 +242,8 @@ public final class VaultTestServer implements AutoCloseable {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> values = (Map<String, Object>) data;
                     List<Version> versions = kv.computeIfAbsent(key, k -> new ArrayList<>());
-                    Version v = new Version(versions.size() + 1, Map.copyOf(values), clock.instant(), null);
+                    Version v = new Version(versions.size() + 1,
+                            java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values)), clock.instant(), null);
                     versions.add(v);
                     return ok(Map.of("data", versionMetadata(v)));
                 }
