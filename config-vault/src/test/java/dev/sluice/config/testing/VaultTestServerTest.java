@@ -229,6 +229,33 @@ class VaultTestServerTest {
         assertNotEquals(200, e.getHttpStatusCode());
     }
 
+    @Test
+    void loginResponsesHaveTheExactShapeTheStrictDriverNeeds() throws Exception {
+        vault.addAppRole("role-1", "secret-1");
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                        URI.create(vault.address() + "/v1/auth/approle/login"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"role_id\":\"role-1\",\"secret_id\":\"secret-1\"}"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        assertEquals(List.of("application/json"), response.headers().allValues("Content-Type"), "no charset");
+        Map<String, Object> body = Json.parseObject(response.body());
+        assertEquals(Boolean.FALSE, body.get("renewable"));
+        Map<?, ?> auth = (Map<?, ?>) body.get("auth");
+        assertEquals(List.of("default"), auth.get("policies"));
+        assertEquals(3600L, auth.get("lease_duration"));
+        assertEquals(Boolean.TRUE, auth.get("renewable"));
+    }
+
+    @Test
+    void softDeleteOfTheLatestVersionKeepsOlderVersionsReadable() throws Exception {
+        Vault v = driver(rootToken);
+        v.logical().write("secret/soft", Map.of("a", "1"));
+        v.logical().write("secret/soft", Map.of("a", "2"));
+        assertEquals(204, raw("DELETE", "/v1/secret/data/soft", rootToken).statusCode());
+        assertEquals(404, v.logical().read("secret/soft").getRestResponse().getStatus());
+        assertEquals("1", v.logical().read("secret/soft", false, 1).getData().get("a"));
+    }
+
     private HttpResponse<String> raw(String method, String path, String token) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(vault.address() + path))
                 .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30));
