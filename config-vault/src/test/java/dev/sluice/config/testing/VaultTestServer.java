@@ -48,6 +48,7 @@ public final class VaultTestServer implements AutoCloseable {
     private final List<String> requests = new ArrayList<>();
     private Duration loginTtl = Duration.ofHours(1);
     private boolean sealed;
+    private String contentType = "application/json";
 
     private VaultTestServer(InstantSource clock) {
         this.clock = clock;
@@ -88,6 +89,11 @@ public final class VaultTestServer implements AutoCloseable {
         loginTtl = ttl;
     }
 
+    /** Only for the test that proves the driver rejects anything but exactly {@code application/json}. */
+    synchronized void contentType(String value) {
+        contentType = value;
+    }
+
     public synchronized void seal() {
         sealed = true;
     }
@@ -119,7 +125,9 @@ public final class VaultTestServer implements AutoCloseable {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
             Reply reply;
+            String type;
             synchronized (this) {
+                type = contentType;
                 URI uri = exchange.getRequestURI();
                 requests.add(exchange.getRequestMethod() + " " + uri);
                 try {
@@ -132,7 +140,7 @@ public final class VaultTestServer implements AutoCloseable {
             }
             byte[] out = reply.body == null ? new byte[0] : Json.write(reply.body).getBytes(StandardCharsets.UTF_8);
             // Exactly "application/json": the driver compares the whole header value.
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("Content-Type", type);
             exchange.sendResponseHeaders(reply.status, out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
                 exchange.getResponseBody().write(out);

@@ -247,6 +247,15 @@ class VaultTestServerTest {
     }
 
     @Test
+    void driverRefusesALoginAnsweredWithACharsetParameterSoTheExactTypeMatters() throws Exception {
+        vault.addAppRole("role-1", "secret-1");
+        vault.contentType("application/json; charset=utf-8");
+        assertThrows(VaultException.class, () -> driver(null).auth().loginByAppRole("role-1", "secret-1"));
+        vault.contentType("application/json");
+        assertFalse(driver(null).auth().loginByAppRole("role-1", "secret-1").getAuthClientToken().isEmpty());
+    }
+
+    @Test
     void softDeleteOfTheLatestVersionKeepsOlderVersionsReadable() throws Exception {
         Vault v = driver(rootToken);
         v.logical().write("secret/soft", Map.of("a", "1"));
