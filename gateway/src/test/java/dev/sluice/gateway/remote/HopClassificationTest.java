@@ -161,8 +161,11 @@ class HopClassificationTest {
             WorkerClient.Outcome outcome = client.call(at("refusing", server.port()), HELLO, REQUEST,
                     Duration.ofSeconds(10));
             WorkerClient.Outcome.Lost lost = assertInstanceOf(WorkerClient.Outcome.Lost.class, outcome);
+            // Only the refusal's own code counts: when the reset overtakes the request's body, Helidon may instead
+            // fail its own write ("send data frame in invalid state: CLOSED", PROTOCOL_ERROR), which is no news.
             for (Throwable t = lost.cause(); t != null; t = t.getCause()) {
-                assertFalse(t instanceof io.helidon.http.http2.Http2Exception,
+                assertFalse(t instanceof io.helidon.http.http2.Http2Exception e
+                                && e.code() == io.helidon.http.http2.Http2ErrorCode.REFUSED_STREAM,
                         "Helidon now reports the error code; retry refused streams: " + t);
             }
             assertEquals(1, server.requests.get());
