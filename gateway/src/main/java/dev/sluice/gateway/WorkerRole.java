@@ -61,7 +61,7 @@ public final class WorkerRole implements AutoCloseable {
                     ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())))
                     : Optional.empty();
             try {
-                ModuleStore modules = builder.modules.orElseGet(() -> moduleStore(config, redis));
+                ModuleStore modules = moduleStore(config, redis);
                 this.registrar = builder.registrar.orElseGet(() -> registrar(config, redis));
                 this.scheduler = opened.add(LocalScheduler.openWorker(settings(config), config.dataDir(),
                         InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { })));
@@ -339,7 +339,6 @@ public final class WorkerRole implements AutoCloseable {
     public static final class Builder {
         private SluiceConfig config = SluiceConfig.defaults();
         private Map<String, String> environment = Map.of();
-        private Optional<ModuleStore> modules = Optional.empty();
         private Optional<Function<WorkerAddress, WorkerRegistration>> registrar = Optional.empty();
         private Optional<ConnectionLimits> limits = Optional.empty();
 
@@ -362,11 +361,6 @@ public final class WorkerRole implements AutoCloseable {
             return this;
         }
 
-        /** The module store to fetch modules from, instead of the configured one. */
-        public Builder modules(ModuleStore modules) {
-            this.modules = Optional.of(modules);
-            return this;
-        }
 
         /**
          * Advertises the worker once it listens, instead of the configured way (a Redis heartbeat with

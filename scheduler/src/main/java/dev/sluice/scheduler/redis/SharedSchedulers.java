@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 
 /**
- * Schedulers whose functions are shared through Redis, each owning its own connection (closed with it). A process
+ * The scheduler whose functions are shared through Redis, owning its own connection (closed with it). A process
  * that also needs Redis for something else (worker discovery) opens one {@link SchedulerRedis} instead and passes
  * {@link RedisModuleStore} and {@link RedisFunctionIndex} on it to {@link LocalScheduler#openShared},
  * {@link LocalScheduler#openWorker} or {@link LocalScheduler#sharedRegistry}.
@@ -21,19 +21,6 @@ public final class SharedSchedulers {
         try {
             return LocalScheduler.openShared(settings, dataDir, clock, RedisModuleStore.create(connection),
                     RedisFunctionIndex.create(connection), connection);
-        } catch (RuntimeException | Error e) {
-            connection.close();
-            throw e;
-        }
-    }
-
-    /** A worker process: no registry, modules fetched from Redis by digest on first use. */
-    public static LocalScheduler worker(SchedulerSettings settings, Path dataDir, InstantSource clock,
-                                        SchedulerRedis.Settings redis) {
-        SchedulerRedis connection = SchedulerRedis.open(redis);
-        try {
-            return LocalScheduler.openWorker(settings, dataDir, clock, RedisModuleStore.create(connection),
-                    connection);
         } catch (RuntimeException | Error e) {
             connection.close();
             throw e;
