@@ -39,6 +39,10 @@ import java.util.function.Function;
  * @param compileBudgetMs        how long a deploy waits for compilation before answering (runs interpreted meanwhile)
  * @param stores                 where shared state lives (local by default; Redis for several gateways)
  * @param cluster                how gateways and workers find and trust each other (gateway and worker roles)
+ * @param logLevel               the least severe log records written: {@code debug}, {@code info}, {@code warning}
+ *                               or {@code error}
+ * @param configPollMs           how often the configuration file and Vault are checked for changes
+ * @param vault                  where Vault is and how to log in (none by default)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
@@ -47,7 +51,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            long defaultTimeoutMs, long maxRequestBytes,
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
                            int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
-                           ClusterConfig cluster) {
+                           ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
@@ -55,12 +59,29 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
             "default-max-fuel-per-call", "default-max-concurrency", "default-fuel-per-day",
             "default-invocations-per-minute", "default-invocations-per-day", "default-max-functions",
             "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
-            "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms", "compile-budget-ms");
+            "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms", "compile-budget-ms",
+            "log-level", "config-poll-ms");
+
+    /**
+     * The keys whose change applies while Sluice runs (see docs/configuration.md, "Live and restart-only keys"): read
+     * per request or per use. A change to any other key is logged as needing a restart and not applied.
+     */
+    public static final List<String> LIVE_KEYS = List.of("default-requests-per-second", "default-burst",
+            "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
+            "default-max-fuel-per-call", "default-max-concurrency", "default-fuel-per-day",
+            "default-invocations-per-minute", "default-invocations-per-day", "default-max-functions",
+            "default-timeout-ms", "quota-fail-policy", "log-level", "config-poll-ms");
+
+    /** The keys that say where Vault is and how to reach it: from the file (or code) only, never from Vault. */
+    public static final List<String> BOOTSTRAP_KEYS = VaultConfig.KEYS;
+
+    private static final List<String> LOG_LEVELS = List.of("debug", "info", "warning", "error");
 
     private static List<String> keys(String... own) {
         List<String> all = new ArrayList<>(List.of(own));
         all.addAll(StoreConfig.KEYS);
         all.addAll(ClusterConfig.KEYS);
+        all.addAll(VaultConfig.KEYS);
         return List.copyOf(all);
     }
 
@@ -97,6 +118,13 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         }
         if (cluster == null) {
             throw new ConfigException("cluster: missing");
+        }
+        if (!LOG_LEVELS.contains(logLevel)) {
+            throw new ConfigException("log-level: '" + logLevel + "' (expected: debug or info or warning or error)");
+        }
+        range("config-poll-ms", configPollMs, 100, 3_600_000);
+        if (vault == null) {
+            throw new ConfigException("vault: missing");
         }
     }
 
@@ -141,7 +169,10 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.number("shutdown-grace-ms", 10_000),
                 v.number("compile-budget-ms", 2_000),
                 StoreConfig.from(raw, source.describe()),
-                ClusterConfig.from(raw, source.describe()));
+                ClusterConfig.from(raw, source.describe()),
+                v.get("log-level", "info", s -> s),
+                v.number("config-poll-ms", 5_000),
+                VaultConfig.from(raw, source.describe()));
     }
 
     /**
@@ -160,14 +191,16 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         return from(ConfigSource.of("overrides", merged));
     }
 
-    private Map<String, String> asMap() {
+    /** Every key with its value here, as a source would give it (the worker secret included: never log this). */
+    public Map<String, String> asMap() {
         List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
                 defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall,
                 defaultMaxConcurrency, defaultFuelPerDay, defaultInvocationsPerMinute, defaultInvocationsPerDay,
                 defaultMaxFunctions, defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers,
-                tenantMaxConcurrency, tenantQueue, shutdownGraceMs, compileBudgetMs));
+                tenantMaxConcurrency, tenantQueue, shutdownGraceMs, compileBudgetMs, logLevel, configPollMs));
         Map<String, String> map = new HashMap<>(stores.asMap());
         map.putAll(cluster.asMap());
+        map.putAll(vault.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));
         }

@@ -50,4 +50,21 @@ public abstract sealed class TenancyException extends RuntimeException {
             super(message, cause);
         }
     }
+
+    /**
+     * The object is managed by an outside source ({@link #manager()}, e.g. {@code vault}) and cannot be changed here;
+     * the message says where to change it.
+     */
+    public static final class Managed extends TenancyException {
+        private final String manager;
+
+        public Managed(String message, String manager) {
+            super(message, null);
+            this.manager = manager;
+        }
+
+        public String manager() {
+            return manager;
+        }
+    }
 }

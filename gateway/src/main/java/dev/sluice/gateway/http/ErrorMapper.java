@@ -1,6 +1,7 @@
 package dev.sluice.gateway.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.secrets.SecretsException;
 import dev.sluice.gateway.core.Refusal;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
@@ -41,6 +42,14 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
                     .with("tenants", e.tenants());
             case TenancyException.QuotaStoreUnavailable e -> unavailable(ProblemType.QUOTA_UNAVAILABLE, e);
             case TenancyException.StoreUnavailable e -> unavailable(ProblemType.STORE_UNAVAILABLE, e);
+            case TenancyException.Managed e -> ProblemException.of(ProblemType.MANAGED_ELSEWHERE, e.getMessage())
+                    .with("managed-by", e.manager());
+            case SecretsException.Invalid e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+            case SecretsException.Unavailable e -> {
+                // The cause (Vault's address, an I/O error) is the provider's business; the message never holds a value.
+                LOG.log(Level.WARNING, e.getMessage());
+                yield ProblemException.of(ProblemType.SECRETS_UNAVAILABLE, e.getMessage()).header("Retry-After", "1");
+            }
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
             case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
                     .with("reason", e.reason().name().toLowerCase().replace('_', '-'));

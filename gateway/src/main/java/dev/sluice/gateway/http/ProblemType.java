@@ -41,7 +41,9 @@ public enum ProblemType {
     NOT_IMPLEMENTED("not-implemented", 501, "The server does not support what the request needs"),
     HTTP_VERSION_NOT_SUPPORTED("http-version-not-supported", 505, "The HTTP version is not supported"),
     WORKER_LOST("worker-lost", 502, "The worker running the function was lost"),
-    WORKER_BUSY("worker-busy", 503, "The worker did not start the invocation");
+    WORKER_BUSY("worker-busy", 503, "The worker did not start the invocation"),
+    MANAGED_ELSEWHERE("managed-elsewhere", 409, "The object is managed outside the admin API"),
+    SECRETS_UNAVAILABLE("secrets-unavailable", 503, "Function secrets cannot be used now");
 
     private static final String BASE = "https://sluice.dev/problems/";
 

@@ -1,0 +1,45 @@
+package dev.sluice.config.live;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.vault.VaultTree;
+
+/**
+ * The configuration in force, kept current from its sources: the file (watched) and, when {@code vault-address} is
+ * set, Vault's {@code config} path and tenancy objects. Every {@code config-poll-ms} (and on {@link #refresh}) it
+ * checks the sources; when something changed it builds the whole new configuration, has every listener
+ * {@link ConfigListener#prepare check} it, and only when all accept does it apply them all: an invalid change is
+ * refused with a logged reason naming the path and key, and the last-known-good stays in force. A source that cannot
+ * be read (Vault away or sealed) leaves the last-known-good in force too, and the status says {@code DEGRADED} with the
+ * reason until a poll succeeds again (retried with backoff). Changes to keys outside
+ * {@link SluiceConfig#LIVE_KEYS} are logged as needing a restart and not applied: {@link #current()} keeps their
+ * values from the start.
+ *
+ * <p>Thread-safe: {@link #current()} and {@link #tree()} are lock-free reads of one immutable snapshot; refreshes
+ * (the poller's and {@link #refresh}'s) are serialised.
+ */
+public interface LiveConfig extends AutoCloseable {
+    /** The configuration in force. */
+    SluiceConfig current();
+
+    /** Vault's objects in force ({@link VaultTree#EMPTY} without Vault). */
+    VaultTree tree();
+
+    ConfigStatus status();
+
+    /** Registers a listener; call before {@link #start}. */
+    void addListener(ConfigListener listener);
+
+    /**
+     * Loads the sources once (listeners prepare and apply the first configuration) and starts polling. When Vault
+     * cannot be reached at start, the process starts on the file's values with the status {@code STARTING} and keeps
+     * trying; an invalid first configuration from Vault is logged and refused the same way.
+     */
+    void start();
+
+    /** Checks the sources now, on the caller's thread, and says what happened. */
+    RefreshResult refresh();
+
+    /** Stops polling. */
+    @Override
+    void close();
+}
