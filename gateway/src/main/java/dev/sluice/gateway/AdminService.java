@@ -9,6 +9,7 @@ import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.scheduler.FunctionRegistry;
+import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantUid;
@@ -17,6 +18,7 @@ import dev.sluice.tenancy.auth.ApiKeys;
 import dev.sluice.tenancy.auth.IssuedKey;
 import dev.sluice.tenancy.auth.KeySpec;
 import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.managed.ManagedObjects;
 import dev.sluice.tenancy.plan.LimitOverrides;
 import dev.sluice.tenancy.plan.PlanStore;
 import dev.sluice.tenancy.plan.TenantLimits;
@@ -34,6 +36,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The provider's API for tenants, their keys and usage, behind the admin token. Mounted at {@code /admin/v1}.
@@ -41,6 +44,11 @@ import java.util.Set;
  * <p>A tenant is a plan (optional) plus overrides: {@code PUT} sets {@code plan} and any limit key; on an update,
  * members left out keep their value and {@code null} removes a plan or an override. The tenant's effective limits are
  * its plan's (or the configured defaults) with its overrides on top, resolved on every request.
+ *
+ * <p>Tenants and keys declared outside (in Vault) show {@code "managed-by": "vault"} and cannot be changed here: a
+ * change, a deletion, a key's revocation or rotation answers 409 {@code managed-elsewhere}, checked before anything is
+ * touched (a deletion removes the tenant's functions before its record, so the store's own refusal would come too
+ * late).
  */
 final class AdminService implements HttpService {
     private static final long MAX_BODY = 64 * 1024;
@@ -54,10 +62,11 @@ final class AdminService implements HttpService {
     private final ApiKeys keys;
     private final Quotas quotas;
     private final FunctionRegistry functions;
-    private final TenantLimits defaults;
+    private final Supplier<TenantLimits> defaults;
+    private final ManagedObjects managed;
 
     AdminService(AdminAuth auth, TenantStore tenants, PlanStore plans, ApiKeys keys, Quotas quotas,
-                 FunctionRegistry functions, TenantLimits defaults) {
+                 FunctionRegistry functions, Supplier<TenantLimits> defaults, ManagedObjects managed) {
         this.auth = auth;
         this.tenants = tenants;
         this.plans = plans;
@@ -65,6 +74,7 @@ final class AdminService implements HttpService {
         this.quotas = quotas;
         this.functions = functions;
         this.defaults = defaults;
+        this.managed = managed;
     }
 
     @Override
@@ -91,6 +101,7 @@ final class AdminService implements HttpService {
 
     private void putTenant(ServerRequest req, ServerResponse res) {
         TenantId id = tenantId(req);
+        refuseManagedTenant(id);
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         Optional<Tenant> current = tenants.find(id);
         Optional<String> plan = current.flatMap(Tenant::plan);
@@ -121,6 +132,7 @@ final class AdminService implements HttpService {
      */
     private void deleteTenant(ServerRequest req, ServerResponse res) {
         Tenant tenant = existing(tenantId(req));
+        refuseManagedTenant(tenant.id());
         keys.revokeAll(tenant.uid());
         functions.deleteAll(Caller.functionOwner(tenant));
         tenants.delete(tenant.id());
@@ -157,6 +169,7 @@ final class AdminService implements HttpService {
         Tenant tenant = existing(tenantId(req));
         TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
+        refuseManagedKey(keyId);
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         rejectUnknown(body, ROTATE_FIELDS);
         JsonNode overlap = body.get("overlap-seconds");
@@ -180,7 +193,8 @@ final class AdminService implements HttpService {
     private void listKeys(ServerRequest req, ServerResponse res) {
         Tenant tenant = existing(tenantId(req));
         ArrayNode items = Json.object().arrayNode();
-        keys.list(tenant.uid()).forEach(k -> items.add(Representations.key(k)));
+        keys.list(tenant.uid())
+                .forEach(k -> items.add(managedBy(Representations.key(k), managed.keyManager(k.id()))));
         ObjectNode body = Json.object();
         body.set("keys", items);
         send(res, Status.OK_200, body);
@@ -190,6 +204,7 @@ final class AdminService implements HttpService {
         Tenant tenant = existing(tenantId(req));
         TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
+        refuseManagedKey(keyId);
         if (!keys.revoke(tenant.uid(), keyId)) {
             throw ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id + " has no key " + safe(keyId));
         }
@@ -212,7 +227,30 @@ final class AdminService implements HttpService {
     }
 
     private ObjectNode representation(Tenant tenant) {
-        return Representations.tenant(tenant, plans.resolve(tenant, defaults));
+        return managedBy(Representations.tenant(tenant, plans.resolve(tenant, defaults.get())),
+                managed.tenantManager(tenant.id()));
+    }
+
+    /** Adds {@code "managed-by"} to an object's representation when an outside source manages it. */
+    static ObjectNode managedBy(ObjectNode node, Optional<String> manager) {
+        manager.ifPresent(m -> node.put("managed-by", m));
+        return node;
+    }
+
+    private void refuseManagedTenant(TenantId id) {
+        Optional<String> manager = managed.tenantManager(id);
+        if (manager.isPresent()) {
+            throw new TenancyException.Managed("tenant " + id + " is managed by " + manager.get()
+                    + "; change it there, not through the admin API", manager.get());
+        }
+    }
+
+    private void refuseManagedKey(String keyId) {
+        Optional<String> manager = managed.keyManager(keyId);
+        if (manager.isPresent()) {
+            throw new TenancyException.Managed("key " + safe(keyId) + " is managed by " + manager.get()
+                    + "; change it there, not through the admin API", manager.get());
+        }
     }
 
     private Tenant existing(TenantId id) {

@@ -23,7 +23,7 @@ import dev.sluice.tenancy.redis.RedisSettings;
 import dev.sluice.tenancy.redis.RedisTenancy;
 import dev.sluice.tenancy.TenancyStores;
 import dev.sluice.tenancy.TenantId;
-import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.managed.ManagedObjects;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import java.lang.System.Logger.Level;
@@ -62,13 +62,15 @@ public final class Sluice implements AutoCloseable {
 
     private Sluice(Builder builder) {
         this.config = builder.config;
-        TenantLimits defaults = LimitsJson.defaults(config);
+        // The live keys (default limits, default timeout, fail policy, log level), read per request.
+        LiveSettings settings = LiveSettings.of(config);
         Opened opened = new Opened();
         try {
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             this.tenancy = opened.add(openTenancy(config, builder));
-            this.quotas = opened.add(openQuotas(config, builder, tenancy, defaults));
+            ManagedObjects managed = ManagedObjects.NONE;
+            this.quotas = opened.add(openQuotas(config, builder, tenancy, settings));
             this.scheduler = opened.add(builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened.add(DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
@@ -77,14 +79,14 @@ public final class Sluice implements AutoCloseable {
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
-                    defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
+                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
             AdminAuth auth = new AdminAuth(admin);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                    quotas, scheduler.functions(), defaults);
-            PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
+                    quotas, scheduler.functions(), settings::defaults, managed);
+            PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
             FunctionService functionService = new FunctionService(gate, scheduler.functions(),
                     new Invocations(scheduler.functions(), scheduler.dispatcher(), drain, quotas),
-                    new Deploys(scheduler.functions(), deploys, drain, config.defaultTimeoutMs()), quotas.usage(),
+                    new Deploys(scheduler.functions(), deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
                     config.maxRequestBytes());
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
@@ -181,19 +183,20 @@ public final class Sluice implements AutoCloseable {
 
     /** Quotas and usage: in this process, or shared through Redis with each tenant's fail policy. */
     private static Quotas openQuotas(SluiceConfig config, Builder builder, TenancyStores tenancy,
-                                     TenantLimits defaults) {
+                                     LiveSettings live) {
         if (!config.stores().sharedQuotas()) {
             return Quotas.local(config.dataDir(), builder.clock, builder.nanoTime);
         }
         RedisSettings settings = redisSettings(config);
-        // A tenant's own policy (plan or override) wins; looking it up must not fail while Redis is away.
+        // A tenant's own policy (plan or override) wins; looking it up must not fail while Redis is away. The
+        // fallback is the quota-fail-policy in force now (a live key), not the one read at start.
         Function<TenantId, FailPolicy> policy = id -> {
             try {
                 return tenancy.tenants().find(id)
-                        .flatMap(t -> tenancy.plans().resolve(t, defaults).quotaFailPolicy())
-                        .orElse(settings.failPolicy());
+                        .flatMap(t -> tenancy.plans().resolve(t, live.defaults()).quotaFailPolicy())
+                        .orElseGet(live::quotaFailPolicy);
             } catch (RuntimeException unavailable) {
-                return settings.failPolicy();
+                return live.quotaFailPolicy();
             }
         };
         return Quotas.redis(settings, builder.clock, builder.nanoTime, policy);

@@ -7,6 +7,7 @@ import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.plan.TenantLimits;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * The deploy chain behind {@link TenantAccess}, in one method, {@link #deploy}: scope, room for a new function, the
@@ -20,17 +21,26 @@ public final class Deploys {
     private final FunctionRegistry functions;
     private final DeploySlots slots;
     private final InFlight inFlight;
-    private final long defaultTimeoutMs;
+    private final LongSupplier defaultTimeoutMs;
 
     /** @param defaultTimeoutMs a function's timeout when its deploy names none (the tenant's maximum caps it) */
     public Deploys(FunctionRegistry functions, DeploySlots slots, InFlight inFlight, long defaultTimeoutMs) {
-        if (defaultTimeoutMs <= 0) {
-            throw new IllegalArgumentException("default-timeout-ms: " + defaultTimeoutMs + " (expected: > 0)");
-        }
+        this(functions, slots, inFlight, constant(defaultTimeoutMs));
+    }
+
+    /** @param defaultTimeoutMs read per deploy: {@code default-timeout-ms} is a live key (validated > 0 there) */
+    public Deploys(FunctionRegistry functions, DeploySlots slots, InFlight inFlight, LongSupplier defaultTimeoutMs) {
         this.functions = Objects.requireNonNull(functions, "functions");
         this.slots = Objects.requireNonNull(slots, "slots");
         this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
-        this.defaultTimeoutMs = defaultTimeoutMs;
+        this.defaultTimeoutMs = Objects.requireNonNull(defaultTimeoutMs, "defaultTimeoutMs");
+    }
+
+    private static LongSupplier constant(long defaultTimeoutMs) {
+        if (defaultTimeoutMs <= 0) {
+            throw new IllegalArgumentException("default-timeout-ms: " + defaultTimeoutMs + " (expected: > 0)");
+        }
+        return () -> defaultTimeoutMs;
     }
 
     public DeployOutcome deploy(Caller caller, FunctionName name, DeployCall call) {
@@ -47,7 +57,7 @@ public final class Deploys {
         if (memoryPages > limits.maxMemoryPages()) {
             return over("memory-pages", memoryPages, limits.maxMemoryPages());
         }
-        long timeoutMs = call.parameter("timeout-ms").orElse(Math.min(defaultTimeoutMs, limits.maxTimeoutMs()));
+        long timeoutMs = call.parameter("timeout-ms").orElse(Math.min(defaultTimeoutMs.getAsLong(), limits.maxTimeoutMs()));
         if (timeoutMs > limits.maxTimeoutMs()) {
             return over("timeout-ms", timeoutMs, limits.maxTimeoutMs());
         }

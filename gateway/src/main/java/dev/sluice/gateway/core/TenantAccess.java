@@ -13,6 +13,7 @@ import java.net.SocketAddress;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * The front of the tenant API, in order: authenticate the API key, resolve its tenant and the tenant's effective
@@ -31,18 +32,29 @@ public final class TenantAccess {
     private final ApiKeys keys;
     private final TenantStore tenants;
     private final PlanStore plans;
-    private final TenantLimits defaults;
+    private final Supplier<TenantLimits> defaults;
     private final Quotas quotas;
     private final AuthFailures failures;
 
     public TenantAccess(ApiKeys keys, TenantStore tenants, PlanStore plans, TenantLimits defaults, Quotas quotas,
                         AuthFailures failures) {
+        this(keys, tenants, plans, constant(defaults), quotas, failures);
+    }
+
+    /** @param defaults the limits of a tenant on no plan, read per request (they change with the configuration) */
+    public TenantAccess(ApiKeys keys, TenantStore tenants, PlanStore plans, Supplier<TenantLimits> defaults,
+                        Quotas quotas, AuthFailures failures) {
         this.keys = Objects.requireNonNull(keys, "keys");
         this.tenants = Objects.requireNonNull(tenants, "tenants");
         this.plans = Objects.requireNonNull(plans, "plans");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.failures = Objects.requireNonNull(failures, "failures");
+    }
+
+    private static Supplier<TenantLimits> constant(TenantLimits defaults) {
+        Objects.requireNonNull(defaults, "defaults");
+        return () -> defaults;
     }
 
     /**
@@ -63,7 +75,7 @@ public final class TenantAccess {
         }
         failures.succeeded(presented);
         Tenant tenant = found.get();
-        TenantLimits limits = plans.resolve(tenant, defaults);
+        TenantLimits limits = plans.resolve(tenant, defaults.get());
         QuotaPolicy policy = QuotaPolicy.rate(limits.requestsPerSecond(), limits.burst());
         RateDecision decision = quotas.rates().tryAcquire(tenant.uid(), policy);
         QuotaReport report = QuotaReport.none().plus(new QuotaReport.Item(policy.name(), decision.quota(),

@@ -1,0 +1,102 @@
+package dev.sluice.gateway;
+
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.live.Candidate;
+import dev.sluice.config.live.ConfigListener;
+import dev.sluice.tenancy.TenancyException;
+import dev.sluice.tenancy.plan.TenantLimits;
+import dev.sluice.tenancy.quota.FailPolicy;
+import java.util.Objects;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The live configuration keys ({@link SluiceConfig#LIVE_KEYS}) that the request path reads: the {@code default-*}
+ * limits of a tenant on no plan (and of a plan's fields left out), {@code default-timeout-ms}, the default
+ * {@code quota-fail-policy} and {@code log-level}. Each reader asks on every request, so a change applied by the
+ * {@link dev.sluice.config.live.LiveConfig} reaches the next request; a reader never sees half of a change, because
+ * the values are swapped as one immutable snapshot.
+ *
+ * <p>Thread-safe: reads are a volatile load; {@link #prepare} runs on the refresh thread and its apply action only
+ * swaps the snapshot (and sets the log level), which cannot fail.
+ */
+final class LiveSettings implements ConfigListener {
+    private static final Logger ROOT = Logger.getLogger("");
+
+    private volatile Snapshot current;
+
+    private LiveSettings(Snapshot initial) {
+        this.current = initial;
+    }
+
+    /** Settings from the configuration read at start, in force until the first apply. */
+    static LiveSettings of(SluiceConfig config) {
+        return new LiveSettings(snapshot(config));
+    }
+
+    /** The limits of a tenant on no plan with no overrides, and the base of a plan's omitted fields. */
+    TenantLimits defaults() {
+        return current.defaults();
+    }
+
+    /** A function's timeout when its deploy names none. */
+    long defaultTimeoutMs() {
+        return current.defaultTimeoutMs();
+    }
+
+    /** What the shared quotas do when Redis cannot answer, for tenants whose plan and overrides do not say. */
+    FailPolicy quotaFailPolicy() {
+        return current.quotaFailPolicy();
+    }
+
+    @Override
+    public Runnable prepare(Candidate candidate) {
+        Snapshot next = snapshot(candidate.config());
+        boolean levelChanged = candidate.first() || !next.logLevel().equals(current.logLevel());
+        return () -> {
+            current = next;
+            if (levelChanged) {
+                applyLogLevel(next.logLevel());
+            }
+        };
+    }
+
+    private static Snapshot snapshot(SluiceConfig config) {
+        try {
+            return new Snapshot(LimitsJson.defaults(config), config.defaultTimeoutMs(),
+                    FailPolicy.parse(config.stores().quotaFailPolicy()), config.logLevel());
+        } catch (TenancyException.InvalidInput e) {
+            // SluiceConfig validates the same ranges; this is the net under a range that drifts apart.
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** Sets the least severe level written by the JDK logging every Sluice and Helidon logger goes through. */
+    private static void applyLogLevel(String level) {
+        Level jul = switch (level) {
+            case "debug" -> Level.FINE;
+            case "warning" -> Level.WARNING;
+            case "error" -> Level.SEVERE;
+            default -> Level.INFO;
+        };
+        ROOT.setLevel(jul);
+        for (Handler handler : ROOT.getHandlers()) {
+            // The console handler drops records below INFO on its own, so debug must lower it too; raising the level
+            // needs only the logger (handlers that collect more, such as a test's, are left as they are).
+            if (handler.getLevel().intValue() > jul.intValue()) {
+                handler.setLevel(jul);
+            }
+        }
+    }
+
+    private record Snapshot(TenantLimits defaults, long defaultTimeoutMs, FailPolicy quotaFailPolicy,
+                            String logLevel) {
+        Snapshot {
+            Objects.requireNonNull(defaults, "defaults");
+            Objects.requireNonNull(quotaFailPolicy, "quotaFailPolicy");
+            Objects.requireNonNull(logLevel, "logLevel");
+        }
+    }
+}
