@@ -8,23 +8,18 @@ import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.quota.FailPolicy;
 import java.util.Objects;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The live configuration keys ({@link SluiceConfig#LIVE_KEYS}) that the request path reads: the {@code default-*}
- * limits of a tenant on no plan (and of a plan's fields left out), {@code default-timeout-ms}, the default
- * {@code quota-fail-policy} and {@code log-level}. Each reader asks on every request, so a change applied by the
+ * limits of a tenant on no plan (and of a plan's fields left out), {@code default-timeout-ms} and the default
+ * {@code quota-fail-policy} ({@code log-level} and {@code config-poll-ms} are the LiveConfig's own). Each reader asks on every request, so a change applied by the
  * {@link dev.sluice.config.live.LiveConfig} reaches the next request; a reader never sees half of a change, because
  * the values are swapped as one immutable snapshot.
  *
  * <p>Thread-safe: reads are a volatile load; {@link #prepare} runs on the refresh thread and its apply action only
- * swaps the snapshot (and sets the log level), which cannot fail.
+ * swaps the snapshot, which cannot fail.
  */
 final class LiveSettings implements ConfigListener {
-    private static final Logger ROOT = Logger.getLogger("");
-
     private volatile Snapshot current;
 
     private LiveSettings(Snapshot initial) {
@@ -54,49 +49,23 @@ final class LiveSettings implements ConfigListener {
     @Override
     public Runnable prepare(Candidate candidate) {
         Snapshot next = snapshot(candidate.config());
-        boolean levelChanged = candidate.first() || !next.logLevel().equals(current.logLevel());
-        return () -> {
-            current = next;
-            if (levelChanged) {
-                applyLogLevel(next.logLevel());
-            }
-        };
+        return () -> current = next;
     }
 
     private static Snapshot snapshot(SluiceConfig config) {
         try {
             return new Snapshot(LimitsJson.defaults(config), config.defaultTimeoutMs(),
-                    FailPolicy.parse(config.stores().quotaFailPolicy()), config.logLevel());
+                    FailPolicy.parse(config.stores().quotaFailPolicy()));
         } catch (TenancyException.InvalidInput e) {
             // SluiceConfig validates the same ranges; this is the net under a range that drifts apart.
             throw new ConfigException(e.getMessage());
         }
     }
 
-    /** Sets the least severe level written by the JDK logging every Sluice and Helidon logger goes through. */
-    private static void applyLogLevel(String level) {
-        Level jul = switch (level) {
-            case "debug" -> Level.FINE;
-            case "warning" -> Level.WARNING;
-            case "error" -> Level.SEVERE;
-            default -> Level.INFO;
-        };
-        ROOT.setLevel(jul);
-        for (Handler handler : ROOT.getHandlers()) {
-            // The console handler drops records below INFO on its own, so debug must lower it too; raising the level
-            // needs only the logger (handlers that collect more, such as a test's, are left as they are).
-            if (handler.getLevel().intValue() > jul.intValue()) {
-                handler.setLevel(jul);
-            }
-        }
-    }
-
-    private record Snapshot(TenantLimits defaults, long defaultTimeoutMs, FailPolicy quotaFailPolicy,
-                            String logLevel) {
+    private record Snapshot(TenantLimits defaults, long defaultTimeoutMs, FailPolicy quotaFailPolicy) {
         Snapshot {
             Objects.requireNonNull(defaults, "defaults");
             Objects.requireNonNull(quotaFailPolicy, "quotaFailPolicy");
-            Objects.requireNonNull(logLevel, "logLevel");
         }
     }
 }

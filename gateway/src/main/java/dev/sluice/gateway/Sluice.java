@@ -90,7 +90,11 @@ public final class Sluice implements AutoCloseable {
                     config.maxRequestBytes());
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
-            HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
+            dev.sluice.config.live.ConfigStatus fileOnly = new dev.sluice.config.live.ConfigStatus("file",
+                    dev.sluice.config.live.ConfigStatus.State.OK, Optional.empty(), Optional.empty(), Optional.empty(),
+                    0, 0, 0, 0);
+            HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas,
+                    () -> fileOnly);
             this.server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
