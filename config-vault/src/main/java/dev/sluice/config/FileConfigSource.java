@@ -1,6 +1,8 @@
 package dev.sluice.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,20 @@ public final class FileConfigSource {
             throw new ConfigException("config file " + file + ": cannot be read (" + e.getMessage() + ")", e);
         }
         return parse(file.toString(), lines);
+    }
+
+    /**
+     * Parses {@code content}, the bytes of {@code file} as the caller read them: the live configuration hashes the
+     * same bytes it parses, so a save between two reads cannot be missed.
+     */
+    public static ConfigSource parse(Path file, byte[] content) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(file + ": not UTF-8 text", e);
+        }
+        return parse(file.toString(), text.lines().toList());
     }
 
     static ConfigSource parse(String name, List<String> lines) {
