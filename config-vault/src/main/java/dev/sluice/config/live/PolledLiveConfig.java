@@ -248,11 +248,12 @@ final class PolledLiveConfig implements LiveConfig {
 
     /** At start, when the sources' first configuration is refused: the file's own values, without Vault's objects. */
     private void startOnFileAlone() {
-        Map<String, String> values = file.isPresent() ? readFile().values() : initial.asMap();
-        if (values == null) {
-            values = initial.asMap();
+        Map<String, String> values = readFile().values();
+        Outcome outcome = values == null ? new Refusal("unreadable") : evaluate(values, VaultTree.EMPTY, true);
+        if (outcome instanceof Refusal && file.isPresent()) {
+            // The file broke after the process parsed it: start on what it parsed.
+            outcome = evaluate(initial.asMap(), VaultTree.EMPTY, true);
         }
-        Outcome outcome = evaluate(values, VaultTree.EMPTY, true);
         if (outcome instanceof Refusal refused) {
             throw new ConfigException("configuration refused at start: " + refused.reason());
         }
