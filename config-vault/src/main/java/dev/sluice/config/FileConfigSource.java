@@ -54,7 +54,9 @@ public final class FileConfigSource {
             String where = name + ":" + (i + 1);
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new ConfigException(where + ": '" + line + "' (expected: key = value)");
+                // Not echoed: a line such as "worker-secret: ..." holds a secret, and this message reaches logs
+                // and, for a live reload, the health details.
+                throw new ConfigException(where + ": not a setting (expected: key = value)");
             }
             String key = line.substring(0, eq).strip();
             String value = line.substring(eq + 1).strip();

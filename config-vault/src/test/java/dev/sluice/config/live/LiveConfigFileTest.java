@@ -209,8 +209,20 @@ class LiveConfigFileTest {
         assertTrue(unknown.reason().startsWith(file + ": unknown key defualt-burst"), unknown.reason());
 
         save(BASE + "just words\n");
-        assertEquals(new RefreshResult.Refused(file + ":4: 'just words' (expected: key = value)"), live.refresh());
+        assertEquals(new RefreshResult.Refused(file + ":4: not a setting (expected: key = value)"), live.refresh());
         assertEquals(20, live.current().defaultBurst());
+    }
+
+    @Test
+    void aMalformedLineIsNotRepeatedInTheReasonOrTheLogForItMayHoldASecret() throws Exception {
+        start(BASE);
+        save(BASE + "worker-secret: correct-horse-battery-staple-0123456789\n");
+
+        RefreshResult.Refused refused = assertInstanceOf(RefreshResult.Refused.class, live.refresh());
+
+        assertEquals(file + ":4: not a setting (expected: key = value)", refused.reason());
+        assertFalse(log.all().toString().contains("battery"), log.all().toString());
+        assertFalse(live.status().toString().contains("battery"));
     }
 
     @Test
