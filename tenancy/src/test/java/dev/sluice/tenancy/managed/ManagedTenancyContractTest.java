@@ -592,5 +592,25 @@ class ManagedTenancyContractTest {
         void closeRedis() throws Exception {
             redis.close();
         }
+
+        @Test
+        void aSetIsTakenWhileRedisIsAwayAndItsDeclaredKeysAuthenticateWithoutIt() {
+            managed.plans().put(new Plan("basic", SILVER));
+            REDIS.server().stop();
+            try {
+                Declarations next = new Declarations(List.of(),
+                        List.of(tenant("initech", "b2", Optional.of("gold"))),
+                        List.of(key(opsKey, "initech", KeySpec.named("ops"))));
+
+                managed.prepare(next).run();
+
+                assertEquals(next, managed.declared(), "not refused: whether plan gold exists could not be asked");
+                assertEquals(1, warningsMentioning("plan 'gold'"));
+                KeyMetadata ops = managed.keys().verify(opsKey.presented()).orElseThrow();
+                assertTrue(managed.tenants().find(ops.tenant()).isPresent(), "and its tenant resolves");
+            } finally {
+                REDIS.server().startServer();
+            }
+        }
     }
 }
