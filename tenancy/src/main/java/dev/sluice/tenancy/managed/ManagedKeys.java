@@ -117,9 +117,18 @@ final class ManagedKeys implements ApiKeys {
         return false;
     }
 
-    /** Removes the tenant's stored keys; its declared ones stay while they are declared. */
+    /**
+     * Removes the tenant's stored keys; declared keys are never touched. Refused for a tenant declared now: revoking
+     * every key is the first step of deleting a tenant, which a declared tenant refuses, and refusing here keeps such
+     * a deletion from half happening (its stored keys gone, then its functions, then the record refused).
+     */
     @Override
     public void revokeAll(TenantUid tenant) {
+        Objects.requireNonNull(tenant, "tenant");
+        declared.get().tenant(tenant.name()).filter(t -> t.tenant().uid().equals(tenant)).ifPresent(t -> {
+            throw new TenancyException.Managed("tenant '" + tenant.name() + "' is managed by " + manager + " ("
+                    + t.source() + "); change it there", manager);
+        });
         base.keys().revokeAll(tenant);
     }
 

@@ -337,8 +337,10 @@ class ManagedTenancyContractTest {
                     .tenant();
             IssuedKey issued = managed.keys().issue(globex.uid(), KeySpec.named("k"));
             assertTrue(managed.keys().verify(issued.secret()).isPresent());
-            assertTrue(managed.keys().rotate(globex.uid(), issued.metadata().id(), Duration.ZERO, Optional.empty())
-                    .isPresent());
+            IssuedKey rotated = managed.keys().rotate(globex.uid(), issued.metadata().id(), Duration.ZERO,
+                    Optional.empty()).orElseThrow().replacement();
+            managed.keys().revokeAll(globex.uid());
+            assertEquals(Optional.empty(), managed.keys().verify(rotated.secret()));
             assertTrue(managed.tenants().delete(TenantId.of("globex")));
 
             IssuedKey forAcme = managed.keys().issue(acmeUid(), KeySpec.named("support"));
@@ -348,9 +350,25 @@ class ManagedTenancyContractTest {
                     base().keys().list(acmeUid()).stream().map(KeyMetadata::id).toList());
             assertEquals(Optional.empty(), managed.keyManager(forAcme.metadata().id()));
 
+            assertTrue(managed.keys().revoke(acmeUid(), forAcme.metadata().id()), "a stored key of a declared tenant");
+            assertEquals(Optional.empty(), managed.keys().verify(forAcme.secret()));
+        }
+
+        @Test
+        void revokingEveryKeyOfADeclaredTenantIsRefusedSoItsDeletionCannotHalfHappen() {
+            managed.plans().put(new Plan("basic", SILVER));
+            apply(typical);
+            IssuedKey support = managed.keys().issue(acmeUid(), KeySpec.named("support"));
+
+            assertManaged("tenant 'acme' is managed by vault (vault secret/sluice/tenants/acme)",
+                    () -> managed.keys().revokeAll(acmeUid()));
+
+            assertTrue(managed.keys().verify(support.secret()).isPresent());
+            assertTrue(managed.keys().verify(ciKey.presented()).isPresent());
+            apply(Declarations.NONE);
             managed.keys().revokeAll(acmeUid());
-            assertEquals(Optional.empty(), managed.keys().verify(forAcme.secret()), "the stored key is gone");
-            assertTrue(managed.keys().verify(ciKey.presented()).isPresent(), "the declared key is not");
+            assertEquals(Optional.empty(), managed.keys().verify(support.secret()),
+                    "no longer declared: only stored keys, and they go");
         }
 
         @Test
