@@ -87,6 +87,7 @@ final class TokenKeeper {
     private final HttpClient http;
     private final Object lock = new Object();
     private volatile Grant grant;
+    private volatile Vault anonymous;
     private volatile Consumer<Instant> onChange = at -> {};
 
     TokenKeeper(dev.sluice.config.VaultConfig config, Map<String, String> environment, InstantSource clock,
@@ -115,6 +116,16 @@ final class TokenKeeper {
     /** Whether a login has happened (the scheduler renews only then: opening contacts nothing). */
     boolean loggedIn() {
         return grant != null;
+    }
+
+    /** The driver without a token, for logins; made once (the driver logs each instance's namespace). */
+    private Vault anonymous() {
+        Vault v = anonymous;
+        if (v == null) {
+            v = driver(null);
+            anonymous = v;
+        }
+        return v;
     }
 
     /** A driver bound to {@code token} (null: none, for logins) on the shared client, KV engine version 2. */
@@ -322,7 +333,7 @@ final class TokenKeeper {
         String what = "login (" + describe() + ")";
         AuthResponse auth;
         try {
-            auth = call.run(driver(null));
+            auth = call.run(anonymous());
         } catch (io.github.jopenlibs.vault.VaultException e) {
             throw loginFailure(what, e);
         } catch (RuntimeException e) {
