@@ -172,6 +172,27 @@ class VaultSessionTest {
     }
 
     @Test
+    void concurrentCallsRefusedTogetherShareOneNewLogin() throws Exception {
+        DriverSession s = approle(Duration.ofHours(1));
+        for (int i = 0; i < 16; i++) {
+            s.kv().write("sluice/plans/p" + i, Map.of("a", "1"));
+        }
+        vault.revokeLogins();
+        vault.latency(Duration.ofMillis(20)); // so the refused calls overlap
+        List<java.util.concurrent.Future<java.util.OptionalLong>> calls = new ArrayList<>();
+        try (java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 16; i++) {
+                String path = "sluice/plans/p" + i;
+                calls.add(threads.submit(() -> s.kv().currentVersion(path)));
+            }
+            for (var call : calls) {
+                assertEquals(java.util.OptionalLong.of(1), call.get(), "no failed call");
+            }
+        }
+        assertEquals(2, logins(), "one login for all the refused calls");
+    }
+
+    @Test
     void aTokenExpiredByTheClockIsReplacedByALogin() {
         DriverSession s = approle(Duration.ofMinutes(10));
         s.kv().write("sluice/config", Map.of("a", "1"));
@@ -392,9 +413,9 @@ class VaultSessionTest {
         open.add(realVault);
         realVault.addAppRole("role-1", "secret-1");
         realVault.loginTtl(Duration.ofSeconds(3));
-        VaultSession s = DriverSession.open(VaultFixture.config(realVault.address(), "approle", "", "", "", "",
+        VaultSession s = VaultSession.open(VaultFixture.config(realVault.address(), "approle", "", "", "", "",
                 "/none", "", 5_000), Map.of("SLUICE_VAULT_ROLE_ID", "role-1", "SLUICE_VAULT_SECRET_ID", "secret-1"),
-                InstantSource.system(), true);
+                InstantSource.system());
         open.add(s);
         s.kv().list("sluice");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
