@@ -424,6 +424,7 @@ class VaultSessionTest {
         }
         assertTrue(realVault.count("POST", "auth/token/renew-self") >= 1, realVault.requests().toString());
         assertEquals(Optional.empty(), s.kv().read("sluice/none"));
-        assertEquals(1, realVault.count("POST", "auth/approle/login"));
+        // No assertion on the login count: on a loaded machine the 3 s token may expire before the thread runs,
+        // and logging in again is then the right thing to do.
     }
 }
