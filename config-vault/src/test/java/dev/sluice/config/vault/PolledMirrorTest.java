@@ -155,23 +155,32 @@ class PolledMirrorTest {
             for (long latencyMs : new long[] {0, 5}) {
                 big.latency(Duration.ofMillis(latencyMs));
                 m.poll(); // warm
-                big.resetRequests();
-                long start = System.nanoTime();
-                VaultTree tree = m.poll();
-                long pollMs = (System.nanoTime() - start) / 1_000_000;
-                assertEquals(100, tree.entries().size());
-                assertEquals(0, big.count("GET", "secret/data/"));
-                assertEquals(100, big.count("GET", "secret/metadata/"));
-                long lists = big.count("LIST", "secret/metadata/");
-                assertEquals(24, lists, "sluice/, plans/, tenants/, keys/ and 20 key folders");
-                long serialStart = System.nanoTime();
-                for (String path : tree.entries().keySet()) {
-                    s.kv().metadata("sluice/" + path);
+                long[] pollMs = new long[5];
+                long[] serialMs = new long[5];
+                long lists = 0;
+                for (int run = 0; run < pollMs.length; run++) {
+                    big.resetRequests();
+                    long start = System.nanoTime();
+                    VaultTree tree = m.poll();
+                    pollMs[run] = (System.nanoTime() - start) / 1_000_000;
+                    assertEquals(100, tree.entries().size());
+                    assertEquals(0, big.count("GET", "secret/data/"));
+                    assertEquals(100, big.count("GET", "secret/metadata/"));
+                    lists = big.count("LIST", "secret/metadata/");
+                    assertEquals(24, lists, "sluice/, plans/, tenants/, keys/ and 20 key folders");
+                    assertEquals(124, big.requests().size());
+                    long serialStart = System.nanoTime();
+                    for (String path : tree.entries().keySet()) {
+                        s.kv().metadata("sluice/" + path);
+                    }
+                    serialMs[run] = (System.nanoTime() - serialStart) / 1_000_000;
                 }
-                long serialMs = (System.nanoTime() - serialStart) / 1_000_000;
+                java.util.Arrays.sort(pollMs);
+                java.util.Arrays.sort(serialMs);
                 System.out.printf("unchanged poll, 100 paths, %d ms latency: %d requests (%d lists + 100 metadata "
-                        + "reads, 0 data reads) in %d ms with %d at once; the 100 metadata reads alone one by one: "
-                        + "%d ms%n", latencyMs, lists + 100, lists, pollMs, DriverSession.POOL_SIZE, serialMs);
+                        + "reads, 0 data reads); median of 5 polls %d ms (min %d) with %d at once; the 100 metadata "
+                        + "reads alone one by one: median %d ms (min %d)%n", latencyMs, lists + 100, lists,
+                        pollMs[2], pollMs[0], DriverSession.POOL_SIZE, serialMs[2], serialMs[0]);
             }
         }
     }
