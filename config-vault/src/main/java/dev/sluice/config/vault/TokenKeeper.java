@@ -113,11 +113,6 @@ final class TokenKeeper {
         return g == null ? null : g.renewAt;
     }
 
-    /** Whether a login has happened (the scheduler renews only then: opening contacts nothing). */
-    boolean loggedIn() {
-        return grant != null;
-    }
-
     /** The driver without a token, for logins; made once (the driver logs each instance's namespace). */
     private Vault anonymous() {
         Vault v = anonymous;
