@@ -145,6 +145,20 @@ class VaultSessionTest {
     }
 
     @Test
+    void aNonRenewableLoginTokenIsReplacedByALoginBeforeItExpires() {
+        vault.loginRenewable(false);
+        DriverSession s = approle(Duration.ofMinutes(30));
+        s.kv().write("sluice/config", Map.of("a", "1"));
+        f.advance(Duration.ofMinutes(21));
+        s.maintain();
+        assertEquals(0, vault.count("POST", "auth/token/renew-self"), "not even tried");
+        assertEquals(2, logins());
+        f.advance(Duration.ofMinutes(15)); // past the first token's expiry
+        assertTrue(s.kv().read("sluice/config").isPresent());
+        assertEquals(2, logins());
+    }
+
+    @Test
     void logsInAgainWhenRenewalIsCappedByTheMaxTtl() {
         vault.loginMaxTtl(Duration.ofMinutes(40));
         DriverSession s = approle(Duration.ofMinutes(30));
