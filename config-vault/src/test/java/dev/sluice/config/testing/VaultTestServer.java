@@ -53,7 +53,8 @@ public final class VaultTestServer implements AutoCloseable {
     private record Version(int number, Map<String, Object> data, Instant created, Instant deleted) {}
 
     private final InstantSource clock;
-    private final HttpServer server;
+    private volatile HttpServer server;
+    private final int port;
     private final Map<String, Token> tokens = new ConcurrentHashMap<>();
     // key: "<mount>/<path>"; versions kept in order, number = index + 1.
     private final Map<String, List<Version>> kv = new LinkedHashMap<>();
@@ -81,6 +82,7 @@ public final class VaultTestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        port = server.getAddress().getPort();
         server.createContext("/", this::handle);
         executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "vault-test-server");
@@ -98,7 +100,7 @@ public final class VaultTestServer implements AutoCloseable {
 
     /** Base address for a client, e.g. {@code http://127.0.0.1:41234}. */
     public String address() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + port;
     }
 
     /** Issues a root-like token with the given TTL (zero means it never expires, as Vault's root token). */
@@ -255,6 +257,27 @@ public final class VaultTestServer implements AutoCloseable {
     /** "METHOD /path?query" of every request so far, for tests that count calls. */
     public synchronized List<String> requests() {
         return List.copyOf(requests);
+    }
+
+    /**
+     * Makes Vault unreachable, as a host that is down: the listener closes, so connections are refused, while every
+     * token and secret is kept for {@link #comeBack()}.
+     */
+    public synchronized void goAway() {
+        server.stop(0);
+    }
+
+    /** Listens again on the same port after {@link #goAway()}, with the state it had. */
+    public synchronized void comeBack() {
+        try {
+            HttpServer again = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+            again.createContext("/", this::handle);
+            again.setExecutor(executor);
+            again.start();
+            server = again;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on port " + port + " again", e);
+        }
     }
 
     @Override

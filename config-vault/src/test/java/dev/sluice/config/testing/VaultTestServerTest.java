@@ -230,6 +230,17 @@ class VaultTestServerTest {
     }
 
     @Test
+    void aVaultThatWentAwayComesBackOnItsAddressWithItsState() throws Exception {
+        Vault v = driver(rootToken);
+        v.logical().write("secret/kept", Map.of("a", "1"));
+        vault.goAway();
+        VaultException away = assertThrows(VaultException.class, () -> v.logical().read("secret/kept"));
+        assertNotEquals(200, away.getHttpStatusCode());
+        vault.comeBack();
+        assertEquals("1", v.logical().read("secret/kept").getData().get("a"), "same token, same data");
+    }
+
+    @Test
     void loginResponsesHaveTheExactShapeTheStrictDriverNeeds() throws Exception {
         vault.addAppRole("role-1", "secret-1");
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(
