@@ -395,7 +395,7 @@ class TerraformTenantsExampleTest {
     }
 
     private static String flat(String text) {
-        return text.replaceAll("\\s+", " ").replace("{ ", "{ ").trim();
+        return text.replaceAll("\\s+", " ").trim();
     }
 
     private static String sha256Hex(String text) {
