@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.VaultConfig;
 import dev.sluice.config.vault.VaultLayout;
@@ -65,10 +66,10 @@ class TerraformTenantsExampleTest {
 
     private static Path root;
     private static Map<String, JsonNode> variables;
-    private static JsonNode locals;
-    private static JsonNode resources;
-    private static JsonNode outputs;
-    private static JsonNode dataJson;
+    private static ObjectNode locals;
+    private static ObjectNode resources;
+    private static ObjectNode outputs;
+    private static ObjectNode dataJson;
     private static JsonNode policy;
 
     @BeforeAll
@@ -96,15 +97,11 @@ class TerraformTenantsExampleTest {
         for (Path file : files) {
             JsonNode one = parsed.get(file.toString());
             JsonNode json = one.get("json");
-            json.path("variable").fields().forEachRemaining(e -> variables.put(e.getKey(), e.getValue().get(0)));
-            json.path("locals").forEach(block -> ((com.fasterxml.jackson.databind.node.ObjectNode) locals).setAll(
-                    (com.fasterxml.jackson.databind.node.ObjectNode) block));
-            json.path("resource").fields().forEachRemaining(e -> ((com.fasterxml.jackson.databind.node.ObjectNode)
-                    resources).set(e.getKey(), e.getValue()));
-            json.path("output").fields().forEachRemaining(e -> ((com.fasterxml.jackson.databind.node.ObjectNode)
-                    outputs).set(e.getKey(), e.getValue().get(0)));
-            one.get("dataJson").fields().forEachRemaining(e -> ((com.fasterxml.jackson.databind.node.ObjectNode)
-                    dataJson).set(e.getKey(), e.getValue()));
+            json.path("variable").properties().forEach(e -> variables.put(e.getKey(), e.getValue().get(0)));
+            json.path("locals").forEach(block -> locals.setAll((ObjectNode) block));
+            json.path("resource").properties().forEach(e -> resources.set(e.getKey(), e.getValue()));
+            json.path("output").properties().forEach(e -> outputs.set(e.getKey(), e.getValue().get(0)));
+            one.get("dataJson").properties().forEach(e -> dataJson.set(e.getKey(), e.getValue()));
         }
         policy = parsed.get(policyFile.toString()).get("json");
     }
@@ -139,7 +136,7 @@ class TerraformTenantsExampleTest {
         defaultOf("plans").fieldNames().forEachRemaining(plan -> written.put(
                 fill(NAMES.get("plan"), Map.of("${var.prefix}", prefix, "${each.key}", plan)),
                 new Item.PlanItem(plan)));
-        defaultOf("tenants").fields().forEachRemaining(tenant -> {
+        defaultOf("tenants").properties().forEach(tenant -> {
             written.put(fill(NAMES.get("tenant"), Map.of("${var.prefix}", prefix, "${each.key}", tenant.getKey())),
                     new Item.TenantItem(tenant.getKey()));
             tenant.getValue().path("keys").fieldNames().forEachRemaining(name -> {
@@ -194,15 +191,15 @@ class TerraformTenantsExampleTest {
         assertEquals(Arrays.stream(FailPolicy.values()).map(FailPolicy::text).collect(Collectors.toSet()),
                 new HashSet<>(texts(locals.get("fail_policies"))));
         JsonNode plans = defaultOf("plans");
-        plans.fields().forEachRemaining(plan -> {
+        plans.properties().forEach(plan -> {
             checkLimits("plan " + plan.getKey(), plan.getValue());
         });
-        defaultOf("tenants").fields().forEachRemaining(tenant -> {
+        defaultOf("tenants").properties().forEach(tenant -> {
             String where = "tenant " + tenant.getKey();
             checkLimits(where, tenant.getValue());
             JsonNode plan = tenant.getValue().get("plan");
             assertTrue(plan == null || plans.has(plan.asText()), where + ": plan " + plan + " is declared");
-            tenant.getValue().path("keys").fields().forEachRemaining(key -> {
+            tenant.getValue().path("keys").properties().forEach(key -> {
                 JsonNode k = key.getValue();
                 Set<Scope> scopes = new HashSet<>();
                 k.path("scopes").forEach(s -> scopes.add(Scope.parse(s.asText())));
@@ -214,7 +211,7 @@ class TerraformTenantsExampleTest {
             });
         });
         Map<String, String> config = new LinkedHashMap<>();
-        defaultOf("config").fields().forEachRemaining(e -> {
+        defaultOf("config").properties().forEach(e -> {
             assertTrue(e.getValue().isTextual(), e.getKey() + ": values are text, as in the file");
             config.put(e.getKey(), e.getValue().asText());
         });
@@ -251,7 +248,7 @@ class TerraformTenantsExampleTest {
         assertTrue(keys.get("sensitive").asBoolean(), "the API keys are output as a sensitive value");
         assertTrue(keys.get("value").asText().contains("\"sluice_sk_${random_id.key[k].hex}_${local.key_secrets[k]}\""),
                 keys.get("value").asText());
-        outputs.fields().forEachRemaining(o -> {
+        outputs.properties().forEach(o -> {
             if (!o.getKey().equals("api_keys")) {
                 assertFalse(o.getValue().toString().contains("key_secrets"), o.getKey() + " shows no secret");
             }
@@ -291,7 +288,7 @@ class TerraformTenantsExampleTest {
         JsonNode paths = policy.get("path");
         assertTrue(paths != null && paths.size() > 0, "docs/vault.md's policy has path blocks: " + policy);
         Map<String, Set<String>> grants = new LinkedHashMap<>();
-        paths.fields().forEachRemaining(e -> grants.put(e.getKey(),
+        paths.properties().forEach(e -> grants.put(e.getKey(),
                 new HashSet<>(texts(e.getValue().get(0).get("capabilities")))));
         Map<String, String> needed = new LinkedHashMap<>();
         needed.put("secret/data/sluice/config", "read");
@@ -337,7 +334,7 @@ class TerraformTenantsExampleTest {
     }
 
     private static void checkLimits(String where, JsonNode object) {
-        object.path("limits").fields().forEachRemaining(limit -> {
+        object.path("limits").properties().forEach(limit -> {
             assertTrue(limit.getValue().isIntegralNumber(), where + ": " + limit.getKey() + " is an integer");
             Limit.parse(limit.getKey()).validate(limit.getValue().asLong());
         });
