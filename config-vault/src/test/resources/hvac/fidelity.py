@@ -2,8 +2,8 @@
 independently of vault-java-driver, so the fake's wire format is checked against a second reading of Vault's API.
 
 usage: fidelity.py PHASE  with a JSON object on stdin: address, root_token, ttl_token, role_id, secret_id,
-k8s_role, jwt. PHASE is "live" (the server answers), "expired" (ttl_token has expired) or "sealed" (the server is
-sealed). Prints one JSON object: for each case {"ok": true, "value": ...} or {"ok": false, "error": <hvac exception
+k8s_role, jwt. PHASE is "live" (the server answers), "beyond" (calls Sluice does not make), "expired" (ttl_token has
+expired) or "sealed" (the server is sealed). Prints one JSON object: for each case {"ok": true, "value": ...} or {"ok": false, "error": <hvac exception
 class>, "message": ...}; a case failing does not stop the others.
 """
 import json
@@ -38,8 +38,6 @@ def live(args, cases):
     run(cases, "lookup_self_ttl", lambda: pick(ttl.auth.token.lookup_self()["data"],
                                                 "policies", "renewable", "ttl", "creation_ttl"))
     run(cases, "renew_self_seconds", lambda: renewed(ttl.auth.token.renew_self(increment=1800), args["ttl_token"]))
-    # Vault takes a duration string as well as seconds (hvac's docstring types increment as str).
-    run(cases, "renew_self_duration", lambda: renewed(ttl.auth.token.renew_self(increment="20m"), args["ttl_token"]))
 
     def approle():
         c = client(args)
@@ -106,6 +104,14 @@ def live(args, cases):
     run(cases, "metadata_soft_deleted", soft_deleted_metadata)
     run(cases, "list_soft_deleted", lambda: kv.list_secrets(path="sluice", mount_point=MOUNT)["data"]["keys"])
 
+
+
+def beyond(args, cases):
+    """Calls Sluice does not make (its driver renews without an increment and never revokes), which a client may."""
+    ttl = client(args, args["ttl_token"])
+    # Vault takes a duration string as well as seconds (hvac's docstring types increment as str).
+    run(cases, "renew_self_duration", lambda: renewed(ttl.auth.token.renew_self(increment="20m"), args["ttl_token"]))
+
     def revoke():
         c = client(args)
         c.auth.approle.login(role_id=args["role_id"], secret_id=args["secret_id"])
@@ -158,7 +164,7 @@ def main():
     phase = sys.argv[1]
     args = json.load(sys.stdin)
     cases = {}
-    {"live": live, "expired": expired, "sealed": sealed}[phase](args, cases)
+    {"live": live, "beyond": beyond, "expired": expired, "sealed": sealed}[phase](args, cases)
     print(json.dumps(cases, sort_keys=True, separators=(",", ":")))
 
 

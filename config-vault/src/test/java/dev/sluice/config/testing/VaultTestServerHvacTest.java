@@ -59,16 +59,11 @@ class VaultTestServerHvacTest {
         Assumptions.assumeTrue(present, HINT);
     }
 
+    /** Everything Sluice's client does: token lookup and renewal, both logins, KV v2, expiry, sealed. */
     @Test
     void hvacReadsTheFakeAsItReadsVault() throws Exception {
         try (VaultTestServer vault = VaultTestServer.start(clock)) {
-            String root = vault.issueToken(Duration.ZERO, "root");
-            String ttl = vault.issueToken(Duration.ofHours(1), "sluice");
-            vault.addAppRole("role-1", "secret-id-1");
-            vault.addKubernetesRole("sluice", "jwt-of-the-service-account");
-            String args = "{\"address\":\"" + vault.address() + "\",\"root_token\":\"" + root + "\",\"ttl_token\":\""
-                    + ttl + "\",\"role_id\":\"role-1\",\"secret_id\":\"secret-id-1\",\"k8s_role\":\"sluice\","
-                    + "\"jwt\":\"jwt-of-the-service-account\"}";
+            String args = prepare(vault);
 
             Map<String, String> live = new LinkedHashMap<>();
             live.put("lookup_self_root", "{\"policies\":[\"root\"],\"renewable\":false,\"ttl\":0,\"type\":\"service\"}");
@@ -77,7 +72,6 @@ class VaultTestServerHvacTest {
             live.put("lookup_self_bad_token", "!Forbidden");
             live.put("lookup_self_ttl", "{\"creation_ttl\":3600,\"policies\":[\"sluice\"],\"renewable\":true,\"ttl\":3600}");
             live.put("renew_self_seconds", "{\"lease_duration\":1800,\"renewable\":true,\"same_token\":true}");
-            live.put("renew_self_duration", "{\"lease_duration\":1200,\"renewable\":true,\"same_token\":true}");
             live.put("approle_login", "{\"lease_duration\":3600,\"lookup_policies\":[\"default\"],"
                     + "\"policies\":[\"default\"],\"renewable\":true,\"token_set\":true}");
             live.put("approle_login_wrong_secret", "!InvalidRequest");
@@ -104,7 +98,6 @@ class VaultTestServerHvacTest {
             live.put("read_soft_deleted", "!InvalidPath");
             live.put("metadata_soft_deleted", "{\"current_version\":1,\"deleted\":true}");
             live.put("list_soft_deleted", "[\"config\",\"tenants/\"]");
-            live.put("revoke_self", "{\"lookup_after\":\"Forbidden\",\"status\":204}");
             List<Executable> checks = new ArrayList<>(expect("live", run("live", args), live));
 
             now.updateAndGet(t -> t.plus(Duration.ofHours(2))); // past the TTL token's expiry, renewals included
@@ -121,6 +114,32 @@ class VaultTestServerHvacTest {
                     "approle_login_sealed", "!VaultDown")));
             assertAll(checks);
         }
+    }
+
+    /**
+     * Calls Sluice's client never makes (it renews without an increment and does not revoke), but another client of
+     * the fake may: a duration-string increment, as Vault's renew-self takes, and revoke-self.
+     */
+    @Test
+    void hvacRenewsByADurationAndRevokesItsTokenAsWithVault() throws Exception {
+        try (VaultTestServer vault = VaultTestServer.start(clock)) {
+            String args = prepare(vault);
+            Map<String, String> beyond = new LinkedHashMap<>();
+            beyond.put("renew_self_duration", "{\"lease_duration\":1200,\"renewable\":true,\"same_token\":true}");
+            beyond.put("revoke_self", "{\"lookup_after\":\"Forbidden\",\"status\":204}");
+            assertAll(expect("beyond", run("beyond", args), beyond));
+        }
+    }
+
+    /** A root token, a token with a TTL of one hour, an AppRole and a Kubernetes role; the script's input. */
+    private static String prepare(VaultTestServer vault) {
+        String root = vault.issueToken(Duration.ZERO, "root");
+        String ttl = vault.issueToken(Duration.ofHours(1), "sluice");
+        vault.addAppRole("role-1", "secret-id-1");
+        vault.addKubernetesRole("sluice", "jwt-of-the-service-account");
+        return "{\"address\":\"" + vault.address() + "\",\"root_token\":\"" + root + "\",\"ttl_token\":\"" + ttl
+                + "\",\"role_id\":\"role-1\",\"secret_id\":\"secret-id-1\",\"k8s_role\":\"sluice\","
+                + "\"jwt\":\"jwt-of-the-service-account\"}";
     }
 
     /** One check per case: the value's JSON, or "!" and the hvac exception's class. */
