@@ -420,9 +420,9 @@ public final class VaultTestServer implements AutoCloseable {
                 return errors(400, "lease is not renewable");
             }
             Duration ttl = token.ttl();
-            Object increment = body.get("increment");
-            if (increment instanceof Number n && n.longValue() > 0) {
-                ttl = Duration.ofSeconds(Math.min(n.longValue(), token.ttl().toSeconds()));
+            long increment = seconds(body.get("increment"));
+            if (increment > 0) {
+                ttl = Duration.ofSeconds(Math.min(increment, token.ttl().toSeconds()));
             }
             Instant expires = clock.instant().plus(ttl);
             if (!token.maxTtl().isZero() && expires.isAfter(token.created().plus(token.maxTtl()))) {
@@ -433,6 +433,10 @@ public final class VaultTestServer implements AutoCloseable {
                     token.ttl(), expires, true, token.displayName(), token.path(), token.maxTtl());
             tokens.put(renewed.id(), renewed);
             return login(renewed, Map.of());
+        }
+        if (rest.equals("auth/token/revoke-self") && (method.equals("POST") || method.equals("PUT"))) {
+            tokens.remove(token.id());
+            return new Reply(204, null);
         }
         String[] parts = rest.split("/", 3);
         if (parts.length >= 2 && (parts[1].equals("data") || parts[1].equals("metadata"))) {
@@ -605,6 +609,25 @@ public final class VaultTestServer implements AutoCloseable {
         Map<String, Object> out = envelope(null);
         out.put("auth", auth);
         return ok(out);
+    }
+
+    /** A renewal increment as Vault takes it: seconds as a number or text, or a duration such as "20m". */
+    private static long seconds(Object increment) {
+        if (increment instanceof Number n) {
+            return n.longValue();
+        }
+        if (increment instanceof String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([smh]?)").matcher(text.strip());
+            if (m.matches()) {
+                long value = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "m" -> value * 60;
+                    case "h" -> value * 3600;
+                    default -> value;
+                };
+            }
+        }
+        return 0;
     }
 
     private static String string(Map<String, Object> body, String key) {
