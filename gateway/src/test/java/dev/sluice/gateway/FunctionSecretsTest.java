@@ -422,6 +422,37 @@ class FunctionSecretsTest {
         }
     }
 
+    /**
+     * 64 secrets of the largest value, each as escaped as a PUT body can make it, cross the hop: the worker takes an
+     * environment that large on top of the largest request body.
+     */
+    @Test
+    void aRemoteWorkerTakesTheLargestSecretsAFunctionMayHave(@TempDir Path clusterDir) throws Exception {
+        InJvmCluster cluster = new InJvmCluster(() -> clusterDir);
+        try {
+            WorkerRole worker = cluster.worker("a", Map.of());
+            TestServer gateway = TestServer.start(clusterDir.resolve("gateway"),
+                    Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
+                    config -> GatewayRole.builder(config, Map.of()).secretsKey(Optional.of(KEY)));
+            cluster.closeAtEnd(gateway);
+            String remoteKey = gateway.tenantWithKey("acme", "{}");
+            assertEquals(201, gateway.deploy(remoteKey, "env", TestModules.load("env")).status());
+            // \u0001 is escaped to six bytes on the wire: as many as fit the PUT's 64 KiB body.
+            String escaped = "\\u0001".repeat(10_900);
+            for (int i = 0; i < 64; i++) {
+                Reply put = gateway.call(remoteKey, "PUT", "/v1/functions/env/secrets/S" + i,
+                        ("{\"value\": \"" + escaped + "\"}").getBytes(StandardCharsets.UTF_8), "application/json");
+                assertEquals(201, put.status(), put.toString());
+            }
+            Reply reply = gateway.call(remoteKey, "POST", "/v1/functions/env/invoke",
+                    new byte[1 << 20], "application/octet-stream");
+            assertEquals(200, reply.status(), reply.toString());
+            assertEquals(1, worker.started(), "it ran on the worker");
+        } finally {
+            cluster.afterEach(null);
+        }
+    }
+
     private static Set<String> fields(JsonNode node) {
         Set<String> names = new java.util.TreeSet<>();
         node.fieldNames().forEachRemaining(names::add);
