@@ -186,6 +186,9 @@ public final class Sluice implements AutoCloseable {
         if (!secrets.hasKey()) {
             LOG.log(Level.INFO, "function secrets are off: set " + EncryptedFileSecrets.KEY_VARIABLE
                     + " (32 random bytes in base64) or configure Vault to keep them");
+        } else if (config.stores().sharedTenancy()) {
+            LOG.log(Level.WARNING, "function secrets are kept in this gateway's data directory: other gateways "
+                    + "sharing its tenants and functions do not see them; configure Vault for several gateways");
         }
         return secrets;
     }
