@@ -3,6 +3,7 @@ package dev.sluice.gateway.core;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import dev.sluice.config.secrets.EncryptedFileSecrets;
+import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
@@ -98,6 +99,10 @@ final class CoreFixture implements AutoCloseable {
     }
 
     Invocations invocations(InFlight inFlight) {
+        return invocations(inFlight, secrets);
+    }
+
+    Invocations invocations(InFlight inFlight, FunctionSecrets secrets) {
         return new Invocations(scheduler.functions(), scheduler.dispatcher(), inFlight, quotas, secrets);
     }
 
