@@ -48,6 +48,11 @@ final class SecretService {
         SecretName name = secretName(req);
         SecretValue value = value(Requests.jsonBody(req, MAX_BODY));
         SecretVersion written = secrets.put(owner(req), function.value(), name, value);
+        if (functions.find(owner(req), function).isEmpty()) {
+            // Deleted while this was written: its deletion may have removed its secrets before this one came.
+            secrets.deleteAll(owner(req), function.value());
+            throw ErrorMapper.problem(new Refusal.FunctionNotFound(function));
+        }
         res.header("Location", "/v1/functions/" + function + "/secrets/" + name);
         send(res, written.version() == 1 ? Status.CREATED_201 : Status.OK_200, representation(written));
     }

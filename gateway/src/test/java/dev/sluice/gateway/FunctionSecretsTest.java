@@ -398,6 +398,59 @@ class FunctionSecretsTest {
         }
     }
 
+    /**
+     * A function deleted while a secret is written for it: its deletion removed its secrets before this one came.
+     * The write answers 404 and leaves nothing that a function deployed again under the name would get.
+     */
+    @Test
+    void aSecretWrittenWhileItsFunctionIsDeletedDoesNotOutliveIt() {
+        server.close();
+        AtomicReference<Runnable> beforePut = new AtomicReference<>(() -> { });
+        dev.sluice.config.secrets.FunctionSecrets files = dev.sluice.config.secrets.EncryptedFileSecrets.open(
+                dataDir.resolve("racing"), Optional.of(KEY), java.time.Instant::now);
+        dev.sluice.config.secrets.FunctionSecrets racing = new dev.sluice.config.secrets.FunctionSecrets() {
+            @Override
+            public dev.sluice.config.secrets.SecretVersion put(String owner, String function,
+                    dev.sluice.config.secrets.SecretName name, dev.sluice.config.secrets.SecretValue value) {
+                beforePut.getAndSet(() -> { }).run();
+                return files.put(owner, function, name, value);
+            }
+
+            @Override
+            public List<dev.sluice.config.secrets.SecretVersion> list(String owner, String function) {
+                return files.list(owner, function);
+            }
+
+            @Override
+            public boolean delete(String owner, String function, dev.sluice.config.secrets.SecretName name) {
+                return files.delete(owner, function, name);
+            }
+
+            @Override
+            public void deleteAll(String owner, String function) {
+                files.deleteAll(owner, function);
+            }
+
+            @Override
+            public Map<String, String> values(String owner, String function) {
+                return files.values(owner, function);
+            }
+        };
+        server = TestServer.start(dataDir.resolve("race"), Map.of(),
+                config -> Sluice.builder().config(config).secrets(racing));
+        key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, "env", TestModules.load("env")).status());
+        beforePut.set(() -> assertEquals(204,
+                server.call(key, "DELETE", "/v1/functions/env", null, null).status()));
+
+        Reply put = put("DB_PASSWORD", VALUE);
+
+        assertEquals(404, put.status(), put.toString());
+        assertEquals(201, server.deploy(key, "env", TestModules.load("env")).status());
+        assertEquals(0, list(key, "env").json().get("secrets").size(), "nothing came back");
+        assertFalse(String.join("\n", environment("env")).contains(VALUE));
+    }
+
     /** Another server role: the secrets reach a remote worker's guest too (the environment crosses the hop). */
     @Test
     void aRemoteWorkersGuestSeesTheSecretsToo(@TempDir Path clusterDir) throws Exception {
