@@ -50,6 +50,7 @@ public final class Main {
                     : Sluice.builder().config(config);
             Sluice sluice = builder
                     .adminToken(Optional.ofNullable(System.getenv("SLUICE_ADMIN_TOKEN")).filter(t -> !t.isBlank()))
+                    .secretsKey(Optional.ofNullable(System.getenv("SLUICE_SECRETS_KEY")))
                     .announce(token -> announce(out, token, config))
                     .start();
             Runtime.getRuntime().addShutdownHook(new Thread(sluice::stop, "sluice-shutdown"));

@@ -2,6 +2,8 @@ package dev.sluice.gateway;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.secrets.EncryptedFileSecrets;
+import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.gateway.core.Deploys;
 import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.core.TenantAccess;
@@ -79,13 +81,16 @@ public final class Sluice implements AutoCloseable {
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
                     defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
             AdminAuth auth = new AdminAuth(admin);
+            FunctionSecrets secrets = builder.secrets.orElseGet(() -> fileSecrets(config, builder));
+            // Deleting a function, or a tenant's functions, deletes their secrets first (FunctionsWithSecrets).
+            var functions = FunctionsWithSecrets.over(scheduler.functions(), secrets);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                    quotas, scheduler.functions(), defaults);
+                    quotas, functions, defaults);
             PlanService planService = new PlanService(auth, tenancy.plans(), defaults);
-            FunctionService functionService = new FunctionService(gate, scheduler.functions(),
-                    new Invocations(scheduler.functions(), scheduler.dispatcher(), drain, quotas),
-                    new Deploys(scheduler.functions(), deploys, drain, config.defaultTimeoutMs()), quotas.usage(),
-                    config.maxRequestBytes());
+            FunctionService functionService = new FunctionService(gate, functions,
+                    new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
+                    new Deploys(functions, deploys, drain, config.defaultTimeoutMs()), quotas.usage(),
+                    config.maxRequestBytes(), new SecretService(functions, secrets));
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
             HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas);
@@ -169,6 +174,23 @@ public final class Sluice implements AutoCloseable {
                 .withCompileBudgetMillis(config.compileBudgetMs())
                 // At least two: a tenant compiles on all threads but one, so another tenant's compile never waits.
                 .withCompileThreads(Math.max(2, Runtime.getRuntime().availableProcessors() / 2));
+    }
+
+    /**
+     * Function secrets in the data directory, encrypted with {@code $SLUICE_SECRETS_KEY} (checked now: a malformed key
+     * stops the start). Without a key, functions without secrets still run; the secrets API answers 503.
+     */
+    private static FunctionSecrets fileSecrets(SluiceConfig config, Builder builder) {
+        EncryptedFileSecrets secrets = EncryptedFileSecrets.open(config.dataDir().resolve("secrets"),
+                builder.secretsKey, builder.clock);
+        if (!secrets.hasKey()) {
+            LOG.log(Level.INFO, "function secrets are off: set " + EncryptedFileSecrets.KEY_VARIABLE
+                    + " (32 random bytes in base64) or configure Vault to keep them");
+        } else if (config.stores().sharedTenancy()) {
+            LOG.log(Level.WARNING, "function secrets are kept in this gateway's data directory: other gateways "
+                    + "sharing its tenants and functions do not see them; configure Vault for several gateways");
+        }
+        return secrets;
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */
@@ -294,6 +316,8 @@ public final class Sluice implements AutoCloseable {
         private Optional<String> adminToken = Optional.empty();
         private Consumer<String> announce = token -> { };
         private java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution = Sluice::local;
+        private Optional<String> secretsKey = Optional.empty();
+        private Optional<FunctionSecrets> secrets = Optional.empty();
 
         private Builder() {}
 
@@ -323,6 +347,21 @@ public final class Sluice implements AutoCloseable {
         /** Receives a newly generated admin token, the one time it exists in clear. */
         public Builder announce(Consumer<String> announce) {
             this.announce = Objects.requireNonNull(announce, "announce");
+            return this;
+        }
+
+        /**
+         * The key of the data directory's function secrets (from {@code $SLUICE_SECRETS_KEY}: 32 random bytes in
+         * base64); without one, functions cannot be given secrets.
+         */
+        public Builder secretsKey(Optional<String> base64Key) {
+            this.secretsKey = Objects.requireNonNull(base64Key, "base64Key");
+            return this;
+        }
+
+        /** Another backend for function secrets (Vault) instead of the data directory's. */
+        public Builder secrets(FunctionSecrets secrets) {
+            this.secrets = Optional.of(Objects.requireNonNull(secrets, "secrets"));
             return this;
         }
 
