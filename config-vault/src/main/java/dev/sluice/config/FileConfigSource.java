@@ -1,6 +1,8 @@
 package dev.sluice.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,20 @@ public final class FileConfigSource {
         return parse(file.toString(), lines);
     }
 
+    /**
+     * Parses {@code content}, the bytes of {@code file} as the caller read them: the live configuration hashes the
+     * same bytes it parses, so a save between two reads cannot be missed.
+     */
+    public static ConfigSource parse(Path file, byte[] content) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(file + ": not UTF-8 text", e);
+        }
+        return parse(file.toString(), text.lines().toList());
+    }
+
     static ConfigSource parse(String name, List<String> lines) {
         Map<String, String> values = new LinkedHashMap<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -38,7 +54,9 @@ public final class FileConfigSource {
             String where = name + ":" + (i + 1);
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new ConfigException(where + ": '" + line + "' (expected: key = value)");
+                // Not echoed: a line such as "worker-secret: ..." holds a secret, and this message reaches logs
+                // and, for a live reload, the health details.
+                throw new ConfigException(where + ": not a setting (expected: key = value)");
             }
             String key = line.substring(0, eq).strip();
             String value = line.substring(eq + 1).strip();

@@ -18,7 +18,9 @@ import dev.sluice.tenancy.auth.ApiKeys;
 import dev.sluice.tenancy.auth.IssuedKey;
 import dev.sluice.tenancy.auth.KeySpec;
 import dev.sluice.tenancy.auth.Scope;
+import dev.sluice.tenancy.managed.DeclaredTenant;
 import dev.sluice.tenancy.managed.ManagedObjects;
+import dev.sluice.tenancy.managed.ManagedTenancy;
 import dev.sluice.tenancy.plan.LimitOverrides;
 import dev.sluice.tenancy.plan.PlanStore;
 import dev.sluice.tenancy.plan.TenantLimits;
@@ -46,9 +48,9 @@ import java.util.function.Supplier;
  * its plan's (or the configured defaults) with its overrides on top, resolved on every request.
  *
  * <p>Tenants and keys declared outside (in Vault) show {@code "managed-by": "vault"} and cannot be changed here: a
- * change, a deletion, a key's revocation or rotation answers 409 {@code managed-elsewhere}, checked before anything is
- * touched (a deletion removes the tenant's functions before its record, so the store's own refusal would come too
- * late).
+ * change or deletion of a declared tenant answers 409 {@code managed-elsewhere}, checked before the body is read or
+ * anything is removed (a deletion removes the tenant's functions before its record); a declared key's revocation or
+ * rotation is refused by the key store itself, before it changes anything.
  */
 final class AdminService implements HttpService {
     private static final long MAX_BODY = 64 * 1024;
@@ -169,7 +171,6 @@ final class AdminService implements HttpService {
         Tenant tenant = existing(tenantId(req));
         TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
-        refuseManagedKey(keyId);
         ObjectNode body = Json.parseObject(Requests.jsonBody(req, MAX_BODY));
         rejectUnknown(body, ROTATE_FIELDS);
         JsonNode overlap = body.get("overlap-seconds");
@@ -204,7 +205,6 @@ final class AdminService implements HttpService {
         Tenant tenant = existing(tenantId(req));
         TenantId id = tenant.id();
         String keyId = req.path().pathParameters().get("id");
-        refuseManagedKey(keyId);
         if (!keys.revoke(tenant.uid(), keyId)) {
             throw ProblemException.of(ProblemType.NOT_FOUND, "tenant " + id + " has no key " + safe(keyId));
         }
@@ -240,17 +240,19 @@ final class AdminService implements HttpService {
     private void refuseManagedTenant(TenantId id) {
         Optional<String> manager = managed.tenantManager(id);
         if (manager.isPresent()) {
-            throw new TenancyException.Managed("tenant " + id + " is managed by " + manager.get()
-                    + "; change it there, not through the admin API", manager.get());
+            Optional<String> source = managed instanceof ManagedTenancy declared
+                    ? declared.declared().tenants().stream().filter(t -> t.tenant().id().equals(id))
+                            .map(DeclaredTenant::source).findFirst()
+                    : Optional.empty();
+            throw managedElsewhere("tenant", id.value(), manager.get(), source);
         }
     }
 
-    private void refuseManagedKey(String keyId) {
-        Optional<String> manager = managed.keyManager(keyId);
-        if (manager.isPresent()) {
-            throw new TenancyException.Managed("key " + safe(keyId) + " is managed by " + manager.get()
-                    + "; change it there, not through the admin API", manager.get());
-        }
+    /** The refusal of an edit of an object managed elsewhere, worded as the managed stores word theirs. */
+    static TenancyException.Managed managedElsewhere(String kind, String name, String manager,
+                                                     Optional<String> source) {
+        return new TenancyException.Managed(kind + " '" + name + "' is managed by " + manager
+                + source.map(s -> " (" + s + ")").orElse("") + "; change it there", manager);
     }
 
     private Tenant existing(TenantId id) {

@@ -41,7 +41,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, and invoke them WAGI-style. Every route
+ * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, keep their secrets
+ * ({@link SecretService}), and invoke them WAGI-style. Every route
  * sits behind the {@link TenantGate}, and a tenant only ever sees its own functions: lookups are keyed by the
  * authenticated tenant, so another tenant's function is simply "not found".
  *
@@ -55,9 +56,11 @@ final class FunctionService implements HttpService {
     private final Deploys deploys;
     private final UsageLedger usage;
     private final long maxRequestBytes;
+    private final SecretService secrets;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
-                    UsageLedger usage, long maxRequestBytes) {
+                    UsageLedger usage, long maxRequestBytes, SecretService secrets) {
+        this.secrets = secrets;
         this.gate = gate;
         this.functions = functions;
         this.invocations = invocations;
@@ -73,6 +76,9 @@ final class FunctionService implements HttpService {
                 .put("/functions/{name}", this::deploy)
                 .get("/functions/{name}", this::describe)
                 .delete("/functions/{name}", this::remove)
+                .get("/functions/{name}/secrets", secrets::list)
+                .put("/functions/{name}/secrets/{secret}", secrets::put)
+                .delete("/functions/{name}/secrets/{secret}", secrets::delete)
                 .any("/functions/{name}/invoke", this::invoke)
                 .any("/functions/{name}/invoke/{+path}", this::invoke)
                 .get("/usage", this::usage);
@@ -215,7 +221,7 @@ final class FunctionService implements HttpService {
         return TenantGate.callerOf(req).registryKey();
     }
 
-    private static FunctionName name(ServerRequest req) {
+    static FunctionName name(ServerRequest req) {
         String raw = req.path().pathParameters().get("name");
         try {
             return FunctionName.of(raw);

@@ -67,9 +67,12 @@ public final class GatewayRole {
 
     private static Sluice.Builder builder(SluiceConfig config, Map<String, String> environment,
                                           Directories directories, Balancers balancers) {
-        String secret = config.cluster().requireSecret(environment);
-        return Sluice.builder().config(config)
-                .execution((c, clock) -> execution(c, clock, secret, directories, balancers));
+        if (!config.vault().enabled()) {
+            config.cluster().requireSecret(environment); // checked now; with Vault, its config may supply it
+        }
+        return Sluice.builder().config(config).environment(environment)
+                .execution((c, clock) -> execution(c, clock, c.cluster().requireSecret(environment), directories,
+                        balancers));
     }
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,

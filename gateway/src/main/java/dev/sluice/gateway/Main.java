@@ -49,7 +49,10 @@ public final class Main {
                     ? GatewayRole.builder(config, System.getenv())
                     : Sluice.builder().config(config);
             Sluice sluice = builder
+                    .configFile(configFile)
+                    .environment(System.getenv())
                     .adminToken(Optional.ofNullable(System.getenv("SLUICE_ADMIN_TOKEN")).filter(t -> !t.isBlank()))
+                    .secretsKey(Optional.ofNullable(System.getenv("SLUICE_SECRETS_KEY")))
                     .announce(token -> announce(out, token, config))
                     .start();
             Runtime.getRuntime().addShutdownHook(new Thread(sluice::stop, "sluice-shutdown"));
@@ -90,5 +93,7 @@ public final class Main {
         out.println("  Settings come from FILE, else $SLUICE_CONFIG, else ./sluice.conf if present, else the embedded");
         out.println("  defaults (127.0.0.1:8080, data in ./sluice-data). gateway and worker need worker-secret (or");
         out.println("  $SLUICE_WORKER_SECRET). See docs/configuration.md and docs/architecture.md.");
+        out.println("  With vault-address set, configuration, plans, tenants and keys also come from Vault, live (token");
+        out.println("  from vault-token-file or $VAULT_TOKEN, or AppRole / Kubernetes login); see docs/vault.md.");
     }
 }

@@ -6,8 +6,9 @@ import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
-import dev.sluice.tenancy.TenancyException;
+import dev.sluice.tenancy.managed.Declarations;
 import dev.sluice.tenancy.managed.ManagedObjects;
+import dev.sluice.tenancy.managed.ManagedTenancy;
 import dev.sluice.tenancy.plan.LimitOverrides;
 import dev.sluice.tenancy.plan.Plan;
 import dev.sluice.tenancy.plan.PlanStore;
@@ -95,8 +96,11 @@ final class PlanService implements HttpService {
     private void refuseManaged(String name) {
         Optional<String> manager = managed.planManager(name);
         if (manager.isPresent()) {
-            throw new TenancyException.Managed("plan " + name + " is managed by " + manager.get()
-                    + "; change it there, not through the admin API", manager.get());
+            Optional<String> source = managed instanceof ManagedTenancy declared
+                    ? declared.declared().plans().stream().filter(p -> p.plan().name().equals(name))
+                            .map(Declarations.DeclaredPlan::source).findFirst()
+                    : Optional.empty();
+            throw AdminService.managedElsewhere("plan", name, manager.get(), source);
         }
     }
 

@@ -2,6 +2,8 @@ package dev.sluice.gateway;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.secrets.EncryptedFileSecrets;
+import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.gateway.core.Deploys;
 import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.core.TenantAccess;
@@ -58,18 +60,23 @@ public final class Sluice implements AutoCloseable {
     private final DeployAdmission deploys;
     private final Drain drain;
     private final WebServer server;
+    private final ConfigSources sources;
     private volatile boolean stopped;
 
     private Sluice(Builder builder) {
-        this.config = builder.config;
-        // The live keys (default limits, default timeout, fail policy, log level), read per request.
-        LiveSettings settings = LiveSettings.of(config);
         Opened opened = new Opened();
         try {
+            // The file, and Vault when configured: Vault's config path may set keys everything below is built from.
+            this.sources = opened.add(ConfigSources.open(builder.config, builder.configFile, builder.environment,
+                    builder.clock));
+            this.config = sources.config();
+            // The live keys (default limits, default timeout, fail policy), read per request.
+            LiveSettings settings = LiveSettings.of(config);
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
-            this.tenancy = opened.add(openTenancy(config, builder));
-            ManagedObjects managed = ManagedObjects.NONE;
+            // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).
+            this.tenancy = sources.manage(opened.add(openTenancy(config, builder)));
+            ManagedObjects managed = sources.managedObjects();
             this.quotas = opened.add(openQuotas(config, builder, tenancy, settings));
             this.scheduler = opened.add(builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
@@ -81,20 +88,25 @@ public final class Sluice implements AutoCloseable {
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
                     settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
             AdminAuth auth = new AdminAuth(admin);
+            // In Vault when it is configured, else encrypted in the data directory.
+            FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
+                    builder), builder.nanoTime));
+            // Deleting a function, or a tenant's functions, deletes their secrets first (FunctionsWithSecrets).
+            var functions = FunctionsWithSecrets.over(scheduler.functions(), secrets);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                    quotas, scheduler.functions(), settings::defaults, managed);
+                    quotas, functions, settings::defaults, managed);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
-            FunctionService functionService = new FunctionService(gate, scheduler.functions(),
-                    new Invocations(scheduler.functions(), scheduler.dispatcher(), drain, quotas),
-                    new Deploys(scheduler.functions(), deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
-                    config.maxRequestBytes());
+            FunctionService functionService = new FunctionService(gate, functions,
+                    new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
+                    new Deploys(functions, deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
+                    config.maxRequestBytes(), new SecretService(functions, secrets));
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
-            dev.sluice.config.live.ConfigStatus fileOnly = new dev.sluice.config.live.ConfigStatus("file",
-                    dev.sluice.config.live.ConfigStatus.State.OK, Optional.empty(), Optional.empty(), Optional.empty(),
-                    0, 0, 0, 0);
             HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas,
-                    () -> fileOnly);
+                    sources.live()::status);
+            ConfigService configService = new ConfigService(auth, sources.live());
+            // The first configuration into every listener (Vault's tenants before the first request), then polling.
+            sources.start(settings);
             this.server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
@@ -107,7 +119,8 @@ public final class Sluice implements AutoCloseable {
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
                     .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
-                    .routing(routing -> routing(routing, health, planService, adminService, functionService))
+                    .routing(routing -> routing(routing, health, configService, planService, adminService,
+                            functionService))
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
@@ -123,10 +136,11 @@ public final class Sluice implements AutoCloseable {
 
 
     /** The whole HTTP surface, in matching order. */
-    private static void routing(HttpRouting.Builder routing, HealthService health, PlanService plans,
-                                AdminService admin, FunctionService functions) {
+    private static void routing(HttpRouting.Builder routing, HealthService health, ConfigService configs,
+                                PlanService plans, AdminService admin, FunctionService functions) {
         routing.error(Throwable.class, new ErrorMapper())
                 .register("/health", health)
+                .register("/admin/v1/config", configs)
                 .register("/admin/v1/plans", plans)
                 .register("/admin/v1", admin)
                 .register("/v1", functions)
@@ -175,6 +189,23 @@ public final class Sluice implements AutoCloseable {
                 .withCompileBudgetMillis(config.compileBudgetMs())
                 // At least two: a tenant compiles on all threads but one, so another tenant's compile never waits.
                 .withCompileThreads(Math.max(2, Runtime.getRuntime().availableProcessors() / 2));
+    }
+
+    /**
+     * Function secrets in the data directory, encrypted with {@code $SLUICE_SECRETS_KEY} (checked now: a malformed key
+     * stops the start). Without a key, functions without secrets still run; the secrets API answers 503.
+     */
+    private static FunctionSecrets fileSecrets(SluiceConfig config, Builder builder) {
+        EncryptedFileSecrets secrets = EncryptedFileSecrets.open(config.dataDir().resolve("secrets"),
+                builder.secretsKey, builder.clock);
+        if (!secrets.hasKey()) {
+            LOG.log(Level.INFO, "function secrets are off: set " + EncryptedFileSecrets.KEY_VARIABLE
+                    + " (32 random bytes in base64) or configure Vault to keep them");
+        } else if (config.stores().sharedTenancy()) {
+            LOG.log(Level.WARNING, "function secrets are kept in this gateway's data directory: other gateways "
+                    + "sharing its tenants and functions do not see them; configure Vault for several gateways");
+        }
+        return secrets;
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */
@@ -269,6 +300,8 @@ public final class Sluice implements AutoCloseable {
             return;
         }
         stopped = true;
+        // No configuration change applies while stopping.
+        Opened.closeQuietly(sources.live());
         GracePeriod grace = GracePeriod.start(config.shutdownGraceMs());
         drain.close();
         grace.awaitIdle(drain::awaitIdle);
@@ -283,6 +316,7 @@ public final class Sluice implements AutoCloseable {
             flush();
             Opened.closeQuietly(quotas);
             Opened.closeQuietly(tenancy);
+            Opened.closeQuietly(sources);
             dataDirLock.close(); // last: everything above is written
         }
     }
@@ -301,6 +335,10 @@ public final class Sluice implements AutoCloseable {
         private Optional<String> adminToken = Optional.empty();
         private Consumer<String> announce = token -> { };
         private java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution = Sluice::local;
+        private Optional<String> secretsKey = Optional.empty();
+        private Optional<FunctionSecrets> secrets = Optional.empty();
+        private Optional<java.nio.file.Path> configFile = Optional.empty();
+        private java.util.Map<String, String> environment = System.getenv();
 
         private Builder() {}
 
@@ -330,6 +368,39 @@ public final class Sluice implements AutoCloseable {
         /** Receives a newly generated admin token, the one time it exists in clear. */
         public Builder announce(Consumer<String> announce) {
             this.announce = Objects.requireNonNull(announce, "announce");
+            return this;
+        }
+
+        /**
+         * The key of the data directory's function secrets (from {@code $SLUICE_SECRETS_KEY}: 32 random bytes in
+         * base64); without one, functions cannot be given secrets.
+         */
+        public Builder secretsKey(Optional<String> base64Key) {
+            this.secretsKey = Objects.requireNonNull(base64Key, "base64Key");
+            return this;
+        }
+
+        /** Another backend for function secrets (Vault) instead of the data directory's. */
+        public Builder secrets(FunctionSecrets secrets) {
+            this.secrets = Optional.of(Objects.requireNonNull(secrets, "secrets"));
+            return this;
+        }
+
+        /**
+         * The file {@link #config} was read from: watched, so a saved change to a live key applies without a
+         * restart (see docs/configuration.md). Without one the configuration changes only through Vault.
+         */
+        public Builder configFile(Optional<java.nio.file.Path> configFile) {
+            this.configFile = Objects.requireNonNull(configFile, "configFile");
+            return this;
+        }
+
+        /**
+         * Where Vault credentials come from when the configuration names no file for them ({@code $VAULT_TOKEN},
+         * {@code $SLUICE_VAULT_ROLE_ID}, {@code $SLUICE_VAULT_SECRET_ID}); the process's environment by default.
+         */
+        public Builder environment(java.util.Map<String, String> environment) {
+            this.environment = java.util.Map.copyOf(Objects.requireNonNull(environment, "environment"));
             return this;
         }
 

@@ -4,6 +4,7 @@ import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ProblemDirectHandler;
+import dev.sluice.gateway.remote.InternalProtocol;
 import dev.sluice.gateway.remote.WorkerService;
 import dev.sluice.scheduler.DiskModuleStore;
 import dev.sluice.scheduler.LocalScheduler;
@@ -71,8 +72,9 @@ public final class WorkerRole implements AutoCloseable {
             }
             this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
-                    // The tenant's body plus its CGI environment (bounded by the gateway's header limits).
-                    config.maxRequestBytes() + (1 << 20));
+                    // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the
+                    // function's secrets.
+                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES);
             ConnectionLimits limits = builder.limits.orElseGet(() -> ConnectionLimits.forWorker(
                     cluster.effectiveMaxConcurrency(config.workers())));
             this.server = WebServer.builder()
@@ -94,7 +96,7 @@ public final class WorkerRole implements AutoCloseable {
                     .connectionOptions(new ReadTimeoutOptions(
                             io.helidon.common.socket.SocketOptions.builder().tcpNoDelay(true).build(),
                             limits.readTimeout()))
-                    .maxPayloadSize(config.maxRequestBytes() + (2 << 20))
+                    .maxPayloadSize(config.maxRequestBytes() + (2 << 20) + InternalProtocol.MAX_SECRETS_BYTES)
                     .routing(service::routing)
                     .directHandlers(ProblemDirectHandler.handlers())
                     .build();

@@ -76,6 +76,12 @@ final class GatewayProcess implements AutoCloseable {
      */
     static GatewayProcess launch(String role, String name, Path dir, Map<String, String> settings,
                                  List<String> jvmOptions) {
+        return launch(role, name, dir, settings, jvmOptions, Map.of());
+    }
+
+    /** ... with these variables added to its environment ({@code SLUICE_SECRETS_KEY}, say). */
+    static GatewayProcess launch(String role, String name, Path dir, Map<String, String> settings,
+                                 List<String> jvmOptions, Map<String, String> environment) {
         try {
             Files.createDirectories(dir);
             StringBuilder config = new StringBuilder();
@@ -92,6 +98,7 @@ final class GatewayProcess implements AutoCloseable {
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
             builder.environment().remove("SLUICE_CONFIG");
+            builder.environment().putAll(environment);
             return new GatewayProcess(name, dir.resolve("gateway.log"), builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start gateway " + name, e);

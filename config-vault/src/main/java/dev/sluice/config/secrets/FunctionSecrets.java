@@ -38,4 +38,51 @@ public interface FunctionSecrets {
 
     /** Name to value of every secret of the function, for its environment at invocation. */
     Map<String, String> values(String owner, String function);
+
+    /**
+     * A backend that cannot be used at all (not configured, say): every method, {@link #values} and
+     * {@link #deleteAll} included, throws {@link SecretsException.Unavailable} with {@code reason}, which is shown to
+     * tenants, so it names what the provider has to set and nothing else. A gateway on it therefore runs no function
+     * and deletes none until a backend is configured: secrets never outlive their function, nor does a function run
+     * without them. (Without {@code $SLUICE_SECRETS_KEY} the gateway uses {@link EncryptedFileSecrets} without a key
+     * instead, which lets functions without secrets run and be deleted.)
+     */
+    static FunctionSecrets unavailable(String reason) {
+        java.util.Objects.requireNonNull(reason, "reason");
+        return new FunctionSecrets() {
+            private SecretsException.Unavailable refused() {
+                return new SecretsException.Unavailable(reason, null);
+            }
+
+            @Override
+            public SecretVersion put(String owner, String function, SecretName name, SecretValue value) {
+                throw refused();
+            }
+
+            @Override
+            public List<SecretVersion> list(String owner, String function) {
+                throw refused();
+            }
+
+            @Override
+            public boolean delete(String owner, String function, SecretName name) {
+                throw refused();
+            }
+
+            @Override
+            public void deleteAll(String owner, String function) {
+                throw refused();
+            }
+
+            @Override
+            public Map<String, String> values(String owner, String function) {
+                throw refused();
+            }
+
+            @Override
+            public String toString() {
+                return "FunctionSecrets.unavailable(" + reason + ")";
+            }
+        };
+    }
 }

@@ -17,6 +17,12 @@ public interface VaultKv {
     /** The current version of the secret, by one metadata read; empty when there is none, or it is deleted. */
     OptionalLong currentVersion(String path);
 
+    /**
+     * The secret's metadata (versions and times, no data), by one metadata read; empty when there is none. Added for
+     * issue 10 so function secrets can be listed with versions and times without reading their values.
+     */
+    Optional<KvMetadata> metadata(String path);
+
     /** The current version of the secret; empty when there is none, or its current version is deleted. */
     Optional<KvEntry> read(String path);
 

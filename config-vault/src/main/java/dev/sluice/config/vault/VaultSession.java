@@ -7,6 +7,17 @@ package dev.sluice.config.vault;
  * while Vault is away. The token is never logged, printed or put in an exception.
  */
 public interface VaultSession extends AutoCloseable {
+    /**
+     * A session on {@code config} (which must have a {@code vault-address}), logging in by {@code vault-auth} with
+     * credentials from the configured files or {@code environment} ({@code $VAULT_TOKEN},
+     * {@code $SLUICE_VAULT_ROLE_ID}, {@code $SLUICE_VAULT_SECRET_ID}); token TTLs are judged on {@code clock}.
+     * Contacts nothing until the first call.
+     */
+    static VaultSession open(dev.sluice.config.VaultConfig config, java.util.Map<String, String> environment,
+            java.time.InstantSource clock) {
+        return DriverSession.open(config, environment, clock, true);
+    }
+
     /** KV version 2 on {@code vault-mount}. */
     VaultKv kv();
 

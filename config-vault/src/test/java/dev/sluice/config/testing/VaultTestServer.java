@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * A Vault-API-compatible HTTP server for tests, speaking the real wire format of the subset Sluice uses: KV v2
@@ -29,24 +31,47 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Responses are byte-for-byte what the strict vault-java-driver expects: {@code Content-Type} exactly
  * {@code application/json}, {@code auth.policies} an array, {@code renewable} a boolean, numbers as JSON numbers.
  *
- * <p>Threading: the JDK server runs handlers on its own thread; every handler synchronizes on this server, so
- * state changes made by the test thread (seal, add role, write) are seen by the next request.
+ * <p>For tests of a client's resilience and cost: tokens may have a max TTL past which renewal is capped (as Vault
+ * caps it), tokens can be revoked mid-run ({@link #revoke}, {@link #revokeLogins}), renewals refused, paths denied
+ * by policy ({@link #deny}), one request failed ({@link #failNext}) or answered with garbage ({@link #garble}),
+ * every answer delayed ({@link #latency}), and requests counted by kind ({@link #count}).
+ *
+ * <p>Threading: the JDK server runs handlers on a pool, so a client's concurrent requests overlap (latency is spent
+ * outside the lock); every handler's state access synchronizes on this server, so state changes made by the test
+ * thread (seal, add role, write) are seen by the next request.
  */
 public final class VaultTestServer implements AutoCloseable {
     private record Token(String id, String accessor, List<String> policies, Instant created, Duration ttl,
-            Instant expires, boolean renewable, String displayName, String path) {}
+            Instant expires, boolean renewable, String displayName, String path, Duration maxTtl) {
+        /** Never the id: a test's failure message must not teach anyone to print tokens. */
+        @Override
+        public String toString() {
+            return "Token[" + displayName + "]";
+        }
+    }
 
     private record Version(int number, Map<String, Object> data, Instant created, Instant deleted) {}
 
     private final InstantSource clock;
-    private final HttpServer server;
+    private volatile HttpServer server;
+    private final int port;
     private final Map<String, Token> tokens = new ConcurrentHashMap<>();
     // key: "<mount>/<path>"; versions kept in order, number = index + 1.
     private final Map<String, List<Version>> kv = new LinkedHashMap<>();
     private final Map<String, String> appRoles = new LinkedHashMap<>(); // role_id -> secret_id
     private final Map<String, String> kubernetesRoles = new LinkedHashMap<>(); // role -> accepted jwt
     private final List<String> requests = new ArrayList<>();
+    private final List<String> namespaces = new ArrayList<>();
+    private final List<String> issued = new ArrayList<>();
+    private final List<String> denied = new ArrayList<>();
+    private final List<String> garbled = new ArrayList<>();
+    private final Map<String, Integer> failNext = new LinkedHashMap<>();
+    private final ExecutorService executor;
     private Duration loginTtl = Duration.ofHours(1);
+    private Duration loginMaxTtl = Duration.ZERO;
+    private boolean loginRenewable = true;
+    private boolean refuseRenewals;
+    private Duration latency = Duration.ZERO;
     private boolean sealed;
     private String contentType = "application/json";
 
@@ -57,7 +82,14 @@ public final class VaultTestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        port = server.getAddress().getPort();
         server.createContext("/", this::handle);
+        executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "vault-test-server");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
         server.start();
     }
 
@@ -68,12 +100,132 @@ public final class VaultTestServer implements AutoCloseable {
 
     /** Base address for a client, e.g. {@code http://127.0.0.1:41234}. */
     public String address() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + port;
     }
 
     /** Issues a root-like token with the given TTL (zero means it never expires, as Vault's root token). */
     public synchronized String issueToken(Duration ttl, String... policies) {
-        return mint(List.of(policies), ttl, "token", "auth/token/create").id();
+        return mint(List.of(policies), ttl, "token", "auth/token/create", Duration.ZERO, !ttl.isZero()).id();
+    }
+
+    /**
+     * Issues a token whose renewals stop at {@code maxTtl} after its creation (Vault then answers a renewal with the
+     * TTL capped to what is left, and the token expires at its max TTL).
+     */
+    public synchronized String issueToken(Duration ttl, Duration maxTtl, String... policies) {
+        return mint(List.of(policies), ttl, "token", "auth/token/create", maxTtl, !ttl.isZero()).id();
+    }
+
+    /** Issues a token with a TTL that renew-self refuses to extend ("lease is not renewable"). */
+    public synchronized String issueNonRenewableToken(Duration ttl, String... policies) {
+        return mint(List.of(policies), ttl, "token", "auth/token/create", Duration.ZERO, false).id();
+    }
+
+    /** Revokes one token now: every later call with it is refused with 403, as after expiry. */
+    public synchronized void revoke(String token) {
+        tokens.remove(token);
+    }
+
+    /** Revokes every token the login endpoints issued (a test does not see those tokens), as after expiry. */
+    public synchronized void revokeLogins() {
+        tokens.values().removeIf(t -> t.path().endsWith("/login"));
+    }
+
+    /** Every token id issued so far, revoked or not: for tests that prove no token text leaks anywhere. */
+    public synchronized List<String> tokensIssued() {
+        return List.copyOf(issued);
+    }
+
+    /** How many tokens are alive now (not revoked, not expired). */
+    public synchronized int liveTokens() {
+        Instant now = clock.instant();
+        return (int) tokens.values().stream().filter(t -> t.expires() == null || now.isBefore(t.expires())).count();
+    }
+
+    /** Max TTL of tokens issued by the login endpoints; zero: none. */
+    public synchronized void loginMaxTtl(Duration maxTtl) {
+        loginMaxTtl = maxTtl;
+    }
+
+    /** Whether tokens issued by the login endpoints may be renewed. */
+    public synchronized void loginRenewable(boolean renewable) {
+        loginRenewable = renewable;
+    }
+
+    /** Refuses every renew-self with 403, as a policy without {@code auth/token/renew-self} does. */
+    public synchronized void refuseRenewals(boolean refuse) {
+        refuseRenewals = refuse;
+    }
+
+    /** Refuses, with 403 for every token, requests whose path after {@code /v1/} starts with {@code prefix}. */
+    public synchronized void deny(String prefix) {
+        denied.add(prefix);
+    }
+
+    /** Answers requests whose path after {@code /v1/} starts with {@code prefix} with 200 and a body that is not JSON. */
+    public synchronized void garble(String prefix) {
+        garbled.add(prefix);
+    }
+
+    /** The next request whose path after {@code /v1/} starts with {@code prefix} is answered with {@code status}. */
+    public synchronized void failNext(String prefix, int status) {
+        failNext.put(prefix, status);
+    }
+
+    /** Delays every answer by {@code delay} (spent outside the server's lock, so concurrent requests overlap). */
+    public synchronized void latency(Duration delay) {
+        latency = delay;
+    }
+
+    /** Writes a KV v2 version directly ({@code mount/path}, e.g. {@code secret/sluice/config}); returns its number. */
+    public synchronized int put(String mountAndPath, Map<String, ?> data) {
+        List<Version> versions = kv.computeIfAbsent(mountAndPath, k -> new ArrayList<>());
+        Version v = new Version(versions.size() + 1,
+                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(data)), clock.instant(), null);
+        versions.add(v);
+        return v.number();
+    }
+
+    /** Soft-deletes the current version of {@code mount/path}, as {@code DELETE <mount>/data/<path>} does. */
+    public synchronized void softDelete(String mountAndPath) {
+        List<Version> versions = kv.get(mountAndPath);
+        if (versions != null && !versions.isEmpty()) {
+            Version last = versions.get(versions.size() - 1);
+            versions.set(versions.size() - 1, new Version(last.number(), last.data(), last.created(), clock.instant()));
+        }
+    }
+
+    /** Whether {@code mount/path} has metadata (any version, even deleted). */
+    public synchronized boolean exists(String mountAndPath) {
+        return kv.containsKey(mountAndPath);
+    }
+
+    /**
+     * How many requests so far have this method and a path (after {@code /v1/}, without the query) starting with
+     * {@code pathPrefix}; the driver's list is {@code GET ...?list=true} and counts as method {@code LIST}.
+     */
+    public synchronized long count(String method, String pathPrefix) {
+        return requests.stream().filter(r -> {
+            String m = r.substring(0, r.indexOf(' '));
+            String uri = r.substring(r.indexOf(' ') + 1);
+            int q = uri.indexOf('?');
+            String path = q < 0 ? uri : uri.substring(0, q);
+            if (m.equals("GET") && q >= 0 && uri.substring(q).contains("list=true")) {
+                m = "LIST";
+            }
+            return m.equals(method) && path.startsWith("/v1/" + pathPrefix);
+        }).count();
+    }
+
+    /** Forgets the requests counted so far. */
+    public synchronized void resetRequests() {
+        requests.clear();
+        namespaces.clear();
+    }
+
+    /** The {@code X-Vault-Namespace} header of every request so far ("" when absent), in order. */
+    public synchronized List<String> namespaces() {
+        return List.copyOf(namespaces);
     }
 
     public synchronized void addAppRole(String roleId, String secretId) {
@@ -107,17 +259,41 @@ public final class VaultTestServer implements AutoCloseable {
         return List.copyOf(requests);
     }
 
-    @Override
-    public void close() {
+    /**
+     * Makes Vault unreachable, as a host that is down: the listener closes, so connections are refused, while every
+     * token and secret is kept for {@link #comeBack()}.
+     */
+    public synchronized void goAway() {
         server.stop(0);
     }
 
-    private Token mint(List<String> policies, Duration ttl, String displayName, String path) {
+    /** Listens again on the same port after {@link #goAway()}, with the state it had. */
+    public synchronized void comeBack() {
+        try {
+            HttpServer again = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+            again.createContext("/", this::handle);
+            again.setExecutor(executor);
+            again.start();
+            server = again;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on port " + port + " again", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private Token mint(List<String> policies, Duration ttl, String displayName, String path, Duration maxTtl,
+            boolean renewable) {
         Instant now = clock.instant();
         Token token = new Token("hvs." + UUID.randomUUID().toString().replace("-", ""),
                 UUID.randomUUID().toString(), policies, now, ttl, ttl.isZero() ? null : now.plus(ttl),
-                !ttl.isZero(), displayName, path);
+                renewable, displayName, path, maxTtl);
         tokens.put(token.id(), token);
+        issued.add(token.id());
         return token;
     }
 
@@ -126,10 +302,14 @@ public final class VaultTestServer implements AutoCloseable {
             byte[] body = exchange.getRequestBody().readAllBytes();
             Reply reply;
             String type;
+            Duration delay;
             synchronized (this) {
                 type = contentType;
+                delay = latency;
                 URI uri = exchange.getRequestURI();
                 requests.add(exchange.getRequestMethod() + " " + uri);
+                String namespace = exchange.getRequestHeaders().getFirst("X-Vault-Namespace");
+                namespaces.add(namespace == null ? "" : namespace);
                 try {
                     reply = route(exchange.getRequestMethod(), uri.getPath(), query(uri.getRawQuery()),
                             exchange.getRequestHeaders().getFirst("X-Vault-Token"),
@@ -138,7 +318,16 @@ public final class VaultTestServer implements AutoCloseable {
                     reply = errors(400, e.getMessage());
                 }
             }
-            byte[] out = reply.body == null ? new byte[0] : Json.write(reply.body).getBytes(StandardCharsets.UTF_8);
+            if (!delay.isZero()) {
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            byte[] out = reply.body == null ? new byte[0] : reply.body instanceof Garbage g
+                    ? g.text().getBytes(StandardCharsets.UTF_8) : Json.write(reply.body).getBytes(StandardCharsets.UTF_8);
             // Exactly "application/json": the driver compares the whole header value.
             exchange.getResponseHeaders().set("Content-Type", type);
             exchange.sendResponseHeaders(reply.status, out.length == 0 ? -1 : out.length);
@@ -149,6 +338,8 @@ public final class VaultTestServer implements AutoCloseable {
     }
 
     private record Reply(int status, Object body) {}
+
+    private record Garbage(String text) {}
 
     private static Reply ok(Object body) {
         return new Reply(200, body);
@@ -178,16 +369,27 @@ public final class VaultTestServer implements AutoCloseable {
             return errors(404, "no handler for route \"" + path + "\"");
         }
         String rest = path.substring(4);
-        if (rest.equals("auth/approle/login") && method.equals("POST")) {
+        for (Map.Entry<String, Integer> fail : failNext.entrySet()) {
+            if (rest.startsWith(fail.getKey())) {
+                failNext.remove(fail.getKey());
+                return errors(fail.getValue(), "injected failure");
+            }
+        }
+        if (garbled.stream().anyMatch(rest::startsWith)) {
+            return new Reply(200, new Garbage("<html>not vault</html>"));
+        }
+        boolean login = rest.startsWith("auth/") && rest.endsWith("/login") && method.equals("POST")
+                && !rest.startsWith("auth/token/");
+        if (login && body.containsKey("role_id")) {
             String roleId = string(body, "role_id");
             String secretId = string(body, "secret_id");
             if (roleId == null || !appRoles.containsKey(roleId) || !appRoles.get(roleId).equals(secretId)) {
                 return errors(400, "invalid role or secret ID");
             }
-            return login(mint(List.of("default"), loginTtl, "approle", "auth/approle/login"),
+            return login(mint(List.of("default"), loginTtl, "approle", rest, loginMaxTtl, loginRenewable),
                     Map.of("role_name", roleId));
         }
-        if (rest.equals("auth/kubernetes/login") && method.equals("POST")) {
+        if (login && body.containsKey("jwt")) {
             String role = string(body, "role");
             String jwt = string(body, "jwt");
             if (role == null || !kubernetesRoles.containsKey(role)) {
@@ -196,33 +398,45 @@ public final class VaultTestServer implements AutoCloseable {
             if (!kubernetesRoles.get(role).equals(jwt)) {
                 return errors(403, "permission denied");
             }
-            return login(mint(List.of("default"), loginTtl, "kubernetes-" + role, "auth/kubernetes/login"),
-                    Map.of("role", role));
+            return login(mint(List.of("default"), loginTtl, "kubernetes-" + role, rest, loginMaxTtl,
+                    loginRenewable), Map.of("role", role));
         }
         Token token = tokenHeader == null ? null : tokens.get(tokenHeader);
         if (token != null && token.expires() != null && !clock.instant().isBefore(token.expires())) {
             tokens.remove(token.id());
             token = null;
         }
-        if (token == null) {
+        if (token == null || denied.stream().anyMatch(rest::startsWith)) {
             return errors(403, "permission denied");
         }
         if (rest.equals("auth/token/lookup-self") && method.equals("GET")) {
             return ok(lookup(token));
         }
         if (rest.equals("auth/token/renew-self") && (method.equals("POST") || method.equals("PUT"))) {
+            if (refuseRenewals) {
+                return errors(403, "permission denied");
+            }
             if (!token.renewable()) {
                 return errors(400, "lease is not renewable");
             }
             Duration ttl = token.ttl();
-            Object increment = body.get("increment");
-            if (increment instanceof Number n && n.longValue() > 0) {
-                ttl = Duration.ofSeconds(Math.min(n.longValue(), token.ttl().toSeconds()));
+            long increment = seconds(body.get("increment"));
+            if (increment > 0) {
+                ttl = Duration.ofSeconds(Math.min(increment, token.ttl().toSeconds()));
+            }
+            Instant expires = clock.instant().plus(ttl);
+            if (!token.maxTtl().isZero() && expires.isAfter(token.created().plus(token.maxTtl()))) {
+                // As Vault: the TTL is capped to what the max TTL leaves (with a warning we do not model).
+                expires = token.created().plus(token.maxTtl());
             }
             Token renewed = new Token(token.id(), token.accessor(), token.policies(), token.created(),
-                    token.ttl(), clock.instant().plus(ttl), true, token.displayName(), token.path());
+                    token.ttl(), expires, true, token.displayName(), token.path(), token.maxTtl());
             tokens.put(renewed.id(), renewed);
             return login(renewed, Map.of());
+        }
+        if (rest.equals("auth/token/revoke-self") && (method.equals("POST") || method.equals("PUT"))) {
+            tokens.remove(token.id());
+            return new Reply(204, null);
         }
         String[] parts = rest.split("/", 3);
         if (parts.length >= 2 && (parts[1].equals("data") || parts[1].equals("metadata"))) {
@@ -395,6 +609,25 @@ public final class VaultTestServer implements AutoCloseable {
         Map<String, Object> out = envelope(null);
         out.put("auth", auth);
         return ok(out);
+    }
+
+    /** A renewal increment as Vault takes it: seconds as a number or text, or a duration such as "20m". */
+    private static long seconds(Object increment) {
+        if (increment instanceof Number n) {
+            return n.longValue();
+        }
+        if (increment instanceof String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([smh]?)").matcher(text.strip());
+            if (m.matches()) {
+                long value = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "m" -> value * 60;
+                    case "h" -> value * 3600;
+                    default -> value;
+                };
+            }
+        }
+        return 0;
     }
 
     private static String string(Map<String, Object> body, String key) {

@@ -230,6 +230,17 @@ class VaultTestServerTest {
     }
 
     @Test
+    void aVaultThatWentAwayComesBackOnItsAddressWithItsState() throws Exception {
+        Vault v = driver(rootToken);
+        v.logical().write("secret/kept", Map.of("a", "1"));
+        vault.goAway();
+        VaultException away = assertThrows(VaultException.class, () -> v.logical().read("secret/kept"));
+        assertNotEquals(200, away.getHttpStatusCode());
+        vault.comeBack();
+        assertEquals("1", v.logical().read("secret/kept").getData().get("a"), "same token, same data");
+    }
+
+    @Test
     void loginResponsesHaveTheExactShapeTheStrictDriverNeeds() throws Exception {
         vault.addAppRole("role-1", "secret-1");
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(
@@ -263,6 +274,112 @@ class VaultTestServerTest {
         assertEquals(204, raw("DELETE", "/v1/secret/data/soft", rootToken).statusCode());
         assertEquals(404, v.logical().read("secret/soft").getRestResponse().getStatus());
         assertEquals("1", v.logical().read("secret/soft", false, 1).getData().get("a"));
+    }
+
+    @Test
+    void renewalStopsAtTheMaxTtlAsVaultCapsIt() throws Exception {
+        String token = vault.issueToken(Duration.ofMinutes(10), Duration.ofMinutes(15), "sluice");
+        advance(Duration.ofMinutes(8));
+        assertEquals(420, driver(token).auth().renewSelf().getAuthLeaseDuration(), "capped to the 7 min left");
+        advance(Duration.ofMinutes(7));
+        VaultException e = assertThrows(VaultException.class, () -> driver(token).auth().lookupSelf());
+        assertEquals(403, e.getHttpStatusCode());
+    }
+
+    @Test
+    void aNonRenewableTokenIsRefusedRenewalAndRefusedRenewalsAre403() throws Exception {
+        String fixed = vault.issueNonRenewableToken(Duration.ofMinutes(10), "sluice");
+        assertFalse(driver(fixed).auth().lookupSelf().isRenewable());
+        assertEquals(400, assertThrows(VaultException.class, () -> driver(fixed).auth().renewSelf())
+                .getHttpStatusCode());
+        vault.refuseRenewals(true);
+        assertEquals(403, assertThrows(VaultException.class, () -> driver(rootToken).auth().renewSelf())
+                .getHttpStatusCode());
+    }
+
+    @Test
+    void revokedTokensAreRefusedAsExpiredOnesAre() throws Exception {
+        vault.addAppRole("role-1", "secret-1");
+        String login = driver(null).auth().loginByAppRole("role-1", "secret-1").getAuthClientToken();
+        String issued = vault.issueToken(Duration.ofHours(1), "sluice");
+        vault.revokeLogins();
+        assertEquals(403, driver(login).logical().read("secret/x").getRestResponse().getStatus());
+        assertEquals(404, driver(issued).logical().read("secret/x").getRestResponse().getStatus());
+        vault.revoke(issued);
+        assertEquals(403, driver(issued).logical().read("secret/x").getRestResponse().getStatus());
+        assertTrue(vault.tokensIssued().containsAll(List.of(login, issued)));
+    }
+
+    @Test
+    void loginsWorkOnACustomAuthMount() throws Exception {
+        vault.addAppRole("role-1", "secret-1");
+        vault.addKubernetesRole("sluice", "jwt");
+        assertFalse(driver(null).auth().loginByAppRole("apps", "role-1", "secret-1").getAuthClientToken().isEmpty());
+        assertFalse(driver(null).auth().loginByKubernetes("sluice", "jwt", "auth/k8s-east").getAuthClientToken()
+                .isEmpty());
+        assertEquals(1, vault.count("POST", "auth/apps/login"));
+        assertEquals(1, vault.count("POST", "auth/k8s-east/login"));
+    }
+
+    @Test
+    void listShowsNestedFoldersWithATrailingSlashAndCountsAsList() throws Exception {
+        vault.put("secret/sluice/keys/acme/k1", Map.of("sha256", "00"));
+        vault.put("secret/sluice/keys/globex/k2", Map.of("sha256", "11"));
+        vault.put("secret/sluice/keys/top", Map.of("sha256", "22"));
+        assertEquals(List.of("acme/", "globex/", "top"), driver(rootToken).logical().list("secret/sluice/keys")
+                .getListData());
+        raw("LIST", "/v1/secret/metadata/sluice/keys/acme/", rootToken);
+        assertEquals(2, vault.count("LIST", "secret/metadata/sluice/keys"));
+        assertEquals(0, vault.count("GET", "secret/metadata/"));
+    }
+
+    @Test
+    void metadataShowsASoftDeletedCurrentVersion() throws Exception {
+        vault.put("secret/a", Map.of("x", "1"));
+        vault.softDelete("secret/a");
+        String body = raw("GET", "/v1/secret/metadata/a", rootToken).body();
+        assertFalse(body.contains("\"deletion_time\":\"\""), body);
+        assertEquals(404, driver(rootToken).logical().read("secret/a").getRestResponse().getStatus());
+    }
+
+    @Test
+    void deniedPathsFailedRequestsAndGarbageAreServedAsAsked() throws Exception {
+        Vault v = driver(rootToken);
+        v.logical().write("secret/a", Map.of("x", "1"));
+        vault.deny("secret/data/a");
+        assertEquals(403, v.logical().read("secret/a").getRestResponse().getStatus());
+        vault.failNext("secret/metadata/b", 500);
+        assertEquals(500, raw("GET", "/v1/secret/metadata/b", rootToken).statusCode());
+        assertEquals(404, raw("GET", "/v1/secret/metadata/b", rootToken).statusCode(), "only the next one");
+        vault.garble("secret/metadata/c");
+        assertEquals("<html>not vault</html>", raw("GET", "/v1/secret/metadata/c", rootToken).body());
+    }
+
+    @Test
+    void theNamespaceHeaderIsRecordedPerRequest() throws Exception {
+        VaultConfig config = new VaultConfig().address(vault.address()).token(rootToken).engineVersion(2)
+                .nameSpace("team-a").httpClient(http).build();
+        Vault.create(config, 2).logical().write("secret/a", Map.of("x", "1"));
+        raw("GET", "/v1/secret/metadata/a", rootToken);
+        assertEquals(List.of("team-a", ""), vault.namespaces());
+    }
+
+    @Test
+    void latencyIsSpentOutsideTheLockSoConcurrentRequestsOverlap() throws Exception {
+        vault.latency(Duration.ofMillis(500));
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> replies = new java.util.ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < 8; i++) {
+            replies.add(http.sendAsync(HttpRequest.newBuilder(URI.create(vault.address() + "/v1/secret/metadata/x"))
+                    .header("X-Vault-Token", rootToken).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var reply : replies) {
+            assertEquals(404, reply.get().statusCode());
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(took.compareTo(Duration.ofMillis(3_500)) < 0, "8 x 500 ms in a row would be 4 s: " + took);
+        assertEquals(8, vault.count("GET", "secret/metadata/x"));
     }
 
     private HttpResponse<String> raw(String method, String path, String token) throws Exception {

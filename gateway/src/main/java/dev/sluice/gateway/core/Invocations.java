@@ -1,5 +1,6 @@
 package dev.sluice.gateway.core;
 
+import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
@@ -16,17 +17,21 @@ import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.usage.UsageLedger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * The invocation chain behind {@link TenantAccess} (which authenticated the caller and took its request rate), in
- * one method, {@link #invoke}: scope, function, limits, request, invocation quotas (in-flight slot, fuel reservation,
- * counts), dispatch, then settle the fuel and account the call. Answers with an {@link InvocationOutcome}.
+ * one method, {@link #invoke}: scope, function, limits, request, the function's secrets, invocation quotas (in-flight
+ * slot, fuel reservation, counts), dispatch, then settle the fuel and account the call. Answers with an
+ * {@link InvocationOutcome}.
  *
  * <p>What is not a decision passes through as the exception it is: the dispatcher's {@code Overloaded}, the
- * {@link InFlight}'s refusal while stopping, a quota store that is unavailable, the {@link InvocationCall}'s own.
+ * {@link InFlight}'s refusal while stopping, a quota store that is unavailable, the {@link InvocationCall}'s own, a
+ * secrets backend that cannot give the function's secrets (the function does not run without them).
  * Whatever ends the call, the slot is freed and the reservation settled. Of those only a worker lost during the call
  * ({@code WorkerLost}) is accounted, as a failed invocation without fuel: it may have run; the others never started.
  * Thread-safe.
@@ -41,8 +46,11 @@ public final class Invocations {
     private final InFlight inFlight;
     private final InvocationQuotas quotas;
     private final UsageLedger usage;
+    private final FunctionSecrets secrets;
 
-    public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas) {
+    public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas,
+                       FunctionSecrets secrets) {
+        this.secrets = Objects.requireNonNull(secrets, "secrets");
         this.functions = Objects.requireNonNull(functions, "functions");
         this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
         this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
@@ -60,7 +68,7 @@ public final class Invocations {
             return new InvocationOutcome.Refused(new Refusal.FunctionNotFound(name), caller.quotas());
         }
         FunctionSpec function = withinLimits(deployed.get(), caller.limits());
-        InvocationRequest request = call.request(function);
+        InvocationRequest request = withSecrets(caller.registryKey(), function, call.request(function));
         Tenant tenant = caller.tenant();
         return switch (quotas.admit(tenant, caller.limits(), function, caller.quotas())) {
             case InvocationQuotas.Refused refused -> new InvocationOutcome.Refused(refused.refusal(), refused.quotas());
@@ -69,6 +77,22 @@ public final class Invocations {
                 yield run(tenant.uid(), function, request, admitted.ticket());
             }
         };
+    }
+
+    /**
+     * The request with the function's secrets added to its environment, before any quota is taken (a backend that
+     * cannot answer costs the tenant nothing). The one place they are added, for local and remote dispatch alike.
+     * Secret names never collide with the CGI variables ({@code SecretName} refuses them); if one did, the request's
+     * variable would win. The request's {@code toString} shows no value.
+     */
+    private InvocationRequest withSecrets(String owner, FunctionSpec function, InvocationRequest request) {
+        Map<String, String> values = secrets.values(owner, function.name().value());
+        if (values.isEmpty()) {
+            return request;
+        }
+        Map<String, String> env = new LinkedHashMap<>(request.env());
+        values.forEach(env::putIfAbsent);
+        return new InvocationRequest(request.stdin(), request.args(), env);
     }
 
     /** Dispatches an admitted call, then settles its fuel (closing the ticket) and accounts it. */

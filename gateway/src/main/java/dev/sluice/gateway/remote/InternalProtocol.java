@@ -2,6 +2,8 @@ package dev.sluice.gateway.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.secrets.FunctionSecrets;
+import dev.sluice.config.secrets.SecretValue;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
@@ -51,6 +53,13 @@ public final class InternalProtocol {
     static final HeaderName FAILURE_KIND = HeaderNames.create("Sluice-Failure-Kind");
     static final HeaderName FAILURE_MESSAGE = HeaderNames.create("Sluice-Failure-Message");
     static final String CONTENT_TYPE = "application/vnd.sluice.invocation";
+
+    /**
+     * The most a function's secrets add to the metadata: {@link FunctionSecrets#MAX_PER_FUNCTION} values of
+     * {@link SecretValue#MAX_BYTES}, each JSON-escaped (a control character takes six bytes), with their names. A
+     * worker takes this much on top of the request body and its CGI variables.
+     */
+    public static final long MAX_SECRETS_BYTES = FunctionSecrets.MAX_PER_FUNCTION * (6L * SecretValue.MAX_BYTES + 264);
 
     private InternalProtocol() {}
 

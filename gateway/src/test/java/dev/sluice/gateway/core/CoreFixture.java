@@ -2,6 +2,8 @@ package dev.sluice.gateway.core;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.sluice.config.secrets.EncryptedFileSecrets;
+import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
@@ -39,6 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CoreFixture implements AutoCloseable {
     static final SocketAddress PEER = new InetSocketAddress("192.0.2.7", 40000);
     /** Generous defaults: a test tightens the one limit it is about with an override. */
+    /** The data directory's secrets key for the fixture (32 bytes of base64; a test key, nothing else). */
+    static final String KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     static final TenantLimits DEFAULTS = TenantLimits.of(1000, 1000, 16, 10_000, 1 << 20, 1_000_000_000L);
 
     final AtomicLong nanos = new AtomicLong(1_000_000_000L);
@@ -47,8 +51,10 @@ final class CoreFixture implements AutoCloseable {
     final LocalTenancy tenancy;
     final Quotas quotas;
     final LocalScheduler scheduler;
+    final EncryptedFileSecrets secrets;
 
     CoreFixture(Path dataDir) {
+        secrets = EncryptedFileSecrets.open(dataDir.resolve("secrets"), Optional.of(KEY), clock);
         tenancy = LocalTenancy.open(dataDir, clock);
         quotas = Quotas.local(dataDir, clock, nanos::get);
         scheduler = LocalScheduler.open(new SchedulerSettings(2, 2, 8, 1 << 20, 64 << 10, 2L << 20), dataDir, clock);
@@ -93,7 +99,11 @@ final class CoreFixture implements AutoCloseable {
     }
 
     Invocations invocations(InFlight inFlight) {
-        return new Invocations(scheduler.functions(), scheduler.dispatcher(), inFlight, quotas);
+        return invocations(inFlight, secrets);
+    }
+
+    Invocations invocations(InFlight inFlight, FunctionSecrets secrets) {
+        return new Invocations(scheduler.functions(), scheduler.dispatcher(), inFlight, quotas, secrets);
     }
 
     /** An invocation call with an empty body, counting how often the chain read it and what it announced. */

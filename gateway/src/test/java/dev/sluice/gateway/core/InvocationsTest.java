@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.secrets.FunctionSecrets;
+import dev.sluice.config.secrets.SecretName;
+import dev.sluice.config.secrets.SecretValue;
+import dev.sluice.config.secrets.SecretsException;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.SchedulerException;
@@ -61,6 +65,41 @@ class InvocationsTest extends CoreTest {
         long fuel = completed.result().fuelUsed();
         assertTrue(fuel > 0);
         assertEquals(List.of(1L, 0L, fuel), List.of(today().invocations(), today().errors(), today().fuel()));
+    }
+
+    @Test
+    void theFunctionsSecretsJoinItsEnvironmentAndNoOtherFunctionsDo() {
+        Caller caller = core.caller(core.tenant("acme", Map.of()));
+        core.deploy("acme", "env", "env", 1_000_000);
+        core.deploy("acme", "other", "env", 1_000_000);
+        String owner = core.uid("acme").value();
+        core.secrets.put(owner, "env", SecretName.of("DB_PASSWORD"), SecretValue.of("p4ss"));
+
+        var completed = assertInstanceOf(InvocationOutcome.Completed.class,
+                invocations.invoke(caller, FunctionName.of("env"), new CoreFixture.Call()));
+        String env = new String(completed.result().stdout(), StandardCharsets.UTF_8);
+        assertTrue(env.contains("\nDB_PASSWORD=p4ss\n"), env);
+        var other = assertInstanceOf(InvocationOutcome.Completed.class,
+                invocations.invoke(caller, FunctionName.of("other"), new CoreFixture.Call()));
+        assertTrue(!new String(other.result().stdout(), StandardCharsets.UTF_8).contains("p4ss"));
+    }
+
+    @Test
+    void secretsThatCannotBeReadStopTheCallBeforeAnyQuotaIsTaken() {
+        Caller caller = core.caller(core.tenant("acme",
+                Map.of(Limit.INVOCATIONS_PER_MINUTE, 1L, Limit.MAX_CONCURRENCY, 1L)));
+        core.deploy("acme", "hello", "hello", 1_000_000);
+        Invocations away = core.invocations(InFlight.uncounted(), FunctionSecrets.unavailable("Vault is sealed"));
+        CoreFixture.Call call = new CoreFixture.Call();
+
+        SecretsException.Unavailable e = assertThrows(SecretsException.Unavailable.class,
+                () -> away.invoke(caller, HELLO, call));
+
+        assertEquals("Vault is sealed", e.getMessage());
+        assertNull(call.announced, "never admitted");
+        assertInstanceOf(InvocationOutcome.Completed.class, invocations.invoke(caller, HELLO, new CoreFixture.Call()),
+                "the minute's one invocation and the one slot are still there");
+        assertEquals(1, today().invocations(), "only the call that ran is accounted");
     }
 
     @Test

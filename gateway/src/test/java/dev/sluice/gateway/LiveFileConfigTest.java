@@ -1,0 +1,99 @@
+package dev.sluice.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.gateway.TestServer.Reply;
+import dev.sluice.scheduler.testing.TestModules;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Without Vault, the configuration file is watched: a saved change to a live key ({@code default-*},
+ * {@code default-timeout-ms}) applies to the next request, and a change to a restart-only key is reported, not
+ * applied. The test refreshes through the admin endpoint rather than waiting for the poller.
+ */
+class LiveFileConfigTest {
+    @TempDir
+    Path dir;
+    TestServer server;
+    Path file;
+    Map<String, String> values;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void save(Map<String, String> changes) throws IOException {
+        values.putAll(changes);
+        Files.writeString(file, values.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
+                .collect(Collectors.joining("\n", "# written by LiveFileConfigTest\n", "\n")));
+    }
+
+    private void startFromFile(Map<String, String> settings) throws IOException {
+        file = dir.resolve("sluice.conf");
+        Path dataDir = dir.resolve("data");
+        // What TestServer sets, so the file and the process agree on every key from the start.
+        values = new TreeMap<>(Map.of("port", "0", "data-dir", dataDir.toString(), "workers", "2",
+                "default-requests-per-second", "1000", "default-burst", "1000", "config-poll-ms", "3600000"));
+        values.putAll(settings);
+        save(Map.of());
+        server = TestServer.start(dataDir, values,
+                config -> Sluice.builder().config(config).configFile(Optional.of(file)));
+    }
+
+    private JsonNode refresh() {
+        Reply reply = server.admin("POST", "/admin/v1/config/refresh", null);
+        assertEquals(200, reply.status(), reply.toString());
+        return reply.json();
+    }
+
+    @Test
+    void aSavedDefaultLimitAppliesToTheNextRequestOfATenantOnNoPlan() throws IOException {
+        startFromFile(Map.of());
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals("unchanged", refresh().get("result").asText());
+
+        save(Map.of("default-burst", "2", "default-requests-per-second", "1"));
+        JsonNode result = refresh();
+        assertEquals("applied", result.get("result").asText(), result.toString());
+        assertEquals("[\"default-requests-per-second\",\"default-burst\"]", result.get("changed").toString());
+
+        assertEquals(200, server.call(key, "GET", "/v1/functions", null, null).status());
+        assertEquals(200, server.call(key, "GET", "/v1/functions", null, null).status());
+        Reply limited = server.call(key, "GET", "/v1/functions", null, null);
+        assertEquals(429, limited.status(), limited.toString());
+        assertTrue(limited.header("RateLimit-Policy").orElseThrow().contains("q=2"), limited.toString());
+        assertEquals("file", server.admin("GET", "/admin/v1/config", null).json().get("source").asText());
+    }
+
+    @Test
+    void aSavedDefaultTimeoutAppliesToTheNextDeployAndARestartOnlyKeyIsOnlyReported() throws IOException {
+        startFromFile(Map.of());
+        String key = server.tenantWithKey("acme", "{}");
+        byte[] module = TestModules.load("hello");
+        assertEquals(5_000, server.deploy(key, "before", module).json().get("timeout-ms").asLong());
+
+        save(Map.of("default-timeout-ms", "1234", "tenant-queue", "7"));
+        JsonNode result = refresh();
+        assertEquals("applied", result.get("result").asText(), result.toString());
+        assertEquals("[\"default-timeout-ms\"]", result.get("changed").toString());
+        assertEquals("[\"tenant-queue\"]", result.get("need-restart").toString());
+
+        assertEquals(1_234, server.deploy(key, "after", module).json().get("timeout-ms").asLong());
+        JsonNode config = server.admin("GET", "/admin/v1/config", null).json();
+        assertEquals("1234", config.get("live-keys").get("default-timeout-ms").asText());
+    }
+}
