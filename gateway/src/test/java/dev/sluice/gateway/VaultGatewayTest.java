@@ -19,6 +19,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -387,5 +388,34 @@ class VaultGatewayTest {
                 "{\"value\": \"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
         assertEquals(503, write.status(), "a write needs Vault: " + write);
         assertEquals("secrets-unavailable", write.problemType());
+    }
+
+    /**
+     * Without any refresh: each gateway's poller finds a plan written to Vault within its period. Two gateways in
+     * this JVM, each with its own data directory and Vault session, as separate processes would have.
+     */
+    @Test
+    void aPlanWrittenToVaultReachesTwoGatewaysWithinThePollPeriod() throws Exception {
+        Map<String, String> polled = Map.of("vault-address", vault.address(), "config-poll-ms", "200");
+        Map<String, String> environment = Map.of("VAULT_TOKEN", token);
+        try (TestServer a = TestServer.start(dataDir.resolve("a"), polled,
+                     config -> Sluice.builder().config(config).environment(environment));
+             TestServer b = TestServer.start(dataDir.resolve("b"), polled,
+                     config -> Sluice.builder().config(config).environment(environment))) {
+            long written = System.nanoTime();
+            write("plans/pro", "{\"requests-per-second\": 1, \"burst\": 7}");
+            for (TestServer gateway : List.of(a, b)) {
+                // Generous: the poll period is 200 ms, but the machine may be busy.
+                long deadline = written + Duration.ofSeconds(20).toNanos();
+                while (gateway.admin("GET", "/admin/v1/plans/pro", null).json().get("limits").get("burst")
+                        .asLong() != 7) {
+                    assertTrue(System.nanoTime() < deadline, "the change never arrived");
+                    Thread.sleep(20);
+                }
+            }
+            long millis = Duration.ofNanos(System.nanoTime() - written).toMillis();
+            System.out.println("VaultGatewayTest: a Vault write was in force on both gateways after " + millis
+                    + " ms (config-poll-ms = 200)");
+        }
     }
 }
