@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
+import dev.sluice.tenancy.testing.RedisTestServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,5 +96,36 @@ class LiveFileConfigTest {
         assertEquals(1_234, server.deploy(key, "after", module).json().get("timeout-ms").asLong());
         JsonNode config = server.admin("GET", "/admin/v1/config", null).json();
         assertEquals("1234", config.get("live-keys").get("default-timeout-ms").asText());
+    }
+
+    /** The default fail policy is read when Redis fails, not fixed at start: a saved change applies to the next call. */
+    @Test
+    void aSavedQuotaFailPolicyAppliesToTheNextCallWhileRedisIsAway() throws Exception {
+        try (RedisTestServer redis = RedisTestServer.start()) {
+            startFromFile(Map.of("quota-store", "redis", "redis-uri", redis.uri(), "redis-timeout-ms", "100"));
+            String key = server.tenantWithKey("acme", "{}");
+            assertEquals(201, server.deploy(key, "hello", TestModules.load("hello")).status());
+            Reply served = invoke(key);
+            assertEquals(200, served.status(), served.toString());
+
+            redis.stop();
+            // fail-open: once the breaker stops asking Redis, calls are served under local limits.
+            int attempts = 0;
+            while ((served = invoke(key)).status() != 200) {
+                assertEquals("quota-unavailable", served.problemType(), served.toString());
+                assertTrue(++attempts < 100, "fail-open never served: " + served);
+            }
+
+            save(Map.of("quota-fail-policy", "fail-closed"));
+            JsonNode result = refresh();
+            assertEquals("[\"quota-fail-policy\"]", result.get("changed").toString(), result.toString());
+            Reply refused = invoke(key);
+            assertEquals(503, refused.status(), "fail-closed now: " + refused);
+            assertEquals("quota-unavailable", refused.problemType());
+        }
+    }
+
+    private Reply invoke(String key) {
+        return server.call(key, "POST", "/v1/functions/hello/invoke", new byte[0], "text/plain");
     }
 }
