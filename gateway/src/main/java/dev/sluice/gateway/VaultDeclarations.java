@@ -291,8 +291,7 @@ final class VaultDeclarations {
     private static LimitOverrides limits(ObjectNode body, Set<String> other, String source) {
         Map<Limit, Long> values = new EnumMap<>(Limit.class);
         Optional<FailPolicy> policy = Optional.empty();
-        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : body.properties()) {
             String name = field.getKey();
             JsonNode value = field.getValue();
             if (other.contains(name) || value.isNull()) {
