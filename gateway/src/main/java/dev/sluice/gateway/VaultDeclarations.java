@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.VaultConfig;
-import dev.sluice.config.live.Candidate;
 import dev.sluice.config.live.ConfigListener;
 import dev.sluice.config.vault.KvEntry;
 import dev.sluice.config.vault.VaultLayout;
