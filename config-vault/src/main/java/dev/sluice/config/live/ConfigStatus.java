@@ -31,9 +31,16 @@ public record ConfigStatus(String source, State state, Optional<String> reason, 
     public enum State {
         /** Every source was read at the last check, and what it holds is in force. */
         OK,
-        /** Serving the last-known-good: a source cannot be read, or holds a configuration that was refused. */
+        /**
+         * Serving the last-known-good, ready: a source cannot be read, or holds a configuration that was refused (with
+         * Vault: after a tree from Vault applied once).
+         */
         DEGRADED,
-        /** Vault was never read yet: serving the file's values, not ready. */
+        /**
+         * Not ready: not started yet, or (with Vault) no tree read from Vault has applied yet, because Vault could
+         * not be read or its first tree was refused; the reason says which. Serving the configuration the process was
+         * built from, without Vault's tenants, plans and keys.
+         */
         STARTING
     }
 }

@@ -31,8 +31,10 @@ public interface LiveConfig extends AutoCloseable {
 
     /**
      * Loads the sources once (listeners prepare and apply the first configuration) and starts polling. When Vault
-     * cannot be reached at start, the process starts on the file's values with the status {@code STARTING} and keeps
-     * trying; an invalid first configuration from Vault is logged and refused the same way.
+     * cannot be reached at start, or its first tree is refused (by parsing or by a listener; logged), the process
+     * starts on {@code initial} (what it was built from) without Vault's objects, and the status stays
+     * {@code STARTING} (not ready) with the reason until a tree read from Vault applies; only after that does a
+     * failure or refusal mean {@code DEGRADED} (ready, serving the last-known-good).
      */
     void start();
 

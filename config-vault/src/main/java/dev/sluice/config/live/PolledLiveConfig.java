@@ -41,10 +41,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * the apply actions run and the snapshot swap. A refused candidate is remembered by what the sources held, so it is
  * refused (and logged) once, not at every check, until a source changes again.
  *
- * <p>A Vault that cannot be read leaves everything in force and the status {@code DEGRADED} (or {@code STARTING}
- * while it was never read); the poller then backs off: it waits one period after the first failure and doubles the
- * wait after each further one, up to 30 s (or the period, when that is longer), so a Vault coming back is not
- * hammered by every gateway at once yet is noticed within 30 s. {@link #refresh} always checks at once. A file
+ * <p>A Vault that cannot be read leaves everything in force and the status {@code DEGRADED}; until a tree read from
+ * Vault has applied once (Vault away at start, or its first tree refused), the process runs on {@code initial}, the
+ * configuration it was built from, and the status is {@code STARTING} (not ready) with the reason. The poller
+ * then backs off: it waits one period after the first failure and doubles the wait after each further one, up to
+ * 30 s (or the period, when that is longer), so a Vault coming back is not hammered by every gateway at once yet is
+ * noticed within 30 s. {@link #refresh} always checks at once. A file
  * change is still applied while Vault is away, over the Vault tree last read.
  *
  * <p>Threading: {@link #current}, {@link #tree} and {@link #status} read volatile immutable values; checks (the
@@ -84,6 +86,8 @@ final class PolledLiveConfig implements LiveConfig {
     private boolean started;
     private String fileSeen;
     private VaultTree vaultSeen;
+    /** Whether a tree read from Vault was ever in force: until then the process is STARTING (not ready). */
+    private boolean vaultApplied;
     private Optional<String> refusal = Optional.empty();
     private Optional<String> vaultFailure = Optional.empty();
     private Class<?> vaultFailureKind;
@@ -241,14 +245,31 @@ final class PolledLiveConfig implements LiveConfig {
         if (polled != null) {
             vaultSeen = polled;
         }
-        VaultTree tree = vaultSeen == null ? VaultTree.EMPTY : vaultSeen;
-        Outcome outcome = read.error().<Outcome>map(Refusal::new).orElseGet(() -> evaluate(read.values(), tree, first));
-        return commit(outcome, first);
+        boolean fromVault = vaultSeen != null;
+        VaultTree tree = fromVault ? vaultSeen : VaultTree.EMPTY;
+        Outcome outcome;
+        if (first && vault.isPresent() && !fromVault) {
+            // Vault cannot be read at start: keep what the process was built from (the probe's configuration, which
+            // may hold Vault's config keys), not the file re-read, until Vault applies.
+            outcome = evaluate(initial.asMap(), VaultTree.EMPTY, true);
+        } else {
+            outcome = read.error().<Outcome>map(Refusal::new).orElseGet(() -> evaluate(read.values(), tree, first));
+        }
+        RefreshResult result = commit(outcome, first);
+        if (fromVault && outcome instanceof Prepared) {
+            vaultApplied = true;
+        }
+        return result;
     }
 
-    /** At start, when the sources' first configuration is refused: the file's own values, without Vault's objects. */
+    /**
+     * At start, when the sources' first configuration is refused. Without Vault: the file's own values. With Vault:
+     * {@code initial}, which is what the process was built from (with Vault, the probe's configuration, Vault's
+     * {@code config} path included), so a restart-only key Vault set is not later reported as needing a restart;
+     * without Vault's objects, and the status stays STARTING until a tree from Vault applies.
+     */
     private void startOnFileAlone() {
-        Map<String, String> values = readFile().values();
+        Map<String, String> values = vault.isPresent() ? initial.asMap() : readFile().values();
         Outcome outcome = values == null ? new Refusal("unreadable") : evaluate(values, VaultTree.EMPTY, true);
         if (outcome instanceof Refusal && file.isPresent()) {
             // The file broke after the process parsed it: start on what it parsed.
@@ -262,8 +283,11 @@ final class PolledLiveConfig implements LiveConfig {
         snapshot = new Snapshot(prepared.config(), prepared.tree());
         applied++;
         lastApplied = Optional.of(clock.instant());
-        LOG.log(Level.WARNING, "started on the configuration file's own values, without Vault's, until the refused"
-                + " configuration is fixed: " + refusal.orElse(""));
+        LOG.log(Level.WARNING, vault.isPresent()
+                ? "started on the configuration the process was built from, without Vault's objects, not ready until"
+                        + " Vault's configuration applies: " + refusal.or(() -> vaultFailure).orElse("")
+                : "started on the configuration file's own values until the refused configuration is fixed: "
+                        + refusal.orElse(""));
     }
 
     private FileRead readFile() {
@@ -425,8 +449,13 @@ final class PolledLiveConfig implements LiveConfig {
         if (!started) {
             state = ConfigStatus.State.STARTING;
             reasons.add("not started");
-        } else if (vault.isPresent() && vaultSeen == null) {
+        } else if (vault.isPresent() && !vaultApplied) {
+            // Never ready before Vault's tenants, plans and keys are in force: a replica ready without them answers
+            // 401 to every Vault tenant, and a rolling deploy would retire the replicas that still serve them.
             state = ConfigStatus.State.STARTING;
+            if (reasons.isEmpty()) {
+                reasons.add("vault: its configuration has not applied yet");
+            }
         } else {
             state = reasons.isEmpty() ? ConfigStatus.State.OK : ConfigStatus.State.DEGRADED;
         }

@@ -45,6 +45,15 @@ class LiveConfigVaultTest {
     private final LogRecords log = new LogRecords();
     private Path file;
     private LiveConfig live;
+    private static final String GHOST = "keys/ghost/00000000000000f3";
+    private static final String GHOST_REFUSED = "vault secret/sluice/" + GHOST + ": tenant: 'ghost' is not declared";
+    /** As the gateway's declarations listener: refuses a tree holding a key of an undeclared tenant. */
+    private final ConfigListener declarations = candidate -> {
+        if (candidate.tree().entries().containsKey(GHOST)) {
+            throw new dev.sluice.config.ConfigException(GHOST_REFUSED);
+        }
+        return () -> {};
+    };
 
     @BeforeEach
     void writeFile() throws Exception {
@@ -52,9 +61,14 @@ class LiveConfigVaultTest {
     }
 
     private LiveConfig start() {
-        live = LiveConfigs.create(Optional.of(file), SluiceConfig.from(FileConfigSource.load(file)),
-                Optional.of(vault), clock, scheduler);
+        return start(SluiceConfig.from(FileConfigSource.load(file)));
+    }
+
+    /** Starts from {@code initial}, as the gateway does from its probe's configuration (Vault's config included). */
+    private LiveConfig start(SluiceConfig initial) {
+        live = LiveConfigs.create(Optional.of(file), initial, Optional.of(vault), clock, scheduler);
         live.addListener(listener);
+        live.addListener(declarations);
         live.start();
         return live;
     }
@@ -232,7 +246,7 @@ class LiveConfigVaultTest {
     }
 
     @Test
-    void anInvalidFirstVaultConfigStartsDegradedOnTheFilesValues() {
+    void anInvalidFirstVaultConfigStartsNotReadyOnTheFilesValuesUntilFixed() {
         vault.put("config", "{\"default-burst\": 0}").put("plans/pro", "{\"burst\": 100}");
         start();
 
@@ -241,10 +255,11 @@ class LiveConfigVaultTest {
         assertEquals(20, live.current().defaultBurst());
         assertEquals(VaultTree.EMPTY, live.tree());
         ConfigStatus status = live.status();
-        assertEquals(ConfigStatus.State.DEGRADED, status.state());
+        assertEquals(ConfigStatus.State.STARTING, status.state(), "no Vault tree ever applied: not ready");
         assertEquals(Optional.of("vault secret/sluice/config: default-burst: 0 (expected: 1..1000000)"),
                 status.reason());
         assertEquals(new RefreshResult.Unchanged(), live.refresh(), "refused until Vault changes");
+        assertEquals(ConfigStatus.State.STARTING, live.status().state());
 
         vault.put("config", "{\"default-burst\": 40}");
         assertInstanceOf(RefreshResult.Applied.class, live.refresh());
@@ -319,6 +334,68 @@ class LiveConfigVaultTest {
         assertEquals(prepared, listener.prepared.size());
         assertEquals(new RefreshResult.Unchanged(), live.refresh());
         assertEquals(5, live.status().polls());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+    }
+
+    @Test
+    void aFirstVaultTreeRefusedByAListenerKeepsTheProcessStartingUntilATreeApplies() {
+        vault.put("plans/pro", "{\"burst\": 100}").put(GHOST, "{}");
+        start();
+
+        ConfigStatus status = live.status();
+        assertEquals(ConfigStatus.State.STARTING, status.state(), "never ready without Vault's objects in force");
+        assertEquals(Optional.of(GHOST_REFUSED), status.reason());
+        assertEquals(VaultTree.EMPTY, live.tree());
+        scheduler.runPending();
+        assertEquals(ConfigStatus.State.STARTING, live.status().state(), "the same tree: still refused, not ready");
+
+        vault.remove(GHOST);
+        assertEquals(new RefreshResult.Applied(List.of("plans/pro"), List.of()), live.refresh());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+
+        // After a tree applied once, a refusal leaves the process ready on the last-known-good.
+        listener.refuseWith = "vault secret/sluice/plans/pro: burst: 0 (expected: 1..1000000)";
+        vault.put("plans/pro", "{\"burst\": 0}");
+        assertInstanceOf(RefreshResult.Refused.class, live.refresh());
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state());
+        assertTrue(live.tree().entries().containsKey("plans/pro"));
+    }
+
+    @Test
+    void whileNoVaultTreeAppliedTheProcessRunsOnInitialSoRestartOnlyKeysFromVaultAreNotReportedLater() {
+        // What the probe read from Vault (workers is restart-only, default-burst live) and the process was built on.
+        SluiceConfig probe = SluiceConfig.from(FileConfigSource.parse(file,
+                (BASE + "workers = 12\ndefault-burst = 40\n").replace("default-burst = 20\n", "")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        vault.put("config", "{\"workers\": 12, \"default-burst\": 40}").put(GHOST, "{}");
+        start(probe);
+
+        assertEquals(probe, live.current(), "not the file re-read");
+        assertEquals(probe, listener.lastApplied().config());
+        assertEquals(ConfigStatus.State.STARTING, live.status().state());
+
+        vault.remove(GHOST);
+        assertEquals(new RefreshResult.Applied(List.of("config"), List.of()), live.refresh(),
+                "workers 12 is in force already: no need-restart");
+        assertEquals(12, live.current().workers());
+        assertEquals(40, live.current().defaultBurst());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+    }
+
+    @Test
+    void vaultAwayAtStartRunsOnInitialNotTheFileReRead() {
+        SluiceConfig probe = SluiceConfig.from(FileConfigSource.parse(file,
+                (BASE + "workers = 12\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        vault.fail(new VaultException.Unavailable("connection refused", null));
+        start(probe);
+
+        assertEquals(probe, live.current());
+        assertEquals(ConfigStatus.State.STARTING, live.status().state());
+        assertEquals(Optional.of("vault unavailable: connection refused"), live.status().reason());
+
+        vault.recover();
+        vault.put("config", "{\"workers\": 12}");
+        assertEquals(new RefreshResult.Applied(List.of("config"), List.of()), live.refresh());
         assertEquals(ConfigStatus.State.OK, live.status().state());
     }
 }
