@@ -10,6 +10,7 @@ import dev.sluice.config.vault.VaultLayout;
 import dev.sluice.config.vault.VaultMirror;
 import dev.sluice.config.vault.VaultTree;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -56,6 +57,8 @@ final class PolledLiveConfig implements LiveConfig {
     private static final System.Logger LOG = System.getLogger(PolledLiveConfig.class.getName());
     /** The longest wait between checks while Vault cannot be read, unless the period is longer. */
     static final long MAX_BACKOFF_MS = 30_000;
+    /** The largest configuration file read: a few KiB in practice; a larger one is refused, never read whole. */
+    static final int MAX_FILE_BYTES = 1024 * 1024;
 
     private record Snapshot(SluiceConfig config, VaultTree tree) {}
 
@@ -217,8 +220,28 @@ final class PolledLiveConfig implements LiveConfig {
         }
     }
 
-    /** One check of the sources; the caller holds the lock. */
+    /**
+     * One check of the sources; the caller holds the lock. Whatever a check throws (a bug, an OutOfMemoryError) is a
+     * refusal with the reason in the status, not a status left OK; the candidate is not remembered as seen, so the
+     * next check tries it again.
+     */
     private RefreshResult check(boolean first) {
+        String fileBefore = fileSeen;
+        VaultTree vaultBefore = vaultSeen;
+        try {
+            return checkSources(first);
+        } catch (RuntimeException | Error e) {
+            fileSeen = fileBefore;
+            vaultSeen = vaultBefore;
+            String reason = "configuration check failed (" + e.getClass().getName() + ")";
+            refusals++;
+            refusal = Optional.of(reason);
+            LOG.log(Level.ERROR, reason + "; the last-known-good stays in force", e);
+            return new RefreshResult.Refused(reason);
+        }
+    }
+
+    private RefreshResult checkSources(boolean first) {
         polls++;
         FileRead read = readFile();
         VaultTree polled = null;
@@ -297,7 +320,22 @@ final class PolledLiveConfig implements LiveConfig {
         Path path = file.get();
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(path);
+            // Never open what is not a regular file: a FIFO would block the check (and the lock) for good, and a
+            // device or directory is a mistake. Bounded: a huge file is refused, not read into the heap.
+            if (Files.exists(path) && !Files.isRegularFile(path)) {
+                String reason = path + ": not a regular file (expected: the configuration file)";
+                return new FileRead("error: " + reason, null, Optional.of(reason));
+            }
+            long size = Files.size(path);
+            if (size > MAX_FILE_BYTES) {
+                return tooLarge(path, size);
+            }
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            }
+            if (bytes.length > MAX_FILE_BYTES) {
+                return tooLarge(path, bytes.length);
+            }
         } catch (NoSuchFileException e) {
             String reason = path + ": missing (expected: the configuration file)";
             return new FileRead("error: " + reason, null, Optional.of(reason));
@@ -311,6 +349,11 @@ final class PolledLiveConfig implements LiveConfig {
         } catch (ConfigException e) {
             return new FileRead(digest, null, Optional.of(e.getMessage()));
         }
+    }
+
+    private static FileRead tooLarge(Path path, long size) {
+        String reason = path + ": " + size + " bytes (expected: at most " + MAX_FILE_BYTES + ")";
+        return new FileRead("error: " + reason, null, Optional.of(reason));
     }
 
     /** Builds the candidate from the file's values and the tree, and has every listener prepare it. */

@@ -357,4 +357,77 @@ class LiveConfigFileTest {
             assertFalse(poller.isAlive(), "close stops the poller");
         }
     }
+
+    @Test
+    void aConfigFileLargerThanTheBoundIsRefusedNamingItsSizeNotReadWhole() throws Exception {
+        start(BASE);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(3L * 1024 * 1024 * 1024); // sparse: costs no disk
+        }
+
+        RefreshResult result = live.refresh();
+
+        String reason = file + ": 3221225472 bytes (expected: at most 1048576)";
+        assertEquals(new RefreshResult.Refused(reason), result);
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state());
+        assertEquals(Optional.of(reason), live.status().reason());
+        assertEquals(20, live.current().defaultBurst());
+
+        save(BASE.replace("default-burst = 20", "default-burst = 30"));
+        assertEquals(new RefreshResult.Applied(List.of("default-burst"), List.of()), live.refresh());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+    }
+
+    @Test
+    void aFifoOrADirectoryInPlaceOfTheFileIsRefusedWithoutBlockingTheCheck() throws Exception {
+        start(BASE);
+        Files.delete(file);
+        Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).start();
+        assertTrue(mkfifo.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo");
+        String reason = file + ": not a regular file (expected: the configuration file)";
+
+        var refresh = java.util.concurrent.CompletableFuture.supplyAsync(live::refresh);
+        assertEquals(new RefreshResult.Refused(reason), refresh.get(30, java.util.concurrent.TimeUnit.SECONDS),
+                "refused, never opened (opening a FIFO blocks until a writer comes)");
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state());
+
+        Files.delete(file);
+        save(BASE);
+        assertEquals(new RefreshResult.Unchanged(), live.refresh());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+
+        Files.delete(file);
+        Files.createDirectory(file);
+        assertEquals(new RefreshResult.Refused(reason), live.refresh());
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state());
+    }
+
+    @Test
+    void anErrorThrownDuringACheckIsARefusalInTheStatusAndTheCandidateIsTriedAgain() throws Exception {
+        file = dir.resolve("sluice.conf");
+        Files.writeString(file, BASE);
+        live = LiveConfigs.create(Optional.of(file), SluiceConfig.from(FileConfigSource.load(file)), Optional.empty(),
+                clock, scheduler);
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        live.addListener(candidate -> {
+            if (failing.get()) {
+                throw new NoClassDefFoundError("simulated: a listener whose class broke");
+            }
+            return () -> {};
+        });
+        live.start();
+        failing.set(true);
+        save(BASE.replace("default-burst = 20", "default-burst = 40"));
+
+        String reason = "configuration check failed (java.lang.NoClassDefFoundError)";
+        assertEquals(new RefreshResult.Refused(reason), live.refresh());
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state(), "never OK after a failed check");
+        assertEquals(Optional.of(reason), live.status().reason());
+        assertEquals(20, live.current().defaultBurst());
+
+        failing.set(false);
+        assertEquals(new RefreshResult.Applied(List.of("default-burst"), List.of()), live.refresh(),
+                "the same file is checked again: the failure was not the file's");
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+    }
 }
