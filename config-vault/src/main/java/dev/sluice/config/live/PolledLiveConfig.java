@@ -68,7 +68,12 @@ final class PolledLiveConfig implements LiveConfig {
     /** A candidate checked whole: refused with a reason, or ready to apply. */
     private sealed interface Outcome {}
 
-    private record Refusal(String reason) implements Outcome {}
+    /** {@code retry}: not the candidate's fault (a listener failed), so it is not remembered as seen. */
+    private record Refusal(String reason, boolean retry) implements Outcome {
+        Refusal(String reason) {
+            this(reason, false);
+        }
+    }
 
     private record Prepared(SluiceConfig config, VaultTree tree, List<Runnable> actions, List<String> changed,
                             List<String> needRestart, Map<String, String> pendingRestart) implements Outcome {}
@@ -95,6 +100,8 @@ final class PolledLiveConfig implements LiveConfig {
     private Optional<String> vaultFailure = Optional.empty();
     private Class<?> vaultFailureKind;
     private int consecutiveFailures;
+    /** Checks in a row whose candidate a listener failed (not refused) to prepare: backs the poller off too. */
+    private int listenerFailures;
     private long polls;
     private long failures;
     private long refusals;
@@ -192,7 +199,7 @@ final class PolledLiveConfig implements LiveConfig {
         int failed;
         lock.lock();
         try {
-            failed = consecutiveFailures;
+            failed = Math.max(consecutiveFailures, listenerFailures);
         } finally {
             lock.unlock();
         }
@@ -233,6 +240,7 @@ final class PolledLiveConfig implements LiveConfig {
         } catch (RuntimeException | Error e) {
             fileSeen = fileBefore;
             vaultSeen = vaultBefore;
+            listenerFailures++;
             String reason = "configuration check failed (" + e.getClass().getName() + ")";
             refusals++;
             refusal = Optional.of(reason);
@@ -242,6 +250,8 @@ final class PolledLiveConfig implements LiveConfig {
     }
 
     private RefreshResult checkSources(boolean first) {
+        String fileBefore = fileSeen;
+        VaultTree vaultBefore = vaultSeen;
         polls++;
         FileRead read = readFile();
         VaultTree polled = null;
@@ -281,6 +291,13 @@ final class PolledLiveConfig implements LiveConfig {
         RefreshResult result = commit(outcome, first);
         if (fromVault && outcome instanceof Prepared) {
             vaultApplied = true;
+        }
+        if (outcome instanceof Refusal refused && refused.retry()) {
+            fileSeen = fileBefore;
+            vaultSeen = vaultBefore;
+            listenerFailures++;
+        } else {
+            listenerFailures = 0;
         }
         return result;
     }
@@ -415,8 +432,11 @@ final class PolledLiveConfig implements LiveConfig {
             } catch (ConfigException e) {
                 return new Refusal(e.getMessage());
             } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "a configuration listener failed to check a candidate", e);
-                return new Refusal("a configuration listener failed (" + e.getClass().getName() + ")");
+                // Not a verdict on the candidate (a store timing out, a bug): refused this time, tried again at the
+                // next check. The reason names the class only: the status is shown on /health/ready.
+                LOG.log(Level.WARNING, "a configuration listener failed to check a candidate, tried again at the"
+                        + " next check: " + e.getClass().getName() + ": " + e.getMessage());
+                return new Refusal("a configuration listener failed (" + e.getClass().getName() + ")", true);
             }
         }
         return new Prepared(next, tree, actions, changed, needRestart, pending);
@@ -426,8 +446,11 @@ final class PolledLiveConfig implements LiveConfig {
         Instant now = clock.instant();
         if (outcome instanceof Refusal refused) {
             refusals++;
+            // A retried failure is logged once, not at every attempt.
+            boolean again = refused.retry() && refusal.equals(Optional.of(refused.reason()));
             refusal = Optional.of(refused.reason());
-            LOG.log(Level.WARNING, "configuration refused, the last-known-good stays in force: " + refused.reason());
+            LOG.log(again ? Level.DEBUG : Level.WARNING,
+                    "configuration refused, the last-known-good stays in force: " + refused.reason());
             return new RefreshResult.Refused(refused.reason());
         }
         Prepared prepared = (Prepared) outcome;

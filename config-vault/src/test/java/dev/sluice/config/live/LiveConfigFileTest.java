@@ -430,4 +430,40 @@ class LiveConfigFileTest {
                 "the same file is checked again: the failure was not the file's");
         assertEquals(ConfigStatus.State.OK, live.status().state());
     }
+
+    @Test
+    void aListenerThatFailsOnceRefusesThatAttemptOnlyAndTheNextPollTriesAgainAfterABackoff() throws Exception {
+        file = dir.resolve("sluice.conf");
+        Files.writeString(file, BASE);
+        live = LiveConfigs.create(Optional.of(file), SluiceConfig.from(FileConfigSource.load(file)), Optional.empty(),
+                clock, scheduler);
+        java.util.concurrent.atomic.AtomicInteger failuresLeft = new java.util.concurrent.atomic.AtomicInteger();
+        live.addListener(candidate -> {
+            if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IllegalStateException("redis timeout, say");
+            }
+            return () -> {};
+        });
+        live.start();
+        failuresLeft.set(2);
+        save(BASE.replace("default-burst = 20", "default-burst = 40"));
+
+        String reason = "a configuration listener failed (java.lang.IllegalStateException)";
+        assertEquals(new RefreshResult.Refused(reason), live.refresh());
+        assertEquals(ConfigStatus.State.DEGRADED, live.status().state());
+        assertEquals(List.of("WARNING a configuration listener failed to check a candidate, tried again at the next"
+                        + " check: java.lang.IllegalStateException: redis timeout, say",
+                "WARNING configuration refused, the last-known-good stays in force: " + reason),
+                log.at(Level.WARNING));
+
+        scheduler.runPending(); // fails a second time: not logged as a new refusal, and the poller backs off
+        assertEquals(20, live.current().defaultBurst());
+        assertEquals(Duration.ofMillis(10_000), scheduler.lastDelay(), "doubled after two failures in a row");
+        assertEquals(3, log.at(Level.WARNING).size(), "the listener's failure; the refusal is not logged again");
+
+        scheduler.runPending(); // the listener works again: the same file applies, no source had to change
+        assertEquals(40, live.current().defaultBurst());
+        assertEquals(ConfigStatus.State.OK, live.status().state());
+        assertEquals(Duration.ofMillis(5000), scheduler.lastDelay(), "back to the period");
+    }
 }
