@@ -50,8 +50,9 @@ final class ConfigSources implements AutoCloseable {
     }
 
     /**
-     * Opens the sources. Vault is not required to answer: a Vault away at start leaves the file's values in force and
-     * the status {@code STARTING} until it can be read.
+     * Opens the sources. Vault is not required to answer: a Vault away at start, or one whose first tree is refused,
+     * leaves the configuration the process is built from in force (without Vault's objects) and the status
+     * {@code STARTING}, so not ready, until a tree read from Vault applies.
      *
      * @param initial     what was parsed from {@code file} (or the defaults, or code)
      * @param file        the configuration file, watched for changes; empty: none

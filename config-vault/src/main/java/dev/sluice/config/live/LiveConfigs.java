@@ -21,7 +21,9 @@ public final class LiveConfigs {
      * restart-only key is logged and not applied.
      *
      * @param file    the configuration file the process started from; empty: {@code initial} is the only local source
-     * @param initial what the process parsed from {@code file} (or the defaults, or code): in force until start
+     * @param initial what the process parsed from {@code file} (or the defaults, or code), or with Vault what it was
+     *                built from (a probe's configuration, Vault's {@code config} path included): in force until start,
+     *                and with Vault until a tree read from Vault applies (the status is {@code STARTING} meanwhile)
      * @param vault   Sluice's Vault folder, polled; empty: no Vault
      * @param clock   for the status's timestamps
      */

@@ -40,7 +40,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Vault's {@code config} keys over them, parsed whole by {@link SluiceConfig}; restart-only keys keep the values in
  * force (logged once per change as needing a restart); every listener prepares it, and only when all accept do all
  * the apply actions run and the snapshot swap. A refused candidate is remembered by what the sources held, so it is
- * refused (and logged) once, not at every check, until a source changes again.
+ * refused (and logged) once, not at every check, until a source changes again. A listener failing with anything
+ * but a {@link ConfigException} (a store timing out, a bug), or a check throwing at all, is no verdict on the
+ * candidate: that attempt is refused, and the next check tries the candidate again. The file is read only when it is
+ * a regular file of at most {@value #MAX_FILE_BYTES} bytes; otherwise it is refused, naming it.
  *
  * <p>A Vault that cannot be read leaves everything in force and the status {@code DEGRADED}; until a tree read from
  * Vault has applied once (Vault away at start, or its first tree refused), the process runs on {@code initial}, the
