@@ -26,7 +26,8 @@ import java.util.function.LongSupplier;
  *   <li>While the backend fails, an entry is asked for again at most once per period (the failed attempt counts as a
  *       read for the back-off), and at most one caller at a time refreshes an entry; the others serve the values in
  *       hand meanwhile. So an outage where Vault does not answer costs one caller one timeout per function and period,
- *       not every invocation a timeout.</li>
+ *       not every invocation a timeout. A function never read yet has nothing to serve: after its read failed, its
+ *       callers fail at once for up to {@value #FIRST_READ_BACKOFF_NANOS} ns (or the period, if shorter).</li>
  * </ul>
  *
  * <p>Bounded by size: the names and values kept weigh at most {@value #MAX_BYTES} bytes in all (and at most
@@ -42,6 +43,8 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
     /** A rough per-entry and per-secret overhead, so many empty entries weigh something too. */
     private static final int ENTRY_OVERHEAD = 128;
     private static final int SECRET_OVERHEAD = 64;
+    /** After a failed first read of a function (nothing to serve), how long its callers fail at once. */
+    static final long FIRST_READ_BACKOFF_NANOS = 1_000_000_000L;
 
     private final FunctionSecrets backend;
     private final LongSupplier nanoTime;
@@ -53,6 +56,18 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
     /** The read under way for a key; a write or delete removes it, so that read does not store what it got. */
     private final Map<Key, Object> loading = new HashMap<>();
     private long bytes;
+    /**
+     * Functions whose first read failed: their callers fail at once until the back-off passes, instead of each
+     * waiting for a backend that does not answer. Bounded like the entries; holds no value.
+     */
+    private final LinkedHashMap<Key, Failed> failed = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Failed> eldest) {
+            return size() > MAX_ENTRIES;
+        }
+    };
+
+    private record Failed(SecretsException.Unavailable error, long retryAtNanos) {}
 
     private record Key(String owner, String function) {}
 
@@ -116,6 +131,11 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
                     // Another caller is refreshing it, or the backend failed a moment ago: the values in hand.
                     return cached.values;
                 }
+            } else {
+                Failed failure = failed.get(key);
+                if (failure != null && now - failure.retryAtNanos() < 0) {
+                    throw failure.error();
+                }
             }
             loading.put(key, load);
         }
@@ -126,6 +146,7 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
             synchronized (lock) {
                 loading.remove(key, load);
                 if (cached == null) {
+                    failed.put(key, new Failed(e, now + Math.min(maxAge, FIRST_READ_BACKOFF_NANOS)));
                     throw e;
                 }
                 // Last-known-good, as for the configuration; not asked again before a period passes.
@@ -145,6 +166,7 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
             if (loading.remove(key, load)) {
                 store(key, new Cached(values, now));
             }
+            failed.remove(key);
         }
         return values;
     }
@@ -213,6 +235,7 @@ public final class CachedFunctionSecrets implements FunctionSecrets {
                 bytes -= old.weight;
             }
             loading.remove(key);
+            failed.remove(key);
         }
     }
 

@@ -136,10 +136,21 @@ class CachedFunctionSecretsTest {
     }
 
     @Test
-    void withoutValuesReadBeforeAnUnavailableBackendFailsTheCall() {
+    void withoutValuesReadBeforeAnUnavailableBackendFailsTheCallAndFurtherCallsFailAtOnceForASecond() {
         backend.unavailable = true;
         CachedFunctionSecrets cached = cache();
-        assertThrows(SecretsException.Unavailable.class, () -> cached.values("uid", "fn"));
+        for (int i = 0; i < 5; i++) {
+            SecretsException.Unavailable e =
+                    assertThrows(SecretsException.Unavailable.class, () -> cached.values("uid", "fn"));
+            assertEquals("vault unavailable: timeout", e.getMessage());
+        }
+        assertEquals(1, backend.reads.get(), "one caller waits for the backend, the others fail at once");
+
+        advance(Duration.ofMillis(1001));
+        backend.unavailable = false;
+        backend.set("fn", "API_KEY", "v1");
+        assertEquals(Map.of("API_KEY", "v1"), cached.values("uid", "fn"), "asked again after the back-off");
+        assertEquals(2, backend.reads.get());
     }
 
     @Test
