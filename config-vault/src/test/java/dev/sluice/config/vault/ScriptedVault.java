@@ -26,7 +26,9 @@ final class ScriptedVault implements AutoCloseable {
         /** A chunked body of {@code hugeBytes} bytes. */
         HUGE_BODY,
         /** KV metadata whose current_version is above 2^31. */
-        HUGE_VERSION
+        HUGE_VERSION,
+        /** lookup-self with a ttl near Long.MAX seconds; everything else 404. */
+        HUGE_TTL
     }
 
     static final String LOOKUP = "{\"data\":{\"accessor\":\"a\",\"creation_time\":1,\"creation_ttl\":0,"
@@ -68,7 +70,8 @@ final class ScriptedVault implements AutoCloseable {
         x.getResponseHeaders().set("Content-Type", "application/json");
         String path = x.getRequestURI().getPath();
         if (path.endsWith("/lookup-self") && mode != Mode.STALL_ALL) {
-            byte[] b = LOOKUP.getBytes(StandardCharsets.UTF_8);
+            byte[] b = (mode == Mode.HUGE_TTL ? LOOKUP.replace("\"ttl\":0", "\"ttl\":9223372036854775807")
+                    .replace("\"renewable\":false", "\"renewable\":true") : LOOKUP).getBytes(StandardCharsets.UTF_8);
             x.sendResponseHeaders(200, b.length);
             try (OutputStream out = x.getResponseBody()) {
                 out.write(b);
@@ -101,6 +104,10 @@ final class ScriptedVault implements AutoCloseable {
                 } catch (IOException e) {
                     // the client gave up reading, as it should
                 }
+            }
+            case HUGE_TTL -> {
+                x.sendResponseHeaders(404, -1);
+                x.close();
             }
             case HUGE_VERSION -> {
                 byte[] b = ("{\"data\":{\"current_version\":3000000000,\"created_time\":\"2026-11-29T00:00:00Z\","
