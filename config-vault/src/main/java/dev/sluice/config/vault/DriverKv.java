@@ -79,6 +79,11 @@ final class DriverKv implements VaultKv {
                 // Vault keeps metadata without versions after every version was destroyed one by one.
                 return Optional.empty();
             }
+            if (current > Integer.MAX_VALUE) {
+                // The driver reads versions as int; no real KV secret gets this many versions.
+                throw new VaultException.Malformed(what + ": not a KV version 2 metadata answer (current_version "
+                        + current + " is out of range)", null);
+            }
             JsonValue versions = data.get("versions");
             boolean live = true;
             if (versions != null && versions.isObject()) {

@@ -63,4 +63,14 @@ class ExchangeBoundsTest {
             assertTrue(listed.getMessage().contains("list of secret/sluice/"), listed.getMessage());
         }
     }
+
+    @Test
+    void aVersionNumberOutOfRangeIsMalformedNotAnArithmeticException() throws Exception {
+        try (ScriptedVault vault = ScriptedVault.start(ScriptedVault.Mode.HUGE_VERSION);
+                DriverSession s = session(vault, 5_000)) {
+            VaultException e = assertThrows(VaultException.Malformed.class, () -> s.kv().read("sluice/config"));
+            assertTrue(e.getMessage().contains("metadata read of secret/sluice/config"), e.getMessage());
+            assertThrows(VaultException.Malformed.class, () -> s.kv().currentVersion("sluice/config"));
+        }
+    }
 }
