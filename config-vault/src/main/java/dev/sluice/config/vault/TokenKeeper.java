@@ -105,9 +105,13 @@ final class TokenKeeper {
     private final HttpClient http;
     /** The longest TTL taken from Vault; anything longer is treated as this. */
     static final Duration MAX_TTL = Duration.ofDays(3650);
-    /** The first wait after a failed login; doubled on each further failure up to {@link #MAX_BACKOFF}. */
+    /**
+     * The first wait after a failed login; doubled on each further failure up to {@link #MAX_BACKOFF}. The cap is
+     * 10 s, not more: one login at a time is what spares Vault (single flight), the back-off spares the callers the
+     * timeout; a longer cap would only delay the recovery after Vault comes back.
+     */
     static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     /**
      * How long a token obtained because of a 403 must have lived before another 403 may replace it: Vault answers
      * 403 both for a bad token and for a path the policy does not grant, and the second must not log in per call.
@@ -243,7 +247,7 @@ final class TokenKeeper {
     /**
      * Renews or replaces the grant, one login or renewal at a time for all callers: a caller that finds one under
      * way waits for it (at most {@code vault-timeout-ms}) instead of running its own, or goes on with the old grant
-     * while it is still valid. After a failed login, callers until the back-off ends (1 s, doubling to 30 s) fail at
+     * while it is still valid. After a failed login, callers until the back-off ends (1 s, doubling to 10 s) fail at
      * once with the remembered reason instead of each waiting out the timeout again.
      *
      * @param refused the grant a call was refused with (403), to replace; null to renew or log in when due

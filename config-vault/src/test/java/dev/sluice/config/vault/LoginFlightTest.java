@@ -129,6 +129,26 @@ class LoginFlightTest {
     }
 
     @Test
+    void theBackOffDoublesUpToTenSecondsSoARecoveredVaultIsUsedSoon() {
+        DriverSession s = approle(Duration.ofMinutes(10), 5_000);
+        s.kv().write("sluice/config", Map.of("a", "1"));
+        f.advance(Duration.ofMinutes(11)); // expired
+        vault.goAway();
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            s.maintain();
+            Duration delay = Duration.between(f.now.get(), s.nextRenewal());
+            delays.add(delay.toSeconds());
+            f.advance(delay);
+        }
+        assertEquals(List.of(1L, 2L, 4L, 8L, 10L, 10L), delays);
+        vault.comeBack();
+        s.maintain();
+        assertTrue(s.kv().read("sluice/config").isPresent(), "logged in again at the first try after it came back");
+        assertEquals(2, logins());
+    }
+
+    @Test
     void aPathThePolicyDoesNotGrantDoesNotLogInOnEveryCall() {
         DriverSession s = approle(Duration.ofHours(1), 5_000);
         s.kv().write("sluice/config", Map.of("a", "1"));
