@@ -165,13 +165,24 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request,
             HttpResponse.BodyHandler<T> handler) {
-        return client.sendAsync(bounded(request), capped(handler));
+        return timed(client.sendAsync(bounded(request), capped(handler)));
     }
 
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
             HttpResponse.PushPromiseHandler<T> push) {
-        return client.sendAsync(bounded(request), capped(handler), push);
+        return timed(client.sendAsync(bounded(request), capped(handler), push));
+    }
+
+    /** The exchange bounded as {@link #send} bounds it: past the timeout it fails and the exchange is cancelled. */
+    private <T> CompletableFuture<HttpResponse<T>> timed(CompletableFuture<HttpResponse<T>> exchange) {
+        CompletableFuture<HttpResponse<T>> out = exchange.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        out.whenComplete((response, failure) -> {
+            if (failure instanceof TimeoutException) {
+                exchange.cancel(true);
+            }
+        });
+        return out;
     }
 
     @Override

@@ -73,4 +73,17 @@ class ExchangeBoundsTest {
             assertThrows(VaultException.Malformed.class, () -> s.kv().currentVersion("sluice/config"));
         }
     }
+
+    @Test
+    void anAsyncExchangeIsBoundedToo() throws Exception {
+        try (ScriptedVault vault = ScriptedVault.start(ScriptedVault.Mode.STALL_BODY);
+                BoundedHttpClient http = BoundedHttpClient.create(Duration.ofMillis(500))) {
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(vault.address()
+                    + "/v1/secret/metadata/x")).build();
+            var future = http.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+            var e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> future.get()));
+            assertTrue(e.getCause() instanceof java.util.concurrent.TimeoutException, String.valueOf(e.getCause()));
+        }
+    }
 }
