@@ -39,6 +39,17 @@ public record VaultConfig(String address, String mount, String prefix, String na
 
     private static final String SEGMENT = "[A-Za-z0-9._-]+";
 
+    /** The address for a message: never the user info (a password there must not reach the log). */
+    private static String shown(String address, URI uri) {
+        if (uri != null && uri.getRawUserInfo() == null && !address.contains("@")) {
+            return address;
+        }
+        if (uri != null && uri.getScheme() != null && uri.getHost() != null) {
+            return uri.getScheme() + "://<redacted>@" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        }
+        return address.contains("@") ? "<redacted>" : address;
+    }
+
     public VaultConfig {
         if (address == null) {
             throw new ConfigException("vault-address: missing");
@@ -52,7 +63,7 @@ public record VaultConfig(String address, String mount, String prefix, String na
             }
             if (uri == null || !List.of("http", "https").contains(String.valueOf(uri.getScheme()))
                     || uri.getHost() == null || uri.getRawUserInfo() != null) {
-                throw new ConfigException("vault-address: '" + address
+                throw new ConfigException("vault-address: '" + shown(address, uri)
                         + "' (expected: http(s)://host:port, without credentials)");
             }
         }

@@ -79,6 +79,11 @@ final class DriverKv implements VaultKv {
                 // Vault keeps metadata without versions after every version was destroyed one by one.
                 return Optional.empty();
             }
+            if (current > Integer.MAX_VALUE) {
+                // The driver reads versions as int; no real KV secret gets this many versions.
+                throw new VaultException.Malformed(what + ": not a KV version 2 metadata answer (current_version "
+                        + current + " is out of range)", null);
+            }
             JsonValue versions = data.get("versions");
             boolean live = true;
             if (versions != null && versions.isObject()) {
@@ -142,6 +147,44 @@ final class DriverKv implements VaultKv {
             throw new VaultException.Malformed(what + ": the answer is version " + version, null);
         }
         return Optional.of(new KvEntry(p, version, metadata.createdAt(), values.toString()));
+    }
+
+    /** The latest version in one data read (no metadata read first); 404, deleted or destroyed: empty. */
+    @Override
+    public Optional<KvEntry> readLatest(String path) {
+        String p = checkPath(path, false);
+        String what = "read of " + mountPath(p);
+        Reply reply = keeper.call(what, grant -> {
+            try {
+                LogicalResponse r = grant.driver.logical().read(mountPath(p));
+                return new Reply(r.getRestResponse().getStatus(),
+                        new String(r.getRestResponse().getBody(), StandardCharsets.UTF_8));
+            } catch (io.github.jopenlibs.vault.VaultException e) {
+                return Reply.fromDriver(e, what, config.address());
+            }
+        }).expect(what, 200, 404);
+        if (reply.status() == 404) {
+            return Optional.empty(); // none, or its latest version deleted (Vault answers 404 with the metadata)
+        }
+        JsonObject data = Reply.object(reply.json(what), "data", what);
+        JsonObject versionMetadata = Reply.object(data, "metadata", what);
+        JsonValue deletion = versionMetadata.get("deletion_time");
+        if ((deletion != null && deletion.isString() && !deletion.asString().isEmpty())
+                || (versionMetadata.get("destroyed") != null && versionMetadata.get("destroyed").isBoolean()
+                        && versionMetadata.getBoolean("destroyed", false))) {
+            return Optional.empty();
+        }
+        JsonObject values = Reply.object(data, "data", what);
+        long version;
+        try {
+            version = versionMetadata.getLong("version", 0);
+        } catch (UnsupportedOperationException | NumberFormatException e) {
+            version = 0;
+        }
+        if (version < 1) {
+            throw new VaultException.Malformed(what + ": the answer names no version", null);
+        }
+        return Optional.of(new KvEntry(p, version, instant(versionMetadata, "created_time", what), values.toString()));
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -23,6 +24,8 @@ final class DriverSession implements VaultSession {
     static final int POOL_SIZE = 8;
     private static final Duration MIN_DELAY = Duration.ofSeconds(1);
     private static final Duration MAX_DELAY = Duration.ofMinutes(10);
+    private static final Duration FAILED_TICK_DELAY = Duration.ofSeconds(30);
+    private static final System.Logger LOG = System.getLogger(DriverSession.class.getName());
 
     private final InstantSource clock;
     private final BoundedHttpClient http;
@@ -77,6 +80,11 @@ final class DriverSession implements VaultSession {
         keeper.maintain();
     }
 
+    /** When the renewer runs next by the keeper's reckoning (renewal due, or a failed login's back-off over). */
+    Instant nextRenewal() {
+        return keeper.nextRenewal();
+    }
+
     private void schedule(Instant renewAt) {
         if (closed || renewer == null) {
             return;
@@ -91,16 +99,31 @@ final class DriverSession implements VaultSession {
             if (next != null) {
                 next.cancel(false);
             }
-            next = renewer.schedule(this::tick, delay.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                next = renewer.schedule(this::tick, delay.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                next = null; // closed meanwhile
+            }
         }
     }
 
-    private void tick() {
+    /**
+     * One run of the renewer. It must never end the schedule: any failure is logged (its type only, as a driver's
+     * message may quote an answer) and the next run is scheduled after {@link #FAILED_TICK_DELAY}.
+     */
+    void tick() {
         if (closed) {
             return;
         }
-        keeper.maintain();
-        Instant renewAt = keeper.nextRenewal();
+        Instant renewAt;
+        try {
+            keeper.maintain();
+            renewAt = keeper.nextRenewal();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Vault token renewer failed ({0}); trying again in {1} s",
+                    e.getClass().getName(), FAILED_TICK_DELAY.toSeconds());
+            renewAt = clock.instant().plus(FAILED_TICK_DELAY);
+        }
         if (renewAt != null) {
             schedule(renewAt);
         }

@@ -24,16 +24,27 @@ import java.util.function.Function;
 final class PolledMirror implements VaultMirror {
     private static final System.Logger LOG = System.getLogger(PolledMirror.class.getName());
     private static final int MAX_DEPTH = 8;
+    /**
+     * The most paths and folders one poll reads: a LIST of 100k names (a hostile Vault, a runaway Terraform) would
+     * otherwise turn every poll into 100k metadata reads. Past it the poll fails, so the last good tree stays.
+     */
+    static final int MAX_PATHS = 10_000;
 
     private final DriverKv kv;
     private final String root; // "<prefix>/"
     private final ExecutorService pool;
+    private final int maxPaths;
     private VaultTree last = VaultTree.EMPTY;
 
     PolledMirror(DriverKv kv, String prefix, ExecutorService pool) {
+        this(kv, prefix, pool, MAX_PATHS);
+    }
+
+    PolledMirror(DriverKv kv, String prefix, ExecutorService pool, int maxPaths) {
         this.kv = kv;
         this.root = prefix + "/";
         this.pool = pool;
+        this.maxPaths = maxPaths;
     }
 
     @Override
@@ -63,6 +74,11 @@ final class PolledMirror implements VaultMirror {
                         continue;
                     }
                     (folder ? next : paths).add(rel);
+                    if (paths.size() + next.size() > maxPaths) {
+                        throw new VaultException.Malformed("poll of " + root + ": more than " + maxPaths
+                                + " paths and folders under " + root + " (expected: at most " + maxPaths
+                                + "; the last good tree stays in force)", null);
+                    }
                 }
             }
             level = next;

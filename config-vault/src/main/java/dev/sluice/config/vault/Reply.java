@@ -28,6 +28,10 @@ record Reply(int status, String body) {
     /** A failure before any answer: unreachable, timed out, or (no I/O cause) an answer the driver could not parse. */
     static VaultException transport(String what, String address, Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BoundedHttpClient.BodyTooLarge big) {
+                return new VaultException.Malformed(what + ": Vault at " + address + " answered more than "
+                        + big.limit + " bytes (expected: a small KV answer)", null);
+            }
             if (t instanceof HttpTimeoutException || t instanceof java.net.SocketTimeoutException) {
                 return new VaultException.Unavailable(what + ": Vault at " + address + " did not answer in time", t);
             }

@@ -13,6 +13,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -40,9 +44,15 @@ final class TokenKeeper {
         final boolean renewable;
         final Duration grantedTtl; // the TTL at login, to notice renewals capped by a max TTL
         final Instant renewAt;
+        final boolean afterRefusal; // obtained because a call was refused (403) with the grant before it
 
         Grant(String token, Vault driver, Instant obtained, Duration ttl, boolean renewable, Duration grantedTtl,
                 Instant renewAt) {
+            this(token, driver, obtained, ttl, renewable, grantedTtl, renewAt, false);
+        }
+
+        private Grant(String token, Vault driver, Instant obtained, Duration ttl, boolean renewable,
+                Duration grantedTtl, Instant renewAt, boolean afterRefusal) {
             this.token = token;
             this.driver = driver;
             this.obtained = obtained;
@@ -50,9 +60,13 @@ final class TokenKeeper {
             this.renewable = renewable;
             this.grantedTtl = grantedTtl;
             this.renewAt = renewAt;
+            this.afterRefusal = afterRefusal;
         }
 
         static Grant of(String token, Vault driver, Instant now, Duration ttl, boolean renewable, Duration granted) {
+            // A hostile lease_duration near Long.MAX would overflow the arithmetic below and in expires().
+            ttl = ttl.compareTo(MAX_TTL) > 0 ? MAX_TTL : ttl;
+            granted = granted.compareTo(MAX_TTL) > 0 ? MAX_TTL : granted;
             // Renew when a third of the TTL remains; a token without TTL never needs it.
             Instant renewAt = ttl.isZero() ? Instant.MAX : now.plus(ttl.multipliedBy(2).dividedBy(3));
             return new Grant(token, driver, now, ttl, renewable, granted, renewAt);
@@ -67,7 +81,11 @@ final class TokenKeeper {
         }
 
         Grant retryAt(Instant at) {
-            return new Grant(token, driver, obtained, ttl, renewable, grantedTtl, at);
+            return new Grant(token, driver, obtained, ttl, renewable, grantedTtl, at, afterRefusal);
+        }
+
+        Grant afterRefusal() {
+            return new Grant(token, driver, obtained, ttl, renewable, grantedTtl, renewAt, true);
         }
 
         @Override
@@ -85,8 +103,27 @@ final class TokenKeeper {
     private final Map<String, String> environment;
     private final InstantSource clock;
     private final HttpClient http;
+    /** The longest TTL taken from Vault; anything longer is treated as this. */
+    static final Duration MAX_TTL = Duration.ofDays(3650);
+    /**
+     * The first wait after a failed login; doubled on each further failure up to {@link #MAX_BACKOFF}. The cap is
+     * 10 s, not more: one login at a time is what spares Vault (single flight), the back-off spares the callers the
+     * timeout; a longer cap would only delay the recovery after Vault comes back.
+     */
+    static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /**
+     * How long a token obtained because of a 403 must have lived before another 403 may replace it: Vault answers
+     * 403 both for a bad token and for a path the policy does not grant, and the second must not log in per call.
+     */
+    static final Duration RELOGIN_MIN_AGE = Duration.ofSeconds(10);
+
     private final Object lock = new Object();
     private volatile Grant grant;
+    private CompletableFuture<Grant> inFlight; // the one login or renewal under way; guarded by lock
+    private VaultException lastFailure; // the last failed login, until retryAt; guarded by lock
+    private Instant retryAt = Instant.MIN;
+    private Duration backoff = Duration.ZERO;
     private volatile Vault anonymous;
     private volatile Consumer<Instant> onChange = at -> {};
 
@@ -107,10 +144,15 @@ final class TokenKeeper {
         return config.address();
     }
 
-    /** When the token is next due for renewal; null before the first login. */
+    /** When the token is next due for renewal (or, after a failed login, when one may be tried); null before any. */
     Instant nextRenewal() {
         Grant g = grant;
-        return g == null ? null : g.renewAt;
+        if (g == null) {
+            return null;
+        }
+        synchronized (lock) {
+            return lastFailure != null && retryAt.isAfter(g.renewAt) ? retryAt : g.renewAt;
+        }
     }
 
     /** The driver without a token, for logins; made once (the driver logs each instance's namespace). */
@@ -160,8 +202,15 @@ final class TokenKeeper {
         if (reply.status() != 403) {
             return reply;
         }
+        Instant now = clock.instant();
+        if (used.afterRefusal && now.isBefore(used.obtained.plus(RELOGIN_MIN_AGE))) {
+            // This token came from a login made because of a 403 moments ago: the policy is the likelier cause.
+            throw new VaultException.Denied(what + ": permission denied (403) (" + describe() + "): the policy "
+                    + "does not grant it, or the token was revoked (a token from a fresh login is not replaced "
+                    + "again within " + RELOGIN_MIN_AGE.toSeconds() + " s)", null);
+        }
         LOG.log(System.Logger.Level.INFO, "{0}: refused with 403; logging in again and retrying once", what);
-        Grant fresh = relogin(used);
+        Grant fresh = refresh(used);
         reply = attempt.run(fresh);
         if (reply.status() == 403) {
             throw new VaultException.Denied(what + ": permission denied (403) even after a fresh login ("
@@ -179,6 +228,9 @@ final class TokenKeeper {
             current();
         } catch (VaultException e) {
             LOG.log(System.Logger.Level.WARNING, "Vault token maintenance failed: {0}", e.getMessage());
+        } catch (RuntimeException e) {
+            // Only the type: a driver's message may quote an answer.
+            LOG.log(System.Logger.Level.WARNING, "Vault token maintenance failed: {0}", e.getClass().getName());
         }
     }
 
@@ -189,30 +241,125 @@ final class TokenKeeper {
         if (g != null && now.isBefore(g.renewAt)) {
             return g;
         }
+        return refresh(null);
+    }
+
+    /**
+     * Renews or replaces the grant, one login or renewal at a time for all callers: a caller that finds one under
+     * way waits for it (at most {@code vault-timeout-ms}) instead of running its own, or goes on with the old grant
+     * while it is still valid. After a failed login, callers until the back-off ends (1 s, doubling to 10 s) fail at
+     * once with the remembered reason instead of each waiting out the timeout again.
+     *
+     * @param refused the grant a call was refused with (403), to replace; null to renew or log in when due
+     */
+    private Grant refresh(Grant refused) {
+        CompletableFuture<Grant> flight;
+        Grant g;
+        Instant now;
+        boolean renewing;
+        boolean mine = false;
         synchronized (lock) {
             g = grant;
             now = clock.instant();
-            if (g == null || g.expired(now)) {
-                if (g != null) {
+            if (refused == null ? g != null && now.isBefore(g.renewAt) : g != null && g != refused) {
+                return g; // still good, or another thread replaced the refused grant meanwhile
+            }
+            renewing = refused == null && g != null && !g.expired(now);
+            if (inFlight != null) {
+                if (renewing) {
+                    return g; // another thread is renewing it; it is still valid meanwhile
+                }
+                flight = inFlight;
+            } else {
+                if (!renewing && lastFailure != null && now.isBefore(retryAt)) {
+                    throw again(lastFailure, Duration.between(now, retryAt));
+                }
+                flight = new CompletableFuture<>();
+                inFlight = flight;
+                mine = true;
+            }
+        }
+        // The login or renewal runs outside the lock, so waiters can give up after the timeout on their own.
+        return mine ? lead(flight, g, now, renewing, refused != null) : await(flight);
+    }
+
+    /** Runs the login or renewal this caller took on, outside the lock, and hands its outcome to every waiter. */
+    private Grant lead(CompletableFuture<Grant> flight, Grant g, Instant now, boolean renewing,
+            boolean refused) {
+        Grant next;
+        try {
+            if (renewing) {
+                next = renew(g, now);
+            } else {
+                if (g != null && g.expired(now) && !refused) {
                     LOG.log(System.Logger.Level.INFO, "Vault token expired; logging in again ({0})", describe());
                 }
-                return install(login());
+                next = refused ? login().afterRefusal() : login();
             }
-            if (now.isBefore(g.renewAt)) {
-                return g;
+        } catch (RuntimeException | Error e) {
+            VaultException failure = e instanceof VaultException v ? v : new VaultException.Malformed("login ("
+                    + describe() + "): " + e.getClass().getSimpleName(), null);
+            synchronized (lock) {
+                inFlight = null;
+                backoff = backoff.isZero() ? FIRST_BACKOFF : backoff.multipliedBy(2);
+                if (backoff.compareTo(MAX_BACKOFF) > 0) {
+                    backoff = MAX_BACKOFF;
+                }
+                lastFailure = failure;
+                retryAt = clock.instant().plus(backoff);
+                if (grant != null) {
+                    onChange.accept(nextRenewalLocked());
+                }
             }
-            return install(renew(g, now));
+            flight.completeExceptionally(failure);
+            if (e instanceof Error err) {
+                throw err;
+            }
+            throw failure;
+        }
+        synchronized (lock) {
+            inFlight = null;
+            lastFailure = null;
+            backoff = Duration.ZERO;
+            install(next);
+        }
+        flight.complete(next);
+        return next;
+    }
+
+    private Instant nextRenewalLocked() {
+        Grant g = grant;
+        return lastFailure != null && retryAt.isAfter(g.renewAt) ? retryAt : g.renewAt;
+    }
+
+    private Grant await(CompletableFuture<Grant> flight) {
+        try {
+            return flight.get(config.timeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof VaultException v) {
+                throw v;
+            }
+            throw new VaultException.Malformed("login (" + describe() + "): "
+                    + e.getCause().getClass().getSimpleName(), null);
+        } catch (TimeoutException e) {
+            throw new VaultException.Unavailable("login (" + describe() + "): the login under way did not finish "
+                    + "within " + config.timeoutMs() + " ms", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VaultException.Unavailable("login (" + describe() + "): interrupted", e);
         }
     }
 
-    private Grant relogin(Grant refused) {
-        synchronized (lock) {
-            Grant g = grant;
-            if (g != null && g != refused) {
-                return g; // another thread logged in meanwhile
-            }
-            return install(login());
-        }
+    /** The remembered login failure, of the same kind, saying when the next login may be tried. */
+    private static VaultException again(VaultException failure, Duration left) {
+        String message = failure.getMessage() + " (the last login failed; the next is tried in "
+                + Math.max(1, left.toMillis() / 1000) + " s)";
+        return switch (failure) {
+            case VaultException.Unavailable u -> new VaultException.Unavailable(message, null);
+            case VaultException.Sealed x -> new VaultException.Sealed(message);
+            case VaultException.Denied d -> new VaultException.Denied(message, null);
+            case VaultException.Malformed m -> new VaultException.Malformed(message, null);
+        };
     }
 
     private Grant install(Grant g) {

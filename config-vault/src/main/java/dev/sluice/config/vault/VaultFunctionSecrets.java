@@ -13,6 +13,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -25,16 +33,28 @@ import java.util.regex.Pattern;
  */
 public final class VaultFunctionSecrets implements FunctionSecrets {
     private static final System.Logger LOG = System.getLogger(VaultFunctionSecrets.class.getName());
+    /** How many secrets of one function are read at once. */
+    static final int READERS = 8;
     private static final Pattern PART = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final VaultKv kv;
     private final String prefix;
     private final InstantSource clock;
+    private final ThreadPoolExecutor readers;
 
     private VaultFunctionSecrets(VaultKv kv, String prefix, InstantSource clock) {
         this.kv = kv;
         this.prefix = prefix;
         this.clock = clock;
+        // Daemon threads that end when idle: FunctionSecrets has no close(), and an idle gateway holds none.
+        AtomicInteger n = new AtomicInteger();
+        this.readers = new ThreadPoolExecutor(READERS, READERS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "vault-secrets-read-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        readers.allowCoreThreadTimeOut(true);
     }
 
     /** Secrets on {@code kv} under {@code <prefix>/secrets/}; {@code clock} dates what {@link #put} returns. */
@@ -115,9 +135,14 @@ public final class VaultFunctionSecrets implements FunctionSecrets {
     public Map<String, String> values(String owner, String function) {
         String folder = folder(owner, function);
         return vault(() -> {
+            List<String> names = names(folder);
+            // One request per secret (data with its version metadata), up to READERS at once: this runs on the
+            // invocation path at each cache expiry, and 64 secrets one after another would be 64 round trips.
+            List<Optional<KvEntry>> entries = parallel(names, n -> kv.readLatest(folder + n));
             Map<String, String> out = new LinkedHashMap<>();
-            for (String n : names(folder)) {
-                Optional<KvEntry> entry = kv.read(folder + n);
+            for (int i = 0; i < names.size(); i++) {
+                String n = names.get(i);
+                Optional<KvEntry> entry = entries.get(i);
                 if (entry.isEmpty()) {
                     continue; // deleted meanwhile
                 }
@@ -126,6 +151,39 @@ public final class VaultFunctionSecrets implements FunctionSecrets {
             }
             return Map.copyOf(out);
         });
+    }
+
+    /** {@code f} over {@code inputs} on the readers, results in order; the first failure cancels the rest. */
+    private <I, O> List<O> parallel(List<I> inputs, Function<I, O> f) {
+        if (inputs.size() <= 1) {
+            return inputs.isEmpty() ? List.of() : List.of(f.apply(inputs.get(0)));
+        }
+        List<Future<O>> futures = new ArrayList<>(inputs.size());
+        try {
+            for (I input : inputs) {
+                futures.add(readers.submit(() -> f.apply(input)));
+            }
+            List<O> out = new ArrayList<>(inputs.size());
+            for (Future<O> future : futures) {
+                out.add(future.get());
+            }
+            return out;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new VaultException.Unavailable("function secrets read: " + e.getCause().getClass().getSimpleName(),
+                    null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VaultException.Unavailable("function secrets read: interrupted", e);
+        } catch (RejectedExecutionException e) {
+            throw new VaultException.Unavailable("function secrets read: no reader thread available", e);
+        } finally {
+            for (Future<O> future : futures) {
+                future.cancel(true);
+            }
+        }
     }
 
     /** The secret names of a folder: entries that are valid names (anything else was not written by Sluice). */

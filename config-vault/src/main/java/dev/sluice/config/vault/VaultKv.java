@@ -27,6 +27,15 @@ public interface VaultKv {
     Optional<KvEntry> read(String path);
 
     /**
+     * As {@link #read}, in one request where the implementation can (the latest version with its own metadata), for
+     * callers that need the value but not the secret's creation time: {@link KvEntry#createdAt()} may then be the
+     * version's creation time. Added for review r1 #9 (function secrets read on the invocation path).
+     */
+    default Optional<KvEntry> readLatest(String path) {
+        return read(path);
+    }
+
+    /**
      * The names directly under {@code folder}, sorted; a sub-folder ends with {@code /}. Empty when the folder does
      * not exist.
      */

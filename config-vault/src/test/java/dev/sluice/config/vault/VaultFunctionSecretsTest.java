@@ -123,6 +123,7 @@ class VaultFunctionSecretsTest {
         messages.add(assertThrows(SecretsException.Unavailable.class, () -> secrets.values(OWNER, "hello"))
                 .getMessage());
         vault.unseal();
+        f.advance(TokenKeeper.FIRST_BACKOFF); // the failed first login is remembered that long
         secrets.put(OWNER, "hello", API_KEY, SecretValue.of("value-text-2"));
         vault.deny("secret/data/sluice/secrets/");
         SecretsException.Unavailable denied = assertThrows(SecretsException.Unavailable.class,
