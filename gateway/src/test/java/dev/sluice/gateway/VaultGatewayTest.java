@@ -375,6 +375,45 @@ class VaultGatewayTest {
         assertEquals(200, list(apiKey).status());
     }
 
+    /**
+     * Review r2 #2, as documented (vault.md "Removing a tenant"): a soft delete ({@code vault kv delete}) is Vault's
+     * reversible delete, and Sluice treats it so. The tenant stops authenticating at the next poll; the path written
+     * again is the same tenant: same uid and {@code created-at} (the path's metadata creation time, which a soft delete
+     * keeps), and its functions are there again. Only destroying the metadata ends a tenant.
+     */
+    @Test
+    void aSoftDeletedTenantStopsAuthenticatingAndWrittenAgainIsTheSameTenantWithItsFunctions() {
+        String secret = KeyFormat.newSecret(new SecureRandom());
+        String deployKey = "sluice_sk_00000000000000d7_" + secret;
+        String keyJson = "{\"name\": \"deployer\", \"sha256\": \"" + KeyFormat.hex(KeyFormat.sha256(secret))
+                + "\", \"scopes\": [\"deploy\", \"read\"]}";
+        write("keys/acme/00000000000000d7", keyJson);
+        gateway(Map.of());
+        assertEquals(201, server.deploy(deployKey, "hello", dev.sluice.scheduler.testing.TestModules.load("hello"))
+                .status());
+        JsonNode before = server.admin("GET", "/admin/v1/tenants/acme", null).json();
+
+        vault.softDelete("secret/sluice/keys/acme/00000000000000d7");
+        vault.softDelete("secret/sluice/keys/acme/" + KEY_ID);
+        vault.softDelete("secret/sluice/tenants/acme");
+        assertEquals("applied", refresh().get("result").asText());
+        assertEquals(404, server.admin("GET", "/admin/v1/tenants/acme", null).status());
+        server.advance(Duration.ofSeconds(2));
+        assertEquals(401, list(deployKey).status(), "a soft-deleted tenant stops authenticating");
+
+        write("tenants/acme", "{\"plan\": \"pro\"}");
+        write("keys/acme/00000000000000d7", keyJson);
+        assertEquals("applied", refresh().get("result").asText());
+        JsonNode after = server.admin("GET", "/admin/v1/tenants/acme", null).json();
+        assertEquals(before.get("uid").asText(), after.get("uid").asText(), "the same tenant, like vault kv undelete");
+        assertEquals(before.get("created-at").asText(), after.get("created-at").asText(),
+                "created-at is the path's creation time, which the uid is derived from");
+        server.advance(Duration.ofSeconds(2));
+        Reply functions = list(deployKey);
+        assertEquals(200, functions.status(), functions.toString());
+        assertTrue(functions.body().contains("\"hello\""), "its functions are there again: " + functions);
+    }
+
     /** Vault's config may set restart-only keys: at start they apply, so a gateway may take its worker set from it. */
     @Test
     void aGatewaysWorkerSecretAndWorkersMayComeFromVaultsConfig(@TempDir Path clusterDir) throws Exception {
