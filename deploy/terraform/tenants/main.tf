@@ -10,7 +10,21 @@
 locals {
   # The limit keys Sluice accepts (tenancy's Limit; a gateway test checks this list against it), so a typo fails at
   # plan time here rather than as a refused configuration in Sluice's log.
-  limit_keys    = ["requests-per-second", "burst", "max-concurrency", "max-fuel-per-call", "fuel-per-day", "invocations-per-minute", "invocations-per-day", "max-memory-pages", "max-timeout-ms", "max-module-bytes", "max-functions"]
+  limit_keys = ["requests-per-second", "burst", "max-concurrency", "max-fuel-per-call", "fuel-per-day", "invocations-per-minute", "invocations-per-day", "max-memory-pages", "max-timeout-ms", "max-module-bytes", "max-functions"]
+  # Each limit's range, [min, max], as tenancy's Limit has it (0 = no limit where the minimum is 0): whole numbers only.
+  limit_ranges = {
+    "requests-per-second"    = [1, 1000000]
+    "burst"                  = [1, 1000000]
+    "max-concurrency"        = [0, 1000000]
+    "max-fuel-per-call"      = [1, 1000000000000000]
+    "fuel-per-day"           = [0, 1000000000000000]
+    "invocations-per-minute" = [0, 1000000000]
+    "invocations-per-day"    = [0, 1000000000000]
+    "max-memory-pages"       = [1, 65536]
+    "max-timeout-ms"         = [1, 3600000]
+    "max-module-bytes"       = [1, 1073741824]
+    "max-functions"          = [0, 1000000]
+  }
   fail_policies = ["fail-open", "fail-closed"]
   scopes        = ["invoke", "deploy", "read"]
 
@@ -44,6 +58,10 @@ resource "vault_kv_secret_v2" "plan" {
       error_message = "plan ${each.key}: unknown limit key (expected: ${join(", ", local.limit_keys)})"
     }
     precondition {
+      condition     = alltrue([for k, v in each.value.limits : floor(v) == v && v >= lookup(local.limit_ranges, k, [v, v])[0] && v <= lookup(local.limit_ranges, k, [v, v])[1]])
+      error_message = "plan ${each.key}: a limit is a whole number in its range (${join(", ", [for k, r in local.limit_ranges : "${k} ${r[0]}..${r[1]}"])})"
+    }
+    precondition {
       condition     = each.value.quota_fail_policy == null || contains(local.fail_policies, coalesce(each.value.quota_fail_policy, "-"))
       error_message = "plan ${each.key}: quota_fail_policy (expected: fail-open or fail-closed)"
     }
@@ -68,6 +86,10 @@ resource "vault_kv_secret_v2" "tenant" {
     precondition {
       condition     = alltrue([for k in keys(each.value.limits) : contains(local.limit_keys, k)])
       error_message = "tenant ${each.key}: unknown limit key (expected: ${join(", ", local.limit_keys)})"
+    }
+    precondition {
+      condition     = alltrue([for k, v in each.value.limits : floor(v) == v && v >= lookup(local.limit_ranges, k, [v, v])[0] && v <= lookup(local.limit_ranges, k, [v, v])[1]])
+      error_message = "tenant ${each.key}: a limit is a whole number in its range (${join(", ", [for k, r in local.limit_ranges : "${k} ${r[0]}..${r[1]}"])})"
     }
     precondition {
       condition     = each.value.quota_fail_policy == null || contains(local.fail_policies, coalesce(each.value.quota_fail_policy, "-"))

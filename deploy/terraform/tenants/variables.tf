@@ -50,6 +50,13 @@ variable "plans" {
       quota_fail_policy = "fail-closed"
     }
   }
+
+  # Sluice applies the tree whole: one value it refuses holds back every change, so what Terraform can check, it checks
+  # here (names and the shape of values; each limit's range is a precondition in main.tf).
+  validation {
+    condition     = alltrue([for name in keys(var.plans) : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", name))])
+    error_message = "plans: a plan's name is 1 to 63 of a-z, 0-9 and '-', not starting with '-'."
+  }
 }
 
 variable "tenants" {
@@ -92,6 +99,38 @@ variable "tenants" {
         }
       }
     }
+  }
+
+  validation {
+    condition     = alltrue([for name in keys(var.tenants) : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", name))])
+    error_message = "tenants: a tenant's name is 1 to 63 of a-z, 0-9 and '-', not starting with '-' (Sluice ignores others)."
+  }
+  validation {
+    condition     = alltrue([for t in values(var.tenants) : t.plan == null || can(regex("^[a-z0-9][a-z0-9-]{0,62}$", t.plan == null ? "" : t.plan))])
+    error_message = "tenants: plan is a plan's name (1 to 63 of a-z, 0-9 and '-') or null."
+  }
+  validation {
+    condition = alltrue(flatten([for t in values(var.tenants) : [
+      for name, k in t.keys : length(name) <= 100 && can(regex("^[[:print:]]+$", name))
+    ]]))
+    error_message = "tenants: a key's name is 1 to 100 printable characters."
+  }
+  validation {
+    condition = alltrue(flatten([for t in values(var.tenants) : [
+      for k in values(t.keys) : length(k.functions == null ? ["-"] : k.functions) >= 1 && length(k.functions == null ? ["-"] : k.functions) <= 100 && alltrue([
+        for f in(k.functions == null ? [] : k.functions) : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", f))
+      ])
+    ]]))
+    error_message = "tenants: a key's functions is null (every function) or 1 to 100 function names (1 to 63 of a-z, 0-9 and '-'); [] would refuse the whole set."
+  }
+  validation {
+    condition = alltrue(flatten([for t in values(var.tenants) : [
+      for k in values(t.keys) : k.expires_at == null || (
+        can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$", k.expires_at == null ? "" : k.expires_at))
+        && can(formatdate("YYYY", k.expires_at == null ? "" : k.expires_at))
+      )
+    ]]))
+    error_message = "tenants: a key's expires_at is an RFC 3339 time like 2027-06-30T00:00:00Z, or null."
   }
 }
 

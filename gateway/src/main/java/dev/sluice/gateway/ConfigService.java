@@ -21,9 +21,10 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code GET /admin/v1/config}: where the configuration comes from ({@code file} or {@code vault}), its state
  *   and the reason when it is not {@code OK}, when it was last applied and polled, the poll counters, the Vault paths
- *   and versions in force, and the keys by kind: the live keys with their values in force (none is secret), the
- *   restart-only keys by name only (they include {@code worker-secret} and {@code redis-uri}, whose values are never
- *   shown).</li>
+ *   and versions in force, and the keys by kind: the live keys with their values in force (none is secret), and the
+ *   other keys of the configuration in force ({@code SluiceConfig.asMap()}), which need a restart, by name only: a
+ *   secret one such as {@code worker-secret} or {@code redis-uri} is listed only when it is set, and its value is
+ *   never shown.</li>
  *   <li>{@code POST /admin/v1/config/refresh}: checks the sources now, on the caller's thread, and answers what
  *   happened: {@code applied} (with the keys and paths that changed and the keys that need a restart),
  *   {@code unchanged}, {@code refused} (with the reason, naming the path and key; the last-known-good stays in force)

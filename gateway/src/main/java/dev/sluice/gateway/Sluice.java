@@ -117,8 +117,7 @@ public final class Sluice implements AutoCloseable {
                     .addProtocol(io.helidon.webserver.http1.Http1Config.create())
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
-                    // Backstop only: each route reads its body with its own, smaller cap and answers with a problem.
-                    .maxPayloadSize(Math.max(config.maxRequestBytes(), config.defaultMaxModuleBytes()) * 4 + 65536)
+                    .maxPayloadSize(payloadBackstop(config))
                     .routing(routing -> routing(routing, health, configService, planService, adminService,
                             functionService))
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
@@ -421,5 +420,15 @@ public final class Sluice implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Helidon's cap on any request body: a backstop only, since each route reads its body with its own cap (the
+     * module route with the tenant's live {@code max-module-bytes}) and answers with a problem. It is fixed when the
+     * server is built, so it is sized from the largest module any plan or live {@code default-max-module-bytes} may
+     * allow, never from the start value: a live raise must not be cut here before the route sees the body.
+     */
+    static long payloadBackstop(SluiceConfig config) {
+        return Math.max(config.maxRequestBytes(), dev.sluice.tenancy.plan.Limit.MAX_MODULE_BYTES.max()) + 65536;
     }
 }

@@ -80,6 +80,50 @@ class LiveFileConfigTest {
         assertEquals("file", server.admin("GET", "/admin/v1/config", null).json().get("source").asText());
     }
 
+    /**
+     * Review r2 #4: {@code default-max-module-bytes} is live, so a raise must reach the deploy route. Helidon's body
+     * backstop is fixed when the server is built; sized from the start value (4 x 64 KiB + 64 KiB) it cut a 600 KB
+     * module with 413 {@code payload-too-large} before the route saw it, although the tenant's limit allowed it.
+     */
+    @Test
+    void aLiveRaiseOfDefaultMaxModuleBytesLetsAModuleAboveTheStartBackstopDeploy() throws IOException {
+        startFromFile(Map.of("default-max-module-bytes", "65536", "max-request-bytes", "65536"));
+        String key = server.tenantWithKey("acme", "{}");
+        byte[] module = withCustomSection(TestModules.load("hello"), 600_000);
+        assertTrue(module.length > 65536L * 4 + 65536, "above the old backstop: " + module.length);
+
+        Reply before = server.deploy(key, "big", module);
+        assertEquals(422, before.status(), "the route's own cap, the tenant's limit, answers: " + before);
+        assertEquals("too-large", before.json().get("reason").asText(), before.toString());
+        assertEquals(65536, before.json().get("max-bytes").asLong(), before.toString());
+
+        save(Map.of("default-max-module-bytes", "4000000"));
+        assertEquals("applied", refresh().get("result").asText());
+        Reply after = server.deploy(key, "big", module);
+        assertEquals(201, after.status(), "the raised limit is in force for the body too: " + after);
+        assertEquals(200, server.call(key, "POST", "/v1/functions/big/invoke", new byte[0], "text/plain").status());
+    }
+
+    /** {@code module} with a custom section appended (ignored by the runtime) so that it is {@code size} bytes or more. */
+    private static byte[] withCustomSection(byte[] module, int size) {
+        byte[] name = "pad".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int payload = size - module.length;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(module);
+        out.write(0); // custom section
+        byte[] content = new byte[1 + name.length + payload];
+        content[0] = (byte) name.length;
+        System.arraycopy(name, 0, content, 1, name.length);
+        long n = content.length;
+        do { // unsigned LEB128 length
+            int b = (int) (n & 0x7f);
+            n >>>= 7;
+            out.write(n == 0 ? b : b | 0x80);
+        } while (n != 0);
+        out.writeBytes(content);
+        return out.toByteArray();
+    }
+
     @Test
     void aSavedDefaultTimeoutAppliesToTheNextDeployAndARestartOnlyKeyIsOnlyReported() throws IOException {
         startFromFile(Map.of());

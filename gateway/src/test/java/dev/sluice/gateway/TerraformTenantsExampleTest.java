@@ -218,6 +218,94 @@ class TerraformTenantsExampleTest {
         SluiceConfig.defaults().with(config); // throws naming the key when a value is not one Sluice takes
     }
 
+    /**
+     * Review r2 #3: Sluice applies the tree whole, so one value it refuses holds every change back (and at start keeps
+     * the gateway unready). Each such value must fail {@code terraform plan} instead: names, a key's functions and
+     * expiry (variable validations), each limit's range and wholeness (preconditions over {@code local.limit_ranges}).
+     * The rules are taken from the parsed files and run here against Sluice's own checks.
+     */
+    @Test
+    void theExampleRefusesAtPlanTimeEachValueSluiceWouldRefuse() {
+        List<String> plans = conditions(variables.get("plans").path("validation"));
+        List<String> tenants = conditions(variables.get("tenants").path("validation"));
+        String nameRule = ruleIn(plans, "keys(var.plans)");
+        assertEquals(nameRule, ruleIn(tenants, "keys(var.tenants)"), "tenant names: the same rule as plans");
+        assertEquals(nameRule, ruleIn(tenants, "t.plan"), "a tenant's plan: a plan's name");
+        String functionRule = ruleIn(tenants, "k.functions");
+        assertEquals(nameRule, functionRule, "a key's functions: function names");
+        String functions = only(tenants, "k.functions");
+        assertTrue(functions.contains(">= 1") && functions.contains("<= " + KeySpec.MAX_FUNCTIONS),
+                "functions = [] (or over 100) is refused: " + functions);
+        assertTrue(only(tenants, "length(name)").contains("<= " + KeySpec.MAX_NAME_LENGTH), "a key's name length");
+        String expiry = only(tenants, "k.expires_at");
+        assertTrue(expiry.contains("formatdate("), "expires_at must also be a date Terraform can read: " + expiry);
+        Pattern names = Pattern.compile(nameRule);
+        for (String name : List.of("acme", "a", "0", "a-b-1", "x".repeat(63), "x".repeat(64), "-a", "Acme", "a_b",
+                "a.b", "", "\u00e4")) {
+            assertEquals(accepts(() -> new dev.sluice.tenancy.TenantId(name)), names.matcher(name).matches(),
+                    "name '" + name + "': Terraform's rule and Sluice's agree");
+        }
+        Pattern rfc3339 = Pattern.compile(ruleIn(tenants, "k.expires_at"));
+        for (String time : List.of("2027-06-30T00:00:00Z", "2027-06-30T00:00:00.123456789+02:00",
+                "2027-06-30T23:59:59-05:30")) {
+            assertTrue(rfc3339.matcher(time).matches(), time);
+            java.time.OffsetDateTime.parse(time, java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        }
+        for (String time : List.of("2027-06-30", "2027-06-30 00:00:00Z", "2027-06-30T00:00Z", "1719705600",
+                "2027-06-30T00:00:00")) {
+            assertFalse(rfc3339.matcher(time).matches(), time + " is refused by Terraform");
+        }
+
+        JsonNode ranges = locals.get("limit_ranges");
+        assertEquals(Arrays.stream(Limit.values()).map(Limit::key).collect(Collectors.toSet()), names(ranges),
+                "local.limit_ranges covers every limit");
+        for (Limit limit : Limit.values()) {
+            JsonNode range = ranges.get(limit.key());
+            assertEquals(List.of(limit.min(), limit.max()), List.of(range.get(0).asLong(), range.get(1).asLong()),
+                    limit.key() + ": the range Sluice accepts");
+        }
+        for (String resource : List.of("plan", "tenant")) {
+            List<String> preconditions = conditions(resources.get("vault_kv_secret_v2").get(resource).get(0)
+                    .get("lifecycle").get(0).path("precondition"));
+            String check = only(preconditions, "local.limit_ranges");
+            for (String part : List.of("each.value.limits", "floor(v) == v", "v >= lookup(local.limit_ranges, k",
+                    "v <= lookup(local.limit_ranges, k")) {
+                assertTrue(check.contains(part), resource + ": each limit is a whole number in range: " + check);
+            }
+        }
+    }
+
+    /** The conditions of a list of validation or precondition blocks, as source text. */
+    private static List<String> conditions(JsonNode blocks) {
+        List<String> all = new ArrayList<>();
+        blocks.forEach(b -> all.add(flat(b.get("condition").asText())));
+        assertFalse(all.isEmpty(), "no validation or precondition block");
+        return all;
+    }
+
+    /** The one condition that mentions {@code mark}. */
+    private static String only(List<String> conditions, String mark) {
+        List<String> found = conditions.stream().filter(c -> c.contains(mark)).toList();
+        assertEquals(1, found.size(), "one condition checks " + mark + ": " + conditions);
+        return found.get(0);
+    }
+
+    /** The regular expression of the {@code regex("...")} call in the one condition mentioning {@code mark}. */
+    private static String ruleIn(List<String> conditions, String mark) {
+        Matcher m = Pattern.compile("regex\\(\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(only(conditions, mark));
+        assertTrue(m.find(), "a regex() in the condition on " + mark);
+        return m.group(1).replace("\\\\", "\\");
+    }
+
+    private static boolean accepts(Runnable check) {
+        try {
+            check.run();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     @Test
     void noClearSecretIsWrittenToVault() {
         for (String resource : NAMES.keySet()) {

@@ -322,21 +322,96 @@ class VaultGatewayTest {
         assertEquals(200, list(apiKey).status());
     }
 
+    /**
+     * Review r2 #1: a first Vault tree that is refused must not make the gateway ready with none of the tenants
+     * declared there (a rolling deploy would retire the replicas still serving them). It stays STARTING (503) with the
+     * refusal as its reason until a tree applies; only then is it ready.
+     */
     @Test
-    void invalidDeclarationsAtStartAreRefusedTheGatewayStartsWithoutThemAndTakesThemOnceFixed() {
+    void invalidDeclarationsAtStartKeepTheGatewayStartingAndUnreadyUntilFixed() {
         write("tenants/acme", "{\"plan\": \"pro\", \"burst\": \"lots\"}");
         gateway(Map.of());
+        Reply starting = server.send(server.request("GET", "/health/ready", null, null));
+        assertEquals(503, starting.status(), "refused at start: Vault's tenants are not known yet " + starting);
+        assertEquals("STARTING", starting.json().get("config").get("state").asText(), starting.toString());
+        assertTrue(starting.json().get("config").get("reason").asText()
+                .contains("vault secret/sluice/tenants/acme: burst: \"lots\""), starting.toString());
         JsonNode config = server.admin("GET", "/admin/v1/config", null).json();
-        assertEquals("DEGRADED", config.get("state").asText(), config.toString());
+        assertEquals("STARTING", config.get("state").asText(), config.toString());
         assertTrue(config.get("reason").asText().contains("vault secret/sluice/tenants/acme: burst: \"lots\""),
                 config.toString());
         assertEquals(401, list(apiKey).status());
-        assertEquals(200, server.send(server.request("GET", "/health/ready", null, null)).status(),
-                "refused, not unreachable: the gateway serves what it has");
 
         write("tenants/acme", "{\"plan\": \"pro\"}");
         assertEquals("applied", refresh().get("result").asText());
+        Reply ready = server.send(server.request("GET", "/health/ready", null, null));
+        assertEquals(200, ready.status(), ready.toString());
+        assertEquals("OK", ready.json().get("config").get("state").asText(), ready.toString());
+        assertEquals(200, list(apiKey).status(), "the declared key works once the tree applied");
+
+        write("tenants/acme", "{\"plan\": \"pro\", \"burst\": \"lots\"}");
+        assertEquals("refused", refresh().get("result").asText());
+        Reply degraded = server.send(server.request("GET", "/health/ready", null, null));
+        assertEquals(200, degraded.status(), "refused after a tree applied: ready on the last-known-good " + degraded);
+        assertEquals("DEGRADED", degraded.json().get("config").get("state").asText(), degraded.toString());
+        assertEquals(200, list(apiKey).status(), "the last-known-good keeps serving");
+    }
+
+    /** Review r2 #1: the same for a key of an undeclared tenant, the refusal the review reproduced. */
+    @Test
+    void aKeyOfAnUndeclaredTenantAtStartKeepsTheGatewayStarting() {
+        write("keys/ghost/00000000000000f3", "{\"name\": \"x\", \"sha256\": \""
+                + KeyFormat.hex(KeyFormat.sha256(KeyFormat.newSecret(new SecureRandom()))) + "\"}");
+        gateway(Map.of());
+        Reply starting = server.send(server.request("GET", "/health/ready", null, null));
+        assertEquals(503, starting.status(), starting.toString());
+        assertEquals("STARTING", starting.json().get("config").get("state").asText(), starting.toString());
+        assertTrue(starting.json().get("config").get("reason").asText().contains("keys/ghost/00000000000000f3"),
+                starting.toString());
+
+        vault.softDelete("secret/sluice/keys/ghost/00000000000000f3");
+        assertEquals("applied", refresh().get("result").asText());
+        assertEquals(200, server.send(server.request("GET", "/health/ready", null, null)).status());
         assertEquals(200, list(apiKey).status());
+    }
+
+    /**
+     * Review r2 #2, as documented (vault.md "Removing a tenant"): a soft delete ({@code vault kv delete}) is Vault's
+     * reversible delete, and Sluice treats it so. The tenant stops authenticating at the next poll; the path written
+     * again is the same tenant: same uid and {@code created-at} (the path's metadata creation time, which a soft delete
+     * keeps), and its functions are there again. Only destroying the metadata ends a tenant.
+     */
+    @Test
+    void aSoftDeletedTenantStopsAuthenticatingAndWrittenAgainIsTheSameTenantWithItsFunctions() {
+        String secret = KeyFormat.newSecret(new SecureRandom());
+        String deployKey = "sluice_sk_00000000000000d7_" + secret;
+        String keyJson = "{\"name\": \"deployer\", \"sha256\": \"" + KeyFormat.hex(KeyFormat.sha256(secret))
+                + "\", \"scopes\": [\"deploy\", \"read\"]}";
+        write("keys/acme/00000000000000d7", keyJson);
+        gateway(Map.of());
+        assertEquals(201, server.deploy(deployKey, "hello", dev.sluice.scheduler.testing.TestModules.load("hello"))
+                .status());
+        JsonNode before = server.admin("GET", "/admin/v1/tenants/acme", null).json();
+
+        vault.softDelete("secret/sluice/keys/acme/00000000000000d7");
+        vault.softDelete("secret/sluice/keys/acme/" + KEY_ID);
+        vault.softDelete("secret/sluice/tenants/acme");
+        assertEquals("applied", refresh().get("result").asText());
+        assertEquals(404, server.admin("GET", "/admin/v1/tenants/acme", null).status());
+        server.advance(Duration.ofSeconds(2));
+        assertEquals(401, list(deployKey).status(), "a soft-deleted tenant stops authenticating");
+
+        write("tenants/acme", "{\"plan\": \"pro\"}");
+        write("keys/acme/00000000000000d7", keyJson);
+        assertEquals("applied", refresh().get("result").asText());
+        JsonNode after = server.admin("GET", "/admin/v1/tenants/acme", null).json();
+        assertEquals(before.get("uid").asText(), after.get("uid").asText(), "the same tenant, like vault kv undelete");
+        assertEquals(before.get("created-at").asText(), after.get("created-at").asText(),
+                "created-at is the path's creation time, which the uid is derived from");
+        server.advance(Duration.ofSeconds(2));
+        Reply functions = list(deployKey);
+        assertEquals(200, functions.status(), functions.toString());
+        assertTrue(functions.body().contains("\"hello\""), "its functions are there again: " + functions);
     }
 
     /** Vault's config may set restart-only keys: at start they apply, so a gateway may take its worker set from it. */
