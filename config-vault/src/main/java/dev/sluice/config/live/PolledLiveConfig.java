@@ -49,8 +49,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Vault has applied once (Vault away at start, or its first tree refused), the process runs on {@code initial}, the
  * configuration it was built from, and the status is {@code STARTING} (not ready) with the reason. The poller
  * then backs off: it waits one period after the first failure and doubles the wait after each further one, up to
- * 30 s (or the period, when that is longer), so a Vault coming back is not hammered by every gateway at once yet is
- * noticed within 30 s. {@link #refresh} always checks at once. A file
+ * 10 s (or the period, when that is longer), so a Vault coming back is not hammered by every gateway at once yet is
+ * noticed within 10 s (the session's own login back-off is capped the same way). {@link #refresh} always checks at once. A file
  * change is still applied while Vault is away, over the Vault tree last read.
  *
  * <p>Threading: {@link #current}, {@link #tree} and {@link #status} read volatile immutable values; checks (the
@@ -59,7 +59,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class PolledLiveConfig implements LiveConfig {
     private static final System.Logger LOG = System.getLogger(PolledLiveConfig.class.getName());
     /** The longest wait between checks while Vault cannot be read, unless the period is longer. */
-    static final long MAX_BACKOFF_MS = 30_000;
+    static final long MAX_BACKOFF_MS = 10_000;
     /** The largest configuration file read: a few KiB in practice; a larger one is refused, never read whole. */
     static final int MAX_FILE_BYTES = 1024 * 1024;
 

@@ -190,8 +190,8 @@ class LiveConfigVaultTest {
             waits.add(scheduler.lastDelay());
         }
 
-        assertEquals(List.of(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20),
-                Duration.ofSeconds(30), Duration.ofSeconds(30)), waits, "doubling from the period, up to 30 s");
+        assertEquals(List.of(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), Duration.ofSeconds(10)), waits, "doubling from the period, up to 10 s");
         assertEquals(40, live.current().defaultBurst(), "the last-known-good stays");
         assertTrue(live.tree().entries().containsKey("config"));
         ConfigStatus status = live.status();
