@@ -15,9 +15,12 @@ import org.junit.jupiter.api.Test;
 /**
  * The invocation path's view of function secrets over the Vault backend: values served from memory within the poll
  * period (no Vault call per invocation), re-read after it, dropped at once by this gateway's own writes, and the last
- * values read kept serving while Vault is sealed or away.
+ * values read kept serving while Vault is sealed or away. The cache's own rules (back-off, one refresh at a time,
+ * races with writes, its bound) are unit-tested over an in-memory backend in
+ * {@code dev.sluice.config.secrets.CachedFunctionSecretsTest}; this class proves them against real Vault requests and
+ * the real sealed/away failures.
  */
-class CachedFunctionSecretsTest extends VaultServerCase {
+class CachedVaultSecretsTest extends VaultServerCase {
     private static final String OWNER = "acme.00112233445566778899aabbccddeeff";
     private static final SecretName TOKEN = SecretName.of("UPSTREAM_TOKEN");
 
