@@ -457,10 +457,7 @@ class FunctionSecretsTest {
         InJvmCluster cluster = new InJvmCluster(() -> clusterDir);
         try {
             WorkerRole worker = cluster.worker("a", Map.of());
-            TestServer gateway = TestServer.start(clusterDir.resolve("gateway"),
-                    Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
-                    config -> GatewayRole.builder(config, Map.of()).secretsKey(Optional.of(KEY)));
-            cluster.closeAtEnd(gateway);
+            TestServer gateway = remoteGateway(cluster, clusterDir, worker);
             String remoteKey = gateway.tenantWithKey("acme", "{}");
             assertEquals(201, gateway.deploy(remoteKey, "env", TestModules.load("env")).status());
             assertEquals(201, gateway.call(remoteKey, "PUT", "/v1/functions/env/secrets/DB_PASSWORD",
@@ -484,10 +481,7 @@ class FunctionSecretsTest {
         InJvmCluster cluster = new InJvmCluster(() -> clusterDir);
         try {
             WorkerRole worker = cluster.worker("a", Map.of());
-            TestServer gateway = TestServer.start(clusterDir.resolve("gateway"),
-                    Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
-                    config -> GatewayRole.builder(config, Map.of()).secretsKey(Optional.of(KEY)));
-            cluster.closeAtEnd(gateway);
+            TestServer gateway = remoteGateway(cluster, clusterDir, worker);
             String remoteKey = gateway.tenantWithKey("acme", "{}");
             assertEquals(201, gateway.deploy(remoteKey, "env", TestModules.load("env")).status());
             // \u0001 is escaped to six bytes on the wire: as many as fit the PUT's 64 KiB body.
@@ -504,6 +498,15 @@ class FunctionSecretsTest {
         } finally {
             cluster.afterEach(null);
         }
+    }
+
+    /** A gateway role with the secrets key that sends every invocation to {@code worker}; closed with the cluster. */
+    private static TestServer remoteGateway(InJvmCluster cluster, Path clusterDir, WorkerRole worker) {
+        TestServer gateway = TestServer.start(clusterDir.resolve("gateway"),
+                Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
+                config -> GatewayRole.builder(config, Map.of()).secretsKey(Optional.of(KEY)));
+        cluster.closeAtEnd(gateway);
+        return gateway;
     }
 
     private static Set<String> fields(JsonNode node) {

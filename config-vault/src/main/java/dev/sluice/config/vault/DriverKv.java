@@ -1,5 +1,6 @@
 package dev.sluice.config.vault;
 
+import io.github.jopenlibs.vault.api.Logical;
 import io.github.jopenlibs.vault.json.JsonArray;
 import io.github.jopenlibs.vault.json.JsonObject;
 import io.github.jopenlibs.vault.json.JsonValue;
@@ -121,28 +122,15 @@ final class DriverKv implements VaultKv {
     Optional<KvEntry> read(KvMetadata metadata) {
         String p = metadata.path();
         String what = "read of " + mountPath(p) + " version " + metadata.currentVersion();
-        Reply reply = keeper.call(what, grant -> {
-            try {
-                LogicalResponse r = grant.driver.logical().read(mountPath(p), true,
-                        Math.toIntExact(metadata.currentVersion()));
-                return new Reply(r.getRestResponse().getStatus(),
-                        new String(r.getRestResponse().getBody(), StandardCharsets.UTF_8));
-            } catch (io.github.jopenlibs.vault.VaultException e) {
-                return Reply.fromDriver(e, what, config.address());
-            }
-        }).expect(what, 200, 404);
+        Reply reply = viaDriver(what, logical -> logical.read(mountPath(p), true,
+                Math.toIntExact(metadata.currentVersion()))).expect(what, 200, 404);
         if (reply.status() == 404) {
             return Optional.empty();
         }
         JsonObject data = Reply.object(reply.json(what), "data", what);
         JsonObject values = Reply.object(data, "data", what);
         JsonObject versionMetadata = Reply.object(data, "metadata", what);
-        long version;
-        try {
-            version = versionMetadata.getLong("version", 0);
-        } catch (UnsupportedOperationException | NumberFormatException e) {
-            version = 0;
-        }
+        long version = version(versionMetadata);
         if (version != metadata.currentVersion()) {
             throw new VaultException.Malformed(what + ": the answer is version " + version, null);
         }
@@ -154,15 +142,7 @@ final class DriverKv implements VaultKv {
     public Optional<KvEntry> readLatest(String path) {
         String p = checkPath(path, false);
         String what = "read of " + mountPath(p);
-        Reply reply = keeper.call(what, grant -> {
-            try {
-                LogicalResponse r = grant.driver.logical().read(mountPath(p));
-                return new Reply(r.getRestResponse().getStatus(),
-                        new String(r.getRestResponse().getBody(), StandardCharsets.UTF_8));
-            } catch (io.github.jopenlibs.vault.VaultException e) {
-                return Reply.fromDriver(e, what, config.address());
-            }
-        }).expect(what, 200, 404);
+        Reply reply = viaDriver(what, logical -> logical.read(mountPath(p))).expect(what, 200, 404);
         if (reply.status() == 404) {
             return Optional.empty(); // none, or its latest version deleted (Vault answers 404 with the metadata)
         }
@@ -175,12 +155,7 @@ final class DriverKv implements VaultKv {
             return Optional.empty();
         }
         JsonObject values = Reply.object(data, "data", what);
-        long version;
-        try {
-            version = versionMetadata.getLong("version", 0);
-        } catch (UnsupportedOperationException | NumberFormatException e) {
-            version = 0;
-        }
+        long version = version(versionMetadata);
         if (version < 1) {
             throw new VaultException.Malformed(what + ": the answer names no version", null);
         }
@@ -226,15 +201,7 @@ final class DriverKv implements VaultKv {
         String p = checkPath(path, false);
         String what = "write of " + mountPath(p);
         Map<String, Object> values = new LinkedHashMap<>(data);
-        Reply reply = keeper.call(what, grant -> {
-            try {
-                LogicalResponse r = grant.driver.logical().write(mountPath(p), values);
-                return new Reply(r.getRestResponse().getStatus(),
-                        new String(r.getRestResponse().getBody(), StandardCharsets.UTF_8));
-            } catch (io.github.jopenlibs.vault.VaultException e) {
-                return Reply.fromDriver(e, what, config.address());
-            }
-        }).expect(what, 200);
+        Reply reply = viaDriver(what, logical -> logical.write(mountPath(p), values)).expect(what, 200);
         JsonObject written = Reply.object(reply.json(what), "data", what);
         try {
             long version = written.getLong("version", 0);
@@ -260,6 +227,33 @@ final class DriverKv implements VaultKv {
                 return Reply.fromDriver(e, what, config.address());
             }
         }).expect(what, 204, 200, 404);
+    }
+
+    /** One request through the driver's logical API. */
+    private interface DriverRequest {
+        LogicalResponse send(Logical logical) throws io.github.jopenlibs.vault.VaultException;
+    }
+
+    /** {@code request} through the keeper; a driver failure becomes what {@link Reply#fromDriver} makes of it. */
+    private Reply viaDriver(String what, DriverRequest request) {
+        return keeper.call(what, grant -> {
+            try {
+                LogicalResponse r = request.send(grant.driver.logical());
+                return new Reply(r.getRestResponse().getStatus(),
+                        new String(r.getRestResponse().getBody(), StandardCharsets.UTF_8));
+            } catch (io.github.jopenlibs.vault.VaultException e) {
+                return Reply.fromDriver(e, what, config.address());
+            }
+        });
+    }
+
+    /** A data read's {@code metadata.version}; 0 when it is missing or not a number (the callers refuse that). */
+    private static long version(JsonObject versionMetadata) {
+        try {
+            return versionMetadata.getLong("version", 0);
+        } catch (UnsupportedOperationException | NumberFormatException e) {
+            return 0;
+        }
     }
 
     private Reply raw(TokenKeeper.Grant grant, String method, String path, String what) {

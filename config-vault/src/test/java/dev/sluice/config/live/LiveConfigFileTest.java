@@ -14,35 +14,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class LiveConfigFileTest {
+class LiveConfigFileTest extends LiveConfigCase {
     private static final String BASE = """
             port = 8080
             default-burst = 20
             config-poll-ms = 5000
             """;
-
-    @TempDir
-    Path dir;
-
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-29T02:00:00Z"));
-    private final InstantSource clock = () -> now.get();
-    private final ManualScheduler scheduler = new ManualScheduler();
-    private final RecordingListener listener = new RecordingListener();
-    private final Level rootLevel = Logger.getLogger("").getLevel();
-    private final LogRecords log = new LogRecords();
-    private Path file;
-    private LiveConfig live;
 
     private LiveConfig start(String content) throws Exception {
         file = dir.resolve("sluice.conf");
@@ -56,15 +39,6 @@ class LiveConfigFileTest {
 
     private void save(String content) throws Exception {
         Files.writeString(file, content);
-    }
-
-    @AfterEach
-    void close() {
-        if (live != null) {
-            live.close();
-        }
-        log.close();
-        Logger.getLogger("").setLevel(rootLevel);
     }
 
     @Test

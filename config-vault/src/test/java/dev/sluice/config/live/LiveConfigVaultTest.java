@@ -10,22 +10,15 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.vault.VaultException;
 import dev.sluice.config.vault.VaultTree;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class LiveConfigVaultTest {
+class LiveConfigVaultTest extends LiveConfigCase {
     private static final String BASE = """
             vault-address = http://127.0.0.1:8200
             default-burst = 20
@@ -33,18 +26,7 @@ class LiveConfigVaultTest {
             config-poll-ms = 5000
             """;
 
-    @TempDir
-    Path dir;
-
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-29T02:00:00Z"));
-    private final InstantSource clock = () -> now.get();
-    private final ManualScheduler scheduler = new ManualScheduler();
-    private final RecordingListener listener = new RecordingListener();
     private final InMemoryVaultMirror vault = new InMemoryVaultMirror();
-    private final Level rootLevel = Logger.getLogger("").getLevel();
-    private final LogRecords log = new LogRecords();
-    private Path file;
-    private LiveConfig live;
     private static final String GHOST = "keys/ghost/00000000000000f3";
     private static final String GHOST_REFUSED = "vault secret/sluice/" + GHOST + ": tenant: 'ghost' is not declared";
     /** As the gateway's declarations listener: refuses a tree holding a key of an undeclared tenant. */
@@ -71,15 +53,6 @@ class LiveConfigVaultTest {
         live.addListener(declarations);
         live.start();
         return live;
-    }
-
-    @AfterEach
-    void close() {
-        if (live != null) {
-            live.close();
-        }
-        log.close();
-        Logger.getLogger("").setLevel(rootLevel);
     }
 
     @Test

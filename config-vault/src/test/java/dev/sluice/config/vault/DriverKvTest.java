@@ -6,38 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@link VaultKv} on the real driver against {@link VaultTestServer}: what each call returns and costs. */
-class DriverKvTest {
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
+class DriverKvTest extends VaultServerCase {
     private DriverSession session;
     private VaultKv kv;
-    @TempDir
-    Path dir;
 
     @BeforeEach
     void start() {
-        vault = VaultTestServer.start(f.clock);
-        session = f.tokenSession(vault, dir);
+        session = tokenSession();
         kv = session.kv();
-    }
-
-    @AfterEach
-    void stop() {
-        session.close();
-        vault.close();
     }
 
     @Test

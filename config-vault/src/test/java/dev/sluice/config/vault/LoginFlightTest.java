@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,45 +14,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Review r1 #2, #4 and #12: logins are single-flight with a remembered failure and back-off, a 403 on a path the
  * policy does not grant does not log in per call, and a hostile TTL does not break the keeper.
  */
-class LoginFlightTest {
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
-    private final List<AutoCloseable> open = new ArrayList<>();
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void start() {
-        vault = VaultTestServer.start(f.clock);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        vault.close();
-    }
-
-    private DriverSession approle(Duration ttl, long timeoutMs) {
-        vault.addAppRole("role-1", "secret-1");
-        vault.loginTtl(ttl);
-        Path roleId = VaultFixture.write(dir.resolve("role-id"), "role-1\n");
-        DriverSession s = DriverSession.open(VaultFixture.config(vault.address(), "approle", "", roleId.toString(),
-                "", "", "/none", "", timeoutMs), Map.of("SLUICE_VAULT_SECRET_ID", "secret-1"), f.clock, false);
-        open.add(s);
-        return s;
-    }
-
+class LoginFlightTest extends VaultServerCase {
     private long logins() {
         return vault.count("POST", "auth/approle/login");
     }

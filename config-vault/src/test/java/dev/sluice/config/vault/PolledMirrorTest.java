@@ -7,28 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The polled mirror of {@code secret/sluice/}: what each poll returns, and which requests it costs. */
-class PolledMirrorTest {
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
+class PolledMirrorTest extends VaultServerCase {
     private DriverSession session;
     private VaultMirror mirror;
-    @TempDir
-    Path dir;
 
     @BeforeEach
     void start() {
-        vault = VaultTestServer.start(f.clock);
-        session = f.tokenSession(vault, dir);
+        session = tokenSession();
         mirror = session.mirror();
         vault.put("secret/sluice/config", Map.of("default-burst", "40"));
         vault.put("secret/sluice/plans/free", Map.of("rate-per-second", "5"));
@@ -37,12 +29,6 @@ class PolledMirrorTest {
         vault.put("secret/sluice/keys/acme/0123456789abcdef", Map.of("sha256", "00"));
         vault.put("secret/sluice/secrets/acme.00/hello/TOKEN", Map.of("value", "s3cret"));
         vault.put("secret/other/config", Map.of("x", "1"));
-    }
-
-    @AfterEach
-    void stop() {
-        session.close();
-        vault.close();
     }
 
     @Test

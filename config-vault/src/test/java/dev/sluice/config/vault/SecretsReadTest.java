@@ -6,38 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.config.secrets.SecretName;
 import dev.sluice.config.secrets.SecretValue;
-import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Review r1 #9: one values() read is a list and one request per secret, run concurrently, and stays correct. */
-class SecretsReadTest {
+class SecretsReadTest extends VaultServerCase {
     private static final String OWNER = "uid-1";
 
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
     private DriverSession session;
     private FunctionSecrets secrets;
-    @TempDir
-    Path dir;
 
     @BeforeEach
     void start() {
-        vault = VaultTestServer.start(f.clock);
-        session = f.tokenSession(vault, dir);
+        session = tokenSession();
         secrets = VaultFunctionSecrets.create(session.kv(), "sluice", f.clock);
-    }
-
-    @AfterEach
-    void stop() {
-        session.close();
-        vault.close();
     }
 
     private Map<String, String> putMany(int n) {

@@ -11,41 +11,27 @@ import dev.sluice.config.secrets.SecretValue;
 import dev.sluice.config.secrets.SecretVersion;
 import dev.sluice.config.secrets.SecretsException;
 import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Function secrets in Vault, through the real client against {@link VaultTestServer}. */
-class VaultFunctionSecretsTest {
+class VaultFunctionSecretsTest extends VaultServerCase {
     private static final String OWNER = "acme.0011223344556677";
     private static final SecretName API_KEY = SecretName.of("API_KEY");
     private static final SecretName DB_URL = SecretName.of("DB_URL");
 
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
     private DriverSession session;
     private FunctionSecrets secrets;
-    @TempDir
-    Path dir;
 
     @BeforeEach
     void start() {
-        vault = VaultTestServer.start(f.clock);
-        session = f.tokenSession(vault, dir);
+        session = tokenSession();
         secrets = VaultFunctionSecrets.create(session.kv(), "sluice", f.clock);
-    }
-
-    @AfterEach
-    void stop() {
-        session.close();
-        vault.close();
     }
 
     @Test

@@ -13,44 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The session's logins, renewals and failure mapping, with the real driver against {@link VaultTestServer}. */
-class VaultSessionTest {
-    private final VaultFixture f = new VaultFixture();
-    private VaultTestServer vault;
-    private final List<AutoCloseable> open = new ArrayList<>();
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void start() {
-        vault = VaultTestServer.start(f.clock);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        vault.close();
-    }
-
-    private DriverSession session(dev.sluice.config.VaultConfig config, Map<String, String> env) {
-        DriverSession s = DriverSession.open(config, env, f.clock, false);
-        open.add(s);
-        return s;
-    }
-
+class VaultSessionTest extends VaultServerCase {
     private DriverSession approle(Duration ttl) {
-        vault.addAppRole("role-1", "secret-1");
-        vault.loginTtl(ttl);
-        Path roleId = VaultFixture.write(dir.resolve("role-id"), "role-1\n");
-        return session(VaultFixture.config(vault.address(), "approle", "", roleId.toString(), "", "", "/none", "",
-                5_000), Map.of("SLUICE_VAULT_SECRET_ID", "secret-1"));
+        return approle(ttl, 5_000);
     }
 
     private long logins() {
@@ -427,13 +395,13 @@ class VaultSessionTest {
     void theBackgroundThreadRenewsAnIdleSession() throws Exception {
         // Real time on purpose: this is the thread that acts when no call comes.
         VaultTestServer realVault = VaultTestServer.start(InstantSource.system());
-        open.add(realVault);
+        closeAfter(realVault);
         realVault.addAppRole("role-1", "secret-1");
         realVault.loginTtl(Duration.ofSeconds(3));
         VaultSession s = VaultSession.open(VaultFixture.config(realVault.address(), "approle", "", "", "", "",
                 "/none", "", 5_000), Map.of("SLUICE_VAULT_ROLE_ID", "role-1", "SLUICE_VAULT_SECRET_ID", "secret-1"),
                 InstantSource.system());
-        open.add(s);
+        closeAfter(s);
         s.kv().list("sluice");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (realVault.count("POST", "auth/token/renew-self") == 0 && System.nanoTime() < deadline) {

@@ -7,44 +7,32 @@ import dev.sluice.config.secrets.CachedFunctionSecrets;
 import dev.sluice.config.secrets.SecretName;
 import dev.sluice.config.secrets.SecretValue;
 import dev.sluice.config.secrets.SecretsException;
-import dev.sluice.config.testing.VaultTestServer;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The invocation path's view of function secrets over the Vault backend: values served from memory within the poll
  * period (no Vault call per invocation), re-read after it, dropped at once by this gateway's own writes, and the last
- * values read kept serving while Vault is sealed or away.
+ * values read kept serving while Vault is sealed or away. The cache's own rules (back-off, one refresh at a time,
+ * races with writes, its bound) are unit-tested over an in-memory backend in
+ * {@code dev.sluice.config.secrets.CachedFunctionSecretsTest}; this class proves them against real Vault requests and
+ * the real sealed/away failures.
  */
-class CachedFunctionSecretsTest {
+class CachedVaultSecretsTest extends VaultServerCase {
     private static final String OWNER = "acme.00112233445566778899aabbccddeeff";
     private static final SecretName TOKEN = SecretName.of("UPSTREAM_TOKEN");
 
-    private final VaultFixture f = new VaultFixture();
     private final AtomicLong nanos = new AtomicLong();
-    private VaultTestServer vault;
     private DriverSession session;
     private CachedFunctionSecrets secrets;
-    @TempDir
-    Path dir;
 
     @BeforeEach
     void start() {
-        vault = VaultTestServer.start(f.clock);
-        session = f.tokenSession(vault, dir);
+        session = tokenSession();
         secrets = CachedFunctionSecrets.over(VaultFunctionSecrets.create(session.kv(), "sluice", f.clock),
                 nanos::get, () -> 1_000);
-    }
-
-    @AfterEach
-    void stop() {
-        session.close();
-        vault.close();
     }
 
     @Test
