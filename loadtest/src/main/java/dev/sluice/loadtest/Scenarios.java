@@ -67,12 +67,7 @@ public final class Scenarios {
             throw new IllegalArgumentException("usage: loadtest/run SCENARIO [options], SCENARIO one of " + NAMES);
         }
         String scenario = args[0];
-        Map<String, String> options = new LinkedHashMap<>(DEFAULTS);
-        options.put("rate", switch (scenario) {
-            case "cpu" -> "20";
-            case "noisy" -> "50";
-            default -> "200";
-        });
+        Map<String, String> options = defaults(scenario);
         options.putAll(Options.parse(Arrays.copyOfRange(args, 1, args.length), "mode", "rate", "max-in-flight",
                 "clients", "warmup", "duration", "timeout-ms", "json", "flood-clients", "flood-function", "url",
                 "admin-token"));
@@ -110,6 +105,24 @@ public final class Scenarios {
         settings.put("target", target);
         LoadResult.writeJson(json, scenario, settings, results);
         System.out.println("\nresults: " + json.toAbsolutePath());
+    }
+
+    private static Map<String, String> defaults(String scenario) {
+        Map<String, String> options = new LinkedHashMap<>(DEFAULTS);
+        options.put("rate", switch (scenario) {
+            case "cpu" -> "20";
+            case "noisy" -> "50";
+            default -> "200";
+        });
+        return options;
+    }
+
+    /** Runs {@code scenario} against {@code base} with its default options, overridden by {@code options}. */
+    static List<LoadResult> run(URI base, String adminToken, String scenario, Map<String, String> options)
+            throws Exception {
+        Map<String, String> merged = defaults(scenario);
+        merged.putAll(options);
+        return new Scenarios(base, adminToken, merged).run(scenario);
     }
 
     private List<LoadResult> run(String scenario) throws Exception {
