@@ -36,9 +36,10 @@ import java.util.concurrent.Future;
  *       {@code --flood-function} ({@code spin} or {@code hello}) for the whole phase.</li>
  * </ul>
  *
- * Options: {@code --mode open|closed} (default open), {@code --rate R} per second (open: the arrival rate; closed:
- * the target rate for coordinated-omission correction, 0 for none), {@code --max-in-flight N} (open), {@code
- * --clients N} (closed), {@code --warmup S}, {@code --duration S} (seconds; at most 600 each), {@code --timeout-ms},
+ * Options: {@code --mode open|closed} (default open), {@code --rate R} per second (open: the arrival rate, default
+ * 200, cpu 20, noisy victim 50; closed: the target rate for coordinated-omission correction, default 0: none),
+ * {@code --max-in-flight N} (open), {@code --clients N} (closed), {@code --warmup S}, {@code --duration S} (seconds;
+ * at most 600 each), {@code --timeout-ms}, {@code --flood-clients N}, {@code --flood-function spin|hello},
  * {@code --json FILE} (default {@code loadtest/target/load-SCENARIO.json}), {@code --url http://127.0.0.1:PORT
  * --admin-token T}. Only loopback targets are accepted.
  */
@@ -67,10 +68,9 @@ public final class Scenarios {
             throw new IllegalArgumentException("usage: loadtest/run SCENARIO [options], SCENARIO one of " + NAMES);
         }
         String scenario = args[0];
-        Map<String, String> options = defaults(scenario);
-        options.putAll(Options.parse(Arrays.copyOfRange(args, 1, args.length), "mode", "rate", "max-in-flight",
-                "clients", "warmup", "duration", "timeout-ms", "json", "flood-clients", "flood-function", "url",
-                "admin-token"));
+        Map<String, String> options = withDefaults(scenario, Options.parse(Arrays.copyOfRange(args, 1, args.length),
+                "mode", "rate", "max-in-flight", "clients", "warmup", "duration", "timeout-ms", "json",
+                "flood-clients", "flood-function", "url", "admin-token"));
         Path json = Path.of(options.getOrDefault("json", "loadtest/target/load-" + scenario + ".json"));
         options.remove("json");
         List<LoadResult> results;
@@ -107,9 +107,15 @@ public final class Scenarios {
         System.out.println("\nresults: " + json.toAbsolutePath());
     }
 
-    private static Map<String, String> defaults(String scenario) {
+    /**
+     * Fills in the default rate: the arrival rate in open loop, none (no correction) in closed loop unless asked
+     * for; the noisy scenario's victim always runs in open loop.
+     */
+    private static Map<String, String> withDefaults(String scenario, Map<String, String> given) {
         Map<String, String> options = new LinkedHashMap<>(DEFAULTS);
-        options.put("rate", switch (scenario) {
+        options.putAll(given);
+        boolean closed = options.get("mode").equals("closed") && !scenario.equals("noisy");
+        options.putIfAbsent("rate", closed ? "0" : switch (scenario) {
             case "cpu" -> "20";
             case "noisy" -> "50";
             default -> "200";
@@ -120,9 +126,7 @@ public final class Scenarios {
     /** Runs {@code scenario} against {@code base} with its default options, overridden by {@code options}. */
     static List<LoadResult> run(URI base, String adminToken, String scenario, Map<String, String> options)
             throws Exception {
-        Map<String, String> merged = defaults(scenario);
-        merged.putAll(options);
-        return new Scenarios(base, adminToken, merged).run(scenario);
+        return new Scenarios(base, adminToken, withDefaults(scenario, options)).run(scenario);
     }
 
     private List<LoadResult> run(String scenario) throws Exception {
