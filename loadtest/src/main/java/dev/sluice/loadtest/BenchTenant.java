@@ -33,11 +33,17 @@ final class BenchTenant implements AutoCloseable {
 
     static BenchTenant create(HttpClient http, URI base, String adminToken, String prefix)
             throws IOException, InterruptedException {
+        return create(http, base, adminToken, prefix, "{\"requests-per-second\": 1000000, \"burst\": 1000000}");
+    }
+
+    /** A tenant with the limits {@code limitsJson} (the admin API's tenant body). */
+    static BenchTenant create(HttpClient http, URI base, String adminToken, String prefix, String limitsJson)
+            throws IOException, InterruptedException {
         SequentialLatency.requireLoopback(base);
         String name = prefix + "-" + Long.toHexString(System.nanoTime());
         expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"requests-per-second\": 1000000, \"burst\": 1000000}")),
+                .PUT(HttpRequest.BodyPublishers.ofString(limitsJson)),
                 201);
         String created = expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name + "/keys"))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")

@@ -34,6 +34,7 @@ import java.util.concurrent.Future;
  *   <li>{@code noisy}: a victim tenant's {@code hello} calls (always open loop at {@code --rate}) alone, then
  *       beside one and two flooding tenants, each running {@code --flood-clients} closed-loop clients of
  *       {@code --flood-function} ({@code spin} or {@code hello}) for the whole phase.</li>
+ *   <li>{@code quota}: quota accuracy across gateways (see {@link #quota}); always in process.</li>
  * </ul>
  *
  * Options: {@code --mode open|closed} (default open), {@code --rate R} per second (open: the arrival rate, default
@@ -44,11 +45,12 @@ import java.util.concurrent.Future;
  * --admin-token T}. Only loopback targets are accepted.
  */
 public final class Scenarios {
-    private static final List<String> NAMES = List.of("hello", "echo", "cpu", "noisy");
+    private static final List<String> NAMES = List.of("hello", "echo", "cpu", "noisy", "quota");
+    private static final int GATEWAYS = 3;
     private static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("mode", "open"),
             Map.entry("max-in-flight", "64"), Map.entry("clients", "8"), Map.entry("warmup", "3"),
             Map.entry("duration", "10"), Map.entry("timeout-ms", "10000"), Map.entry("flood-clients", "4"),
-            Map.entry("flood-function", "spin"));
+            Map.entry("flood-function", "spin"), Map.entry("quota", "300"));
 
     private final URI base;
     private final String adminToken;
@@ -70,13 +72,19 @@ public final class Scenarios {
         String scenario = args[0];
         Map<String, String> options = withDefaults(scenario, Options.parse(Arrays.copyOfRange(args, 1, args.length),
                 "mode", "rate", "max-in-flight", "clients", "warmup", "duration", "timeout-ms", "json",
-                "flood-clients", "flood-function", "url", "admin-token"));
+                "flood-clients", "flood-function", "quota", "url", "admin-token"));
         Path json = Path.of(options.getOrDefault("json", "loadtest/target/load-" + scenario + ".json"));
         options.remove("json");
         List<LoadResult> results;
         String target;
         Optional<String> url = Optional.ofNullable(options.remove("url"));
-        if (url.isPresent()) {
+        if (scenario.equals("quota")) {
+            if (url.isPresent()) {
+                throw new IllegalArgumentException("quota starts its own gateways and Redis: no --url");
+            }
+            target = GATEWAYS + " in-process gateways sharing one Redis on loopback";
+            results = quota(options);
+        } else if (url.isPresent()) {
             String token = Optional.ofNullable(options.remove("admin-token"))
                     .orElseThrow(() -> new IllegalArgumentException("--url needs --admin-token"));
             target = url.get();
@@ -101,6 +109,12 @@ public final class Scenarios {
                 + "measured per run%n%n", scenario, target, Runtime.getRuntime().availableProcessors(),
                 options.get("warmup"), options.get("duration"));
         System.out.print(LoadResult.table(results));
+        if (scenario.equals("quota")) {
+            long admitted = admitted(results);
+            long quota = Long.parseLong(options.get("quota"));
+            System.out.printf("%nadmitted %d of a quota of %d invocations per minute across %d gateways (%+.2f %%)%n",
+                    admitted, quota, GATEWAYS, 100.0 * (admitted - quota) / quota);
+        }
         Map<String, Object> settings = new LinkedHashMap<>(options);
         settings.put("target", target);
         LoadResult.writeJson(json, scenario, settings, results);
@@ -118,6 +132,7 @@ public final class Scenarios {
         options.putIfAbsent("rate", closed ? "0" : switch (scenario) {
             case "cpu" -> "20";
             case "noisy" -> "50";
+            case "quota" -> "100";
             default -> "200";
         });
         return options;
@@ -156,6 +171,73 @@ public final class Scenarios {
         } finally {
             for (BenchTenant tenant : tenants) {
                 tenant.close();
+            }
+        }
+    }
+
+    /** Answers in 2xx: the calls a quota admitted. */
+    static long admitted(List<LoadResult> results) {
+        return results.stream().mapToLong(r -> r.count() - r.errorCount()).sum();
+    }
+
+    /**
+     * Quota accuracy across gateways: a tenant with {@code --quota} invocations per minute (and no practical rate
+     * limit), created and deployed through the first of three in-process gateways that share quotas and tenancy on
+     * one Redis server on loopback, then driven through all three at once in open loop at {@code --rate} in all,
+     * with no warm-up (it would spend the quota). The bucket starts full and refills once a minute, so a run
+     * shorter than a minute should see exactly {@code --quota} calls answered 200 and the rest 429.
+     */
+    static List<LoadResult> quota(Map<String, String> given) throws Exception {
+        Map<String, String> options = withDefaults("quota", given);
+        Scenarios settings = new Scenarios(URI.create("http://127.0.0.1"), "", options);
+        if (settings.number("duration") >= 60) {
+            throw new IllegalArgumentException("duration: " + options.get("duration")
+                    + " (expected: < 60 for quota, which counts one minute's quota)");
+        }
+        LoadPlan plan = LoadPlan.open(settings.number("rate") / GATEWAYS, (int) settings.number("max-in-flight"),
+                Duration.ZERO, settings.seconds("duration"));
+        String limits = "{\"invocations-per-minute\": " + (long) settings.number("quota")
+                + ", \"requests-per-second\": 1000000, \"burst\": 1000000}";
+        List<Path> dirs = new ArrayList<>();
+        List<Sluice> gateways = new ArrayList<>();
+        String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+        try (var redis = dev.sluice.tenancy.testing.RedisTestServer.start()) {
+            try {
+                for (int i = 0; i < GATEWAYS; i++) {
+                    Path dir = Files.createTempDirectory("sluice-quota");
+                    dirs.add(dir);
+                    gateways.add(Sluice.builder().config(SluiceConfig.defaults().with(Map.of("port", "0",
+                            "data-dir", dir.toString(), "quota-store", "redis", "tenancy-store", "redis",
+                            "redis-uri", redis.uri(), "quota-replicas", Integer.toString(GATEWAYS))))
+                            .adminToken(Optional.of(token)).start());
+                }
+                List<URI> bases = gateways.stream().map(g -> URI.create("http://127.0.0.1:" + g.port())).toList();
+                try (BenchTenant tenant = BenchTenant.create(settings.http, bases.getFirst(), token, "load-quota",
+                        limits); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    tenant.deploy(bases.getFirst(), "hello");
+                    List<Future<LoadResult>> runs = new ArrayList<>();
+                    for (int i = 0; i < GATEWAYS; i++) {
+                        HttpRequest call = HttpRequest.newBuilder(bases.get(i).resolve("/v1/functions/hello/invoke"
+                                + "?name=bench")).header("Authorization", "Bearer " + tenant.key)
+                                .timeout(Duration.ofMillis(settings.timeoutMillis())).GET().build();
+                        String name = "hello via gateway " + (i + 1);
+                        runs.add(pool.submit(() -> settings.generator.run(name, plan, call)));
+                    }
+                    List<LoadResult> results = new ArrayList<>();
+                    for (Future<LoadResult> run : runs) {
+                        results.add(run.get());
+                    }
+                    return results;
+                }
+            } finally {
+                for (Sluice gateway : gateways) {
+                    gateway.close();
+                }
+                for (Path dir : dirs) {
+                    try (var files = Files.walk(dir)) {
+                        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
+                }
             }
         }
     }

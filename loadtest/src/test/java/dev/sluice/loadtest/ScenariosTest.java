@@ -45,4 +45,19 @@ class ScenariosTest {
             }
         }
     }
+
+    @Test
+    void threeGatewaysOnOneRedisAdmitAQuotaOnceAndRefuseTheRestWith429() throws Exception {
+        List<LoadResult> results = Scenarios.quota(Map.of("quota", "100", "rate", "150", "duration", "2"));
+
+        assertEquals(3, results.size());
+        long attempts = results.stream().mapToLong(LoadResult::count).sum();
+        assertEquals(300, attempts, LoadResult.table(results));
+        long admitted = Scenarios.admitted(results);
+        assertTrue(Math.abs(admitted - 100) <= 1, "admitted " + admitted + " of 100: " + LoadResult.table(results));
+        long refused = results.stream().mapToLong(r -> r.errors().getOrDefault("429", 0L)).sum();
+        assertEquals(attempts - admitted, refused, LoadResult.table(results));
+        results.forEach(r -> assertTrue(r.count() - r.errorCount() > 0, "every gateway admitted some: "
+                + LoadResult.table(results)));
+    }
 }
