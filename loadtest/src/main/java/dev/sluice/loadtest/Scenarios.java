@@ -83,6 +83,7 @@ public final class Scenarios {
                 throw new IllegalArgumentException("quota starts its own gateways and Redis: no --url");
             }
             target = GATEWAYS + " in-process gateways sharing one Redis on loopback";
+            options.put("warmup", "0");
             results = quota(options);
         } else if (url.isPresent()) {
             String token = Optional.ofNullable(options.remove("admin-token"))
