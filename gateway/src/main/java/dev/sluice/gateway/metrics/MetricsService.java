@@ -1,0 +1,48 @@
+package dev.sluice.gateway.metrics;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Objects;
+
+/**
+ * {@code GET /metrics}: the Prometheus text exposition of {@link SluiceMetrics}, behind {@code access} (the admin
+ * token on the main port; Prometheus sends it as {@code authorization: bearer_token}).
+ */
+public final class MetricsService implements HttpService {
+    private final SluiceMetrics metrics;
+    private final Handler access;
+
+    private MetricsService(SluiceMetrics metrics, Handler access) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.access = Objects.requireNonNull(access, "access");
+    }
+
+    /** @param access runs before the scrape and throws (or does not call {@code next}) to refuse it */
+    public static MetricsService create(SluiceMetrics metrics, Handler access) {
+        return new MetricsService(metrics, access);
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(access).get("/", this::scrape);
+    }
+
+    private void scrape(ServerRequest req, ServerResponse res) {
+        // Written to memory first: a scrape is a few kilobytes per tenant, and a failure must not leave half a body.
+        ByteArrayOutputStream body = new ByteArrayOutputStream(8192);
+        try {
+            metrics.scrape(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
+        res.send(body.toByteArray());
+    }
+}
