@@ -132,6 +132,8 @@ public final class Sluice implements AutoCloseable {
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
                     .errorHandling(errors -> errors.includeEntity(true))
+                    // metrics-port: /metrics without the admin token on a listener of its own (none by default).
+                    .sockets(MetricsService.managementSockets(config.metrics(), metrics))
                     .build();
         } catch (RuntimeException | Error e) {
             // A start that fails half-way (corrupt state, Redis away, a host the server cannot use) must leave nothing
@@ -284,11 +286,24 @@ public final class Sluice implements AutoCloseable {
         }
         LOG.log(Level.INFO, "Sluice listening on http://" + config.host() + ":" + server.port()
                 + " (data in " + config.dataDir().toAbsolutePath() + ")");
+        if (config.metrics().enabled()) {
+            if (metricsPort() < 0) {
+                throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
+                        + config.metrics().metricsPort() + " (address in use, or not allowed)");
+            }
+            LOG.log(Level.INFO, "Sluice serving /metrics on http://" + config.metrics().metricsHost() + ":"
+                    + metricsPort() + " (no authentication)");
+        }
         return this;
     }
 
     public int port() {
         return server.port();
+    }
+
+    /** The management listener's port ({@code metrics-port}), or -1 when there is none. */
+    public int metricsPort() {
+        return config.metrics().enabled() ? server.port(MetricsService.SOCKET) : -1;
     }
 
     /** Invocations and deploys running now; what a graceful stop waits for. */

@@ -2,12 +2,19 @@ package dev.sluice.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +130,38 @@ class MetricsTest {
             assertFalse(text.contains(secret), "the scrape shows " + secret);
         }
         promtoolAccepts(text);
+    }
+
+    @Test
+    void theManagementPortServesMetricsWithoutTheTokenAndNothingElse() throws IOException {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        try (TestServer managed = TestServer.start(dataDir.resolve("managed"),
+                Map.of("metrics-port", Integer.toString(port)))) {
+            assertEquals(port, managed.sluice.metricsPort());
+            String key = managed.tenantWithKey("acme", "{}");
+            managed.call(key, "GET", "/v1/functions", null, null);
+            Reply scraped = managed.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")));
+            assertEquals(200, scraped.status(), scraped.toString());
+            assertTrue(scraped.header("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
+            assertTrue(Exposition.parse(scraped.body()).types().containsKey("sluice_config_polls_total"));
+            Reply other = managed.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/admin/v1/tenants")).header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN));
+            assertEquals("not-found", other.problemType(), "the admin API is not on the management port");
+            assertEquals(401, managed.call(null, "GET", "/metrics", null, null).status(),
+                    "the main port still wants the admin token");
+        }
+    }
+
+    @Test
+    void aMetricsPortOutOfRangeIsRefusedNamingTheKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SluiceConfig.defaults().with(Map.of("metrics-port", "-5")));
+        assertEquals("metrics-port: -5 (expected: 0..65535)", e.getMessage());
+        assertEquals(0, SluiceConfig.defaults().metrics().metricsPort(), "off by default");
+        assertEquals("127.0.0.1", SluiceConfig.defaults().metrics().metricsHost());
     }
 
     private Reply invoke(String key, String function) {
