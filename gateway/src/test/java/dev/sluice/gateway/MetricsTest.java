@@ -121,6 +121,8 @@ class MetricsTest {
         assertEquals(2, metrics.value("sluice_deploys_total", "tenant", "acme", "outcome", "deployed"));
         assertEquals(1, metrics.value("sluice_deploys_total", "tenant", "globex", "outcome", "deployed"));
         assertEquals(0, metrics.value("sluice_quota_fallbacks_total"), "the local store never fails open");
+        assertEquals("counter", metrics.types.get("sluice_usage_dropped_total"));
+        assertEquals("gauge", metrics.types.get("sluice_usage_buffered"));
         assertTrue(metrics.types.containsKey("sluice_config_polls_total"), metrics.types.toString());
         assertEquals("counter", metrics.types.get("sluice_invocations_total"));
         assertEquals("histogram", metrics.types.get("sluice_invocation_duration_seconds"));

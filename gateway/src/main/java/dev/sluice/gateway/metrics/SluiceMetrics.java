@@ -140,6 +140,15 @@ public final class SluiceMetrics implements AutoCloseable {
         meter.counterBuilder("sluice.quota.breaker.openings")
                 .setDescription("Times the circuit breaker in front of the shared quota store opened.")
                 .buildWithCallback(m -> m.record(quotas.breakerOpenings()));
+        meter.counterBuilder("sluice.quota.debited")
+                .setDescription("Invocations and fuel granted by the fail-open fallback, debited in the store later.")
+                .buildWithCallback(m -> m.record(quotas.debited()));
+        meter.counterBuilder("sluice.usage.dropped")
+                .setDescription("Usage events lost while the shared store was away beyond the buffer's bound.")
+                .buildWithCallback(m -> m.record(quotas.usageDropped()));
+        meter.gaugeBuilder("sluice.usage.buffered").ofLongs()
+                .setDescription("Usage events waiting to be written to the shared store.")
+                .buildWithCallback(m -> m.record(quotas.usageBuffered()));
     }
 
     /** The content type of {@link #scrape}: Prometheus text exposition 0.0.4. */
