@@ -43,6 +43,7 @@ import java.util.function.Function;
  *                               or {@code error}
  * @param configPollMs           how often the configuration file and Vault are checked for changes
  * @param vault                  where Vault is and how to log in (none by default)
+ * @param metrics                an optional management listener for {@code /metrics} (none by default)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
@@ -51,7 +52,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            long defaultTimeoutMs, long maxRequestBytes,
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
                            int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
-                           ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault) {
+                           ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault,
+                           MetricsConfig metrics) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
@@ -82,6 +84,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         all.addAll(StoreConfig.KEYS);
         all.addAll(ClusterConfig.KEYS);
         all.addAll(VaultConfig.KEYS);
+        all.addAll(MetricsConfig.KEYS);
         return List.copyOf(all);
     }
 
@@ -125,6 +128,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("config-poll-ms", configPollMs, 100, 3_600_000);
         if (vault == null) {
             throw new ConfigException("vault: missing");
+        }
+        if (metrics == null) {
+            throw new ConfigException("metrics: missing");
         }
     }
 
@@ -172,7 +178,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 ClusterConfig.from(raw, source.describe()),
                 v.get("log-level", "info", s -> s),
                 v.number("config-poll-ms", 5_000),
-                VaultConfig.from(raw, source.describe()));
+                VaultConfig.from(raw, source.describe()),
+                MetricsConfig.from(raw, source.describe()));
     }
 
     /**
@@ -201,6 +208,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         Map<String, String> map = new HashMap<>(stores.asMap());
         map.putAll(cluster.asMap());
         map.putAll(vault.asMap());
+        map.putAll(metrics.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));
         }

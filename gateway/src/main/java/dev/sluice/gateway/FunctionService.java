@@ -2,6 +2,7 @@ package dev.sluice.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
 import dev.sluice.gateway.core.DeployOutcome;
 import dev.sluice.gateway.core.Deploys;
@@ -11,6 +12,8 @@ import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.core.QuotaReport;
 import dev.sluice.gateway.core.Refusal;
 import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.metrics.OutcomeLabels;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
@@ -57,9 +60,11 @@ final class FunctionService implements HttpService {
     private final UsageLedger usage;
     private final long maxRequestBytes;
     private final SecretService secrets;
+    private final SluiceMetrics metrics;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
-                    UsageLedger usage, long maxRequestBytes, SecretService secrets) {
+                    UsageLedger usage, long maxRequestBytes, SecretService secrets, SluiceMetrics metrics) {
+        this.metrics = metrics;
         this.secrets = secrets;
         this.gate = gate;
         this.functions = functions;
@@ -119,7 +124,17 @@ final class FunctionService implements HttpService {
 
     private void deploy(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
-        switch (deploys.deploy(TenantGate.callerOf(req), name, deployCall(req))) {
+        String tenant = TenantGate.callerOf(req).tenant().id().value();
+        DeployOutcome outcome;
+        try {
+            outcome = deploys.deploy(TenantGate.callerOf(req), name, deployCall(req));
+        } catch (RuntimeException e) {
+            metrics.deployed(tenant, SluiceMetrics.DeployOutcomeKind.FAILED);
+            throw e;
+        }
+        metrics.deployed(tenant, outcome instanceof DeployOutcome.Deployed
+                ? SluiceMetrics.DeployOutcomeKind.DEPLOYED : SluiceMetrics.DeployOutcomeKind.REFUSED);
+        switch (outcome) {
             case DeployOutcome.Refused refused -> throw ErrorMapper.problem(refused.refusal());
             case DeployOutcome.Deployed deployed -> {
                 res.header("Location", "/v1/functions/" + name);
@@ -150,13 +165,35 @@ final class FunctionService implements HttpService {
     }
 
     private void invoke(ServerRequest req, ServerResponse res) {
-        switch (invocations.invoke(TenantGate.callerOf(req), name(req), invocationCall(req, res))) {
+        switch (measured(req, res)) {
             case InvocationOutcome.Refused refused ->
                     throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas());
             case InvocationOutcome.Failed failed -> throw failed.failure();
             case InvocationOutcome.Exited exited -> throw functionFailed(res, exited.function(), exited.result());
             case InvocationOutcome.Completed completed -> send(res, completed.function(), completed.result());
         }
+    }
+
+    /** The core's outcome, counted, timed and charged in the metrics by tenant (never by function: cardinality). */
+    private InvocationOutcome measured(ServerRequest req, ServerResponse res) {
+        Caller caller = TenantGate.callerOf(req);
+        String tenant = caller.tenant().id().value();
+        long start = metrics.start();
+        metrics.inFlight(tenant, 1);
+        InvocationOutcome outcome;
+        try {
+            outcome = invocations.invoke(caller, name(req), invocationCall(req, res));
+        } catch (RuntimeException e) {
+            metrics.invoked(tenant, OutcomeLabels.ofException(e), 0, start);
+            throw e;
+        } finally {
+            metrics.inFlight(tenant, -1);
+        }
+        metrics.invoked(tenant, OutcomeLabels.of(outcome), OutcomeLabels.fuelUsed(outcome), start);
+        if (outcome instanceof InvocationOutcome.Refused refused) {
+            OutcomeLabels.quota(refused.refusal()).ifPresent(quota -> metrics.throttled(tenant, quota));
+        }
+        return outcome;
     }
 
     /** The request as a WAGI invocation; once admitted, the response announces every quota the call was counted on. */

@@ -8,6 +8,8 @@ import dev.sluice.gateway.core.Deploys;
 import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.core.TenantAccess;
 import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.metrics.MetricsService;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
@@ -61,6 +63,7 @@ public final class Sluice implements AutoCloseable {
     private final Drain drain;
     private final WebServer server;
     private final ConfigSources sources;
+    private final SluiceMetrics metrics;
     private volatile boolean stopped;
 
     private Sluice(Builder builder) {
@@ -85,8 +88,12 @@ public final class Sluice implements AutoCloseable {
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
+            // One per process (no global registry): what /metrics shows is this process's alone.
+            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
+            metrics.observeConfig(sources.live()::status);
+            metrics.observeQuotas(quotas);
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
-                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)));
+                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
             AdminAuth auth = new AdminAuth(admin);
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
@@ -99,7 +106,8 @@ public final class Sluice implements AutoCloseable {
             FunctionService functionService = new FunctionService(gate, functions,
                     new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
                     new Deploys(functions, deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
-                    config.maxRequestBytes(), new SecretService(functions, secrets));
+                    config.maxRequestBytes(), new SecretService(functions, secrets), metrics);
+            MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
             HealthService health = new HealthService(drain, () -> tenancy.ready() && quotas.ready(), quotas,
@@ -119,11 +127,13 @@ public final class Sluice implements AutoCloseable {
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(payloadBackstop(config))
                     .routing(routing -> routing(routing, health, configService, planService, adminService,
-                            functionService))
+                            functionService, metricsService))
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
                     .errorHandling(errors -> errors.includeEntity(true))
+                    // metrics-port: /metrics without the admin token on a listener of its own (none by default).
+                    .sockets(MetricsService.managementSockets(config.metrics(), metrics))
                     .build();
         } catch (RuntimeException | Error e) {
             // A start that fails half-way (corrupt state, Redis away, a host the server cannot use) must leave nothing
@@ -136,9 +146,11 @@ public final class Sluice implements AutoCloseable {
 
     /** The whole HTTP surface, in matching order. */
     private static void routing(HttpRouting.Builder routing, HealthService health, ConfigService configs,
-                                PlanService plans, AdminService admin, FunctionService functions) {
+                                PlanService plans, AdminService admin, FunctionService functions,
+                                MetricsService metrics) {
         routing.error(Throwable.class, new ErrorMapper())
                 .register("/health", health)
+                .register("/metrics", metrics)
                 .register("/admin/v1/config", configs)
                 .register("/admin/v1/plans", plans)
                 .register("/admin/v1", admin)
@@ -274,11 +286,24 @@ public final class Sluice implements AutoCloseable {
         }
         LOG.log(Level.INFO, "Sluice listening on http://" + config.host() + ":" + server.port()
                 + " (data in " + config.dataDir().toAbsolutePath() + ")");
+        if (config.metrics().enabled()) {
+            if (metricsPort() < 0) {
+                throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
+                        + config.metrics().metricsPort() + " (address in use, or not allowed)");
+            }
+            LOG.log(Level.INFO, "Sluice serving /metrics on http://" + config.metrics().metricsHost() + ":"
+                    + metricsPort() + " (no authentication)");
+        }
         return this;
     }
 
     public int port() {
         return server.port();
+    }
+
+    /** The management listener's port ({@code metrics-port}), or -1 when there is none. */
+    public int metricsPort() {
+        return config.metrics().enabled() ? server.port(MetricsService.SOCKET) : -1;
     }
 
     /** Invocations and deploys running now; what a graceful stop waits for. */
@@ -316,6 +341,7 @@ public final class Sluice implements AutoCloseable {
             Opened.closeQuietly(quotas);
             Opened.closeQuietly(tenancy);
             Opened.closeQuietly(sources);
+            Opened.closeQuietly(metrics);
             dataDirLock.close(); // last: everything above is written
         }
     }

@@ -7,6 +7,7 @@ import dev.sluice.gateway.core.TenantAccess;
 import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.Requests;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.tenancy.auth.KeyMetadata;
 import dev.sluice.tenancy.auth.Scope;
 import io.helidon.webserver.http.Handler;
@@ -26,14 +27,20 @@ import java.util.Objects;
  */
 final class TenantGate implements Handler {
     private final TenantAccess access;
+    private final SluiceMetrics metrics;
 
-    TenantGate(TenantAccess access) {
+    TenantGate(TenantAccess access, SluiceMetrics metrics) {
         this.access = Objects.requireNonNull(access, "access");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
         switch (access.admit(Requests.bearerToken(req), req.remotePeer().address())) {
+            case Access.Denied denied when denied.refusal() instanceof Refusal.RateLimited rate -> {
+                metrics.throttled(rate.tenant().value(), SluiceMetrics.QuotaKind.RATE);
+                throw QuotaHeaders.applyTo(ErrorMapper.problem(rate), denied.quotas());
+            }
             case Access.Denied denied -> throw QuotaHeaders.applyTo(ErrorMapper.problem(denied.refusal()),
                     denied.quotas());
             case Access.Granted granted -> {

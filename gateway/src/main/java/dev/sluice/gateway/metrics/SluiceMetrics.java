@@ -1,0 +1,196 @@
+package dev.sluice.gateway.metrics;
+
+import dev.sluice.config.live.ConfigStatus;
+import dev.sluice.tenancy.quota.Quotas;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongUpDownCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.resources.Resource;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One process's metrics: it owns the OpenTelemetry {@link SdkMeterProvider}, read on demand by the Prometheus
+ * exporter's reader (pull: nothing is collected between scrapes, and the exporter's own HTTP server is never started;
+ * {@link MetricsService} serves the text). The rest of Sluice records through the typed methods here and never sees an
+ * OpenTelemetry type.
+ *
+ * <p>Cardinality is bounded by construction: the only open-ended label is the tenant id (tenants exist only when an
+ * operator creates them); function names, keys, paths and bodies are never labels. Every other label takes a value
+ * from a fixed set named here. Built once per process, closed with it; thread-safe.
+ */
+public final class SluiceMetrics implements AutoCloseable {
+    private static final AttributeKey<String> TENANT = AttributeKey.stringKey("tenant");
+    private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+    private static final AttributeKey<String> QUOTA = AttributeKey.stringKey("quota");
+    /** Sub-millisecond to the longest timeout a plan allows, in seconds (Prometheus' unit for durations). */
+    private static final List<Double> DURATION_BUCKETS = List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+            0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
+
+    private final SdkMeterProvider provider;
+    private final PrometheusMetricReader reader;
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final LongSupplier nanoTime;
+    private final Meter meter;
+    private final LongCounter invocations;
+    private final DoubleHistogram invocationDuration;
+    private final LongCounter fuel;
+    private final LongCounter throttles;
+    private final LongUpDownCounter inFlight;
+    private final LongCounter deploys;
+
+    private SluiceMetrics(LongSupplier nanoTime) {
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        // No target_info or otel_scope labels: a scrape shows Sluice's series only, each with its own labels.
+        this.reader = PrometheusMetricReader.builder()
+                .setOtelScopeLabelsEnabled(false)
+                .setTargetInfoMetricEnabled(false)
+                .build();
+        this.provider = SdkMeterProvider.builder()
+                .setResource(Resource.empty())
+                .registerMetricReader(reader)
+                .build();
+        this.meter = provider.get("dev.sluice.gateway");
+        this.invocations = meter.counterBuilder("sluice.invocations")
+                .setDescription("Invocations answered, by tenant and outcome.").build();
+        this.invocationDuration = meter.histogramBuilder("sluice.invocation.duration").setUnit("s")
+                .setDescription("Time from admission to the outcome of an invocation, by tenant.")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+        this.fuel = meter.counterBuilder("sluice.fuel.used")
+                .setDescription("Fuel charged for guest runs, by tenant.").build();
+        this.throttles = meter.counterBuilder("sluice.throttles")
+                .setDescription("Calls refused by a quota, by tenant and quota kind.").build();
+        this.inFlight = meter.upDownCounterBuilder("sluice.invocations.in_flight")
+                .setDescription("Invocations being handled now, by tenant.").build();
+        this.deploys = meter.counterBuilder("sluice.deploys")
+                .setDescription("Deploys answered, by tenant and outcome.").build();
+    }
+
+    /** @param nanoTime the monotonic clock durations are measured with */
+    public static SluiceMetrics create(LongSupplier nanoTime) {
+        return new SluiceMetrics(nanoTime);
+    }
+
+    /** A point in time to measure a duration from, on this instance's clock. */
+    public long start() {
+        return nanoTime.getAsLong();
+    }
+
+    /** One invocation answered: counted by outcome, timed from {@code startNanos}, its fuel charged to the tenant. */
+    public void invoked(String tenant, InvocationOutcomeKind outcome, long fuelUsed, long startNanos) {
+        Attributes byTenant = Attributes.of(TENANT, tenant);
+        invocations.add(1, Attributes.of(TENANT, tenant, OUTCOME, outcome.label()));
+        invocationDuration.record(Math.max(0, nanoTime.getAsLong() - startNanos) / 1e9, byTenant);
+        if (fuelUsed > 0) {
+            fuel.add(fuelUsed, byTenant);
+        }
+    }
+
+    /** A call refused by a quota. */
+    public void throttled(String tenant, QuotaKind quota) {
+        throttles.add(1, Attributes.of(TENANT, tenant, QUOTA, quota.label()));
+    }
+
+    /** An invocation entered ({@code +1}) or left ({@code -1}) the gateway. */
+    public void inFlight(String tenant, int delta) {
+        inFlight.add(delta, Attributes.of(TENANT, tenant));
+    }
+
+    /** One deploy answered; {@code outcome} is {@code deployed}, {@code refused} or {@code failed}. */
+    public void deployed(String tenant, DeployOutcomeKind outcome) {
+        deploys.add(1, Attributes.of(TENANT, tenant, OUTCOME, outcome.label()));
+    }
+
+    /** The live configuration's counters, read at each scrape. */
+    public void observeConfig(Supplier<ConfigStatus> status) {
+        Objects.requireNonNull(status, "status");
+        meter.counterBuilder("sluice.config.polls").setDescription("Checks of the configuration sources.")
+                .buildWithCallback(m -> m.record(status.get().polls()));
+        meter.counterBuilder("sluice.config.failures")
+                .setDescription("Checks of the configuration sources that could not read one.")
+                .buildWithCallback(m -> m.record(status.get().failures()));
+        meter.counterBuilder("sluice.config.refusals")
+                .setDescription("Configurations read but refused as invalid; the previous one stayed in force.")
+                .buildWithCallback(m -> m.record(status.get().refusals()));
+        meter.counterBuilder("sluice.config.applied")
+                .setDescription("Configurations applied.")
+                .buildWithCallback(m -> m.record(status.get().applied()));
+    }
+
+    /** The shared quota store's fail-open events, read at each scrape. */
+    public void observeQuotas(Quotas quotas) {
+        Objects.requireNonNull(quotas, "quotas");
+        meter.counterBuilder("sluice.quota.fallbacks")
+                .setDescription("Quota checks answered locally because the shared store was unavailable (fail-open).")
+                .buildWithCallback(m -> m.record(quotas.fallbacks()));
+        meter.counterBuilder("sluice.quota.store.refusals")
+                .setDescription("Calls refused because the shared quota store was unavailable (fail-closed).")
+                .buildWithCallback(m -> m.record(quotas.refusals()));
+        meter.counterBuilder("sluice.quota.breaker.openings")
+                .setDescription("Times the circuit breaker in front of the shared quota store opened.")
+                .buildWithCallback(m -> m.record(quotas.breakerOpenings()));
+        meter.counterBuilder("sluice.quota.debited")
+                .setDescription("Invocations and fuel granted by the fail-open fallback, debited in the store later.")
+                .buildWithCallback(m -> m.record(quotas.debited()));
+        meter.counterBuilder("sluice.usage.dropped")
+                .setDescription("Usage events lost while the shared store was away beyond the buffer's bound.")
+                .buildWithCallback(m -> m.record(quotas.usageDropped()));
+        meter.gaugeBuilder("sluice.usage.buffered").ofLongs()
+                .setDescription("Usage events waiting to be written to the shared store.")
+                .buildWithCallback(m -> m.record(quotas.usageBuffered()));
+    }
+
+    /** The content type of {@link #scrape}: Prometheus text exposition 0.0.4. */
+    public String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    /** Collects every instrument now and writes the Prometheus text exposition. */
+    public void scrape(OutputStream out) throws IOException {
+        writer.write(out, reader.collect());
+    }
+
+    @Override
+    public void close() {
+        provider.close();
+    }
+
+    /** How an invocation ended, as its {@code outcome} label. */
+    public enum InvocationOutcomeKind {
+        OK, EXITED, TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED, FUEL_EXHAUSTED, THROTTLED, REFUSED,
+        OVERLOADED, WORKER_LOST, ERROR;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Which quota refused a call, as the {@code quota} label. */
+    public enum QuotaKind {
+        RATE, CONCURRENCY, FUEL_DAY, INVOCATIONS_MINUTE, INVOCATIONS_DAY;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** How a deploy ended, as its {@code outcome} label. */
+    public enum DeployOutcomeKind {
+        DEPLOYED, REFUSED, FAILED;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+}
