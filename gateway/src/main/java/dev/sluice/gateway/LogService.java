@@ -153,6 +153,9 @@ final class LogService {
                 }
                 out.flush();
                 stream(out, queue, overflowed, deadline);
+                // Free the slot before the stream's end reaches the client, so its reconnect finds it free.
+                follow.close();
+                slot.close();
             }
         } catch (UncheckedIOException | IOException e) {
             // The client went away: nothing to answer.

@@ -295,6 +295,34 @@ class FunctionLogsTest {
         });
     }
 
+    @Test
+    void aStreamEndsAfterItsMaximumDurationAndAReconnectResumesAfterTheLastEventId() {
+        deploy("hello", OK, "e");
+        String first = invoke("hello").header("Sluice-Invocation-Id").orElseThrow();
+        HttpClient http = HttpClient.newHttpClient();
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            HttpResponse<Stream<String>> stream = http.send(HttpRequest.newBuilder(server.uri(
+                            "/v1/functions/hello/logs")).header("Authorization", "Bearer " + key)
+                    .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = stream.body()) {
+                Iterator<String> it = lines.iterator();
+                assertEquals(first, nextEntry(it).get("invocation-id").asText());
+                // The gateway's monotonic clock passes the 10 minutes: the stream ends at its next heartbeat.
+                server.advance(Duration.ofMinutes(11));
+                while (it.hasNext()) {
+                    assertFalse(it.next().startsWith("data: "), "no entry expected");
+                }
+            }
+            String second = invoke("hello").header("Sluice-Invocation-Id").orElseThrow();
+            HttpResponse<Stream<String>> resumed = http.send(HttpRequest.newBuilder(server.uri(
+                            "/v1/functions/hello/logs?follow=true")).header("Authorization", "Bearer " + key)
+                    .header("Last-Event-ID", first).build(), HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = resumed.body()) {
+                assertEquals(second, nextEntry(lines.iterator()).get("invocation-id").asText());
+            }
+        });
+    }
+
     /** The data of the next {@code entry} event, skipping the retry hint, ids and heartbeats. */
     private static JsonNode nextEntry(Iterator<String> lines) throws IOException {
         boolean entry = false;
