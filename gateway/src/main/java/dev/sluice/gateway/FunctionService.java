@@ -168,8 +168,12 @@ final class FunctionService implements HttpService {
             outcome = invocations.invoke(caller, name(req), invocationCall(req, res));
         } catch (SchedulerException.WorkerLost e) {
             ProblemException problem = ErrorMapper.toProblem(e);
-            functions.find(caller.registryKey(), name(req)).ifPresent(f -> logs.record(caller, f, id,
-                    problem.type().status(), problem.type().slug(), 0, logs.millisSince(started), new byte[0]));
+            try {
+                functions.find(caller.registryKey(), name(req)).ifPresent(f -> logs.record(caller, f, id,
+                        problem.type().status(), problem.type().slug(), 0, logs.millisSince(started), new byte[0]));
+            } catch (RuntimeException lookup) {
+                // The registry away as well: the entry is lost, never the client's answer (the lost worker).
+            }
             throw problem.header(LogService.INVOCATION_ID_HEADER, id);
         }
         switch (outcome) {
