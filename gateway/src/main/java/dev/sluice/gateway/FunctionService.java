@@ -38,6 +38,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +61,13 @@ final class FunctionService implements HttpService {
     private final UsageLedger usage;
     private final long maxRequestBytes;
     private final SecretService secrets;
+    private final LogService logs;
     private final SluiceMetrics metrics;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
-                    UsageLedger usage, long maxRequestBytes, SecretService secrets, SluiceMetrics metrics) {
+                    UsageLedger usage, long maxRequestBytes, SecretService secrets, LogService logs,
+                    SluiceMetrics metrics) {
+        this.logs = logs;
         this.metrics = metrics;
         this.secrets = secrets;
         this.gate = gate;
@@ -84,6 +88,7 @@ final class FunctionService implements HttpService {
                 .get("/functions/{name}/secrets", secrets::list)
                 .put("/functions/{name}/secrets/{secret}", secrets::put)
                 .delete("/functions/{name}/secrets/{secret}", secrets::delete)
+                .get("/functions/{name}/logs", logs::read)
                 .any("/functions/{name}/invoke", this::invoke)
                 .any("/functions/{name}/invoke/{+path}", this::invoke)
                 .get("/usage", this::usage);
@@ -164,13 +169,60 @@ final class FunctionService implements HttpService {
         };
     }
 
+    /**
+     * Every invocation gets an id, sent in {@value LogService#INVOCATION_ID_HEADER}; one that ran is recorded in the
+     * function's logs under it with the status the client gets (a refused one never ran and is not).
+     */
     private void invoke(ServerRequest req, ServerResponse res) {
-        switch (measured(req, res)) {
+        Caller caller = TenantGate.callerOf(req);
+        String id = LogService.newInvocationId();
+        res.header(LogService.INVOCATION_ID_HEADER, id);
+        Instant started = logs.now();
+        InvocationOutcome outcome;
+        try {
+            outcome = measured(req, res);
+        } catch (SchedulerException.WorkerLost e) {
+            ProblemException problem = ErrorMapper.toProblem(e);
+            try {
+                functions.find(caller.registryKey(), name(req)).ifPresent(f -> logs.record(caller, f, id,
+                        problem.type().status(), problem.type().slug(), 0, logs.millisSince(started), new byte[0]));
+            } catch (RuntimeException lookup) {
+                // The registry away as well: the entry is lost, never the client's answer (the lost worker).
+            }
+            throw problem.header(LogService.INVOCATION_ID_HEADER, id);
+        }
+        switch (outcome) {
             case InvocationOutcome.Refused refused ->
-                    throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas());
-            case InvocationOutcome.Failed failed -> throw failed.failure();
-            case InvocationOutcome.Exited exited -> throw functionFailed(res, exited.function(), exited.result());
-            case InvocationOutcome.Completed completed -> send(res, completed.function(), completed.result());
+                    throw QuotaHeaders.applyTo(ErrorMapper.problem(refused.refusal()), refused.quotas())
+                            .header(LogService.INVOCATION_ID_HEADER, id);
+            case InvocationOutcome.Failed failed -> {
+                ProblemException problem = ErrorMapper.toProblem(failed.failure());
+                logs.record(caller, failed.function(), id, problem.type().status(), problem.type().slug(),
+                        failed.failure().fuelUsed(), logs.millisSince(started), failed.failure().stderr());
+                throw problem.header(LogService.INVOCATION_ID_HEADER, id);
+            }
+            case InvocationOutcome.Exited exited -> {
+                InvocationResult result = exited.result();
+                logs.record(caller, exited.function(), id, ProblemType.FUNCTION_FAILED.status(), "exited",
+                        result.fuelUsed(), result.elapsed().toMillis(), result.stderr());
+                throw functionFailed(res, exited.function(), result).header(LogService.INVOCATION_ID_HEADER, id);
+            }
+            case InvocationOutcome.Completed completed -> {
+                InvocationResult result = completed.result();
+                res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
+                CgiResponse response;
+                try {
+                    response = CgiResponse.parse(result.stdout());
+                } catch (CgiResponse.InvalidCgiResponse e) {
+                    ProblemType type = ProblemType.INVALID_FUNCTION_RESPONSE;
+                    logs.record(caller, completed.function(), id, type.status(), type.slug(), result.fuelUsed(),
+                            result.elapsed().toMillis(), result.stderr());
+                    throw ProblemException.of(type, e.getMessage()).header(LogService.INVOCATION_ID_HEADER, id);
+                }
+                logs.record(caller, completed.function(), id, response.status(), "completed", result.fuelUsed(),
+                        result.elapsed().toMillis(), result.stderr());
+                FunctionResponses.send(res, response, completed.function());
+            }
         }
     }
 
@@ -210,18 +262,6 @@ final class FunctionService implements HttpService {
                 QuotaHeaders.applyTo(res, quotas);
             }
         };
-    }
-
-    /** The guest's stdout is a CGI response: its status, headers and body become the HTTP response. */
-    private static void send(ServerResponse res, FunctionSpec function, InvocationResult result) {
-        res.header(ErrorMapper.FUEL_USED_HEADER, Long.toString(result.fuelUsed()));
-        CgiResponse response;
-        try {
-            response = CgiResponse.parse(result.stdout());
-        } catch (CgiResponse.InvalidCgiResponse e) {
-            throw ProblemException.of(ProblemType.INVALID_FUNCTION_RESPONSE, e.getMessage());
-        }
-        FunctionResponses.send(res, response, function);
     }
 
     private static ProblemException functionFailed(ServerResponse res, FunctionSpec function, InvocationResult result) {

@@ -43,6 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import dev.sluice.gateway.logs.FunctionLogs;
+import dev.sluice.gateway.logs.FunctionsWithLogs;
+import dev.sluice.gateway.logs.LogLimits;
 
 /**
  * One Sluice process with its embedded defaults: local tenancy, the in-process worker pool and the HTTP server, wired
@@ -99,14 +102,18 @@ public final class Sluice implements AutoCloseable {
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
                     builder), builder.nanoTime));
             // Deleting a function, or a tenant's functions, deletes their secrets first (FunctionsWithSecrets).
-            var functions = FunctionsWithSecrets.over(scheduler.functions(), secrets);
+            // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
+            FunctionLogs functionLogs = FunctionLogs.create(builder.logLimits, builder.clock);
+            var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
+                    functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
             FunctionService functionService = new FunctionService(gate, functions,
                     new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
                     new Deploys(functions, deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
-                    config.maxRequestBytes(), new SecretService(functions, secrets), metrics);
+                    config.maxRequestBytes(), new SecretService(functions, secrets),
+                    new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics);
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
@@ -364,11 +371,18 @@ public final class Sluice implements AutoCloseable {
         private Optional<FunctionSecrets> secrets = Optional.empty();
         private Optional<java.nio.file.Path> configFile = Optional.empty();
         private java.util.Map<String, String> environment = System.getenv();
+        private LogLimits logLimits = LogLimits.defaults();
 
         private Builder() {}
 
         public Builder config(SluiceConfig config) {
             this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Bounds of the tenant function logs (ring, bytes and retention per tenant, streams). */
+        public Builder logLimits(LogLimits logLimits) {
+            this.logLimits = Objects.requireNonNull(logLimits, "logLimits");
             return this;
         }
 

@@ -19,7 +19,12 @@ final class PrintingModule {
     }
 
     static byte[] printing(byte[] stdout) {
-        int pages = (DATA + stdout.length) / 65536 + 1;
+        return printing(stdout, new byte[0]);
+    }
+
+    /** As {@link #printing(byte[])}, then a second {@code fd_write} of {@code stderr} to fd 2 (its iovec at 16). */
+    static byte[] printing(byte[] stdout, byte[] stderr) {
+        int pages = (DATA + stdout.length + stderr.length) / 65536 + 1;
         ByteArrayOutputStream module = new ByteArrayOutputStream();
         module.writeBytes(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0});
         // types: 0 = (i32 i32 i32 i32) -> i32 (fd_write), 1 = () -> ()
@@ -54,6 +59,17 @@ final class PrintingModule {
         i32(body, 0);
         i32(body, 1);
         i32(body, 8);
+        body.writeBytes(bytes(0x10, 0, 0x1a)); // call fd_write, drop
+        i32(body, 16);
+        i32(body, DATA + stdout.length);
+        body.writeBytes(bytes(0x36, 2, 0));
+        i32(body, 20);
+        i32(body, stderr.length);
+        body.writeBytes(bytes(0x36, 2, 0));
+        i32(body, 2);
+        i32(body, 16);
+        i32(body, 1);
+        i32(body, 8);
         body.writeBytes(bytes(0x10, 0, 0x1a, 0x0b)); // call fd_write, drop, end
         ByteArrayOutputStream code = new ByteArrayOutputStream();
         code.write(1);
@@ -64,8 +80,9 @@ final class PrintingModule {
         data.writeBytes(bytes(1, 0));
         i32(data, DATA);
         data.write(0x0b);
-        leb(data, stdout.length);
+        leb(data, stdout.length + stderr.length);
         data.writeBytes(stdout);
+        data.writeBytes(stderr);
         section(module, 11, data.toByteArray());
         return module.toByteArray();
     }

@@ -43,7 +43,8 @@ public enum ProblemType {
     WORKER_LOST("worker-lost", 502, "The worker running the function was lost"),
     WORKER_BUSY("worker-busy", 503, "The worker did not start the invocation"),
     MANAGED_ELSEWHERE("managed-elsewhere", 409, "The object is managed outside the admin API"),
-    SECRETS_UNAVAILABLE("secrets-unavailable", 503, "Function secrets cannot be used now");
+    SECRETS_UNAVAILABLE("secrets-unavailable", 503, "Function secrets cannot be used now"),
+    TOO_MANY_STREAMS("too-many-streams", 429, "Too many log streams open");
 
     private static final String BASE = "https://sluice.dev/problems/";
 
