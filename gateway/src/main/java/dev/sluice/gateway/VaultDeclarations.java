@@ -29,9 +29,6 @@ import dev.sluice.tenancy.plan.Plan;
 import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.quota.FailPolicy;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -40,7 +37,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,7 +81,6 @@ final class VaultDeclarations {
             .build();
     private static final Set<String> TENANT_FIELDS = Set.of("plan");
     private static final Set<String> KEY_FIELDS = Set.of("name", "sha256", "scopes", "functions", "expires-at");
-    private static final HexFormat HEX = HexFormat.of();
 
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -193,8 +188,7 @@ final class VaultDeclarations {
 
     /** The uid every gateway derives for a tenant declared at {@code createdAt}: see the class comment. */
     static TenantUid uid(TenantId name, Instant createdAt) {
-        byte[] digest = sha256("vault:" + name.value() + ":" + createdAt);
-        return TenantUid.of(name.value() + "." + HEX.formatHex(digest, 0, 16));
+        return TenantUid.derive(name, "vault:" + name.value() + ":" + createdAt);
     }
 
     private static DeclaredKey key(VaultLayout.Item.KeyItem item, KvEntry entry, String source) {
@@ -375,11 +369,4 @@ final class VaultDeclarations {
         return vault.mount() + "/" + vault.prefix();
     }
 
-    private static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-    }
 }

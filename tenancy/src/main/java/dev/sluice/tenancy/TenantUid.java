@@ -34,6 +34,25 @@ public record TenantUid(String value) {
         return new TenantUid(name.value() + "." + HexFormat.of().formatHex(bits));
     }
 
+    /**
+     * The identity of a creation that an outside source declares (a tenant in Vault): the 128 bits are the first half
+     * of the SHA-256 of {@code seed}, so every process that reads the same declaration derives the same identity.
+     *
+     * @param seed what changes only when the declared tenant is created anew (for Vault: the name and the path's
+     *             metadata creation time)
+     */
+    public static TenantUid derive(TenantId name, String seed) {
+        Objects.requireNonNull(name, "name");
+        byte[] digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(seed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        return new TenantUid(name.value() + "." + HexFormat.of().formatHex(digest, 0, 16));
+    }
+
     /** The identity of a tenant stored before identities existed: the name, which its state was keyed by. */
     public static TenantUid legacy(TenantId name) {
         return new TenantUid(name.value());
