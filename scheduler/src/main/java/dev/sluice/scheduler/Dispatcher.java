@@ -9,7 +9,15 @@ public interface Dispatcher extends AutoCloseable {
      * @throws SchedulerException.Overloaded       when the tenant's queue (or the pool's) is full
      * @throws SchedulerException.InvocationFailed when the guest traps, times out or breaks a limit
      */
-    InvocationResult invoke(FunctionSpec function, InvocationRequest request);
+    default InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+        return invoke(function, request, InvocationObserver.NONE);
+    }
+
+    /**
+     * As {@link #invoke(FunctionSpec, InvocationRequest)}, telling {@code observer} when the invocation leaves its
+     * queue and how long it ran.
+     */
+    InvocationResult invoke(FunctionSpec function, InvocationRequest request, InvocationObserver observer);
 
     /** Stops taking work and waits up to {@code graceMillis} for running invocations to finish. */
     void shutdown(long graceMillis);

@@ -34,7 +34,8 @@ public final class LocalScheduler implements AutoCloseable {
     private final Dispatcher dispatcher;
     private static final Dispatcher NO_WORKERS = new Dispatcher() {
         @Override
-        public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+        public InvocationResult invoke(FunctionSpec function, InvocationRequest request,
+                                       InvocationObserver observer) {
             throw new SchedulerException.Overloaded("this process runs no functions (it has no workers)");
         }
 

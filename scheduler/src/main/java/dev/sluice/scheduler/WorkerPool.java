@@ -6,6 +6,7 @@ import dev.sluice.scheduler.internal.FairQueue;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -109,11 +110,11 @@ final class WorkerPool implements Dispatcher {
     }
 
     @Override
-    public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+    public InvocationResult invoke(FunctionSpec function, InvocationRequest request, InvocationObserver observer) {
         CompiledModule module = modules.apply(function).orElseThrow(() ->
                 new SchedulerException.InvalidInput("function " + function.name() + ": module " + function.digest()
                         + " is not deployed"));
-        Job job = new Job(function, request, module);
+        Job job = new Job(function, request, module, observer);
         submit(job);
         try {
             return job.outcome.get();
@@ -267,6 +268,8 @@ final class WorkerPool implements Dispatcher {
         }
         InvocationResult result = null;
         InvocationFailed failure = null;
+        long started = System.nanoTime();
+        job.observer.started(started - job.queuedAt);
         try {
             result = sandbox.run(job.module, job.function, job.request);
         } catch (InvocationFailed f) {
@@ -278,6 +281,7 @@ final class WorkerPool implements Dispatcher {
             failure = new InvocationFailed(InvocationFailed.Kind.TRAP, "internal error", null);
         } finally {
             alarm.cancel(false);
+            job.observer.ran(System.nanoTime() - started);
         }
         Job.State end = job.finish();
         // After finish() nobody interrupts this thread for this job; clear a pending interrupt for the next one.
@@ -362,12 +366,16 @@ final class WorkerPool implements Dispatcher {
         final FunctionSpec function;
         final InvocationRequest request;
         final CompiledModule module;
+        final InvocationObserver observer;
+        /** System.nanoTime() when the job was made: its queue wait is measured from here (observation only). */
+        final long queuedAt = System.nanoTime();
         final CompletableFuture<InvocationResult> outcome = new CompletableFuture<>();
         volatile ScheduledFuture<?> queueAlarm; // expires the job if it is still queued at its timeout
         private State state = State.QUEUED; // guarded by this
         private Thread worker; // guarded by this
 
-        Job(FunctionSpec function, InvocationRequest request, CompiledModule module) {
+        Job(FunctionSpec function, InvocationRequest request, CompiledModule module, InvocationObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             this.function = function;
             this.request = request;
             this.module = module;

@@ -1,6 +1,7 @@
 package dev.sluice.gateway.core;
 
 import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationObserver;
 import dev.sluice.scheduler.InvocationRequest;
 
 /**
@@ -17,4 +18,9 @@ public interface InvocationCall {
      * dispatch then ends with (a result, a trap, an overloaded pool), the call was counted against them.
      */
     default void admitted(QuotaReport quotas) {}
+
+    /** Told when the admitted call leaves its queue and how long it runs (traces, metrics). */
+    default InvocationObserver observer() {
+        return InvocationObserver.NONE;
+    }
 }

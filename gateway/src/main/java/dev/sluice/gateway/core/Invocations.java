@@ -5,6 +5,7 @@ import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationObserver;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
@@ -74,7 +75,7 @@ public final class Invocations {
             case InvocationQuotas.Refused refused -> new InvocationOutcome.Refused(refused.refusal(), refused.quotas());
             case InvocationQuotas.Admitted admitted -> {
                 call.admitted(admitted.quotas());
-                yield run(tenant.uid(), function, request, admitted.ticket());
+                yield run(tenant.uid(), function, request, admitted.ticket(), call.observer());
             }
         };
     }
@@ -97,11 +98,11 @@ public final class Invocations {
 
     /** Dispatches an admitted call, then settles its fuel (closing the ticket) and accounts it. */
     private InvocationOutcome run(TenantUid tenant, FunctionSpec function, InvocationRequest request,
-                                  InvocationQuotas.Ticket admitted) {
+                                  InvocationQuotas.Ticket admitted, InvocationObserver observer) {
         InvocationResult result;
         try (InvocationQuotas.Ticket ticket = admitted) {
             try {
-                result = inFlight.run(() -> dispatcher.invoke(function, request));
+                result = inFlight.run(() -> dispatcher.invoke(function, request, observer));
             } catch (SchedulerException.InvocationFailed e) {
                 ticket.fuelUsed(e.fuelUsed());
                 usage.invocation(tenant, true, e.fuelUsed());

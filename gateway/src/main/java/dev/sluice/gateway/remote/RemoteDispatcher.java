@@ -2,6 +2,7 @@ package dev.sluice.gateway.remote;
 
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationObserver;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
@@ -56,7 +57,7 @@ public final class RemoteDispatcher implements Dispatcher {
     }
 
     @Override
-    public InvocationResult invoke(FunctionSpec function, InvocationRequest request) {
+    public InvocationResult invoke(FunctionSpec function, InvocationRequest request, InvocationObserver observer) {
         // Waiting for a worker counts against the same bound as the in-process queue: the function's timeout.
         // Saturated (centuries either way): Long.MAX_VALUE ms overflowed Duration.toNanos() in the HTTP/2 client.
         long deadline = nanoTime.getAsLong() + Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
@@ -64,8 +65,11 @@ public final class RemoteDispatcher implements Dispatcher {
         Duration answerWithin = Duration.ofNanos(Math.min(TimeUnit.MILLISECONDS.toNanos(function.timeoutMs()),
                 Long.MAX_VALUE / 4) + Math.min(stallMargin.toNanos(), Long.MAX_VALUE / 4));
         Set<String> refused = new HashSet<>();
+        long queuedAt = nanoTime.getAsLong();
         while (true) {
             Balancer.Pick pick = balancer.acquire(function.tenant(), function.digest(), Set.copyOf(refused), deadline);
+            long started = nanoTime.getAsLong();
+            observer.started(started - queuedAt);
             WorkerClient.Outcome outcome;
             try {
                 outcome = client.call(pick.worker(), function, request, answerWithin);
@@ -73,7 +77,10 @@ public final class RemoteDispatcher implements Dispatcher {
                 // Unclassified: the request may have reached the worker, so it counts as lost, never as retryable.
                 pick.lost();
                 throw new SchedulerException.WorkerLost("worker " + pick.worker().id() + " failed the call: " + e, e);
+            } finally {
+                observer.ran(nanoTime.getAsLong() - started);
             }
+            queuedAt = nanoTime.getAsLong(); // a busy or refusing worker puts the call back in its queue
             switch (outcome) {
                 case WorkerClient.Outcome.Completed completed -> {
                     pick.succeeded();
