@@ -43,6 +43,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import dev.sluice.scheduler.InvocationObserver;
 
 /**
  * The tenant API, mounted at {@code /v1}: deploy, list and remove functions, keep their secrets
@@ -130,13 +134,17 @@ final class FunctionService implements HttpService {
     private void deploy(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         String tenant = TenantGate.callerOf(req).tenant().id().value();
+        // When the module's last byte was read: the deploy's time is measured from there (not the upload).
+        AtomicLong moduleRead = new AtomicLong(Long.MIN_VALUE);
         DeployOutcome outcome;
         try {
-            outcome = deploys.deploy(TenantGate.callerOf(req), name, deployCall(req));
+            outcome = deploys.deploy(TenantGate.callerOf(req), name, deployCall(req, moduleRead));
         } catch (RuntimeException e) {
             metrics.deployed(tenant, SluiceMetrics.DeployOutcomeKind.FAILED);
+            timeDeploy(tenant, moduleRead);
             throw e;
         }
+        timeDeploy(tenant, moduleRead);
         metrics.deployed(tenant, outcome instanceof DeployOutcome.Deployed
                 ? SluiceMetrics.DeployOutcomeKind.DEPLOYED : SluiceMetrics.DeployOutcomeKind.REFUSED);
         switch (outcome) {
@@ -149,8 +157,16 @@ final class FunctionService implements HttpService {
         }
     }
 
+    /** A deploy whose module was read is timed (validation, instrumentation, compile); one refused before is not. */
+    private void timeDeploy(String tenant, AtomicLong moduleRead) {
+        long read = moduleRead.get();
+        if (read != Long.MIN_VALUE) {
+            metrics.deployTimed(tenant, read);
+        }
+    }
+
     /** The deploy's limits from the query, its module from the body (declared {@code application/wasm}). */
-    private static DeployCall deployCall(ServerRequest req) {
+    private DeployCall deployCall(ServerRequest req, AtomicLong moduleRead) {
         return new DeployCall() {
             @Override
             public OptionalLong parameter(String parameter) {
@@ -164,7 +180,9 @@ final class FunctionService implements HttpService {
 
             @Override
             public byte[] module(long maxBytes) {
-                return Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
+                byte[] module = Requests.body(req, maxBytes, ProblemType.MODULE_REJECTED, "module");
+                moduleRead.set(metrics.start());
+                return module;
             }
         };
     }
@@ -232,14 +250,24 @@ final class FunctionService implements HttpService {
         String tenant = caller.tenant().id().value();
         long start = metrics.start();
         metrics.inFlight(tenant, 1);
+        // Set once the call is admitted and dispatched (the core asks for its observer then).
+        AtomicReference<SluiceMetrics.Queued> queued = new AtomicReference<>();
         InvocationOutcome outcome;
         try {
-            outcome = invocations.invoke(caller, name(req), invocationCall(req, res));
+            outcome = invocations.invoke(caller, name(req), invocationCall(req, res, () -> {
+                SluiceMetrics.Queued waiting = metrics.queued(tenant);
+                queued.set(waiting);
+                return waiting;
+            }));
         } catch (RuntimeException e) {
             metrics.invoked(tenant, OutcomeLabels.ofException(e), 0, start);
             throw e;
         } finally {
             metrics.inFlight(tenant, -1);
+            SluiceMetrics.Queued waiting = queued.get();
+            if (waiting != null) {
+                waiting.ended();
+            }
         }
         metrics.invoked(tenant, OutcomeLabels.of(outcome), OutcomeLabels.fuelUsed(outcome), start);
         if (outcome instanceof InvocationOutcome.Refused refused) {
@@ -249,7 +277,8 @@ final class FunctionService implements HttpService {
     }
 
     /** The request as a WAGI invocation; once admitted, the response announces every quota the call was counted on. */
-    private InvocationCall invocationCall(ServerRequest req, ServerResponse res) {
+    private InvocationCall invocationCall(ServerRequest req, ServerResponse res,
+                                          Supplier<InvocationObserver> metricsObserver) {
         return new InvocationCall() {
             @Override
             public InvocationRequest request(FunctionSpec function) {
@@ -260,6 +289,11 @@ final class FunctionService implements HttpService {
             @Override
             public void admitted(QuotaReport quotas) {
                 QuotaHeaders.applyTo(res, quotas);
+            }
+
+            @Override
+            public InvocationObserver observer() {
+                return metricsObserver.get();
             }
         };
     }

@@ -95,6 +95,7 @@ public final class Sluice implements AutoCloseable {
             this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
             metrics.observeConfig(sources.live()::status);
             metrics.observeQuotas(quotas);
+            scheduler.load().ifPresent(metrics::observeWorkers);
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
                     settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
             AdminAuth auth = new AdminAuth(admin);
@@ -196,6 +197,11 @@ public final class Sluice implements AutoCloseable {
             @Override
             public void close() {
                 local.close();
+            }
+
+            @Override
+            public Optional<java.util.function.Supplier<dev.sluice.scheduler.WorkerLoad>> load() {
+                return Optional.of(local::load);
             }
         };
     }

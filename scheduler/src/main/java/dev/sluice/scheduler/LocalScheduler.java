@@ -237,6 +237,14 @@ public final class LocalScheduler implements AutoCloseable {
         return dispatcher;
     }
 
+    /**
+     * The worker pool's load now (threads busy, threads in all, invocations waiting), for metrics; all zero in a
+     * process without workers.
+     */
+    public WorkerLoad load() {
+        return dispatcher instanceof WorkerPool pool ? pool.load() : new WorkerLoad(0, 0, 0);
+    }
+
     /** For tests and tools: the module cache (tiers, compile counts, the compiled cache on disk). */
     ModuleCache modules() {
         return modules;

@@ -360,6 +360,16 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
+    /** For metrics: the pool's threads, those running a job now, and the jobs of every tenant waiting. */
+    WorkerLoad load() {
+        lock.lock();
+        try {
+            return new WorkerLoad(running.size(), settings.workers(), queues.queued());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private static final class Job {
         enum State { QUEUED, RUNNING, DONE, TIMED_OUT, CANCELLED }
 

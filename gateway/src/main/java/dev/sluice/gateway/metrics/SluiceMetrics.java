@@ -1,6 +1,8 @@
 package dev.sluice.gateway.metrics;
 
 import dev.sluice.config.live.ConfigStatus;
+import dev.sluice.scheduler.InvocationObserver;
+import dev.sluice.scheduler.WorkerLoad;
 import dev.sluice.tenancy.quota.Quotas;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -17,6 +19,8 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -34,6 +38,15 @@ public final class SluiceMetrics implements AutoCloseable {
     private static final AttributeKey<String> TENANT = AttributeKey.stringKey("tenant");
     private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
     private static final AttributeKey<String> QUOTA = AttributeKey.stringKey("quota");
+    private static final AttributeKey<String> COMMAND = AttributeKey.stringKey("command");
+    private static final AttributeKey<String> OPERATION = AttributeKey.stringKey("operation");
+    /**
+     * The Redis commands Sluice sends (quota scripts, the registry, discovery, the connection's handshake), each its
+     * own {@code command} label; anything else is {@code other}.
+     */
+    public static final Set<String> REDIS_COMMANDS = Set.of("eval", "evalsha", "get", "set", "setnx", "mget", "del",
+            "exists", "keys", "scan", "hget", "hgetall", "hincrby", "sadd", "srem", "smembers", "zadd", "zrem",
+            "zcount", "pexpire", "ping", "hello", "auth", "select", "client", "cluster", "script", "info");
     /** Sub-millisecond to the longest timeout a plan allows, in seconds (Prometheus' unit for durations). */
     private static final List<Double> DURATION_BUCKETS = List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
             0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
@@ -49,6 +62,14 @@ public final class SluiceMetrics implements AutoCloseable {
     private final LongCounter throttles;
     private final LongUpDownCounter inFlight;
     private final LongCounter deploys;
+    private final DoubleHistogram queueWait;
+    private final LongUpDownCounter queued;
+    private final DoubleHistogram deployDuration;
+    private final DoubleHistogram redisDuration;
+    private final LongCounter redisFailures;
+    private final DoubleHistogram vaultDuration;
+    private final LongCounter vaultFailures;
+    private final LongCounter accessLogDropped;
 
     private SluiceMetrics(LongSupplier nanoTime) {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
@@ -75,6 +96,29 @@ public final class SluiceMetrics implements AutoCloseable {
                 .setDescription("Invocations being handled now, by tenant.").build();
         this.deploys = meter.counterBuilder("sluice.deploys")
                 .setDescription("Deploys answered, by tenant and outcome.").build();
+        this.queueWait = meter.histogramBuilder("sluice.invocation.queue_wait").setUnit("s")
+                .setDescription("Time an admitted invocation waited for a worker, by tenant.")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+        this.queued = meter.upDownCounterBuilder("sluice.invocations.queued")
+                .setDescription("Admitted invocations waiting for their first worker now, by tenant.").build();
+        this.deployDuration = meter.histogramBuilder("sluice.deploy.duration").setUnit("s")
+                .setDescription("Time from a deploy's module read to its answer (validation, instrumentation, "
+                        + "compile within compile-budget-ms), by tenant.")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+        this.redisDuration = meter.histogramBuilder("sluice.redis.command.duration").setUnit("s")
+                .setDescription("Redis commands answered, by command.")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+        this.redisFailures = meter.counterBuilder("sluice.redis.command.failures")
+                .setDescription("Redis commands failed (timed out, refused, disconnected, an error reply), by command.")
+                .build();
+        this.vaultDuration = meter.histogramBuilder("sluice.vault.request.duration").setUnit("s")
+                .setDescription("Vault requests answered, by operation.")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+        this.vaultFailures = meter.counterBuilder("sluice.vault.request.failures")
+                .setDescription("Vault requests failed (unreachable, timed out, an error status), by operation.")
+                .build();
+        this.accessLogDropped = meter.counterBuilder("sluice.access_log.dropped")
+                .setDescription("Access log lines dropped because the writer's queue was full.").build();
     }
 
     /** @param nanoTime the monotonic clock durations are measured with */
@@ -149,6 +193,100 @@ public final class SluiceMetrics implements AutoCloseable {
         meter.gaugeBuilder("sluice.usage.buffered").ofLongs()
                 .setDescription("Usage events waiting to be written to the shared store.")
                 .buildWithCallback(m -> m.record(quotas.usageBuffered()));
+    }
+
+    /**
+     * An admitted invocation of {@code tenant}, about to be dispatched: counted as queued from now. Returns the
+     * observer the dispatcher tells when the call leaves the queue; {@link Queued#ended} settles a call that never
+     * left it (its queue full, timed out waiting, a shutdown).
+     */
+    public Queued queued(String tenant) {
+        return new Queued(tenant);
+    }
+
+    /** A deploy's module was read {@code startNanos} ago (on {@link #start()}'s clock) and the deploy is answered. */
+    public void deployTimed(String tenant, long startNanos) {
+        deployDuration.record(Math.max(0, nanoTime.getAsLong() - startNanos) / 1e9, Attributes.of(TENANT, tenant));
+    }
+
+    /**
+     * One Redis command ended, after {@code nanos}. {@code command} is the protocol keyword; any outside
+     * {@link #REDIS_COMMANDS} is labelled {@code other}, so the label's values are a fixed set.
+     */
+    public void redisCommand(String command, long nanos, boolean failed) {
+        String label = command == null ? "other" : command.toLowerCase(Locale.ROOT);
+        Attributes attributes = Attributes.of(COMMAND, REDIS_COMMANDS.contains(label) ? label : "other");
+        if (failed) {
+            redisFailures.add(1, attributes);
+        } else {
+            redisDuration.record(Math.max(0, nanos) / 1e9, attributes);
+        }
+    }
+
+    /** One Vault request ended after {@code nanos}; {@code operation} is one of a fixed set (see the Vault client). */
+    public void vaultRequest(String operation, long nanos, boolean failed) {
+        Attributes attributes = Attributes.of(OPERATION, operation);
+        if (failed) {
+            vaultFailures.add(1, attributes);
+        } else {
+            vaultDuration.record(Math.max(0, nanos) / 1e9, attributes);
+        }
+    }
+
+    /** An access log line the writer could not take (its queue full): lost, and counted here. */
+    public void accessLogDropped() {
+        accessLogDropped.add(1);
+    }
+
+    /**
+     * The process's worker threads, read at each scrape: those running a guest, all of them, and the invocations of
+     * every tenant waiting for one (a worker process knows tenants only by an internal id, never shown, so these carry
+     * no tenant label).
+     */
+    public void observeWorkers(Supplier<WorkerLoad> load) {
+        Objects.requireNonNull(load, "load");
+        meter.gaugeBuilder("sluice.worker.threads.busy").ofLongs()
+                .setDescription("Worker threads running a guest now.")
+                .buildWithCallback(m -> m.record(load.get().busy()));
+        meter.gaugeBuilder("sluice.worker.threads").ofLongs()
+                .setDescription("Worker threads in the pool.")
+                .buildWithCallback(m -> m.record(load.get().workers()));
+        meter.gaugeBuilder("sluice.worker.queued").ofLongs()
+                .setDescription("Invocations waiting for a worker thread now, all tenants together.")
+                .buildWithCallback(m -> m.record(load.get().queued()));
+    }
+
+    /**
+     * One admitted invocation's place in its tenant's {@code queued} gauge and its queue wait: the dispatcher calls
+     * {@link #started} on its own thread (quick, never throws); the gateway calls {@link #ended} once the dispatch
+     * returned or threw. The gauge counts the wait for the first worker only: a remote call a busy worker puts back
+     * waits again, which the queue-wait histogram records but the gauge does not.
+     */
+    public final class Queued implements InvocationObserver {
+        private final Attributes tenant;
+        private final AtomicBoolean waiting = new AtomicBoolean(true);
+
+        private Queued(String tenant) {
+            this.tenant = Attributes.of(TENANT, tenant);
+            queued.add(1, this.tenant);
+        }
+
+        @Override
+        public void started(long queueWaitNanos) {
+            queueWait.record(Math.max(0, queueWaitNanos) / 1e9, tenant);
+            leave();
+        }
+
+        /** The dispatch is over: a call that never left the queue leaves the gauge now. */
+        public void ended() {
+            leave();
+        }
+
+        private void leave() {
+            if (waiting.compareAndSet(true, false)) {
+                queued.add(-1, tenant);
+            }
+        }
     }
 
     /** The content type of {@link #scrape}: Prometheus text exposition 0.0.4. */

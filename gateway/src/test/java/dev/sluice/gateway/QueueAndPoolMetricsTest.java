@@ -1,0 +1,120 @@
+package dev.sluice.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.gateway.MetricsTest.Exposition;
+import dev.sluice.gateway.TestServer.Reply;
+import dev.sluice.scheduler.testing.TestModules;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The queue and pool series through the production routing: a tenant whose second call waits behind its first shows
+ * one queued call and one busy thread while it waits, and its queue wait once both ran; deploys are timed from their
+ * module read. Two worker threads, one per tenant at once, so the second call of a tenant must queue.
+ */
+class QueueAndPoolMetricsTest {
+    @TempDir
+    Path dataDir;
+    TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(dataDir, Map.of("workers", "2", "tenant-max-concurrency", "1"));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void aCallWaitingBehindItsTenantsFirstIsQueuedThenTimedByItsWait() throws Exception {
+        String acme = server.tenantWithKey("acme", "{}");
+        server.tenantWithKey("globex", "{}");
+        // Held until its 2 s timeout by the watchdog: the only way a sleeping guest ends.
+        assertEquals(201, server.call(acme, "PUT", "/v1/functions/holder?timeout-ms=2000",
+                TestModules.load("sleep-forever"), "application/wasm").status());
+        assertEquals(201, server.deploy(acme, "greeter", TestModules.load("hello")).status());
+
+        Exposition idle = scrape();
+        assertEquals(2, idle.value("sluice_worker_threads"));
+        assertEquals(0, idle.value("sluice_worker_threads_busy"));
+        assertEquals(0, idle.value("sluice_worker_queued"));
+
+        CompletableFuture<Reply> held = CompletableFuture.supplyAsync(() -> invoke(acme, "holder"));
+        awaitScrape(m -> m.value("sluice_worker_threads_busy") == 1);
+        CompletableFuture<Reply> waiting = CompletableFuture.supplyAsync(() -> invoke(acme, "greeter"));
+        Exposition busy = awaitScrape(m -> m.value("sluice_invocations_queued", "tenant", "acme") == 1);
+        assertEquals(1, busy.value("sluice_worker_threads_busy"), "the second call waits: acme's one slot is taken");
+        assertEquals(1, busy.value("sluice_worker_queued"));
+        assertEquals(0, busy.value("sluice_invocations_queued", "tenant", "globex"));
+        assertEquals(1, busy.value("sluice_invocation_queue_wait_seconds_count", "tenant", "acme"),
+                "only the first call has left the queue");
+
+        assertEquals("function-timeout", held.join().problemType());
+        assertEquals(200, waiting.join().status());
+        Exposition after = scrape();
+        assertEquals(0, after.value("sluice_invocations_queued", "tenant", "acme"));
+        assertEquals(0, after.value("sluice_worker_threads_busy"));
+        assertEquals(0, after.value("sluice_worker_queued"));
+        assertEquals(2, after.value("sluice_invocation_queue_wait_seconds_count", "tenant", "acme"));
+        double waited = after.samples().stream()
+                .filter(s -> s.name().equals("sluice_invocation_queue_wait_seconds_sum")).mapToDouble(s -> s.value())
+                .sum();
+        // The second call waited for the first one's 2 s timeout, less the moments before it was sent.
+        assertTrue(waited >= 0.5, "queue wait " + waited + " s");
+        assertEquals("histogram", after.types().get("sluice_invocation_queue_wait_seconds"));
+        assertEquals("gauge", after.types().get("sluice_invocations_queued"));
+        assertEquals("gauge", after.types().get("sluice_worker_threads_busy"));
+        Promtool.accepts(server.admin("GET", "/metrics", null).body(), dataDir);
+    }
+
+    @Test
+    void deploysAreTimedFromTheirModuleReadAndOnlyThen() throws Exception {
+        String acme = server.tenantWithKey("acme", "{\"max-timeout-ms\": 5000}");
+        assertEquals(201, server.deploy(acme, "one", TestModules.load("hello")).status());
+        assertEquals(200, server.deploy(acme, "one", TestModules.load("hello")).status());
+        assertEquals("module-rejected", server.deploy(acme, "bad", TestModules.load("bad-import")).problemType());
+        // Refused on its parameters before the module is read: counted, not timed.
+        assertEquals(400, server.call(acme, "PUT", "/v1/functions/late?timeout-ms=5001",
+                TestModules.load("hello"), "application/wasm").status());
+
+        Exposition metrics = scrape();
+        assertEquals(4, metrics.sum("sluice_deploys_total", "tenant", "acme"));
+        assertEquals(3, metrics.value("sluice_deploy_duration_seconds_count", "tenant", "acme"));
+        assertEquals("histogram", metrics.types().get("sluice_deploy_duration_seconds"));
+    }
+
+    private Reply invoke(String key, String function) {
+        return server.call(key, "POST", "/v1/functions/" + function + "/invoke", new byte[0], "text/plain");
+    }
+
+    private Exposition scrape() {
+        Reply scraped = server.admin("GET", "/metrics", null);
+        assertEquals(200, scraped.status(), scraped.toString());
+        return Exposition.parse(scraped.body());
+    }
+
+    /** Scrapes until {@code condition} holds (the calls run on other threads), for at most 20 s. */
+    private Exposition awaitScrape(Predicate<Exposition> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (true) {
+            Exposition metrics = scrape();
+            if (condition.test(metrics)) {
+                return metrics;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition never held; last scrape: " + metrics.samples());
+            }
+            Thread.sleep(20);
+        }
+    }
+}
