@@ -1,8 +1,11 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.WorkerLoad;
+import java.time.InstantSource;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -11,6 +14,12 @@ import java.util.function.Supplier;
  * remote workers ({@code gateway}). The API process is the same in both; only this differs.
  */
 interface Execution extends AutoCloseable {
+    /** Opens a process's execution; {@code metrics} is told of what it does (Redis commands, the pool's load). */
+    @FunctionalInterface
+    interface Opener {
+        Execution open(SluiceConfig config, InstantSource clock, SluiceMetrics metrics);
+    }
+
     FunctionRegistry functions();
 
     Dispatcher dispatcher();

@@ -17,6 +17,7 @@ import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.cluster.WorkerHealthCheck;
 import dev.sluice.scheduler.redis.RedisFunctionIndex;
 import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.redis.RedisCallListener;
 import dev.sluice.scheduler.redis.RedisWorkerDirectory;
 import dev.sluice.scheduler.redis.SchedulerRedis;
 import java.time.Duration;
@@ -71,15 +72,16 @@ public final class GatewayRole {
             config.cluster().requireSecret(environment); // checked now; with Vault, its config may supply it
         }
         return Sluice.builder().config(config).environment(environment)
-                .execution((c, clock) -> execution(c, clock, c.cluster().requireSecret(environment), directories,
-                        balancers));
+                .measuredExecution((c, clock, metrics) -> execution(c, clock, c.cluster().requireSecret(environment),
+                        directories, balancers, metrics::redisCommand));
     }
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
-                                       Directories directories, Balancers balancers) {
+                                       Directories directories, Balancers balancers,
+                                       RedisCallListener redisCalls) {
         Opened opened = new Opened(); // closed in reverse on failure, and by close()
         try {
-            RedisHolder redis = opened.add(new RedisHolder());
+            RedisHolder redis = opened.add(new RedisHolder(redisCalls));
             FunctionRegistry functions;
             if (config.stores().sharedTenancy()) {
                 // Deploy once: metadata and module bytes in Redis, seen by every gateway and worker.
@@ -126,11 +128,16 @@ public final class GatewayRole {
 
     /** The process's one scheduler-side Redis connection (registry, module store, discovery), opened when needed. */
     private static final class RedisHolder implements AutoCloseable {
+        private final RedisCallListener calls;
         private SchedulerRedis connection;
+
+        RedisHolder(RedisCallListener calls) {
+            this.calls = calls;
+        }
 
         synchronized SchedulerRedis open(SluiceConfig config) {
             if (connection == null) {
-                connection = SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores()));
+                connection = SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores()).withCalls(calls));
             }
             return connection;
         }

@@ -72,6 +72,9 @@ public final class Sluice implements AutoCloseable {
     private Sluice(Builder builder) {
         Opened opened = new Opened();
         try {
+            // One per process (no global registry): what /metrics shows is this process's alone. First, so the Vault
+            // and Redis clients opened below can report their calls.
+            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
             // The file, and Vault when configured: Vault's config path may set keys everything below is built from.
             this.sources = opened.add(ConfigSources.open(builder.config, builder.configFile, builder.environment,
                     builder.clock));
@@ -81,18 +84,16 @@ public final class Sluice implements AutoCloseable {
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).
-            this.tenancy = sources.manage(opened.add(openTenancy(config, builder)));
+            this.tenancy = sources.manage(opened.add(openTenancy(config, builder, metrics)));
             ManagedObjects managed = sources.managedObjects();
-            this.quotas = opened.add(openQuotas(config, builder, tenancy, settings));
-            this.scheduler = opened.add(builder.execution.apply(config, builder.clock));
+            this.quotas = opened.add(openQuotas(config, builder, tenancy, settings, metrics));
+            this.scheduler = opened.add(builder.execution.open(config, builder.clock, metrics));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened.add(DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
             this.drain = new Drain();
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("sluice-housekeeping"));
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
-            // One per process (no global registry): what /metrics shows is this process's alone.
-            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
             metrics.observeConfig(sources.live()::status);
             metrics.observeQuotas(quotas);
             scheduler.load().ifPresent(metrics::observeWorkers);
@@ -178,10 +179,10 @@ public final class Sluice implements AutoCloseable {
      * {@code serve}: functions run by the in-process worker pool, stored in the data directory or, with shared
      * tenancy, shared with every process through Redis (metadata and module bytes).
      */
-    private static Execution local(SluiceConfig config, InstantSource clock) {
+    private static Execution local(SluiceConfig config, InstantSource clock, SluiceMetrics metrics) {
         LocalScheduler local = config.stores().sharedTenancy()
                 ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
-                        SchedulerRedis.Settings.from(config.stores()))
+                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand))
                 : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
         return new Execution() {
             @Override
@@ -233,20 +234,20 @@ public final class Sluice implements AutoCloseable {
     }
 
     /** Tenants, plans and keys: in the data directory, or shared by every gateway through Redis. */
-    private static TenancyStores openTenancy(SluiceConfig config, Builder builder) {
+    private static TenancyStores openTenancy(SluiceConfig config, Builder builder, SluiceMetrics metrics) {
         if (config.stores().sharedTenancy()) {
-            return RedisTenancy.open(redisSettings(config), builder.clock);
+            return RedisTenancy.open(redisSettings(config).withCalls(metrics::redisCommand), builder.clock);
         }
         return LocalTenancy.open(config.dataDir(), builder.clock);
     }
 
     /** Quotas and usage: in this process, or shared through Redis with each tenant's fail policy. */
     private static Quotas openQuotas(SluiceConfig config, Builder builder, TenancyStores tenancy,
-                                     LiveSettings live) {
+                                     LiveSettings live, SluiceMetrics metrics) {
         if (!config.stores().sharedQuotas()) {
             return Quotas.local(config.dataDir(), builder.clock, builder.nanoTime);
         }
-        RedisSettings settings = redisSettings(config);
+        RedisSettings settings = redisSettings(config).withCalls(metrics::redisCommand);
         // A tenant's own policy (plan or override) wins; looking it up must not fail while Redis is away. The
         // fallback is the quota-fail-policy in force now (a live key), not the one read at start.
         Function<TenantId, FailPolicy> policy = id -> {
@@ -372,7 +373,7 @@ public final class Sluice implements AutoCloseable {
         private LongSupplier nanoTime = System::nanoTime;
         private Optional<String> adminToken = Optional.empty();
         private Consumer<String> announce = token -> { };
-        private java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution = Sluice::local;
+        private Execution.Opener execution = Sluice::local;
         private Optional<String> secretsKey = Optional.empty();
         private Optional<FunctionSecrets> secrets = Optional.empty();
         private Optional<java.nio.file.Path> configFile = Optional.empty();
@@ -451,6 +452,13 @@ public final class Sluice implements AutoCloseable {
 
         /** Where functions are stored and run; the in-process scheduler unless a role says otherwise. */
         Builder execution(java.util.function.BiFunction<SluiceConfig, InstantSource, Execution> execution) {
+            Objects.requireNonNull(execution, "execution");
+            this.execution = (config, clock, metrics) -> execution.apply(config, clock);
+            return this;
+        }
+
+        /** ... given the process's metrics, for the calls it makes (Redis). */
+        Builder measuredExecution(Execution.Opener execution) {
             this.execution = Objects.requireNonNull(execution, "execution");
             return this;
         }

@@ -44,9 +44,10 @@ public final class SluiceMetrics implements AutoCloseable {
      * The Redis commands Sluice sends (quota scripts, the registry, discovery, the connection's handshake), each its
      * own {@code command} label; anything else is {@code other}.
      */
-    public static final Set<String> REDIS_COMMANDS = Set.of("eval", "evalsha", "get", "set", "setnx", "mget", "del",
-            "exists", "keys", "scan", "hget", "hgetall", "hincrby", "sadd", "srem", "smembers", "zadd", "zrem",
-            "zcount", "pexpire", "ping", "hello", "auth", "select", "client", "cluster", "script", "info");
+    public static final Set<String> REDIS_COMMANDS = Set.of("eval", "evalsha", "get", "set", "setnx", "psetex",
+            "mget", "del", "exists", "expire", "pexpire", "incr", "incrby", "keys", "scan", "hget", "hmget", "hgetall",
+            "hset", "hsetnx", "hdel", "hincrby", "sadd", "srem", "smembers", "zadd", "zrem", "zcount", "zscore",
+            "zrangebyscore", "time", "ping", "hello", "auth", "select", "client", "cluster", "script", "info");
     /** Sub-millisecond to the longest timeout a plan allows, in seconds (Prometheus' unit for durations). */
     private static final List<Double> DURATION_BUCKETS = List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
             0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);

@@ -62,14 +62,16 @@ public final class SchedulerRedis implements AutoCloseable {
      *
      * @param uri            Lettuce URI; may hold a password, so {@link #toString()} redacts it
      * @param keyPrefix      prefix of every key, so several installations can share one Redis
+     * @param calls          told of every command's duration or failure (metrics); none by default
      */
     public record Settings(String uri, boolean cluster, Duration commandTimeout, Duration connectTimeout,
-                           String keyPrefix) {
+                           String keyPrefix, RedisCallListener calls) {
         public Settings {
             Objects.requireNonNull(uri, "uri");
             Objects.requireNonNull(commandTimeout, "commandTimeout");
             Objects.requireNonNull(connectTimeout, "connectTimeout");
             Objects.requireNonNull(keyPrefix, "keyPrefix");
+            Objects.requireNonNull(calls, "calls");
             if (commandTimeout.isNegative() || commandTimeout.isZero()) {
                 throw new IllegalArgumentException("redis-timeout-ms: " + commandTimeout.toMillis()
                         + " (expected: > 0)");
@@ -78,6 +80,17 @@ public final class SchedulerRedis implements AutoCloseable {
                 throw new IllegalArgumentException("redis-connect-timeout-ms: " + connectTimeout.toMillis()
                         + " (expected: > 0)");
             }
+        }
+
+        /** Listening to no command. */
+        public Settings(String uri, boolean cluster, Duration commandTimeout, Duration connectTimeout,
+                        String keyPrefix) {
+            this(uri, cluster, commandTimeout, connectTimeout, keyPrefix, RedisCallListener.NONE);
+        }
+
+        /** The same settings, telling {@code calls} of every command. */
+        public Settings withCalls(RedisCallListener calls) {
+            return new Settings(uri, cluster, commandTimeout, connectTimeout, keyPrefix, calls);
         }
 
         /** The Redis keys of the configuration, which the tenancy store reads too. */
@@ -151,6 +164,7 @@ public final class SchedulerRedis implements AutoCloseable {
                     .build());
             this.client = standalone;
         }
+        client.addListener(new CommandEvents(settings.calls()));
     }
 
     /**

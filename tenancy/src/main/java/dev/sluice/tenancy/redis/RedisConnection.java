@@ -98,6 +98,7 @@ public final class RedisConnection implements AutoCloseable {
                     .build());
             this.client = standalone;
         }
+        client.addListener(new CommandEvents(settings.calls()));
         this.connect = new BackgroundConnect<>(client, uri, CODEC, resources.eventExecutorGroup(),
                 (connected, retries) -> {
                     commands = connected instanceof StatefulRedisClusterConnection<String, byte[]> c

@@ -20,9 +20,11 @@ import java.util.Objects;
  *                       command timeout: a JVM still warming up may need far longer to connect than Redis needs to
  *                       answer a command
  * @param breaker        when a failure rate makes the gateway stop asking Redis for a while
+ * @param calls          told of every command's duration or failure (metrics); none by default
  */
 public record RedisSettings(String uri, boolean cluster, Duration commandTimeout, FailPolicy failPolicy,
-                            int replicas, String keyPrefix, Duration connectTimeout, BreakerSettings breaker) {
+                            int replicas, String keyPrefix, Duration connectTimeout, BreakerSettings breaker,
+                            RedisCallListener calls) {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     public RedisSettings {
@@ -32,6 +34,7 @@ public record RedisSettings(String uri, boolean cluster, Duration commandTimeout
         Objects.requireNonNull(keyPrefix, "keyPrefix");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(breaker, "breaker");
+        Objects.requireNonNull(calls, "calls");
         if (commandTimeout.isNegative() || commandTimeout.isZero()) {
             throw new TenancyException.InvalidInput("redis-timeout-ms: " + commandTimeout.toMillis()
                     + " (expected: > 0)");
@@ -49,17 +52,22 @@ public record RedisSettings(String uri, boolean cluster, Duration commandTimeout
     public RedisSettings(String uri, boolean cluster, Duration commandTimeout, FailPolicy failPolicy, int replicas,
                          String keyPrefix) {
         this(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, DEFAULT_CONNECT_TIMEOUT,
-                BreakerSettings.DEFAULTS);
+                BreakerSettings.DEFAULTS, RedisCallListener.NONE);
     }
 
     public RedisSettings withConnectTimeout(Duration connectTimeout) {
         return new RedisSettings(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, connectTimeout,
-                breaker);
+                breaker, calls);
     }
 
     public RedisSettings withBreaker(BreakerSettings breaker) {
         return new RedisSettings(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, connectTimeout,
-                breaker);
+                breaker, calls);
+    }
+
+    public RedisSettings withCalls(RedisCallListener calls) {
+        return new RedisSettings(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, connectTimeout,
+                breaker, calls);
     }
 
     /** The URI with any user and password replaced by {@code ***}, for messages and logs. */

@@ -115,6 +115,7 @@ final class TenancyRedis implements AutoCloseable {
             standalone.setOptions(ClientOptions.builder().socketOptions(socket).timeoutOptions(timeouts).build());
             client = standalone;
         }
+        client.addListener(new CommandEvents(settings.calls()));
         TenancyRedis redis = new TenancyRedis(settings, uri, resources, client, nanoTime);
         redis.connect.startAndAwait(settings.connectTimeout()).ifPresent(e -> LOG.log(Level.WARNING,
                 "tenancy store: cannot connect to Redis yet (" + settings + ": "
