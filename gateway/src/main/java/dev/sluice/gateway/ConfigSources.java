@@ -8,6 +8,7 @@ import dev.sluice.config.secrets.CachedFunctionSecrets;
 import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.config.vault.VaultFunctionSecrets;
 import dev.sluice.config.vault.VaultMirror;
+import dev.sluice.config.vault.VaultCallListener;
 import dev.sluice.config.vault.VaultSession;
 import dev.sluice.tenancy.TenancyStores;
 import dev.sluice.tenancy.managed.ManagedObjects;
@@ -57,14 +58,15 @@ final class ConfigSources implements AutoCloseable {
      * @param initial     what was parsed from {@code file} (or the defaults, or code)
      * @param file        the configuration file, watched for changes; empty: none
      * @param environment where Vault credentials come from when not from files ({@code $VAULT_TOKEN}, ...)
+     * @param vaultCalls  told of every Vault request (metrics)
      */
     static ConfigSources open(SluiceConfig initial, Optional<Path> file, Map<String, String> environment,
-                              InstantSource clock) {
+                              InstantSource clock, VaultCallListener vaultCalls) {
         if (!initial.vault().enabled()) {
             return new ConfigSources(Optional.empty(), initial,
                     LiveConfigs.create(file, initial, Optional.empty(), clock), clock);
         }
-        VaultSession session = VaultSession.open(initial.vault(), environment, clock);
+        VaultSession session = VaultSession.open(initial.vault(), environment, clock, vaultCalls);
         try {
             VaultMirror mirror = session.mirror();
             SluiceConfig first;

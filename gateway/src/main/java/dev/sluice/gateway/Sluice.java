@@ -77,7 +77,7 @@ public final class Sluice implements AutoCloseable {
             this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
             // The file, and Vault when configured: Vault's config path may set keys everything below is built from.
             this.sources = opened.add(ConfigSources.open(builder.config, builder.configFile, builder.environment,
-                    builder.clock));
+                    builder.clock, metrics::vaultRequest));
             this.config = sources.config();
             // The live keys (default limits, default timeout, fail policy), read per request.
             LiveSettings settings = LiveSettings.of(config);

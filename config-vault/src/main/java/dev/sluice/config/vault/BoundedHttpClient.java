@@ -38,11 +38,13 @@ final class BoundedHttpClient extends HttpClient {
     private final HttpClient client;
     private final Duration timeout;
     private final long maxBodyBytes;
+    private final VaultCallListener calls;
 
-    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes) {
+    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes, VaultCallListener calls) {
         this.client = client;
         this.timeout = timeout;
         this.maxBodyBytes = maxBodyBytes;
+        this.calls = calls;
     }
 
     static BoundedHttpClient create(Duration timeout) {
@@ -50,9 +52,25 @@ final class BoundedHttpClient extends HttpClient {
     }
 
     static BoundedHttpClient create(Duration timeout, long maxBodyBytes) {
+        return create(timeout, maxBodyBytes, VaultCallListener.NONE);
+    }
+
+    /** @param calls told of each exchange's duration or failure (metrics) */
+    static BoundedHttpClient create(Duration timeout, long maxBodyBytes, VaultCallListener calls) {
         // HTTP/1.1 as the driver does on its own: a Vault Agent proxying h2c to https fails.
         return new BoundedHttpClient(HttpClient.newBuilder().version(Version.HTTP_1_1).connectTimeout(timeout)
-                .followRedirects(Redirect.NEVER).build(), timeout, maxBodyBytes);
+                .followRedirects(Redirect.NEVER).build(), timeout, maxBodyBytes, calls);
+    }
+
+    /** Tells the listener how an exchange of {@code request}, started at {@code startNanos}, ended. */
+    private void told(HttpRequest request, long startNanos, HttpResponse<?> response, Throwable failure) {
+        boolean failed = failure != null || response == null
+                || (response.statusCode() >= 400 && response.statusCode() != 404);
+        try {
+            calls.call(VaultCallListener.operation(request), System.nanoTime() - startNanos, failed);
+        } catch (RuntimeException ignored) {
+            // Metrics never fail a Vault call.
+        }
     }
 
     /** An answer body past the cap; {@link Reply#transport} names the call and the cap. */
@@ -132,6 +150,22 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        HttpResponse<T> response = null;
+        Throwable failure = null;
+        try {
+            response = boundedSend(request, handler);
+            return response;
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            told(request, start, response, failure);
+        }
+    }
+
+    private <T> HttpResponse<T> boundedSend(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
         CompletableFuture<HttpResponse<T>> exchange = client.sendAsync(bounded(request), capped(handler));
         try {
             return exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -165,13 +199,19 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request,
             HttpResponse.BodyHandler<T> handler) {
-        return timed(client.sendAsync(bounded(request), capped(handler)));
+        long start = System.nanoTime();
+        CompletableFuture<HttpResponse<T>> out = timed(client.sendAsync(bounded(request), capped(handler)));
+        out.whenComplete((response, failure) -> told(request, start, response, failure));
+        return out;
     }
 
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
             HttpResponse.PushPromiseHandler<T> push) {
-        return timed(client.sendAsync(bounded(request), capped(handler), push));
+        long start = System.nanoTime();
+        CompletableFuture<HttpResponse<T>> out = timed(client.sendAsync(bounded(request), capped(handler), push));
+        out.whenComplete((response, failure) -> told(request, start, response, failure));
+        return out;
     }
 
     /** The exchange bounded as {@link #send} bounds it: past the timeout it fails and the exchange is cancelled. */

@@ -39,9 +39,10 @@ final class DriverSession implements VaultSession {
     private volatile boolean closed;
 
     private DriverSession(dev.sluice.config.VaultConfig config, Map<String, String> environment, InstantSource clock,
-            boolean background) {
+            boolean background, VaultCallListener calls) {
         this.clock = clock;
-        this.http = BoundedHttpClient.create(Duration.ofMillis(config.timeoutMs()));
+        this.http = BoundedHttpClient.create(Duration.ofMillis(config.timeoutMs()), BoundedHttpClient.MAX_BODY_BYTES,
+                calls);
         this.keeper = new TokenKeeper(config, environment, clock, http);
         this.kv = new DriverKv(keeper, http, config);
         this.pool = new ThreadPoolExecutor(POOL_SIZE, POOL_SIZE, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -59,10 +60,15 @@ final class DriverSession implements VaultSession {
 
     static DriverSession open(dev.sluice.config.VaultConfig config, Map<String, String> environment,
             InstantSource clock, boolean background) {
+        return open(config, environment, clock, background, VaultCallListener.NONE);
+    }
+
+    static DriverSession open(dev.sluice.config.VaultConfig config, Map<String, String> environment,
+            InstantSource clock, boolean background, VaultCallListener calls) {
         if (!config.enabled()) {
             throw new IllegalArgumentException("vault-address: empty (expected: a Vault address to open a session)");
         }
-        return new DriverSession(config, environment, clock, background);
+        return new DriverSession(config, environment, clock, background, calls);
     }
 
     @Override

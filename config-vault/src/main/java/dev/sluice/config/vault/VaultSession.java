@@ -18,6 +18,12 @@ public interface VaultSession extends AutoCloseable {
         return DriverSession.open(config, environment, clock, true);
     }
 
+    /** ... telling {@code calls} of every request's duration or failure (metrics). */
+    static VaultSession open(dev.sluice.config.VaultConfig config, java.util.Map<String, String> environment,
+            java.time.InstantSource clock, VaultCallListener calls) {
+        return DriverSession.open(config, environment, clock, true, java.util.Objects.requireNonNull(calls, "calls"));
+    }
+
     /** KV version 2 on {@code vault-mount}. */
     VaultKv kv();
 
