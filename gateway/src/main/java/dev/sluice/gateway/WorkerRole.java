@@ -4,6 +4,8 @@ import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ProblemDirectHandler;
+import dev.sluice.gateway.metrics.MetricsService;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.gateway.remote.InternalProtocol;
 import dev.sluice.gateway.remote.WorkerService;
 import dev.sluice.scheduler.DiskModuleStore;
@@ -45,6 +47,7 @@ public final class WorkerRole implements AutoCloseable {
     private final WebServer server;
     private final String id;
     private final Function<WorkerAddress, WorkerRegistration> registrar;
+    private final SluiceMetrics metrics;
     private WorkerRegistration registration;
     private boolean stopped;
 
@@ -57,9 +60,12 @@ public final class WorkerRole implements AutoCloseable {
         try {
             // The compiled-module cache is this worker's alone.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
+            // The pool's load and the Redis commands, on metrics-port when it is set (the worker has no admin token).
+            this.metrics = opened.add(SluiceMetrics.create(System::nanoTime));
             // One scheduler-side Redis connection for the module store and the heartbeat; closed by the scheduler.
             Optional<SchedulerRedis> redis = needsRedis(config)
-                    ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())))
+                    ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())
+                            .withCalls(metrics::redisCommand)))
                     : Optional.empty();
             try {
                 ModuleStore modules = moduleStore(config, redis);
@@ -70,6 +76,7 @@ public final class WorkerRole implements AutoCloseable {
                 redis.ifPresent(SchedulerRedis::close);
                 throw e;
             }
+            metrics.observeWorkers(scheduler::load);
             this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the
@@ -99,6 +106,8 @@ public final class WorkerRole implements AutoCloseable {
                     .maxPayloadSize(config.maxRequestBytes() + (2 << 20) + InternalProtocol.MAX_SECRETS_BYTES)
                     .routing(service::routing)
                     .directHandlers(ProblemDirectHandler.handlers())
+                    // metrics-port: /metrics without authentication on a listener of its own (none by default).
+                    .sockets(MetricsService.managementSockets(config.metrics(), metrics))
                     .build();
         } catch (RuntimeException | Error e) {
             opened.closeAll();
@@ -279,6 +288,14 @@ public final class WorkerRole implements AutoCloseable {
         registration = registrar.apply(address());
         LOG.log(Level.INFO, "Sluice worker " + id + " listening on h2c://" + config.cluster().workerHost() + ":"
                 + server.port());
+        if (config.metrics().enabled()) {
+            if (metricsPort() < 0) {
+                throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
+                        + config.metrics().metricsPort() + " (address in use, or not allowed)");
+            }
+            LOG.log(Level.INFO, "Sluice worker " + id + " serving /metrics on http://"
+                    + config.metrics().metricsHost() + ":" + metricsPort() + " (no authentication)");
+        }
         return this;
     }
 
@@ -290,6 +307,11 @@ public final class WorkerRole implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The management listener's port ({@code metrics-port}), or -1 when there is none. */
+    public int metricsPort() {
+        return config.metrics().enabled() ? server.port(MetricsService.SOCKET) : -1;
     }
 
     public String id() {
@@ -318,6 +340,7 @@ public final class WorkerRole implements AutoCloseable {
             scheduler.dispatcher().shutdown(grace.remainingMillis());
         } finally {
             Opened.closeQuietly(scheduler);
+            Opened.closeQuietly(metrics);
             dataDirLock.close();
         }
     }
