@@ -46,6 +46,7 @@ import java.util.function.LongSupplier;
 import dev.sluice.gateway.logs.FunctionLogs;
 import dev.sluice.gateway.logs.FunctionsWithLogs;
 import dev.sluice.gateway.logs.LogLimits;
+import dev.sluice.gateway.access.AccessLog;
 
 /**
  * One Sluice process with its embedded defaults: local tenancy, the in-process worker pool and the HTTP server, wired
@@ -67,6 +68,7 @@ public final class Sluice implements AutoCloseable {
     private final WebServer server;
     private final ConfigSources sources;
     private final SluiceMetrics metrics;
+    private final Optional<AccessLog> accessLog;
     private volatile boolean stopped;
 
     private Sluice(Builder builder) {
@@ -96,6 +98,10 @@ public final class Sluice implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
             metrics.observeConfig(sources.live()::status);
             metrics.observeQuotas(quotas);
+            // access-log: one JSON line per request on the main port, written off the request threads.
+            this.accessLog = AccessLog.open(config.logs(), builder.clock, builder.nanoTime, metrics::accessLogDropped,
+                    builder.traceIds, builder.accessLogOutput);
+            accessLog.ifPresent(opened::add);
             scheduler.load().ifPresent(metrics::observeWorkers);
             TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
                     settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
@@ -105,7 +111,8 @@ public final class Sluice implements AutoCloseable {
                     builder), builder.nanoTime));
             // Deleting a function, or a tenant's functions, deletes their secrets first (FunctionsWithSecrets).
             // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
-            FunctionLogs functionLogs = FunctionLogs.create(builder.logLimits, builder.clock);
+            FunctionLogs functionLogs = FunctionLogs.create(builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())),
+                    builder.clock);
             var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
                     functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
@@ -135,8 +142,11 @@ public final class Sluice implements AutoCloseable {
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(payloadBackstop(config))
-                    .routing(routing -> routing(routing, health, configService, planService, adminService,
-                            functionService, metricsService))
+                    .routing(routing -> {
+                        accessLog.ifPresent(routing::addFilter);
+                        routing(routing, health, configService, planService, adminService, functionService,
+                                metricsService);
+                    })
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
@@ -356,6 +366,7 @@ public final class Sluice implements AutoCloseable {
             Opened.closeQuietly(tenancy);
             Opened.closeQuietly(sources);
             Opened.closeQuietly(metrics);
+            accessLog.ifPresent(Opened::closeQuietly); // after the listener: every answered request is written
             dataDirLock.close(); // last: everything above is written
         }
     }
@@ -378,7 +389,9 @@ public final class Sluice implements AutoCloseable {
         private Optional<FunctionSecrets> secrets = Optional.empty();
         private Optional<java.nio.file.Path> configFile = Optional.empty();
         private java.util.Map<String, String> environment = System.getenv();
-        private LogLimits logLimits = LogLimits.defaults();
+        private Optional<LogLimits> logLimits = Optional.empty(); // from function-logs-* unless set
+        private java.util.function.Supplier<String> traceIds;
+        private Optional<java.io.OutputStream> accessLogOutput = Optional.empty();
 
         private Builder() {}
 
@@ -389,7 +402,22 @@ public final class Sluice implements AutoCloseable {
 
         /** Bounds of the tenant function logs (ring, bytes and retention per tenant, streams). */
         public Builder logLimits(LogLimits logLimits) {
-            this.logLimits = Objects.requireNonNull(logLimits, "logLimits");
+            this.logLimits = Optional.of(Objects.requireNonNull(logLimits, "logLimits"));
+            return this;
+        }
+
+        /**
+         * The current span's trace id (null when none) for the access log, asked on the request's thread before the
+         * request is handled; null (the default): no trace ids.
+         */
+        public Builder traceIds(java.util.function.Supplier<String> traceIds) {
+            this.traceIds = traceIds;
+            return this;
+        }
+
+        /** The access log written to {@code out} whatever {@code access-log} says (tests: a slow sink). */
+        Builder accessLogOutput(java.io.OutputStream out) {
+            this.accessLogOutput = Optional.of(Objects.requireNonNull(out, "out"));
             return this;
         }
 

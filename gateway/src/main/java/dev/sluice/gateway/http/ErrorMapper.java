@@ -31,7 +31,14 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             LOG.log(Level.WARNING, "error after the response was sent: " + error);
             return;
         }
-        send(res, toProblem(error), req.path().absolute().rawPath());
+        ProblemException problem = toProblem(error);
+        // For the access log: which problem the response is (its body is gone once sent).
+        req.context().register(new Rendered(problem.type()));
+        send(res, problem, req.path().absolute().rawPath());
+    }
+
+    /** The problem a request was answered with, in its context once {@link #handle} rendered it. */
+    public record Rendered(ProblemType type) {
     }
 
     public static ProblemException toProblem(Throwable error) {

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.logs;
 
+import dev.sluice.config.LogsConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -39,6 +40,17 @@ public record LogLimits(int entriesPerFunction, int stderrBytesPerEntry, long by
     public static LogLimits defaults() {
         return new LogLimits(100, 8192, 1 << 20, Duration.ofHours(1), 4, Duration.ofMinutes(10),
                 Duration.ofSeconds(15));
+    }
+
+    /**
+     * The configured bounds ({@code function-logs-*}, validated there) with the default streams. The configuration's
+     * smallest tenant cap is one full entry, as here.
+     */
+    public static LogLimits of(LogsConfig config) {
+        LogLimits defaults = defaults();
+        return new LogLimits(config.functionLogsEntries(), config.functionLogsEntryBytes(),
+                config.functionLogsTenantBytes(), Duration.ofMillis(config.functionLogsRetentionMs()),
+                defaults.streamsPerTenant(), defaults.streamDuration(), defaults.heartbeat());
     }
 
     private static void positive(String name, long value) {

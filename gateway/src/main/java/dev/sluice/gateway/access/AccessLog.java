@@ -1,0 +1,179 @@
+package dev.sluice.gateway.access;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.sluice.config.LogsConfig;
+import dev.sluice.gateway.core.Caller;
+import dev.sluice.gateway.http.ErrorMapper;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.format.DateTimeFormatter;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The access log: a routing filter writing one JSON line per request on the main port, once it is answered. A line
+ * holds the time the request arrived (RFC 3339, UTC, from the injected clock), the trace id when a span is current,
+ * the method, the route template ({@link Routes}; never the raw path), the function and the authenticated tenant,
+ * the invocation id, the status, the problem type, the fuel, the duration and the bytes in and out:
+ *
+ * <pre>{"time":"2026-01-01T00:00:00Z","trace-id":null,"method":"POST","route":"/v1/functions/{name}/invoke",
+ * "function":"hello","tenant":"acme","invocation-id":"7f0c…","status":200,"problem":null,"fuel":1234,
+ * "duration-ms":2.113,"bytes-in":4,"bytes-out":187}</pre>
+ *
+ * Never a header (so no key or token), a query, a body or a path segment other than a valid function name; every
+ * value is written by Jackson, so nothing a client sends can break a line. Lines go through the bounded
+ * {@link AccessLogWriter}, never blocking the request.
+ */
+public final class AccessLog implements Filter, AutoCloseable {
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final HeaderName INVOCATION_ID = HeaderNames.create("Sluice-Invocation-Id");
+    private static final HeaderName FUEL_USED = HeaderNames.create(ErrorMapper.FUEL_USED_HEADER);
+
+    private final AccessLogWriter writer;
+    private final InstantSource clock;
+    private final LongSupplier nanoTime;
+    private final Supplier<String> traceId;
+
+    private AccessLog(AccessLogWriter writer, InstantSource clock, LongSupplier nanoTime, Supplier<String> traceId) {
+        this.writer = Objects.requireNonNull(writer, "writer");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.traceId = traceId;
+    }
+
+    /**
+     * @param traceId the current span's trace id, or null when there is none; may itself be null (no tracing). Asked
+     *                on the request's thread before the request is handled, so a tracing filter must come first.
+     */
+    public static AccessLog create(AccessLogWriter writer, InstantSource clock, LongSupplier nanoTime,
+                                   Supplier<String> traceId) {
+        return new AccessLog(writer, clock, nanoTime, traceId);
+    }
+
+    /**
+     * The log {@code access-log} asks for: empty when {@code off}; {@code stdout}; or a file appended to (created if
+     * missing; a file that cannot be opened stops the start naming the key).
+     */
+    public static Optional<AccessLog> open(LogsConfig config, InstantSource clock, LongSupplier nanoTime,
+                                           Runnable onDrop, Supplier<String> traceId,
+                                           Optional<OutputStream> output) {
+        if (!config.accessLogEnabled() && output.isEmpty()) {
+            return Optional.empty();
+        }
+        OutputStream out;
+        boolean owned;
+        if (output.isPresent()) {
+            out = output.get();
+            owned = false;
+        } else if (config.accessLog().equals("stdout")) {
+            out = System.out;
+            owned = false;
+        } else {
+            try {
+                out = Files.newOutputStream(Path.of(config.accessLog()), StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            } catch (IOException | RuntimeException e) {
+                throw new dev.sluice.config.ConfigException("access-log: cannot append to '" + config.accessLog()
+                        + "' (" + e.getMessage() + ")");
+            }
+            owned = true;
+        }
+        AccessLogWriter writer = AccessLogWriter.start(out, owned, config.accessLogQueue(), onDrop);
+        return Optional.of(create(writer, clock, nanoTime, traceId));
+    }
+
+    /** Lines lost so far (the queue full, or a write failed). */
+    public long dropped() {
+        return writer.dropped();
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        Instant time = clock.instant();
+        long start = nanoTime.getAsLong();
+        String trace = currentTrace();
+        try {
+            chain.proceed();
+        } finally {
+            writer.offer(line(req, res, time, trace, nanoTime.getAsLong() - start));
+        }
+    }
+
+    private String currentTrace() {
+        if (traceId == null) {
+            return null;
+        }
+        try {
+            return traceId.get();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static byte[] line(RoutingRequest req, RoutingResponse res, Instant time, String trace, long nanos) {
+        Routes.Match route = Routes.match(req.prologue().uriPath().rawPath());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (JsonGenerator json = JSON.createGenerator(bytes, JsonEncoding.UTF8)) {
+            json.writeStartObject();
+            json.writeStringField("time", DateTimeFormatter.ISO_INSTANT.format(time));
+            json.writeStringField("trace-id", trace);
+            json.writeStringField("method", req.prologue().method().text());
+            json.writeStringField("route", route.route());
+            json.writeStringField("function", route.function().orElse(null));
+            json.writeStringField("tenant", req.context().get(Caller.class)
+                    .map(caller -> caller.tenant().id().value()).orElse(null));
+            json.writeStringField("invocation-id", res.headers().first(INVOCATION_ID).orElse(null));
+            json.writeNumberField("status", res.status().code());
+            json.writeStringField("problem", req.context().get(ErrorMapper.Rendered.class)
+                    .map(rendered -> rendered.type().slug()).orElse(null));
+            writeLong(json, "fuel", res.headers().first(FUEL_USED).map(AccessLog::parse).orElse(OptionalLong.empty()));
+            json.writeNumberField("duration-ms", Math.max(0, nanos) / 1_000 / 1_000.0);
+            writeLong(json, "bytes-in", req.headers().contentLength());
+            json.writeNumberField("bytes-out", res.bytesWritten());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        bytes.write('\n');
+        return bytes.toByteArray();
+    }
+
+    private static void writeLong(JsonGenerator json, String field, OptionalLong value) throws IOException {
+        if (value.isPresent()) {
+            json.writeNumberField(field, value.getAsLong());
+        } else {
+            json.writeNullField(field);
+        }
+    }
+
+    private static OptionalLong parse(String text) {
+        try {
+            return OptionalLong.of(Long.parseLong(text));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.sluice.gateway.access;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes access log lines on one daemon thread of its own, so a slow disk or a stdout pipe nobody reads never holds a
+ * request thread: {@link #offer} never blocks, and a line that finds the bounded queue full is dropped, counted
+ * ({@link #dropped}) and reported to {@code onDrop} (the metrics). A line that cannot be written (disk full) is
+ * counted the same way, and logged at WARNING once per failure streak. The stream is flushed whenever the queue runs
+ * empty, so a quiet process has nothing pending.
+ *
+ * <p>Threading: any thread may {@link #offer}; only the writer thread touches the stream. {@link #close} lets the
+ * thread write what is queued for at most a second, then stops it.
+ */
+public final class AccessLogWriter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AccessLogWriter.class.getName());
+    private static final long CLOSE_WAIT_MS = 1_000;
+
+    private final ArrayBlockingQueue<byte[]> queue;
+    private final OutputStream out;
+    private final boolean closeStream;
+    private final Runnable onDrop;
+    private final AtomicLong dropped = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean closed;
+    private boolean failing; // writer thread only
+
+    private AccessLogWriter(OutputStream out, boolean closeStream, int capacity, Runnable onDrop) {
+        this.out = Objects.requireNonNull(out, "out");
+        this.closeStream = closeStream;
+        this.onDrop = Objects.requireNonNull(onDrop, "onDrop");
+        if (capacity < 1) {
+            throw new IllegalArgumentException("access-log-queue: " + capacity + " (expected: > 0)");
+        }
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.thread = new Thread(this::run, "sluice-access-log");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * @param out         where lines go
+     * @param closeStream whether {@link #close} closes {@code out} (a file: yes; stdout: no)
+     * @param capacity    lines waiting at most
+     * @param onDrop      told of each line lost; quick, never throwing
+     */
+    public static AccessLogWriter start(OutputStream out, boolean closeStream, int capacity, Runnable onDrop) {
+        return new AccessLogWriter(out, closeStream, capacity, onDrop);
+    }
+
+    /** Queues a line (its newline included) for writing; drops and counts it when the queue is full or closed. */
+    public void offer(byte[] line) {
+        if (closed || !queue.offer(line)) {
+            drop();
+        }
+    }
+
+    /** Lines lost so far: the queue full, or a write failed. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    private void drop() {
+        dropped.incrementAndGet();
+        try {
+            onDrop.run();
+        } catch (RuntimeException ignored) {
+            // Counting a lost line must not fail the request that wrote it.
+        }
+    }
+
+    private void run() {
+        while (!closed || !queue.isEmpty()) {
+            byte[] line;
+            try {
+                line = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return; // close() gave up waiting
+            }
+            if (line == null) {
+                continue;
+            }
+            write(line);
+        }
+    }
+
+    private void write(byte[] line) {
+        try {
+            out.write(line);
+            if (queue.isEmpty()) {
+                out.flush();
+            }
+            failing = false;
+        } catch (IOException e) {
+            drop();
+            if (!failing) {
+                failing = true;
+                LOG.log(Level.WARNING, "cannot write the access log (" + e.getMessage() + "); lines are dropped and "
+                        + "counted in sluice_access_log_dropped_total until a write succeeds");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            thread.join(CLOSE_WAIT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        thread.interrupt();
+        try {
+            if (closeStream) {
+                out.close();
+            } else {
+                out.flush();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot close the access log: " + e.getMessage());
+        }
+    }
+}
