@@ -111,8 +111,8 @@ public final class Sluice implements AutoCloseable {
                     builder), builder.nanoTime));
             // Deleting a function, or a tenant's functions, deletes their secrets first (FunctionsWithSecrets).
             // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
-            FunctionLogs functionLogs = FunctionLogs.create(builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())),
-                    builder.clock);
+            FunctionLogs functionLogs = FunctionLogs.create(
+                    builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())), builder.clock);
             var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
                     functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
