@@ -68,8 +68,14 @@ class AccessLogTest {
                     BODY.getBytes(StandardCharsets.UTF_8), "text/plain").problemType(), "acme's function");
             assertEquals("not-found", server.call(acme, "GET", "/v1/" + PATH_TEXT, null, null).problemType());
             requests += 5;
+            // A line is queued just after its response is sent: wait until the writer has written them all.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (Files.readAllLines(file, StandardCharsets.UTF_8).size() < requests
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
         }
-        // Stopped: the writer wrote everything queued before it closed.
+        // Stopped: nothing more is written, so the count is final.
         List<String> raw = Files.readAllLines(file, StandardCharsets.UTF_8);
         assertEquals(requests, raw.size(), "one line per request:\n" + String.join("\n", raw));
         List<JsonNode> lines = new ArrayList<>();
@@ -133,14 +139,27 @@ class AccessLogTest {
     @Test
     void aWriterThatCannotKeepUpDropsLinesPastItsQueueAndCountsThem() throws Exception {
         BlockedStream stream = new BlockedStream();
-        try (TestServer server = TestServer.start(dataDir, Map.of("access-log-queue", "2"),
+        int metricsPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            metricsPort = free.getLocalPort();
+        }
+        // Scraped on the management port, whose requests are not logged: only the six below are.
+        try (TestServer server = TestServer.start(dataDir, Map.of("access-log-queue", "2",
+                "metrics-port", Integer.toString(metricsPort)),
                 config -> Sluice.builder().config(config).accessLogOutput(stream))) {
             assertEquals(200, health(server));
             assertTrue(stream.entered.await(30, TimeUnit.SECONDS), "the writer took the first line");
             for (int i = 0; i < 5; i++) {
                 assertEquals(200, health(server), "a request never waits for the log");
             }
-            Exposition metrics = Exposition.parse(server.admin("GET", "/metrics", null).body());
+            // A line is queued just after its response is sent: wait for the last ones to be offered.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            Exposition metrics;
+            do {
+                Thread.sleep(20);
+                metrics = Exposition.parse(server.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))).body());
+            } while (metrics.value("sluice_access_log_dropped_total") < 3 && System.nanoTime() < deadline);
             assertEquals(3, metrics.value("sluice_access_log_dropped_total"), "two queued, three dropped");
             assertEquals("counter", metrics.types().get("sluice_access_log_dropped_total"));
             stream.release.countDown();
