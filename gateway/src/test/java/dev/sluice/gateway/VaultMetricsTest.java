@@ -48,7 +48,7 @@ class VaultMetricsTest {
 
     @Test
     void everyVaultRequestIsCountedOnceByOperationAndAnErrorAnswerIsAFailure() throws Exception {
-        Exposition started = scrape();
+        Exposition started = settled();
         assertTrue(vault.requests().size() > 0, "the gateway read its configuration from Vault");
         assertEquals(vault.requests().size(), requests(started), "requests measured, against the server's count: "
                 + vault.requests());
@@ -58,7 +58,7 @@ class VaultMetricsTest {
 
         vault.failNext("secret/", 500);
         server.admin("POST", "/admin/v1/config/refresh", null);
-        Exposition refreshed = scrape();
+        Exposition refreshed = settled();
         assertEquals(1, refreshed.sum("sluice_vault_request_failures_total"), "the one answer with 500");
         assertEquals(vault.requests().size(), requests(refreshed));
 
@@ -71,6 +71,20 @@ class VaultMetricsTest {
             }
         }
         Promtool.accepts(text, dataDir);
+    }
+
+    /**
+     * A scrape once the requests measured match those the server received (an asynchronous exchange is told to the
+     * metrics on the client's thread, maybe just after its caller went on), for at most 20 s.
+     */
+    private Exposition settled() throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        Exposition metrics = scrape();
+        while (requests(metrics) != vault.requests().size() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            metrics = scrape();
+        }
+        return metrics;
     }
 
     /** Every request measured: answered (timed) or failed. */
