@@ -48,7 +48,7 @@ class ScenariosTest {
 
     @Test
     void threeGatewaysOnOneRedisAdmitAQuotaOnceAndRefuseTheRestWith429() throws Exception {
-        List<LoadResult> results = Scenarios.quota(Map.of("quota", "100", "rate", "150", "duration", "2"));
+        List<LoadResult> results = Scenarios.quota(Map.of("quota", "100", "rate", "150", "duration", "2"), Map.of());
 
         assertEquals(3, results.size());
         long attempts = results.stream().mapToLong(LoadResult::count).sum();
