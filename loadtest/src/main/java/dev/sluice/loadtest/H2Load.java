@@ -47,10 +47,11 @@ final class H2Load {
      * Runs {@code h2load --h1} (HTTP/1.1, what Sluice's public port serves) against {@code url} at {@code rate}
      * requests per second in all, spread over {@code clients} connections ({@code rate} must be a multiple of
      * {@code clients}: h2load's rate is per connection), {@code rate × duration} requests. Each request carries
-     * {@code headers} ("name: value"). Stops h2load if it runs 30 s past its duration.
+     * {@code headers} ("name: value"). Stops h2load if it runs 30 s past its duration. Its per-request log is copied
+     * to {@code keepLog} if present (it holds no header).
      */
-    static Run run(String name, URI url, List<String> headers, long rate, int clients, Duration duration)
-            throws IOException, InterruptedException {
+    static Run run(String name, URI url, List<String> headers, long rate, int clients, Duration duration,
+                   Optional<Path> keepLog) throws IOException, InterruptedException {
         SequentialLatency.requireLoopback(url);
         if (clients < 1 || clients > 10_000 || rate < clients || rate % clients != 0) {
             throw new IllegalArgumentException("rate: " + rate + " (expected: a multiple of h2load-clients, "
@@ -85,6 +86,13 @@ final class H2Load {
                     || line.strip().startsWith("min ")).map(String::strip).toList();
             List<String> redacted = command.stream().map(arg -> arg.toLowerCase().startsWith("authorization:")
                     ? "authorization: Bearer …" : arg).toList();
+            if (keepLog.isPresent()) {
+                Path parent = keepLog.get().toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                Files.copy(log, keepLog.get(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
             return new Run(parse(name, rate, clients, duration, total, Files.readAllLines(log)), summary, redacted);
         } finally {
             try (var files = Files.walk(dir)) {

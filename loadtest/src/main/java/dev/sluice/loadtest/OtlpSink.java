@@ -105,6 +105,6 @@ final class OtlpSink implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        threads.close();
+        threads.shutdownNow();
     }
 }

@@ -40,7 +40,8 @@ import java.util.concurrent.Future;
  *   <li>{@code quota}: quota accuracy across gateways (see {@link #quota}): three {@code sluice serve} processes
  *       on one Redis, always started by the scenario.</li>
  *   <li>{@code crosscheck}: {@code hello} at {@code --rate} for {@code --duration}, first from this tool, then from
- *       {@code h2load --h1 --rps} (see {@link H2Load}) against the same server, in one table.</li>
+ *       {@code h2load --h1 --rps} (see {@link H2Load}) against the same server, in one table (see
+ *       {@link #crosscheck}).</li>
  * </ul>
  *
  * <p>Server options (in-process target and {@code quota}'s processes): {@code --server key=value}, repeatable, any
@@ -52,8 +53,8 @@ import java.util.concurrent.Future;
  * {@code --max-in-flight N} (open), {@code --clients N} (closed), {@code --warmup S}, {@code --duration S} (seconds;
  * at most 600 each), {@code --timeout-ms}, {@code --flood-clients N}, {@code --flood-function spin|hello},
  * {@code --json FILE} (default {@code loadtest/target/load-SCENARIO.json}), {@code --url http://127.0.0.1:PORT
- * --admin-token T}, {@code --tenants N} (many), {@code --h2load-clients N} (crosscheck, default 10; the rate
- * must be a multiple of it). Only loopback targets are accepted.
+ * --admin-token T}, {@code --tenants N} (many), {@code --h2load-clients N,M} (crosscheck: one h2load run per
+ * connection count, default 1,10; the rate must be a multiple of each), {@code --h2load-log FILE} (crosscheck: keep h2load's per-request log there). Only loopback targets are accepted.
  */
 public final class Scenarios {
     private static final List<String> NAMES = List.of("hello", "echo", "cpu", "noisy", "many", "quota",
@@ -64,7 +65,7 @@ public final class Scenarios {
             Map.entry("max-in-flight", "64"), Map.entry("clients", "8"), Map.entry("warmup", "3"),
             Map.entry("duration", "10"), Map.entry("timeout-ms", "10000"), Map.entry("flood-clients", "4"),
             Map.entry("flood-function", "spin"), Map.entry("quota", "300"), Map.entry("tenants", "200"),
-            Map.entry("h2load-clients", "10"));
+            Map.entry("h2load-clients", "1,10"));
 
     private final URI base;
     private final String adminToken;
@@ -89,7 +90,7 @@ public final class Scenarios {
         ServerArgs serverArgs = ServerArgs.extract(Arrays.copyOfRange(args, 1, args.length));
         Map<String, String> options = withDefaults(scenario, Options.parse(serverArgs.rest(),
                 "mode", "rate", "max-in-flight", "clients", "warmup", "duration", "timeout-ms", "json",
-                "flood-clients", "flood-function", "quota", "url", "admin-token", "tenants", "h2load-clients"));
+                "flood-clients", "flood-function", "quota", "url", "admin-token", "tenants", "h2load-clients", "h2load-log"));
         Path json = Path.of(options.getOrDefault("json", "loadtest/target/load-" + scenario + ".json"));
         options.remove("json");
         Optional<String> url = Optional.ofNullable(options.remove("url"));
@@ -415,27 +416,42 @@ public final class Scenarios {
 
     /**
      * {@code hello} at {@code --rate} for {@code --duration}: this tool in open loop (after its warm-up, which also
-     * warms the server for the run after it), then {@code h2load --h1} with {@code --h2load-clients} connections at
-     * {@code rate / clients} each. HTTP/1.1 on both sides because that is all Sluice's public port serves (h2c is
-     * only the gateway-to-worker hop). {@link #extra} {@code "h2load"} holds h2load's own summary.
+     * warms the server for the runs after it), then {@code h2load --h1} once for each connection count of
+     * {@code --h2load-clients} (default 1 and 10), each connection at {@code rate / clients}. HTTP/1.1 on both sides
+     * because that is all Sluice's public port serves (h2c is only the gateway-to-worker hop). h2load's connections
+     * fire together, so with 10 its requests arrive in bursts of 10; with 1 they are evenly spaced, as this tool's.
+     * {@link #extra} {@code "h2load"} holds h2load's own summaries; {@code --h2load-log FILE} keeps the last run's
+     * per-request log.
      */
     private List<LoadResult> crosscheck(BenchTenant tenant) throws Exception {
         long rate = (long) number("rate");
-        int clients = (int) number("h2load-clients");
         if (rate != number("rate")) {
             throw new IllegalArgumentException("rate: " + options.get("rate") + " (expected: a whole number for"
                     + " crosscheck)");
+        }
+        List<Integer> connections = new ArrayList<>();
+        for (String count : options.get("h2load-clients").split(",")) {
+            try {
+                connections.add(Integer.parseInt(count.strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("h2load-clients: " + options.get("h2load-clients")
+                        + " (expected: connection counts, e.g. 1,10)");
+            }
         }
         HttpRequest call = hello(tenant);
         LoadPlan plan = LoadPlan.open(rate, (int) number("max-in-flight"), seconds("warmup"), seconds("duration"));
         List<LoadResult> results = new ArrayList<>();
         results.add(measure("this tool (open loop)", plan, call));
-        String name = "h2load --h1 --rps " + rate / Math.max(1, clients) + " -c " + clients;
-        System.out.printf("%s: %d/s in all, %s s ...%n", name, rate, options.get("duration"));
-        H2Load.Run run = H2Load.run(name, call.uri(), List.of("authorization: Bearer " + tenant.key), rate, clients,
-                seconds("duration"));
-        results.add(run.result());
-        extra.put("h2load", List.of(run));
+        List<H2Load.Run> runs = new ArrayList<>();
+        for (int clients : connections) {
+            String name = "h2load --h1 --rps " + rate / Math.max(1, clients) + " -c " + clients;
+            System.out.printf("%s: %d/s in all, %s s ...%n", name, rate, options.get("duration"));
+            H2Load.Run run = H2Load.run(name, call.uri(), List.of("authorization: Bearer " + tenant.key), rate,
+                    clients, seconds("duration"), Optional.ofNullable(options.get("h2load-log")).map(Path::of));
+            runs.add(run);
+            results.add(run.result());
+        }
+        extra.put("h2load", runs);
         return results;
     }
 

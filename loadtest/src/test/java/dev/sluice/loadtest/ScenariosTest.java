@@ -87,9 +87,9 @@ class ScenariosTest {
         try (Sluice sluice = Sluice.builder().config(config).adminToken(Optional.of("t")).start()) {
             URI base = URI.create("http://127.0.0.1:" + sluice.port());
             List<LoadResult> results = Scenarios.run(base, "t", "crosscheck", Map.of("rate", "40",
-                    "h2load-clients", "4", "warmup", "0.2", "duration", "1"));
+                    "h2load-clients", "1,4", "warmup", "0.2", "duration", "1"));
 
-            assertEquals(List.of("this tool (open loop)", "h2load --h1 --rps 10 -c 4"),
+            assertEquals(List.of("this tool (open loop)", "h2load --h1 --rps 40 -c 1", "h2load --h1 --rps 10 -c 4"),
                     results.stream().map(LoadResult::name).toList());
             for (LoadResult result : results) {
                 assertEquals(40, result.count(), LoadResult.table(results));
