@@ -5,6 +5,7 @@ import dev.sluice.gateway.Sluice;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -299,8 +300,8 @@ public final class Scenarios {
      * limit) is created and deployed through the first, then driven through all three at once in open loop at
      * {@code --rate} in all, with no warm-up (it would spend the quota). The bucket starts full and refills once a
      * minute, so a run shorter than a minute should see exactly {@code --quota} calls answered 200 and the rest 429.
-     * The processes are small JVMs with the quick compiler only, to start fast on a busy machine: their latencies
-     * are not this scenario's subject.
+     * The processes are small JVMs with the quick compiler only, to start fast on a busy machine, each warmed by
+     * another tenant's calls first (see {@link #warm}); their latencies are not this scenario's subject.
      */
     static List<LoadResult> quota(Map<String, String> given, Map<String, String> server) throws Exception {
         Map<String, String> options = withDefaults("quota", given);
@@ -330,6 +331,7 @@ public final class Scenarios {
                 gateway.awaitReady(true, Duration.ofSeconds(120));
             }
             List<URI> bases = gateways.stream().map(RoleProcess::uri).toList();
+            warm(settings.http, bases);
             try (BenchTenant tenant = BenchTenant.create(settings.http, bases.getFirst(), RoleProcess.ADMIN_TOKEN,
                     "load-quota", limits); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 tenant.deploy(bases.getFirst(), "hello");
@@ -356,6 +358,29 @@ public final class Scenarios {
             }
         }
     }
+
+    /**
+     * Sends {@value #WARM_CALLS} calls of another tenant's {@code hello} through each fresh process before the
+     * quota is driven: without it, the process that happens to start slowest can answer its first calls after the
+     * others have spent the whole quota, and admit none.
+     */
+    private static void warm(HttpClient http, List<URI> bases) throws Exception {
+        try (BenchTenant warm = BenchTenant.create(http, bases.getFirst(), RoleProcess.ADMIN_TOKEN, "load-quota-warm")) {
+            warm.deploy(bases.getFirst(), "hello");
+            for (URI base : bases) {
+                for (int i = 0; i < WARM_CALLS; i++) {
+                    HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(base.resolve(
+                            "/v1/functions/hello/invoke?name=warm")).header("Authorization", "Bearer " + warm.key)
+                            .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.discarding());
+                    if (answer.statusCode() != 200) {
+                        throw new IllegalStateException(base + ": warm-up call answered " + answer.statusCode());
+                    }
+                }
+            }
+        }
+    }
+
+    private static final int WARM_CALLS = 20;
 
     /**
      * {@code --tenants} tenants (the scenario's first tenant among them), each with its own key and {@code hello},

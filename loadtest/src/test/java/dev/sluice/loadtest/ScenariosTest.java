@@ -125,11 +125,13 @@ class ScenariosTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void threeServeProcessesOnOneRedisAdmitAQuotaOnceAndRefuseTheRestWith429() throws Exception {
-        List<LoadResult> results = Scenarios.quota(Map.of("quota", "100", "rate", "150", "duration", "2"), Map.of());
+        // 20 calls a second through each process: the quota lasts about 1.7 s of the 3, so every process, even one
+        // stalled for a second on a busy machine, still gets some of it.
+        List<LoadResult> results = Scenarios.quota(Map.of("quota", "100", "rate", "60", "duration", "3"), Map.of());
 
         assertEquals(3, results.size());
         long attempts = results.stream().mapToLong(LoadResult::count).sum();
-        assertEquals(300, attempts, LoadResult.table(results));
+        assertEquals(180, attempts, LoadResult.table(results));
         long admitted = Scenarios.admitted(results);
         assertTrue(Math.abs(admitted - 100) <= 1, "admitted " + admitted + " of 100: " + LoadResult.table(results));
         long refused = results.stream().mapToLong(r -> r.errors().getOrDefault("429", 0L)).sum();
