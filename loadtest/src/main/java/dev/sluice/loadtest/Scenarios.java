@@ -91,7 +91,8 @@ public final class Scenarios {
         ServerArgs serverArgs = ServerArgs.extract(Arrays.copyOfRange(args, 1, args.length));
         Map<String, String> options = withDefaults(scenario, Options.parse(serverArgs.rest(),
                 "mode", "rate", "max-in-flight", "clients", "warmup", "duration", "timeout-ms", "json",
-                "flood-clients", "flood-function", "quota", "url", "admin-token", "tenants", "h2load-clients", "h2load-log"));
+                "flood-clients", "flood-function", "quota", "url", "admin-token", "tenants", "h2load-clients",
+                "h2load-log"));
         Path json = Path.of(options.getOrDefault("json", "loadtest/target/load-" + scenario + ".json"));
         options.remove("json");
         Optional<String> url = Optional.ofNullable(options.remove("url"));
