@@ -21,9 +21,11 @@ import org.HdrHistogram.Histogram;
  * which this class reads into a {@link LoadResult} so both tools print in one table.
  *
  * <p>The figures differ in meaning. h2load times a request from when it actually sent it: a request its rate timer
- * wanted to send while its connection was busy (HTTP/1.1, one request at a time per connection) goes out later and is timed from then, so a stall delays requests without showing in their latency (coordinated
- * omission, not corrected), and its rate falls instead. {@link LoadGenerator} times every request from its intended
- * time. h2load's own summary reports min, max, mean and standard deviation only; the percentiles here come from its
+ * wanted out while its connection was busy (HTTP/1.1, one request at a time per connection) waits and goes out
+ * later, timed from then, so a stall shows as one slow request and the requests due during it catch up afterwards
+ * with ordinary latencies (coordinated omission, not corrected). {@link LoadGenerator} times every request from its
+ * intended time. h2load's connections fire their timers together, so with {@code -c 10} requests arrive in bursts
+ * of 10. h2load's own summary reports min, max, mean and standard deviation only; the percentiles here come from its
  * log. The {@code late} column does not apply to h2load (0).
  */
 final class H2Load {
@@ -70,7 +72,8 @@ final class H2Load {
             }
             command.addAll(List.of("--log-file=" + log, url.toString()));
             Path out = dir.resolve("out");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
+                    .start();
             if (!process.waitFor(duration.toSeconds() + 30, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
                 throw new IllegalStateException("h2load did not finish in " + duration.toSeconds() + " s + 30 s");
@@ -138,7 +141,7 @@ final class H2Load {
             errors.put("no-log-line", total - count);
             count = total;
         }
-        double seconds = count == 0 || first == Long.MAX_VALUE ? duration.toMillis() / 1000.0 : Math.max(1, last - first) / 1e6;
+        double seconds = first == Long.MAX_VALUE ? duration.toMillis() / 1000.0 : Math.max(1, last - first) / 1e6;
         return new LoadResult(name, LoadPlan.open(rate, clients, Duration.ZERO, duration), seconds, count, 0,
                 Collections.unmodifiableMap(errors), latencies);
     }

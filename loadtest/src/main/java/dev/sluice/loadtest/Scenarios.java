@@ -55,7 +55,8 @@ import java.util.concurrent.Future;
  * at most 600 each), {@code --timeout-ms}, {@code --flood-clients N}, {@code --flood-function spin|hello},
  * {@code --json FILE} (default {@code loadtest/target/load-SCENARIO.json}), {@code --url http://127.0.0.1:PORT
  * --admin-token T}, {@code --tenants N} (many), {@code --h2load-clients N,M} (crosscheck: one h2load run per
- * connection count, default 1,10; the rate must be a multiple of each), {@code --h2load-log FILE} (crosscheck: keep h2load's per-request log there). Only loopback targets are accepted.
+ * connection count, default 1,10; the rate must be a multiple of each), {@code --h2load-log FILE} (crosscheck:
+ * keep h2load's per-request log there). Only loopback targets are accepted.
  */
 public final class Scenarios {
     private static final List<String> NAMES = List.of("hello", "echo", "cpu", "noisy", "many", "quota",
@@ -366,7 +367,8 @@ public final class Scenarios {
      * others have spent the whole quota, and admit none.
      */
     private static void warm(HttpClient http, List<URI> bases) throws Exception {
-        try (BenchTenant warm = BenchTenant.create(http, bases.getFirst(), RoleProcess.ADMIN_TOKEN, "load-quota-warm")) {
+        try (BenchTenant warm = BenchTenant.create(http, bases.getFirst(), RoleProcess.ADMIN_TOKEN,
+                "load-quota-warm")) {
             warm.deploy(bases.getFirst(), "hello");
             for (URI base : bases) {
                 for (int i = 0; i < WARM_CALLS; i++) {
