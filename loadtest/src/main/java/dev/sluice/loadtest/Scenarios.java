@@ -129,14 +129,16 @@ public final class Scenarios {
                 Map<String, String> settings = new LinkedHashMap<>(server);
                 settings.put("port", "0");
                 settings.put("data-dir", dir.toString());
-                SluiceConfig config = SluiceConfig.defaults().with(settings);
-                try (Sluice sluice = Sluice.builder().config(config).adminToken(Optional.of(token)).start()) {
-                    target = String.format("in-process Sluice (workers=%d, tenant-max-concurrency=%d)%s",
-                            config.workers(), config.effectiveTenantMaxConcurrency(), settingsNote(server));
-                    Scenarios scenarios = new Scenarios(URI.create("http://127.0.0.1:" + sluice.port()), token,
-                            options);
-                    results = scenarios.run(scenario);
-                    extra.putAll(scenarios.extra);
+                try {
+                    SluiceConfig config = SluiceConfig.defaults().with(settings);
+                    try (Sluice sluice = Sluice.builder().config(config).adminToken(Optional.of(token)).start()) {
+                        target = String.format("in-process Sluice (workers=%d, tenant-max-concurrency=%d)%s",
+                                config.workers(), config.effectiveTenantMaxConcurrency(), settingsNote(server));
+                        Scenarios scenarios = new Scenarios(URI.create("http://127.0.0.1:" + sluice.port()), token,
+                                options);
+                        results = scenarios.run(scenario);
+                        extra.putAll(scenarios.extra);
+                    }
                 } finally {
                     try (var files = Files.walk(dir)) {
                         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
