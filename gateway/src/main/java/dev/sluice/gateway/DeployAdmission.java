@@ -206,7 +206,9 @@ final class DeployAdmission implements DeploySlots, AutoCloseable {
             synchronized (DeployAdmission.this) {
                 live++;
             }
-            DeployTask<T> task = DeployTask.of(deploy, this::ended);
+            // The request's trace context goes with the deploy to the deploy thread (its spans are the request's).
+            DeployTask<T> task = DeployTask.of(io.opentelemetry.context.Context.current().wrapSupplier(deploy),
+                    this::ended);
             if (closed()) {
                 task.drop(stopping());
             } else {
