@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.gateway.OtlpTestCollector.CollectedSpan;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
+import dev.sluice.tenancy.testing.RedisTestServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
@@ -143,6 +144,28 @@ class TracesTest {
         for (String secret : List.of(key, key.substring(key.lastIndexOf('_') + 1), TestServer.ADMIN_TOKEN, BODY,
                 "Bearer")) {
             assertFalse(collector.received(secret), "exported: " + secret);
+        }
+    }
+
+    @Test
+    void quotaChecksAnsweredByRedisSayTheirStore() {
+        try (RedisTestServer redis = RedisTestServer.start()) {
+            Map<String, String> settings = new HashMap<>(traced("restart", "1"));
+            settings.putAll(Map.of("quota-store", "redis", "redis-uri", redis.uri()));
+            server = TestServer.start(dataDir, settings);
+            String key = server.tenantWithKey("acme", "{\"max-concurrency\": 4, \"fuel-per-day\": 1000000000, "
+                    + "\"invocations-per-day\": 100}");
+            assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+            Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
+            assertEquals(200, ok.status(), ok.toString());
+            List<CollectedSpan> quotas = collector.awaitTrace(traceId(ok), 9).stream()
+                    .filter(s -> s.name().startsWith("sluice.quota.")).toList();
+            assertEquals(4, quotas.size(), quotas.toString());
+            for (CollectedSpan quota : quotas) {
+                assertEquals("redis", quota.attribute("sluice.quota.store"), quota.toString());
+            }
+            server.close();
+            server = null;
         }
     }
 
