@@ -65,10 +65,14 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
         } catch (URISyntaxException e) {
             throw new ConfigException("otlp-endpoint: '" + endpoint + "'" + expected);
         }
+        if (uri.getRawUserInfo() != null) {
+            // Not echoed: it may hold a password. Credentials belong in otlp-headers-file, which is never printed.
+            throw new ConfigException("otlp-endpoint: user info in the URL (expected: no credentials in the URL; "
+                    + "give an authorization header in otlp-headers-file)");
+        }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-            // No user info: a password in the URL would be printed wherever the configuration is.
+                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw new ConfigException("otlp-endpoint: '" + endpoint + "'" + expected);
         }
     }
