@@ -93,4 +93,26 @@ class RemoteTracesTest {
         }
         assertTrue(trace.stream().allMatch(s -> s.traceId().equals(traceId)));
     }
+
+    @Test
+    void aTraceparentWithoutTheWorkerSecretIsOnlyLinkedOnTheWorker() throws Exception {
+        WorkerRole worker = cluster.worker("linked", Map.of("tracing", "on", "otlp-endpoint", collector.endpoint()));
+        String clientTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String clientSpan = "00f067aa0ba902b7";
+        java.net.http.HttpResponse<String> refused = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + worker.address().port()
+                                + "/internal/v1/invoke"))
+                        .header("Sluice-Worker-Secret", "not-the-secret")
+                        .header("traceparent", "00-" + clientTrace + "-" + clientSpan + "-01")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, refused.statusCode(), refused.body());
+        String traceId = refused.headers().firstValue("Sluice-Trace-Id").orElseThrow();
+        assertTrue(!traceId.equals(clientTrace), "not continued without the secret");
+        CollectedSpan span = collector.awaitTrace(traceId, 1).get(0);
+        assertTrue(span.root(), span.toString());
+        assertEquals(List.of(clientTrace + "-" + clientSpan), span.links());
+        assertEquals("unauthorized", span.attribute("sluice.problem.type"));
+        assertFalse(collector.received("not-the-secret"));
+    }
 }

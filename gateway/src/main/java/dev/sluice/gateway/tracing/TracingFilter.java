@@ -2,6 +2,7 @@ package dev.sluice.gateway.tracing;
 
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.remote.InternalProtocol;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException;
 import io.helidon.common.parameters.Parameters;
@@ -33,8 +34,8 @@ import java.util.function.Predicate;
  * {@code trusted} says so, else starts a new trace that only links to it (so a client can neither force sampling nor
  * write into the provider's traces). The span is current while the request is routed, so the decorators' spans are
  * its children, and ends when the response (a problem document included) is written. Every traced response says its
- * trace: {@value #TRACE_ID} and {@code traceresponse} (W3C Trace Context level 2). Health and metrics scrapes are not
- * traced. Attributes: method, route template (never the raw path), status, problem type, tenant, function, and what
+ * trace: {@value #TRACE_ID} and {@code traceresponse} (W3C Trace Context level 2). Health checks (a worker's too)
+ * and metrics scrapes are not traced. Attributes: method, route template (never the raw path), status, problem type, tenant, function, and what
  * the dispatch added (digest, fuel, outcome).
  */
 final class TracingFilter implements Filter {
@@ -67,7 +68,7 @@ final class TracingFilter implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String path = req.path().rawPath();
-        if (path.startsWith("/health") || path.startsWith("/metrics")) {
+        if (path.startsWith("/health") || path.startsWith("/metrics") || path.equals(InternalProtocol.HEALTH)) {
             chain.proceed();
             return;
         }
