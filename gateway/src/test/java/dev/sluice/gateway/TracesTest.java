@@ -133,13 +133,18 @@ class TracesTest {
                 "the queue wait, then the run: " + queue + " " + run);
 
         // The deploy: its own trace, the registry's work as a child of the request.
-        List<CollectedSpan> deploy = collector.awaitTrace(traceId(deployed), 4);
+        List<CollectedSpan> deploy = collector.awaitTrace(traceId(deployed), 7);
         CollectedSpan put = only(deploy, "PUT /v1/functions/{name}");
         CollectedSpan registry = only(deploy, "sluice.deploy");
         assertEquals(put.spanId(), registry.parentSpanId());
         assertEquals(digest, registry.attribute("sluice.module.digest"));
         assertEquals("true", registry.attribute("sluice.deploy.created"));
         assertEquals(Integer.toString(TestModules.load("hello").length), registry.attribute("sluice.module.bytes"));
+        for (String step : List.of("validate", "instrument", "store")) {
+            assertEquals(registry.spanId(), only(deploy, "sluice.deploy." + step).parentSpanId(), step);
+        }
+        assertTrue(only(deploy, "sluice.deploy.validate").endNanos()
+                <= only(deploy, "sluice.deploy.instrument").startNanos(), "validated, then instrumented");
 
         for (String secret : List.of(key, key.substring(key.lastIndexOf('_') + 1), TestServer.ADMIN_TOKEN, BODY,
                 "Bearer")) {
