@@ -153,6 +153,14 @@ public final class Tracing implements AutoCloseable {
         return headers;
     }
 
+    /**
+     * {@code work} to run on another thread (a deploy thread) as part of this thread's trace: its spans are children
+     * of the span current here. Unchanged in effect when nothing is traced.
+     */
+    public static <T> java.util.function.Supplier<T> inCurrentTrace(java.util.function.Supplier<T> work) {
+        return Context.current().wrapSupplier(work);
+    }
+
     /** A span context as a {@code traceresponse} value: {@code 00-<trace id>-<span id>-<flags>}. */
     static String traceresponse(SpanContext context) {
         return "00-" + context.getTraceId() + "-" + context.getSpanId() + "-" + context.getTraceFlags().asHex();
