@@ -102,8 +102,8 @@ public final class Sluice implements AutoCloseable {
                     OtlpExport.metricReaders(config.tracing())));
             metrics.observeConfig(sources.live()::status);
             metrics.observeQuotas(quotas);
-            TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(), tenancy.plans(),
-                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
+            TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(),
+                    tenancy.plans(), settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
             AdminAuth auth = new AdminAuth(admin);
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
@@ -141,8 +141,8 @@ public final class Sluice implements AutoCloseable {
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(payloadBackstop(config))
-                    .routing(routing -> routing(tracing.filtered(routing), health, configService, planService, adminService,
-                            functionService, metricsService))
+                    .routing(routing -> routing(tracing.filtered(routing), health, configService, planService,
+                            adminService, functionService, metricsService))
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())

@@ -184,7 +184,7 @@ final class OtlpTestCollector implements AutoCloseable {
         return metricRequests;
     }
 
-    /** Whether {@code text} occurs anywhere in what was exported to this collector (protobuf keeps strings as UTF-8). */
+    /** Whether {@code text} occurs anywhere in what was exported here (protobuf keeps strings as UTF-8). */
     synchronized boolean received(String text) {
         byte[] all = received.toByteArray();
         byte[] needle = text.getBytes(StandardCharsets.UTF_8);

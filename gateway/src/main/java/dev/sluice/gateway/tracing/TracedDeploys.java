@@ -16,8 +16,9 @@ import java.util.Optional;
 /**
  * The registry with each deploy as a {@code sluice.deploy} span: the registry's validation, fuel instrumentation,
  * storing and the wait for the compile (up to {@code compile-budget-ms}), each a child span ({@link DeployObserver}),
- * with the module's size and digest and whether it was created and compiled in time. The deploy runs on a deploy thread: the request's context is carried
- * there by the deploy admission. Inside a traced request only; the rest passes through.
+ * with the module's size and digest and whether it was created and compiled in time. The deploy runs on a deploy
+ * thread: the request's context is carried there by the deploy admission ({@link Tracing#inCurrentTrace}). Inside a
+ * traced request only; the rest passes through.
  */
 final class TracedDeploys implements FunctionRegistry {
     private final FunctionRegistry functions;

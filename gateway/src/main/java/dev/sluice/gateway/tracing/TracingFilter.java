@@ -34,9 +34,9 @@ import java.util.function.Predicate;
  * {@code trusted} says so, else starts a new trace that only links to it (so a client can neither force sampling nor
  * write into the provider's traces). The span is current while the request is routed, so the decorators' spans are
  * its children, and ends when the response (a problem document included) is written. Every traced response says its
- * trace: {@value #TRACE_ID} and {@code traceresponse} (W3C Trace Context level 2). Health checks (a worker's too)
- * and metrics scrapes are not traced. Attributes: method, route template (never the raw path), status, problem type, tenant, function, and what
- * the dispatch added (digest, fuel, outcome).
+ * trace: {@value #TRACE_ID} and {@code traceresponse} (W3C Trace Context level 2). Health checks (a worker's too) and
+ * metrics scrapes are not traced. Attributes: method, route template (never the raw path), status, problem type,
+ * tenant, function, and what the dispatch added (digest, fuel, outcome).
  */
 final class TracingFilter implements Filter {
     static final String TRACE_ID = "Sluice-Trace-Id";
