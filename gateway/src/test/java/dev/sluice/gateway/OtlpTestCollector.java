@@ -64,6 +64,7 @@ final class OtlpTestCollector implements AutoCloseable {
     private final List<CollectedSpan> spans = new ArrayList<>();
     private final Set<String> metricNames = new TreeSet<>();
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+    private final Set<String> authorizations = new TreeSet<>();
     private int traceRequests;
     private int metricRequests;
     private volatile CountDownLatch held = new CountDownLatch(0);
@@ -109,6 +110,7 @@ final class OtlpTestCollector implements AutoCloseable {
             byte[] answer;
             synchronized (this) {
                 received.writeBytes(body);
+                authorizations.addAll(exchange.getRequestHeaders().getOrDefault("Authorization", List.of()));
                 if (traces) {
                     traceRequests++;
                     collect(ExportTraceServiceRequest.parseFrom(body));
@@ -174,6 +176,11 @@ final class OtlpTestCollector implements AutoCloseable {
 
     synchronized Set<String> metricNames() {
         return Set.copyOf(metricNames);
+    }
+
+    /** Every {@code Authorization} header value the exports came with. */
+    synchronized Set<String> authorizations() {
+        return Set.copyOf(authorizations);
     }
 
     synchronized int traceRequests() {

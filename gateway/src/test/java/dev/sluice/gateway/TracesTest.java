@@ -146,6 +146,14 @@ class TracesTest {
         assertTrue(only(deploy, "sluice.deploy.validate").endNanos()
                 <= only(deploy, "sluice.deploy.instrument").startNanos(), "validated, then instrumented");
 
+        // One trace per request: creating the tenant, issuing its key, the deploy, the invocation.
+        List<CollectedSpan> all = collector.await(spans -> spans.stream().filter(CollectedSpan::root).count() >= 4,
+                Duration.ofSeconds(60));
+        List<CollectedSpan> roots = all.stream().filter(CollectedSpan::root).toList();
+        assertEquals(4, roots.size(), roots.toString());
+        Set<String> traces = roots.stream().map(CollectedSpan::traceId).collect(Collectors.toSet());
+        assertEquals(4, traces.size());
+        assertTrue(all.stream().allMatch(s -> traces.contains(s.traceId())), "no span outside the requests' traces");
         for (String secret : List.of(key, key.substring(key.lastIndexOf('_') + 1), TestServer.ADMIN_TOKEN, BODY,
                 "Bearer")) {
             assertFalse(collector.received(secret), "exported: " + secret);
@@ -280,6 +288,26 @@ class TracesTest {
         assertTrue(collector.metricNames().contains("sluice.deploys"), collector.metricNames().toString());
         assertFalse(collector.received(key));
         assertEquals(0, collector.traceRequests(), "tracing is off by default: metrics only");
+    }
+
+    @Test
+    void theHeadersFileAuthenticatesTheExportsAndABadLineIsRefusedWithoutItsValue() throws Exception {
+        Path headers = java.nio.file.Files.writeString(dataDir.resolve("otlp-headers"),
+                "# the collector's token\nAuthorization: Bearer collector-token-9q\n");
+        Map<String, String> settings = new HashMap<>(traced("restart", "1"));
+        settings.put("otlp-headers-file", headers.toString());
+        server = TestServer.start(dataDir.resolve("data"), settings);
+        Reply listed = server.call(server.tenantWithKey("acme", "{}"), "GET", "/v1/functions", null, null);
+        collector.awaitTrace(traceId(listed), 1);
+        assertEquals(Set.of("Bearer collector-token-9q"), collector.authorizations());
+        server.close();
+        server = null;
+
+        Path bad = java.nio.file.Files.writeString(dataDir.resolve("bad-headers"), "Authorization Bearer t0k3n\n");
+        settings.put("otlp-headers-file", bad.toString());
+        dev.sluice.config.ConfigException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sluice.config.ConfigException.class, () -> TestServer.start(dataDir.resolve("other"), settings));
+        assertEquals("otlp-headers-file: " + bad + " line 1 (expected: Name: value)", refused.getMessage());
     }
 
     @Test
