@@ -42,6 +42,8 @@ final class TracingFilter implements Filter {
     static final String TRACE_ID = "Sluice-Trace-Id";
     private static final HeaderName TRACE_ID_HEADER = HeaderNames.create(TRACE_ID);
     private static final HeaderName TRACERESPONSE = HeaderNames.create("traceresponse");
+    private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
+    private static final HeaderName TRACESTATE = HeaderNames.create("tracestate");
     private static final TextMapGetter<ServerRequestHeaders> HEADERS = new TextMapGetter<>() {
         @Override
         public Iterable<String> keys(ServerRequestHeaders headers) {
@@ -53,7 +55,11 @@ final class TracingFilter implements Filter {
             if (headers == null) {
                 return null;
             }
-            return headers.first(HeaderNames.create(key)).orElse(null);
+            return switch (key) {
+                case "traceparent" -> headers.first(TRACEPARENT).orElse(null);
+                case "tracestate" -> headers.first(TRACESTATE).orElse(null);
+                default -> null;
+            };
         }
     };
 
@@ -75,7 +81,7 @@ final class TracingFilter implements Filter {
         String method = req.prologue().method().text();
         SpanBuilder builder = tracer.spanBuilder(method).setSpanKind(SpanKind.SERVER)
                 .setAttribute(TraceAttributes.HTTP_METHOD, method);
-        Context client = req.headers().contains(HeaderNames.create("traceparent"))
+        Context client = req.headers().contains(TRACEPARENT)
                 ? W3CTraceContextPropagator.getInstance().extract(Context.root(), req.headers(), HEADERS)
                 : Context.root();
         SpanContext remote = Span.fromContext(client).getSpanContext();
