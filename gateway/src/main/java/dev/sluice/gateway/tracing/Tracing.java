@@ -154,6 +154,16 @@ public final class Tracing implements AutoCloseable {
     }
 
     /**
+     * The trace id of the request being handled on this thread (inside the routing), when tracing is on; for an
+     * access log. Outside the routing (a filter placed before this one), read the response's
+     * {@code Sluice-Trace-Id} header instead.
+     */
+    public static java.util.Optional<String> currentTraceId() {
+        SpanContext context = Span.current().getSpanContext();
+        return context.isValid() ? java.util.Optional.of(context.getTraceId()) : java.util.Optional.empty();
+    }
+
+    /**
      * {@code work} to run on another thread (a deploy thread) as part of this thread's trace: its spans are children
      * of the span current here. Unchanged in effect when nothing is traced.
      */
