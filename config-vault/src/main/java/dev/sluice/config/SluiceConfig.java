@@ -44,6 +44,7 @@ import java.util.function.Function;
  * @param configPollMs           how often the configuration file and Vault are checked for changes
  * @param vault                  where Vault is and how to log in (none by default)
  * @param metrics                an optional management listener for {@code /metrics} (none by default)
+ * @param tracing                traces and OTLP export (off by default)
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
@@ -53,7 +54,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
                            int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
                            ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault,
-                           MetricsConfig metrics) {
+                           MetricsConfig metrics, TracingConfig tracing) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
@@ -85,6 +86,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         all.addAll(ClusterConfig.KEYS);
         all.addAll(VaultConfig.KEYS);
         all.addAll(MetricsConfig.KEYS);
+        all.addAll(TracingConfig.KEYS);
         return List.copyOf(all);
     }
 
@@ -131,6 +133,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         }
         if (metrics == null) {
             throw new ConfigException("metrics: missing");
+        }
+        if (tracing == null) {
+            throw new ConfigException("tracing: missing");
         }
     }
 
@@ -179,7 +184,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.get("log-level", "info", s -> s),
                 v.number("config-poll-ms", 5_000),
                 VaultConfig.from(raw, source.describe()),
-                MetricsConfig.from(raw, source.describe()));
+                MetricsConfig.from(raw, source.describe()),
+                TracingConfig.from(raw, source.describe()));
     }
 
     /**
@@ -209,6 +215,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         map.putAll(cluster.asMap());
         map.putAll(vault.asMap());
         map.putAll(metrics.asMap());
+        map.putAll(tracing.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));
         }

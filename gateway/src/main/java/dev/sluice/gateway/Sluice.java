@@ -46,6 +46,8 @@ import java.util.function.LongSupplier;
 import dev.sluice.gateway.logs.FunctionLogs;
 import dev.sluice.gateway.logs.FunctionsWithLogs;
 import dev.sluice.gateway.logs.LogLimits;
+import dev.sluice.gateway.tracing.OtlpExport;
+import dev.sluice.gateway.tracing.Tracing;
 
 /**
  * One Sluice process with its embedded defaults: local tenancy, the in-process worker pool and the HTTP server, wired
@@ -67,6 +69,7 @@ public final class Sluice implements AutoCloseable {
     private final WebServer server;
     private final ConfigSources sources;
     private final SluiceMetrics metrics;
+    private final Tracing tracing;
     private volatile boolean stopped;
 
     private Sluice(Builder builder) {
@@ -78,12 +81,15 @@ public final class Sluice implements AutoCloseable {
             this.config = sources.config();
             // The live keys (default limits, default timeout, fail policy), read per request.
             LiveSettings settings = LiveSettings.of(config);
+            // Traces (tracing = on): spans around authentication, quotas, deploys and dispatch; inert when off.
+            this.tracing = opened.add(Tracing.create(config.tracing(), "sluice"));
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).
             this.tenancy = sources.manage(opened.add(openTenancy(config, builder)));
             ManagedObjects managed = sources.managedObjects();
-            this.quotas = opened.add(openQuotas(config, builder, tenancy, settings));
+            this.quotas = opened.add(tracing.quotas(openQuotas(config, builder, tenancy, settings),
+                    config.stores().sharedQuotas()));
             this.scheduler = opened.add(builder.execution.apply(config, builder.clock));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened.add(DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
@@ -92,11 +98,12 @@ public final class Sluice implements AutoCloseable {
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(this::flush, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
             // One per process (no global registry): what /metrics shows is this process's alone.
-            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
+            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime,
+                    OtlpExport.metricReaders(config.tracing())));
             metrics.observeConfig(sources.live()::status);
             metrics.observeQuotas(quotas);
-            TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
-                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
+            TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(),
+                    tenancy.plans(), settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
             AdminAuth auth = new AdminAuth(admin);
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
@@ -110,8 +117,9 @@ public final class Sluice implements AutoCloseable {
                     quotas, functions, settings::defaults, managed);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
             FunctionService functionService = new FunctionService(gate, functions,
-                    new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
-                    new Deploys(functions, deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
+                    new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets),
+                    new Deploys(tracing.deploys(functions), deploys, drain, settings::defaultTimeoutMs),
+                    quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
                     new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics);
             MetricsService metricsService = MetricsService.create(metrics, auth);
@@ -133,8 +141,8 @@ public final class Sluice implements AutoCloseable {
                     // Without it, responses written in pieces wait ~40 ms on delayed ACKs.
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(payloadBackstop(config))
-                    .routing(routing -> routing(routing, health, configService, planService, adminService,
-                            functionService, metricsService))
+                    .routing(routing -> routing(tracing.filtered(routing), health, configService, planService,
+                            adminService, functionService, metricsService))
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
@@ -349,6 +357,7 @@ public final class Sluice implements AutoCloseable {
             Opened.closeQuietly(tenancy);
             Opened.closeQuietly(sources);
             Opened.closeQuietly(metrics);
+            Opened.closeQuietly(tracing);
             dataDirLock.close(); // last: everything above is written
         }
     }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
@@ -47,6 +48,7 @@ public final class WorkerRole implements AutoCloseable {
     private final Function<WorkerAddress, WorkerRegistration> registrar;
     private WorkerRegistration registration;
     private boolean stopped;
+    private final Tracing tracing;
 
     private WorkerRole(Builder builder) {
         this.config = builder.config;
@@ -70,11 +72,13 @@ public final class WorkerRole implements AutoCloseable {
                 redis.ifPresent(SchedulerRedis::close);
                 throw e;
             }
+            // Traces (tracing = on): each call's queue wait and run, children of the gateway's dispatch span.
+            this.tracing = opened.add(Tracing.create(config.tracing(), "sluice-worker"));
             this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the
                     // function's secrets.
-                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES);
+                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES, tracing);
             ConnectionLimits limits = builder.limits.orElseGet(() -> ConnectionLimits.forWorker(
                     cluster.effectiveMaxConcurrency(config.workers())));
             this.server = WebServer.builder()
@@ -318,6 +322,7 @@ public final class WorkerRole implements AutoCloseable {
             scheduler.dispatcher().shutdown(grace.remainingMillis());
         } finally {
             Opened.closeQuietly(scheduler);
+            Opened.closeQuietly(tracing);
             dataDirLock.close();
         }
     }

@@ -31,7 +31,10 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             LOG.log(Level.WARNING, "error after the response was sent: " + error);
             return;
         }
-        send(res, toProblem(error), req.path().absolute().rawPath());
+        ProblemException problem = toProblem(error);
+        // Told to what describes the request afterwards (the trace's server span): the type, never the detail.
+        req.context().register(problem.type());
+        send(res, problem, req.path().absolute().rawPath());
     }
 
     public static ProblemException toProblem(Throwable error) {
