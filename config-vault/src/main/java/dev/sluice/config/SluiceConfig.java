@@ -44,6 +44,7 @@ import java.util.function.Function;
  * @param configPollMs           how often the configuration file and Vault are checked for changes
  * @param vault                  where Vault is and how to log in (none by default)
  * @param metrics                an optional management listener for {@code /metrics} (none by default)
+ * @param tracing                traces and OTLP export (off by default)
  * @param logs                   the access log and the bounds of the tenant function logs
  */
 public record SluiceConfig(String host, int port, Path dataDir, long defaultRequestsPerSecond, long defaultBurst,
@@ -54,7 +55,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
                            int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
                            ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault,
-                           MetricsConfig metrics, LogsConfig logs) {
+                           MetricsConfig metrics, TracingConfig tracing, LogsConfig logs) {
 
     /** Every key this configuration understands, in documentation order. */
     public static final List<String> KEYS = keys("host", "port", "data-dir", "default-requests-per-second",
@@ -86,6 +87,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         all.addAll(ClusterConfig.KEYS);
         all.addAll(VaultConfig.KEYS);
         all.addAll(MetricsConfig.KEYS);
+        all.addAll(TracingConfig.KEYS);
         all.addAll(LogsConfig.KEYS);
         return List.copyOf(all);
     }
@@ -133,6 +135,9 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         }
         if (metrics == null) {
             throw new ConfigException("metrics: missing");
+        }
+        if (tracing == null) {
+            throw new ConfigException("tracing: missing");
         }
         if (logs == null) {
             throw new ConfigException("logs: missing");
@@ -185,6 +190,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.number("config-poll-ms", 5_000),
                 VaultConfig.from(raw, source.describe()),
                 MetricsConfig.from(raw, source.describe()),
+                TracingConfig.from(raw, source.describe()),
                 LogsConfig.from(raw, source.describe()));
     }
 
@@ -215,6 +221,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         map.putAll(cluster.asMap());
         map.putAll(vault.asMap());
         map.putAll(metrics.asMap());
+        map.putAll(tracing.asMap());
         map.putAll(logs.asMap());
         for (int i = 0; i < values.size(); i++) {
             map.put(KEYS.get(i), String.valueOf(values.get(i)));

@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.gateway.core.DeploySlots;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
@@ -206,7 +207,8 @@ final class DeployAdmission implements DeploySlots, AutoCloseable {
             synchronized (DeployAdmission.this) {
                 live++;
             }
-            DeployTask<T> task = DeployTask.of(deploy, this::ended);
+            // The request's trace context goes with the deploy to the deploy thread (its spans are the request's).
+            DeployTask<T> task = DeployTask.of(Tracing.inCurrentTrace(deploy), this::ended);
             if (closed()) {
                 task.drop(stopping());
             } else {

@@ -46,6 +46,8 @@ import java.util.function.LongSupplier;
 import dev.sluice.gateway.logs.FunctionLogs;
 import dev.sluice.gateway.logs.FunctionsWithLogs;
 import dev.sluice.gateway.logs.LogLimits;
+import dev.sluice.gateway.tracing.OtlpExport;
+import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.gateway.access.AccessLog;
 
 /**
@@ -69,26 +71,34 @@ public final class Sluice implements AutoCloseable {
     private final ConfigSources sources;
     private final SluiceMetrics metrics;
     private final Optional<AccessLog> accessLog;
+    private final Tracing tracing;
     private volatile boolean stopped;
 
     private Sluice(Builder builder) {
         Opened opened = new Opened();
         try {
-            // One per process (no global registry): what /metrics shows is this process's alone. First, so the Vault
-            // and Redis clients opened below can report their calls.
-            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime));
+            // Vault's requests, held until the metrics exist (they need the configuration Vault may hold), then told.
+            DeferredVaultCalls vaultCalls = new DeferredVaultCalls();
             // The file, and Vault when configured: Vault's config path may set keys everything below is built from.
             this.sources = opened.add(ConfigSources.open(builder.config, builder.configFile, builder.environment,
-                    builder.clock, metrics::vaultRequest));
+                    builder.clock, vaultCalls));
             this.config = sources.config();
             // The live keys (default limits, default timeout, fail policy), read per request.
             LiveSettings settings = LiveSettings.of(config);
+            // Traces (tracing = on): spans around authentication, quotas, deploys and dispatch; inert when off.
+            this.tracing = opened.add(Tracing.create(config.tracing(), "sluice"));
+            // One per process (no global registry): what /metrics shows is this process's alone. Before the stores, so
+            // their Redis clients report their commands.
+            this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime,
+                    OtlpExport.metricReaders(config.tracing())));
+            vaultCalls.bind(metrics);
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).
             this.tenancy = sources.manage(opened.add(openTenancy(config, builder, metrics)));
             ManagedObjects managed = sources.managedObjects();
-            this.quotas = opened.add(openQuotas(config, builder, tenancy, settings, metrics));
+            this.quotas = opened.add(tracing.quotas(openQuotas(config, builder, tenancy, settings, metrics),
+                    config.stores().sharedQuotas()));
             this.scheduler = opened.add(builder.execution.open(config, builder.clock, metrics));
             AdminCredentials admin = AdminCredentials.load(config.dataDir(), builder.adminToken, builder.announce);
             this.deploys = opened.add(DeployAdmission.forProcessors(Runtime.getRuntime().availableProcessors()));
@@ -100,11 +110,12 @@ public final class Sluice implements AutoCloseable {
             metrics.observeQuotas(quotas);
             // access-log: one JSON line per request on the main port, written off the request threads.
             this.accessLog = AccessLog.open(config.logs(), builder.clock, builder.nanoTime, metrics::accessLogDropped,
-                    builder.traceIds, builder.accessLogOutput);
+                    builder.traceIds != null ? builder.traceIds : () -> Tracing.currentTraceId().orElse(null),
+                    builder.accessLogOutput);
             accessLog.ifPresent(opened::add);
             scheduler.load().ifPresent(metrics::observeWorkers);
-            TenantGate gate = new TenantGate(new TenantAccess(tenancy.keys(), tenancy.tenants(), tenancy.plans(),
-                    settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
+            TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(),
+                    tenancy.plans(), settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
             AdminAuth auth = new AdminAuth(admin);
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
@@ -119,8 +130,9 @@ public final class Sluice implements AutoCloseable {
                     quotas, functions, settings::defaults, managed);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
             FunctionService functionService = new FunctionService(gate, functions,
-                    new Invocations(functions, scheduler.dispatcher(), drain, quotas, secrets),
-                    new Deploys(functions, deploys, drain, settings::defaultTimeoutMs), quotas.usage(),
+                    new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets),
+                    new Deploys(tracing.deploys(functions), deploys, drain, settings::defaultTimeoutMs),
+                    quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
                     new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics);
             MetricsService metricsService = MetricsService.create(metrics, auth);
@@ -143,8 +155,10 @@ public final class Sluice implements AutoCloseable {
                     .connectionOptions(options -> options.tcpNoDelay(true))
                     .maxPayloadSize(payloadBackstop(config))
                     .routing(routing -> {
-                        accessLog.ifPresent(routing::addFilter);
-                        routing(routing, health, configService, planService, adminService, functionService,
+                        // The tracing filter first: the access log runs inside its span and logs its trace id.
+                        HttpRouting.Builder traced = tracing.filtered(routing);
+                        accessLog.ifPresent(traced::addFilter);
+                        routing(traced, health, configService, planService, adminService, functionService,
                                 metricsService);
                     })
                     // What Helidon refuses before routing (bad framing, huge headers) is a problem document too; the
@@ -366,6 +380,7 @@ public final class Sluice implements AutoCloseable {
             Opened.closeQuietly(tenancy);
             Opened.closeQuietly(sources);
             Opened.closeQuietly(metrics);
+            Opened.closeQuietly(tracing);
             accessLog.ifPresent(Opened::closeQuietly); // after the listener: every answered request is written
             dataDirLock.close(); // last: everything above is written
         }
@@ -408,7 +423,7 @@ public final class Sluice implements AutoCloseable {
 
         /**
          * The current span's trace id (null when none) for the access log, asked on the request's thread before the
-         * request is handled; null (the default): no trace ids.
+         * request is handled; by default the tracing filter's ({@link Tracing#currentTraceId()}).
          */
         public Builder traceIds(java.util.function.Supplier<String> traceIds) {
             this.traceIds = traceIds;

@@ -1,11 +1,13 @@
 package dev.sluice.gateway;
 
+import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.http.ProblemDirectHandler;
 import dev.sluice.gateway.metrics.MetricsService;
 import dev.sluice.gateway.metrics.SluiceMetrics;
+import dev.sluice.gateway.tracing.OtlpExport;
 import dev.sluice.gateway.remote.InternalProtocol;
 import dev.sluice.gateway.remote.WorkerService;
 import dev.sluice.scheduler.DiskModuleStore;
@@ -50,6 +52,7 @@ public final class WorkerRole implements AutoCloseable {
     private final SluiceMetrics metrics;
     private WorkerRegistration registration;
     private boolean stopped;
+    private final Tracing tracing;
 
     private WorkerRole(Builder builder) {
         this.config = builder.config;
@@ -61,7 +64,8 @@ public final class WorkerRole implements AutoCloseable {
             // The compiled-module cache is this worker's alone.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // The pool's load and the Redis commands, on metrics-port when it is set (the worker has no admin token).
-            this.metrics = opened.add(SluiceMetrics.create(System::nanoTime));
+            this.metrics = opened.add(SluiceMetrics.create(System::nanoTime,
+                    OtlpExport.metricReaders(config.tracing())));
             // One scheduler-side Redis connection for the module store and the heartbeat; closed by the scheduler.
             Optional<SchedulerRedis> redis = needsRedis(config)
                     ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())
@@ -77,11 +81,13 @@ public final class WorkerRole implements AutoCloseable {
                 throw e;
             }
             metrics.observeWorkers(scheduler::load);
+            // Traces (tracing = on): each call's queue wait and run, children of the gateway's dispatch span.
+            this.tracing = opened.add(Tracing.create(config.tracing(), "sluice-worker"));
             this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the
                     // function's secrets.
-                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES);
+                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES, tracing);
             ConnectionLimits limits = builder.limits.orElseGet(() -> ConnectionLimits.forWorker(
                     cluster.effectiveMaxConcurrency(config.workers())));
             this.server = WebServer.builder()
@@ -341,6 +347,7 @@ public final class WorkerRole implements AutoCloseable {
         } finally {
             Opened.closeQuietly(scheduler);
             Opened.closeQuietly(metrics);
+            Opened.closeQuietly(tracing);
             dataDirLock.close();
         }
     }

@@ -137,6 +137,25 @@ class AccessLogTest {
     }
 
     @Test
+    void withTracingOnALineCarriesTheTraceIdTheResponseNamed() throws Exception {
+        Path file = dataDir.resolve("access.jsonl");
+        Reply reply;
+        try (TestServer server = TestServer.start(dataDir.resolve("data"), Map.of("access-log", file.toString(),
+                "tracing", "on"))) {
+            reply = server.call(null, "GET", "/v1/functions", null, null);
+            assertEquals(401, reply.status());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (Files.readAllLines(file, StandardCharsets.UTF_8).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+        String traceId = reply.header("Sluice-Trace-Id").orElseThrow();
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        assertEquals(1, lines.size(), lines.toString());
+        assertEquals(traceId, JSON.readTree(lines.getFirst()).get("trace-id").asText());
+    }
+
+    @Test
     void aWriterThatCannotKeepUpDropsLinesPastItsQueueAndCountsThem() throws Exception {
         BlockedStream stream = new BlockedStream();
         int metricsPort;

@@ -78,6 +78,12 @@ record LoadResult(String name, LoadPlan plan, double seconds, long count, long l
     /** Writes {@code {"scenario":..., "time":..., "results":[...]}} to {@code file}, creating its directory. */
     static void writeJson(Path file, String scenario, Map<String, Object> settings, List<LoadResult> results)
             throws IOException {
+        writeJson(file, scenario, settings, results, Map.of());
+    }
+
+    /** The same with more top-level entries ({@code extra}: plain values, lists and maps, e.g. a per-tenant spread). */
+    static void writeJson(Path file, String scenario, Map<String, Object> settings, List<LoadResult> results,
+                          Map<String, Object> extra) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         root.put("scenario", scenario);
@@ -85,6 +91,7 @@ record LoadResult(String name, LoadPlan plan, double seconds, long count, long l
         root.set("settings", mapper.valueToTree(new TreeMap<>(settings)));
         ArrayNode array = root.putArray("results");
         results.forEach(r -> array.add(r.json(mapper)));
+        extra.forEach((key, value) -> root.set(key, mapper.valueToTree(value)));
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -96,14 +103,16 @@ record LoadResult(String name, LoadPlan plan, double seconds, long count, long l
     static final class Recorder {
         private final String name;
         private final LoadPlan plan;
-        private final Histogram latencies = new Histogram(MAX_MICROS, 3);
+        private final Histogram latencies;
         private final Map<String, Long> errors = new TreeMap<>();
         private long count;
         private long late;
 
-        Recorder(String name, LoadPlan plan) {
+        /** {@code digits}: the histogram's significant digits (its memory grows tenfold with each). */
+        Recorder(String name, LoadPlan plan, int digits) {
             this.name = name;
             this.plan = plan;
+            this.latencies = new Histogram(MAX_MICROS, digits);
         }
 
         synchronized void answered(int status, long nanos, long expectedIntervalMicros) {

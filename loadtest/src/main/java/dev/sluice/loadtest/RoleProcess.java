@@ -39,15 +39,29 @@ final class RoleProcess implements AutoCloseable {
         this.process = process;
     }
 
+    /**
+     * Small, single-collector JVMs with the quick compiler only, for processes that must start fast on a busy machine
+     * and whose speed is not what is measured (as the gateway tests' {@code GatewayProcess.SMALL_JVM}).
+     */
+    static final List<String> SMALL_JVM = List.of("-Xmx256m", "-Xss4m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1");
+
     /** Starts {@code role} with these settings plus {@code data-dir} in {@code dir}; returns at once. */
     static RoleProcess launch(String name, String role, int port, Path dir, Map<String, String> settings) {
+        return launch(name, role, port, dir, settings, List.of("-Xmx512m"));
+    }
+
+    /** The same in a JVM started with {@code jvmOptions}. */
+    static RoleProcess launch(String name, String role, int port, Path dir, Map<String, String> settings,
+                              List<String> jvmOptions) {
         try {
             Files.createDirectories(dir);
             StringBuilder config = new StringBuilder("data-dir = " + dir.resolve("data") + "\n");
             settings.forEach((key, value) -> config.append(key).append(" = ").append(value).append('\n'));
             Path file = Files.writeString(dir.resolve("sluice.conf"), config);
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx512m"));
+                    .toString()));
+            command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sluice.gateway.Main", role,
                     "--config", file.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())

@@ -125,6 +125,42 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void aSpreadLoadSendsEachTargetItsShareAndRecordsEveryCallTwice() throws Exception {
+        Map<String, AtomicLong> arrived = new java.util.concurrent.ConcurrentHashMap<>();
+        server.createContext("/t/", exchange -> {
+            arrived.computeIfAbsent(exchange.getRequestURI().getPath(), p -> new AtomicLong()).incrementAndGet();
+            exchange.sendResponseHeaders(exchange.getRequestURI().getPath().equals("/t/c") ? 503 : 200, -1);
+            exchange.close();
+        });
+        List<LoadGenerator.Target> targets = List.of(new LoadGenerator.Target("a", request("/t/a")),
+                new LoadGenerator.Target("b", request("/t/b")), new LoadGenerator.Target("c", request("/t/c")));
+
+        LoadGenerator.Spread open = generator().spread("three", LoadPlan.open(60, 16, Duration.ofMillis(200),
+                Duration.ofSeconds(1)), targets, 2);
+
+        // 60/s: 12 warm-up and 60 measured calls, every third to each target.
+        assertEquals(60, open.whole().count(), LoadResult.table(List.of(open.whole())));
+        assertEquals(List.of("a", "b", "c"), open.targets().stream().map(LoadResult::name).toList());
+        for (LoadResult target : open.targets()) {
+            assertEquals(20, target.count(), LoadResult.table(open.targets()));
+        }
+        assertEquals(Map.of("503", 20L), open.whole().errors());
+        assertEquals(Map.of("503", 20L), open.targets().get(2).errors());
+        assertEquals(Map.of(), open.targets().getFirst().errors());
+        assertEquals(Map.of("/t/a", 24L, "/t/b", 24L, "/t/c", 24L), Map.of("/t/a", arrived.get("/t/a").get(),
+                "/t/b", arrived.get("/t/b").get(), "/t/c", arrived.get("/t/c").get()));
+
+        LoadGenerator.Spread closed = generator().spread("three", LoadPlan.closed(2, 0, Duration.ZERO,
+                Duration.ofMillis(400)), targets, 2);
+        long sum = closed.targets().stream().mapToLong(LoadResult::count).sum();
+        assertEquals(closed.whole().count(), sum, LoadResult.table(closed.targets()));
+        for (LoadResult target : closed.targets()) {
+            assertTrue(Math.abs(target.count() - sum / 3.0) <= 2, "closed-loop clients take the targets in turn: "
+                    + LoadResult.table(closed.targets()));
+        }
+    }
+
+    @Test
     void errorsAreCountedByStatusAndTheResultsFileParses(@TempDir Path dir) throws Exception {
         LoadGenerator generator = generator();
         LoadResult ok = generator.run("ok", LoadPlan.open(50, 8, Duration.ZERO, Duration.ofMillis(400)),

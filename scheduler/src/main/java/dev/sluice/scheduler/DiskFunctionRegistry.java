@@ -52,13 +52,15 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         CompiledModule module = cache.acquire(spec.tenant(), spec.digest(), valid.module());
         Deployment deployment;
         try {
-            deployment = store(spec, request.module(), request.maxFunctions());
+            deployment = DeployObserver.step(request.observer(), DeployObserver.Step.STORE,
+                    () -> store(spec, request.module(), request.maxFunctions()));
         } finally {
             // The function holds its own reference now, or the deploy failed and the module may go.
             cache.release(spec.digest());
         }
         // Outside the lock: the function is already invocable (interpreted) while this deploy waits.
-        boolean compiled = module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
+        boolean compiled = module.isCompiled() || DeployObserver.step(request.observer(),
+                DeployObserver.Step.COMPILE, () -> module.awaitCompiled(compileBudgetMillis));
         return new Deployment(deployment.spec(), deployment.created(), compiled);
     }
 

@@ -47,10 +47,20 @@ final class ModuleValidator {
 
     /** @throws ModuleRejected MALFORMED, FORBIDDEN_IMPORT, TOO_COMPLEX or TOO_MUCH_MEMORY */
     Checked check(byte[] bytes) {
+        return instrumented(bytes, validated(bytes));
+    }
+
+    /** The binary's scan and parse, its imports and start function. */
+    private WasmModule validated(byte[] bytes) {
         scan.check(bytes);
         WasmModule module = parse(bytes);
         checkImports(module);
         checkStart(module);
+        return module;
+    }
+
+    /** The validated module instrumented for fuel metering, and parsed again as it will run. */
+    private static Checked instrumented(byte[] bytes, WasmModule module) {
         MemoryLimits memory = module.memorySection()
                 .filter(section -> section.memoryCount() > 0)
                 .map(section -> section.getMemory(0).limits())
@@ -88,16 +98,22 @@ final class ModuleValidator {
      */
     CheckedDeploy checkDeploy(DeployRequest request, InstantSource clock) {
         byte[] bytes = request.module();
-        if (bytes.length > request.maxModuleBytes()) {
-            throw new ModuleRejected(Reason.TOO_LARGE, "module is " + bytes.length
-                    + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
-        }
-        String digest = Digests.sha256(bytes);
-        FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
-                request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
-        Checked checked = check(bytes);
-        checkMemory(checked, spec.memoryPages());
-        return new CheckedDeploy(spec, checked);
+        DeployObserver observer = request.observer();
+        record Valid(FunctionSpec spec, WasmModule module) {}
+        Valid valid = DeployObserver.step(observer, DeployObserver.Step.VALIDATE, () -> {
+            if (bytes.length > request.maxModuleBytes()) {
+                throw new ModuleRejected(Reason.TOO_LARGE, "module is " + bytes.length
+                        + " bytes (limit: " + request.maxModuleBytes() + " bytes)");
+            }
+            String digest = Digests.sha256(bytes);
+            FunctionSpec spec = new FunctionSpec(request.tenant(), request.name(), digest, bytes.length,
+                    request.memoryPages(), request.timeoutMs(), clock.instant(), request.fuel());
+            return new Valid(spec, validated(bytes));
+        });
+        Checked checked = DeployObserver.step(observer, DeployObserver.Step.INSTRUMENT,
+                () -> instrumented(bytes, valid.module()));
+        checkMemory(checked, valid.spec().memoryPages());
+        return new CheckedDeploy(valid.spec(), checked);
     }
 
     /** @throws ModuleRejected TOO_MUCH_MEMORY when the module could not even start within {@code capPages} */

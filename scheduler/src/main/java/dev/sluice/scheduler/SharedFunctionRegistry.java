@@ -104,7 +104,8 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         ModuleValidator.CheckedDeploy valid = validator.checkDeploy(request, clock);
         FunctionSpec spec = valid.spec();
         // Everything passed: only now does anything shared change.
-        FunctionIndex.Commit commit = store(spec, request.module(), request.maxFunctions());
+        FunctionIndex.Commit commit = DeployObserver.step(request.observer(), DeployObserver.Step.STORE,
+                () -> store(spec, request.module(), request.maxFunctions()));
         forget(spec.tenant(), spec.name());
         switch (commit.outcome()) {
             case STORED -> { }
@@ -120,7 +121,8 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         }
         boolean compiled = library.map(l -> {
             CompiledModule module = l.add(spec.tenant(), spec.digest(), valid.module());
-            return module.isCompiled() || module.awaitCompiled(compileBudgetMillis);
+            return module.isCompiled() || DeployObserver.step(request.observer(), DeployObserver.Step.COMPILE,
+                    () -> module.awaitCompiled(compileBudgetMillis));
         }).orElse(false);
         return new Deployment(spec, commit.created(), compiled);
     }

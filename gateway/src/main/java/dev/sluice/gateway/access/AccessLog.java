@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.config.LogsConfig;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.ErrorMapper;
+import dev.sluice.gateway.http.ProblemType;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Filter;
@@ -46,6 +47,7 @@ public final class AccessLog implements Filter, AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
     private static final HeaderName INVOCATION_ID = HeaderNames.create("Sluice-Invocation-Id");
     private static final HeaderName FUEL_USED = HeaderNames.create(ErrorMapper.FUEL_USED_HEADER);
+    private static final HeaderName TRACE_ID = HeaderNames.create("Sluice-Trace-Id");
 
     private final AccessLogWriter writer;
     private final InstantSource clock;
@@ -113,7 +115,9 @@ public final class AccessLog implements Filter, AutoCloseable {
         try {
             chain.proceed();
         } finally {
-            writer.offer(line(req, res, time, trace, nanoTime.getAsLong() - start));
+            // A tracing filter placed after this one still names its trace in the response.
+            String traced = trace != null ? trace : res.headers().first(TRACE_ID).orElse(null);
+            writer.offer(line(req, res, time, traced, nanoTime.getAsLong() - start));
         }
     }
 
@@ -142,8 +146,8 @@ public final class AccessLog implements Filter, AutoCloseable {
                     .map(caller -> caller.tenant().id().value()).orElse(null));
             json.writeStringField("invocation-id", res.headers().first(INVOCATION_ID).orElse(null));
             json.writeNumberField("status", res.status().code());
-            json.writeStringField("problem", req.context().get(ErrorMapper.Rendered.class)
-                    .map(rendered -> rendered.type().slug()).orElse(null));
+            json.writeStringField("problem", req.context().get(ProblemType.class).map(ProblemType::slug)
+                    .orElse(null));
             writeLong(json, "fuel", res.headers().first(FUEL_USED).map(AccessLog::parse).orElse(OptionalLong.empty()));
             json.writeNumberField("duration-ms", Math.max(0, nanos) / 1_000 / 1_000.0);
             writeLong(json, "bytes-in", req.headers().contentLength());

@@ -32,13 +32,10 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             return;
         }
         ProblemException problem = toProblem(error);
-        // For the access log: which problem the response is (its body is gone once sent).
-        req.context().register(new Rendered(problem.type()));
+        // Told to what describes the request afterwards (the trace's server span, the access log): the type, never
+        // the detail.
+        req.context().register(problem.type());
         send(res, problem, req.path().absolute().rawPath());
-    }
-
-    /** The problem a request was answered with, in its context once {@link #handle} rendered it. */
-    public record Rendered(ProblemType type) {
     }
 
     public static ProblemException toProblem(Throwable error) {

@@ -12,6 +12,7 @@ import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.export.MetricReader;
 import io.opentelemetry.sdk.resources.Resource;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.IOException;
@@ -72,17 +73,19 @@ public final class SluiceMetrics implements AutoCloseable {
     private final LongCounter vaultFailures;
     private final LongCounter accessLogDropped;
 
-    private SluiceMetrics(LongSupplier nanoTime) {
+    private SluiceMetrics(LongSupplier nanoTime, List<MetricReader> readers) {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         // No target_info or otel_scope labels: a scrape shows Sluice's series only, each with its own labels.
         this.reader = PrometheusMetricReader.builder()
                 .setOtelScopeLabelsEnabled(false)
                 .setTargetInfoMetricEnabled(false)
                 .build();
-        this.provider = SdkMeterProvider.builder()
+        var providerBuilder = SdkMeterProvider.builder()
                 .setResource(Resource.empty())
-                .registerMetricReader(reader)
-                .build();
+                .registerMetricReader(reader);
+        // Others beside the Prometheus reader: OTLP push (otlp-endpoint), flushed when the provider closes.
+        readers.forEach(providerBuilder::registerMetricReader);
+        this.provider = providerBuilder.build();
         this.meter = provider.get("dev.sluice.gateway");
         this.invocations = meter.counterBuilder("sluice.invocations")
                 .setDescription("Invocations answered, by tenant and outcome.").build();
@@ -124,7 +127,12 @@ public final class SluiceMetrics implements AutoCloseable {
 
     /** @param nanoTime the monotonic clock durations are measured with */
     public static SluiceMetrics create(LongSupplier nanoTime) {
-        return new SluiceMetrics(nanoTime);
+        return new SluiceMetrics(nanoTime, List.of());
+    }
+
+    /** ... also read by {@code readers} (OTLP push, see OtlpExport), which the metrics close with them. */
+    public static SluiceMetrics create(LongSupplier nanoTime, List<MetricReader> readers) {
+        return new SluiceMetrics(nanoTime, List.copyOf(readers));
     }
 
     /** A point in time to measure a duration from, on this instance's clock. */

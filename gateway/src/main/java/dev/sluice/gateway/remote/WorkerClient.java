@@ -26,6 +26,7 @@ import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import dev.sluice.gateway.tracing.Tracing;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -156,6 +157,8 @@ final class WorkerClient implements AutoCloseable {
         Socket[] carried = new Socket[1];
         try {
             byte[] body = InternalProtocol.encode(function, request);
+            // The trace context of this thread's dispatch span (none when not traced), for the worker's spans.
+            Map<String, String> trace = Tracing.outgoingHeaders();
             connection = clients.compute(worker.authority(), (authority, known) -> {
                 Connection c = known != null ? known : new Connection(authority);
                 c.inFlight.incrementAndGet();
@@ -174,11 +177,12 @@ final class WorkerClient implements AutoCloseable {
                     carried[0] = latest != null && !latest.isClosed() ? latest : null;
                     carrier.set(carried);
                     try {
-                        return on.client.post(InternalProtocol.INVOKE)
+                        var post = on.client.post(InternalProtocol.INVOKE)
                                 .header(InternalProtocol.SECRET, secret)
                                 .header(HeaderNames.CONTENT_TYPE, InternalProtocol.CONTENT_TYPE)
-                                .readTimeout(answerWithin)
-                                .submit(body);
+                                .readTimeout(answerWithin);
+                        trace.forEach((name, value) -> post.header(HeaderNames.create(name), value));
+                        return post.submit(body);
                     } finally {
                         carrier.remove();
                     }

@@ -10,6 +10,7 @@ import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.gateway.tracing.Tracing;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.HttpRules;
@@ -31,11 +32,14 @@ public final class WorkerService implements HttpService {
     private final Dispatcher dispatcher;
     private final WorkerAdmission admission;
     private final long maxBodyBytes;
+    private final Tracing tracing;
 
-    private WorkerService(String id, String secret, Dispatcher dispatcher, int maxConcurrency, long maxBodyBytes) {
+    private WorkerService(String id, String secret, Dispatcher dispatcher, int maxConcurrency, long maxBodyBytes,
+                          Tracing tracing) {
         this.id = Objects.requireNonNull(id, "id");
         this.secret = Objects.requireNonNull(secret, "secret");
-        this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+        this.tracing = Objects.requireNonNull(tracing, "tracing");
+        this.dispatcher = tracing.dispatcher(Objects.requireNonNull(dispatcher, "dispatcher"));
         this.admission = new WorkerAdmission(maxConcurrency);
         this.maxBodyBytes = maxBodyBytes;
     }
@@ -45,12 +49,23 @@ public final class WorkerService implements HttpService {
      */
     public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
                                        long maxBodyBytes) {
-        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes);
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, Tracing.off());
+    }
+
+    /**
+     * ... traced: a call's spans (queue wait, run) are children of the gateway's dispatch span, whose W3C
+     * {@code traceparent} the call carries; it is trusted only from a caller that has the worker secret.
+     */
+    public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
+                                       long maxBodyBytes, Tracing tracing) {
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing);
     }
 
     /** The worker port's whole surface, in matching order. */
     public void routing(HttpRouting.Builder routing) {
-        routing.error(Throwable.class, new ErrorMapper())
+        tracing.filteredInternal(routing, req -> InternalProtocol.secretMatches(secret,
+                        req.headers().first(InternalProtocol.SECRET).orElse(null)))
+                .error(Throwable.class, new ErrorMapper())
                 .register(InternalProtocol.PREFIX, this)
                 .any((req, res) -> {
                     throw ProblemException.of(ProblemType.NOT_FOUND, "no route on a worker's internal port");

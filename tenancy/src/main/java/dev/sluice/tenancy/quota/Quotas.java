@@ -25,6 +25,7 @@ import java.time.InstantSource;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Everything a gateway enforces and records per tenant: the rate quotas, in-flight invocations, the daily fuel budget
@@ -125,6 +126,16 @@ public final class Quotas implements AutoCloseable {
                 failover.concurrency(new RedisConcurrencyLimiter(redis, clock), new LocalConcurrencyLimiter(nanoTime)),
                 failover.fuel(sharedFuel, new LocalFuelBudget(clock), sharedFuel),
                 usage, () -> usage.drain(settings.commandTimeout().multipliedBy(10)), failover, usage, redis);
+    }
+
+    /**
+     * The same quotas with each limiter seen through a decorator (the gateway's tracing): the same stores, counters
+     * and connection, so close one of the two, never both.
+     */
+    public Quotas decorated(UnaryOperator<RateLimiter> rates, UnaryOperator<ConcurrencyLimiter> concurrency,
+                            UnaryOperator<FuelBudget> fuel) {
+        return new Quotas(rates.apply(this.rates), concurrency.apply(this.concurrency), fuel.apply(this.fuel), usage,
+                flush, failover, redisUsage, redis);
     }
 
     public RateLimiter rates() {

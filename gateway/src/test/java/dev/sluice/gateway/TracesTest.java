@@ -1,0 +1,368 @@
+package dev.sluice.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.gateway.OtlpTestCollector.CollectedSpan;
+import dev.sluice.gateway.TestServer.Reply;
+import dev.sluice.scheduler.testing.TestModules;
+import dev.sluice.tenancy.testing.RedisTestServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Traces through the production routing, exported over OTLP/HTTP to a real collector on loopback: the span tree of
+ * an invocation and of a deploy with their attributes, the trace id on every traced response (problems included),
+ * a client's {@code traceparent} trusted or only linked, sampling, tracing off, and a collector that is down or too
+ * slow never touching the requests while the exporter's queue stays bounded.
+ */
+class TracesTest {
+    private static final String GREETER = "greeter-fn-7q";
+    private static final String BODY = "body-text-that-must-not-leak";
+    private static final String CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
+    private static final String CLIENT_SPAN = "b7ad6b7169203331";
+    private static final String SAMPLED = "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01";
+
+    @TempDir
+    Path dataDir;
+    private final OtlpTestCollector collector = OtlpTestCollector.start();
+    private TestServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        collector.close();
+    }
+
+    private Map<String, String> traced(String traceparent, String ratio) {
+        return Map.of("tracing", "on", "trace-sampling-ratio", ratio, "traceparent", traceparent,
+                "otlp-endpoint", collector.endpoint());
+    }
+
+    private Reply invoke(String key, String name, HttpRequest.Builder extra) {
+        return server.send(extra.uri(server.uri("/v1/functions/" + name + "/invoke"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(BODY)));
+    }
+
+    private static CollectedSpan only(List<CollectedSpan> spans, String name) {
+        List<CollectedSpan> named = spans.stream().filter(s -> s.name().equals(name)).toList();
+        assertEquals(1, named.size(), name + " in " + spans);
+        return named.get(0);
+    }
+
+    private static String traceId(Reply reply) {
+        String id = reply.header("Sluice-Trace-Id").orElseThrow(() -> new AssertionError("no trace id: " + reply));
+        assertTrue(id.matches("[0-9a-f]{32}"), id);
+        assertTrue(reply.header("traceresponse").orElseThrow().startsWith("00-" + id + "-"),
+                reply.header("traceresponse").orElseThrow());
+        return id;
+    }
+
+    /** The sampled bit of the {@code traceresponse} flags (the others, such as "random trace id", vary). */
+    private static boolean sampled(Reply reply) {
+        String value = reply.header("traceresponse").orElseThrow();
+        return (Integer.parseInt(value.substring(value.length() - 2), 16) & 1) == 1;
+    }
+
+    @Test
+    void anInvocationIsOneTraceWithTheSpanTreeAndItsAttributesAndNothingSecret() {
+        server = TestServer.start(dataDir, traced("restart", "1"));
+        String key = server.tenantWithKey("acme", "{\"max-concurrency\": 4, \"fuel-per-day\": 1000000000000, "
+                + "\"invocations-per-minute\": 100}");
+        Reply deployed = server.deploy(key, GREETER, TestModules.load("hello"));
+        assertEquals(201, deployed.status(), deployed.toString());
+        String digest = deployed.json().get("digest").asText();
+
+        Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
+        assertEquals(200, ok.status(), ok.toString());
+        String traceId = traceId(ok);
+        assertTrue(sampled(ok), "sampled at ratio 1");
+
+        List<CollectedSpan> trace = collector.awaitTrace(traceId, 9);
+        assertEquals(9, trace.size(), trace.toString());
+        CollectedSpan root = only(trace, "POST /v1/functions/{name}/invoke");
+        assertTrue(root.root(), "a new trace (no client context): " + root);
+        assertEquals(2, root.kind(), "SERVER");
+        assertEquals("sluice", root.service());
+        assertEquals("POST", root.attribute("http.request.method"));
+        assertEquals("/v1/functions/{name}/invoke", root.attribute("http.route"));
+        assertEquals("200", root.attribute("http.response.status_code"));
+        assertEquals("acme", root.attribute("sluice.tenant"));
+        assertEquals(GREETER, root.attribute("sluice.function"));
+        assertEquals(digest, root.attribute("sluice.module.digest"));
+        assertEquals(ok.header("Sluice-Fuel-Used").orElseThrow(), root.attribute("sluice.fuel.used"));
+        assertEquals("ok", root.attribute("sluice.outcome"));
+
+        CollectedSpan dispatch = only(trace, "sluice.dispatch");
+        for (String child : List.of("sluice.authenticate", "sluice.quota.concurrency", "sluice.quota.fuel",
+                "sluice.dispatch")) {
+            assertEquals(root.spanId(), only(trace, child).parentSpanId(), child + " is the request's child");
+        }
+        assertEquals("true", only(trace, "sluice.authenticate").attribute("sluice.authenticated"));
+        List<CollectedSpan> counts = trace.stream().filter(s -> s.name().equals("sluice.quota.rate")).toList();
+        assertEquals(Set.of("rate", "invocations-minute"),
+                counts.stream().map(s -> s.attribute("sluice.quota")).collect(Collectors.toSet()));
+        for (CollectedSpan quota : trace.stream().filter(s -> s.name().startsWith("sluice.quota.")).toList()) {
+            assertEquals(root.spanId(), quota.parentSpanId(), quota.toString());
+            assertEquals("local", quota.attribute("sluice.quota.store"), quota.toString());
+            assertEquals("true", quota.attribute("sluice.quota.granted"), quota.toString());
+        }
+        assertEquals(digest, dispatch.attribute("sluice.module.digest"));
+        assertEquals("ok", dispatch.attribute("sluice.outcome"));
+        CollectedSpan queue = only(trace, "sluice.queue");
+        CollectedSpan run = only(trace, "sluice.run");
+        assertEquals(dispatch.spanId(), queue.parentSpanId());
+        assertEquals(dispatch.spanId(), run.parentSpanId());
+        assertTrue(queue.endNanos() <= run.startNanos() && run.startNanos() <= run.endNanos(),
+                "the queue wait, then the run: " + queue + " " + run);
+
+        // The deploy: its own trace, the registry's work as a child of the request.
+        List<CollectedSpan> deploy = collector.awaitTrace(traceId(deployed), 7);
+        CollectedSpan put = only(deploy, "PUT /v1/functions/{name}");
+        CollectedSpan registry = only(deploy, "sluice.deploy");
+        assertEquals(put.spanId(), registry.parentSpanId());
+        assertEquals(digest, registry.attribute("sluice.module.digest"));
+        assertEquals("true", registry.attribute("sluice.deploy.created"));
+        assertEquals(Integer.toString(TestModules.load("hello").length), registry.attribute("sluice.module.bytes"));
+        for (String step : List.of("validate", "instrument", "store")) {
+            assertEquals(registry.spanId(), only(deploy, "sluice.deploy." + step).parentSpanId(), step);
+        }
+        assertTrue(only(deploy, "sluice.deploy.validate").endNanos()
+                <= only(deploy, "sluice.deploy.instrument").startNanos(), "validated, then instrumented");
+
+        // One trace per request: creating the tenant, issuing its key, the deploy, the invocation.
+        List<CollectedSpan> all = collector.await(spans -> spans.stream().filter(CollectedSpan::root).count() >= 4,
+                Duration.ofSeconds(60));
+        List<CollectedSpan> roots = all.stream().filter(CollectedSpan::root).toList();
+        assertEquals(4, roots.size(), roots.toString());
+        Set<String> traces = roots.stream().map(CollectedSpan::traceId).collect(Collectors.toSet());
+        assertEquals(4, traces.size());
+        assertTrue(all.stream().allMatch(s -> traces.contains(s.traceId())), "no span outside the requests' traces");
+        for (String secret : List.of(key, key.substring(key.lastIndexOf('_') + 1), TestServer.ADMIN_TOKEN, BODY,
+                "Bearer")) {
+            assertFalse(collector.received(secret), "exported: " + secret);
+        }
+    }
+
+    @Test
+    void quotaChecksAnsweredByRedisSayTheirStore() {
+        try (RedisTestServer redis = RedisTestServer.start()) {
+            Map<String, String> settings = new HashMap<>(traced("restart", "1"));
+            settings.putAll(Map.of("quota-store", "redis", "redis-uri", redis.uri()));
+            server = TestServer.start(dataDir, settings);
+            String key = server.tenantWithKey("acme", "{\"max-concurrency\": 4, \"fuel-per-day\": 1000000000, "
+                    + "\"invocations-per-day\": 100}");
+            assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+            Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
+            assertEquals(200, ok.status(), ok.toString());
+            List<CollectedSpan> quotas = collector.awaitTrace(traceId(ok), 9).stream()
+                    .filter(s -> s.name().startsWith("sluice.quota.")).toList();
+            assertEquals(4, quotas.size(), quotas.toString());
+            for (CollectedSpan quota : quotas) {
+                assertEquals("redis", quota.attribute("sluice.quota.store"), quota.toString());
+            }
+            server.close();
+            server = null;
+        }
+    }
+
+    @Test
+    void problemResponsesAndRefusalsCarryTheTraceIdAndTheirProblemType() {
+        server = TestServer.start(dataDir, traced("restart", "1"));
+        String key = server.tenantWithKey("acme", "{}");
+        Reply missing = invoke(key, "nothing-here", HttpRequest.newBuilder());
+        assertEquals("not-found", missing.problemType());
+        Reply anonymous = server.call("sk_unknown_key", "GET", "/v1/functions", null, null);
+        assertEquals("unauthorized", anonymous.problemType());
+        Reply noRoute = server.call(key, "GET", "/nowhere/" + BODY, null, null);
+        assertEquals("not-found", noRoute.problemType());
+
+        CollectedSpan notFound = only(collector.awaitTrace(traceId(missing), 3),
+                "POST /v1/functions/{name}/invoke");
+        assertEquals("404", notFound.attribute("http.response.status_code"));
+        assertEquals("not-found", notFound.attribute("sluice.problem.type"));
+        assertEquals("not-found", notFound.attribute("sluice.outcome"));
+        assertEquals("nothing-here", notFound.attribute("sluice.function"));
+        List<CollectedSpan> refused = collector.awaitTrace(traceId(anonymous), 2);
+        assertEquals("unauthorized", refused.stream().filter(CollectedSpan::root).findFirst().orElseThrow()
+                .attribute("sluice.problem.type"));
+        assertEquals("false", only(refused, "sluice.authenticate").attribute("sluice.authenticated"));
+        CollectedSpan unrouted = collector.awaitTrace(traceId(noRoute), 1).get(0);
+        assertFalse(unrouted.name().contains(BODY), "the raw path is never the span's name: " + unrouted);
+        assertFalse(collector.received(BODY), "the raw path is never exported");
+    }
+
+    @Test
+    void trustContinuesTheClientsTraceWithItsParent() {
+        server = TestServer.start(dataDir, traced("trust", "1"));
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        Reply ok = invoke(key, GREETER, HttpRequest.newBuilder().header("traceparent", SAMPLED)
+                .header("tracestate", "vendor=opaque"));
+        assertEquals(200, ok.status(), ok.toString());
+        assertEquals(CLIENT_TRACE, traceId(ok));
+        CollectedSpan root = only(collector.awaitTrace(CLIENT_TRACE, 6), "POST /v1/functions/{name}/invoke");
+        assertEquals(CLIENT_SPAN, root.parentSpanId(), "the client's span is the parent");
+        assertTrue(root.links().isEmpty());
+    }
+
+    @Test
+    void restartStartsANewTraceThatOnlyLinksTheClientsAndIgnoresItsSamplingDecision() {
+        server = TestServer.start(dataDir, traced("restart", "1"));
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        Reply ok = invoke(key, GREETER, HttpRequest.newBuilder()
+                .header("traceparent", "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-00"));
+        assertEquals(200, ok.status(), ok.toString());
+        String traceId = traceId(ok);
+        assertNotEquals(CLIENT_TRACE, traceId);
+        CollectedSpan root = only(collector.awaitTrace(traceId, 6), "POST /v1/functions/{name}/invoke");
+        assertTrue(root.root(), root.toString());
+        assertEquals(List.of(CLIENT_TRACE + "-" + CLIENT_SPAN), root.links(),
+                "kept as a link, though the client did not sample it");
+        assertTrue(collector.trace(CLIENT_TRACE).isEmpty(), "nothing written into the client's trace");
+    }
+
+    @Test
+    void atRatioZeroNothingIsExportedEvenWhenTheClientAsksForSampling() {
+        server = TestServer.start(dataDir, traced("restart", "0"));
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        Reply ok = invoke(key, GREETER, HttpRequest.newBuilder().header("traceparent", SAMPLED));
+        assertEquals(200, ok.status(), ok.toString());
+        String traceId = traceId(ok);
+        assertFalse(sampled(ok), "not sampled");
+        server.close(); // flushes whatever was queued
+        server = null;
+        assertEquals(List.of(), collector.spans());
+        assertEquals(0, collector.traceRequests());
+        assertFalse(collector.received(traceId));
+    }
+
+    @Test
+    void withTracingOffNothingIsExportedAndNoHeaderIsSet() {
+        Map<String, String> settings = new HashMap<>(traced("restart", "1"));
+        settings.put("tracing", "off");
+        server = TestServer.start(dataDir, settings);
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        Reply ok = invoke(key, GREETER, HttpRequest.newBuilder().header("traceparent", SAMPLED));
+        assertEquals(200, ok.status(), ok.toString());
+        assertTrue(ok.header("Sluice-Trace-Id").isEmpty());
+        assertTrue(ok.header("traceresponse").isEmpty());
+        assertTrue(invoke(key, "missing", HttpRequest.newBuilder()).header("Sluice-Trace-Id").isEmpty());
+        server.close();
+        server = null;
+        assertEquals(0, collector.traceRequests(), "no span was ever exported");
+    }
+
+    @Test
+    void otlpMetricsArriveAtTheCollector() {
+        Map<String, String> settings = new HashMap<>(Map.of("otlp-endpoint", collector.endpoint(),
+                "otlp-metrics-interval-ms", "200"));
+        server = TestServer.start(dataDir, settings);
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        assertEquals(200, invoke(key, GREETER, HttpRequest.newBuilder()).status());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!collector.metricNames().contains("sluice.invocations")) {
+            assertTrue(System.nanoTime() < deadline, "metrics received: " + collector.metricNames());
+            sleep(50); // pushed in real time, every 200 ms
+        }
+        assertTrue(collector.metricNames().contains("sluice.deploys"), collector.metricNames().toString());
+        assertFalse(collector.received(key));
+        assertEquals(0, collector.traceRequests(), "tracing is off by default: metrics only");
+    }
+
+    @Test
+    void theHeadersFileAuthenticatesTheExportsAndABadLineIsRefusedWithoutItsValue() throws Exception {
+        Path headers = java.nio.file.Files.writeString(dataDir.resolve("otlp-headers"),
+                "# the collector's token\nAuthorization: Bearer collector-token-9q\n");
+        Map<String, String> settings = new HashMap<>(traced("restart", "1"));
+        settings.put("otlp-headers-file", headers.toString());
+        server = TestServer.start(dataDir.resolve("data"), settings);
+        Reply listed = server.call(server.tenantWithKey("acme", "{}"), "GET", "/v1/functions", null, null);
+        collector.awaitTrace(traceId(listed), 1);
+        assertEquals(Set.of("Bearer collector-token-9q"), collector.authorizations());
+        server.close();
+        server = null;
+
+        Path bad = java.nio.file.Files.writeString(dataDir.resolve("bad-headers"), "Authorization Bearer t0k3n\n");
+        settings.put("otlp-headers-file", bad.toString());
+        dev.sluice.config.ConfigException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sluice.config.ConfigException.class, () -> TestServer.start(dataDir.resolve("other"), settings));
+        assertEquals("otlp-headers-file: " + bad + " line 1 (expected: Name: value)", refused.getMessage());
+    }
+
+    @Test
+    void aCollectorThatIsDownNeitherFailsNorDelaysRequests() throws Exception {
+        int closed;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = free.getLocalPort();
+        }
+        server = TestServer.start(dataDir, Map.of("tracing", "on", "otlp-endpoint", "http://127.0.0.1:" + closed,
+                "otlp-metrics-interval-ms", "100", "otlp-timeout-ms", "60000"));
+        String key = server.tenantWithKey("acme", "{}");
+        assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+        for (int i = 0; i < 20; i++) {
+            Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
+            assertEquals(200, ok.status(), ok.toString());
+            traceId(ok);
+        }
+        long stopping = System.nanoTime();
+        server.close();
+        server = null;
+        assertTrue(System.nanoTime() - stopping < Duration.ofSeconds(30).toNanos(),
+                "closing does not wait out the export timeout for a refused connection");
+    }
+
+    @Test
+    void aCollectorTooSlowToAnswerNeverDelaysRequestsAndTheQueueStaysBounded() {
+        server = TestServer.start(dataDir, Map.of("tracing", "on", "otlp-endpoint", collector.endpoint(),
+                "otlp-timeout-ms", "60000"));
+        String key = server.tenantWithKey("acme", "{\"requests-per-second\": 1000000, \"burst\": 1000000}");
+        collector.hold();
+        int requests = 1500;
+        long started = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+            Reply listed = server.call(key, "GET", "/v1/functions", null, null);
+            assertEquals(200, listed.status(), listed.toString());
+        }
+        // Each answered while the collector held the first export: well inside the 60 s the exporter waits for it.
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(45).toNanos(), "requests waited on the export");
+        collector.release();
+        server.close(); // flushes what the queue kept
+        server = null;
+        // Three spans a request (the request, authentication, the rate quota): more than the queue holds.
+        int made = 3 * requests;
+        int kept = collector.spans().size();
+        assertTrue(kept > 0, "the exporter recovered once the collector answered");
+        assertTrue(kept <= 2048 + 512 + 16, "at most the queue plus the batch in flight were kept: " + kept);
+        assertTrue(kept < made, kept + " of " + made);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
