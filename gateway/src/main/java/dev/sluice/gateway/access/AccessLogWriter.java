@@ -1,5 +1,6 @@
 package dev.sluice.gateway.access;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class AccessLogWriter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AccessLogWriter.class.getName());
     private static final long CLOSE_WAIT_MS = 1_000;
+    private static final int BUFFER_BYTES = 64 * 1024;
 
     private final ArrayBlockingQueue<byte[]> queue;
     private final OutputStream out;
@@ -32,7 +34,9 @@ public final class AccessLogWriter implements AutoCloseable {
     private boolean failing; // writer thread only
 
     private AccessLogWriter(OutputStream out, boolean closeStream, int capacity, Runnable onDrop) {
-        this.out = Objects.requireNonNull(out, "out");
+        // Buffered: one write per line would be one system call per request; the buffer is flushed whenever the
+        // queue runs empty, so lines still reach the file within moments.
+        this.out = new BufferedOutputStream(Objects.requireNonNull(out, "out"), BUFFER_BYTES);
         this.closeStream = closeStream;
         this.onDrop = Objects.requireNonNull(onDrop, "onDrop");
         if (capacity < 1) {
