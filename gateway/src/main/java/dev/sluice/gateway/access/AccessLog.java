@@ -1,8 +1,5 @@
 package dev.sluice.gateway.access;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.config.LogsConfig;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.ErrorMapper;
@@ -13,19 +10,15 @@ import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -40,11 +33,10 @@ import java.util.function.Supplier;
  * "duration-ms":2.113,"bytes-in":4,"bytes-out":187}</pre>
  *
  * Never a header (so no key or token), a query, a body or a path segment other than a valid function name; every
- * value is written by Jackson, so nothing a client sends can break a line. Lines go through the bounded
- * {@link AccessLogWriter}, never blocking the request.
+ * value is written by Jackson, so nothing a client sends can break a line. The request's thread only captures the
+ * values ({@link AccessEntry}); the bounded {@link AccessLogWriter} formats and writes them, never blocking it.
  */
 public final class AccessLog implements Filter, AutoCloseable {
-    private static final JsonFactory JSON = new JsonFactory();
     private static final HeaderName INVOCATION_ID = HeaderNames.create("Sluice-Invocation-Id");
     private static final HeaderName FUEL_USED = HeaderNames.create(ErrorMapper.FUEL_USED_HEADER);
     private static final HeaderName TRACE_ID = HeaderNames.create("Sluice-Trace-Id");
@@ -117,7 +109,7 @@ public final class AccessLog implements Filter, AutoCloseable {
         } finally {
             // A tracing filter placed after this one still names its trace in the response.
             String traced = trace != null ? trace : res.headers().first(TRACE_ID).orElse(null);
-            writer.offer(line(req, res, time, traced, nanoTime.getAsLong() - start));
+            writer.offer(entry(req, res, time, traced, nanoTime.getAsLong() - start));
         }
     }
 
@@ -132,47 +124,23 @@ public final class AccessLog implements Filter, AutoCloseable {
         }
     }
 
-    private static byte[] line(RoutingRequest req, RoutingResponse res, Instant time, String trace, long nanos) {
+    /** What the line needs, captured now; the writer thread formats it. */
+    private static AccessEntry entry(RoutingRequest req, RoutingResponse res, Instant time, String trace, long nanos) {
         Routes.Match route = Routes.match(req.prologue().uriPath().rawPath());
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (JsonGenerator json = JSON.createGenerator(bytes, JsonEncoding.UTF8)) {
-            json.writeStartObject();
-            json.writeStringField("time", DateTimeFormatter.ISO_INSTANT.format(time));
-            json.writeStringField("trace-id", trace);
-            json.writeStringField("method", req.prologue().method().text());
-            json.writeStringField("route", route.route());
-            json.writeStringField("function", route.function().orElse(null));
-            json.writeStringField("tenant", req.context().get(Caller.class)
-                    .map(caller -> caller.tenant().id().value()).orElse(null));
-            json.writeStringField("invocation-id", res.headers().first(INVOCATION_ID).orElse(null));
-            json.writeNumberField("status", res.status().code());
-            json.writeStringField("problem", req.context().get(ProblemType.class).map(ProblemType::slug)
-                    .orElse(null));
-            writeLong(json, "fuel", res.headers().first(FUEL_USED).map(AccessLog::parse).orElse(OptionalLong.empty()));
-            json.writeNumberField("duration-ms", Math.max(0, nanos) / 1_000 / 1_000.0);
-            writeLong(json, "bytes-in", req.headers().contentLength());
-            json.writeNumberField("bytes-out", res.bytesWritten());
-            json.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        bytes.write('\n');
-        return bytes.toByteArray();
+        return new AccessEntry(time, trace, req.prologue().method().text(), route.route(),
+                route.function().orElse(null),
+                req.context().get(Caller.class).map(caller -> caller.tenant().id().value()).orElse(null),
+                res.headers().first(INVOCATION_ID).orElse(null), res.status().code(),
+                req.context().get(ProblemType.class).map(ProblemType::slug).orElse(null),
+                res.headers().first(FUEL_USED).map(AccessLog::parse).orElse(-1L),
+                nanos, req.headers().contentLength().orElse(-1), res.bytesWritten());
     }
 
-    private static void writeLong(JsonGenerator json, String field, OptionalLong value) throws IOException {
-        if (value.isPresent()) {
-            json.writeNumberField(field, value.getAsLong());
-        } else {
-            json.writeNullField(field);
-        }
-    }
-
-    private static OptionalLong parse(String text) {
+    private static long parse(String text) {
         try {
-            return OptionalLong.of(Long.parseLong(text));
+            return Math.max(-1, Long.parseLong(text));
         } catch (NumberFormatException e) {
-            return OptionalLong.empty();
+            return -1;
         }
     }
 

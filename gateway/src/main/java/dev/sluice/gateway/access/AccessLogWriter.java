@@ -1,8 +1,12 @@
 package dev.sluice.gateway.access;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Writes access log lines on one daemon thread of its own, so a slow disk or a stdout pipe nobody reads never holds a
+ * Formats and writes access log lines on one daemon thread of its own, so a slow disk or a stdout pipe nobody reads never holds a
  * request thread: {@link #offer} never blocks, and a line that finds the bounded queue full is dropped, counted
  * ({@link #dropped}) and reported to {@code onDrop} (the metrics). The writer drains the queue in batches into a
  * buffer, flushed whenever the queue runs empty, so a quiet process has nothing pending. A write or flush that fails
@@ -29,8 +33,13 @@ public final class AccessLogWriter implements AutoCloseable {
     private static final int BATCH = 1024;
     private static final long REST_MS = 20;
 
-    private final ArrayBlockingQueue<byte[]> queue;
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+
+    private final ArrayBlockingQueue<AccessEntry> queue;
     private final OutputStream out;
+    private JsonGenerator json; // writer thread only, after the constructor
     private final boolean closeStream;
     private final Runnable onDrop;
     private final AtomicLong dropped = new AtomicLong();
@@ -42,6 +51,7 @@ public final class AccessLogWriter implements AutoCloseable {
         // Buffered: one write per line would be one system call per request; the buffer is flushed whenever the
         // queue runs empty, so lines still reach the file within moments.
         this.out = new BufferedOutputStream(Objects.requireNonNull(out, "out"), BUFFER_BYTES);
+        this.json = generator();
         this.closeStream = closeStream;
         this.onDrop = Objects.requireNonNull(onDrop, "onDrop");
         if (capacity < 1) {
@@ -63,9 +73,9 @@ public final class AccessLogWriter implements AutoCloseable {
         return new AccessLogWriter(out, closeStream, capacity, onDrop);
     }
 
-    /** Queues a line (its newline included) for writing; drops and counts it when the queue is full or closed. */
-    public void offer(byte[] line) {
-        if (closed || !queue.offer(line)) {
+    /** Queues an entry for writing; drops and counts it when the queue is full or closed. */
+    void offer(AccessEntry entry) {
+        if (closed || !queue.offer(entry)) {
             drop();
         }
     }
@@ -89,7 +99,7 @@ public final class AccessLogWriter implements AutoCloseable {
      * line (a wake-up per request costs more than the line), so a line reaches the stream at most that much later.
      */
     private void run() {
-        List<byte[]> batch = new ArrayList<>(BATCH);
+        List<AccessEntry> batch = new ArrayList<>(BATCH);
         while (true) {
             queue.drainTo(batch, BATCH);
             if (batch.isEmpty()) {
@@ -110,9 +120,11 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    private void write(byte[] line) {
+    /** One line: the entry as JSON, formatted here (one reused generator) rather than on the request's thread. */
+    private void write(AccessEntry entry) {
         try {
-            out.write(line);
+            entry.writeTo(json);
+            json.writeRaw('\n');
             failing = false;
         } catch (IOException e) {
             failed(e);
@@ -121,14 +133,24 @@ public final class AccessLogWriter implements AutoCloseable {
 
     private void flush() {
         try {
-            out.flush();
+            json.flush(); // and the stream's buffer
         } catch (IOException e) {
             failed(e);
         }
     }
 
+    private JsonGenerator generator() {
+        try {
+            // Lines end with a newline each; no separator before the next one.
+            return JSON.createGenerator(out, JsonEncoding.UTF8).setRootValueSeparator(null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private void failed(IOException e) {
         drop();
+        json = generator(); // the failed one may be mid-object; what it held is lost
         if (!failing) {
             failing = true;
             LOG.log(Level.WARNING, "cannot write the access log (" + e.getMessage() + "); lines are dropped and "
@@ -147,10 +169,9 @@ public final class AccessLogWriter implements AutoCloseable {
         }
         thread.interrupt();
         try {
+            json.flush();
             if (closeStream) {
                 out.close();
-            } else {
-                out.flush();
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot close the access log: " + e.getMessage());
