@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -189,6 +190,57 @@ class AccessLogTest {
     }
 
     @Test
+    void linesStillQueuedAtANormalStopReachTheStream() throws Exception {
+        BlockedStream stream = new BlockedStream();
+        TestServer server = TestServer.start(dataDir, Map.of(),
+                config -> Sluice.builder().config(config).accessLogOutput(stream));
+        int port = server.uri("/").getPort();
+        assertEquals(200, health(server));
+        assertTrue(stream.entered.await(30, TimeUnit.SECONDS), "the writer holds the first line");
+        assertEquals(200, health(server));
+        assertEquals(200, health(server));
+        // Released inside the stop: once the listener refuses connections, the access log is the next to close.
+        Thread releaser = Thread.ofPlatform().daemon().start(() -> {
+            while (accepts(port)) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            stream.release.countDown();
+        });
+        server.close();
+        releaser.join(TimeUnit.SECONDS.toMillis(30));
+        String written = stream.written.toString(StandardCharsets.UTF_8);
+        assertEquals(3, written.lines().count(), "the held line and the two queued behind it:\n" + written);
+    }
+
+    @Test
+    void aStreamThatNeverUnblocksStillLetsTheServerStopWithinSeconds() throws Exception {
+        BlockedStream stream = new BlockedStream();
+        try {
+            TestServer server = TestServer.start(dataDir, Map.of(),
+                    config -> Sluice.builder().config(config).accessLogOutput(stream));
+            assertEquals(200, health(server));
+            assertTrue(stream.entered.await(30, TimeUnit.SECONDS), "the writer is stuck in its first write");
+            assertEquals(200, health(server));
+            long start = System.nanoTime();
+            server.close();
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            // The writer waits a second, then gives up; generous bound for a loaded machine, far from "never".
+            assertTrue(seconds < 20, "stop took " + seconds + " s");
+            assertEquals(0, stream.written.size(), "nothing was written from the closing thread");
+        } finally {
+            stream.release.countDown(); // lets the abandoned daemon writer end
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
     void anAccessLogThatCannotBeOpenedStopsTheStartNamingTheKey() throws IOException {
         Path directory = Files.createDirectories(dataDir.resolve("a-directory"));
         SluiceConfig config = SluiceConfig.defaults().with(Map.of("access-log", directory.toString(),
@@ -212,7 +264,7 @@ class AccessLogTest {
         return found.getFirst();
     }
 
-    /** A disk that stalls: the first write blocks until released. */
+    /** A disk or pipe that stalls: the first write blocks until released, whatever interrupts it. */
     private static final class BlockedStream extends OutputStream {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
@@ -226,11 +278,17 @@ class AccessLogTest {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
+            // Deaf to interrupts, like a write to a pipe nobody reads.
+            boolean interrupted = false;
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
                 Thread.currentThread().interrupt();
-                throw new IOException("interrupted");
             }
             synchronized (written) {
                 written.write(b, off, len);

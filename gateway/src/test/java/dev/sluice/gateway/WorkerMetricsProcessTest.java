@@ -93,14 +93,6 @@ class WorkerMetricsProcessTest {
 
     /** Scrapes the other process until {@code condition} holds, for at most 60 s (real time, real processes). */
     private Exposition awaitScrape(int port, Predicate<Exposition> condition) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            Exposition metrics = scrape(port);
-            if (condition.test(metrics)) {
-                return metrics;
-            }
-            assertTrue(System.nanoTime() < deadline, "condition never held; last scrape: " + metrics.samples());
-            Thread.sleep(20);
-        }
+        return Exposition.await(() -> scrape(port), condition, Duration.ofSeconds(60));
     }
 }

@@ -3,6 +3,7 @@ package dev.sluice.gateway.access;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,8 +24,12 @@ import java.util.concurrent.locks.LockSupport;
  * buffer, flushed whenever the queue runs empty, so a quiet process has nothing pending. A write or flush that fails
  * (disk full) loses what it held and is counted once, and logged at WARNING once per failure streak.
  *
- * <p>Threading: any thread may {@link #offer}; only the writer thread touches the stream. {@link #close} lets the
- * thread write what is queued for at most a second, then stops it.
+ * <p>Threading: any thread may {@link #offer}; only the writer thread touches the generator and the stream, also when
+ * closing: it flushes (and, for a file, closes) them once {@link #close} is called and the queue is empty.
+ * {@link #close} waits at most a second for that. A writer still blocked then (a stdout pipe nobody reads, a stalled
+ * disk) is left alone: it is a daemon, interrupting it would close a file channel under it, and flushing from the
+ * closing thread would wait on the same stream lock or interleave with its lines. What is still queued then is
+ * counted as dropped and logged once.
  */
 public final class AccessLogWriter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AccessLogWriter.class.getName());
@@ -34,7 +39,7 @@ public final class AccessLogWriter implements AutoCloseable {
     private static final long REST_MS = 20;
 
     private static final JsonFactory JSON = JsonFactory.builder()
-            .disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
             .build();
 
     private final ArrayBlockingQueue<AccessEntry> queue;
@@ -104,12 +109,10 @@ public final class AccessLogWriter implements AutoCloseable {
             queue.drainTo(batch, BATCH);
             if (batch.isEmpty()) {
                 if (closed) {
+                    finish();
                     return;
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(REST_MS));
-                if (Thread.interrupted()) {
-                    return; // close() gave up waiting
-                }
                 continue;
             }
             batch.forEach(this::write);
@@ -158,6 +161,22 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
+    /** Writer thread only: the last flush, and the file closed. */
+    private void finish() {
+        try {
+            json.flush();
+            if (closeStream) {
+                out.close();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot close the access log: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops taking lines and waits at most {@value #CLOSE_WAIT_MS} ms for the writer to write what is queued and close
+     * the stream. Never touches the stream itself and never interrupts the writer (see the class comment).
+     */
     @Override
     public void close() {
         closed = true;
@@ -167,14 +186,13 @@ public final class AccessLogWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        thread.interrupt();
-        try {
-            json.flush();
-            if (closeStream) {
-                out.close();
+        if (thread.isAlive()) {
+            int left = queue.size();
+            for (int i = 0; i < left; i++) {
+                drop();
             }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot close the access log: " + e.getMessage());
+            LOG.log(Level.WARNING, "the access log writer is still blocked on its stream after " + CLOSE_WAIT_MS
+                    + " ms; " + left + " queued lines are dropped");
         }
     }
 }
