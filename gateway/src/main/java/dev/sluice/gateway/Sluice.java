@@ -207,7 +207,7 @@ public final class Sluice implements AutoCloseable {
         LocalScheduler local = config.stores().sharedTenancy()
                 ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
                         SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand))
-                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock);
+                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
         return new Execution() {
             @Override
             public dev.sluice.scheduler.FunctionRegistry functions() {

@@ -117,6 +117,11 @@ class QueueAndPoolMetricsTest {
         assertEquals(4, metrics.sum("sluice_deploys_total", "tenant", "acme"));
         assertEquals(3, metrics.value("sluice_deploy_duration_seconds_count", "tenant", "acme"));
         assertEquals("histogram", metrics.types().get("sluice_deploy_duration_seconds"));
+        // The one module compiled (deployed twice, the same bytes), timed whole when its background compile ends.
+        Exposition compiled = awaitScrape(m -> m.value("sluice_module_compile_duration_seconds_count") == 1);
+        assertEquals("histogram", compiled.types().get("sluice_module_compile_duration_seconds"));
+        assertTrue(compiled.samples().stream().filter(x -> x.name().equals("sluice_module_compile_duration_seconds_sum"))
+                .mapToDouble(x -> x.value()).sum() > 0, "a compile takes some time");
     }
 
     private Reply invoke(String key, String function) {

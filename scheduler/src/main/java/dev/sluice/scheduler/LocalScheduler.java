@@ -73,10 +73,16 @@ public final class LocalScheduler implements AutoCloseable {
         return open(settings, dataDir, clock, ModuleCompiler.chicory());
     }
 
+    /** {@link #open(SchedulerSettings, Path, InstantSource)}, telling {@code onCompiled} of each real compile. */
+    public static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                      CompileListener onCompiled) {
+        return open(settings, dataDir, clock, ModuleCompiler.chicory(), true, onCompiled);
+    }
+
     /** {@link #open(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
     static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                ModuleCompiler compiler) {
-        return open(settings, dataDir, clock, compiler, true);
+        return open(settings, dataDir, clock, compiler, true, CompileListener.NONE);
     }
 
     /**
@@ -93,11 +99,11 @@ public final class LocalScheduler implements AutoCloseable {
     /** {@link #openWithoutWorkers(SchedulerSettings, Path, InstantSource)} with another compiler, for tests. */
     static LocalScheduler openWithoutWorkers(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                              ModuleCompiler compiler) {
-        return open(settings, dataDir, clock, compiler, false);
+        return open(settings, dataDir, clock, compiler, false, CompileListener.NONE);
     }
 
     private static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock,
-                                       ModuleCompiler compiler, boolean withWorkers) {
+                                       ModuleCompiler compiler, boolean withWorkers, CompileListener onCompiled) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
@@ -128,7 +134,8 @@ public final class LocalScheduler implements AutoCloseable {
         disk.retainOnly(checked.values().stream().map(c -> c.module().digest()).collect(Collectors.toSet()));
         // Without workers nothing here runs a guest: no compile threads, so the cache keeps modules interpreted (a
         // module is instrumented to validate it anyway) and nothing is compiled, waited for or written to disk.
-        var modules = new ModuleCache(disk, compiler, withWorkers ? settings.compileThreads() : 0, System::nanoTime);
+        var modules = new ModuleCache(disk, compiler, withWorkers ? settings.compileThreads() : 0, System::nanoTime,
+                onCompiled);
         long compileBudgetMillis = withWorkers ? settings.compileBudgetMillis() : 0;
         // One reference per function. Modules with a compiled entry first: loading them is quick, and they should
         // not queue behind compiles.

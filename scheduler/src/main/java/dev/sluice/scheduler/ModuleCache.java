@@ -59,6 +59,7 @@ final class ModuleCache implements AutoCloseable {
     private final CompiledCache disk;
     private final ModuleCompiler compiler;
     private final LongSupplier nanoTime;
+    private final CompileListener onCompiled;
     private final List<Thread> threads = new ArrayList<>();
     /** Compiles one tenant may run at once: all threads but one (at least one), so others always find one. */
     private final int runningPerTenant;
@@ -85,6 +86,12 @@ final class ModuleCache implements AutoCloseable {
     }
 
     ModuleCache(CompiledCache disk, ModuleCompiler compiler, int compileThreads, LongSupplier nanoTime) {
+        this(disk, compiler, compileThreads, nanoTime, CompileListener.NONE);
+    }
+
+    ModuleCache(CompiledCache disk, ModuleCompiler compiler, int compileThreads, LongSupplier nanoTime,
+                CompileListener onCompiled) {
+        this.onCompiled = java.util.Objects.requireNonNull(onCompiled, "onCompiled");
         this.disk = disk;
         this.compiler = compiler;
         this.nanoTime = nanoTime;
@@ -317,11 +324,13 @@ final class ModuleCache implements AutoCloseable {
                 cache = new Counting(disk);
                 factory = compiler.compile(module.module(), cache);
             }
+            long nanos = nanoTime.getAsLong() - started;
             if (!cache.hit) {
                 compiles.incrementAndGet();
+                onCompiled.compiled(nanos);
             }
             String how = cache.hit ? " loaded from the compiled cache in " : " compiled in ";
-            long millis = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started);
+            long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
             LOG.log(Level.DEBUG, () -> "module " + module.digest() + how + millis + " ms");
             return Optional.of(factory);
         } catch (RuntimeException | LinkageError | StackOverflowError | OutOfMemoryError e) {
