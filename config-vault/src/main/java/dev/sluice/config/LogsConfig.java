@@ -1,12 +1,15 @@
 package dev.sluice.config;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Where the access log goes, and the bounds of the tenant function logs (see docs/logs.md). Restart-only.
  *
- * @param accessLog              {@code off} (the default), {@code stdout}, or a file path lines are appended to
+ * @param accessLog              {@code off} (the default), {@code stdout} (either in any case), or a file path lines
+ *                               are appended to; a relative path resolves against the working directory, not
+ *                               {@code data-dir}
  * @param accessLogQueue         lines waiting for the writer at most; past it a line is dropped and counted
  * @param functionLogsEntries    a function's newest log entries kept
  * @param functionLogsEntryBytes a guest's stderr kept per entry, in UTF-8 bytes
@@ -26,6 +29,10 @@ public record LogsConfig(String accessLog, int accessLogQueue, int functionLogsE
     public LogsConfig {
         if (accessLog == null || accessLog.isBlank()) {
             throw new ConfigException("access-log: '" + accessLog + "' (expected: off, stdout or a file path)");
+        }
+        // Any case: "OFF" must not become a file named OFF. A file of that name is written as "./OFF".
+        if (accessLog.equalsIgnoreCase("off") || accessLog.equalsIgnoreCase("stdout")) {
+            accessLog = accessLog.toLowerCase(Locale.ROOT);
         }
         range("access-log-queue", accessLogQueue, 1, 1_000_000);
         range("function-logs-entries", functionLogsEntries, 1, 10_000);

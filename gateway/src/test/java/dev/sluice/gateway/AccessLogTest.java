@@ -249,6 +249,9 @@ class AccessLogTest {
                 () -> Sluice.builder().config(config).adminToken(java.util.Optional.of("t")).start());
         assertTrue(e.getMessage().startsWith("access-log: cannot append to '" + directory + "'"), e.getMessage());
         assertEquals("off", SluiceConfig.defaults().logs().accessLog(), "off by default");
+        assertFalse(SluiceConfig.defaults().with(Map.of("access-log", "OFF")).logs().accessLogEnabled(),
+                "OFF is off, not a file named OFF");
+        assertEquals("stdout", SluiceConfig.defaults().with(Map.of("access-log", "Stdout")).logs().accessLog());
         assertEquals("access-log-queue: 0 (expected: 1..1000000)", org.junit.jupiter.api.Assertions.assertThrows(
                 ConfigException.class, () -> SluiceConfig.defaults().with(Map.of("access-log-queue", "0")))
                 .getMessage());
