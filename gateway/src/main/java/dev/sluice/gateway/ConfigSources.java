@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.CallListener;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.live.ConfigListener;
 import dev.sluice.config.live.LiveConfig;
@@ -8,7 +9,6 @@ import dev.sluice.config.secrets.CachedFunctionSecrets;
 import dev.sluice.config.secrets.FunctionSecrets;
 import dev.sluice.config.vault.VaultFunctionSecrets;
 import dev.sluice.config.vault.VaultMirror;
-import dev.sluice.config.vault.VaultCallListener;
 import dev.sluice.config.vault.VaultSession;
 import dev.sluice.tenancy.TenancyStores;
 import dev.sluice.tenancy.managed.ManagedObjects;
@@ -61,7 +61,7 @@ final class ConfigSources implements AutoCloseable {
      * @param vaultCalls  told of every Vault request (metrics)
      */
     static ConfigSources open(SluiceConfig initial, Optional<Path> file, Map<String, String> environment,
-                              InstantSource clock, VaultCallListener vaultCalls) {
+                              InstantSource clock, CallListener vaultCalls) {
         if (!initial.vault().enabled()) {
             return new ConfigSources(Optional.empty(), initial,
                     LiveConfigs.create(file, initial, Optional.empty(), clock), clock);

@@ -1,6 +1,6 @@
 package dev.sluice.gateway;
 
-import dev.sluice.config.vault.VaultCallListener;
+import dev.sluice.config.CallListener;
 import dev.sluice.gateway.metrics.SluiceMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +12,7 @@ import java.util.Objects;
  * start makes a handful: a login and the configuration tree) and told once the metrics exist; later ones go straight
  * through. Thread-safe: Vault's pool and the start may call at once.
  */
-final class DeferredVaultCalls implements VaultCallListener {
+final class DeferredVaultCalls implements CallListener {
     static final int MAX_HELD = 1024;
 
     private record Call(String operation, long nanos, boolean failed) {

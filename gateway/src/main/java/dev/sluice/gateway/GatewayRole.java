@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.CallListener;
 import dev.sluice.config.ClusterConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
@@ -17,7 +18,6 @@ import dev.sluice.scheduler.cluster.WorkerDirectory;
 import dev.sluice.scheduler.cluster.WorkerHealthCheck;
 import dev.sluice.scheduler.redis.RedisFunctionIndex;
 import dev.sluice.scheduler.redis.RedisModuleStore;
-import dev.sluice.scheduler.redis.RedisCallListener;
 import dev.sluice.scheduler.redis.RedisWorkerDirectory;
 import dev.sluice.scheduler.redis.SchedulerRedis;
 import java.time.Duration;
@@ -78,7 +78,7 @@ public final class GatewayRole {
 
     private static Execution execution(SluiceConfig config, InstantSource clock, String secret,
                                        Directories directories, Balancers balancers,
-                                       RedisCallListener redisCalls) {
+                                       CallListener redisCalls) {
         Opened opened = new Opened(); // closed in reverse on failure, and by close()
         try {
             RedisHolder redis = opened.add(new RedisHolder(redisCalls));
@@ -128,10 +128,10 @@ public final class GatewayRole {
 
     /** The process's one scheduler-side Redis connection (registry, module store, discovery), opened when needed. */
     private static final class RedisHolder implements AutoCloseable {
-        private final RedisCallListener calls;
+        private final CallListener calls;
         private SchedulerRedis connection;
 
-        RedisHolder(RedisCallListener calls) {
+        RedisHolder(CallListener calls) {
             this.calls = calls;
         }
 

@@ -426,7 +426,7 @@ public final class Sluice implements AutoCloseable {
          * request is handled; by default the tracing filter's ({@link Tracing#currentTraceId()}).
          */
         public Builder traceIds(java.util.function.Supplier<String> traceIds) {
-            this.traceIds = traceIds;
+            this.traceIds = Objects.requireNonNull(traceIds, "traceIds");
             return this;
         }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.testing.VaultTestServer;
-import dev.sluice.config.vault.VaultCallListener;
+import dev.sluice.config.vault.VaultOperations;
 import dev.sluice.gateway.MetricsTest.Exposition;
 import dev.sluice.gateway.TestServer.Reply;
 import java.nio.file.Path;
@@ -67,7 +67,7 @@ class VaultMetricsTest {
         assertFalse(text.contains("sluice/plans"), "no Vault path in a label");
         for (Exposition.Sample sample : refreshed.samples()) {
             if (sample.name().startsWith("sluice_vault_request")) {
-                assertTrue(VaultCallListener.OPERATIONS.contains(sample.labels().get("operation")), sample.toString());
+                assertTrue(VaultOperations.OPERATIONS.contains(sample.labels().get("operation")), sample.toString());
             }
         }
         Promtool.accepts(text, dataDir);

@@ -1,5 +1,6 @@
 package dev.sluice.config.vault;
 
+import dev.sluice.config.CallListener;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;
@@ -38,9 +39,9 @@ final class BoundedHttpClient extends HttpClient {
     private final HttpClient client;
     private final Duration timeout;
     private final long maxBodyBytes;
-    private final VaultCallListener calls;
+    private final CallListener calls;
 
-    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes, VaultCallListener calls) {
+    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes, CallListener calls) {
         this.client = client;
         this.timeout = timeout;
         this.maxBodyBytes = maxBodyBytes;
@@ -52,11 +53,11 @@ final class BoundedHttpClient extends HttpClient {
     }
 
     static BoundedHttpClient create(Duration timeout, long maxBodyBytes) {
-        return create(timeout, maxBodyBytes, VaultCallListener.NONE);
+        return create(timeout, maxBodyBytes, CallListener.NONE);
     }
 
     /** @param calls told of each exchange's duration or failure (metrics) */
-    static BoundedHttpClient create(Duration timeout, long maxBodyBytes, VaultCallListener calls) {
+    static BoundedHttpClient create(Duration timeout, long maxBodyBytes, CallListener calls) {
         // HTTP/1.1 as the driver does on its own: a Vault Agent proxying h2c to https fails.
         return new BoundedHttpClient(HttpClient.newBuilder().version(Version.HTTP_1_1).connectTimeout(timeout)
                 .followRedirects(Redirect.NEVER).build(), timeout, maxBodyBytes, calls);
@@ -67,7 +68,7 @@ final class BoundedHttpClient extends HttpClient {
         boolean failed = failure != null || response == null
                 || (response.statusCode() >= 400 && response.statusCode() != 404);
         try {
-            calls.call(VaultCallListener.operation(request), System.nanoTime() - startNanos, failed);
+            calls.call(VaultOperations.operation(request), System.nanoTime() - startNanos, failed);
         } catch (RuntimeException ignored) {
             // Metrics never fail a Vault call.
         }

@@ -1,5 +1,6 @@
 package dev.sluice.config.vault;
 
+import dev.sluice.config.CallListener;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -39,7 +40,7 @@ final class DriverSession implements VaultSession {
     private volatile boolean closed;
 
     private DriverSession(dev.sluice.config.VaultConfig config, Map<String, String> environment, InstantSource clock,
-            boolean background, VaultCallListener calls) {
+            boolean background, CallListener calls) {
         this.clock = clock;
         this.http = BoundedHttpClient.create(Duration.ofMillis(config.timeoutMs()), BoundedHttpClient.MAX_BODY_BYTES,
                 calls);
@@ -60,11 +61,11 @@ final class DriverSession implements VaultSession {
 
     static DriverSession open(dev.sluice.config.VaultConfig config, Map<String, String> environment,
             InstantSource clock, boolean background) {
-        return open(config, environment, clock, background, VaultCallListener.NONE);
+        return open(config, environment, clock, background, CallListener.NONE);
     }
 
     static DriverSession open(dev.sluice.config.VaultConfig config, Map<String, String> environment,
-            InstantSource clock, boolean background, VaultCallListener calls) {
+            InstantSource clock, boolean background, CallListener calls) {
         if (!config.enabled()) {
             throw new IllegalArgumentException("vault-address: empty (expected: a Vault address to open a session)");
         }

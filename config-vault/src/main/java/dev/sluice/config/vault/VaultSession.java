@@ -1,5 +1,11 @@
 package dev.sluice.config.vault;
 
+import dev.sluice.config.CallListener;
+import dev.sluice.config.VaultConfig;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.Objects;
+
 /**
  * One logged-in connection to Vault: the token (from {@code vault-auth}: a token, AppRole or Kubernetes login), kept
  * alive by renewing it before its TTL runs out and by logging in again when renewal is refused or the token expired,
@@ -13,15 +19,15 @@ public interface VaultSession extends AutoCloseable {
      * {@code $SLUICE_VAULT_ROLE_ID}, {@code $SLUICE_VAULT_SECRET_ID}); token TTLs are judged on {@code clock}.
      * Contacts nothing until the first call.
      */
-    static VaultSession open(dev.sluice.config.VaultConfig config, java.util.Map<String, String> environment,
-            java.time.InstantSource clock) {
+    static VaultSession open(VaultConfig config, Map<String, String> environment,
+            InstantSource clock) {
         return DriverSession.open(config, environment, clock, true);
     }
 
     /** ... telling {@code calls} of every request's duration or failure (metrics). */
-    static VaultSession open(dev.sluice.config.VaultConfig config, java.util.Map<String, String> environment,
-            java.time.InstantSource clock, VaultCallListener calls) {
-        return DriverSession.open(config, environment, clock, true, java.util.Objects.requireNonNull(calls, "calls"));
+    static VaultSession open(VaultConfig config, Map<String, String> environment,
+            InstantSource clock, CallListener calls) {
+        return DriverSession.open(config, environment, clock, true, Objects.requireNonNull(calls, "calls"));
     }
 
     /** KV version 2 on {@code vault-mount}. */

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.access;
 
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.LogsConfig;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.ErrorMapper;
@@ -85,7 +86,7 @@ public final class AccessLog implements Filter, AutoCloseable {
                 out = Files.newOutputStream(Path.of(config.accessLog()), StandardOpenOption.CREATE,
                         StandardOpenOption.APPEND, StandardOpenOption.WRITE);
             } catch (IOException | RuntimeException e) {
-                throw new dev.sluice.config.ConfigException("access-log: cannot append to '" + config.accessLog()
+                throw new ConfigException("access-log: cannot append to '" + config.accessLog()
                         + "' (" + e.getMessage() + ")");
             }
             owned = true;

@@ -1,5 +1,6 @@
 package dev.sluice.scheduler.redis;
 
+import dev.sluice.config.CallListener;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
@@ -65,7 +66,7 @@ public final class SchedulerRedis implements AutoCloseable {
      * @param calls          told of every command's duration or failure (metrics); none by default
      */
     public record Settings(String uri, boolean cluster, Duration commandTimeout, Duration connectTimeout,
-                           String keyPrefix, RedisCallListener calls) {
+                           String keyPrefix, CallListener calls) {
         public Settings {
             Objects.requireNonNull(uri, "uri");
             Objects.requireNonNull(commandTimeout, "commandTimeout");
@@ -85,11 +86,11 @@ public final class SchedulerRedis implements AutoCloseable {
         /** Listening to no command. */
         public Settings(String uri, boolean cluster, Duration commandTimeout, Duration connectTimeout,
                         String keyPrefix) {
-            this(uri, cluster, commandTimeout, connectTimeout, keyPrefix, RedisCallListener.NONE);
+            this(uri, cluster, commandTimeout, connectTimeout, keyPrefix, CallListener.NONE);
         }
 
         /** The same settings, telling {@code calls} of every command. */
-        public Settings withCalls(RedisCallListener calls) {
+        public Settings withCalls(CallListener calls) {
             return new Settings(uri, cluster, commandTimeout, connectTimeout, keyPrefix, calls);
         }
 

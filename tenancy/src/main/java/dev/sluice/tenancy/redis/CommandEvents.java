@@ -1,15 +1,16 @@
 package dev.sluice.tenancy.redis;
 
+import dev.sluice.config.CallListener;
 import io.lettuce.core.event.command.CommandFailedEvent;
 import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.event.command.CommandSucceededEvent;
 import java.util.concurrent.TimeUnit;
 
-/** Lettuce's command events as {@link RedisCallListener} calls; a listener that throws is never Lettuce's problem. */
+/** Lettuce's command events as {@link CallListener} calls; a listener that throws is never Lettuce's problem. */
 final class CommandEvents implements CommandListener {
-    private final RedisCallListener listener;
+    private final CallListener listener;
 
-    CommandEvents(RedisCallListener listener) {
+    CommandEvents(CallListener listener) {
         this.listener = listener;
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.tenancy.redis;
 
+import dev.sluice.config.CallListener;
 import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.quota.BreakerSettings;
 import dev.sluice.tenancy.quota.FailPolicy;
@@ -24,7 +25,7 @@ import java.util.Objects;
  */
 public record RedisSettings(String uri, boolean cluster, Duration commandTimeout, FailPolicy failPolicy,
                             int replicas, String keyPrefix, Duration connectTimeout, BreakerSettings breaker,
-                            RedisCallListener calls) {
+                            CallListener calls) {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     public RedisSettings {
@@ -52,7 +53,7 @@ public record RedisSettings(String uri, boolean cluster, Duration commandTimeout
     public RedisSettings(String uri, boolean cluster, Duration commandTimeout, FailPolicy failPolicy, int replicas,
                          String keyPrefix) {
         this(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, DEFAULT_CONNECT_TIMEOUT,
-                BreakerSettings.DEFAULTS, RedisCallListener.NONE);
+                BreakerSettings.DEFAULTS, CallListener.NONE);
     }
 
     public RedisSettings withConnectTimeout(Duration connectTimeout) {
@@ -65,7 +66,7 @@ public record RedisSettings(String uri, boolean cluster, Duration commandTimeout
                 breaker, calls);
     }
 
-    public RedisSettings withCalls(RedisCallListener calls) {
+    public RedisSettings withCalls(CallListener calls) {
         return new RedisSettings(uri, cluster, commandTimeout, failPolicy, replicas, keyPrefix, connectTimeout,
                 breaker, calls);
     }

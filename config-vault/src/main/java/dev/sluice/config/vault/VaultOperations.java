@@ -1,24 +1,21 @@
 package dev.sluice.config.vault;
 
 import java.net.http.HttpRequest;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * Told of every request the Vault session sends, for metrics: its {@linkplain #operation operation} (one of a fixed
- * set, never a path or a secret's name), how long it took, and whether it failed: no answer (unreachable, timed
- * out, a body over the cap) or an error status other than 404 (a missing KV entry is an answer). Called on the
- * calling thread, or the HTTP client's for an asynchronous exchange: quick, never blocking, never throwing.
+ * The names the Vault session gives its requests when it tells a {@link dev.sluice.config.CallListener}: one of a
+ * fixed set, never a path or a secret's name. A request failed when it had no answer (unreachable, timed out, a body
+ * over the cap) or an error status other than 404 (a missing KV entry is an answer).
  */
-@FunctionalInterface
-public interface VaultCallListener {
-    /** Listens to nothing. */
-    VaultCallListener NONE = (operation, nanos, failed) -> { };
-
+public final class VaultOperations {
     /** The operation labels, all of them. */
-    java.util.List<String> OPERATIONS = java.util.List.of("login", "token", "read", "list", "write", "delete",
+    public static final List<String> OPERATIONS = List.of("login", "token", "read", "list", "write", "delete",
             "other");
 
-    void call(String operation, long nanos, boolean failed);
+    private VaultOperations() {
+    }
 
     /**
      * What a request does, from its method and path alone: {@code login} ({@code /v1/auth/.../login}), {@code token}
