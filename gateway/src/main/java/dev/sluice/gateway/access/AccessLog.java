@@ -125,10 +125,23 @@ public final class AccessLog implements Filter, AutoCloseable {
         }
     }
 
+    /**
+     * {@link Routes}' template; for a path it does not know, the pattern Helidon matched (a template registered in code,
+     * never client text), so a route added to the routing but not to {@link Routes} still logs under its own pattern
+     * rather than {@code unmatched}. Helidon's pattern alone is not used: a request refused before its inner route
+     * (a 401 from the {@code /v1} authentication) carries only the prefix, {@code /v1}.
+     */
+    private static String routeName(Routes.Match route, RoutingRequest req) {
+        if (!route.route().equals(Routes.UNMATCHED)) {
+            return route.route();
+        }
+        return req.matchingPattern().filter(pattern -> !pattern.isEmpty()).orElse(Routes.UNMATCHED);
+    }
+
     /** What the line needs, captured now; the writer thread formats it. */
     private static AccessEntry entry(RoutingRequest req, RoutingResponse res, Instant time, String trace, long nanos) {
         Routes.Match route = Routes.match(req.prologue().uriPath().rawPath());
-        return new AccessEntry(time, trace, req.prologue().method().text(), route.route(),
+        return new AccessEntry(time, trace, req.prologue().method().text(), routeName(route, req),
                 route.function().orElse(null),
                 req.context().get(Caller.class).map(caller -> caller.tenant().id().value()).orElse(null),
                 res.headers().first(INVOCATION_ID).orElse(null), res.status().code(),

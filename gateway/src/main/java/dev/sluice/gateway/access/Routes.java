@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * A request path as the route template it matched, never the path itself: a path holds what the client chose (a
  * tenant's names, a WAGI sub-path, anything on a 404), and the log keeps only the template from this fixed list,
- * plus the function's name as its own field when the path names a valid one. Mirrors the routing in {@code Sluice}.
+ * plus the function's name as its own field when the path names a valid one. Mirrors the routing in {@code Sluice};
+ * a path it does not know falls back to the pattern Helidon matched (see {@code AccessLog}).
  */
 final class Routes {
     static final String UNMATCHED = "unmatched";
