@@ -10,16 +10,18 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.time.Duration;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -40,12 +42,16 @@ final class BoundedHttpClient extends HttpClient {
     private final Duration timeout;
     private final long maxBodyBytes;
     private final CallListener calls;
+    /** The clock exchanges are timed with (for {@code calls}). */
+    private final LongSupplier nanoTime;
 
-    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes, CallListener calls) {
+    private BoundedHttpClient(HttpClient client, Duration timeout, long maxBodyBytes, CallListener calls,
+                              LongSupplier nanoTime) {
         this.client = client;
         this.timeout = timeout;
         this.maxBodyBytes = maxBodyBytes;
         this.calls = calls;
+        this.nanoTime = nanoTime;
     }
 
     static BoundedHttpClient create(Duration timeout) {
@@ -58,9 +64,15 @@ final class BoundedHttpClient extends HttpClient {
 
     /** @param calls told of each exchange's duration or failure (metrics) */
     static BoundedHttpClient create(Duration timeout, long maxBodyBytes, CallListener calls) {
+        return create(timeout, maxBodyBytes, calls, System::nanoTime);
+    }
+
+    /** ... timing exchanges on {@code nanoTime}. */
+    static BoundedHttpClient create(Duration timeout, long maxBodyBytes, CallListener calls, LongSupplier nanoTime) {
         // HTTP/1.1 as the driver does on its own: a Vault Agent proxying h2c to https fails.
         return new BoundedHttpClient(HttpClient.newBuilder().version(Version.HTTP_1_1).connectTimeout(timeout)
-                .followRedirects(Redirect.NEVER).build(), timeout, maxBodyBytes, calls);
+                .followRedirects(Redirect.NEVER).build(), timeout, maxBodyBytes, calls,
+                Objects.requireNonNull(nanoTime, "nanoTime"));
     }
 
     /** Tells the listener how an exchange of {@code request}, started at {@code startNanos}, ended. */
@@ -68,7 +80,7 @@ final class BoundedHttpClient extends HttpClient {
         boolean failed = failure != null || response == null
                 || (response.statusCode() >= 400 && response.statusCode() != 404);
         try {
-            calls.call(VaultOperations.operation(request), System.nanoTime() - startNanos, failed);
+            calls.call(VaultOperations.operation(request), nanoTime.getAsLong() - startNanos, failed);
         } catch (RuntimeException ignored) {
             // Metrics never fail a Vault call.
         }
@@ -151,7 +163,7 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
-        long start = System.nanoTime();
+        long start = nanoTime.getAsLong();
         HttpResponse<T> response = null;
         Throwable failure = null;
         try {
@@ -200,7 +212,7 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request,
             HttpResponse.BodyHandler<T> handler) {
-        long start = System.nanoTime();
+        long start = nanoTime.getAsLong();
         CompletableFuture<HttpResponse<T>> out = timed(client.sendAsync(bounded(request), capped(handler)));
         out.whenComplete((response, failure) -> told(request, start, response, failure));
         return out;
@@ -209,7 +221,7 @@ final class BoundedHttpClient extends HttpClient {
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
             HttpResponse.PushPromiseHandler<T> push) {
-        long start = System.nanoTime();
+        long start = nanoTime.getAsLong();
         CompletableFuture<HttpResponse<T>> out = timed(client.sendAsync(bounded(request), capped(handler), push));
         out.whenComplete((response, failure) -> told(request, start, response, failure));
         return out;
