@@ -206,7 +206,8 @@ public final class Sluice implements AutoCloseable {
     private static Execution local(SluiceConfig config, InstantSource clock, SluiceMetrics metrics) {
         LocalScheduler local = config.stores().sharedTenancy()
                 ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
-                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand))
+                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand),
+                        metrics::moduleCompiled)
                 : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
         return new Execution() {
             @Override

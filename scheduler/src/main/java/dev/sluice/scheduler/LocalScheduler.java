@@ -171,8 +171,18 @@ public final class LocalScheduler implements AutoCloseable {
      */
     public static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                             ModuleStore store, FunctionIndex index, AutoCloseable onClose) {
+        return openShared(settings, dataDir, clock, store, index, onClose, CompileListener.NONE);
+    }
+
+    /**
+     * {@link #openShared(SchedulerSettings, Path, InstantSource, ModuleStore, FunctionIndex, AutoCloseable)}, telling
+     * {@code onCompiled} of each real compile.
+     */
+    public static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                            ModuleStore store, FunctionIndex index, AutoCloseable onClose,
+                                            CompileListener onCompiled) {
         return openShared(settings, dataDir, clock, store, Objects.requireNonNull(index, "index"), onClose,
-                ModuleCompiler.chicory(), DEFAULT_LIBRARY_CAPACITY);
+                ModuleCompiler.chicory(), DEFAULT_LIBRARY_CAPACITY, onCompiled);
     }
 
     /**
@@ -187,14 +197,29 @@ public final class LocalScheduler implements AutoCloseable {
      */
     public static LocalScheduler openWorker(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                             ModuleStore store, AutoCloseable onClose) {
+        return openWorker(settings, dataDir, clock, store, onClose, CompileListener.NONE);
+    }
+
+    /**
+     * {@link #openWorker(SchedulerSettings, Path, InstantSource, ModuleStore, AutoCloseable)}, telling
+     * {@code onCompiled} of each real compile.
+     */
+    public static LocalScheduler openWorker(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                            ModuleStore store, AutoCloseable onClose, CompileListener onCompiled) {
         return openShared(settings, dataDir, clock, store, null, onClose, ModuleCompiler.chicory(),
-                DEFAULT_LIBRARY_CAPACITY);
+                DEFAULT_LIBRARY_CAPACITY, onCompiled);
     }
 
     /** Both of the above, with another compiler and library capacity, for tests; {@code index} null for a worker. */
     static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock, ModuleStore store,
                                      FunctionIndex index, AutoCloseable onClose, ModuleCompiler compiler,
                                      int capacity) {
+        return openShared(settings, dataDir, clock, store, index, onClose, compiler, capacity, CompileListener.NONE);
+    }
+
+    private static LocalScheduler openShared(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                             ModuleStore store, FunctionIndex index, AutoCloseable onClose,
+                                             ModuleCompiler compiler, int capacity, CompileListener onCompiled) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
@@ -203,7 +228,7 @@ public final class LocalScheduler implements AutoCloseable {
         var validator = new ModuleValidator(WasiImports.create());
         // No sweep of the compiled cache: which modules this process will be asked to run is not known at start.
         var modules = new ModuleCache(CompiledCache.open(dataDir), compiler, settings.compileThreads(),
-                System::nanoTime);
+                System::nanoTime, onCompiled);
         var library = new ModuleLibrary(store, validator, modules, capacity);
         FunctionRegistry registry = index == null ? null : new SharedFunctionRegistry(index, store, validator,
                 Optional.of(library), clock, settings.compileBudgetMillis(), System::nanoTime);

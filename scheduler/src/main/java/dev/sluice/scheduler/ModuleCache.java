@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -91,7 +92,7 @@ final class ModuleCache implements AutoCloseable {
 
     ModuleCache(CompiledCache disk, ModuleCompiler compiler, int compileThreads, LongSupplier nanoTime,
                 CompileListener onCompiled) {
-        this.onCompiled = java.util.Objects.requireNonNull(onCompiled, "onCompiled");
+        this.onCompiled = Objects.requireNonNull(onCompiled, "onCompiled");
         this.disk = disk;
         this.compiler = compiler;
         this.nanoTime = nanoTime;

@@ -1,5 +1,6 @@
 package dev.sluice.scheduler.redis;
 
+import dev.sluice.scheduler.CompileListener;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import java.nio.file.Path;
@@ -17,10 +18,16 @@ public final class SharedSchedulers {
     /** {@code ./sluice serve} with {@code tenancy-store=redis}: registry and in-process workers on shared functions. */
     public static LocalScheduler allInOne(SchedulerSettings settings, Path dataDir, InstantSource clock,
                                           SchedulerRedis.Settings redis) {
+        return allInOne(settings, dataDir, clock, redis, CompileListener.NONE);
+    }
+
+    /** ... telling {@code onCompiled} of each real compile (metrics). */
+    public static LocalScheduler allInOne(SchedulerSettings settings, Path dataDir, InstantSource clock,
+                                          SchedulerRedis.Settings redis, CompileListener onCompiled) {
         SchedulerRedis connection = SchedulerRedis.open(redis);
         try {
             return LocalScheduler.openShared(settings, dataDir, clock, RedisModuleStore.create(connection),
-                    RedisFunctionIndex.create(connection), connection);
+                    RedisFunctionIndex.create(connection), connection, onCompiled);
         } catch (RuntimeException | Error e) {
             connection.close();
             throw e;
