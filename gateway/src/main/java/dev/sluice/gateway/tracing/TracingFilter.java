@@ -26,7 +26,9 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.trace.ReadableSpan;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -63,6 +65,9 @@ final class TracingFilter implements Filter {
         }
     };
 
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+            "OPTIONS", "TRACE", "CONNECT");
+
     private final Tracer tracer;
     private final Predicate<ServerRequest> trusted;
 
@@ -78,7 +83,7 @@ final class TracingFilter implements Filter {
             chain.proceed();
             return;
         }
-        String method = req.prologue().method().text();
+        String method = method(req.prologue().method().text());
         SpanBuilder builder = tracer.spanBuilder(method).setSpanKind(SpanKind.SERVER)
                 .setAttribute(TraceAttributes.HTTP_METHOD, method);
         Context client = req.headers().contains(TRACEPARENT)
@@ -94,10 +99,10 @@ final class TracingFilter implements Filter {
             }
         }
         Span span = builder.startSpan();
-        SpanContext context = span.getSpanContext();
-        res.header(TRACE_ID_HEADER, context.getTraceId());
-        res.header(TRACERESPONSE, Tracing.traceresponse(context));
         try (Scope ignored = span.makeCurrent()) {
+            SpanContext context = span.getSpanContext();
+            res.header(TRACE_ID_HEADER, context.getTraceId());
+            res.header(TRACERESPONSE, Tracing.traceresponse(context));
             chain.proceed();
         } finally {
             end(span, method, req, res);
@@ -127,6 +132,15 @@ final class TracingFilter implements Filter {
         }
     }
 
+    /**
+     * The method as the span's name and attribute: one of the standard methods, else {@code _OTHER} (OTel HTTP
+     * semantic conventions). Helidon accepts any token as a method, so the client's text would otherwise give span
+     * names of any length and cardinality.
+     */
+    static String method(String raw) {
+        return KNOWN_METHODS.contains(raw) ? raw : "_OTHER";
+    }
+
     /** The function named in the path, when it is a valid name (anything else is the client's text: not kept). */
     private static Optional<String> function(Parameters parameters) {
         if (!parameters.contains("name")) {
@@ -134,7 +148,7 @@ final class TracingFilter implements Filter {
         }
         try {
             return Optional.of(FunctionName.of(parameters.get("name")).value());
-        } catch (SchedulerException.InvalidInput | java.util.NoSuchElementException e) {
+        } catch (SchedulerException.InvalidInput | NoSuchElementException e) {
             return Optional.empty();
         }
     }
