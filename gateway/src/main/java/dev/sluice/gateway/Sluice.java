@@ -92,6 +92,7 @@ public final class Sluice implements AutoCloseable {
             this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime,
                     OtlpExport.metricReaders(config.tracing())));
             vaultCalls.bind(metrics);
+            metrics.spansDropped(tracing::spansDropped);
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).

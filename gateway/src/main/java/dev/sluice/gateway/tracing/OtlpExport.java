@@ -39,7 +39,7 @@ public final class OtlpExport {
         static Target of(TracingConfig config) {
             String endpoint = config.otlpEndpoint();
             return new Target(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint,
-                    Duration.ofMillis(config.otlpTimeoutMs()), headers(config));
+                    Duration.ofMillis(config.otlpTimeoutMs()), OtlpExport.headers(config));
         }
     }
 

@@ -55,7 +55,8 @@ final class TracedDispatcher implements Dispatcher {
         server.setAttribute(TraceAttributes.DIGEST, function.digest());
         Context context = Context.current().with(span);
         try (Scope ignored = context.makeCurrent()) {
-            InvocationResult result = dispatcher.invoke(function, request, observer(span, context, anchorNanos, observer));
+            InvocationResult result = dispatcher.invoke(function, request,
+                    observer(span, context, anchorNanos, observer));
             outcome(server, span, result.exitCode() == 0 ? "ok" : "exited", result.fuelUsed());
             return result;
         } catch (SchedulerException.InvocationFailed e) {

@@ -8,13 +8,13 @@ import dev.sluice.tenancy.auth.ApiKeys;
 import dev.sluice.tenancy.quota.Quotas;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
+import io.opentelemetry.sdk.common.InternalTelemetryVersion;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanLimits;
@@ -59,9 +59,11 @@ public final class Tracing implements AutoCloseable {
     private final Tracer tracer;
     private final boolean trust;
     private final long closeTimeoutMs;
+    private final DroppedSpans dropped;
 
-    private Tracing(SdkTracerProvider provider, boolean trust, long closeTimeoutMs) {
+    private Tracing(SdkTracerProvider provider, boolean trust, long closeTimeoutMs, DroppedSpans dropped) {
         this.provider = provider;
+        this.dropped = dropped;
         this.tracer = provider == null ? null : provider.get(INSTRUMENTATION);
         this.trust = trust;
         this.closeTimeoutMs = closeTimeoutMs;
@@ -72,6 +74,7 @@ public final class Tracing implements AutoCloseable {
         if (!config.tracingOn()) {
             return off();
         }
+        DroppedSpans dropped = new DroppedSpans();
         var builder = SdkTracerProvider.builder()
                 .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), service,
                         AttributeKey.stringKey("service.instance.id"), UUID.randomUUID().toString())))
@@ -90,17 +93,27 @@ public final class Tracing implements AutoCloseable {
                     // Past the export's own timeout: the processor waits for the one export in flight, never
                     // starts a second beside it.
                     .setExporterTimeout(Duration.ofMillis(config.otlpTimeoutMs() + 1_000))
-                    .setMeterProvider(MeterProvider::noop)
+                    // Only the drops are kept (sluice.trace.spans.dropped), read from the legacy instrument names.
+                    .setMeterProvider(dropped)
+                    .setInternalTelemetryVersion(InternalTelemetryVersion.LEGACY)
                     .build());
         }
         // Every queued batch may take its whole export timeout: the stop waits for all of them, not only the first.
         long closeTimeoutMs = config.otlpTimeoutMs() * (MAX_QUEUE / MAX_BATCH + 1) + 1_000;
-        return new Tracing(builder.build(), config.trustTraceparent(), closeTimeoutMs);
+        return new Tracing(builder.build(), config.trustTraceparent(), closeTimeoutMs, dropped);
     }
 
     /** No tracing at all. */
     public static Tracing off() {
-        return new Tracing(null, false, 0);
+        return new Tracing(null, false, 0, new DroppedSpans());
+    }
+
+    /**
+     * Ended spans dropped because the export queue was full (a slow or absent collector): for
+     * {@code sluice.trace.spans.dropped}; 0 when off or not exporting.
+     */
+    public long spansDropped() {
+        return dropped.dropped();
     }
 
     public boolean on() {

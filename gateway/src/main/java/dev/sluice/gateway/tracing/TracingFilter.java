@@ -42,6 +42,7 @@ import java.util.function.Predicate;
  */
 final class TracingFilter implements Filter {
     static final String TRACE_ID = "Sluice-Trace-Id";
+    static final int MAX_NAME = 64;
     private static final HeaderName TRACE_ID_HEADER = HeaderNames.create(TRACE_ID);
     private static final HeaderName TRACERESPONSE = HeaderNames.create("traceresponse");
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
@@ -115,7 +116,9 @@ final class TracingFilter implements Filter {
             span.setAttribute(TraceAttributes.HTTP_STATUS, status);
             Optional<String> route = req.matchingPattern().filter(p -> !p.isEmpty());
             route.ifPresent(r -> span.setAttribute(TraceAttributes.HTTP_ROUTE, r));
-            span.updateName(route.map(r -> method + " " + r).orElse(method));
+            // The route is a template from the production routing; capped anyway, as SpanLimits does not cap names.
+            String name = route.map(r -> method + " " + r).orElse(method);
+            span.updateName(name.length() > MAX_NAME ? name.substring(0, MAX_NAME) : name);
             Optional<ProblemType> problem = req.context().get(ProblemType.class);
             problem.ifPresent(p -> span.setAttribute(TraceAttributes.PROBLEM_TYPE, p.slug()));
             req.context().get(Caller.class)
