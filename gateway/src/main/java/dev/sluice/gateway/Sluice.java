@@ -117,7 +117,7 @@ public final class Sluice implements AutoCloseable {
             scheduler.load().ifPresent(metrics::observeWorkers);
             TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(),
                     tenancy.plans(), settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
-            AdminAuth auth = new AdminAuth(admin);
+            AdminAuth auth = new AdminAuth(tracing.admin(admin::verify));
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
                     builder), builder.nanoTime));
@@ -178,7 +178,11 @@ public final class Sluice implements AutoCloseable {
     }
 
 
-    /** The whole HTTP surface, in matching order. */
+    /**
+     * The whole HTTP surface, in matching order. Every {@code register} prefix must stay literal: Helidon builds a
+     * span's {@code http.route} as the matched prefix (the client's text) plus the service's template, so a
+     * {@code {param}} here would put raw client text into traces (TracesTest pins the route templates).
+     */
     private static void routing(HttpRouting.Builder routing, HealthService health, ConfigService configs,
                                 PlanService plans, AdminService admin, FunctionService functions,
                                 MetricsService metrics) {

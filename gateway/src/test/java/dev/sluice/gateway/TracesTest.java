@@ -276,6 +276,12 @@ class TracesTest {
         assertEquals("unauthorized", refused.stream().filter(CollectedSpan::root).findFirst().orElseThrow()
                 .attribute("sluice.problem.type"));
         assertEquals("false", only(refused, "sluice.authenticate").attribute("sluice.authenticated"));
+        Reply adminRefused = server.call("not-the-admin-token", "GET", "/admin/v1/plans", null, null);
+        assertEquals("unauthorized", adminRefused.problemType());
+        CollectedSpan adminAuth = only(collector.awaitTrace(traceId(adminRefused), 2), "sluice.authenticate");
+        assertEquals("admin", adminAuth.attribute("sluice.auth.realm"));
+        assertEquals("false", adminAuth.attribute("sluice.authenticated"));
+        assertEquals("tenant", only(refused, "sluice.authenticate").attribute("sluice.auth.realm"));
         CollectedSpan unrouted = collector.awaitTrace(traceId(noRoute), 1).get(0);
         assertFalse(unrouted.name().contains(BODY), "the raw path is never the span's name: " + unrouted);
         assertFalse(collector.received(BODY), "the raw path is never exported");
@@ -438,6 +444,12 @@ class TracesTest {
         }
         // Each answered while the collector held the first export: well inside the 60 s the exporter waits for it.
         assertTrue(System.nanoTime() - started < Duration.ofSeconds(45).toNanos(), "requests waited on the export");
+        // An operator sees that the queue overflowed.
+        Reply scraped = server.admin("GET", "/metrics", null);
+        Matcher dropped = Pattern.compile("(?m)^sluice_trace_spans_dropped_total(\\{[^}]*})? (\\S+)$")
+                .matcher(scraped.body());
+        assertTrue(dropped.find(), "the drop counter is scraped: " + scraped.body());
+        assertTrue(Double.parseDouble(dropped.group(2)) > 0, "spans dropped: " + dropped.group(2));
         collector.release();
         server.close(); // flushes the whole queue: the stop waits for every batch, not only the first
         server = null;

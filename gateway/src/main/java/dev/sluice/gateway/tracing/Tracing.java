@@ -147,6 +147,12 @@ public final class Tracing implements AutoCloseable {
         return on() ? new TracedKeys(keys, tracer) : keys;
     }
 
+    /** The admin token's check, traced as {@code sluice.authenticate} with {@code sluice.auth.realm = admin}. */
+    public Predicate<String> admin(Predicate<String> verify) {
+        return on() ? token -> TracedKeys.authenticate(tracer, "admin", () -> verify.test(token), Boolean::booleanValue)
+                : verify;
+    }
+
     /** The quotas, each check a span that says which store answered it ({@code redis} when shared). */
     public Quotas quotas(Quotas quotas, boolean redis) {
         if (!on()) {
