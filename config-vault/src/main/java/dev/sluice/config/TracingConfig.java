@@ -24,9 +24,44 @@ import java.util.Map;
  *                               (continued, its sampling decision included)
  */
 public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMetricsIntervalMs,
-                            String otlpHeadersFile, String tracing, double traceSamplingRatio, String traceparent) {
+                            String otlpHeadersFile, Mode tracing, double traceSamplingRatio,
+                            Traceparent traceparent) {
     static final List<String> KEYS = List.of("otlp-endpoint", "otlp-timeout-ms", "otlp-metrics-interval-ms",
             "otlp-headers-file", "tracing", "trace-sampling-ratio", "traceparent");
+
+    /** Whether requests are traced. */
+    public enum Mode {
+        ON, OFF;
+
+        static Mode parse(String text) {
+            return switch (text == null ? "" : text.trim().toLowerCase(Locale.ROOT)) {
+                case "on" -> ON;
+                case "off" -> OFF;
+                default -> throw new ConfigException("tracing: '" + text + "' (expected: on or off)");
+            };
+        }
+
+        String text() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** What a client's W3C trace context does: only linked ({@code restart}) or continued ({@code trust}). */
+    public enum Traceparent {
+        RESTART, TRUST;
+
+        static Traceparent parse(String text) {
+            return switch (text == null ? "" : text.trim().toLowerCase(Locale.ROOT)) {
+                case "restart" -> RESTART;
+                case "trust" -> TRUST;
+                default -> throw new ConfigException("traceparent: '" + text + "' (expected: restart or trust)");
+            };
+        }
+
+        String text() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     public TracingConfig {
         if (otlpEndpoint == null) {
@@ -45,14 +80,14 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
         if (otlpHeadersFile == null) {
             throw new ConfigException("otlp-headers-file: missing (expected: a file path, or empty)");
         }
-        if (!tracing.equals("on") && !tracing.equals("off")) {
-            throw new ConfigException("tracing: '" + tracing + "' (expected: on or off)");
+        if (tracing == null) {
+            throw new ConfigException("tracing: missing (expected: on or off)");
         }
         if (!(traceSamplingRatio >= 0 && traceSamplingRatio <= 1)) {
             throw new ConfigException("trace-sampling-ratio: " + traceSamplingRatio + " (expected: 0..1)");
         }
-        if (!traceparent.equals("restart") && !traceparent.equals("trust")) {
-            throw new ConfigException("traceparent: '" + traceparent + "' (expected: restart or trust)");
+        if (traceparent == null) {
+            throw new ConfigException("traceparent: missing (expected: restart or trust)");
         }
     }
 
@@ -63,18 +98,32 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
         try {
             uri = new URI(endpoint);
         } catch (URISyntaxException e) {
-            throw new ConfigException("otlp-endpoint: '" + endpoint + "'" + expected);
+            // Echoed only up to a '?': a query or fragment may hold an API key.
+            throw new ConfigException("otlp-endpoint: '" + upToQuery(endpoint) + "'" + expected);
         }
         if (uri.getRawUserInfo() != null) {
             // Not echoed: it may hold a password. Credentials belong in otlp-headers-file, which is never printed.
             throw new ConfigException("otlp-endpoint: user info in the URL (expected: no credentials in the URL; "
                     + "give an authorization header in otlp-headers-file)");
         }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            // Not echoed: a query is where vendors put API keys.
+            throw new ConfigException("otlp-endpoint: a query or fragment in the URL (not shown; expected: a base URL "
+                    + "without one; give credentials in otlp-headers-file)");
+        }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
             throw new ConfigException("otlp-endpoint: '" + endpoint + "'" + expected);
         }
+    }
+
+    private static String upToQuery(String endpoint) {
+        int cut = endpoint.length();
+        for (char c : new char[] {'?', '#'}) {
+            int at = endpoint.indexOf(c);
+            cut = at >= 0 ? Math.min(cut, at) : cut;
+        }
+        return cut < endpoint.length() ? endpoint.substring(0, cut) + "?(not shown)" : endpoint;
     }
 
     static TracingConfig from(Map<String, String> raw, String source) {
@@ -89,9 +138,9 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
                 number(raw, source, "otlp-timeout-ms", 5_000),
                 number(raw, source, "otlp-metrics-interval-ms", 60_000),
                 raw.getOrDefault("otlp-headers-file", "").trim(),
-                raw.getOrDefault("tracing", "off").trim().toLowerCase(Locale.ROOT),
+                Mode.parse(raw.getOrDefault("tracing", "off")),
                 value,
-                raw.getOrDefault("traceparent", "restart").trim().toLowerCase(Locale.ROOT));
+                Traceparent.parse(raw.getOrDefault("traceparent", "restart")));
     }
 
     private static long number(Map<String, String> raw, String source, String key, long fallback) {
@@ -101,7 +150,7 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
 
     /** Whether requests are traced. */
     public boolean tracingOn() {
-        return tracing.equals("on");
+        return tracing == Mode.ON;
     }
 
     /** Whether anything (traces, metrics) is exported over OTLP. */
@@ -111,13 +160,13 @@ public record TracingConfig(String otlpEndpoint, long otlpTimeoutMs, long otlpMe
 
     /** Whether a client's {@code traceparent} is continued rather than only linked. */
     public boolean trustTraceparent() {
-        return traceparent.equals("trust");
+        return traceparent == Traceparent.TRUST;
     }
 
     Map<String, String> asMap() {
         return Map.of("otlp-endpoint", otlpEndpoint, "otlp-timeout-ms", Long.toString(otlpTimeoutMs),
                 "otlp-metrics-interval-ms", Long.toString(otlpMetricsIntervalMs), "otlp-headers-file",
-                otlpHeadersFile, "tracing", tracing, "trace-sampling-ratio", Double.toString(traceSamplingRatio),
-                "traceparent", traceparent);
+                otlpHeadersFile, "tracing", tracing.text(), "trace-sampling-ratio",
+                Double.toString(traceSamplingRatio), "traceparent", traceparent.text());
     }
 }

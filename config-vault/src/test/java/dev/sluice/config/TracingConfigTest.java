@@ -38,6 +38,15 @@ class TracingConfigTest {
     }
 
     @Test
+    void aMissingModeIsAConfigExceptionNotANullPointer() {
+        assertEquals("tracing: missing (expected: on or off)", assertThrows(ConfigException.class,
+                () -> new TracingConfig("", 1000, 1000, "", null, 1, TracingConfig.Traceparent.RESTART))
+                .getMessage());
+        assertEquals("traceparent: missing (expected: restart or trust)", assertThrows(ConfigException.class,
+                () -> new TracingConfig("", 1000, 1000, "", TracingConfig.Mode.ON, 1, null)).getMessage());
+    }
+
+    @Test
     void badValuesAreRefusedNamingTheKey() {
         assertEquals("tracing: 'maybe' (expected: on or off)", refusal(Map.of("tracing", "maybe")));
         assertEquals("trace-sampling-ratio: 1.5 (expected: 0..1)", refusal(Map.of("trace-sampling-ratio", "1.5")));
@@ -48,11 +57,16 @@ class TracingConfigTest {
         assertEquals("otlp-timeout-ms: 0 (expected: 1..60000)", refusal(Map.of("otlp-timeout-ms", "0")));
         assertEquals("otlp-metrics-interval-ms: 10 (expected: 100..3600000)",
                 refusal(Map.of("otlp-metrics-interval-ms", "10")));
-        for (String endpoint : java.util.List.of("127.0.0.1:4318", "ftp://collector", "http://", "http://c/x?y=1")) {
+        for (String endpoint : java.util.List.of("127.0.0.1:4318", "ftp://collector", "http://")) {
             assertTrue(refusal(Map.of("otlp-endpoint", endpoint)).startsWith("otlp-endpoint: '"), endpoint);
         }
         String credentials = refusal(Map.of("otlp-endpoint", "http://user:pw-7x@collector:4318"));
         assertTrue(credentials.startsWith("otlp-endpoint: user info in the URL"), credentials);
         assertFalse(credentials.contains("pw-7x"), "the password is not echoed: " + credentials);
+        String query = refusal(Map.of("otlp-endpoint", "https://vendor.example/?api-key=k3y-8z"));
+        assertTrue(query.startsWith("otlp-endpoint: a query or fragment in the URL (not shown"), query);
+        assertFalse(query.contains("k3y-8z"), "the query is not echoed: " + query);
+        String unparsable = refusal(Map.of("otlp-endpoint", "http://bad host/?api-key=k3y-8z"));
+        assertFalse(unparsable.contains("k3y-8z"), "the query is not echoed: " + unparsable);
     }
 }

@@ -1,9 +1,9 @@
 package dev.sluice.gateway;
 
-import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.gateway.core.DeploySlots;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.tracing.Tracing;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.tenancy.TenantId;
 import java.time.Duration;

@@ -92,6 +92,7 @@ public final class Sluice implements AutoCloseable {
             this.metrics = opened.add(SluiceMetrics.create(builder.nanoTime,
                     OtlpExport.metricReaders(config.tracing())));
             vaultCalls.bind(metrics);
+            metrics.spansDropped(tracing::spansDropped);
             // First: nothing in the data directory is read or written unless this process alone uses it.
             this.dataDirLock = opened.add(DataDirLock.acquire(config.dataDir()));
             // With Vault, its declared plans, tenants and keys over the stores (ManagedTenancy closes the base).
@@ -116,7 +117,7 @@ public final class Sluice implements AutoCloseable {
             scheduler.load().ifPresent(metrics::observeWorkers);
             TenantGate gate = new TenantGate(new TenantAccess(tracing.keys(tenancy.keys()), tenancy.tenants(),
                     tenancy.plans(), settings::defaults, quotas, new AuthFailureLimiter(builder.nanoTime)), metrics);
-            AdminAuth auth = new AdminAuth(admin);
+            AdminAuth auth = new AdminAuth(tracing.admin(admin::verify));
             // In Vault when it is configured, else encrypted in the data directory.
             FunctionSecrets secrets = builder.secrets.orElseGet(() -> sources.secrets(() -> fileSecrets(config,
                     builder), builder.nanoTime));
@@ -177,7 +178,11 @@ public final class Sluice implements AutoCloseable {
     }
 
 
-    /** The whole HTTP surface, in matching order. */
+    /**
+     * The whole HTTP surface, in matching order. Every {@code register} prefix must stay literal: Helidon builds a
+     * span's {@code http.route} as the matched prefix (the client's text) plus the service's template, so a
+     * {@code {param}} here would put raw client text into traces (TracesTest pins the route templates).
+     */
     private static void routing(HttpRouting.Builder routing, HealthService health, ConfigService configs,
                                 PlanService plans, AdminService admin, FunctionService functions,
                                 MetricsService metrics) {

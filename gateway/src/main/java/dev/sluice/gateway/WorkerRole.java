@@ -83,6 +83,7 @@ public final class WorkerRole implements AutoCloseable {
             metrics.observeWorkers(scheduler::load);
             // Traces (tracing = on): each call's queue wait and run, children of the gateway's dispatch span.
             this.tracing = opened.add(Tracing.create(config.tracing(), "sluice-worker"));
+            metrics.spansDropped(tracing::spansDropped);
             this.service = WorkerService.create(id, secret, scheduler.dispatcher(),
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the

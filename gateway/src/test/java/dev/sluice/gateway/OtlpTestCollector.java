@@ -22,7 +22,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +39,8 @@ import java.util.function.Predicate;
 final class OtlpTestCollector implements AutoCloseable {
     /** One exported span, flattened: ids in lower-case hex, attribute values as text. */
     record CollectedSpan(String service, String traceId, String spanId, String parentSpanId, String name, int kind,
-                         Map<String, String> attributes, List<String> links, long startNanos, long endNanos) {
+                         Map<String, String> attributes, List<String> links, long startNanos, long endNanos,
+                         String instance, boolean error, String statusMessage) {
         boolean root() {
             return parentSpanId.isEmpty();
         }
@@ -66,7 +66,6 @@ final class OtlpTestCollector implements AutoCloseable {
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
     private final Set<String> authorizations = new TreeSet<>();
     private int traceRequests;
-    private int metricRequests;
     private volatile CountDownLatch held = new CountDownLatch(0);
 
     private OtlpTestCollector() throws IOException {
@@ -116,7 +115,6 @@ final class OtlpTestCollector implements AutoCloseable {
                     collect(ExportTraceServiceRequest.parseFrom(body));
                     answer = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
                 } else {
-                    metricRequests++;
                     ExportMetricsServiceRequest.parseFrom(body).getResourceMetricsList().forEach(r ->
                             r.getScopeMetricsList().forEach(s -> s.getMetricsList().forEach(m ->
                                     metricNames.add(m.getName()))));
@@ -134,7 +132,9 @@ final class OtlpTestCollector implements AutoCloseable {
     private void collect(ExportTraceServiceRequest request) {
         HexFormat hex = HexFormat.of();
         for (ResourceSpans resource : request.getResourceSpansList()) {
-            String service = text(resource.getResource().getAttributesList()).getOrDefault("service.name", "");
+            Map<String, String> resourceAttributes = text(resource.getResource().getAttributesList());
+            String service = resourceAttributes.getOrDefault("service.name", "");
+            String instance = resourceAttributes.getOrDefault("service.instance.id", "");
             for (ScopeSpans scope : resource.getScopeSpansList()) {
                 for (io.opentelemetry.proto.trace.v1.Span span : scope.getSpansList()) {
                     List<String> links = span.getLinksList().stream()
@@ -145,7 +145,8 @@ final class OtlpTestCollector implements AutoCloseable {
                             hex.formatHex(span.getSpanId().toByteArray()),
                             hex.formatHex(span.getParentSpanId().toByteArray()), span.getName(),
                             span.getKindValue(), text(span.getAttributesList()), links,
-                            span.getStartTimeUnixNano(), span.getEndTimeUnixNano()));
+                            span.getStartTimeUnixNano(), span.getEndTimeUnixNano(), instance,
+                            span.getStatus().getCodeValue() == 2, span.getStatus().getMessage()));
                 }
             }
         }
@@ -187,10 +188,6 @@ final class OtlpTestCollector implements AutoCloseable {
         return traceRequests;
     }
 
-    synchronized int metricRequests() {
-        return metricRequests;
-    }
-
     /** Whether {@code text} occurs anywhere in what was exported here (protobuf keeps strings as UTF-8). */
     synchronized boolean received(String text) {
         byte[] all = received.toByteArray();
@@ -205,10 +202,6 @@ final class OtlpTestCollector implements AutoCloseable {
             return true;
         }
         return false;
-    }
-
-    synchronized int receivedBytes() {
-        return received.size();
     }
 
     /**
@@ -226,12 +219,7 @@ final class OtlpTestCollector implements AutoCloseable {
                 throw new AssertionError("the collector did not receive what was expected within " + timeout
                         + "; it has " + now.size() + " spans: " + now);
             }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            pause();
         }
     }
 
@@ -241,8 +229,25 @@ final class OtlpTestCollector implements AutoCloseable {
                 Duration.ofSeconds(60)).stream().filter(s -> s.traceId().equals(traceId)).toList();
     }
 
-    static Optional<CollectedSpan> named(List<CollectedSpan> spans, String name) {
-        return spans.stream().filter(s -> s.name().equals(name)).findFirst();
+    /** Waits until metric {@code name} arrived (metrics are pushed in real time); fails with what did. */
+    Set<String> awaitMetric(String name) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!metricNames().contains(name)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("metric " + name + " not received; received: " + metricNames());
+            }
+            pause();
+        }
+        return metricNames();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

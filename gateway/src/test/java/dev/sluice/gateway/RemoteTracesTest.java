@@ -76,7 +76,9 @@ class RemoteTracesTest {
         CollectedSpan request = only(trace, "sluice", "POST /v1/functions/{name}/invoke");
         CollectedSpan dispatch = only(trace, "sluice", "sluice.dispatch");
         assertEquals(request.spanId(), dispatch.parentSpanId());
-        assertEquals(dispatch.spanId(), only(trace, "sluice", "sluice.run").parentSpanId());
+        // The gateway's pair is the balancer's wait and the round trip: named apart from the worker's queue and run.
+        assertEquals(dispatch.spanId(), only(trace, "sluice", "sluice.remote.wait").parentSpanId());
+        assertEquals(dispatch.spanId(), only(trace, "sluice", "sluice.remote.call").parentSpanId());
 
         CollectedSpan remote = only(trace, "sluice-worker", "POST /internal/v1/invoke");
         assertEquals(dispatch.spanId(), remote.parentSpanId(), "continued from the gateway's dispatch span");
@@ -87,6 +89,8 @@ class RemoteTracesTest {
         assertEquals(ok.header("Sluice-Fuel-Used").orElseThrow(), workerDispatch.attribute("sluice.fuel.used"));
         assertEquals(workerDispatch.spanId(), only(trace, "sluice-worker", "sluice.queue").parentSpanId());
         assertEquals(workerDispatch.spanId(), only(trace, "sluice-worker", "sluice.run").parentSpanId());
+        assertFalse(request.instance().isEmpty(), "service.instance.id says which process: " + request.instance());
+        assertFalse(request.instance().equals(remote.instance()), "gateway and worker are different instances");
 
         for (String secret : List.of(SECRET, key, BODY)) {
             assertFalse(collector.received(secret), "exported: " + secret);

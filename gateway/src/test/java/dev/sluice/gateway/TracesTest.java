@@ -3,21 +3,32 @@ package dev.sluice.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.ConfigException;
 import dev.sluice.gateway.OtlpTestCollector.CollectedSpan;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -140,7 +151,7 @@ class TracesTest {
         assertEquals(digest, registry.attribute("sluice.module.digest"));
         assertEquals("true", registry.attribute("sluice.deploy.created"));
         assertEquals(Integer.toString(TestModules.load("hello").length), registry.attribute("sluice.module.bytes"));
-        for (String step : List.of("validate", "instrument", "store")) {
+        for (String step : List.of("validate", "instrument", "store", "compile")) {
             assertEquals(registry.spanId(), only(deploy, "sluice.deploy." + step).parentSpanId(), step);
         }
         assertTrue(only(deploy, "sluice.deploy.validate").endNanos()
@@ -169,17 +180,79 @@ class TracesTest {
             String key = server.tenantWithKey("acme", "{\"max-concurrency\": 4, \"fuel-per-day\": 1000000000, "
                     + "\"invocations-per-day\": 100}");
             assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
+            long scriptsBefore = scriptCalls(redis);
             Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
             assertEquals(200, ok.status(), ok.toString());
+            long scripts = scriptCalls(redis) - scriptsBefore;
             List<CollectedSpan> quotas = collector.awaitTrace(traceId(ok), 9).stream()
                     .filter(s -> s.name().startsWith("sluice.quota.")).toList();
             assertEquals(4, quotas.size(), quotas.toString());
             for (CollectedSpan quota : quotas) {
                 assertEquals("redis", quota.attribute("sluice.quota.store"), quota.toString());
             }
+            // The label is not only configuration: the checks really ran their scripts in this Redis.
+            assertTrue(scripts >= quotas.size(), "script calls in Redis during the invocation: " + scripts);
             server.close();
             server = null;
         }
+    }
+
+    /** Calls of EVAL and EVALSHA so far, from Redis's own {@code INFO commandstats}. */
+    private static long scriptCalls(RedisTestServer redis) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), redis.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            int length = Integer.parseInt(in.readLine().substring(1));
+            char[] body = new char[length];
+            for (int read = 0; read < length; ) {
+                int n = in.read(body, read, length - read);
+                assertTrue(n > 0, "INFO answered in full");
+                read += n;
+            }
+            Matcher calls = Pattern.compile("cmdstat_(eval|evalsha):calls=(\\d+)").matcher(new String(body));
+            long total = 0;
+            while (calls.find()) {
+                total += Long.parseLong(calls.group(2));
+            }
+            return total;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aMethodOutsideTheStandardSetIsOtherAndNeverExported() {
+        server = TestServer.start(dataDir, traced("restart", "1"));
+        String key = server.tenantWithKey("acme", "{}");
+        Reply odd = server.send(HttpRequest.newBuilder(server.uri("/v1/functions"))
+                .header("Authorization", "Bearer " + key)
+                .method("SECRET-VERB-7Q", HttpRequest.BodyPublishers.noBody()));
+        CollectedSpan span = collector.awaitTrace(traceId(odd), 1).stream().filter(CollectedSpan::root).findFirst()
+                .orElseThrow();
+        assertEquals("_OTHER", span.attribute("http.request.method"), span.toString());
+        assertTrue(span.name().startsWith("_OTHER"), span.toString());
+        assertTrue(span.name().length() <= 64, "a bounded name: " + span.name());
+        assertFalse(collector.received("SECRET-VERB-7Q"), "the client's method is never exported");
+    }
+
+    @Test
+    void aRejectedModulesValidateSpanIsAnErrorWithTheClassNameOnly() {
+        server = TestServer.start(dataDir, traced("restart", "1"));
+        String key = server.tenantWithKey("acme", "{}");
+        Reply rejected = server.deploy(key, GREETER, "not a module: body-text-that-must-not-leak".getBytes(
+                StandardCharsets.UTF_8));
+        assertEquals("module-rejected", rejected.problemType(), rejected.toString());
+        List<CollectedSpan> trace = collector.await(all -> all.stream().anyMatch(
+                s -> s.name().equals("sluice.deploy.validate") && s.traceId().equals(traceId(rejected))),
+                Duration.ofSeconds(60)).stream().filter(s -> s.traceId().equals(traceId(rejected))).toList();
+        CollectedSpan validate = only(trace, "sluice.deploy.validate");
+        assertTrue(validate.error(), validate.toString());
+        assertTrue(validate.statusMessage().matches("[A-Za-z$]+"), "a class name only: " + validate.statusMessage());
+        assertTrue(only(trace, "sluice.deploy").error(), "the deploy failed too");
+        assertFalse(collector.received(BODY), "the module's bytes are never exported");
     }
 
     @Test
@@ -203,6 +276,12 @@ class TracesTest {
         assertEquals("unauthorized", refused.stream().filter(CollectedSpan::root).findFirst().orElseThrow()
                 .attribute("sluice.problem.type"));
         assertEquals("false", only(refused, "sluice.authenticate").attribute("sluice.authenticated"));
+        Reply adminRefused = server.call("not-the-admin-token", "GET", "/admin/v1/plans", null, null);
+        assertEquals("unauthorized", adminRefused.problemType());
+        CollectedSpan adminAuth = only(collector.awaitTrace(traceId(adminRefused), 2), "sluice.authenticate");
+        assertEquals("admin", adminAuth.attribute("sluice.auth.realm"));
+        assertEquals("false", adminAuth.attribute("sluice.authenticated"));
+        assertEquals("tenant", only(refused, "sluice.authenticate").attribute("sluice.auth.realm"));
         CollectedSpan unrouted = collector.awaitTrace(traceId(noRoute), 1).get(0);
         assertFalse(unrouted.name().contains(BODY), "the raw path is never the span's name: " + unrouted);
         assertFalse(collector.received(BODY), "the raw path is never exported");
@@ -280,11 +359,7 @@ class TracesTest {
         String key = server.tenantWithKey("acme", "{}");
         assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
         assertEquals(200, invoke(key, GREETER, HttpRequest.newBuilder()).status());
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!collector.metricNames().contains("sluice.invocations")) {
-            assertTrue(System.nanoTime() < deadline, "metrics received: " + collector.metricNames());
-            sleep(50); // pushed in real time, every 200 ms
-        }
+        collector.awaitMetric("sluice.invocations");
         assertTrue(collector.metricNames().contains("sluice.deploys"), collector.metricNames().toString());
         assertFalse(collector.received(key));
         assertEquals(0, collector.traceRequests(), "tracing is off by default: metrics only");
@@ -292,7 +367,7 @@ class TracesTest {
 
     @Test
     void theHeadersFileAuthenticatesTheExportsAndABadLineIsRefusedWithoutItsValue() throws Exception {
-        Path headers = java.nio.file.Files.writeString(dataDir.resolve("otlp-headers"),
+        Path headers = Files.writeString(dataDir.resolve("otlp-headers"),
                 "# the collector's token\nAuthorization: Bearer collector-token-9q\n");
         Map<String, String> settings = new HashMap<>(traced("restart", "1"));
         settings.put("otlp-headers-file", headers.toString());
@@ -303,11 +378,30 @@ class TracesTest {
         server.close();
         server = null;
 
-        Path bad = java.nio.file.Files.writeString(dataDir.resolve("bad-headers"), "Authorization Bearer t0k3n\n");
-        settings.put("otlp-headers-file", bad.toString());
-        dev.sluice.config.ConfigException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.sluice.config.ConfigException.class, () -> TestServer.start(dataDir.resolve("other"), settings));
-        assertEquals("otlp-headers-file: " + bad + " line 1 (expected: Name: value)", refused.getMessage());
+        Path bad = Files.writeString(dataDir.resolve("bad-headers"), "Authorization Bearer t0k3n\n");
+        assertEquals("otlp-headers-file: " + bad + " line 1 (expected: Name: value, the value visible ASCII)",
+                refusal(settings, bad));
+        // What the JDK's HTTP client would refuse at every export (logging the value) is refused at start.
+        Path invisible = Files.writeString(dataDir.resolve("zwsp-headers"),
+                "# pasted\nAuthorization: Bearer t0k3n\u200b\n", StandardCharsets.UTF_8);
+        String zwsp = refusal(settings, invisible);
+        assertTrue(zwsp.startsWith("otlp-headers-file: " + invisible + " line 2 ("), zwsp);
+        Path host = Files.writeString(dataDir.resolve("host-headers"), "Host: collector.example\n");
+        String restricted = refusal(settings, host);
+        assertTrue(restricted.startsWith("otlp-headers-file: " + host + " line 1: Host (expected:"), restricted);
+        Path twice = Files.writeString(dataDir.resolve("twice-headers"), "X-Key: t0k3n\nx-key: t0k3n\n");
+        String duplicate = refusal(settings, twice);
+        assertTrue(duplicate.startsWith("otlp-headers-file: " + twice + " line 2: x-key given twice"), duplicate);
+        for (String message : List.of(zwsp, restricted, duplicate)) {
+            assertFalse(message.contains("t0k3n") || message.contains("collector.example"), "no value: " + message);
+        }
+    }
+
+    private String refusal(Map<String, String> settings, Path headers) {
+        Map<String, String> with = new HashMap<>(settings);
+        with.put("otlp-headers-file", headers.toString());
+        return assertThrows(ConfigException.class,
+                () -> TestServer.start(dataDir.resolve("other-" + headers.getFileName()), with)).getMessage();
     }
 
     @Test
@@ -321,9 +415,13 @@ class TracesTest {
         String key = server.tenantWithKey("acme", "{}");
         assertEquals(201, server.deploy(key, GREETER, TestModules.load("hello")).status());
         for (int i = 0; i < 20; i++) {
+            long started = System.nanoTime();
             Reply ok = invoke(key, GREETER, HttpRequest.newBuilder());
+            long took = System.nanoTime() - started;
             assertEquals(200, ok.status(), ok.toString());
             traceId(ok);
+            // Far below the 60 s export timeout: a request never waits on the exporter.
+            assertTrue(took < Duration.ofSeconds(10).toNanos(), "request " + i + " took " + took / 1_000_000 + " ms");
         }
         long stopping = System.nanoTime();
         server.close();
@@ -346,23 +444,20 @@ class TracesTest {
         }
         // Each answered while the collector held the first export: well inside the 60 s the exporter waits for it.
         assertTrue(System.nanoTime() - started < Duration.ofSeconds(45).toNanos(), "requests waited on the export");
+        // An operator sees that the queue overflowed.
+        Reply scraped = server.admin("GET", "/metrics", null);
+        Matcher dropped = Pattern.compile("(?m)^sluice_trace_spans_dropped_total(\\{[^}]*})? (\\S+)$")
+                .matcher(scraped.body());
+        assertTrue(dropped.find(), "the drop counter is scraped: " + scraped.body());
+        assertTrue(Double.parseDouble(dropped.group(2)) > 0, "spans dropped: " + dropped.group(2));
         collector.release();
-        server.close(); // flushes what the queue kept
+        server.close(); // flushes the whole queue: the stop waits for every batch, not only the first
         server = null;
         // Three spans a request (the request, authentication, the rate quota): more than the queue holds.
         int made = 3 * requests;
         int kept = collector.spans().size();
-        assertTrue(kept > 0, "the exporter recovered once the collector answered");
+        assertTrue(kept >= 2048, "the whole queue arrived once the collector answered: " + kept);
         assertTrue(kept <= 2048 + 512 + 16, "at most the queue plus the batch in flight were kept: " + kept);
         assertTrue(kept < made, kept + " of " + made);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

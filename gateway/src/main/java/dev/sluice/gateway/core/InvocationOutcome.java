@@ -3,6 +3,7 @@ package dev.sluice.gateway.core;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -10,6 +11,14 @@ import java.util.Objects;
  * is settled against the day's budget and the call is in the tenant's usage before the outcome is returned.
  */
 public sealed interface InvocationOutcome {
+    /**
+     * A kind (a failure's, a rejection's reason) as the one slug traces and problems show: {@code FUEL_EXHAUSTED} is
+     * {@code fuel-exhausted}.
+     */
+    static String slug(Enum<?> kind) {
+        return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     /** The guest exited with 0; {@code result} holds its output. */
     record Completed(FunctionSpec function, InvocationResult result) implements InvocationOutcome {
         public Completed {

@@ -2,6 +2,7 @@ package dev.sluice.gateway.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.secrets.SecretsException;
+import dev.sluice.gateway.core.InvocationOutcome;
 import dev.sluice.gateway.core.Refusal;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
@@ -56,7 +57,7 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             }
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
             case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
-                    .with("reason", e.reason().name().toLowerCase().replace('_', '-'));
+                    .with("reason", InvocationOutcome.slug(e.reason()));
             case SchedulerException.FunctionLimit e -> ProblemException.of(ProblemType.FUNCTION_LIMIT, e.getMessage())
                     .with("max-functions", e.limit());
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())

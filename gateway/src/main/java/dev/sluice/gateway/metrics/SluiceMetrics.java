@@ -371,4 +371,12 @@ public final class SluiceMetrics implements AutoCloseable {
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /** Ended spans the trace export queue dropped because it was full (tracing on), read at each scrape. */
+    public void spansDropped(LongSupplier dropped) {
+        Objects.requireNonNull(dropped, "dropped");
+        meter.counterBuilder("sluice.trace.spans.dropped")
+                .setDescription("Ended spans dropped because the trace export queue was full (slow collector).")
+                .buildWithCallback(m -> m.record(dropped.getAsLong()));
+    }
 }

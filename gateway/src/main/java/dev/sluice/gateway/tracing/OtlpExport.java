@@ -15,8 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -28,18 +29,30 @@ import java.util.regex.Pattern;
  */
 public final class OtlpExport {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    /** Names the JDK's HTTP client refuses to send (jdk.internal.net.http.common.Utils): every export would fail. */
+    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
 
     private OtlpExport() {}
 
+    /** Where and how one process exports: {@code otlp-*} with the headers file read and checked once. */
+    record Target(String base, Duration timeout, Map<String, String> headers) {
+        static Target of(TracingConfig config) {
+            String endpoint = config.otlpEndpoint();
+            return new Target(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint,
+                    Duration.ofMillis(config.otlpTimeoutMs()), OtlpExport.headers(config));
+        }
+    }
+
     /** The span exporter to {@code <otlp-endpoint>/v1/traces}. */
     static SpanExporter spans(TracingConfig config) {
+        Target target = Target.of(config);
         var builder = OtlpHttpSpanExporter.builder()
-                .setEndpoint(base(config) + "/v1/traces")
-                .setTimeout(Duration.ofMillis(config.otlpTimeoutMs()))
-                .setConnectTimeout(Duration.ofMillis(config.otlpTimeoutMs()))
+                .setEndpoint(target.base() + "/v1/traces")
+                .setTimeout(target.timeout())
+                .setConnectTimeout(target.timeout())
                 .setRetryPolicy(null)
                 .setMeterProvider(MeterProvider::noop);
-        headers(config).forEach(builder::addHeader);
+        target.headers().forEach(builder::addHeader);
         return builder.build();
     }
 
@@ -52,26 +65,24 @@ public final class OtlpExport {
         if (!config.exporting()) {
             return List.of();
         }
+        Target target = Target.of(config);
         var builder = OtlpHttpMetricExporter.builder()
-                .setEndpoint(base(config) + "/v1/metrics")
-                .setTimeout(Duration.ofMillis(config.otlpTimeoutMs()))
-                .setConnectTimeout(Duration.ofMillis(config.otlpTimeoutMs()))
+                .setEndpoint(target.base() + "/v1/metrics")
+                .setTimeout(target.timeout())
+                .setConnectTimeout(target.timeout())
                 .setRetryPolicy(null)
                 .setMeterProvider(MeterProvider::noop);
-        headers(config).forEach(builder::addHeader);
+        target.headers().forEach(builder::addHeader);
         return List.of(PeriodicMetricReader.builder(builder.build())
                 .setInterval(Duration.ofMillis(config.otlpMetricsIntervalMs()))
                 .build());
     }
 
-    private static String base(TracingConfig config) {
-        String endpoint = config.otlpEndpoint();
-        return endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
-    }
-
     /**
-     * {@code otlp-headers-file}: {@code Name: value} lines, blank lines and {@code #} comments ignored. Read once, at
-     * start; a message names the file and line, never a value.
+     * {@code otlp-headers-file}: {@code Name: value} lines, blank lines and {@code #} comments ignored. Checked as
+     * strictly as the JDK's HTTP client checks each export (a token name, not one it refuses such as {@code Host},
+     * no name twice, a value of visible ASCII, spaces and tabs only), so a bad file fails the start instead of every
+     * export, and the client never logs a refused value. A message names the file and line, never a value.
      */
     static Map<String, String> headers(TracingConfig config) {
         if (config.otlpHeadersFile().isEmpty()) {
@@ -91,15 +102,23 @@ public final class OtlpExport {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
+            String where = "otlp-headers-file: " + file + " line " + (i + 1);
             int colon = line.indexOf(':');
-            Optional<String> name = colon > 0 ? Optional.of(line.substring(0, colon).strip()) : Optional.empty();
+            String name = colon > 0 ? line.substring(0, colon).strip() : "";
             String value = colon > 0 ? line.substring(colon + 1).strip() : "";
-            if (name.isEmpty() || !HEADER_NAME.matcher(name.get()).matches() || value.isEmpty()
-                    || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-                throw new ConfigException("otlp-headers-file: " + file + " line " + (i + 1)
-                        + " (expected: Name: value)");
+            if (name.isEmpty() || !HEADER_NAME.matcher(name).matches() || value.isEmpty()
+                    || !value.chars().allMatch(c -> (c >= 0x21 && c <= 0x7e) || c == ' ' || c == '\t')) {
+                throw new ConfigException(where + " (expected: Name: value, the value visible ASCII)");
             }
-            headers.put(name.get(), value);
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (RESTRICTED.contains(lower)) {
+                throw new ConfigException(where + ": " + name + " (expected: a header the HTTP client may send, not "
+                        + "Connection, Content-Length, Expect, Host or Upgrade)");
+            }
+            if (headers.keySet().stream().anyMatch(n -> n.equalsIgnoreCase(name))) {
+                throw new ConfigException(where + ": " + name + " given twice (expected: each name once)");
+            }
+            headers.put(name, value);
         }
         return headers;
     }

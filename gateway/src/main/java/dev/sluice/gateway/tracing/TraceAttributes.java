@@ -19,6 +19,7 @@ final class TraceAttributes {
     static final AttributeKey<String> QUOTA = AttributeKey.stringKey("sluice.quota");
     static final AttributeKey<String> QUOTA_STORE = AttributeKey.stringKey("sluice.quota.store");
     static final AttributeKey<Boolean> GRANTED = AttributeKey.booleanKey("sluice.quota.granted");
+    static final AttributeKey<String> AUTH_REALM = AttributeKey.stringKey("sluice.auth.realm");
     static final AttributeKey<Boolean> AUTHENTICATED = AttributeKey.booleanKey("sluice.authenticated");
     static final AttributeKey<Long> MODULE_BYTES = AttributeKey.longKey("sluice.module.bytes");
     static final AttributeKey<Boolean> CREATED = AttributeKey.booleanKey("sluice.deploy.created");

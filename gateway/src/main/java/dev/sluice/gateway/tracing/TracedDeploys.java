@@ -31,7 +31,7 @@ final class TracedDeploys implements FunctionRegistry {
 
     @Override
     public Deployment deploy(DeployRequest request) {
-        if (!Span.current().getSpanContext().isValid()) {
+        if (!TracedSpans.inTrace()) {
             return functions.deploy(request);
         }
         Span span = tracer.spanBuilder("sluice.deploy")

@@ -11,10 +11,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The keys with {@link #verify} as a {@code sluice.authenticate} span (inside a traced request only) saying whether
- * the key verified: never the key, its id or its hash. The rest passes through.
+ * the key verified: never the key, its id or its hash; the admin token's check is traced the same way
+ * ({@link Tracing#admin}). The rest passes through.
  */
 final class TracedKeys implements ApiKeys {
     private final ApiKeys keys;
@@ -27,14 +30,23 @@ final class TracedKeys implements ApiKeys {
 
     @Override
     public Optional<KeyMetadata> verify(String presentedKey) {
-        if (!Span.current().getSpanContext().isValid()) {
-            return keys.verify(presentedKey);
+        return authenticate(tracer, "tenant", () -> keys.verify(presentedKey), Optional::isPresent);
+    }
+
+    /**
+     * {@code verify} as a {@code sluice.authenticate} span ({@code sluice.auth.realm}: {@code tenant} or
+     * {@code admin}) saying whether it verified, inside a traced request only.
+     */
+    static <T> T authenticate(Tracer tracer, String realm, Supplier<T> verify, Predicate<T> verified) {
+        if (!TracedSpans.inTrace()) {
+            return verify.get();
         }
-        Span span = tracer.spanBuilder("sluice.authenticate").startSpan();
+        Span span = tracer.spanBuilder("sluice.authenticate").setAttribute(TraceAttributes.AUTH_REALM, realm)
+                .startSpan();
         try {
-            Optional<KeyMetadata> verified = keys.verify(presentedKey);
-            span.setAttribute(TraceAttributes.AUTHENTICATED, verified.isPresent());
-            return verified;
+            T answer = verify.get();
+            span.setAttribute(TraceAttributes.AUTHENTICATED, verified.test(answer));
+            return answer;
         } catch (RuntimeException e) {
             TracedSpans.failed(span, e);
             throw e;

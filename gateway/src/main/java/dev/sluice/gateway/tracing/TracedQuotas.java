@@ -9,7 +9,7 @@ import dev.sluice.tenancy.quota.RateLimiter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import java.time.Duration;
-import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -24,15 +24,15 @@ final class TracedQuotas {
     private TracedQuotas() {}
 
     private static <T> T traced(Tracer tracer, String name, String store, String quota, Supplier<T> check,
-                                Function<T, Boolean> granted) {
-        if (!Span.current().getSpanContext().isValid()) {
+                                Predicate<T> granted) {
+        if (!TracedSpans.inTrace()) {
             return check.get();
         }
         Span span = tracer.spanBuilder(name).setAttribute(TraceAttributes.QUOTA_STORE, store)
                 .setAttribute(TraceAttributes.QUOTA, quota).startSpan();
         try {
             T decision = check.get();
-            span.setAttribute(TraceAttributes.GRANTED, granted.apply(decision));
+            span.setAttribute(TraceAttributes.GRANTED, granted.test(decision));
             return decision;
         } catch (RuntimeException e) {
             TracedSpans.failed(span, e);

@@ -1,18 +1,20 @@
 package dev.sluice.gateway.tracing;
 
 import dev.sluice.config.TracingConfig;
+import dev.sluice.gateway.remote.RemoteDispatcher;
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.tenancy.auth.ApiKeys;
 import dev.sluice.tenancy.quota.Quotas;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
+import io.opentelemetry.sdk.common.InternalTelemetryVersion;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanLimits;
@@ -23,8 +25,11 @@ import io.helidon.webserver.http.ServerRequest;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * One process's tracing: the OpenTelemetry tracer provider (parent-based ratio sampler, a batch processor with a
@@ -35,8 +40,12 @@ import java.util.function.Predicate;
  * <p>Memory is bounded whatever the collector does: at most {@link #MAX_QUEUE} ended spans wait to be exported
  * (more are dropped, never blocking the request), exported in batches of at most {@link #MAX_BATCH}, one export at a
  * time bounded by {@code otlp-timeout-ms} ({@link OtlpExport}). Span attributes are capped at
- * {@link #MAX_ATTRIBUTE_LENGTH} characters. Closing flushes what is queued (bounded by the export timeout) and stops.
- * Built once per process, closed with it; thread-safe.
+ * {@link #MAX_ATTRIBUTE_LENGTH} characters. Closing flushes the whole queue and stops: at most
+ * {@code MAX_QUEUE / MAX_BATCH + 1} exports, each bounded by {@code otlp-timeout-ms}, so a stop waits at most five
+ * export timeouts (plus a second); what a collector has not taken by then is dropped. Without an
+ * {@code otlp-endpoint} nothing is recorded (trace ids are still made and returned). Each process says who it is:
+ * {@code service.name} (its role) and a random {@code service.instance.id}. Built once per process, closed with it;
+ * thread-safe.
  */
 public final class Tracing implements AutoCloseable {
     static final int MAX_QUEUE = 2048;
@@ -50,9 +59,11 @@ public final class Tracing implements AutoCloseable {
     private final Tracer tracer;
     private final boolean trust;
     private final long closeTimeoutMs;
+    private final DroppedSpans dropped;
 
-    private Tracing(SdkTracerProvider provider, boolean trust, long closeTimeoutMs) {
+    private Tracing(SdkTracerProvider provider, boolean trust, long closeTimeoutMs, DroppedSpans dropped) {
         this.provider = provider;
+        this.dropped = dropped;
         this.tracer = provider == null ? null : provider.get(INSTRUMENTATION);
         this.trust = trust;
         this.closeTimeoutMs = closeTimeoutMs;
@@ -63,10 +74,15 @@ public final class Tracing implements AutoCloseable {
         if (!config.tracingOn()) {
             return off();
         }
+        DroppedSpans dropped = new DroppedSpans();
         var builder = SdkTracerProvider.builder()
-                .setResource(Resource.create(Attributes.of(io.opentelemetry.api.common.AttributeKey.stringKey(
-                        "service.name"), service)))
-                .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.traceSamplingRatio())))
+                .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), service,
+                        AttributeKey.stringKey("service.instance.id"), UUID.randomUUID().toString())))
+                // Without an exporter every recorded span would be thrown away: record none, whatever a trusted
+                // client asks; the ids are still made, so responses still carry them.
+                .setSampler(config.exporting()
+                        ? Sampler.parentBased(Sampler.traceIdRatioBased(config.traceSamplingRatio()))
+                        : Sampler.alwaysOff())
                 .setSpanLimits(SpanLimits.builder().setMaxNumberOfAttributes(32).setMaxNumberOfLinks(4)
                         .setMaxNumberOfEvents(8).setMaxAttributeValueLength(MAX_ATTRIBUTE_LENGTH).build());
         if (config.exporting()) {
@@ -77,15 +93,27 @@ public final class Tracing implements AutoCloseable {
                     // Past the export's own timeout: the processor waits for the one export in flight, never
                     // starts a second beside it.
                     .setExporterTimeout(Duration.ofMillis(config.otlpTimeoutMs() + 1_000))
-                    .setMeterProvider(MeterProvider::noop)
+                    // Only the drops are kept (sluice.trace.spans.dropped), read from the legacy instrument names.
+                    .setMeterProvider(dropped)
+                    .setInternalTelemetryVersion(InternalTelemetryVersion.LEGACY)
                     .build());
         }
-        return new Tracing(builder.build(), config.trustTraceparent(), config.otlpTimeoutMs() + 1_000);
+        // Every queued batch may take its whole export timeout: the stop waits for all of them, not only the first.
+        long closeTimeoutMs = config.otlpTimeoutMs() * (MAX_QUEUE / MAX_BATCH + 1) + 1_000;
+        return new Tracing(builder.build(), config.trustTraceparent(), closeTimeoutMs, dropped);
     }
 
     /** No tracing at all. */
     public static Tracing off() {
-        return new Tracing(null, false, 0);
+        return new Tracing(null, false, 0, new DroppedSpans());
+    }
+
+    /**
+     * Ended spans dropped because the export queue was full (a slow or absent collector): for
+     * {@code sluice.trace.spans.dropped}; 0 when off or not exporting.
+     */
+    public long spansDropped() {
+        return dropped.dropped();
     }
 
     public boolean on() {
@@ -119,6 +147,12 @@ public final class Tracing implements AutoCloseable {
         return on() ? new TracedKeys(keys, tracer) : keys;
     }
 
+    /** The admin token's check, traced as {@code sluice.authenticate} with {@code sluice.auth.realm = admin}. */
+    public Predicate<String> admin(Predicate<String> verify) {
+        return on() ? token -> TracedKeys.authenticate(tracer, "admin", () -> verify.test(token), Boolean::booleanValue)
+                : verify;
+    }
+
     /** The quotas, each check a span that says which store answered it ({@code redis} when shared). */
     public Quotas quotas(Quotas quotas, boolean redis) {
         if (!on()) {
@@ -134,9 +168,13 @@ public final class Tracing implements AutoCloseable {
         return on() ? new TracedDeploys(functions, tracer) : functions;
     }
 
-    /** The dispatcher, each invocation a {@code sluice.dispatch} span with its queue wait and run as children. */
+    /**
+     * The dispatcher, each invocation a {@code sluice.dispatch} span with its queue wait and run as children
+     * ({@code sluice.remote.wait} and {@code sluice.remote.call} in front of remote workers).
+     */
     public Dispatcher dispatcher(Dispatcher dispatcher) {
-        return on() ? new TracedDispatcher(dispatcher, tracer) : dispatcher;
+        return on() ? new TracedDispatcher(dispatcher, tracer, dispatcher instanceof RemoteDispatcher, System::nanoTime)
+                : dispatcher;
     }
 
     /**
@@ -158,16 +196,16 @@ public final class Tracing implements AutoCloseable {
      * access log. Outside the routing (a filter placed before this one), read the response's
      * {@code Sluice-Trace-Id} header instead.
      */
-    public static java.util.Optional<String> currentTraceId() {
+    public static Optional<String> currentTraceId() {
         SpanContext context = Span.current().getSpanContext();
-        return context.isValid() ? java.util.Optional.of(context.getTraceId()) : java.util.Optional.empty();
+        return context.isValid() ? Optional.of(context.getTraceId()) : Optional.empty();
     }
 
     /**
      * {@code work} to run on another thread (a deploy thread) as part of this thread's trace: its spans are children
      * of the span current here. Unchanged in effect when nothing is traced.
      */
-    public static <T> java.util.function.Supplier<T> inCurrentTrace(java.util.function.Supplier<T> work) {
+    public static <T> Supplier<T> inCurrentTrace(Supplier<T> work) {
         return Context.current().wrapSupplier(work);
     }
 
@@ -176,7 +214,7 @@ public final class Tracing implements AutoCloseable {
         return "00-" + context.getTraceId() + "-" + context.getSpanId() + "-" + context.getTraceFlags().asHex();
     }
 
-    /** Flushes the spans queued (bounded by the export timeout), then stops exporting. */
+    /** Flushes the whole span queue (at most five export timeouts plus a second), then stops exporting. */
     @Override
     public void close() {
         if (provider != null) {

@@ -26,7 +26,9 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.trace.ReadableSpan;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -40,6 +42,7 @@ import java.util.function.Predicate;
  */
 final class TracingFilter implements Filter {
     static final String TRACE_ID = "Sluice-Trace-Id";
+    static final int MAX_NAME = 64;
     private static final HeaderName TRACE_ID_HEADER = HeaderNames.create(TRACE_ID);
     private static final HeaderName TRACERESPONSE = HeaderNames.create("traceresponse");
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
@@ -63,6 +66,9 @@ final class TracingFilter implements Filter {
         }
     };
 
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+            "OPTIONS", "TRACE", "CONNECT");
+
     private final Tracer tracer;
     private final Predicate<ServerRequest> trusted;
 
@@ -78,7 +84,7 @@ final class TracingFilter implements Filter {
             chain.proceed();
             return;
         }
-        String method = req.prologue().method().text();
+        String method = method(req.prologue().method().text());
         SpanBuilder builder = tracer.spanBuilder(method).setSpanKind(SpanKind.SERVER)
                 .setAttribute(TraceAttributes.HTTP_METHOD, method);
         Context client = req.headers().contains(TRACEPARENT)
@@ -94,10 +100,10 @@ final class TracingFilter implements Filter {
             }
         }
         Span span = builder.startSpan();
-        SpanContext context = span.getSpanContext();
-        res.header(TRACE_ID_HEADER, context.getTraceId());
-        res.header(TRACERESPONSE, Tracing.traceresponse(context));
         try (Scope ignored = span.makeCurrent()) {
+            SpanContext context = span.getSpanContext();
+            res.header(TRACE_ID_HEADER, context.getTraceId());
+            res.header(TRACERESPONSE, Tracing.traceresponse(context));
             chain.proceed();
         } finally {
             end(span, method, req, res);
@@ -110,7 +116,9 @@ final class TracingFilter implements Filter {
             span.setAttribute(TraceAttributes.HTTP_STATUS, status);
             Optional<String> route = req.matchingPattern().filter(p -> !p.isEmpty());
             route.ifPresent(r -> span.setAttribute(TraceAttributes.HTTP_ROUTE, r));
-            span.updateName(route.map(r -> method + " " + r).orElse(method));
+            // The route is a template from the production routing; capped anyway, as SpanLimits does not cap names.
+            String name = route.map(r -> method + " " + r).orElse(method);
+            span.updateName(name.length() > MAX_NAME ? name.substring(0, MAX_NAME) : name);
             Optional<ProblemType> problem = req.context().get(ProblemType.class);
             problem.ifPresent(p -> span.setAttribute(TraceAttributes.PROBLEM_TYPE, p.slug()));
             req.context().get(Caller.class)
@@ -127,6 +135,15 @@ final class TracingFilter implements Filter {
         }
     }
 
+    /**
+     * The method as the span's name and attribute: one of the standard methods, else {@code _OTHER} (OTel HTTP
+     * semantic conventions). Helidon accepts any token as a method, so the client's text would otherwise give span
+     * names of any length and cardinality.
+     */
+    static String method(String raw) {
+        return KNOWN_METHODS.contains(raw) ? raw : "_OTHER";
+    }
+
     /** The function named in the path, when it is a valid name (anything else is the client's text: not kept). */
     private static Optional<String> function(Parameters parameters) {
         if (!parameters.contains("name")) {
@@ -134,7 +151,7 @@ final class TracingFilter implements Filter {
         }
         try {
             return Optional.of(FunctionName.of(parameters.get("name")).value());
-        } catch (SchedulerException.InvalidInput | java.util.NoSuchElementException e) {
+        } catch (SchedulerException.InvalidInput | NoSuchElementException e) {
             return Optional.empty();
         }
     }
