@@ -41,6 +41,8 @@ import java.util.function.Function;
  */
 public final class WorkerRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerRole.class.getName());
+    /** How long Helidon lets a connection finish once the port closes (its default is 0.5 s). */
+    static final Duration LISTENER_GRACE = Duration.ofSeconds(2);
 
     private final SluiceConfig config;
     private final DataDirLock dataDirLock;
@@ -94,6 +96,9 @@ public final class WorkerRole implements AutoCloseable {
                     .host(cluster.workerHost())
                     .port(cluster.workerPort())
                     .shutdownHook(false)
+                    // Stopping waits for every answer to be written (WorkerService.awaitIdle) before the port closes;
+                    // this is a margin for bytes still queued on a connection when Helidon closes it.
+                    .shutdownGracePeriod(LISTENER_GRACE)
                     // h2c (prior knowledge) for gateways; HTTP/1.1 too, for probes and operators' curl.
                     .protocolsDiscoverServices(false)
                     .addProtocol(io.helidon.webserver.http1.Http1Config.create())
@@ -291,14 +296,15 @@ public final class WorkerRole implements AutoCloseable {
             throw new ConfigException("worker-port: cannot listen on " + config.cluster().workerHost() + ":"
                     + config.cluster().workerPort() + " (address in use, or not allowed)");
         }
+        // Every port first: a worker that cannot serve as configured is never advertised to gateways.
+        if (config.metrics().enabled() && metricsPort() < 0) {
+            throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
+                    + config.metrics().metricsPort() + " (address in use, or not allowed)");
+        }
         registration = registrar.apply(address());
         LOG.log(Level.INFO, "Sluice worker " + id + " listening on h2c://" + config.cluster().workerHost() + ":"
                 + server.port());
         if (config.metrics().enabled()) {
-            if (metricsPort() < 0) {
-                throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
-                        + config.metrics().metricsPort() + " (address in use, or not allowed)");
-            }
             LOG.log(Level.INFO, "Sluice worker " + id + " serving /metrics on http://"
                     + config.metrics().metricsHost() + ":" + metricsPort() + " (no authentication)");
         }
