@@ -43,6 +43,8 @@ public final class WorkerRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerRole.class.getName());
     /** How long Helidon lets a connection finish once the port closes (its default is 0.5 s). */
     static final Duration LISTENER_GRACE = Duration.ofSeconds(2);
+    /** How long after the last answer a stopping worker keeps its port open, so gateways read it (WorkerService). */
+    static final Duration ANSWER_QUIET = Duration.ofSeconds(1);
 
     private final SluiceConfig config;
     private final DataDirLock dataDirLock;
@@ -347,6 +349,11 @@ public final class WorkerRole implements AutoCloseable {
         GracePeriod grace = GracePeriod.start(config.shutdownGraceMs());
         drain();
         grace.awaitIdle(service::awaitIdle);
+        try {
+            service.awaitQuiet(ANSWER_QUIET.toMillis(), grace.remainingMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             server.stop();
             scheduler.dispatcher().shutdown(grace.remainingMillis());

@@ -2,7 +2,10 @@ package dev.sluice.gateway.remote;
 
 import dev.sluice.gateway.core.WorkCounter;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * A worker's own admission: at most {@code maxConcurrency} invocations at once, none once draining. A refusal is a
@@ -18,8 +21,17 @@ final class WorkerAdmission {
     // Admitted invocations whose answer is not yet written; entered only with a slot, so once draining and the slots
     // are idle it only falls.
     private final WorkCounter answering = WorkCounter.unlimited();
+    private final LongSupplier nanoTime;
+    // When the last answer was written (nanoTime), for awaitQuiet.
+    private final AtomicLong lastAnswered;
 
     WorkerAdmission(int maxConcurrency) {
+        this(maxConcurrency, System::nanoTime);
+    }
+
+    WorkerAdmission(int maxConcurrency, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.lastAnswered = new AtomicLong(nanoTime.getAsLong() - TimeUnit.DAYS.toNanos(1));
         if (maxConcurrency < 1) {
             throw new IllegalArgumentException("worker-max-concurrency: " + maxConcurrency + " (expected: > 0)");
         }
@@ -45,6 +57,7 @@ final class WorkerAdmission {
         public void close() {
             releaseSlot();
             if (answered.compareAndSet(false, true)) {
+                lastAnswered.set(nanoTime.getAsLong());
                 answering.exit();
             }
         }
@@ -71,6 +84,15 @@ final class WorkerAdmission {
     /** @return whether every admitted invocation finished, and its answer was written, within the time */
     boolean awaitIdle(long millis) throws InterruptedException {
         return WorkCounter.awaitIdle(millis, counter, answering);
+    }
+
+    /**
+     * How long to wait, at most {@code maxMillis}, until {@code quietMillis} have passed since the last answer was
+     * written: time for a gateway to read it before the port closes.
+     */
+    long quietWaitMillis(long quietMillis, long maxMillis) {
+        long since = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - lastAnswered.get());
+        return Math.max(0, Math.min(maxMillis, quietMillis - since));
     }
 
     int running() {

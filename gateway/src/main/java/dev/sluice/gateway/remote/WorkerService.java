@@ -180,6 +180,19 @@ public final class WorkerService implements HttpService {
         return admission.awaitIdle(millis);
     }
 
+    /**
+     * Waits, at most {@code maxMillis}, until {@code quietMillis} have passed since the last answer was written.
+     * Helidon (4.5.0) closes an HTTP/2 connection without a GOAWAY exchange, and closing a socket with the peer's
+     * frames (its window updates for that very answer) still unread resets the connection, which can discard an
+     * answer the gateway has received but not yet read. So a stop gives the gateways a moment to read.
+     */
+    public void awaitQuiet(long quietMillis, long maxMillis) throws InterruptedException {
+        long wait = admission.quietWaitMillis(quietMillis, maxMillis);
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
+    }
+
     /** Invocations this worker admitted since it started; for tests that count executions. */
     public long started() {
         return admission.started();

@@ -31,4 +31,18 @@ class WorkerAdmissionTest {
         assertEquals(0, admission.running());
         assertTrue(admission.tryEnter().isEmpty(), "draining refuses");
     }
+
+    @Test
+    void aStopWaitsForAQuietMomentAfterTheLastAnswerBoundedByWhatIsLeft() {
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(5_000_000_000L);
+        WorkerAdmission admission = new WorkerAdmission(2, nanos::get);
+        assertEquals(0, admission.quietWaitMillis(1000, 5000), "no answer yet: nothing to wait for");
+        admission.tryEnter().orElseThrow().close();
+        assertEquals(1000, admission.quietWaitMillis(1000, 5000));
+        assertEquals(300, admission.quietWaitMillis(1000, 300), "never past the grace");
+        nanos.addAndGet(400_000_000L);
+        assertEquals(600, admission.quietWaitMillis(1000, 5000));
+        nanos.addAndGet(2_000_000_000L);
+        assertEquals(0, admission.quietWaitMillis(1000, 5000));
+    }
 }
