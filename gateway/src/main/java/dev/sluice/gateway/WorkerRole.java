@@ -339,7 +339,9 @@ public final class WorkerRole implements AutoCloseable {
 
     /**
      * Graceful stop: deregister, refuse new work ({@code 503 worker-busy}, which gateways retry elsewhere), let
-     * running invocations finish within {@code shutdown-grace-ms}, then close the port and the workers.
+     * running invocations finish and their answers be written within {@code shutdown-grace-ms}, keep the port open
+     * for {@link #ANSWER_QUIET} after the last answer (what is left of the grace at most), then close the port and
+     * the workers.
      */
     public synchronized void stop() {
         if (stopped) {
