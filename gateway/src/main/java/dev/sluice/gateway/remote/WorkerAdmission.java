@@ -1,6 +1,7 @@
 package dev.sluice.gateway.remote;
 
 import dev.sluice.gateway.core.WorkCounter;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,11 +31,12 @@ final class WorkerAdmission {
     }
 
     WorkerAdmission(int maxConcurrency, LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
-        this.lastAnswered = new AtomicLong(nanoTime.getAsLong() - TimeUnit.DAYS.toNanos(1));
         if (maxConcurrency < 1) {
             throw new IllegalArgumentException("worker-max-concurrency: " + maxConcurrency + " (expected: > 0)");
         }
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        // As if the last answer were long past: a worker that answered nothing stops at once.
+        this.lastAnswered = new AtomicLong(nanoTime.getAsLong() - TimeUnit.DAYS.toNanos(1));
         this.maxConcurrency = maxConcurrency;
         this.counter = WorkCounter.limitedTo(maxConcurrency);
     }
