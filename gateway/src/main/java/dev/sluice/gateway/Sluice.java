@@ -159,6 +159,8 @@ public final class Sluice implements AutoCloseable {
                         // The tracing filter first: the access log runs inside its span and logs its trace id.
                         HttpRouting.Builder traced = tracing.filtered(routing);
                         accessLog.ifPresent(traced::addFilter);
+                        // A stop waits for the answers of admitted work to be written, not only for the work.
+                        traced.addFilter(drain);
                         routing(traced, health, configService, planService, adminService, functionService,
                                 metricsService);
                     })

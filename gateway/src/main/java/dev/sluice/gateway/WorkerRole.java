@@ -41,6 +41,10 @@ import java.util.function.Function;
  */
 public final class WorkerRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerRole.class.getName());
+    /** How long Helidon lets a connection finish once the port closes (its default is 0.5 s). */
+    static final Duration LISTENER_GRACE = Duration.ofSeconds(2);
+    /** How long after the last answer a stopping worker keeps its port open, so gateways read it (WorkerService). */
+    static final Duration ANSWER_QUIET = Duration.ofSeconds(1);
 
     private final SluiceConfig config;
     private final DataDirLock dataDirLock;
@@ -95,6 +99,9 @@ public final class WorkerRole implements AutoCloseable {
                     .host(cluster.workerHost())
                     .port(cluster.workerPort())
                     .shutdownHook(false)
+                    // Stopping waits for every answer to be written (WorkerService.awaitIdle) before the port closes;
+                    // this is a margin for bytes still queued on a connection when Helidon closes it.
+                    .shutdownGracePeriod(LISTENER_GRACE)
                     // h2c (prior knowledge) for gateways; HTTP/1.1 too, for probes and operators' curl.
                     .protocolsDiscoverServices(false)
                     .addProtocol(io.helidon.webserver.http1.Http1Config.create())
@@ -292,14 +299,15 @@ public final class WorkerRole implements AutoCloseable {
             throw new ConfigException("worker-port: cannot listen on " + config.cluster().workerHost() + ":"
                     + config.cluster().workerPort() + " (address in use, or not allowed)");
         }
+        // Every port first: a worker that cannot serve as configured is never advertised to gateways.
+        if (config.metrics().enabled() && metricsPort() < 0) {
+            throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
+                    + config.metrics().metricsPort() + " (address in use, or not allowed)");
+        }
         registration = registrar.apply(address());
         LOG.log(Level.INFO, "Sluice worker " + id + " listening on h2c://" + config.cluster().workerHost() + ":"
                 + server.port());
         if (config.metrics().enabled()) {
-            if (metricsPort() < 0) {
-                throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
-                        + config.metrics().metricsPort() + " (address in use, or not allowed)");
-            }
             LOG.log(Level.INFO, "Sluice worker " + id + " serving /metrics on http://"
                     + config.metrics().metricsHost() + ":" + metricsPort() + " (no authentication)");
         }
@@ -332,7 +340,9 @@ public final class WorkerRole implements AutoCloseable {
 
     /**
      * Graceful stop: deregister, refuse new work ({@code 503 worker-busy}, which gateways retry elsewhere), let
-     * running invocations finish within {@code shutdown-grace-ms}, then close the port and the workers.
+     * running invocations finish and their answers be written within {@code shutdown-grace-ms}, keep the port open
+     * for {@link #ANSWER_QUIET} after the last answer (what is left of the grace at most), then close the port and
+     * the workers.
      */
     public synchronized void stop() {
         if (stopped) {
@@ -342,6 +352,11 @@ public final class WorkerRole implements AutoCloseable {
         GracePeriod grace = GracePeriod.start(config.shutdownGraceMs());
         drain();
         grace.awaitIdle(service::awaitIdle);
+        try {
+            service.awaitQuiet(ANSWER_QUIET.toMillis(), grace.remainingMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             server.stop();
             scheduler.dispatcher().shutdown(grace.remainingMillis());

@@ -121,6 +121,24 @@ class WorkerApiTest {
     }
 
     @Test
+    void aTakenMetricsPortFailsTheStartBeforeTheWorkerIsAdvertised() {
+        java.util.List<dev.sluice.scheduler.cluster.WorkerAddress> advertised =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        Map<String, String> settings = Map.of("worker-port", "0", "metrics-port", Integer.toString(worker.port()),
+                "data-dir", dir.resolve("w4").toString(), "workers", "2", "worker-module-dir", dir.toString());
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
+                WorkerRole.builder().config(SluiceConfig.defaults().with(settings))
+                        .environment(Map.of("SLUICE_WORKER_SECRET", SECRET))
+                        .registration(address -> {
+                            advertised.add(address);
+                            return () -> { };
+                        }).start());
+        // Helidon 4.5.0 starts no listener when one cannot bind, so the message names the worker port.
+        assertTrue(e.getMessage().matches("(worker|metrics)-port: cannot listen.*"), e.getMessage());
+        assertEquals(java.util.List.of(), advertised, "gateways never heard of a worker that could not start");
+    }
+
+    @Test
     void aWorkerWithoutASecretDoesNotStart() {
         ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
                 WorkerRole.builder().config(SluiceConfig.defaults().with(Map.of("worker-port", "0",

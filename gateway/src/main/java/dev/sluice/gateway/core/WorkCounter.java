@@ -95,6 +95,23 @@ public final class WorkCounter {
         }
     }
 
+    /**
+     * Waits for each counter in turn, all within one deadline: for work that hands on to a second stage (an
+     * admitted call, then the writing of its answer), wait for the first counter before the second.
+     *
+     * @return whether every counter was idle before the deadline
+     */
+    public static boolean awaitIdle(long millis, WorkCounter... inOrder) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (WorkCounter counter : inOrder) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (!counter.awaitIdle(Math.max(0, left))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public int running() {
         return read(() -> running);
     }

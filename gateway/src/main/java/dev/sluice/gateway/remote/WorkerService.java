@@ -89,17 +89,22 @@ public final class WorkerService implements HttpService {
     }
 
     private void invoke(ServerRequest req, ServerResponse res) {
-        // The slot is given back before the answer is written: the gateway counts its call as done when the answer
-        // arrives, and its next call must not find this worker still full (a spurious worker-busy).
-        Runnable answer = run(req, res);
-        answer.run();
-    }
-
-    /** Runs the call under an admission permit; returns how to answer, to be done once the permit is released. */
-    private Runnable run(ServerRequest req, ServerResponse res) {
         // Admission before reading the body: a refusal is cheap and certain not to have started anything.
         WorkerAdmission.Permit permit = admission.tryEnter().orElseThrow(this::busy);
+        // The permit is held until the answer is written: a stopping worker waits for it before closing the port.
         try (permit) {
+            Runnable answer = run(permit, req, res);
+            answer.run();
+        }
+    }
+
+    /**
+     * Runs the call; returns how to answer. The slot is given back before the answer is written: the gateway counts
+     * its call as done when the answer arrives, and its next call must not find this worker still full (a spurious
+     * worker-busy).
+     */
+    private Runnable run(WorkerAdmission.Permit permit, ServerRequest req, ServerResponse res) {
+        try {
             byte[] body = Requests.body(req, maxBodyBytes, ProblemType.PAYLOAD_TOO_LARGE, "invocation");
             InternalProtocol.Invocation invocation = InternalProtocol.decode(body);
             // One line per invocation handed to the pool (off unless DEBUG is on): a trace of what ran here that
@@ -136,6 +141,8 @@ public final class WorkerService implements HttpService {
                     .header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
             byte[] answer = InternalProtocol.body(result.stderr(), result.stdout());
             return () -> res.send(answer);
+        } finally {
+            permit.releaseSlot();
         }
     }
 
@@ -168,9 +175,22 @@ public final class WorkerService implements HttpService {
         admission.drain();
     }
 
-    /** @return whether running invocations finished within the time */
+    /** @return whether running invocations finished, and their answers were written, within the time */
     public boolean awaitIdle(long millis) throws InterruptedException {
         return admission.awaitIdle(millis);
+    }
+
+    /**
+     * Waits, at most {@code maxMillis}, until {@code quietMillis} have passed since the last answer was written.
+     * Helidon (4.5.0) closes an HTTP/2 connection without a GOAWAY exchange, and closing a socket with the peer's
+     * frames (its window updates for that very answer) still unread resets the connection, which can discard an
+     * answer the gateway has received but not yet read. So a stop gives the gateways a moment to read.
+     */
+    public void awaitQuiet(long quietMillis, long maxMillis) throws InterruptedException {
+        long wait = admission.quietWaitMillis(quietMillis, maxMillis);
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
     }
 
     /** Invocations this worker admitted since it started; for tests that count executions. */
