@@ -79,7 +79,8 @@ public final class WorkerRole implements AutoCloseable {
                 ModuleStore modules = moduleStore(config, redis);
                 this.registrar = builder.registrar.orElseGet(() -> registrar(config, redis));
                 this.scheduler = opened.add(LocalScheduler.openWorker(settings(config), config.dataDir(),
-                        InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { })));
+                        InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { }),
+                        metrics::moduleCompiled));
             } catch (RuntimeException | Error e) {
                 redis.ifPresent(SchedulerRedis::close);
                 throw e;
