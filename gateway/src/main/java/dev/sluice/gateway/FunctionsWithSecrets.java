@@ -1,13 +1,11 @@
 package dev.sluice.gateway;
 
 import dev.sluice.config.secrets.FunctionSecrets;
-import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.ForwardingFunctionRegistry;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.FunctionSpec;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The function registry as the API uses it: removing a function removes its secrets, and removing a tenant's
@@ -19,33 +17,17 @@ import java.util.Optional;
  * deployed again under the name would silently get back. The data directory's backend removes a function's secrets
  * without its key, so deleting works without {@code SLUICE_SECRETS_KEY} too.
  */
-final class FunctionsWithSecrets implements FunctionRegistry {
-    private final FunctionRegistry functions;
+final class FunctionsWithSecrets extends ForwardingFunctionRegistry {
     private final FunctionSecrets secrets;
 
     private FunctionsWithSecrets(FunctionRegistry functions, FunctionSecrets secrets) {
-        this.functions = functions;
+        super(functions);
         this.secrets = secrets;
     }
 
     static FunctionRegistry over(FunctionRegistry functions, FunctionSecrets secrets) {
         return new FunctionsWithSecrets(Objects.requireNonNull(functions, "functions"),
                 Objects.requireNonNull(secrets, "secrets"));
-    }
-
-    @Override
-    public Deployment deploy(DeployRequest request) {
-        return functions.deploy(request);
-    }
-
-    @Override
-    public Optional<FunctionSpec> find(String tenant, FunctionName name) {
-        return functions.find(tenant, name);
-    }
-
-    @Override
-    public List<FunctionSpec> list(String tenant) {
-        return functions.list(tenant);
     }
 
     @Override

@@ -2,23 +2,20 @@ package dev.sluice.gateway.logs;
 
 import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.ForwardingFunctionRegistry;
 import dev.sluice.scheduler.FunctionRegistry;
-import dev.sluice.scheduler.FunctionSpec;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The function registry as the API uses it, keeping the logs in step: a function deleted (by its tenant, or with its
  * tenant) loses its entries, and a function created under a name (after a delete this gateway did not see, say, on
  * another gateway) starts with none of the old one's.
  */
-public final class FunctionsWithLogs implements FunctionRegistry {
-    private final FunctionRegistry functions;
+public final class FunctionsWithLogs extends ForwardingFunctionRegistry {
     private final FunctionLogs logs;
 
     private FunctionsWithLogs(FunctionRegistry functions, FunctionLogs logs) {
-        this.functions = functions;
+        super(functions);
         this.logs = logs;
     }
 
@@ -34,16 +31,6 @@ public final class FunctionsWithLogs implements FunctionRegistry {
             logs.drop(deployment.spec().tenant(), deployment.spec().name().value());
         }
         return deployment;
-    }
-
-    @Override
-    public Optional<FunctionSpec> find(String tenant, FunctionName name) {
-        return functions.find(tenant, name);
-    }
-
-    @Override
-    public List<FunctionSpec> list(String tenant) {
-        return functions.list(tenant);
     }
 
     @Override

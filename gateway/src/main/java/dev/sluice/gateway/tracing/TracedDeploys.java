@@ -2,16 +2,13 @@ package dev.sluice.gateway.tracing;
 
 import dev.sluice.scheduler.DeployObserver;
 import dev.sluice.scheduler.DeployRequest;
-import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.ForwardingFunctionRegistry;
 import dev.sluice.scheduler.FunctionRegistry;
-import dev.sluice.scheduler.FunctionSpec;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.util.Locale;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * The registry with each deploy as a {@code sluice.deploy} span: the registry's validation, fuel instrumentation,
@@ -20,12 +17,11 @@ import java.util.Optional;
  * thread: the request's context is carried there by the deploy admission ({@link Tracing#inCurrentTrace}). Inside a
  * traced request only; the rest passes through.
  */
-final class TracedDeploys implements FunctionRegistry {
-    private final FunctionRegistry functions;
+final class TracedDeploys extends ForwardingFunctionRegistry {
     private final Tracer tracer;
 
     TracedDeploys(FunctionRegistry functions, Tracer tracer) {
-        this.functions = functions;
+        super(functions);
         this.tracer = tracer;
     }
 
@@ -89,23 +85,4 @@ final class TracedDeploys implements FunctionRegistry {
         }
     }
 
-    @Override
-    public Optional<FunctionSpec> find(String tenant, FunctionName name) {
-        return functions.find(tenant, name);
-    }
-
-    @Override
-    public List<FunctionSpec> list(String tenant) {
-        return functions.list(tenant);
-    }
-
-    @Override
-    public boolean delete(String tenant, FunctionName name) {
-        return functions.delete(tenant, name);
-    }
-
-    @Override
-    public void deleteAll(String tenant) {
-        functions.deleteAll(tenant);
-    }
 }
