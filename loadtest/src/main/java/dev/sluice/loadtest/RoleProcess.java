@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * One Sluice process of a benchmark ({@code serve}, {@code gateway} or {@code worker}), started from this tool's own
  * class path as {@code java … dev.sluice.gateway.Main ROLE --config FILE} in its own directory, its output in
  * {@code DIR/log}. The measuring tool runs in another JVM, so the CPU a process used ({@link #cpuSeconds()}) is the
- * role's alone. {@link #close()} stops it with SIGTERM, then SIGKILL after 20 s.
+ * role's alone. {@link #launchMain} starts another main class of this tool the same way ({@link BareHello}).
+ * {@link #close()} stops it with SIGTERM, then SIGKILL after 20 s.
  */
 final class RoleProcess implements AutoCloseable {
     static final String ADMIN_TOKEN = "bench-admin-token";
@@ -59,13 +60,8 @@ final class RoleProcess implements AutoCloseable {
             StringBuilder config = new StringBuilder("data-dir = " + dir.resolve("data") + "\n");
             settings.forEach((key, value) -> config.append(key).append(" = ").append(value).append('\n'));
             Path file = Files.writeString(dir.resolve("sluice.conf"), config);
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString()));
-            command.addAll(jvmOptions);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sluice.gateway.Main", role,
-                    "--config", file.toString()));
-            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
+            ProcessBuilder builder = javaProcess(dir, jvmOptions, "dev.sluice.gateway.Main",
+                    List.of(role, "--config", file.toString()));
             builder.environment().put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);
             builder.environment().put("SLUICE_WORKER_SECRET", WORKER_SECRET);
             builder.environment().remove("SLUICE_CONFIG");
@@ -73,6 +69,41 @@ final class RoleProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
         }
+    }
+
+    /**
+     * Starts {@code mainClass} of this tool's class path with {@code args} in {@code dir} (output in {@code DIR/log}),
+     * e.g. {@link BareHello}; returns at once.
+     */
+    static RoleProcess launchMain(String name, String mainClass, List<String> args, int port, Path dir,
+                                  List<String> jvmOptions) {
+        try {
+            Files.createDirectories(dir);
+            return new RoleProcess(name, port, dir, javaProcess(dir, jvmOptions, mainClass, args).start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name, e);
+        }
+    }
+
+    /**
+     * {@code java OPTIONS -cp CLASSPATH MAIN ARGS} in {@code dir}, output to {@code DIR/log}; the options are
+     * {@code jvmOptions} followed by those in {@code $SLUICE_BENCH_JVM_OPTS} (split on blanks), e.g. to record JFR.
+     */
+    private static ProcessBuilder javaProcess(Path dir, List<String> jvmOptions, String mainClass, List<String> args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(jvmOptions);
+        command.addAll(benchJvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(args);
+        return new ProcessBuilder(command).directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
+    }
+
+    /** The options in {@code $SLUICE_BENCH_JVM_OPTS}, none when it is unset or blank. */
+    static List<String> benchJvmOptions() {
+        String value = System.getenv("SLUICE_BENCH_JVM_OPTS");
+        return value == null || value.isBlank() ? List.of() : List.of(value.strip().split("\\s+"));
     }
 
     /** The stores every process of a benchmark shares: tenancy and quotas on one Redis. */
