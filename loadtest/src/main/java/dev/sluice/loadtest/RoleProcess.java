@@ -94,10 +94,17 @@ final class RoleProcess implements AutoCloseable {
                 .toString()));
         command.addAll(jvmOptions);
         command.addAll(benchJvmOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of("-cp", absoluteClassPath(), mainClass));
         command.addAll(args);
         return new ProcessBuilder(command).directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
+    }
+
+    /** This JVM's class path with every entry absolute, as the process runs in another directory. */
+    private static String absoluteClassPath() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString())
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
 
     /** The options in {@code $SLUICE_BENCH_JVM_OPTS}, none when it is unset or blank. */
