@@ -31,12 +31,14 @@ import java.util.function.ToDoubleFunction;
  *       both answer the same bytes.</li>
  * </ul>
  *
- * <p>Each round is a warm-up (not recorded) then the measured window; a server's CPU per request is the user plus
+ * <p>Before the first round each server gets one longer warm-up ({@code --initial-warmup}, not recorded: Sluice's JIT
+ * needs more than a few seconds, and a cold first round would skew the median). Each round is a warm-up (not
+ * recorded) then the measured window; a server's CPU per request is the user plus
  * system CPU time its process used over the measured window (from the OS) divided by the requests answered in it.
  * Reported per round and as medians over the rounds, with the ratios Sluice / bare.
  *
  * <p>{@code PeerRatio [--scenario hello|echo] [--clients N] [--rounds N] [--duration S] [--warmup S] [--json FILE]
- * [--keep true]}: seconds at most 600 each, rounds 1..20. Everything it starts is stopped and its temporary directory
+ * [--initial-warmup S] [--keep true]}: seconds at most 600 each, rounds 1..20. Everything it starts is stopped and its temporary directory
  * removed (kept, with both servers' logs, with {@code --keep true}).
  */
 public final class PeerRatio {
@@ -97,19 +99,20 @@ public final class PeerRatio {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, "scenario", "clients", "rounds", "duration", "warmup",
-                "json", "keep");
+                "json", "keep", "initial-warmup");
         String scenario = options.getOrDefault("scenario", "hello");
         int clients = Integer.parseInt(options.getOrDefault("clients", "16"));
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "3"));
         Duration duration = seconds("duration", options.getOrDefault("duration", "20"));
         Duration warmup = seconds("warmup", options.getOrDefault("warmup", "5"));
+        Duration initialWarmup = seconds("initial-warmup", options.getOrDefault("initial-warmup", "10"));
         boolean keep = Boolean.parseBoolean(options.getOrDefault("keep", "false"));
         Path json = Path.of(options.getOrDefault("json", "loadtest/target/peer-ratio-" + scenario + ".json"));
         String loadBefore = loadAverage();
         Path dir = Files.createTempDirectory("sluice-peer-ratio");
         Run run;
         try {
-            run = run(dir, scenario, clients, rounds, warmup, duration);
+            run = run(dir, scenario, clients, rounds, initialWarmup, warmup, duration);
         } finally {
             if (keep) {
                 System.out.println("configurations and logs kept in " + dir);
@@ -119,13 +122,15 @@ public final class PeerRatio {
         }
         String loadAfter = loadAverage();
         System.out.printf("%nPeerRatio %s: sluice serve (default settings) against bare Helidon, each its own JVM%s;"
-                        + " %d closed-loop clients, %d rounds, %s s warm-up + %s s measured per server per round;"
+                        + " %d closed-loop clients, %s s initial warm-up per server, then %d rounds of %s s warm-up"
+                        + " + %s s measured per server;"
                         + " %d CPUs; load average %s before, %s after%n%n", scenario,
                 RoleProcess.benchJvmOptions().isEmpty() ? "" : " with " + RoleProcess.benchJvmOptions(), clients,
-                rounds, warmup.toMillis() / 1000.0, duration.toMillis() / 1000.0,
+                initialWarmup.toMillis() / 1000.0, rounds, warmup.toMillis() / 1000.0, duration.toMillis() / 1000.0,
                 Runtime.getRuntime().availableProcessors(), loadBefore, loadAfter);
         System.out.print(table(run));
         Map<String, Object> settings = new LinkedHashMap<>(Map.of("clients", clients, "rounds", rounds,
+                "initial-warmup-seconds", initialWarmup.toMillis() / 1000.0,
                 "warmup-seconds", warmup.toMillis() / 1000.0, "duration-seconds", duration.toMillis() / 1000.0,
                 "server-jvm-options", String.join(" ", RoleProcess.benchJvmOptions())));
         Map<String, Object> extra = new LinkedHashMap<>();
@@ -143,8 +148,8 @@ public final class PeerRatio {
      * Starts both servers in {@code dir}, checks that each answers the scenario's request as expected, runs the
      * rounds and stops both.
      */
-    static Run run(Path dir, String scenario, int clients, int rounds, Duration warmup, Duration duration)
-            throws Exception {
+    static Run run(Path dir, String scenario, int clients, int rounds, Duration initialWarmup, Duration warmup,
+                   Duration duration) throws Exception {
         if (!scenario.equals("hello") && !scenario.equals("echo")) {
             throw new IllegalArgumentException("scenario: " + scenario + " (expected: hello or echo)");
         }
@@ -173,6 +178,11 @@ public final class PeerRatio {
                 Map<String, String> answers = new LinkedHashMap<>();
                 answers.put(SLUICE, check(http, sluiceCall, scenario, body));
                 answers.put(BARE, check(http, bareCall, scenario, body));
+                if (!initialWarmup.isZero()) {
+                    LoadPlan initial = LoadPlan.closed(clients, 0, Duration.ZERO, initialWarmup);
+                    generator.run(SLUICE + " initial warm-up", initial, sluiceCall);
+                    generator.run(BARE + " initial warm-up", initial, bareCall);
+                }
                 List<Round> done = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
                     done.add(round(generator, sluice, sluiceCall, round, warm, measured));

@@ -17,7 +17,8 @@ class PeerRatioTest {
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void drivesSluiceAndBareHelidonInTheirOwnProcessesAndChargesEachSomeCpuPerRequest(@TempDir Path dir)
             throws Exception {
-        PeerRatio.Run run = PeerRatio.run(dir, "hello", 2, 1, Duration.ZERO, Duration.ofSeconds(1));
+        PeerRatio.Run run = PeerRatio.run(dir, "hello", 2, 1, Duration.ZERO, Duration.ZERO,
+                Duration.ofSeconds(1));
 
         assertTrue(run.firstAnswers().get(PeerRatio.SLUICE).startsWith("200"), run.firstAnswers().toString());
         assertTrue(run.firstAnswers().get(PeerRatio.BARE).startsWith("200, 6 bytes hello\\n"),
