@@ -1,5 +1,7 @@
 package dev.sluice.scheduler;
 
+import com.dylibso.chicory.log.Logger;
+import com.dylibso.chicory.log.SystemLogger;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -36,6 +38,12 @@ import java.util.Random;
  */
 final class Sandbox {
     private static final System.Logger LOG = System.getLogger(Sandbox.class.getName());
+    /**
+     * Given to every WASI instance: without a logger, Chicory's builder probes for Android with
+     * {@code Class.forName("android.os.Build")} on each build, a failed class-path search that cost a tenth of the
+     * server's CPU for {@code hello} (JFR, issue 12). Stateless, so one serves all threads.
+     */
+    private static final Logger WASI_LOG = new SystemLogger();
     private final long maxStdoutBytes;
     private final long maxStderrBytes;
     private final Random random = new SecureRandom();
@@ -61,7 +69,7 @@ final class Sandbox {
                 .withClock(clock)
                 .withRandom(random);
         request.env().forEach(options::withEnvironment);
-        try (var wasi = WasiPreview1.builder().withOptions(options.build()).build()) {
+        try (var wasi = WasiPreview1.builder().withLogger(WASI_LOG).withOptions(options.build()).build()) {
             // Chicory's functions behind Sluice's checks (docs/sandbox.md, "WASI calls"), each metered.
             var functions = WasiHost.functions(wasi, stdio, request.args(), request.env(), fuel, clock,
                     System::nanoTime);
