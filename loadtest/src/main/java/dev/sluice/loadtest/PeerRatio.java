@@ -103,7 +103,12 @@ public final class PeerRatio {
         }
 
         Map<String, Object> json() {
-            return Map.of("req-per-s", throughput, "p50-ms", p50, "p99-ms", p99, "cpu-us-per-request", cpuMicros);
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("req-per-s", throughput);
+            node.put("p50-ms", p50);
+            node.put("p99-ms", p99);
+            node.put("cpu-us-per-request", cpuMicros);
+            return node;
         }
     }
 
