@@ -86,8 +86,44 @@ public final class StoredJson {
         return root;
     }
 
+    /** A snapshot document: {@link #newDocument()} plus the seq of the last journal record it includes. */
+    public ObjectNode newDocument(long seq) {
+        return newDocument().put("seq", seq);
+    }
+
+    /** One line, no indentation, UTF-8: a journal record's payload. */
+    public static byte[] compactBytes(JsonNode node) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    /** The JSON object in {@code bytes} (a journal record), or a StorageFailure naming the source. */
+    public ObjectNode parseObject(byte[] bytes, String path) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw corrupt("not valid JSON (" + e.getMessage() + ")", e);
+        }
+        return object(root, path);
+    }
+
     /** The array stored under {@code field}, or empty when the file does not exist yet. */
     public Optional<JsonNode> readArray(String field) {
+        return readDocument(field).map(Document::array);
+    }
+
+    /**
+     * A snapshot file: its array and the seq of the last journal record it includes (0 for files written before the
+     * journal, which include everything).
+     */
+    public record Document(JsonNode array, long seq) {}
+
+    /** The document whose array is stored under {@code field}, or empty when the file does not exist yet. */
+    public Optional<Document> readDocument(String field) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -122,10 +158,12 @@ public final class StoredJson {
         if (array == null || !array.isArray()) {
             throw corrupt(field + ": " + describe(array) + " (expected: array)", null);
         }
-        return Optional.of(array);
+        long seq = root.has("seq") ? nonNegativeLong(root, "seq", "") : 0;
+        return Optional.of(new Document(array, seq));
     }
 
-    public void write(ObjectNode document, boolean ownerOnly) {
+    /** Replaces the file with {@code document}, atomically; returns the bytes written. */
+    public long write(ObjectNode document, boolean ownerOnly) {
         try {
             byte[] bytes = MAPPER.writeValueAsBytes(document);
             if (ownerOnly) {
@@ -133,6 +171,7 @@ public final class StoredJson {
             } else {
                 AtomicFiles.write(file, bytes);
             }
+            return bytes.length;
         } catch (IOException e) {
             throw new TenancyException.StorageFailure(file + ": cannot write (" + e + ")", e);
         }

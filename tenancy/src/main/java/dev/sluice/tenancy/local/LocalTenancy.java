@@ -17,20 +17,22 @@ import java.time.InstantSource;
 import java.util.Objects;
 
 /**
- * Tenancy for a single gateway process: tenants, plans and keys in JSON files under one data directory
- * ({@code tenants.json}, {@code plans.json}, {@code keys.json}). The files are read once
- * on open and are then owned by this instance; two processes must not share a data directory (use
+ * Tenancy for a single gateway process: tenants, plans and keys under one data directory, as a journal of changes
+ * ({@code tenancy.<seq>.journal}) over JSON snapshots ({@code tenants.json}, {@code plans.json}, {@code keys.json});
+ * see {@link TenancyLog}. The files are read once on open and are then owned by this instance; two processes must not share a data directory (use
  * {@link RedisTenancy} for several gateways). All services are thread-safe.
  */
 public final class LocalTenancy implements TenancyStores {
     private final TenantStore tenants;
     private final PlanStore plans;
     private final FileApiKeys keys;
+    private final TenancyLog log;
 
-    private LocalTenancy(TenantStore tenants, PlanStore plans, FileApiKeys keys) {
+    private LocalTenancy(TenantStore tenants, PlanStore plans, FileApiKeys keys, TenancyLog log) {
         this.tenants = tenants;
         this.plans = plans;
         this.keys = keys;
+        this.log = log;
     }
 
     /**
@@ -40,15 +42,25 @@ public final class LocalTenancy implements TenancyStores {
      * @param clock    wall time, for created/updated stamps and key expiry
      */
     public static LocalTenancy open(Path dataDir, InstantSource clock) {
+        return open(dataDir, clock, TenancyLog.MIN_COMPACT_BYTES);
+    }
+
+    /** The same, snapshotting once the journal exceeds max(compactAbove, snapshot size) bytes: small in tests. */
+    static LocalTenancy open(Path dataDir, InstantSource clock, long compactAbove) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(clock, "clock");
         createDirectory(dataDir);
         FilePlanStore plans = FilePlanStore.open(dataDir);
         SecureRandom random = new SecureRandom();
-        return new LocalTenancy(
-                FileTenantStore.open(dataDir, clock, random, plans),
-                plans,
-                FileApiKeys.open(dataDir, clock, random));
+        FileTenantStore tenants = FileTenantStore.open(dataDir, clock, random, plans);
+        FileApiKeys keys = FileApiKeys.open(dataDir, clock, random);
+        TenancyLog log = TenancyLog.open(dataDir, plans, tenants, keys, compactAbove);
+        return new LocalTenancy(tenants, plans, keys, log);
+    }
+
+    /** Writes the snapshots now and drops the journal they cover (done in the background as the journal grows). */
+    void compact() {
+        log.compact();
     }
 
     private static void createDirectory(Path dataDir) {
@@ -87,5 +99,19 @@ public final class LocalTenancy implements TenancyStores {
     @Override
     public void flush() {
         keys.flush();
+    }
+
+    /**
+     * Flushes, then writes the snapshots so a cleanly stopped data directory is its JSON files alone (and the next
+     * open replays nothing), and closes the journal.
+     */
+    @Override
+    public void close() {
+        try {
+            flush();
+            log.compact();
+        } finally {
+            log.close();
+        }
     }
 }

@@ -44,6 +44,17 @@ public class ApiKeysTest {
     Path dir;
     final FakeClock clock = FakeClock.atEpochDay();
 
+    /** Every journal segment's bytes, as ISO-8859-1 text (the JSON payloads are ASCII). */
+    String journalText() throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            for (Path segment : files.filter(p -> p.getFileName().toString().endsWith(".journal")).sorted().toList()) {
+                text.append(new String(Files.readAllBytes(segment), java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+        return text.toString();
+    }
+
     ApiKeys open() {
         return LocalTenancy.open(dir, clock).keys();
     }
@@ -304,6 +315,11 @@ public class ApiKeysTest {
 
         assertEquals(Optional.of(forever.metadata()), second.verify(forever.secret()));
         assertEquals(Optional.of(expiring.metadata()), second.verify(expiring.secret()));
+        String journal = journalText();
+        assertTrue(journal.contains(forever.metadata().id()), "ids are journaled");
+        assertFalse(journal.contains(secretPart(forever)), journal);
+        assertFalse(journal.contains(secretPart(expiring)), journal);
+        LocalTenancy.open(dir, clock).close(); // writes the snapshot
         String stored = Files.readString(dir.resolve("keys.json"));
         assertTrue(stored.contains(forever.metadata().id()), "ids are stored");
         assertFalse(stored.contains(secretPart(forever)), stored);

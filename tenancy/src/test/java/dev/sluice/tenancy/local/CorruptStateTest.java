@@ -56,7 +56,9 @@ class CorruptStateTest {
 
     @Test
     void invalidTenantIdOnLoadIsReportedWithItsPath() throws IOException {
-        LocalTenancy.open(dir, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        try (LocalTenancy stores = LocalTenancy.open(dir, clock)) { // closing writes the snapshot
+            stores.tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        }
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, Files.readString(file).replace("\"acme\"", "\"Not/A-Tenant\""));
 
@@ -68,7 +70,9 @@ class CorruptStateTest {
 
     @Test
     void invalidLimitOnLoadNamesTheField() throws IOException {
-        LocalTenancy.open(dir, clock).tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        try (LocalTenancy stores = LocalTenancy.open(dir, clock)) { // closing writes the snapshot
+            stores.tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+        }
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, Files.readString(file).replace("\"burst\" : 20", "\"burst\" : -3"));
 
@@ -79,9 +83,10 @@ class CorruptStateTest {
 
     @Test
     void duplicateTenantIsRejectedRatherThanOneSilentlyWinning() throws IOException {
-        TenantStore store = LocalTenancy.open(dir, clock).tenants();
-        store.put(TenantId.of("acme"), TenantStoreTest.SMALL);
-        store.put(TenantId.of("beta"), TenantStoreTest.SMALL);
+        try (LocalTenancy stores = LocalTenancy.open(dir, clock)) { // closing writes the snapshot
+            stores.tenants().put(TenantId.of("acme"), TenantStoreTest.SMALL);
+            stores.tenants().put(TenantId.of("beta"), TenantStoreTest.SMALL);
+        }
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, Files.readString(file).replace("\"beta", "\"acme"));
 
@@ -107,6 +112,7 @@ class CorruptStateTest {
         LocalTenancy stores = LocalTenancy.open(dir, clock);
         stores.tenants().put(TenantId.of("acme"), Optional.empty(), LimitOverrides.none().with(Limit.BURST, 3));
         stores.keys().issue(TenantUid.of("acme"), "ci", Optional.empty());
+        stores.close(); // writes the snapshot
         Path tenants = dir.resolve("tenants.json");
         Files.writeString(tenants, Files.readString(tenants).replace("\"burst\"", "\"brust\""));
 
@@ -135,7 +141,9 @@ class CorruptStateTest {
 
     @Test
     void keyWithDamagedHashFailsOpen() throws IOException {
-        LocalTenancy.open(dir, clock).keys().issue(TenantUid.of("acme"), "ci", Optional.empty());
+        try (LocalTenancy stores = LocalTenancy.open(dir, clock)) { // closing writes the snapshot
+            stores.keys().issue(TenantUid.of("acme"), "ci", Optional.empty());
+        }
         Path file = dir.resolve("keys.json");
         Files.writeString(file, Files.readString(file).replaceAll("\"secret-sha256\" : \"[0-9a-f]+\"",
                 "\"secret-sha256\" : \"abc\""));

@@ -101,6 +101,7 @@ class FileTenancyStoresTest extends TenancyStoresContract {
         LocalTenancy stores = open();
         stores.plans().put(new Plan("gold", GOLD));
         stores.tenants().put(ACME, Optional.of("gold"), LimitOverrides.none().with(Limit.MAX_CONCURRENCY, 4));
+        stores.close(); // writes the snapshots
 
         String plans = Files.readString(dir.resolve("plans.json"));
         String tenants = Files.readString(dir.resolve("tenants.json"));
