@@ -22,7 +22,7 @@ import java.util.zip.CRC32C;
 /**
  * An append-only log of records in segment files {@code <dir>/<prefix>.<first-seq>.journal}. A record is
  * {@code length (4) | CRC32C (4) | seq (8) | payload}, big-endian, the CRC over seq and payload; seqs start at 1 and
- * grow by one without gaps across segments.
+ * grow by one within a segment (a segment may start later, after a snapshot's seq).
  *
  * <p>{@link #append} returns once the record is on disk ({@code FileChannel.force}); appenders arriving while a force
  * is under way queue up and the next force covers them all (group commit). If a write or force fails the file is cut
@@ -82,9 +82,10 @@ public final class Journal implements AutoCloseable {
         for (int i = 0; i < segments.size(); i++) {
             Path segment = segments.get(i);
             boolean last = i == segments.size() - 1;
-            if (firstSeq(segment) != expected) {
-                throw corrupt(segment, 0, "starts at seq " + firstSeq(segment) + " (expected: " + expected + ")");
+            if (firstSeq(segment) < expected) {
+                throw corrupt(segment, 0, "starts at seq " + firstSeq(segment) + " (expected: >= " + expected + ")");
             }
+            expected = firstSeq(segment);
             long end = replay(segment, expected, last, replay);
             expected = lastSeq + 1;
             if (last) {
@@ -98,8 +99,9 @@ public final class Journal implements AutoCloseable {
                 segmentStart = firstSeq(segment);
             }
         }
-        if (segments.isEmpty()) {
-            lastSeq = floor;
+        if (channel == null || lastSeq < floor) {
+            // No journal, or one that ends before a snapshot: continue after the snapshot, never reusing its seqs.
+            lastSeq = Math.max(lastSeq, floor);
             newSegment(floor + 1);
         }
     }

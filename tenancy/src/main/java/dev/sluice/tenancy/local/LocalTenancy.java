@@ -58,6 +58,15 @@ public final class LocalTenancy implements TenancyStores {
         return new LocalTenancy(tenants, plans, keys, log);
     }
 
+    TenancyLog log() {
+        return log;
+    }
+
+    /** Closes the journal without flushing or snapshotting, as a crash would leave it (for tests). */
+    void abandon() {
+        log.close();
+    }
+
     /** Writes the snapshots now and drops the journal they cover (done in the background as the journal grows). */
     void compact() {
         log.compact();
