@@ -2,6 +2,7 @@ package dev.sluice.tenancy.local;
 
 import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantUid;
+import dev.sluice.tenancy.internal.Journal;
 import dev.sluice.tenancy.internal.StoredJson;
 import dev.sluice.tenancy.usage.DailyUsage;
 import dev.sluice.tenancy.usage.UsageLedger;
@@ -16,44 +17,90 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Usage counters in process memory, written to {@code usage.json} by {@link #flush} (the gateway flushes every few
- * seconds and at shutdown), so a crash loses at most the last interval. Days older than {@link UsageLedger#RETENTION_DAYS} are
- * dropped at flush. Recording is lock-free (adders per tenant and day); flush and load take the file's lock.
+ * Usage counters in process memory, written by {@link #flush} (the gateway flushes every few seconds and at shutdown),
+ * so a crash loses at most the last interval. A flush appends one record to {@code usage.<seq>.journal} holding the
+ * (tenant, day) rows that changed since the last one, with their totals, so its cost follows the tenants active in the
+ * interval, not all tenants; {@code usage.json} is the snapshot, rewritten when the journal outgrows max(4 MiB, its
+ * size), and a {@code usage.json} from before the journal opens as the first snapshot. Days older than
+ * {@link UsageLedger#RETENTION_DAYS} are dropped at flush and at open. Recording is lock-free (adders per tenant and
+ * day); flush takes the ledger's lock.
  */
 public final class LocalUsageLedger implements UsageLedger {
     private static final String FILE = "usage.json";
+    private static final String PREFIX = "usage";
 
     private final InstantSource clock;
     private final StoredJson store;
     private final ConcurrentHashMap<TenantUid, ConcurrentHashMap<LocalDate, Counters>> tenants =
             new ConcurrentHashMap<>();
+    /** Tenants forgotten since the last flush: the next record says so. */
+    private final Set<TenantUid> forgotten = ConcurrentHashMap.newKeySet();
+    private final long compactAbove;
+    private Journal journal;
+    private long snapshotSeq;
+    private long snapshotBytes;
 
-    private LocalUsageLedger(InstantSource clock, StoredJson store) {
+    private LocalUsageLedger(InstantSource clock, StoredJson store, long compactAbove) {
         this.clock = clock;
         this.store = store;
+        this.compactAbove = compactAbove;
     }
 
     public static LocalUsageLedger open(java.nio.file.Path dataDir, InstantSource clock) {
-        LocalUsageLedger ledger = new LocalUsageLedger(clock, new StoredJson(dataDir.resolve(FILE)));
-        ledger.store.readArray("usage").ifPresent(ledger::load);
+        return open(dataDir, clock, 4L << 20);
+    }
+
+    /** The same, rewriting the snapshot once the journal exceeds max(compactAbove, snapshot size): small in tests. */
+    static LocalUsageLedger open(java.nio.file.Path dataDir, InstantSource clock, long compactAbove) {
+        java.nio.file.Path file = dataDir.resolve(FILE);
+        LocalUsageLedger ledger = new LocalUsageLedger(clock, new StoredJson(file), compactAbove);
+        ledger.store.readDocument("usage").ifPresent(document -> {
+            ledger.load(ledger.store, document.array(), "usage");
+            ledger.snapshotSeq = document.seq();
+            try {
+                ledger.snapshotBytes = java.nio.file.Files.size(file);
+            } catch (java.io.IOException e) {
+                throw new TenancyException.StorageFailure(file + ": cannot read (" + e + ")", e);
+            }
+        });
+        ledger.journal = Journal.open(dataDir, PREFIX, ledger.snapshotSeq, ledger::replay);
+        ledger.prune();
+        ledger.clean();
         return ledger;
     }
 
-    private void load(JsonNode entries) {
+    private void replay(Journal.Entry entry) {
+        if (entry.seq() <= snapshotSeq) {
+            return;
+        }
+        StoredJson source = StoredJson.value(PREFIX + " journal, record " + entry.seq());
+        ObjectNode record = source.parseObject(entry.payload(), "record");
+        JsonNode forget = record.path("forget");
+        for (int i = 0; i < forget.size(); i++) {
+            String uid = forget.get(i).asText();
+            tenants.remove(source.domain("record.forget[" + i + "]", () -> TenantUid.of(uid)));
+        }
+        load(source, record.path("rows"), "record.rows");
+    }
+
+    /** Sets the rows' totals (a journal record holds totals, so the last record of a row wins). */
+    private void load(StoredJson source, JsonNode entries, String name) {
         for (int i = 0; i < entries.size(); i++) {
-            String path = "usage[" + i + "]";
-            ObjectNode entry = store.object(entries.get(i), path);
-            TenantUid tenant = store.domain(path + ".tenant", () -> TenantUid.of(store.text(entry, "tenant", path)));
-            LocalDate day = store.domain(path + ".day", () -> LocalDate.parse(store.text(entry, "day", path)));
-            Counters counters = counters(tenant, day);
-            counters.invocations.add(store.nonNegativeLong(entry, "invocations", path));
-            counters.errors.add(store.nonNegativeLong(entry, "errors", path));
-            counters.throttles.add(store.nonNegativeLong(entry, "throttles", path));
-            counters.fuel.add(store.nonNegativeLong(entry, "fuel", path));
+            String path = name + "[" + i + "]";
+            ObjectNode entry = source.object(entries.get(i), path);
+            TenantUid tenant = source.domain(path + ".tenant", () -> TenantUid.of(source.text(entry, "tenant", path)));
+            LocalDate day = source.domain(path + ".day", () -> LocalDate.parse(source.text(entry, "day", path)));
+            Counters counters = new Counters();
+            counters.invocations.add(source.nonNegativeLong(entry, "invocations", path));
+            counters.errors.add(source.nonNegativeLong(entry, "errors", path));
+            counters.throttles.add(source.nonNegativeLong(entry, "throttles", path));
+            counters.fuel.add(source.nonNegativeLong(entry, "fuel", path));
+            tenants.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).put(day, counters);
         }
     }
 
@@ -65,11 +112,14 @@ public final class LocalUsageLedger implements UsageLedger {
             counters.errors.increment();
         }
         counters.fuel.add(Math.max(0, fuelUsed));
+        counters.touch();
     }
 
     @Override
     public void throttled(TenantUid tenant) {
-        counters(tenant, today()).throttles.increment();
+        Counters counters = counters(tenant, today());
+        counters.throttles.increment();
+        counters.touch();
     }
 
     @Override
@@ -88,30 +138,80 @@ public final class LocalUsageLedger implements UsageLedger {
 
     @Override
     public void forget(TenantUid tenant) {
+        forgotten.add(tenant);
         tenants.remove(tenant);
     }
 
-    /** Writes every tenant's counters of the retained days, atomically. */
+    /**
+     * Appends the rows changed since the last flush (and the tenants forgotten) as one record; nothing when nothing
+     * changed. Rewrites the snapshot when the journal has grown past it.
+     */
     public synchronized void flush() {
-        LocalDate oldest = today().minusDays(UsageLedger.RETENTION_DAYS - 1L);
-        ObjectNode root = store.newDocument();
+        prune();
+        List<TenantUid> forget = new ArrayList<>(forgotten);
+        forgotten.removeAll(forget);
+        List<Counters> changed = new ArrayList<>();
+        ObjectNode record = store.newObject();
+        ArrayNode rows = record.putArray("rows");
+        tenants.forEach((tenant, days) -> days.forEach((day, counters) -> {
+            if (counters.takeDirty()) {
+                changed.add(counters);
+                row(rows.addObject(), tenant, counters.snapshot(day));
+            }
+        }));
+        if (!forget.isEmpty()) {
+            ArrayNode array = record.putArray("forget");
+            forget.forEach(uid -> array.add(uid.value()));
+        }
+        if (changed.isEmpty() && forget.isEmpty()) {
+            return;
+        }
+        try {
+            journal.append(StoredJson.compactBytes(record));
+        } catch (RuntimeException e) {
+            changed.forEach(Counters::touch);
+            forgotten.addAll(forget);
+            throw e;
+        }
+        if (journal.segmentBytes() > Math.max(compactAbove, snapshotBytes)) {
+            compact();
+        }
+    }
+
+    /** Writes every retained row to {@code usage.json} and drops the journal segments it covers; under the lock. */
+    synchronized void compact() {
+        long seq = journal.roll();
+        ObjectNode root = store.newDocument(seq);
         ArrayNode usage = root.putArray("usage");
         List<Map.Entry<TenantUid, ConcurrentHashMap<LocalDate, Counters>>> sorted = new ArrayList<>(tenants.entrySet());
         sorted.sort(Comparator.comparing(e -> e.getKey().value()));
         for (var tenant : sorted) {
-            tenant.getValue().keySet().removeIf(day -> day.isBefore(oldest));
-            tenant.getValue().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(day -> {
-                DailyUsage u = day.getValue().snapshot(day.getKey());
-                usage.addObject()
-                        .put("tenant", tenant.getKey().value())
-                        .put("day", u.day().toString())
-                        .put("invocations", u.invocations())
-                        .put("errors", u.errors())
-                        .put("throttles", u.throttles())
-                        .put("fuel", u.fuel());
-            });
+            tenant.getValue().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(day -> row(usage.addObject(), tenant.getKey(), day.getValue().snapshot(day.getKey())));
         }
-        store.write(root, false);
+        // Rows that change meanwhile are dirty and go to the new segment, whose records replay on top of this.
+        snapshotBytes = store.write(root, false);
+        snapshotSeq = seq;
+        journal.deleteThrough(seq);
+    }
+
+    private static void row(ObjectNode node, TenantUid tenant, DailyUsage u) {
+        node.put("tenant", tenant.value())
+                .put("day", u.day().toString())
+                .put("invocations", u.invocations())
+                .put("errors", u.errors())
+                .put("throttles", u.throttles())
+                .put("fuel", u.fuel());
+    }
+
+    private void prune() {
+        LocalDate oldest = today().minusDays(UsageLedger.RETENTION_DAYS - 1L);
+        tenants.values().forEach(days -> days.keySet().removeIf(day -> day.isBefore(oldest)));
+        tenants.values().removeIf(Map::isEmpty);
+    }
+
+    private void clean() {
+        tenants.values().forEach(days -> days.values().forEach(Counters::takeDirty));
     }
 
     private Counters counters(TenantUid tenant, LocalDate day) {
@@ -127,6 +227,22 @@ public final class LocalUsageLedger implements UsageLedger {
         final LongAdder errors = new LongAdder();
         final LongAdder throttles = new LongAdder();
         final LongAdder fuel = new LongAdder();
+        /** Changed since the last flush; written after the adders, so a flush that clears it then reads them. */
+        private volatile boolean dirty = true;
+
+        void touch() {
+            if (!dirty) {
+                dirty = true;
+            }
+        }
+
+        boolean takeDirty() {
+            if (!dirty) {
+                return false;
+            }
+            dirty = false;
+            return true;
+        }
 
         DailyUsage snapshot(LocalDate day) {
             return new DailyUsage(day, invocations.sum(), errors.sum(), throttles.sum(), fuel.sum());

@@ -213,6 +213,7 @@ class DurableQuotasTest {
         try (Quotas quotas = open()) {
             useSome(quotas);
         }
+        LocalUsageLedger.open(dir, clock).compact(); // usage.json: the snapshot of the usage journal
         Path file = dir.resolve("usage.json");
         String whole = Files.readString(file);
         Files.writeString(file, whole.substring(0, whole.length() / 2));

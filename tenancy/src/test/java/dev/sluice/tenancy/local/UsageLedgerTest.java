@@ -50,7 +50,60 @@ class UsageLedgerTest {
         LocalUsageLedger reopened = LocalUsageLedger.open(dir, clock);
         assertEquals(ledger.daily(ACME, 1), reopened.daily(ACME, 1));
         assertEquals(ledger.daily(GLOBEX, 1), reopened.daily(GLOBEX, 1));
-        assertTrue(Files.readString(dir.resolve("usage.json")).contains("\"fuel\" : 42"));
+    }
+
+    @Test
+    void aFlushWritesOnlyTheRowsThatChangedAndNothingWhenNothingDid() throws Exception {
+        LocalUsageLedger ledger = LocalUsageLedger.open(dir, clock);
+        for (int i = 0; i < 200; i++) {
+            ledger.invocation(TenantUid.of("t" + i), false, 1);
+        }
+        ledger.flush();
+        long afterAll = journalBytes();
+
+        ledger.flush();
+        assertEquals(afterAll, journalBytes(), "nothing changed, nothing written");
+
+        ledger.invocation(ACME, false, 42);
+        ledger.flush();
+        long oneRow = journalBytes() - afterAll;
+        assertTrue(oneRow > 0 && oneRow < 200, "one row: " + oneRow + " bytes");
+        assertEquals(ledger.daily(ACME, 1), LocalUsageLedger.open(dir, clock).daily(ACME, 1));
+    }
+
+    @Test
+    void snapshotsAndTheJournalReopenAsTheLiveLedger() {
+        LocalUsageLedger ledger = LocalUsageLedger.open(dir, clock, 512);
+        for (int round = 0; round < 30; round++) {
+            for (int i = 0; i < 10; i++) {
+                ledger.invocation(TenantUid.of("t" + ((round * 3 + i) % 17)), i % 4 == 0, round + i);
+                ledger.throttled(TenantUid.of("t" + (i % 5)));
+            }
+            if (round == 10) {
+                ledger.forget(TenantUid.of("t3"));
+            }
+            if (round % 7 == 0) {
+                clock.advance(Duration.ofDays(1));
+            }
+            ledger.flush();
+        }
+        LocalUsageLedger reopened = LocalUsageLedger.open(dir, clock);
+        for (int t = 0; t < 17; t++) {
+            TenantUid tenant = TenantUid.of("t" + t);
+            assertEquals(ledger.daily(tenant, 30), reopened.daily(tenant, 30), "t" + t);
+        }
+        assertTrue(Files.exists(dir.resolve("usage.json")), "the journal outgrew 512 bytes: snapshotted");
+    }
+
+    long journalBytes() throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            long total = 0;
+            for (var file : files.filter(p -> p.getFileName().toString().startsWith("usage.")
+                    && p.getFileName().toString().endsWith(".journal")).toList()) {
+                total += Files.size(file);
+            }
+            return total;
+        }
     }
 
     @Test
