@@ -144,7 +144,7 @@ public final class LocalUsageLedger implements UsageLedger {
 
     /**
      * Appends the rows changed since the last flush (and the tenants forgotten) as one record; nothing when nothing
-     * changed. Rewrites the snapshot when the journal has grown past it.
+     * changed. Rewrites the snapshot when the journal has grown past it or a tenant was forgotten.
      */
     public synchronized void flush() {
         prune();
@@ -173,7 +173,8 @@ public final class LocalUsageLedger implements UsageLedger {
             forgotten.addAll(forget);
             throw e;
         }
-        if (journal.segmentBytes() > Math.max(compactAbove, snapshotBytes)) {
+        if (!forget.isEmpty() || journal.segmentBytes() > Math.max(compactAbove, snapshotBytes)) {
+            // A forgotten tenant's usage leaves the disk now, not at some later snapshot (tenant deletion is rare).
             compact();
         }
     }

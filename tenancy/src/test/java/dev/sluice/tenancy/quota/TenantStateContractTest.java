@@ -110,10 +110,16 @@ class TenantStateContractTest {
         @Override
         List<String> traces(Quotas quotas, TenantUid uid) {
             try {
-                return Files.readAllLines(dir.resolve("day-quotas.json")).stream()
-                        .filter(line -> line.contains(uid.value())).toList().isEmpty()
-                        && !Files.readString(dir.resolve("usage.json")).contains(uid.value())
-                        ? List.of() : List.of("in " + dir);
+                List<String> traces = new java.util.ArrayList<>();
+                try (var files = Files.list(dir)) {
+                    for (Path file : files.filter(Files::isRegularFile).toList()) {
+                        if (new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1)
+                                .contains(uid.value())) {
+                            traces.add("in " + file);
+                        }
+                    }
+                }
+                return traces;
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
