@@ -1,6 +1,5 @@
 package dev.sluice.tenancy.local;
 
-import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.auth.ApiKeys;
 import dev.sluice.tenancy.auth.IssuedKey;

@@ -1,6 +1,5 @@
 package dev.sluice.tenancy.local;
 
-import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.internal.StoredJson;
 import dev.sluice.tenancy.internal.TenancyJson;
