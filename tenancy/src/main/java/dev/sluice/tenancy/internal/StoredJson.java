@@ -22,8 +22,8 @@ import java.util.Optional;
 /**
  * Reading and writing tenancy's versioned JSON files. A file is one object with {@code "version": 1} and one array
  * field (a snapshot also has the {@code "seq"} of the last journal record it includes); the whole file is rewritten
- * atomically. Anything unexpected on load is a {@link TenancyException.StorageFailure} whose message names the file, the JSON path and what was expected, so an
- * operator can repair it; nothing is silently dropped. Stateless apart from the (thread-safe) mapper.
+ * atomically. Anything unexpected on load is a {@link TenancyException.StorageFailure} whose message names the file,
+ * the JSON path and what was expected, so an operator can repair it; nothing is silently dropped. Stateless apart from the (thread-safe) mapper.
  */
 public final class StoredJson {
     static final int VERSION = 1;
