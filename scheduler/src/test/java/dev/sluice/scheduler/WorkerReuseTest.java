@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A worker keeps its WASI functions from one invocation to the next (issue 12): these run invocations one after
  * another on one thread, as a worker does, and prove that nothing of one reaches the next: not its arguments,
- * environment or stdin, and not what it did to Chicory's descriptor table.
+ * environment or stdin, not what it did to Chicory's descriptor table, and not its memory (the guard for any
+ * future reuse of memory between invocations).
  */
 class WorkerReuseTest {
     private static final int EBADF = 8;
@@ -71,6 +72,18 @@ class WorkerReuseTest {
                 new InvocationRequest("after".getBytes(UTF_8), List.of("hello"), Map.of("QUERY_STRING", "q"))));
     }
 
+    @Test
+    void noInvocationSeesMemoryAnEarlierOneWroteWhateverTheTenant() {
+        CompiledModule residue = module(TestModules.load("memory-residue"));
+        var request = new InvocationRequest(new byte[0], List.of(), Map.of());
+        for (int i = 0; i < 3; i++) {
+            for (String tenant : List.of("tenant-a", "tenant-b")) {
+                // 0: the memory was the module's own (2 pages, zero but for its data segment), then got overwritten.
+                assertEquals(0, sandbox.run(residue, spec(tenant), request).exitCode(), tenant + ", run " + i);
+            }
+        }
+    }
+
     private String stdout(CompiledModule module, InvocationRequest request) {
         return new String(sandbox.run(module, spec(), request).stdout(), UTF_8);
     }
@@ -80,7 +93,11 @@ class WorkerReuseTest {
     }
 
     private static FunctionSpec spec() {
-        return new FunctionSpec("tenant", FunctionName.of("reuse"), "sha256:reuse", 1, 16, 5_000, Instant.EPOCH,
+        return spec("tenant");
+    }
+
+    private static FunctionSpec spec(String tenant) {
+        return new FunctionSpec(tenant, FunctionName.of("reuse"), "sha256:reuse", 1, 16, 5_000, Instant.EPOCH,
                 FUEL);
     }
 
