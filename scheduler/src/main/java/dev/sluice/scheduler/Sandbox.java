@@ -50,6 +50,8 @@ final class Sandbox {
      */
     private final ThreadLocal<WasiHost> hosts = ThreadLocal.withInitial(() ->
             WasiHost.create(WASI_LOG, Clock.systemUTC(), random, System::nanoTime));
+    /** Each worker thread's memory between invocations ({@link MemoryCap.Spare}). */
+    private final ThreadLocal<MemoryCap.Spare> spares = ThreadLocal.withInitial(MemoryCap.Spare::new);
 
     Sandbox(SchedulerSettings settings) {
         this.maxStdoutBytes = settings.maxStdoutBytes();
@@ -60,7 +62,7 @@ final class Sandbox {
         long started = System.nanoTime();
         var stdout = new BoundedOutput("stdout", maxStdoutBytes);
         var stderr = new BoundedOutput("stderr", maxStderrBytes);
-        var memory = new MemoryCap(function.memoryPages());
+        var memory = new MemoryCap(function.memoryPages(), spares.get());
         var fuel = FuelMeter.create(function.fuel(), module.definedFuelGlobal());
         WasiHost wasi = hosts.get();
         wasi.begin(request.stdin(), stdout, stderr, request.args(), request.env(), fuel);
@@ -84,6 +86,7 @@ final class Sandbox {
             throw failure(t, memory, stderr, fuel);
         } finally {
             wasi.end();
+            memory.release();
         }
     }
 

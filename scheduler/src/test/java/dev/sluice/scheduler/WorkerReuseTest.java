@@ -74,13 +74,34 @@ class WorkerReuseTest {
 
     @Test
     void noInvocationSeesMemoryAnEarlierOneWroteWhateverTheTenant() {
-        CompiledModule residue = module(TestModules.load("memory-residue"));
+        // "fixed" leaves its memory at its initial size, so the worker hands that memory to the next run; the other
+        // grows it, so the next run needs a fresh one. Both overwrite all their memory before they end.
+        CompiledModule fixed = module(TestModules.load("memory-residue-fixed"));
+        CompiledModule growing = module(TestModules.load("memory-residue"));
         var request = new InvocationRequest(new byte[0], List.of(), Map.of());
         for (int i = 0; i < 3; i++) {
-            for (String tenant : List.of("tenant-a", "tenant-b")) {
-                // 0: the memory was the module's own (2 pages, zero but for its data segment), then got overwritten.
-                assertEquals(0, sandbox.run(residue, spec(tenant), request).exitCode(), tenant + ", run " + i);
+            for (CompiledModule residue : List.of(fixed, fixed, growing, fixed)) {
+                for (String tenant : List.of("tenant-a", "tenant-b")) {
+                    // 0: the memory held the module's bytes only (zero but for its data segment) at its size.
+                    assertEquals(0, sandbox.run(residue, spec(tenant), request).exitCode(), tenant + ", run " + i);
+                }
             }
+        }
+    }
+
+    @Test
+    void aReusedMemoryKeepsTheFunctionsOwnCap() {
+        // memory-bomb grows until refused: the cap of the function it runs as, whatever memory ran before.
+        CompiledModule fixed = module(TestModules.load("memory-residue-fixed"));
+        CompiledModule bomb = module(TestModules.load("memory-bomb"));
+        var request = new InvocationRequest(new byte[0], List.of(), Map.of());
+        for (int pages : List.of(4, 9, 4)) {
+            assertEquals(0, sandbox.run(fixed, spec("tenant-a"), request).exitCode());
+            var failed = org.junit.jupiter.api.Assertions.assertThrows(SchedulerException.InvocationFailed.class,
+                    () -> sandbox.run(bomb, spec("tenant-b", pages), request));
+            assertEquals(SchedulerException.InvocationFailed.Kind.MEMORY_LIMIT, failed.kind(), failed.getMessage());
+            org.junit.jupiter.api.Assertions.assertTrue(failed.getMessage().contains(pages + " pages"),
+                    failed.getMessage());
         }
     }
 
@@ -97,8 +118,12 @@ class WorkerReuseTest {
     }
 
     private static FunctionSpec spec(String tenant) {
-        return new FunctionSpec(tenant, FunctionName.of("reuse"), "sha256:reuse", 1, 16, 5_000, Instant.EPOCH,
-                FUEL);
+        return spec(tenant, 16);
+    }
+
+    private static FunctionSpec spec(String tenant, int memoryPages) {
+        return new FunctionSpec(tenant, FunctionName.of("reuse"), "sha256:reuse", 1, memoryPages, 5_000,
+                Instant.EPOCH, FUEL);
     }
 
     static CompiledModule module(byte[] wasm) {
