@@ -11,11 +11,12 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * past the cap returns -1 to the guest. Pages are allocated as they are grown, so the host heap never holds more
  * than the cap. Confined to the worker running the instance.
  *
- * <p>A worker keeps the memory of its last invocation ({@link Spare}) and hands it to the next one with the very same
- * limits, if the guest did not grow it: allocating fresh pages (cache-cold, zeroed by the JVM) was half of a
- * {@code hello} run's CPU (issue 12). A reused memory is zeroed here before anything else sees it (Chicory's
- * {@code Instance.initialize} zeroes it once more, then writes the data segments), so an invocation starts from
- * exactly the bytes a fresh memory would hold, whichever tenant ran before; {@code WorkerReuseTest} proves it.
+ * <p>A worker keeps the memory of its last invocation and hands it to the next one with the very same limits, if
+ * the guest did not grow it and it is small ({@link Spare}): allocating fresh pages (cache-cold, zeroed by the JVM)
+ * was half of a {@code hello} run's CPU (issue 12). A reused memory is zeroed here before anything else sees it
+ * (Chicory's {@code Instance.initialize} zeroes it once more, then writes the data segments), so an invocation
+ * starts from exactly the bytes a fresh memory would hold, whichever tenant ran before; {@code WorkerReuseTest}
+ * proves it.
  */
 final class MemoryCap {
     private final int capPages;
@@ -64,10 +65,13 @@ final class MemoryCap {
     }
 
     /**
-     * One worker's memory between invocations: at most one, so a worker holds no more memory idle than its last
-     * guest had at start. Confined to the worker's thread.
+     * One worker's memory between invocations: at most one, of at most {@value #KEEP_MAX_PAGES} pages (2 MiB; a C
+     * command starts with 2, a Rust one with 17), so an idle worker holds at most that much. Larger memories are
+     * allocated per call as before. Confined to the worker's thread.
      */
     static final class Spare {
+        static final int KEEP_MAX_PAGES = 32;
+
         private ByteBufferMemory kept;
 
         /** A zeroed memory of exactly these limits and their initial size, or null when there is none. */
@@ -84,7 +88,7 @@ final class MemoryCap {
         }
 
         void keep(ByteBufferMemory memory) {
-            kept = memory.shared() ? null : memory;
+            kept = memory.shared() || memory.pages() > KEEP_MAX_PAGES ? null : memory;
         }
     }
 
