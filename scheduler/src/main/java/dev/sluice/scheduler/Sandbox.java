@@ -3,18 +3,14 @@ package dev.sluice.scheduler;
 import com.dylibso.chicory.log.Logger;
 import com.dylibso.chicory.log.SystemLogger;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
-import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasi.WasiExitException;
-import com.dylibso.chicory.wasi.WasiOptions;
-import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.ChicoryException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.fuel.FuelMeter;
 import dev.sluice.scheduler.wasi.GuestFault;
-import dev.sluice.scheduler.wasi.Stdio;
 import dev.sluice.scheduler.wasi.WasiHost;
 import java.nio.BufferOverflowException;
 import java.nio.BufferUnderflowException;
@@ -33,7 +29,8 @@ import java.util.Random;
  * ends as FUEL_EXHAUSTED (for traps inside functions with loops see docs/fuel.md: charges not yet stored to the
  * counter are not seen).
  *
- * <p>Thread-safe: keeps no per-invocation state. The wall-clock timeout is not enforced here: the caller
+ * <p>Thread-safe: keeps no per-invocation state beyond each thread's {@link WasiHost}, which lets go of an
+ * invocation when it ends. The wall-clock timeout is not enforced here: the caller
  * interrupts the thread, which Chicory's interpreter and compiled code both check.
  */
 final class Sandbox {
@@ -47,6 +44,14 @@ final class Sandbox {
     private final long maxStdoutBytes;
     private final long maxStderrBytes;
     private final Random random = new SecureRandom();
+    /**
+     * Each worker thread's WASI functions, built once (issue 12): Chicory's WASI and Sluice's checks and meters
+     * around it, pointed at each invocation in turn ({@link WasiHost#begin}).
+     */
+    private final ThreadLocal<WasiHost> hosts = ThreadLocal.withInitial(() ->
+            WasiHost.create(WASI_LOG, Clock.systemUTC(), random, System::nanoTime));
+    /** Each worker thread's memory between invocations ({@link MemoryCap.Spare}). */
+    private final ThreadLocal<MemoryCap.Spare> spares = ThreadLocal.withInitial(MemoryCap.Spare::new);
 
     Sandbox(SchedulerSettings settings) {
         this.maxStdoutBytes = settings.maxStdoutBytes();
@@ -57,26 +62,15 @@ final class Sandbox {
         long started = System.nanoTime();
         var stdout = new BoundedOutput("stdout", maxStdoutBytes);
         var stderr = new BoundedOutput("stderr", maxStderrBytes);
-        var memory = new MemoryCap(function.memoryPages());
+        var memory = new MemoryCap(function.memoryPages(), spares.get());
         var fuel = FuelMeter.create(function.fuel(), module.definedFuelGlobal());
-        var stdio = Stdio.of(request.stdin(), stdout, stderr);
-        Clock clock = Clock.systemUTC();
-        var options = WasiOptions.builder()
-                .withStdin(stdio.stdin(), false)
-                .withStdout(stdout, false)
-                .withStderr(stderr, false)
-                .withArguments(request.args())
-                .withClock(clock)
-                .withRandom(random);
-        request.env().forEach(options::withEnvironment);
-        try (var wasi = WasiPreview1.builder().withLogger(WASI_LOG).withOptions(options.build()).build()) {
-            // Chicory's functions behind Sluice's checks (docs/sandbox.md, "WASI calls"), each metered.
-            var functions = WasiHost.functions(wasi, stdio, request.args(), request.env(), fuel, clock,
-                    System::nanoTime);
+        WasiHost wasi = hosts.get();
+        wasi.begin(request.stdin(), stdout, stderr, request.args(), request.env(), fuel);
+        try {
             // The meter creates the fuel counter holding the budget, so the module's start function is metered too.
             Instance instance = Instance.builder(module.module())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(fuel.meter(functions)).build())
+                    .withImportValues(wasi.imports())
                     .withMemoryFactory(memory::create)
                     .withTableFactory(new TableCap(ModuleValidator.maxTableElements()))
                     .withGlobalFactory(fuel)
@@ -90,6 +84,9 @@ final class Sandbox {
                 return result(exit.exitCode(), stdout, stderr, started, fuel);
             }
             throw failure(t, memory, stderr, fuel);
+        } finally {
+            wasi.end();
+            memory.release();
         }
     }
 

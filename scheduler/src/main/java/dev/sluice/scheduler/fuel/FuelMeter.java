@@ -6,6 +6,7 @@ import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.ValType;
+import java.util.function.Supplier;
 
 /**
  * The fuel of one invocation. Installed as the instance's {@link GlobalFactory}, it creates the instrumented
@@ -84,6 +85,14 @@ public final class FuelMeter implements GlobalFactory {
 
     /** The given host functions, each charging {@link FuelCosts#HOST_CALL} first and transferred bytes after. */
     public HostFunction[] meter(HostFunction[] functions) {
+        return meter(functions, () -> this);
+    }
+
+    /**
+     * As {@link #meter(HostFunction[])}, charging whichever meter {@code current} gives at each call: lets a worker
+     * build its metered host functions once and run each invocation against that invocation's meter.
+     */
+    public static HostFunction[] meter(HostFunction[] functions, Supplier<FuelMeter> current) {
         HostFunction[] metered = new HostFunction[functions.length];
         for (int i = 0; i < functions.length; i++) {
             HostFunction f = functions[i];
@@ -93,10 +102,11 @@ public final class FuelMeter implements GlobalFactory {
                 default -> -2;
             };
             metered[i] = new HostFunction(f.module(), f.name(), f.functionType(), (instance, args) -> {
-                charge(FuelCosts.HOST_CALL);
+                FuelMeter fuel = current.get();
+                fuel.charge(FuelCosts.HOST_CALL);
                 long[] result = f.handle().apply(instance, args);
                 if (bytesResult != -2 && result != null && result.length > 0 && result[0] == 0) {
-                    charge(FuelCosts.HOST_PER_BYTE * transferred(instance, args, bytesResult));
+                    fuel.charge(FuelCosts.HOST_PER_BYTE * transferred(instance, args, bytesResult));
                 }
                 return result;
             });

@@ -6,11 +6,20 @@ import java.io.ByteArrayInputStream;
 /**
  * The request body as the guest's stdin. Besides being the stream Chicory's WASI sees (for {@code poll_oneoff}), it
  * copies straight from the request's bytes into guest memory, so {@code fd_read} allocates nothing however large a
- * buffer the guest offers. Confined to the thread running the invocation.
+ * buffer the guest offers. One per worker thread, pointed at each invocation's body in turn ({@link #reset(byte[])}).
+ * Confined to that thread.
  */
 final class GuestStdin extends ByteArrayInputStream {
     GuestStdin(byte[] bytes) {
         super(bytes);
+    }
+
+    /** Makes {@code bytes} the whole stream, read from its start, as a new stream over them would be. */
+    synchronized void reset(byte[] bytes) {
+        buf = bytes;
+        pos = 0;
+        mark = 0;
+        count = bytes.length;
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.sluice.scheduler.wasi;
 
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.wasm.types.ValType;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -23,43 +22,35 @@ final class PointerChecks {
     /** Longest path a {@code path_*} function takes, as Linux's {@code PATH_MAX}: longer is {@code ENAMETOOLONG}. */
     static final int PATH_MAX = 4096;
 
+    /** The same for every guest: the functions whose spans depend on the invocation are {@link GuestArgs}'. */
+    static final PointerChecks STANDARD = new PointerChecks(Map.ofEntries(
+            Map.entry("clock_res_get", List.of(Region.fixed(1, 8))),
+            Map.entry("clock_time_get", List.of(Region.fixed(2, 8))),
+            Map.entry("fd_fdstat_get", List.of(Region.fixed(1, 24))),
+            Map.entry("fd_filestat_get", List.of(Region.fixed(1, 64))),
+            Map.entry("fd_pread", List.of(Region.array(1, 2, 8), Region.fixed(4, 4))),
+            Map.entry("fd_pwrite", List.of(Region.array(1, 2, 8), Region.fixed(4, 4))),
+            Map.entry("fd_prestat_get", List.of(Region.fixed(1, 8))),
+            Map.entry("fd_prestat_dir_name", List.of(Region.sized(1, 2))),
+            Map.entry("fd_readdir", List.of(Region.sized(1, 2), Region.fixed(4, 4))),
+            Map.entry("fd_seek", List.of(Region.fixed(3, 8))),
+            Map.entry("fd_tell", List.of(Region.fixed(1, 8))),
+            Map.entry("path_create_directory", List.of(Region.path(1, 2))),
+            Map.entry("path_filestat_get", List.of(Region.path(2, 3), Region.fixed(4, 64))),
+            Map.entry("path_filestat_set_times", List.of(Region.path(2, 3))),
+            Map.entry("path_link", List.of(Region.path(2, 3), Region.path(5, 6))),
+            Map.entry("path_open", List.of(Region.path(2, 3), Region.fixed(8, 4))),
+            Map.entry("path_readlink", List.of(Region.path(1, 2), Region.sized(3, 4), Region.fixed(5, 4))),
+            Map.entry("path_remove_directory", List.of(Region.path(1, 2))),
+            Map.entry("path_rename", List.of(Region.path(1, 2), Region.path(4, 5))),
+            Map.entry("path_symlink", List.of(Region.path(0, 1), Region.path(3, 4))),
+            Map.entry("path_unlink_file", List.of(Region.path(1, 2))),
+            Map.entry("random_get", List.of(Region.sized(0, 1)))));
+
     private final Map<String, List<Region>> regions;
 
     private PointerChecks(Map<String, List<Region>> regions) {
         this.regions = regions;
-    }
-
-    /** The spans for a guest with these arguments and environment (which size {@code args_get}'s buffers). */
-    static PointerChecks of(List<String> args, Map<String, String> env) {
-        long argBytes = args.stream().mapToLong(a -> utf8(a) + 1).sum();
-        long envBytes = env.entrySet().stream().mapToLong(e -> utf8(e.getKey()) + utf8(e.getValue()) + 2).sum();
-        return new PointerChecks(Map.ofEntries(
-                Map.entry("args_get", List.of(Region.fixed(0, 4L * args.size()), Region.fixed(1, argBytes))),
-                Map.entry("args_sizes_get", List.of(Region.fixed(0, 4), Region.fixed(1, 4))),
-                Map.entry("environ_get", List.of(Region.fixed(0, 4L * env.size()), Region.fixed(1, envBytes))),
-                Map.entry("environ_sizes_get", List.of(Region.fixed(0, 4), Region.fixed(1, 4))),
-                Map.entry("clock_res_get", List.of(Region.fixed(1, 8))),
-                Map.entry("clock_time_get", List.of(Region.fixed(2, 8))),
-                Map.entry("fd_fdstat_get", List.of(Region.fixed(1, 24))),
-                Map.entry("fd_filestat_get", List.of(Region.fixed(1, 64))),
-                Map.entry("fd_pread", List.of(Region.array(1, 2, 8), Region.fixed(4, 4))),
-                Map.entry("fd_pwrite", List.of(Region.array(1, 2, 8), Region.fixed(4, 4))),
-                Map.entry("fd_prestat_get", List.of(Region.fixed(1, 8))),
-                Map.entry("fd_prestat_dir_name", List.of(Region.sized(1, 2))),
-                Map.entry("fd_readdir", List.of(Region.sized(1, 2), Region.fixed(4, 4))),
-                Map.entry("fd_seek", List.of(Region.fixed(3, 8))),
-                Map.entry("fd_tell", List.of(Region.fixed(1, 8))),
-                Map.entry("path_create_directory", List.of(Region.path(1, 2))),
-                Map.entry("path_filestat_get", List.of(Region.path(2, 3), Region.fixed(4, 64))),
-                Map.entry("path_filestat_set_times", List.of(Region.path(2, 3))),
-                Map.entry("path_link", List.of(Region.path(2, 3), Region.path(5, 6))),
-                Map.entry("path_open", List.of(Region.path(2, 3), Region.fixed(8, 4))),
-                Map.entry("path_readlink", List.of(Region.path(1, 2), Region.sized(3, 4), Region.fixed(5, 4))),
-                Map.entry("path_remove_directory", List.of(Region.path(1, 2))),
-                Map.entry("path_rename", List.of(Region.path(1, 2), Region.path(4, 5))),
-                Map.entry("path_symlink", List.of(Region.path(0, 1), Region.path(3, 4))),
-                Map.entry("path_unlink_file", List.of(Region.path(1, 2))),
-                Map.entry("random_get", List.of(Region.sized(0, 1)))));
     }
 
     /** The names of the functions checked here. */
@@ -99,9 +90,5 @@ final class PointerChecks {
 
     private static boolean isI32(List<ValType> params, int index) {
         return index < params.size() && params.get(index).equals(ValType.I32);
-    }
-
-    private static long utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8).length;
     }
 }

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code poll_oneoff} around Chicory's: checks the subscriptions and events arrays against memory (so the number of
@@ -25,7 +26,8 @@ import java.util.function.LongSupplier;
  * without blocking.
  *
  * <p>Errors: {@code EINVAL} for no subscriptions or too many, {@code EFAULT} for arrays or the result outside
- * memory; Chicory answers the rest. Confined to the thread running the invocation.
+ * memory; Chicory answers the rest. Built once per worker thread: the fuel it charges is the current invocation's.
+ * Confined to that thread.
  */
 final class PollOneoff {
     /**
@@ -43,11 +45,11 @@ final class PollOneoff {
     private static final long FOREVER = Long.MAX_VALUE;
 
     private final Stdio stdio;
-    private final FuelMeter fuel;
+    private final Supplier<FuelMeter> fuel;
     private final Clock clock;
     private final LongSupplier nanoTime;
 
-    PollOneoff(Stdio stdio, FuelMeter fuel, Clock clock, LongSupplier nanoTime) {
+    PollOneoff(Stdio stdio, Supplier<FuelMeter> fuel, Clock clock, LongSupplier nanoTime) {
         this.stdio = stdio;
         this.fuel = fuel;
         this.clock = clock;
@@ -66,6 +68,7 @@ final class PollOneoff {
                     || !Region.fixed(3, 4).fits(memory, args)) {
                 return Errno.EFAULT.result();
             }
+            FuelMeter fuel = this.fuel.get();
             fuel.charge(subscriptions * FuelCosts.POLL_PER_SUBSCRIPTION); // throws Exhausted when it cannot pay
             int in = (int) GuestMemory.u32(args[0]);
             long[] waits = new long[(int) subscriptions];
@@ -126,6 +129,7 @@ final class PollOneoff {
 
     /** Holds the worker as long as {@code left} fuel pays for, charging what it held if the timeout interrupts. */
     private void sleepWhatIsPaidFor(long left) {
+        FuelMeter fuel = this.fuel.get();
         long started = nanoTime.getAsLong();
         try {
             TimeUnit.MILLISECONDS.sleep(left / FuelCosts.SLEEP_PER_MS);

@@ -23,7 +23,11 @@ import java.util.Map;
  *
  * <p>Errors, as WASI preview 1 and POSIX define them: {@code EFAULT} for an iovec array, iovec or result address
  * outside memory, {@code EINVAL} for more than {@value #IOV_MAX} iovecs, {@code EBADF} for a closed descriptor or
- * the wrong direction. Confined to the thread running the invocation.
+ * the wrong direction.
+ *
+ * <p>One per worker thread, re-pointed at each invocation's streams ({@link #begin}); Chicory's WASI of that worker
+ * is built once over {@link #stdin()}, {@link #stdout()} and {@link #stderr()}, which always lead to the current
+ * invocation's. Confined to that thread.
  */
 public final class Stdio {
     static final int IOV_MAX = 1024;
@@ -31,25 +35,50 @@ public final class Stdio {
 
     private enum Stream { STDIN, STDOUT, STDERR }
 
-    private final GuestStdin stdin;
-    private final OutputStream stdout;
-    private final OutputStream stderr;
-    private final Map<Integer, Stream> fds = new HashMap<>(Map.of(0, Stream.STDIN, 1, Stream.STDOUT,
-            2, Stream.STDERR));
+    private static final byte[] EMPTY = new byte[0];
 
-    private Stdio(byte[] stdin, OutputStream stdout, OutputStream stderr) {
-        this.stdin = new GuestStdin(stdin);
-        this.stdout = stdout;
-        this.stderr = stderr;
+    private final GuestStdin stdin = new GuestStdin(EMPTY);
+    private OutputStream stdout = OutputStream.nullOutputStream();
+    private OutputStream stderr = OutputStream.nullOutputStream();
+    private final Map<Integer, Stream> fds = new HashMap<>();
+
+    Stdio() {
+        standardStreams();
     }
 
-    public static Stdio of(byte[] stdin, OutputStream stdout, OutputStream stderr) {
-        return new Stdio(stdin, stdout, stderr);
+    /** Gives the next invocation these streams and its three standard descriptors, whatever the last one did. */
+    void begin(byte[] stdin, OutputStream stdout, OutputStream stderr) {
+        this.stdin.reset(stdin);
+        this.stdout = stdout;
+        this.stderr = stderr;
+        standardStreams();
+    }
+
+    /** Lets go of the invocation's streams, so nothing of it stays reachable from the worker. */
+    void end() {
+        begin(EMPTY, OutputStream.nullOutputStream(), OutputStream.nullOutputStream());
+    }
+
+    private void standardStreams() {
+        fds.clear();
+        fds.put(0, Stream.STDIN);
+        fds.put(1, Stream.STDOUT);
+        fds.put(2, Stream.STDERR);
     }
 
     /** The stream to give Chicory's WASI as stdin (its {@code poll_oneoff} asks it what is available). */
-    public InputStream stdin() {
+    InputStream stdin() {
         return stdin;
+    }
+
+    /** The stream to give Chicory's WASI as stdout: it leads to the current invocation's. */
+    OutputStream stdout() {
+        return new Current(Stream.STDOUT);
+    }
+
+    /** The stream to give Chicory's WASI as stderr: it leads to the current invocation's. */
+    OutputStream stderr() {
+        return new Current(Stream.STDERR);
     }
 
     /** Whether a read of {@code fd} would wait: it is stdin, with nothing left. Any other fd answers at once. */
@@ -138,6 +167,34 @@ public final class Stdio {
             }
             return result;
         });
+    }
+
+    /** An output stream that writes to the current invocation's stdout or stderr (closing it does nothing). */
+    private final class Current extends OutputStream {
+        private final Stream stream;
+
+        Current(Stream stream) {
+            this.stream = stream;
+        }
+
+        private OutputStream target() {
+            return stream == Stream.STDOUT ? stdout : stderr;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            target().write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            target().write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            target().flush();
+        }
     }
 
     private Stream stream(long fd) {

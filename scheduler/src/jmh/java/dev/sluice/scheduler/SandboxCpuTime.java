@@ -1,0 +1,52 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.scheduler.testing.TestModules;
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CPU time (not wall time) of one {@link Sandbox#run} of a small compiled module on one thread, as a worker runs
+ * it: a figure that stays usable on a machine shared with other load, where JMH's wall-clock times are not (issue
+ * 12). Prints the median of several batches, in µs of this thread's CPU per call, and the allocation per call.
+ *
+ * <p>Run with {@code scheduler/bench-cpu [fixture] [calls-per-batch] [batches]}, e.g. {@code hello 20000 15}.
+ */
+public final class SandboxCpuTime {
+    private SandboxCpuTime() {}
+
+    public static void main(String[] args) {
+        String fixture = args.length > 0 ? args[0] : "hello";
+        int calls = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        int batches = args.length > 2 ? Integer.parseInt(args[2]) : 15;
+        var sandbox = new Sandbox(SchedulerSettings.defaults());
+        ModuleValidator.Checked checked = new ModuleValidator(WasiImports.create()).check(TestModules.load(fixture));
+        var module = new CompiledModule("sha256:bench", checked.module(), checked.initialPages(),
+                checked.maximumPages(), checked.definedFuelGlobal());
+        module.tierUp(ModuleCompiler.chicory().compile(checked.module(), null));
+        var function = new FunctionSpec("bench", FunctionName.of(fixture), "sha256:bench", 1, 16, 5_000,
+                Instant.EPOCH, 1_000_000_000L);
+        var request = new InvocationRequest("body".getBytes(), List.of(), Map.of("QUERY_STRING", "name=ada"));
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long self = Thread.currentThread().threadId();
+        double[] cpu = new double[batches];
+        double[] bytes = new double[batches];
+        for (int b = -3; b < batches; b++) { // three batches of warm-up
+            long cpu0 = threads.getCurrentThreadCpuTime();
+            long alloc0 = threads.getThreadAllocatedBytes(self);
+            for (int i = 0; i < calls; i++) {
+                sandbox.run(module, function, request);
+            }
+            if (b >= 0) {
+                cpu[b] = (threads.getCurrentThreadCpuTime() - cpu0) / 1e3 / calls;
+                bytes[b] = (double) (threads.getThreadAllocatedBytes(self) - alloc0) / calls;
+            }
+        }
+        java.util.Arrays.sort(cpu);
+        java.util.Arrays.sort(bytes);
+        System.out.printf("%s: %.2f µs CPU per Sandbox.run (median of %d batches of %d; min %.2f, max %.2f), "
+                + "%.0f bytes allocated per run%n", fixture, cpu[batches / 2], batches, calls, cpu[0],
+                cpu[batches - 1], bytes[batches / 2]);
+    }
+}
