@@ -76,9 +76,15 @@ public final class StartToReady {
             sluice.awaitReady(true, READY_TIMEOUT);
             BenchTenant made = BenchTenant.create(http, sluice.uri(), RoleProcess.ADMIN_TOKEN, "start");
             key = made.key;
-            tenant = made.name;
+            made.deploy(sluice.uri(), "hello"); // the store's name for the tenant, read back below
         }
         Path data = dir.resolve("data");
+        java.util.regex.Matcher stored = java.util.regex.Pattern.compile("\"tenant\"\\s*:\\s*\"([^\"]+)\"")
+                .matcher(Files.readString(data.resolve("functions.json")));
+        if (!stored.find()) {
+            throw new IllegalStateException("no function in " + data.resolve("functions.json"));
+        }
+        tenant = stored.group(1);
         Files.createDirectories(data.resolve("modules"));
         byte[] hello = TestModules.load("hello");
         StringBuilder index = new StringBuilder("{\"version\":1,\"functions\":[");
