@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The registry's files: {@code functions.json} (the whole index, rewritten atomically on every change) and
@@ -93,14 +92,9 @@ final class FunctionStore {
         modules.put(digest, bytes);
     }
 
-    /** Best effort: a module file left behind is only wasted space, swept at the next open. */
+    /** Best effort: a module file left behind is only wasted space, swept after the next start. */
     void deleteModule(String digest) {
         modules.delete(digest);
-    }
-
-    /** Removes module files no function refers to (left over by a crash between index write and delete). */
-    void deleteUnreferenced(Set<String> referenced) {
-        modules.deleteUnreferenced(referenced);
     }
 
     Path moduleFile(String digest) {

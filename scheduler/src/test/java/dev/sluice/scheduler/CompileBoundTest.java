@@ -74,8 +74,9 @@ class CompileBoundTest {
                 1 << 20, 1_000_000)).spec();
     }
 
+    /** The function's module, loaded as its first call after a start would load it. */
     private CompiledModule module(FunctionSpec spec) {
-        return scheduler.modules().find(spec.digest()).orElseThrow();
+        return scheduler.module(spec).orElseThrow();
     }
 
     /** Chicory's key of the compiled entry of {@code spec}'s module. */
@@ -148,6 +149,7 @@ class CompileBoundTest {
         Files.write(stray, new byte[] {1, 2, 3});
         open(ModuleCompiler.chicory());
         awaitCompiled(a2);
+        scheduler.awaitSweep();
         assertEquals(referencedEntries(a2), compiledEntries(), "after a restart with a stray entry");
         assertEquals(0, scheduler.modules().compiles(), "the entry in use was loaded, not compiled again");
     }
