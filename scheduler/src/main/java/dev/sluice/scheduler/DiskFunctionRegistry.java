@@ -36,6 +36,10 @@ import java.util.stream.Collectors;
  * meanwhile is not dropped under the deploy. A module whose last function goes is released (its queued compile and
  * compiled entry go with it) and its file and cached form deleted.
  *
+ * <p>Every change is one record appended to the store's journal ({@link FunctionStore}), and the per-tenant maps and
+ * per-digest reference counts answer the limit and "is this module still used" questions, so a deploy or delete
+ * costs the same however many functions are stored.
+ *
  * <p>Threading: reads are lock-free on concurrent maps; writes are serialized by {@code writeLock}, which covers the
  * maps, the counts, the files and the registry's module references, so the index on disk always matches the map.
  * Loading a module runs outside the lock and takes it only to take the reference.
@@ -116,7 +120,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             try {
                 store.writeModule(digest, bytes);
                 put(spec);
-                store.save(functions.values());
+                store.put(spec);
             } catch (RuntimeException e) {
                 remove(spec);
                 if (previous != null) {
@@ -134,7 +138,26 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             if (previous != null) {
                 dropReference(previous);
             }
+            compactIfDue();
             return new Deployment(spec, previous == null, false);
+        }
+    }
+
+    // Called with writeLock held, after a change: once in a while (amortized, a constant cost per change) the
+    // journal is folded into a new snapshot, so it never grows without bound.
+    private void compactIfDue() {
+        if (store.wantsCompaction()) {
+            store.compactQuietly(functions.values());
+        }
+    }
+
+    /** Folds the journal into the snapshot, so a clean stop leaves one file to read. */
+    void close() {
+        synchronized (writeLock) {
+            if (store.hasJournal()) {
+                store.compactQuietly(functions.values());
+            }
+            store.close();
         }
     }
 
@@ -327,12 +350,13 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             }
             remove(removed);
             try {
-                store.save(functions.values());
+                store.delete(tenant, name);
             } catch (RuntimeException e) {
                 put(removed);
                 throw e;
             }
             dropReference(removed);
+            compactIfDue();
             return true;
         }
     }
@@ -346,12 +370,13 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             }
             removed.forEach(this::remove);
             try {
-                store.save(functions.values());
+                store.deleteTenant(tenant);
             } catch (RuntimeException e) {
                 removed.forEach(this::put);
                 throw e;
             }
             removed.forEach(this::dropReference);
+            compactIfDue();
         }
     }
 

@@ -134,6 +134,7 @@ public final class LocalScheduler implements AutoCloseable {
         return new LocalScheduler(registry, dispatcher, modules, null, () -> {
             sweeper.interrupt();
             sweeper.join(TimeUnit.SECONDS.toMillis(10));
+            registry.close();
         }, sweeper);
     }
 
