@@ -27,10 +27,13 @@ import java.util.stream.Stream;
  * the {@code hello} test module with a custom section holding the function's number, so every digest differs, and
  * {@code functions.json}), as deploys would have left them. Then two rounds: start the server, time JVM start
  * (just before the process is spawned) to {@code /health/ready} answering 200 (polled every 5 ms), then call a
- * sample of functions once each, sequentially, and stop it. Round 1 calls sample A (never run: nothing cached
- * derived from them); round 2 (a restart) calls A again (what round 1 left cached on disk) and a fresh sample B.
+ * sample of functions once each, sequentially ({@code --pause-ms} apart, so each call is measured alone), and stop
+ * it. Round 1 calls sample A (never run: nothing derived from them cached on disk, as after an upgrade); round 2 (a
+ * restart) calls A again (what round 1 left cached on disk: validated form and compiled classes, as after deploys)
+ * and a fresh sample B; further rounds (--rounds) call A and yet another fresh sample.
  *
- * <pre>loadtest/run StartToReady [--functions 0,1000,10000] [--sample 20] [--dir /tmp/sluice-start]</pre>
+ * <pre>loadtest/run StartToReady [--functions 0,1000,10000] [--sample 20] [--pause-ms 300] [--rounds 2]
+ *     [--dir /tmp/sluice-start]</pre>
  */
 public final class StartToReady {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(10);
@@ -38,7 +41,9 @@ public final class StartToReady {
     private StartToReady() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = Options.parse(args, "functions", "sample", "dir");
+        Map<String, String> options = Options.parse(args, "functions", "sample", "dir", "pause-ms", "rounds");
+        long pauseMillis = Long.parseLong(options.getOrDefault("pause-ms", "300"));
+        int rounds = Integer.parseInt(options.getOrDefault("rounds", "2"));
         List<Integer> counts = Stream.of(options.getOrDefault("functions", "0,1000,10000").split(","))
                 .map(String::strip).map(Integer::parseInt).toList();
         int sample = Integer.parseInt(options.getOrDefault("sample", "20"));
@@ -53,11 +58,12 @@ public final class StartToReady {
             String key = prepare(http, dir, n);
             List<String> a = sample(n, sample, 0);
             List<String> b = sample(n, sample, 1);
-            for (int round = 1; round <= 2; round++) {
+            for (int round = 1; round <= rounds; round++) {
                 long[] ready = new long[1];
                 try (RoleProcess sluice = start(dir, ready)) {
-                    String first = calls(http, sluice.uri(), key, a);
-                    String second = round == 2 ? calls(http, sluice.uri(), key, b) : "-";
+                    String first = calls(http, sluice.uri(), key, a, pauseMillis);
+                    String second = round >= 2 ? calls(http, sluice.uri(), key, round == 2 ? b
+                            : sample(n, sample, round - 1), pauseMillis) : "-";
                     System.out.printf("%8d %6d %12d %22s %22s%n", n, round, ready[0], first, second);
                 }
             }
@@ -130,12 +136,14 @@ public final class StartToReady {
     }
 
     /** Calls each function once, in order; p50/max in ms, or "-" when there are none. */
-    private static String calls(HttpClient http, URI base, String key, List<String> functions) throws Exception {
+    private static String calls(HttpClient http, URI base, String key, List<String> functions, long pauseMillis)
+            throws Exception {
         if (functions.isEmpty()) {
             return "-";
         }
         List<Double> millis = new ArrayList<>();
         for (String function : functions) {
+            Thread.sleep(pauseMillis); // each call alone, after what the previous one set off (a compile) settles
             long started = System.nanoTime();
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
                     base.resolve("/v1/functions/" + function + "/invoke")).header("Authorization", "Bearer " + key)
@@ -150,15 +158,15 @@ public final class StartToReady {
         return String.format("%.1f / %.1f", millis.get((millis.size() - 1) / 2), millis.getLast());
     }
 
-    /** {@code size} function names spread over 0..n-1, sample {@code which} (0 or 1) of two disjoint ones. */
+    /** {@code size} function names spread over 0..n-1, sample {@code which} of disjoint ones. */
     private static List<String> sample(int n, int size, int which) {
         List<String> names = new ArrayList<>();
-        if (n < 2 * size) {
+        if (n < 8 * size) {
             return n == 0 ? names : List.of("f" + which % n);
         }
         int step = n / size;
         for (int i = 0; i < size; i++) {
-            names.add("f" + (i * step + which * (step / 2)));
+            names.add("f" + (i * step + which * (step / 8)));
         }
         return names;
     }
