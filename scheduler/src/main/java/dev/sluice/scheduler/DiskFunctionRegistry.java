@@ -283,6 +283,23 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         return instrumented;
     }
 
+    /** The smallest WASI command: {@code (module (func (export "_start")))}. */
+    private static final byte[] SMALLEST_COMMAND = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+            0x07, 0x0a, 0x01, 0x06, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0x00, 0x00,
+            0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
+
+    /**
+     * Loads and initializes the classes a first call needs to load a module (scan, parser, instrumenter), by
+     * validating a module of a few bytes: the start no longer validates every stored module, which used to do this
+     * as a side effect, and the first call of the first function should not pay for it. A few milliseconds of one
+     * background thread, whatever the number of functions.
+     */
+    void warmUp() {
+        ModuleValidator.Checked checked = validator.check(SMALLEST_COMMAND);
+        ModuleValidator.fromCache(checked.cacheEntry(Digests.sha256(SMALLEST_COMMAND)));
+    }
+
     /**
      * Deletes what no stored function uses any more, left by a crash between writing the index and deleting a file
      * or by an older version: module files, cached validated forms, and compiled entries. Runs in the background

@@ -121,8 +121,13 @@ public final class LocalScheduler implements AutoCloseable {
         // start does not depend on how many functions are stored.
         var registry = new DiskFunctionRegistry(store, validator, modules, InstrumentedCache.open(dataDir), clock,
                 withWorkers ? settings.compileBudgetMillis() : 0, store.load());
-        Thread sweeper = Thread.ofPlatform().name("sluice-sweep").daemon().priority(Thread.MIN_PRIORITY)
+        Thread sweeper = Thread.ofPlatform().name("sluice-start-background").daemon().priority(Thread.MIN_PRIORITY)
                 .unstarted(() -> {
+                    try {
+                        registry.warmUp();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.DEBUG, "warm-up failed (only the first call pays for it): " + e);
+                    }
                     try {
                         registry.sweep(disk);
                     } catch (RuntimeException e) {

@@ -223,4 +223,11 @@ class LazyModulesTest {
         assertTrue(scheduler.module(specs.get(0)).isEmpty());
         assertEquals(0, registry().validations() + registry().cacheLoads());
     }
+
+    @Test
+    void theWarmUpModuleIsAValidCommand() {
+        open();
+        registry().warmUp(); // throws ModuleRejected if the bytes were not a module the validator accepts
+        assertEquals(0, registry().validations() + registry().cacheLoads(), "not counted as a stored module");
+    }
 }
