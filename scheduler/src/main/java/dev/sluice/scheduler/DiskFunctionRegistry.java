@@ -2,9 +2,14 @@ package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +22,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking before taking the
@@ -305,9 +311,11 @@ final class DiskFunctionRegistry implements FunctionRegistry {
      * or by an older version: module files, cached validated forms, and compiled entries. Runs in the background
      * after the start; each module file is checked and deleted under the write lock, so a deploy of the same bytes
      * never loses its file. Compiled entries are swept only when every stored module's compiled key is known from
-     * its cached form (nothing is loaded for it); the entries of modules loaded meanwhile are kept too.
+     * its cached form (nothing is loaded for it); entries of modules held now, and any written since the sweep
+     * began, are kept.
      */
-    void sweep(CompiledCache disk) {
+    void sweep(CompiledCache disk, Path compiledRoot) {
+        FileTime started = FileTime.fromMillis(System.currentTimeMillis() - 1_000); // coarse file clocks
         for (String digest : store.modules().digests()) {
             if (Thread.currentThread().isInterrupted()) {
                 return;
@@ -341,10 +349,41 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             }
             keep.add(key.get());
         }
-        // A module loaded between here and the walk could lose a compiled entry written in that instant: it is
-        // only compiled again at the next start.
         keep.addAll(cache.compiledKeys());
-        disk.retainOnly(keep);
+        sweepCompiled(disk, compiledRoot, keep, started);
+    }
+
+    /**
+     * Deletes compiled entries not in {@code keep} written before {@code started}, and the directories of other
+     * Chicory or instrumenter versions. Unlike {@link CompiledCache#retainOnly}, safe while compiles run: anything
+     * written since the sweep began (a deploy's or a first call's compile) is newer and stays.
+     */
+    private static void sweepCompiled(CompiledCache disk, Path root, Set<String> keep, FileTime started) {
+        Optional<Path> current = disk.file(Digests.PREFIX + java.util.Base64.getEncoder().encodeToString(
+                new byte[32])).map(Path::getParent);
+        if (current.isEmpty() || !Files.isDirectory(root)) {
+            return; // disabled: nothing is read from it either
+        }
+        Set<Path> wanted = new HashSet<>();
+        keep.forEach(k -> disk.file(k).ifPresent(wanted::add));
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) { // children before their directory
+                if (p.equals(root) || p.equals(current.get())) {
+                    continue;
+                }
+                try {
+                    if (p.getParent().equals(current.get())
+                            && (wanted.contains(p) || Files.getLastModifiedTime(p).compareTo(started) >= 0)) {
+                        continue;
+                    }
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // gone meanwhile, or a directory not empty: tried again after the next start
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "cannot sweep " + root + ": " + e);
+        }
     }
 
     @Override
