@@ -9,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -71,27 +70,27 @@ public final class DiskModuleStore implements ModuleStore {
         try {
             Files.deleteIfExists(file(digest));
         } catch (IOException ignored) {
-            // swept by deleteUnreferenced at the next open
+            // swept in the background after the next start
         }
     }
 
-    /** Removes module files no function refers to (left over by a crash between index write and delete). */
-    void deleteUnreferenced(Set<String> referenced) {
+    /**
+     * The digests of the module files here (files of other names are ignored), for the sweep of files no function
+     * uses any more (left over by a crash between index write and delete). Empty when the directory is unreadable:
+     * that shows up as soon as a module is read.
+     */
+    java.util.List<String> digests() {
         if (!Files.isDirectory(modules)) {
-            return;
+            return java.util.List.of();
         }
         try (Stream<Path> files = Files.list(modules)) {
-            files.filter(f -> f.getFileName().toString().endsWith(".wasm"))
-                    .filter(f -> !referenced.contains(Digests.PREFIX + f.getFileName().toString().replace(".wasm", "")))
-                    .forEach(f -> {
-                        try {
-                            Files.deleteIfExists(f);
-                        } catch (IOException ignored) {
-                            // try again next time
-                        }
-                    });
-        } catch (IOException ignored) {
-            // an unreadable directory shows up as soon as a module is read
+            return files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.length() == 64 + 5 && name.endsWith(".wasm")
+                            && name.substring(0, 64).matches("[0-9a-f]{64}"))
+                    .map(name -> Digests.PREFIX + name.substring(0, 64))
+                    .toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return java.util.List.of();
         }
     }
 

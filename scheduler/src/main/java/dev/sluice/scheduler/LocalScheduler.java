@@ -7,18 +7,9 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * The scheduler running in this process: the function registry (stored under a data directory, or shared through
@@ -46,28 +37,39 @@ public final class LocalScheduler implements AutoCloseable {
     private final ModuleCache modules;
     private final ModuleLibrary library;
     private final AutoCloseable onClose;
+    /** The background sweep of files no function uses (null when there is none). */
+    private final Thread sweeper;
 
     private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
                            ModuleLibrary library, AutoCloseable onClose) {
+        this(functions, dispatcher, modules, library, onClose, null);
+    }
+
+    private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
+                           ModuleLibrary library, AutoCloseable onClose, Thread sweeper) {
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.modules = modules;
         this.library = library;
         this.onClose = onClose;
+        this.sweeper = sweeper;
     }
 
     /**
-     * Loads the stored functions and verifies every module they use, then starts the workers. Modules compiled by an
-     * earlier run are loaded from {@code <dataDir>/compiled}; the others are compiled in the background, the start
-     * waiting for all of them together at most {@link SchedulerSettings#compileBudgetMillis()}. Until its compile is
-     * done a module runs on the interpreter. A missing or corrupt compiled entry only means compiling again.
+     * Reads the stored functions' index and starts the workers; nothing else is loaded, so the start takes as long
+     * with 100 000 functions as with none. Each module is loaded at its function's first call: its file is read and
+     * checked against the digest, and its validated, instrumented form parsed from {@code <dataDir>/instrumented}
+     * (written at deploy) or, when that has no entry for this build, validated again. Modules compiled by an earlier
+     * run are loaded from {@code <dataDir>/compiled} in the background; the others are compiled there. Until then a
+     * module runs on the interpreter. A missing or corrupt cached entry only means validating or compiling again.
+     * Files no function uses any more are swept by a background thread after the start.
      *
-     * <p>A stored module that no longer passes validation (the rules changed since its deploy) does not fail the
-     * start: it is logged once at WARNING naming its functions, which stay stored and answer invocations with
+     * <p>A stored module that no longer passes validation (the rules changed since its deploy) is found at its first
+     * call: it is logged once at WARNING naming its functions, which stay stored and answer invocations with
      * {@link ModuleRejected} until deployed again.
      *
-     * @throws SchedulerException.StorageFailure naming the file when the index or a module file is missing,
-     *                                           corrupt or does not match its digest
+     * @throws SchedulerException.StorageFailure naming the file when the index is corrupt (a missing or corrupt
+     *                                           module file fails its functions' calls the same way)
      */
     public static LocalScheduler open(SchedulerSettings settings, Path dataDir, InstantSource clock) {
         return open(settings, dataDir, clock, ModuleCompiler.chicory());
@@ -110,55 +112,35 @@ public final class LocalScheduler implements AutoCloseable {
         Objects.requireNonNull(compiler, "compiler");
         var store = new FunctionStore(dataDir);
         var validator = new ModuleValidator(WasiImports.create());
-        List<FunctionSpec> loaded = store.load();
-        Set<String> digests = loaded.stream().map(FunctionSpec::digest).collect(Collectors.toCollection(TreeSet::new));
-        Map<String, ModuleValidator.Checked> checked = new LinkedHashMap<>();
-        Map<String, ModuleRejected> rejected = new HashMap<>();
-        for (String digest : digests) {
-            byte[] bytes = store.readModule(digest);
-            try {
-                checked.put(digest, validator.check(bytes));
-            } catch (ModuleRejected e) {
-                // It passed these checks when deployed, so the rules or the runtime changed under it (a new cap).
-                // One tenant's old module must not keep the process down: its functions stay stored, listed and
-                // deletable, and answer invocations with the rejection until the tenant deploys them again.
-                rejected.put(digest, e);
-                LOG.log(Level.WARNING, "stored module {0} is no longer accepted, its functions will not run until "
-                        + "deployed again ({1}): {2}", store.moduleFile(digest), loaded.stream()
-                        .filter(f -> f.digest().equals(digest)).map(f -> f.tenant() + "/" + f.name().value())
-                        .collect(Collectors.joining(", ")), e.getMessage());
-            }
-        }
-        store.deleteUnreferenced(digests);
         var disk = CompiledCache.open(dataDir);
-        disk.retainOnly(checked.values().stream().map(c -> c.module().digest()).collect(Collectors.toSet()));
         // Without workers nothing here runs a guest: no compile threads, so the cache keeps modules interpreted (a
         // module is instrumented to validate it anyway) and nothing is compiled, waited for or written to disk.
         var modules = new ModuleCache(disk, compiler, withWorkers ? settings.compileThreads() : 0, System::nanoTime,
                 onCompiled);
-        long compileBudgetMillis = withWorkers ? settings.compileBudgetMillis() : 0;
-        // One reference per function. Modules with a compiled entry first: loading them is quick, and they should
-        // not queue behind compiles.
-        List<CompiledModule> prepared = loaded.stream()
-                .filter(f -> checked.containsKey(f.digest()))
-                .sorted(Comparator.comparing(f -> disk.file(checked.get(f.digest()).module().digest())
-                        .map(Files::isRegularFile).orElse(false) ? 0 : 1))
-                .map(f -> modules.acquire(f.tenant(), f.digest(), checked.get(f.digest())))
-                .distinct()
-                .toList();
-        awaitAll(prepared, compileBudgetMillis);
-        var registry = new DiskFunctionRegistry(store, validator, modules, clock, compileBudgetMillis,
-                loaded, rejected.keySet());
-        Function<String, Optional<CompiledModule>> find = digest -> {
-            ModuleRejected rejection = rejected.get(digest);
-            if (rejection != null) {
-                throw new ModuleRejected(rejection.reason(), "the function's stored module is no longer accepted ("
-                        + rejection.getMessage() + "); deploy the function again with a module that is");
-            }
-            return modules.find(digest);
-        };
-        return new LocalScheduler(registry, withWorkers ? new WorkerPool(settings, find) : NO_WORKERS, modules, null,
-                () -> { });
+        // The index only: every module is loaded at its function's first call (DiskFunctionRegistry#module), so the
+        // start does not depend on how many functions are stored.
+        var registry = new DiskFunctionRegistry(store, validator, modules, InstrumentedCache.open(dataDir), clock,
+                withWorkers ? settings.compileBudgetMillis() : 0, store.load());
+        Thread sweeper = Thread.ofPlatform().name("sluice-start-background").daemon().priority(Thread.MIN_PRIORITY)
+                .unstarted(() -> {
+                    try {
+                        registry.warmUp();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.DEBUG, "warm-up failed (only the first call pays for it): " + e);
+                    }
+                    try {
+                        registry.sweep(disk, dataDir.resolve("compiled"));
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "cannot sweep unused module files: " + e);
+                    }
+                });
+        sweeper.start();
+        Dispatcher dispatcher = withWorkers ? WorkerPool.byFunction(settings, registry::module) : NO_WORKERS;
+        return new LocalScheduler(registry, dispatcher, modules, null, () -> {
+            sweeper.interrupt();
+            sweeper.join(TimeUnit.SECONDS.toMillis(10));
+            registry.close();
+        }, sweeper);
     }
 
     /**
@@ -246,17 +228,6 @@ public final class LocalScheduler implements AutoCloseable {
                 Objects.requireNonNull(clock, "clock"), 0, System::nanoTime);
     }
 
-    private static void awaitAll(List<CompiledModule> modules, long budgetMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
-        for (CompiledModule module : modules) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) {
-                return;
-            }
-            module.awaitCompiled(left);
-        }
-    }
-
     /** @throws IllegalStateException in a worker ({@link #openWorker}), which has no registry */
     public FunctionRegistry functions() {
         if (functions == null) {
@@ -280,6 +251,24 @@ public final class LocalScheduler implements AutoCloseable {
     /** For tests and tools: the module cache (tiers, compile counts, the compiled cache on disk). */
     ModuleCache modules() {
         return modules;
+    }
+
+    /**
+     * For tests and tools: the module of a stored function as its next call gets it, loading it now if this is
+     * the first use (a data-directory registry; a worker's library otherwise).
+     */
+    Optional<CompiledModule> module(FunctionSpec function) {
+        if (functions instanceof DiskFunctionRegistry registry) {
+            return registry.module(function);
+        }
+        return library != null ? Optional.of(library.module(function)) : modules.find(function.digest());
+    }
+
+    /** For tests: waits until the sweep after the start has ended. */
+    void awaitSweep() throws InterruptedException {
+        if (sweeper != null) {
+            sweeper.join();
+        }
     }
 
     /** For tests: the modules fetched by digest (shared functions only). */

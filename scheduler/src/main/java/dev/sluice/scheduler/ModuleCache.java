@@ -176,6 +176,13 @@ final class ModuleCache implements AutoCloseable {
         }
     }
 
+    /** The compiled keys (Chicory digests) of every module held or still compiling now. */
+    java.util.Set<String> compiledKeys() {
+        synchronized (lock) {
+            return entries.values().stream().map(e -> e.compiledKey).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
     Optional<CompiledModule> find(String digest) {
         return Optional.ofNullable(published.get(digest));
     }

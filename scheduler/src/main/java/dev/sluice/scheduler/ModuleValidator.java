@@ -25,6 +25,13 @@ import java.util.List;
  * thread-safe.
  */
 final class ModuleValidator {
+    /**
+     * The version of these rules (the caps in {@link ModuleScan.Limits}, the checks here): part of the name of the
+     * {@link InstrumentedCache}'s directory, so a module validated under older rules is validated again. Bump it
+     * whenever a change here or in {@link ModuleScan} could refuse a module an earlier version accepted.
+     */
+    static final int RULES = 1;
+
     private final WasiImports allowed;
     private final ModuleScan scan = new ModuleScan(ModuleScan.Limits.DEFAULT);
 
@@ -42,8 +49,38 @@ final class ModuleValidator {
      *
      * @param module            the instrumented module, parsed
      * @param definedFuelGlobal {@link FuelInstrumenter.Instrumented#definedFuelGlobal()}
+     * @param instrumented      the instrumented module's bytes (what {@link InstrumentedCache} keeps)
      */
-    record Checked(WasmModule module, int initialPages, int maximumPages, int definedFuelGlobal) {}
+    record Checked(WasmModule module, int initialPages, int maximumPages, int definedFuelGlobal,
+                   byte[] instrumented) {
+        /** The form {@link InstrumentedCache} keeps, for the module deployed as {@code digest}. */
+        InstrumentedCache.Entry cacheEntry(String digest) {
+            return new InstrumentedCache.Entry(digest, module.digest(), initialPages, maximumPages,
+                    definedFuelGlobal, instrumented);
+        }
+    }
+
+    /**
+     * The module as {@link #check} made it when it was stored, from {@link InstrumentedCache}: one parse of the
+     * instrumented bytes, no scan, no instrumenting (the entry's version directory says these rules accepted it).
+     *
+     * @throws IllegalArgumentException when the bytes do not parse to the module the entry names (a damaged entry
+     *                                  that passed its checksum, or a bug): validate the stored module instead
+     */
+    static Checked fromCache(InstrumentedCache.Entry entry) {
+        WasmModule module;
+        try {
+            module = Parser.parse(entry.instrumented());
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            throw new IllegalArgumentException("cached module of " + entry.digest() + " does not parse: " + e, e);
+        }
+        if (!entry.compiledKey().equals(module.digest())) {
+            throw new IllegalArgumentException("cached module of " + entry.digest() + " is " + module.digest()
+                    + ", not " + entry.compiledKey());
+        }
+        return new Checked(module, entry.initialPages(), entry.maximumPages(), entry.definedFuelGlobal(),
+                entry.instrumented());
+    }
 
     /** @throws ModuleRejected MALFORMED, FORBIDDEN_IMPORT, TOO_COMPLEX or TOO_MUCH_MEMORY */
     Checked check(byte[] bytes) {
@@ -74,7 +111,8 @@ final class ModuleValidator {
             throw new ModuleRejected(Reason.MALFORMED, "module cannot be instrumented for fuel metering: "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         }
-        return new Checked(metered, memory.initialPages(), memory.maximumPages(), instrumented.definedFuelGlobal());
+        return new Checked(metered, memory.initialPages(), memory.maximumPages(), instrumented.definedFuelGlobal(),
+                instrumented.bytes());
     }
 
     private static FuelInstrumenter.Instrumented instrument(byte[] bytes, WasmModule module) {
