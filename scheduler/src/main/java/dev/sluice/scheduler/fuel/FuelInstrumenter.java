@@ -176,6 +176,21 @@ public final class FuelInstrumenter {
         return java.util.Collections.unmodifiableSet(functions);
     }
 
+    /**
+     * The index of the fuel counter in the global index space of a module this class instrumented: the global it
+     * exports as {@value #EXPORT_NAME}; empty for any other module.
+     */
+    public static java.util.OptionalInt fuelGlobal(WasmModule instrumented) {
+        var exports = instrumented.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            var export = exports.getExport(i);
+            if (export.name().equals(EXPORT_NAME) && export.exportType() == ExternalType.GLOBAL) {
+                return java.util.OptionalInt.of(export.index());
+            }
+        }
+        return java.util.OptionalInt.empty();
+    }
+
     private static long leb(byte[] b, int[] p) {
         long value = 0;
         for (int shift = 0; shift < 35; shift += 7) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
@@ -35,7 +34,7 @@ class FuelInstrumenterTest {
         var meter = FuelMeter.create(budget, instrumented.definedFuelGlobal());
         var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
         if (compiled) {
-            builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+            builder.withMachineFactory(MeteredCompiler.builder(module).compile());
         }
         Instance instance = builder.build();
         long[] results = instance.export(export).apply(args);
@@ -139,7 +138,7 @@ class FuelInstrumenterTest {
             var meter = FuelMeter.create(10_000, instrumented.definedFuelGlobal());
             var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
             if (compiled) {
-                builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                builder.withMachineFactory(MeteredCompiler.builder(module).compile());
             }
             Instance instance = builder.build();
             assertThrows(TrapException.class, () -> instance.export("_start").apply());
@@ -194,7 +193,7 @@ class FuelInstrumenterTest {
                 var meter = FuelMeter.create(budget, instrumented.definedFuelGlobal());
                 var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
                 if (compiled) {
-                    builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                    builder.withMachineFactory(MeteredCompiler.builder(module).compile());
                 }
                 Instance instance = builder.build();
                 assertThrows(TrapException.class, () -> instance.export("calls_in_loop").apply(10));
@@ -218,7 +217,7 @@ class FuelInstrumenterTest {
                 var meter = FuelMeter.create(BUDGET, instrumented.definedFuelGlobal());
                 var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
                 if (engine == 1) {
-                    builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                    builder.withMachineFactory(MeteredCompiler.builder(module).compile());
                 }
                 Instance instance = builder.build();
                 assertThrows(WasmRuntimeException.class, () -> instance.export("trap_after_loop").apply(n));
