@@ -191,12 +191,14 @@ public final class Compiler {
 
         /**
          * Sluice: keeps the mutable i64 global {@code index} (in the module's global index space) in a JVM local of
-         * every compiled function instead of reading and writing its GlobalInstance at each access. The local is
-         * loaded from the GlobalInstance at function entry and after every call, and stored to it before every
-         * call and return and when any exception leaves the function (a handler covering the whole body except the
-         * call invokes), so the GlobalInstance holds the exact value whenever anything else can observe it: callees,
-         * host functions, the interpreter, and whoever catches a trap. Not for modules using exception handling
-         * (a caught exception would leave the local stale).
+         * every compiled function instead of reading and writing its GlobalInstance at each access. Compiled
+         * functions take the GlobalInstance and the value as two hidden last arguments (a call from the host
+         * fetches them once), store the value back before returning, calling a host function or the interpreter,
+         * and when any exception leaves them, and reload it after every call. So the GlobalInstance holds the
+         * exact value whenever anything else can observe it: host functions, the interpreter, the host after a
+         * return, and whoever catches a trap. The exception handler keeps the smaller of the two values, so the
+         * global must never increase while guest code runs (a fuel counter counting down). Not for modules using
+         * exception handling (a caught exception would leave the local stale).
          */
         public Builder withRegisterGlobal(int index) {
             this.registerGlobal = index;
@@ -386,7 +388,8 @@ public final class Compiler {
                                             emitFunction(
                                                     cw,
                                                     callIndirectMethodName(typeId),
-                                                    callIndirectMethodType(type),
+                                                    callIndirectMethodType(
+                                                            type, registerGlobal >= 0),
                                                     true,
                                                     asm ->
                                                             compileCallIndirect(
@@ -467,7 +470,7 @@ public final class Compiler {
                         emitFunction(
                                 classWriter,
                                 methodNameForFunc(funcId),
-                                methodTypeFor(type),
+                                methodTypeFor(type, registerGlobal >= 0),
                                 true,
                                 asm -> compileHostFunction(funcId, type, asm));
 
@@ -478,7 +481,7 @@ public final class Compiler {
                         emitFunction(
                                 classWriter,
                                 methodNameForFunc(funcId),
-                                methodTypeFor(type),
+                                methodTypeFor(type, registerGlobal >= 0),
                                 true,
                                 asm ->
                                         compileFunction(
@@ -560,7 +563,7 @@ public final class Compiler {
                 emitFunction(
                         classWriter,
                         callIndirectMethodName(typeId),
-                        callIndirectMethodType(type),
+                        callIndirectMethodType(type, registerGlobal >= 0),
                         true,
                         asm -> compileCallIndirect(internalClassName, typeId, type, asm));
             }
@@ -940,9 +943,26 @@ public final class Compiler {
 
         asm.load(1, OBJECT_TYPE);
         asm.load(0, OBJECT_TYPE);
+        if (registerGlobal >= 0) {
+            // Sluice: a call from the host (or the interpreter) starts from the GlobalInstance
+            asm.load(0, OBJECT_TYPE);
+            asm.iconst(registerGlobal);
+            asm.invokevirtual(
+                    INSTANCE_TYPE.getInternalName(),
+                    "global",
+                    "(I)Lcom/dylibso/chicory/runtime/GlobalInstance;",
+                    false);
+            asm.dup();
+            asm.invokevirtual(
+                    "com/dylibso/chicory/runtime/GlobalInstance", "getValue", "()J", false);
+        }
 
         emitInvokeFunction(
-                asm, internalClassName(classNameForFuncGroup(className, funcId)), funcId, type);
+                asm,
+                internalClassName(classNameForFuncGroup(className, funcId)),
+                funcId,
+                type,
+                registerGlobal >= 0);
 
         // box the result into long[]
         Class<?> returnType = jvmReturnType(type);
@@ -985,11 +1005,16 @@ public final class Compiler {
         int tableIdx = slots + 1;
         int memory = slots + 2;
         int instance = slots + 3;
+        // Sluice: the hidden arguments (the register global's GlobalInstance and value), if any
+        boolean cell = registerGlobal >= 0;
+        int cellSlot = slots + 4;
+        int valueSlot = slots + 5;
+        int hidden = cell ? 3 : 0;
 
         // local vars
-        int table = slots + 4;
-        int funcId = slots + 5;
-        int refInstance = slots + 6;
+        int table = slots + 4 + hidden;
+        int funcId = slots + 5 + hidden;
+        int refInstance = slots + 6 + hidden;
 
         emitInvokeStatic(asm, CHECK_INTERRUPTION);
 
@@ -1052,6 +1077,10 @@ public final class Compiler {
         }
         asm.load(memory, OBJECT_TYPE);
         asm.load(instance, OBJECT_TYPE);
+        if (cell) {
+            asm.load(cellSlot, OBJECT_TYPE);
+            asm.load(valueSlot, LONG_TYPE);
+        }
 
         // Can we fit the impl in a single method?
         if (validIds.size() <= MAX_MACHINE_CALL_METHODS) {
@@ -1067,7 +1096,11 @@ public final class Compiler {
                 //    return func_0(a, b, memory, callerInstance);
                 asm.mark(labels[i]);
                 emitInvokeFunction(
-                        asm, classNameForFuncGroup(internalClassName, keys[i]), keys[i], type);
+                        asm,
+                        classNameForFuncGroup(internalClassName, keys[i]),
+                        keys[i],
+                        type,
+                        cell);
                 asm.areturn(getType(jvmReturnType(type)));
             }
 
@@ -1077,8 +1110,16 @@ public final class Compiler {
 
         } else {
             var applyParams =
-                    rawMethodTypeFor(type)
-                            .appendParameterTypes(Memory.class, Instance.class, int.class);
+                    cell
+                            ? rawMethodTypeFor(type)
+                                    .appendParameterTypes(
+                                            Memory.class,
+                                            Instance.class,
+                                            com.dylibso.chicory.runtime.GlobalInstance.class,
+                                            long.class,
+                                            int.class)
+                            : rawMethodTypeFor(type)
+                                    .appendParameterTypes(Memory.class, Instance.class, int.class);
 
             // Best value that worked with the 50K small wasm functions
             var maxMachineCallMethods = MAX_MACHINE_CALL_METHODS << 2;
@@ -1134,6 +1175,13 @@ public final class Compiler {
 
         // other: call function in another module
         asm.mark(other);
+        if (cell) {
+            // Sluice: it reads nothing of ours, but the caller reloads the value after the call
+            asm.load(cellSlot, OBJECT_TYPE);
+            asm.load(valueSlot, LONG_TYPE);
+            asm.invokevirtual(
+                    "com/dylibso/chicory/runtime/GlobalInstance", "setValue", "(J)V", false);
+        }
 
         if (hasTooManyParameters(type)) {
             asm.load(0, LONG_ARRAY_TYPE);
@@ -1165,7 +1213,10 @@ public final class Compiler {
         // extra params...
         int memory = slots;
         int instance = slots + 1;
-        int funcId = slots + 2;
+        boolean cell = registerGlobal >= 0; // Sluice: the hidden arguments (GlobalInstance, value)
+        int cellSlot = slots + 2;
+        int valueSlot = slots + 3;
+        int funcId = slots + (cell ? 5 : 2);
 
         List<Integer> validIds = new ArrayList<>();
         for (int i = 0; i < functionTypes.size(); i++) {
@@ -1184,6 +1235,10 @@ public final class Compiler {
         }
         asm.load(memory, OBJECT_TYPE);
         asm.load(instance, OBJECT_TYPE);
+        if (cell) {
+            asm.load(cellSlot, OBJECT_TYPE);
+            asm.load(valueSlot, LONG_TYPE);
+        }
 
         // switch (funcId)
         asm.load(funcId, INT_TYPE);
@@ -1194,7 +1249,11 @@ public final class Compiler {
             //    return func_0(a, b, memory, callerInstance);
             asm.mark(labels[i]);
             emitInvokeFunction(
-                    asm, classNameForFuncGroup(internalClassName, keys[i]), keys[i], type);
+                    asm,
+                    classNameForFuncGroup(internalClassName, keys[i]),
+                    keys[i],
+                    type,
+                    cell);
             asm.areturn(getType(jvmReturnType(type)));
             asm.areturn(OBJECT_TYPE);
         }
@@ -1209,9 +1268,16 @@ public final class Compiler {
 
     // implements the body of:
     // public static <TypeR> func_xx(<TypeN> argN..., Memory memory, Instance instance)
-    private static void compileHostFunction(int funcId, FunctionType type, InstructionAdapter asm) {
+    private void compileHostFunction(int funcId, FunctionType type, InstructionAdapter asm) {
 
         int slot = type.params().stream().mapToInt(CompilerUtil::slotCount).sum();
+        if (registerGlobal >= 0) {
+            // Sluice: the host reads and charges the GlobalInstance; the caller reloads it after the call
+            asm.load(slot + 2, OBJECT_TYPE);
+            asm.load(slot + 3, LONG_TYPE);
+            asm.invokevirtual(
+                    "com/dylibso/chicory/runtime/GlobalInstance", "setValue", "(J)V", false);
+        }
 
         asm.load(slot + 1, OBJECT_TYPE); // instance
         asm.iconst(funcId);
@@ -1273,6 +1339,13 @@ public final class Compiler {
                 slots = type.params().stream().mapToInt(CompilerUtil::slotCount).sum();
             }
             var refInstance = slots + 1;
+            if (registerGlobal >= 0) {
+                // Sluice: the interpreter works on the GlobalInstance; the caller reloads it after
+                asm.load(slots + 2, OBJECT_TYPE);
+                asm.load(slots + 3, LONG_TYPE);
+                asm.invokevirtual(
+                        "com/dylibso/chicory/runtime/GlobalInstance", "setValue", "(J)V", false);
+            }
 
             asm.iconst(funcId);
             asm.load(refInstance, OBJECT_TYPE);
@@ -1321,7 +1394,7 @@ public final class Compiler {
             asm.store(ctx.localSlotIndex(i), asmType(localType));
         }
 
-        // Sluice: the register global's GlobalInstance, fetched once, and its value
+        // Sluice: the register global arrives as a hidden argument (value and GlobalInstance)
         Label covered = null;
         if (ctx.hasRegisterGlobal()) {
             for (var ins : instructions) {
@@ -1330,18 +1403,6 @@ public final class Compiler {
                             "a register global cannot be used with exception handling");
                 }
             }
-            asm.load(ctx.instanceSlot(), OBJECT_TYPE);
-            asm.iconst(ctx.registerGlobal());
-            asm.invokevirtual(
-                    INSTANCE_TYPE.getInternalName(),
-                    "global",
-                    "(I)Lcom/dylibso/chicory/runtime/GlobalInstance;",
-                    false);
-            asm.dup();
-            asm.store(ctx.registerCellSlot(), OBJECT_TYPE);
-            asm.invokevirtual(
-                    "com/dylibso/chicory/runtime/GlobalInstance", "getValue", "()J", false);
-            asm.store(ctx.registerValueSlot(), LONG_TYPE);
             covered = new Label();
             asm.mark(covered);
             asm.visitInsn(Opcodes.NOP);
@@ -1421,21 +1482,26 @@ public final class Compiler {
         }
 
         if (covered != null) {
-            // Sluice: any exception thrown by this function's own code (a trap, an out-of-bounds access, a
-            // division by zero, an interruption, a StackOverflowError) stores the register global first; the
-            // call invokes are left out (a callee flushed its own, newer value). Zero cost on the normal path.
+            // Sluice: whatever exception leaves this function (a trap, an out-of-bounds access, a division by
+            // zero, an interruption, a StackOverflowError, or any of these from a callee) stores the smaller of
+            // the GlobalInstance and the local: the value only ever decreases, every frame's local is the value
+            // at some moment, and the frame that threw holds the newest, so on the way out the GlobalInstance
+            // ends up exact whichever frame raised it (a callee's own handler stored its newer, smaller value;
+            // a StackOverflowError raised entering a callee leaves this frame's value). Zero cost on the normal
+            // path.
             Label bodyEnd = new Label();
             asm.mark(bodyEnd);
             Label handler = new Label();
-            List<Label> ranges = ctx.callRanges();
-            Label from = covered;
-            for (int i = 0; i + 1 < ranges.size(); i += 2) {
-                asm.visitTryCatchBlock(from, ranges.get(i), handler, null);
-                from = ranges.get(i + 1);
-            }
-            asm.visitTryCatchBlock(from, bodyEnd, handler, null);
+            asm.visitTryCatchBlock(covered, bodyEnd, handler, null);
             asm.mark(handler);
-            Emitters.emitRegisterFlush(ctx, asm);
+            asm.load(ctx.registerCellSlot(), OBJECT_TYPE);
+            asm.load(ctx.registerCellSlot(), OBJECT_TYPE);
+            asm.invokevirtual(
+                    "com/dylibso/chicory/runtime/GlobalInstance", "getValue", "()J", false);
+            asm.load(ctx.registerValueSlot(), LONG_TYPE);
+            asm.invokestatic("java/lang/Math", "min", "(JJ)J", false);
+            asm.invokevirtual(
+                    "com/dylibso/chicory/runtime/GlobalInstance", "setValue", "(J)V", false);
             asm.athrow();
         }
     }

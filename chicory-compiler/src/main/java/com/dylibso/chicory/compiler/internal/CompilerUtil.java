@@ -10,6 +10,7 @@ import static org.objectweb.asm.Type.LONG_TYPE;
 import static org.objectweb.asm.Type.getInternalName;
 import static org.objectweb.asm.Type.getMethodDescriptor;
 
+import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.FunctionBody;
@@ -142,12 +143,26 @@ final class CompilerUtil {
     }
 
     public static MethodType callIndirectMethodType(FunctionType functionType) {
-        return rawMethodTypeFor(functionType)
-                .appendParameterTypes(int.class, int.class, Memory.class, Instance.class);
+        return callIndirectMethodType(functionType, false);
+    }
+
+    // Sluice: with a register global, compiled functions and call_indirect bridges take its GlobalInstance (the
+    // "cell") and its current value as two hidden last arguments, so that no call fetches the cell through
+    // Instance.global(idx) and a callee starts from its caller's value without a store and a load in between.
+    public static MethodType callIndirectMethodType(FunctionType functionType, boolean cell) {
+        var type =
+                rawMethodTypeFor(functionType)
+                        .appendParameterTypes(int.class, int.class, Memory.class, Instance.class);
+        return cell ? type.appendParameterTypes(GlobalInstance.class, long.class) : type;
     }
 
     public static MethodType methodTypeFor(FunctionType type) {
-        return rawMethodTypeFor(type).appendParameterTypes(Memory.class, Instance.class);
+        return methodTypeFor(type, false);
+    }
+
+    public static MethodType methodTypeFor(FunctionType type, boolean cell) {
+        var method = rawMethodTypeFor(type).appendParameterTypes(Memory.class, Instance.class);
+        return cell ? method.appendParameterTypes(GlobalInstance.class, long.class) : method;
     }
 
     public static boolean hasTooManyParameters(FunctionType type) {
@@ -246,11 +261,20 @@ final class CompilerUtil {
 
     public static void emitInvokeFunction(
             MethodVisitor asm, String internalClassName, int funcId, FunctionType functionType) {
+        emitInvokeFunction(asm, internalClassName, funcId, functionType, false);
+    }
+
+    public static void emitInvokeFunction(
+            MethodVisitor asm,
+            String internalClassName,
+            int funcId,
+            FunctionType functionType,
+            boolean cell) {
         asm.visitMethodInsn(
                 Opcodes.INVOKESTATIC,
                 internalClassName,
                 methodNameForFunc(funcId),
-                methodTypeFor(functionType).toMethodDescriptorString(),
+                methodTypeFor(functionType, cell).toMethodDescriptorString(),
                 false);
     }
 

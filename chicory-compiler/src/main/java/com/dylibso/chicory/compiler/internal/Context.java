@@ -36,12 +36,10 @@ final class Context {
     private final List<TagImport> tagImports;
     private final IntFunction<String> callIndirectClassResolver;
     // Sluice: the register global (an i64 kept in a JVM local, see Compiler.Builder#withRegisterGlobal), or -1;
-    // the local holding its value, the local holding its GlobalInstance, and the ranges of the Wasm call
-    // invokes (start, end pairs) that the flush-on-exception handler must not cover.
+    // the argument slots holding its value and its GlobalInstance.
     private final int registerGlobal;
     private final int registerValueSlot;
     private final int registerCellSlot;
-    private final List<org.objectweb.asm.Label> callRanges = new ArrayList<>();
 
     public Context(
             WasmModule module,
@@ -84,6 +82,17 @@ final class Context {
         slot++;
         this.instanceSlot = slot;
         slot++;
+        // Sluice: the register global's GlobalInstance and its value, the hidden last arguments
+        this.registerGlobal = registerGlobal;
+        if (registerGlobal >= 0) {
+            this.registerCellSlot = slot;
+            slot++;
+            this.registerValueSlot = slot;
+            slot += 2; // long
+        } else {
+            this.registerCellSlot = -1;
+            this.registerValueSlot = -1;
+        }
 
         // the long[] gets unboxed
         if (hasTooManyParameters(type)) {
@@ -100,16 +109,6 @@ final class Context {
         }
 
         this.slots = List.copyOf(slots);
-        this.registerGlobal = registerGlobal;
-        if (registerGlobal >= 0) {
-            this.registerValueSlot = slot;
-            slot += 2; // long
-            this.registerCellSlot = slot;
-            slot++;
-        } else {
-            this.registerValueSlot = -1;
-            this.registerCellSlot = -1;
-        }
         this.tempSlot = slot;
         this.trySaveBaseSlot = slot + maxTempSlots;
 
@@ -139,11 +138,6 @@ final class Context {
 
     public int registerCellSlot() {
         return registerCellSlot;
-    }
-
-    /** Start and end labels of every Wasm call invoke emitted so far, in order. */
-    public List<org.objectweb.asm.Label> callRanges() {
-        return callRanges;
     }
 
     public String internalClassName() {

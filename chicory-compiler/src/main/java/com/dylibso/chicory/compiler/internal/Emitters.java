@@ -108,7 +108,7 @@ final class Emitters {
     }
 
     public static void RETURN(Context ctx, CompilerInstruction ins, InstructionAdapter asm) {
-        emitRegisterFlush(ctx, asm);
+        emitRegisterFlush(ctx, asm); // Sluice: the caller reloads it
         if (ctx.getType().returns().size() > 1) {
             asm.invokestatic(
                     ctx.internalClassName(),
@@ -177,8 +177,8 @@ final class Emitters {
     private static final String GLOBAL_INSTANCE = "com/dylibso/chicory/runtime/GlobalInstance";
 
     /**
-     * Sluice: stores the register global's local into its GlobalInstance, so that anything but this function
-     * (a callee, a host function, the caller after a return) sees the current value.
+     * Sluice: stores the register global's local into its GlobalInstance, so that whoever runs next (the caller
+     * after a return, a host function, the interpreter) sees the current value.
      */
     static void emitRegisterFlush(Context ctx, InstructionAdapter asm) {
         if (ctx.hasRegisterGlobal()) {
@@ -189,29 +189,22 @@ final class Emitters {
     }
 
     /**
-     * Sluice: before a Wasm call's invoke (its arguments on the stack): flushes the register global and opens the
-     * range the flush-on-exception handler leaves out, so that an exception from the callee, which flushed its
-     * own newer value, is not overwritten with this function's older one.
+     * Sluice: the hidden arguments of a call to a compiled function (the register global's GlobalInstance and its
+     * value), pushed after the instance.
      */
-    static void emitCallStart(Context ctx, InstructionAdapter asm) {
+    static void emitHiddenArguments(Context ctx, InstructionAdapter asm) {
         if (ctx.hasRegisterGlobal()) {
-            emitRegisterFlush(ctx, asm);
-            var start = new Label();
-            asm.mark(start);
-            ctx.callRanges().add(start);
+            asm.load(ctx.registerCellSlot(), OBJECT_TYPE);
+            asm.load(ctx.registerValueSlot(), LONG_TYPE);
         }
     }
 
-    /** Sluice: after a Wasm call's invoke: reloads the register global, then closes the left-out range. */
-    static void emitCallEnd(Context ctx, InstructionAdapter asm) {
+    /** Sluice: after a call returns, the value the callee left in the GlobalInstance (it stores before returning). */
+    static void emitRegisterReload(Context ctx, InstructionAdapter asm) {
         if (ctx.hasRegisterGlobal()) {
             asm.load(ctx.registerCellSlot(), OBJECT_TYPE);
             asm.invokevirtual(GLOBAL_INSTANCE, "getValue", "()J", false);
             asm.store(ctx.registerValueSlot(), LONG_TYPE);
-            var end = new Label();
-            asm.mark(end);
-            ctx.callRanges().add(end);
-            asm.visitInsn(Opcodes.NOP); // keeps the next covered range non-empty
         }
     }
 
@@ -224,15 +217,16 @@ final class Emitters {
             emitBoxValuesOnStack(ctx, asm, functionType.params());
         }
 
-        emitCallStart(ctx, asm);
         asm.load(ctx.memorySlot(), OBJECT_TYPE);
         asm.load(ctx.instanceSlot(), OBJECT_TYPE);
+        emitHiddenArguments(ctx, asm);
         emitInvokeFunction(
                 asm,
                 ctx.classNameForFuncGroup(ctx.internalClassName(), funcId),
                 funcId,
-                functionType);
-        emitCallEnd(ctx, asm);
+                functionType,
+                ctx.hasRegisterGlobal());
+        emitRegisterReload(ctx, asm);
 
         if (functionType.returns().size() > 1) {
             emitUnboxResult(asm, ctx, functionType.returns());
@@ -248,18 +242,19 @@ final class Emitters {
             emitBoxValuesOnStack(ctx, asm, functionType.params());
         }
 
-        emitCallStart(ctx, asm);
         asm.iconst(tableIdx);
         asm.load(ctx.memorySlot(), OBJECT_TYPE);
         asm.load(ctx.instanceSlot(), OBJECT_TYPE);
-        // stack: arguments, funcTableIdx, tableIdx, memory, instance
+        emitHiddenArguments(ctx, asm);
+        // stack: arguments, funcTableIdx, tableIdx, memory, instance[, cell, value]
 
         asm.invokestatic(
                 ctx.callIndirectClassName(typeId),
                 callIndirectMethodName(typeId),
-                callIndirectMethodType(functionType).toMethodDescriptorString(),
+                callIndirectMethodType(functionType, ctx.hasRegisterGlobal())
+                        .toMethodDescriptorString(),
                 false);
-        emitCallEnd(ctx, asm);
+        emitRegisterReload(ctx, asm);
 
         if (functionType.returns().size() > 1) {
             emitUnboxResult(asm, ctx, functionType.returns());
@@ -1269,16 +1264,17 @@ final class Emitters {
 
         asm.load(ctx.tempSlot(), INT_TYPE); // funcref as tableIdx arg
         asm.iconst(-1); // no table index (use -1 as sentinel)
-        emitCallStart(ctx, asm);
         asm.load(ctx.memorySlot(), OBJECT_TYPE);
         asm.load(ctx.instanceSlot(), OBJECT_TYPE);
+        emitHiddenArguments(ctx, asm);
 
         asm.invokestatic(
                 ctx.callIndirectClassName(typeId),
                 callIndirectMethodName(typeId),
-                callIndirectMethodType(functionType).toMethodDescriptorString(),
+                callIndirectMethodType(functionType, ctx.hasRegisterGlobal())
+                        .toMethodDescriptorString(),
                 false);
-        emitCallEnd(ctx, asm);
+        emitRegisterReload(ctx, asm);
 
         if (functionType.returns().size() > 1) {
             emitUnboxResult(asm, ctx, functionType.returns());
