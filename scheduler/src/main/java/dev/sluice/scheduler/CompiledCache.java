@@ -236,9 +236,13 @@ final class CompiledCache implements Cache {
         }
     }
 
-    /** The version of the Chicory compiler on the class path, from its Maven metadata. */
+    /**
+     * The version of the Chicory compiler on the class path: Sluice's fork (chicory-compiler/), whose version, such
+     * as {@code 1.7.5-sluice.1}, names it, so code compiled by upstream Chicory (or another fork release) is never
+     * loaded.
+     */
     static Optional<String> chicoryVersion() {
-        String resource = "/META-INF/maven/com.dylibso.chicory/compiler/pom.properties";
+        String resource = "/META-INF/sluice/chicory-compiler.properties";
         try (InputStream in = MachineFactoryCompiler.class.getResourceAsStream(resource)) {
             if (in == null) {
                 return Optional.empty();

@@ -1,11 +1,11 @@
 package dev.sluice.scheduler;
 
 import com.dylibso.chicory.compiler.Cache;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.sluice.scheduler.fuel.FuelInstrumenter;
+import dev.sluice.scheduler.fuel.MeteredCompiler;
 import java.util.function.Function;
 
 /**
@@ -20,10 +20,10 @@ interface ModuleCompiler {
     /**
      * Chicory's bytecode compiler with its defaults: a function too large for the JVM falls back to the
      * interpreter (with a warning) while the rest of the module is compiled. Functions whose frames are too large
-     * to run safely as JVM frames are interpreted too ({@link FuelInstrumenter#interpretedFunctions}).
+     * to run safely as JVM frames are interpreted too ({@link FuelInstrumenter#interpretedFunctions}), and the fuel
+     * counter lives in a JVM local of every compiled function ({@link MeteredCompiler}).
      */
     static ModuleCompiler chicory() {
-        return (module, cache) -> MachineFactoryCompiler.builder(module).withCache(cache)
-                .withInterpretedFunctions(FuelInstrumenter.interpretedFunctions(module)).compile();
+        return (module, cache) -> MeteredCompiler.builder(module).withCache(cache).compile();
     }
 }

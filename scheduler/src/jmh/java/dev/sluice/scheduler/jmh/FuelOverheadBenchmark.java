@@ -7,6 +7,7 @@ import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import dev.sluice.scheduler.fuel.FuelMeter;
+import dev.sluice.scheduler.fuel.MeteredCompiler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -65,7 +66,8 @@ public class FuelOverheadBenchmark {
                 var builder = Instance.builder(module)
                         .withGlobalFactory(FuelMeter.create(Long.MAX_VALUE, metered.definedFuelGlobal()));
                 if (mode.equals("compiled-metered")) {
-                    builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+                    // As the scheduler compiles it: the fuel counter kept in a JVM local.
+                    builder.withMachineFactory(MeteredCompiler.builder(module).compile());
                 }
                 yield builder.build();
             }

@@ -15,22 +15,15 @@ import java.util.Arrays;
  * function entry and at every loop header once the counter is negative. A run is therefore out of fuel exactly when
  * the total cost of what it executed exceeds its budget, wherever the checks happen to be: fuel is deterministic.
  *
- * <p>Where the counter lives while a function runs: a function without loops charges the global directly. A
- * function with loops works on a copy in a local (Chicory compiles a global access to a chain of loads the JIT
- * cannot keep in a register, which made metered loops 5x slower): the copy is loaded at entry and after every call,
- * and stored to the global before every call and tail call, on every way out of the function ({@code return}, a
- * branch to the function's label, its final {@code end}), before {@code unreachable}, with every dynamic charge,
- * when a check fails, and at a loop header once 65 536 units have been charged since the last
- * store. So the global is exact whenever anything else can see it (callees, host functions, the host after a normal
- * end or {@code proc_exit}, an exhaustion trap); after any other trap or an interrupt it lacks what the innermost
- * function charged since its last store: under 65 536 units plus the blocks it ran since its last
- * loop header (see {@code docs/fuel.md}).
+ * <p>Every function charges the global directly, so on the interpreter the counter holds the cost of every block
+ * entered so far, also after a trap. Compiled code keeps it in a JVM local instead ({@link MeteredCompiler}, Sluice's
+ * fork of Chicory's compiler), stored back whenever anything else can see it, so it is exact there too.
  *
  * <p>The rewrite splices bytes instead of re-encoding the module: every section is copied verbatim except the
  * global section (one global appended, so no existing index changes), the export section (one export appended)
- * and the code section (charges inserted; two i64 locals appended to functions with loops and one scratch i32
- * local to functions with dynamic costs, so no existing local index changes; sizes recomputed). It is one linear
- * pass over the code, two for functions with loops. Inserted code only adds a branch-free {@code if} around an
+ * and the code section (charges inserted; one scratch i32 local appended to functions with dynamic costs, and one
+ * i32 to functions charging their frame, so no existing local index changes; sizes recomputed). It is one linear
+ * pass over the code, two for functions that charge their frame. Inserted code only adds a branch-free {@code if} around an
  * {@code unreachable}, so every existing branch's label depth still names the same block.
  *
  * <p>Basic blocks start at function entry and after {@code loop}, {@code if}, {@code else}, every {@code end} but
@@ -61,10 +54,11 @@ public final class FuelInstrumenter {
 
     /**
      * Version of the rewrite's output (2: functions with loops keep the counter in a local; 3: the stack budget;
-     * 4: large frames charged at entry). Bump it whenever the same input can produce different bytes: compiled modules
+     * 4: large frames charged at entry; 5: every function charges the global directly again, the compiler keeping
+     * it in a JVM local). Bump it whenever the same input can produce different bytes: compiled modules
      * cached on disk are keyed by it (see {@code CompiledCache}).
      */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
 
     /** The export under which the stack budget is visible; a module that exports this name itself is rejected. */
     public static final String STACK_EXPORT_NAME = "sluice_stack";
@@ -174,6 +168,21 @@ public final class FuelInstrumenter {
             functions.add((int) leb(b, p));
         }
         return java.util.Collections.unmodifiableSet(functions);
+    }
+
+    /**
+     * The index of the fuel counter in the global index space of a module this class instrumented: the global it
+     * exports as {@value #EXPORT_NAME}; empty for any other module.
+     */
+    public static java.util.OptionalInt fuelGlobal(WasmModule instrumented) {
+        var exports = instrumented.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            var export = exports.getExport(i);
+            if (export.name().equals(EXPORT_NAME) && export.exportType() == ExternalType.GLOBAL) {
+                return java.util.OptionalInt.of(export.index());
+            }
+        }
+        return java.util.OptionalInt.empty();
     }
 
     private static long leb(byte[] b, int[] p) {
@@ -452,20 +461,19 @@ public final class FuelInstrumenter {
                 int function = importedFunctions + i;
                 int params = params(functionType[function]);
                 int bodyStart = p;
-                // The first pass learns what the function needs: a loop (the counter in a local), a call from a
-                // frame of more than UNCHARGED_FRAME_VALUES (stack accounting, whose frame size is the first pass's
-                // count of locals and operands).
-                var direct = new Body(params, bodyEnd, function, false, -1);
+                // The first pass learns what the function needs: a call from a frame of more than
+                // UNCHARGED_FRAME_VALUES (stack accounting, whose frame size is the first pass's count of locals and
+                // operands).
+                var direct = new Body(params, bodyEnd, function, -1);
                 Out body = direct.run();
                 if (direct.localCount + 4 + direct.maxHeight > MAX_COMPILED_FRAME_SLOTS) {
                     interpreted.u32(function);
                     interpretedCount++;
                 }
                 boolean charged = direct.sawCall && direct.localCount + direct.maxHeight > UNCHARGED_FRAME_VALUES;
-                if (direct.sawLoop || charged) {
+                if (charged) {
                     p = bodyStart;
-                    body = new Body(params, bodyEnd, function, direct.sawLoop, charged ? direct.frameSlots() : -1)
-                            .run();
+                    body = new Body(params, bodyEnd, function, direct.frameSlots()).run();
                 }
                 s.u32(body.size());
                 s.bytes(body.buf, 0, body.size());
@@ -483,25 +491,13 @@ public final class FuelInstrumenter {
             return s;
         }
 
-        /**
-         * One function body: its locals, then its instructions split into basic blocks. Charged {@linkplain #cached
-         * directly} to the global when the function has no loop, else to a local copy of the counter.
-         */
+        /** One function body: its locals, then its instructions split into basic blocks, each charged to the global. */
         private final class Body {
             private final int bodyEnd;
             private final int function;
             private final Out code;
-            /**
-             * Whether the counter lives in a local (appended after the function's own): loaded from the global at
-             * entry and after calls, stored to it before calls, on the ways out of the function, before explicit
-             * traps and dynamic-cost checks, at loop headers every {@link #SYNC_INTERVAL} units, and when a check
-             * fails. Only worth it in functions with loops: elsewhere each block is charged to the global
-             * directly, which for loop-free code touches the global no more often than the local copy would.
-             */
-            private final boolean cached;
             /** The frame's size in slots when it is charged to the stack budget (the function calls), else -1. */
             private final int frame;
-            private boolean sawLoop;
             private boolean sawCall;
             private long localCount;
             // In charged functions, the i32 local holding the budget left after this frame's charge.
@@ -515,15 +511,10 @@ public final class FuelInstrumenter {
             private int[] blockBase = new int[8];
             private int[] blockParams = new int[8];
             private int[] blockResults = new int[8];
-            // In cached functions: the local copy of the counter, and the value below which a loop header stores it
-            // (i64 locals appended after the function's own); in all, the scratch i32 for dynamic costs (appended
-            // after those, only when the function needs it).
-            private int counter = -1;
-            private int next = -1;
+            // The scratch i32 for dynamic costs (appended after the function's own locals, only when needed).
             private int scratch = -1;
             // The basic block being scanned: where its bytes start, its cost, whether it must check the counter,
             // and the points inside it where code is inserted (offset and what to insert, in order).
-            private int entryStart;
             private int blockStart;
             private long blockCost;
             private boolean blockChecks;
@@ -531,10 +522,9 @@ public final class FuelInstrumenter {
             private long[] insertWhat = new long[4];
             private int insertCount;
 
-            Body(int params, int bodyEnd, int function, boolean cached, int frame) {
+            Body(int params, int bodyEnd, int function, int frame) {
                 this.bodyEnd = bodyEnd;
                 this.function = function;
-                this.cached = cached;
                 this.frame = frame;
                 this.localCount = params;
                 this.code = new Out((bodyEnd - p) * 2 + 32);
@@ -576,25 +566,16 @@ public final class FuelInstrumenter {
                             .u8(0x24).u32(stack).u8(0x20).u32(budgetLeft).u8(0x41).u8(0x00).u8(0x48)
                             .u8(0x04).u8(0x40).u8(0x10).u32(overflow).u8(0x0B);
                 }
-                if (cached) {
-                    counter = appended++;
-                    next = appended++;
-                    // global.get $fuel; local.tee $counter; local.set $next
-                    code.u8(0x23).u32(fuel).u8(0x22).u32(counter).u8(0x21).u32(next);
-                }
                 localCount = appended;
                 instructions(frameCost);
                 var body = new Out(code.size() + (localsEnd - localsStart) + 16);
-                if (!cached && scratch < 0 && frame < 0) {
+                if (scratch < 0 && frame < 0) {
                     body.bytes(in, localsStart, localsEnd - localsStart);
                 } else {
-                    body.u32(groups + (frame >= 0 ? 1 : 0) + (cached ? 1 : 0) + (scratch < 0 ? 0 : 1));
+                    body.u32(groups + (frame >= 0 ? 1 : 0) + (scratch < 0 ? 0 : 1));
                     body.bytes(in, groupsStart, localsEnd - groupsStart);
                     if (frame >= 0) {
                         body.u32(1).u8(0x7F);
-                    }
-                    if (cached) {
-                        body.u32(2).u8(0x7E);
                     }
                     if (scratch >= 0) {
                         body.u32(1).u8(0x7F);
@@ -606,7 +587,6 @@ public final class FuelInstrumenter {
 
             private void instructions(long frameCost) {
                 int depth = 0;
-                entryStart = p;
                 blockStart = p;
                 blockChecks = true;
                 blockCost = frameCost;
@@ -620,12 +600,10 @@ public final class FuelInstrumenter {
                     boolean endsBlock = false;
                     switch (op) {
                         case 0x00 -> { // unreachable
-                            insert(at, STORE);
                             endsBlock = true;
                             unreachable(depth);
                         }
                         case 0x0F -> { // return
-                            insert(at, STORE);
                             insert(at, RELEASE);
                             endsBlock = true;
                             unreachable(depth);
@@ -641,7 +619,6 @@ public final class FuelInstrumenter {
                         }
                         case 0x03 -> { // loop
                             long type = blockType();
-                            sawLoop = true;
                             depth++;
                             open(depth, type);
                             cost = FuelCosts.STRUCTURE;
@@ -662,7 +639,6 @@ public final class FuelInstrumenter {
                         case 0x0B -> { // end
                             cost = FuelCosts.STRUCTURE;
                             if (depth == 0) {
-                                insert(at, STORE);
                                 insert(at, RELEASE);
                                 blockCost += cost;
                                 flush(p);
@@ -677,7 +653,6 @@ public final class FuelInstrumenter {
                         }
                         case 0x0C -> { // br
                             if (u32() == depth) { // to the function's own label: it returns
-                                insert(at, STORE);
                                 insert(at, RELEASE);
                             }
                             endsBlock = true;
@@ -686,7 +661,6 @@ public final class FuelInstrumenter {
                         case 0x0D -> { // br_if
                             pop(1, depth);
                             if (u32() == depth) { // to the function's own label: it may return
-                                insert(at, STORE_KEEP);
                                 insert(at, RELEASE);
                                 insert(p, RECHARGE);
                             }
@@ -698,14 +672,11 @@ public final class FuelInstrumenter {
                             for (int i = 0; i <= n; i++) {
                                 returns |= u32() == depth;
                             }
-                            if (returns) {
-                                insert(at, STORE_KEEP);
-                                if (frame >= 0) {
-                                    if (scratch < 0) {
-                                        scratch = (int) localCount;
-                                    }
-                                    insert(at, RELEASE_IF_RETURNING - depth);
+                            if (returns && frame >= 0) {
+                                if (scratch < 0) {
+                                    scratch = (int) localCount;
                                 }
+                                insert(at, RELEASE_IF_RETURNING - depth);
                             }
                             endsBlock = true;
                             unreachable(depth);
@@ -714,8 +685,6 @@ public final class FuelInstrumenter {
                             int callee = u32();
                             sawCall = true;
                             cost = FuelCosts.CALL;
-                            insert(at, STORE);
-                            insert(p, LOAD);
                             call(callee >= 0 && callee < functionType.length ? functionType[callee] : -1, depth);
                         }
                         case 0x11 -> { // call_indirect
@@ -723,15 +692,12 @@ public final class FuelInstrumenter {
                             u32();
                             sawCall = true;
                             cost = FuelCosts.CALL;
-                            insert(at, STORE);
-                            insert(p, LOAD);
                             pop(1, depth);
                             call(type, depth);
                         }
                         case 0x12 -> { // return_call
                             u32();
                             cost = FuelCosts.CALL;
-                            insert(at, STORE);
                             insert(at, RELEASE);
                             endsBlock = true;
                             unreachable(depth);
@@ -740,7 +706,6 @@ public final class FuelInstrumenter {
                             u32();
                             u32();
                             cost = FuelCosts.CALL;
-                            insert(at, STORE);
                             insert(at, RELEASE);
                             endsBlock = true;
                             unreachable(depth);
@@ -909,20 +874,13 @@ public final class FuelInstrumenter {
             }
 
             /**
-             * Records code to insert before the instruction at {@code at}: {@link #STORE}, {@link #STORE_KEEP},
-             * {@link #LOAD}, or a dynamic charge of {@code what} units per unit of the operand on top of the stack.
-             * Only dynamic charges in functions that are not {@link #cached}.
+             * Records code to insert before the instruction at {@code at}: stack accounting ({@link #RELEASE},
+             * {@link #RECHARGE}, {@link #RELEASE_IF_RETURNING}), only in functions that charge their frame, or a
+             * dynamic charge of {@code what} units per unit of the operand on top of the stack.
              */
             private void insert(int at, long what) {
                 boolean stackCode = what == RELEASE || what == RECHARGE || what <= RELEASE_IF_RETURNING;
-                if (stackCode ? frame < 0 : what < 0 && !cached) {
-                    return;
-                }
-                if (what == STORE && insertCount > 0 && insertWhat[insertCount - 1] == LOAD
-                        && insertAt[insertCount - 1] == at) {
-                    // A call's reload right before a store whose instruction never falls through (another call,
-                    // which reloads after itself, or a way out of the function): the global is current already.
-                    insertCount--;
+                if (stackCode && frame < 0) {
                     return;
                 }
                 if (insertCount == insertAt.length) {
@@ -935,79 +893,36 @@ public final class FuelInstrumenter {
 
             /** Emits the block that ends at {@code end}: its charge, its check, then its code with the insertions. */
             private void flush(int end) {
-                if (!cached) {
-                    if (blockCost > 0) {
-                        // global.get $fuel; i64.const cost; i64.sub; global.set $fuel
-                        code.u8(0x23).u32(fuel).u8(0x42).s64(blockCost).u8(0x7D).u8(0x24).u32(fuel);
-                    }
-                    if (blockChecks) {
-                        code.u8(0x23).u32(fuel);
-                        checkOnStack();
-                    }
-                } else if (blockChecks && blockStart != entryStart) {
-                    // A loop header: local.get $counter; [i64.const cost; i64.sub; local.tee $counter;]
-                    // local.get $next; i64.lt_s; if; (store, check, next = max(counter - interval, 0)); end
-                    code.u8(0x20).u32(counter);
-                    if (blockCost > 0) {
-                        code.u8(0x42).s64(blockCost).u8(0x7D).u8(0x22).u32(counter);
-                    }
-                    code.u8(0x20).u32(next).u8(0x53).u8(0x04).u8(0x40);
-                    // local.get $counter; global.set $fuel; local.get $counter; i64.const 0; i64.lt_s;
-                    // if; unreachable; end
-                    code.u8(0x20).u32(counter).u8(0x24).u32(fuel).u8(0x20).u32(counter)
-                            .u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0B);
-                    // local.get $counter; i64.const interval; i64.sub; i64.const 0;
-                    // local.get $counter; i64.const interval; i64.gt_s; select; local.set $next
-                    code.u8(0x20).u32(counter).u8(0x42).s64(SYNC_INTERVAL).u8(0x7D).u8(0x42).u8(0x00)
-                            .u8(0x20).u32(counter).u8(0x42).s64(SYNC_INTERVAL).u8(0x55).u8(0x1B)
-                            .u8(0x21).u32(next);
-                    code.u8(0x0B);
-                } else if (blockCost > 0 || blockChecks) {
-                    // local.get $counter; [i64.const cost; i64.sub; local.tee/set $counter;] (check at entry)
-                    code.u8(0x20).u32(counter);
-                    if (blockCost > 0) {
-                        code.u8(0x42).s64(blockCost).u8(0x7D).u8(blockChecks ? 0x22 : 0x21).u32(counter);
-                    }
-                    if (blockChecks) {
-                        checkOnStack();
-                    }
+                if (blockCost > 0) {
+                    // global.get $fuel; i64.const cost; i64.sub; global.set $fuel
+                    code.u8(0x23).u32(fuel).u8(0x42).s64(blockCost).u8(0x7D).u8(0x24).u32(fuel);
+                }
+                if (blockChecks) {
+                    code.u8(0x23).u32(fuel);
+                    checkOnStack();
                 }
                 int from = blockStart;
                 for (int i = 0; i < insertCount; i++) {
                     code.bytes(in, from, insertAt[i] - from);
                     from = insertAt[i];
                     long what = insertWhat[i];
-                    if (what == STORE || what == STORE_KEEP) {
-                        code.u8(0x20).u32(counter).u8(0x24).u32(fuel); // local.get $counter; global.set $fuel
-                    } else if (what == LOAD) {
-                        code.u8(0x23).u32(fuel).u8(0x21).u32(counter); // global.get $fuel; local.set $counter
-                    } else if (what == RELEASE) {
+                    if (what == RELEASE) {
                         release();
                     } else if (what == RECHARGE) {
                         code.u8(0x20).u32(budgetLeft).u8(0x24).u32(stack); // local.get $left; global.set $stack
                     } else if (what <= RELEASE_IF_RETURNING) {
                         releaseIfReturning(insertAt[i], (int) (RELEASE_IF_RETURNING - what));
                     } else {
-                        // local.tee $scratch; (global.get $fuel | local.get $counter); local.get $scratch;
-                        // i64.extend_i32_u; [i64.const unit; i64.mul;] i64.sub;
-                        // (global.set $fuel; global.get $fuel | local.tee $counter; global.set $fuel;
-                        // local.get $counter); (check)
+                        // local.tee $scratch; global.get $fuel; local.get $scratch; i64.extend_i32_u;
+                        // [i64.const unit; i64.mul;] i64.sub; global.set $fuel; global.get $fuel; (check)
                         code.u8(0x22).u32(scratch);
-                        if (cached) {
-                            code.u8(0x20).u32(counter);
-                        } else {
-                            code.u8(0x23).u32(fuel);
-                        }
+                        code.u8(0x23).u32(fuel);
                         code.u8(0x20).u32(scratch).u8(0xAD);
                         if (what != 1) {
                             code.u8(0x42).s64(what).u8(0x7E);
                         }
                         code.u8(0x7D);
-                        if (cached) {
-                            code.u8(0x22).u32(counter).u8(0x24).u32(fuel).u8(0x20).u32(counter);
-                        } else {
-                            code.u8(0x24).u32(fuel).u8(0x23).u32(fuel);
-                        }
+                        code.u8(0x24).u32(fuel).u8(0x23).u32(fuel);
                         checkOnStack();
                     }
                 }
@@ -1045,15 +960,10 @@ public final class FuelInstrumenter {
 
             /**
              * Traps when the counter, on top of the stack, is negative: {@code i64.const 0; i64.lt_s; if;
-             * unreachable; end}, in a {@link #cached} function storing the local copy to the global first so that
-             * the host sees the exhaustion.
+             * unreachable; end}.
              */
             private void checkOnStack() {
-                code.u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40);
-                if (cached) {
-                    code.u8(0x20).u32(counter).u8(0x24).u32(fuel);
-                }
-                code.u8(0x00).u8(0x0B);
+                code.u8(0x42).u8(0x00).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0B);
             }
 
             /** Reads a block type: its parameter count in the high half, its result count in the low half. */
@@ -1078,27 +988,13 @@ public final class FuelInstrumenter {
             }
         }
 
-        // Insertions other than dynamic charges (whose unit cost is positive). STORE: the local to the global, before
-        // an instruction that does not fall through to the next one (a call, which reloads after itself, or a way
-        // out of the function). STORE_KEEP: the same before one that may fall through (a br_if or br_table that can
-        // leave the function), so a call's reload just before it is kept. LOAD: the global into the local, after a
-        // call.
-        private static final long STORE = -1;
-        private static final long STORE_KEEP = -3;
-        private static final long LOAD = -2;
-        // Stack accounting, in functions that charge their frame. RELEASE: give the frame back (a way out of the
+        // Insertions other than dynamic charges (whose unit cost is positive): stack accounting, in functions that charge their frame. RELEASE: give the frame back (a way out of the
         // function). RECHARGE: charge it again (after a br_if to the function's label that did not branch).
         // RELEASE_IF_RETURNING - depth: before a br_table with a target at the function's label, at that depth.
         private static final long RELEASE = -4;
         private static final long RECHARGE = -5;
         private static final long RELEASE_IF_RETURNING = -1000;
 
-        /**
-         * Fuel a function with loops may charge to its local copy of the counter before a loop header stores it:
-         * what a trap or a timeout in such a function can leave unreported, plus the blocks it ran since its last
-         * loop header. A store costs several loop iterations (1 ns), so storing every 65 536 units costs nothing.
-         */
-        static final long SYNC_INTERVAL = 1 << 16;
 
         /** Numeric instructions (0x45..0xC4) that pop two operands and push one; the rest pop one and push one. */
         private static boolean isBinary(int op) {

@@ -1,6 +1,5 @@
 package dev.sluice.scheduler.fuel;
 
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import dev.sluice.scheduler.testing.TestModules;
@@ -17,8 +16,7 @@ public final class CallOverhead {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         var instrumented = FuelInstrumenter.instrument(TestModules.load("fuel-control"));
         var module = Parser.parse(instrumented.bytes());
-        var factory = MachineFactoryCompiler.builder(module)
-                .withInterpretedFunctions(FuelInstrumenter.interpretedFunctions(module)).compile();
+        var factory = MeteredCompiler.builder(module).compile();
         long best = Long.MAX_VALUE;
         for (int run = 0; run < 30; run++) {
             Instance instance = Instance.builder(module)

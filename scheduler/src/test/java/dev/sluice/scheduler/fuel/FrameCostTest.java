@@ -2,7 +2,6 @@ package dev.sluice.scheduler.fuel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import dev.sluice.scheduler.testing.TestModules;
@@ -19,7 +18,7 @@ class FrameCostTest {
         var meter = FuelMeter.create(1_000_000, instrumented.definedFuelGlobal());
         var builder = Instance.builder(module).withGlobalFactory(meter).withStart(false);
         if (compiled) {
-            builder.withMachineFactory(MachineFactoryCompiler.compile(module));
+            builder.withMachineFactory(MeteredCompiler.builder(module).compile());
         }
         assertEquals(export.equals("twice") ? 6 : 5, builder.build().export(export).apply(4)[0],
                 export + " computes what it computed");

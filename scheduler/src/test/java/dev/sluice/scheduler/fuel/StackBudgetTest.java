@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -35,8 +34,7 @@ class StackBudgetTest {
     /** Compiles as the scheduler does: functions with frames too large for the JVM stay interpreted. */
     private static java.util.function.Function<Instance, com.dylibso.chicory.runtime.Machine> compile(
             WasmModule module) {
-        return MachineFactoryCompiler.builder(module)
-                .withInterpretedFunctions(FuelInstrumenter.interpretedFunctions(module)).compile();
+        return MeteredCompiler.builder(module).compile();
     }
 
     /** Runs {@code stack-exits} with {@code x}, returning what test.probe saw of the budget, then the budget after. */
