@@ -108,8 +108,8 @@ final class Sandbox {
     /**
      * Classifies the guest's failure; the order matters, since one cause can be wrapped in another. A run whose
      * counter shows it overdrew its fuel is out of fuel first of all: the counter is checked only at function entries
-     * and loop headers, so the trap that ended it may be the guest's own, met before the next check. (Inside a
-     * function with a loop the counter may lag by the charges since its last store; docs/fuel.md.)
+     * and loop headers, so the trap that ended it may be the guest's own, met before the next check. The counter is
+     * exact here on both tiers: compiled code stores its register copy on every exception (docs/fuel.md).
      */
     private static InvocationFailed failure(Throwable t, MemoryCap memory, BoundedOutput stderr, FuelMeter fuel) {
         byte[] captured = stderr.snapshot();
