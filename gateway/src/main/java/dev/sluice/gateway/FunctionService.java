@@ -33,13 +33,14 @@ import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.usage.UsageLedger;
 import io.helidon.http.Header;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -311,15 +312,35 @@ final class FunctionService implements HttpService {
         String script = "/v1/functions/" + function.name() + "/invoke";
         String raw = req.path().absolute().path();
         String pathInfo = raw.length() > script.length() ? raw.substring(script.length()) : "/";
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        for (Header header : req.headers()) {
-            headers.put(header.name(), header.allValues());
-        }
         String contentType = req.headers().contentType().map(t -> t.text()).orElse("");
-        Map<String, String> env = WagiEnvironment.of(req.prologue().method().text(), script, pathInfo,
-                req.query().rawValue(), contentType, body.length, req.requestedUri().host(),
-                req.localPeer().port(), req.remotePeer().host(), headers);
-        return new InvocationRequest(body, List.of(function.name().value()), env);
+        WagiEnvironment.Builder env = WagiEnvironment.builder(req.prologue().method().text(), script, pathInfo,
+                req.query().rawValue(), contentType, body.length, serverName(req), req.localPeer().port(),
+                req.remotePeer().host());
+        for (Header header : req.headers()) {
+            env.header(header.name(), header.allValues());
+        }
+        return new InvocationRequest(body, List.of(function.name().value()), env.build());
+    }
+
+    /**
+     * The host of {@code req.requestedUri()} as Helidon derives it with requested-URI discovery off (Sluice never
+     * turns it on): the {@code Host} header without its port (an IPv6 literal keeps its brackets), or the local
+     * address when there is none. Read here because the whole {@code UriInfo} Helidon builds for it (path, query,
+     * scheme) cost more than the rest of the CGI environment.
+     */
+    static String serverName(ServerRequest req) {
+        var host = req.headers().first(HeaderNames.HOST);
+        if (host.isEmpty()) {
+            return req.localPeer().address() instanceof InetSocketAddress local ? local.getHostString()
+                    : req.requestedUri().host();
+        }
+        String authority = host.get();
+        int colon = authority.lastIndexOf(':');
+        if (colon < 1 || authority.charAt(authority.length() - 1) == ']') {
+            return authority;
+        }
+        Integer.parseInt(authority, colon + 1, authority.length(), 10); // as Helidon: a port that is no number throws
+        return authority.substring(0, colon);
     }
 
     private FunctionSpec existing(ServerRequest req) {
