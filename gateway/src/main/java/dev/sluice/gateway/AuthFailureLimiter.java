@@ -1,14 +1,13 @@
 package dev.sluice.gateway;
 
 import dev.sluice.gateway.core.AuthFailures;
+import dev.sluice.tenancy.auth.KeyFormat;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -198,13 +197,9 @@ final class AuthFailureLimiter implements AuthFailures {
         return ByteBuffer.wrap(bytes).getLong();   // the /64 prefix: Integer and Long keys never collide
     }
 
+    /** Computed on every authenticated request ({@link #succeeded}): with a cloned digest, not a provider lookup. */
     private static Fingerprint fingerprint(String presentedKey) {
-        try {
-            ByteBuffer digest = ByteBuffer.wrap(MessageDigest.getInstance("SHA-256")
-                    .digest(presentedKey.getBytes(StandardCharsets.UTF_8)));
-            return new Fingerprint(digest.getLong(), digest.getLong());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
+        ByteBuffer digest = ByteBuffer.wrap(KeyFormat.sha256().digest(presentedKey.getBytes(StandardCharsets.UTF_8)));
+        return new Fingerprint(digest.getLong(), digest.getLong());
     }
 }

@@ -28,6 +28,14 @@ final class FunctionResponses {
 
     static void send(ServerResponse res, CgiResponse response, FunctionSpec function) {
         res.status(response.status());
+        List<CgiResponse.Header> headers = response.headers();
+        if (headers.size() == 1 && !headers.getFirst().name().equalsIgnoreCase(VARY)) {
+            // The usual answer (a Content-Type alone): nothing to group or merge.
+            res.header(headers.getFirst().name(), headers.getFirst().value());
+            res.header(VARY, AUTHORIZATION);
+            body(res, response, function);
+            return;
+        }
         // Grouped by name: setting a header replaces it, and a function may send several Set-Cookie or Link lines.
         Map<String, List<String>> grouped = new LinkedHashMap<>();
         List<String> vary = new ArrayList<>();
@@ -40,6 +48,10 @@ final class FunctionResponses {
         }
         grouped.forEach((name, values) -> res.header(name, values.toArray(String[]::new)));
         res.header(VARY, vary(vary));
+        body(res, response, function);
+    }
+
+    private static void body(ServerResponse res, CgiResponse response, FunctionSpec function) {
         if (allowsContent(response.status())) {
             res.send(response.body());
             return;

@@ -33,13 +33,14 @@ import dev.sluice.tenancy.TenantId;
 import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.usage.UsageLedger;
 import io.helidon.http.Header;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -84,7 +85,11 @@ final class FunctionService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
+        // Invocations first after the gate: every call is matched against the routes in this order, and none of the
+        // others can match an invocation's path (their segments differ), so the order changes nothing else.
         rules.any(gate)
+                .any("/functions/{name}/invoke", this::invoke)
+                .any("/functions/{name}/invoke/{+path}", this::invoke)
                 .get("/functions", this::list)
                 .put("/functions/{name}", this::deploy)
                 .get("/functions/{name}", this::describe)
@@ -93,8 +98,6 @@ final class FunctionService implements HttpService {
                 .put("/functions/{name}/secrets/{secret}", secrets::put)
                 .delete("/functions/{name}/secrets/{secret}", secrets::delete)
                 .get("/functions/{name}/logs", logs::read)
-                .any("/functions/{name}/invoke", this::invoke)
-                .any("/functions/{name}/invoke/{+path}", this::invoke)
                 .get("/usage", this::usage);
     }
 
@@ -198,7 +201,7 @@ final class FunctionService implements HttpService {
         Instant started = logs.now();
         InvocationOutcome outcome;
         try {
-            outcome = measured(req, res);
+            outcome = measured(caller, req, res);
         } catch (SchedulerException.WorkerLost e) {
             ProblemException problem = ErrorMapper.toProblem(e);
             try {
@@ -245,8 +248,7 @@ final class FunctionService implements HttpService {
     }
 
     /** The core's outcome, counted, timed and charged in the metrics by tenant (never by function: cardinality). */
-    private InvocationOutcome measured(ServerRequest req, ServerResponse res) {
-        Caller caller = TenantGate.callerOf(req);
+    private InvocationOutcome measured(Caller caller, ServerRequest req, ServerResponse res) {
         String tenant = caller.tenant().id().value();
         long start = metrics.start();
         metrics.inFlight(tenant, 1);
@@ -311,15 +313,35 @@ final class FunctionService implements HttpService {
         String script = "/v1/functions/" + function.name() + "/invoke";
         String raw = req.path().absolute().path();
         String pathInfo = raw.length() > script.length() ? raw.substring(script.length()) : "/";
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        for (Header header : req.headers()) {
-            headers.put(header.name(), header.allValues());
-        }
         String contentType = req.headers().contentType().map(t -> t.text()).orElse("");
-        Map<String, String> env = WagiEnvironment.of(req.prologue().method().text(), script, pathInfo,
-                req.query().rawValue(), contentType, body.length, req.requestedUri().host(),
-                req.localPeer().port(), req.remotePeer().host(), headers);
-        return new InvocationRequest(body, List.of(function.name().value()), env);
+        WagiEnvironment.Builder env = WagiEnvironment.builder(req.prologue().method().text(), script, pathInfo,
+                req.query().rawValue(), contentType, body.length, serverName(req), req.localPeer().port(),
+                req.remotePeer().host());
+        for (Header header : req.headers()) {
+            env.header(header.name(), header.allValues());
+        }
+        return new InvocationRequest(body, List.of(function.name().value()), env.build());
+    }
+
+    /**
+     * The host of {@code req.requestedUri()} as Helidon derives it with requested-URI discovery off (Sluice never
+     * turns it on): the {@code Host} header without its port (an IPv6 literal keeps its brackets), or the local
+     * address when there is none. Read here because the whole {@code UriInfo} Helidon builds for it (path, query,
+     * scheme) cost more than the rest of the CGI environment.
+     */
+    static String serverName(ServerRequest req) {
+        var host = req.headers().first(HeaderNames.HOST);
+        if (host.isEmpty()) {
+            return req.localPeer().address() instanceof InetSocketAddress local ? local.getHostString()
+                    : req.requestedUri().host();
+        }
+        String authority = host.get();
+        int colon = authority.lastIndexOf(':');
+        if (colon < 1 || authority.charAt(authority.length() - 1) == ']') {
+            return authority;
+        }
+        Integer.parseInt(authority, colon + 1, authority.length(), 10); // as Helidon: a port that is no number throws
+        return authority.substring(0, colon);
     }
 
     private FunctionSpec existing(ServerRequest req) {

@@ -3,8 +3,6 @@ package dev.sluice.gateway;
 import dev.sluice.gateway.core.QuotaReport;
 import dev.sluice.gateway.http.ProblemException;
 import io.helidon.webserver.http.ServerResponse;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Renders a {@link QuotaReport} as the {@code RateLimit-Policy} and {@code RateLimit} headers of a response (IETF
@@ -29,31 +27,36 @@ final class QuotaHeaders {
         return problem.header("RateLimit-Policy", policies(report)).header("RateLimit", remaining(report));
     }
 
+    // Rendered on every admitted request (twice for an invocation: the rate quota, then the whole report), so straight
+    // into one builder each.
     private static String policies(QuotaReport report) {
-        List<String> policies = new ArrayList<>();
+        StringBuilder policies = new StringBuilder(64);
         for (QuotaReport.Item item : report.items()) {
-            StringBuilder policy = new StringBuilder("\"").append(item.name()).append("\";q=").append(item.quota());
+            if (!policies.isEmpty()) {
+                policies.append(", ");
+            }
+            policies.append('"').append(item.name()).append("\";q=").append(item.quota());
             if (item.windowSeconds() > 0) {
-                policy.append(";w=").append(item.windowSeconds());
+                policies.append(";w=").append(item.windowSeconds());
             }
             if (item.unit() != null) {
-                policy.append(";qu=\"").append(item.unit()).append('"');
+                policies.append(";qu=\"").append(item.unit()).append('"');
             }
-            policies.add(policy.toString());
         }
-        return String.join(", ", policies);
+        return policies.toString();
     }
 
     private static String remaining(QuotaReport report) {
-        List<String> remaining = new ArrayList<>();
+        StringBuilder remaining = new StringBuilder(48);
         for (QuotaReport.Item item : report.items()) {
-            StringBuilder left = new StringBuilder("\"").append(item.name()).append("\";r=")
-                    .append(Math.max(0, item.remaining()));
-            if (item.resetSeconds() > 0) {
-                left.append(";t=").append(item.resetSeconds());
+            if (!remaining.isEmpty()) {
+                remaining.append(", ");
             }
-            remaining.add(left.toString());
+            remaining.append('"').append(item.name()).append("\";r=").append(Math.max(0, item.remaining()));
+            if (item.resetSeconds() > 0) {
+                remaining.append(";t=").append(item.resetSeconds());
+            }
         }
-        return String.join(", ", remaining);
+        return remaining.toString();
     }
 }

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.core;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -36,9 +35,10 @@ public record QuotaReport(List<Item> items) {
     }
 
     public QuotaReport plus(Item item) {
-        List<Item> more = new ArrayList<>(items);
-        more.add(Objects.requireNonNull(item, "item"));
-        return new QuotaReport(more);
+        // One copy: List.of's list is immutable, so the constructor's List.copyOf keeps it as it is.
+        Item[] more = items.toArray(new Item[items.size() + 1]);
+        more[items.size()] = Objects.requireNonNull(item, "item");
+        return new QuotaReport(List.of(more));
     }
 
     public boolean isEmpty() {

@@ -104,11 +104,21 @@ public final class Requests {
 
     /** The token of an {@code Authorization: Bearer <token>} header, if there is exactly one well-formed one. */
     public static Optional<String> bearerToken(ServerRequest req) {
-        var values = req.headers().values(HeaderNames.AUTHORIZATION);
-        if (values.size() != 1) {
+        var headers = req.headers();
+        if (!headers.contains(HeaderNames.AUTHORIZATION)) {
             return Optional.empty();
         }
-        String value = values.getFirst();
+        // One header line without a comma is one value as values() splits them; values() itself tokenizes into a
+        // new list on every request, so it is asked only for the odd header.
+        var header = headers.get(HeaderNames.AUTHORIZATION);
+        String value = header.valueCount() == 1 ? header.get() : null;
+        if (value == null || value.indexOf(',') >= 0) {
+            var values = headers.values(HeaderNames.AUTHORIZATION);
+            if (values.size() != 1) {
+                return Optional.empty();
+            }
+            value = values.getFirst();
+        }
         if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return Optional.empty();
         }

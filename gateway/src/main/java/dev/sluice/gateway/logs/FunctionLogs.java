@@ -64,6 +64,9 @@ public final class FunctionLogs {
         synchronized (tenant) {
             ArrayDeque<LogEntry> ring = tenant.rings.computeIfAbsent(function, f -> new ArrayDeque<>());
             ring.addLast(entry);
+            if (tenant.oldest == null || entry.time().isBefore(tenant.oldest)) {
+                tenant.oldest = entry.time();
+            }
             tenant.bytes += entry.cost();
             while (ring.size() > limits.entriesPerFunction()) {
                 tenant.bytes -= ring.removeFirst().cost();
@@ -193,8 +196,16 @@ public final class FunctionLogs {
         }
     }
 
+    /**
+     * Drops the tenant's entries older than the retention. Runs on every record, so the rings are only walked when
+     * {@link TenantLogs#oldest} says one may hold such an entry (not once per function of the tenant per call).
+     */
     private void expire(TenantLogs tenant) {
         Instant cutoff = clock.instant().minus(limits.retention());
+        if (tenant.oldest == null || !tenant.oldest.isBefore(cutoff)) {
+            return;
+        }
+        Instant oldest = null;
         Iterator<ArrayDeque<LogEntry>> rings = tenant.rings.values().iterator();
         while (rings.hasNext()) {
             ArrayDeque<LogEntry> ring = rings.next();
@@ -203,8 +214,11 @@ public final class FunctionLogs {
             }
             if (ring.isEmpty()) {
                 rings.remove();
+            } else if (oldest == null || ring.peekFirst().time().isBefore(oldest)) {
+                oldest = ring.peekFirst().time();
             }
         }
+        tenant.oldest = oldest;
     }
 
     /** Removes the tenant's oldest entry, whichever function's: the head of the ring whose head is oldest. */
@@ -235,6 +249,9 @@ public final class FunctionLogs {
     }
 
     private static String text(byte[] bytes, int length) {
+        if (length == 0) {
+            return "";   // most calls write nothing to stderr: no decoder for them
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPLACE)
@@ -249,5 +266,10 @@ public final class FunctionLogs {
         final Map<String, ArrayDeque<LogEntry>> rings = new HashMap<>();
         final Map<String, List<Consumer<LogEntry>>> followers = new HashMap<>();
         long bytes;
+        /**
+         * No entry of the tenant's is older than this (null: it holds none). Entries removed otherwise (evicted,
+         * dropped, pushed out of a ring) may leave it earlier than the truth, which only costs one walk.
+         */
+        Instant oldest;
     }
 }

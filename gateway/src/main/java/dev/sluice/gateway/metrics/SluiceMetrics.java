@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -57,6 +58,11 @@ public final class SluiceMetrics implements AutoCloseable {
     /** Sub-millisecond to the longest timeout a plan allows, in seconds (Prometheus' unit for durations). */
     /** Label sets per instrument: {@link InvocationOutcomeKind}'s 13 outcomes for 1,000 tenants. */
     static final int CARDINALITY_LIMIT = 13_000;
+    /**
+     * Tenants whose labels are kept ready ({@link TenantLabels}): as many as the instruments keep series for. Past
+     * it, labels are built per call, as before the cache.
+     */
+    static final int CACHED_TENANTS = 1_000;
     private static final List<Double> DURATION_BUCKETS = List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
             0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
 
@@ -83,6 +89,23 @@ public final class SluiceMetrics implements AutoCloseable {
     private final DoubleHistogram vaultDuration;
     private final LongCounter vaultFailures;
     private final LongCounter accessLogDropped;
+    /** Per tenant id, its label sets: built once, not on every invocation (5 per call before). */
+    private final ConcurrentHashMap<String, TenantLabels> tenantLabels = new ConcurrentHashMap<>();
+
+    /** A tenant's label sets: {@code tenant} alone, and with each invocation outcome. */
+    private static final class TenantLabels {
+        final Attributes tenant;
+        final Attributes[] outcomes;
+
+        TenantLabels(String tenant) {
+            this.tenant = Attributes.of(TENANT, tenant);
+            InvocationOutcomeKind[] kinds = InvocationOutcomeKind.values();
+            this.outcomes = new Attributes[kinds.length];
+            for (InvocationOutcomeKind kind : kinds) {
+                outcomes[kind.ordinal()] = Attributes.of(TENANT, tenant, OUTCOME, kind.label());
+            }
+        }
+    }
 
     private SluiceMetrics(LongSupplier nanoTime, List<MetricReader> readers) {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
@@ -161,8 +184,9 @@ public final class SluiceMetrics implements AutoCloseable {
 
     /** One invocation answered: counted by outcome, timed from {@code startNanos}, its fuel charged to the tenant. */
     public void invoked(String tenant, InvocationOutcomeKind outcome, long fuelUsed, long startNanos) {
-        Attributes byTenant = Attributes.of(TENANT, tenant);
-        invocations.add(1, Attributes.of(TENANT, tenant, OUTCOME, outcome.label()));
+        TenantLabels labels = labels(tenant);
+        Attributes byTenant = labels.tenant;
+        invocations.add(1, labels.outcomes[outcome.ordinal()]);
         invocationDuration.record(Math.max(0, nanoTime.getAsLong() - startNanos) / 1e9, byTenant);
         if (fuelUsed > 0) {
             fuel.add(fuelUsed, byTenant);
@@ -176,7 +200,20 @@ public final class SluiceMetrics implements AutoCloseable {
 
     /** An invocation entered ({@code +1}) or left ({@code -1}) the gateway. */
     public void inFlight(String tenant, int delta) {
-        inFlight.add(delta, Attributes.of(TENANT, tenant));
+        inFlight.add(delta, labels(tenant).tenant);
+    }
+
+    /** The tenant's labels, cached for the first {@value #CACHED_TENANTS} tenants seen (a bounded map). */
+    private TenantLabels labels(String tenant) {
+        TenantLabels labels = tenantLabels.get(tenant);
+        if (labels == null) {
+            labels = new TenantLabels(tenant);
+            if (tenantLabels.size() < CACHED_TENANTS) {
+                TenantLabels raced = tenantLabels.putIfAbsent(tenant, labels);
+                labels = raced != null ? raced : labels;
+            }
+        }
+        return labels;
     }
 
     /** One deploy answered; {@code outcome} is {@code deployed}, {@code refused} or {@code failed}. */
@@ -307,7 +344,7 @@ public final class SluiceMetrics implements AutoCloseable {
         private final AtomicBoolean waiting = new AtomicBoolean(true);
 
         private Queued(String tenant) {
-            this.tenant = Attributes.of(TENANT, tenant);
+            this.tenant = labels(tenant).tenant;
             queued.add(1, this.tenant);
         }
 

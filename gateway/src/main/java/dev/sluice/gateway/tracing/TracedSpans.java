@@ -7,9 +7,13 @@ import io.opentelemetry.api.trace.StatusCode;
 final class TracedSpans {
     private TracedSpans() {}
 
-    /** Whether this thread is inside a traced request (a valid span is current): decorators trace only then. */
+    /**
+     * Whether this thread is inside a traced request whose span records (sampled): decorators trace only then. In a
+     * trace the sampler dropped ({@code trace-sampling-ratio} below 1) their spans would be dropped too (the sampler
+     * is parent-based), so they are not built at all.
+     */
     static boolean inTrace() {
-        return Span.current().getSpanContext().isValid();
+        return Span.current().isRecording();
     }
 
     /**

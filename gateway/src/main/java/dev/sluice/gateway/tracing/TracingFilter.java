@@ -111,6 +111,10 @@ final class TracingFilter implements Filter {
     }
 
     private static void end(Span span, String method, RoutingRequest req, RoutingResponse res) {
+        if (!span.isRecording()) {
+            span.end();   // dropped by the sampler: its attributes and name would go nowhere
+            return;
+        }
         try {
             int status = res.status().code();
             span.setAttribute(TraceAttributes.HTTP_STATUS, status);

@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A function's stdout read as a CGI response (RFC 3875 §6): header lines, a blank line, then the body. A
@@ -19,8 +18,6 @@ import java.util.regex.Pattern;
 public record CgiResponse(int status, List<Header> headers, byte[] body) {
     public static final String DEFAULT_CONTENT_TYPE = "text/plain; charset=utf-8";
     private static final int MAX_HEADERS = 100;
-    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-    private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f]");
     private static final Set<String> DROPPED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "te", "trailer", "proxy-authenticate", "proxy-connection", "status");
 
@@ -35,26 +32,61 @@ public record CgiResponse(int status, List<Header> headers, byte[] body) {
         if (split == null) {
             return plain(stdout);
         }
+        // Per invocation: the lines are found by a scan (a line ends at LF, a CR before it is dropped, a lone CR is
+        // kept and refused below), and names and values are checked char by char, without regexes.
         String block = new String(stdout, 0, split[0], StandardCharsets.ISO_8859_1);
         List<Header> parsed = new ArrayList<>();
-        for (String line : block.split("\r?\n", -1)) {
-            int colon = line.indexOf(':');
-            if (colon <= 0 || !HEADER_NAME.matcher(line.substring(0, colon)).matches()) {
+        int start = 0;
+        while (start <= block.length()) {
+            int newline = block.indexOf('\n', start);
+            int next = newline < 0 ? block.length() + 1 : newline + 1;
+            int end = newline < 0 ? block.length() : newline > start && block.charAt(newline - 1) == '\r'
+                    ? newline - 1 : newline;
+            int colon = block.indexOf(':', start);
+            if (colon < 0 || colon >= end) {
                 return plain(stdout);
             }
-            String value = line.substring(colon + 1).strip();
-            if (CONTROL.matcher(value).find()) {
-                // A lone CR or another control character could split the response for a lenient client or proxy.
-                throw new InvalidCgiResponse("header " + line.substring(0, colon)
-                        + " holds a control character");
+            if (colon == start || !isToken(block, start, colon)) {
+                return plain(stdout);
             }
-            parsed.add(new Header(line.substring(0, colon), value));
+            String name = block.substring(start, colon);
+            String value = block.substring(colon + 1, end).strip();
+            if (hasControl(value)) {
+                // A lone CR or another control character could split the response for a lenient client or proxy.
+                throw new InvalidCgiResponse("header " + name + " holds a control character");
+            }
+            parsed.add(new Header(name, value));
+            start = next;
         }
         if (parsed.size() > MAX_HEADERS) {
             throw new InvalidCgiResponse("more than " + MAX_HEADERS + " headers");
         }
         byte[] body = Arrays.copyOfRange(stdout, split[1], stdout.length);
         return fromHeaders(parsed, body);
+    }
+
+    /** RFC 9110 token characters: {@code !#$%&'*+-.^_`|~}, digits and letters. */
+    private static boolean isToken(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            boolean token = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || c < 0x80 && "!#$%&'*+.^_`|~-".indexOf(c) >= 0;
+            if (!token) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Any of 0x00-0x08, 0x0a-0x1f, 0x7f: every control character but the tab. */
+    private static boolean hasControl(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static CgiResponse fromHeaders(List<Header> parsed, byte[] body) {

@@ -2,10 +2,7 @@ package dev.sluice.gateway.wagi;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The CGI variables a function sees (WAGI): request line, content metadata and the request headers as
@@ -16,12 +13,14 @@ import java.util.regex.Pattern;
  * map to {@code _}, so {@code X_Forwarded_For} or {@code X.Forwarded.For} would otherwise fold into
  * {@code HTTP_X_FORWARDED_FOR} beside (or instead of) the header a proxy set: a client could spoof it. Such names are
  * dropped, as nginx does by default ({@code underscores_in_headers off}, {@code ignore_invalid_headers on}).
+ *
+ * <p>Built on every invocation's path, so the checks are plain character scans (no regex, no lower-cased copies) and
+ * the HTTP edge adds its headers straight from the request ({@link Builder}), without an intermediate map.
  */
 public final class WagiEnvironment {
-    private static final Set<String> WITHHELD = Set.of("authorization", "proxy-authorization", "connection",
-            "keep-alive", "upgrade", "http2-settings", "te", "transfer-encoding", "content-type", "content-length");
-
-    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9-]+");
+    /** Compared ignoring case; a name's length rules most of them out at once. */
+    private static final String[] WITHHELD = {"authorization", "proxy-authorization", "connection", "keep-alive",
+        "upgrade", "http2-settings", "te", "transfer-encoding", "content-type", "content-length"};
 
     private WagiEnvironment() {}
 
@@ -33,32 +32,80 @@ public final class WagiEnvironment {
     public static Map<String, String> of(String method, String scriptName, String pathInfo, String rawQuery,
                                          String contentType, long contentLength, String serverName, int serverPort,
                                          String remoteAddr, Map<String, List<String>> headers) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("GATEWAY_INTERFACE", "CGI/1.1");
-        env.put("SERVER_PROTOCOL", "HTTP/1.1");
-        env.put("SERVER_SOFTWARE", "Sluice");
-        env.put("REQUEST_METHOD", method);
-        env.put("SCRIPT_NAME", scriptName);
-        env.put("PATH_INFO", pathInfo);
-        env.put("QUERY_STRING", rawQuery == null ? "" : rawQuery);
-        env.put("CONTENT_TYPE", contentType == null ? "" : contentType);
-        env.put("CONTENT_LENGTH", Long.toString(contentLength));
-        env.put("SERVER_NAME", serverName);
-        env.put("SERVER_PORT", Integer.toString(serverPort));
-        env.put("REMOTE_ADDR", remoteAddr);
-        headers.forEach((name, values) -> {
-            if (!WITHHELD.contains(name.toLowerCase(Locale.ROOT)) && PLAIN_NAME.matcher(name).matches()) {
-                env.merge(variable(name), String.join(", ", values), (a, b) -> a + ", " + b);
-            }
-        });
-        return env;
+        Builder env = builder(method, scriptName, pathInfo, rawQuery, contentType, contentLength, serverName,
+                serverPort, remoteAddr);
+        headers.forEach(env::header);
+        return env.build();
     }
 
-    static String variable(String header) {
-        StringBuilder name = new StringBuilder("HTTP_");
-        for (char c : header.toCharArray()) {
-            name.append(Character.isLetterOrDigit(c) ? Character.toUpperCase(c) : '_');
+    /** The variables of the request line and content; the headers follow, in the order received. */
+    public static Builder builder(String method, String scriptName, String pathInfo, String rawQuery,
+                                  String contentType, long contentLength, String serverName, int serverPort,
+                                  String remoteAddr) {
+        return new Builder(method, scriptName, pathInfo, rawQuery, contentType, contentLength, serverName, serverPort,
+                remoteAddr);
+    }
+
+    /** One request's environment under construction; not thread-safe. */
+    public static final class Builder {
+        private final Map<String, String> env = new LinkedHashMap<>();
+
+        private Builder(String method, String scriptName, String pathInfo, String rawQuery, String contentType,
+                        long contentLength, String serverName, int serverPort, String remoteAddr) {
+            env.put("GATEWAY_INTERFACE", "CGI/1.1");
+            env.put("SERVER_PROTOCOL", "HTTP/1.1");
+            env.put("SERVER_SOFTWARE", "Sluice");
+            env.put("REQUEST_METHOD", method);
+            env.put("SCRIPT_NAME", scriptName);
+            env.put("PATH_INFO", pathInfo);
+            env.put("QUERY_STRING", rawQuery == null ? "" : rawQuery);
+            env.put("CONTENT_TYPE", contentType == null ? "" : contentType);
+            env.put("CONTENT_LENGTH", Long.toString(contentLength));
+            env.put("SERVER_NAME", serverName);
+            env.put("SERVER_PORT", Integer.toString(serverPort));
+            env.put("REMOTE_ADDR", remoteAddr);
         }
-        return name.toString();
+
+        /** A request header with its values (joined with {@code ", "}); withheld or oddly named ones are left out. */
+        public Builder header(String name, List<String> values) {
+            if (passes(name)) {
+                String value = values.size() == 1 ? values.getFirst() : String.join(", ", values);
+                env.merge(variable(name), value, (a, b) -> a + ", " + b);
+            }
+            return this;
+        }
+
+        public Map<String, String> build() {
+            return env;
+        }
+    }
+
+    private static boolean passes(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')) {
+                return false;
+            }
+        }
+        for (String withheld : WITHHELD) {
+            if (withheld.equalsIgnoreCase(name)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code HTTP_} and the name upper-cased with {@code -} as {@code _}; the name is letters, digits and {@code -}. */
+    static String variable(String header) {
+        char[] name = new char[5 + header.length()];
+        "HTTP_".getChars(0, 5, name, 0);
+        for (int i = 0; i < header.length(); i++) {
+            char c = header.charAt(i);
+            name[5 + i] = c == '-' ? '_' : c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
+        }
+        return new String(name);
     }
 }

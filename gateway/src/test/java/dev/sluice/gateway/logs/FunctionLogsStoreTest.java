@@ -41,6 +41,28 @@ class FunctionLogsStoreTest {
         assertEquals(List.of("v-1"), logs.entries("victim", "f").stream().map(LogEntry::invocationId).toList());
     }
 
+    /** Expiry walks the rings only when an entry may be old enough; entries of every function still go on time. */
+    @Test
+    void entriesOlderThanTheRetentionGoFromEveryFunctionAndTheirBytesWithThem() {
+        byte[] none = new byte[0];
+        logs.record("acme", "a", "a-1", 200, "completed", 1, 1, none);
+        now.updateAndGet(t -> t.plus(Duration.ofMinutes(20)));
+        logs.record("acme", "b", "b-1", 200, "completed", 1, 1, none);
+        now.updateAndGet(t -> t.plus(Duration.ofMinutes(20)));
+        logs.record("acme", "a", "a-2", 200, "completed", 1, 1, none);
+        long three = logs.bytes("acme");
+        now.updateAndGet(t -> t.plus(Duration.ofMinutes(21)));   // a-1 is 61 minutes old, b-1 41
+        logs.record("acme", "c", "c-1", 200, "completed", 1, 1, none);
+        assertEquals(List.of("a-2"), logs.entries("acme", "a").stream().map(LogEntry::invocationId).toList());
+        assertEquals(List.of("b-1"), logs.entries("acme", "b").stream().map(LogEntry::invocationId).toList());
+        assertEquals(three, logs.bytes("acme"), "one entry went, one came");
+        now.updateAndGet(t -> t.plus(Duration.ofMinutes(20)));   // b-1 is 61 minutes old
+        assertEquals(List.of(), logs.entries("acme", "b"));
+        now.updateAndGet(t -> t.plus(Duration.ofHours(2)));
+        assertEquals(List.of(), logs.entries("acme", "c"));
+        assertEquals(0, logs.bytes("acme"), "every entry expired");
+    }
+
     @Test
     void concurrentRecordersKeepTheRingAndTheCountExact() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();

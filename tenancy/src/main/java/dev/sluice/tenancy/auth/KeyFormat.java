@@ -38,8 +38,16 @@ public final class KeyFormat {
     private static final String BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     public static final Pattern ID = Pattern.compile("[0-9a-f]{" + ID_LENGTH + "}");
-    /** 32 bytes in unpadded base64: 43 characters; the last carries 4 data bits and two zero bits. */
-    private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]");
+    /**
+     * A secret is 32 bytes in unpadded base64url, {@code [A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]}: 43 characters, the last
+     * carrying 4 data bits and two zero bits, so it is one of these.
+     */
+    private static final String SECRET_LAST = "AEIMQUYcgkosw048";
+    /**
+     * Cloned for each hash: {@link MessageDigest#getInstance} looks the provider up again on every call, which cost
+     * as much as the hash itself on each request's path. The prototype is never updated, so clones are independent.
+     */
+    private static final MessageDigest SHA256 = newSha256();
     private static final HexFormat HEX = HexFormat.of();
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
     /** Compared against when the id is unknown, so that path costs the same hash and compare as a wrong secret. */
@@ -61,22 +69,49 @@ public final class KeyFormat {
                     || !presented.regionMatches(body, checksum(presented, body), 0, CHECKSUM_LENGTH)) {
                 return Optional.empty();
             }
-            return split(presented.substring(0, body), PREFIX);
+            return split(presented, body, PREFIX);
         }
-        return split(presented, presented.startsWith(UNCHECKED_PREFIX) ? UNCHECKED_PREFIX : LEGACY_PREFIX);
+        return split(presented, presented.length(),
+                presented.startsWith(UNCHECKED_PREFIX) ? UNCHECKED_PREFIX : LEGACY_PREFIX);
     }
 
-    private static Optional<Presented> split(String presented, String prefix) {
-        if (presented.length() != prefix.length() + ID_LENGTH + 1 + SECRET_LENGTH || !presented.startsWith(prefix)
+    /** The key in {@code presented}'s first {@code end} characters (the rest is its checksum). */
+    private static Optional<Presented> split(String presented, int end, String prefix) {
+        if (end != prefix.length() + ID_LENGTH + 1 + SECRET_LENGTH || !presented.startsWith(prefix)
                 || presented.charAt(prefix.length() + ID_LENGTH) != '_') {
             return Optional.empty();
         }
-        String id = presented.substring(prefix.length(), prefix.length() + ID_LENGTH);
-        String secret = presented.substring(prefix.length() + ID_LENGTH + 1);
-        if (!ID.matcher(id).matches() || !SECRET.matcher(secret).matches()) {
+        int idStart = prefix.length();
+        int secretStart = idStart + ID_LENGTH + 1;
+        // The id's and the secret's shapes, checked in place: this runs on every request.
+        if (!isId(presented, idStart) || !isSecret(presented, secretStart)) {
             return Optional.empty();
         }
-        return Optional.of(new Presented(id, sha256(secret)));
+        return Optional.of(new Presented(presented.substring(idStart, idStart + ID_LENGTH),
+                sha256(presented.substring(secretStart, end))));
+    }
+
+    /** {@link #ID} at {@code from}: {@value #ID_LENGTH} lowercase hex digits. */
+    private static boolean isId(String text, int from) {
+        for (int i = from; i < from + ID_LENGTH; i++) {
+            char c = text.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A secret's shape (see {@link #SECRET_LAST}) at {@code from} (the caller checked the length). */
+    private static boolean isSecret(String text, int from) {
+        int last = from + SECRET_LENGTH - 1;
+        for (int i = from; i < last; i++) {
+            char c = text.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return SECRET_LAST.indexOf(text.charAt(last)) >= 0;
     }
 
     /**
@@ -132,8 +167,21 @@ public final class KeyFormat {
     }
 
     public static byte[] sha256(String secret) {
+        return sha256().digest(secret.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** A fresh SHA-256 digest, cheaply (a clone of a prototype). */
+    public static MessageDigest sha256() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.US_ASCII));
+            return (MessageDigest) SHA256.clone();
+        } catch (CloneNotSupportedException e) {
+            return newSha256();   // a provider whose digest cannot be cloned: look it up each time
+        }
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }

@@ -23,6 +23,12 @@ public record KeySpec(String name, Set<Scope> scopes, Optional<Set<String>> func
     public static final int MAX_NAME_LENGTH = 100;
     public static final int MAX_FUNCTIONS = 100;
     private static final Pattern FUNCTION = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /**
+     * Every set of scopes, unmodifiable, indexed by the bit mask of its members' ordinals. {@link KeyMetadata} is
+     * rebuilt on every verification (with the key's last use), so the check hands back one shared instance instead
+     * of copying the set each time.
+     */
+    private static final Set<Scope>[] SCOPE_SETS = scopeSets();
 
     public KeySpec {
         checkName(name);
@@ -52,7 +58,27 @@ public record KeySpec(String name, Set<Scope> scopes, Optional<Set<String>> func
             throw new TenancyException.InvalidInput("scopes: " + (scopes == null ? "missing" : "empty")
                     + " (expected: one or more of invoke, deploy, read)");
         }
-        return Collections.unmodifiableSet(EnumSet.copyOf(scopes));
+        int mask = 0;
+        for (Scope scope : scopes) {
+            mask |= 1 << Objects.requireNonNull(scope, "scopes: null").ordinal();
+        }
+        return SCOPE_SETS[mask];
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<Scope>[] scopeSets() {
+        Scope[] all = Scope.values();
+        Set<Scope>[] sets = new Set[1 << all.length];
+        for (int mask = 0; mask < sets.length; mask++) {
+            EnumSet<Scope> set = EnumSet.noneOf(Scope.class);
+            for (Scope scope : all) {
+                if ((mask & 1 << scope.ordinal()) != 0) {
+                    set.add(scope);
+                }
+            }
+            sets[mask] = Collections.unmodifiableSet(set);
+        }
+        return sets;
     }
 
     static Optional<Set<String>> checkFunctions(Optional<Set<String>> functions) {
