@@ -12,8 +12,12 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -159,29 +163,23 @@ class JournalTest {
         int threads = 8;
         int each = 100;
         ConcurrentLinkedQueue<Long> seqs = new ConcurrentLinkedQueue<>();
-        try (Journal journal = Journal.open(dir, "t", 0, e -> {})) {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> writers = new ArrayList<>();
+        try (Journal journal = Journal.open(dir, "t", 0, e -> {});
+             ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            CountDownLatch start = new CountDownLatch(threads);
+            List<Callable<Void>> writers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                writers.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        start.await();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
+                writers.add(() -> {
+                    start.countDown();
+                    start.await(); // all writers at once, so appends meet a force under way and queue up
                     for (int i = 0; i < each; i++) {
-                        try {
-                            seqs.add(journal.append(bytes(id + ":" + i)));
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
+                        seqs.add(journal.append(bytes(id + ":" + i)));
                     }
-                }));
+                    return null;
+                });
             }
-            start.countDown();
-            for (Thread writer : writers) {
-                writer.join();
+            for (Future<Void> writer : pool.invokeAll(writers)) {
+                writer.get(); // a writer's failure fails the test, with its cause
             }
         }
         Set<Long> distinct = new HashSet<>(seqs);
