@@ -2,7 +2,7 @@ package dev.sluice.tenancy.local;
 
 import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantUid;
-import dev.sluice.tenancy.internal.Journal;
+import dev.sluice.config.Journal;
 import dev.sluice.tenancy.internal.StoredJson;
 import dev.sluice.tenancy.usage.DailyUsage;
 import dev.sluice.tenancy.usage.UsageLedger;
@@ -68,7 +68,11 @@ public final class LocalUsageLedger implements UsageLedger {
                 throw new TenancyException.StorageFailure(file + ": cannot read (" + e + ")", e);
             }
         });
-        ledger.journal = Journal.open(dataDir, PREFIX, ledger.snapshotSeq, ledger::replay);
+        try {
+            ledger.journal = Journal.open(dataDir, PREFIX, ledger.snapshotSeq, ledger::replay);
+        } catch (java.io.IOException e) {
+            throw TenancyLog.storageFailure(e);
+        }
         ledger.prune();
         ledger.clean();
         return ledger;
@@ -168,6 +172,10 @@ public final class LocalUsageLedger implements UsageLedger {
         }
         try {
             journal.append(StoredJson.compactBytes(record));
+        } catch (java.io.IOException e) {
+            changed.forEach(Counters::touch);
+            forgotten.addAll(forget);
+            throw TenancyLog.storageFailure(e);
         } catch (RuntimeException e) {
             changed.forEach(Counters::touch);
             forgotten.addAll(forget);
@@ -181,7 +189,12 @@ public final class LocalUsageLedger implements UsageLedger {
 
     /** Writes every retained row to {@code usage.json} and drops the journal segments it covers; under the lock. */
     synchronized void compact() {
-        long seq = journal.roll();
+        long seq;
+        try {
+            seq = journal.roll();
+        } catch (java.io.IOException e) {
+            throw TenancyLog.storageFailure(e);
+        }
         ObjectNode root = store.newDocument(seq);
         ArrayNode usage = root.putArray("usage");
         List<Map.Entry<TenantUid, ConcurrentHashMap<LocalDate, Counters>>> sorted = new ArrayList<>(tenants.entrySet());
@@ -193,7 +206,11 @@ public final class LocalUsageLedger implements UsageLedger {
         // Rows that change meanwhile are dirty and go to the new segment, whose records replay on top of this.
         snapshotBytes = store.write(root, false);
         snapshotSeq = seq;
-        journal.deleteThrough(seq);
+        try {
+            journal.deleteThrough(seq);
+        } catch (java.io.IOException e) {
+            throw TenancyLog.storageFailure(e);
+        }
     }
 
     private static void row(ObjectNode node, TenantUid tenant, DailyUsage u) {

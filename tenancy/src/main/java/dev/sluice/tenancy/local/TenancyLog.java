@@ -1,10 +1,12 @@
 package dev.sluice.tenancy.local;
 
-import dev.sluice.tenancy.internal.Journal;
+import dev.sluice.config.Journal;
+import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.internal.StoredJson;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,7 +58,11 @@ final class TenancyLog implements AutoCloseable {
                            long compactAbove) {
         TenancyLog log = new TenancyLog(plans, tenants, keys, compactAbove);
         long floor = Math.max(plans.snapshotSeq(), Math.max(tenants.snapshotSeq(), keys.snapshotSeq()));
-        log.journal = Journal.open(dataDir, PREFIX, floor, log::replay);
+        try {
+            log.journal = Journal.open(dataDir, PREFIX, floor, log::replay);
+        } catch (IOException e) {
+            throw storageFailure(e);
+        }
         log.snapshotsInclude = Math.min(plans.snapshotSeq(), Math.min(tenants.snapshotSeq(), keys.snapshotSeq()));
         log.snapshotBytes = size(dataDir.resolve(FilePlanStore.FILE_NAME)) + size(dataDir.resolve(
                 FileTenantStore.FILE_NAME)) + size(dataDir.resolve(FileApiKeys.FILE_NAME));
@@ -96,7 +102,12 @@ final class TenancyLog implements AutoCloseable {
      * returns); starts a compaction in the background when one is due.
      */
     long append(ObjectNode record) {
-        long seq = journal.append(StoredJson.compactBytes(record));
+        long seq;
+        try {
+            seq = journal.append(StoredJson.compactBytes(record));
+        } catch (IOException e) {
+            throw storageFailure(e);
+        }
         if (journal.segmentBytes() > Math.max(compactAbove, snapshotBytes) && compacting.compareAndSet(false, true)) {
             Thread.ofPlatform().daemon().name("sluice-tenancy-snapshot").start(() -> {
                 try {
@@ -129,16 +140,29 @@ final class TenancyLog implements AutoCloseable {
         LongSupplier writeKeys;
         synchronized (plans.writeLock()) {
             synchronized (keys.writeLock()) {
-                seq = journal.roll();
+                try {
+                    seq = journal.roll();
+                } catch (IOException e) {
+                    throw storageFailure(e);
+                }
                 writePlans = plans.captureSnapshot(seq);
                 writeTenants = tenants.captureSnapshot(seq);
                 writeKeys = keys.captureSnapshot(seq);
             }
         }
         long bytes = writePlans.getAsLong() + writeTenants.getAsLong() + writeKeys.getAsLong();
-        journal.deleteThrough(seq);
+        try {
+            journal.deleteThrough(seq);
+        } catch (IOException e) {
+            throw storageFailure(e);
+        }
         snapshotsInclude = seq;
         snapshotBytes = bytes;
+    }
+
+    /** The journal's errors name their file already; this is where they become tenancy's. */
+    static TenancyException.StorageFailure storageFailure(IOException e) {
+        return new TenancyException.StorageFailure(e.getMessage(), e);
     }
 
     @Override

@@ -1,6 +1,4 @@
-package dev.sluice.tenancy.internal;
-
-import dev.sluice.tenancy.TenancyException;
+package dev.sluice.config;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,11 +32,15 @@ import java.util.zip.CRC32C;
  * {@link #roll} starts a new segment, so the caller can write a snapshot covering the records so far and then
  * {@link #deleteThrough delete} the segments it covers.
  *
+ * <p>Errors are {@link IOException}s naming the file, so each store maps them once to its own exception (this module
+ * knows none of them) and the compiler holds every caller to it; an exception thrown by the replay consumer passes
+ * through as it is.
+ *
  * <p>Threading: {@link #append} and {@link #roll} may be called from any thread.
  */
 public final class Journal implements AutoCloseable {
     static final int HEADER = 16;
-    /** Far above any record tenancy writes; a larger length read back is a torn or corrupt header. */
+    /** Far above any record a store writes; a larger length read back is a torn or corrupt header. */
     static final int MAX_RECORD = 64 << 20;
 
     /** A record read back at open. */
@@ -66,12 +68,16 @@ public final class Journal implements AutoCloseable {
      * seq order before returning. A journal created now starts after {@code floor} (the newest snapshot's seq), so
      * its records are never mistaken for ones a snapshot already covers.
      */
-    public static Journal open(Path dir, String prefix, long floor, Consumer<Entry> replay) {
+    public static Journal open(Path dir, String prefix, long floor, Consumer<Entry> replay) throws IOException {
         Journal journal = new Journal(dir, prefix);
         try {
             journal.load(floor, replay);
         } catch (IOException e) {
-            throw new TenancyException.StorageFailure(dir.resolve(prefix) + ".*.journal: cannot open (" + e + ")", e);
+            journal.closeQuietly();
+            throw new IOException(dir.resolve(prefix) + ".*.journal: cannot open (" + e + ")", e);
+        } catch (RuntimeException e) {
+            journal.closeQuietly();
+            throw e;
         }
         return journal;
     }
@@ -152,8 +158,8 @@ public final class Journal implements AutoCloseable {
         return offset;
     }
 
-    private static TenancyException.StorageFailure corrupt(Path segment, long offset, String what) {
-        return new TenancyException.StorageFailure(segment + ": corrupt at byte " + offset + " (" + what + ")", null);
+    private static IOException corrupt(Path segment, long offset, String what) {
+        return new IOException(segment + ": corrupt at byte " + offset + " (" + what + ")");
     }
 
     private List<Path> segments() throws IOException {
@@ -186,7 +192,7 @@ public final class Journal implements AutoCloseable {
         FileChannel next = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         try {
-            // Records hold key hashes: owner only, as keys.json.
+            // Records may hold secrets' hashes (tenancy's API keys): owner only, as their snapshots.
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException notPosix) {
             // The data directory's own permissions are all there is.
@@ -211,9 +217,9 @@ public final class Journal implements AutoCloseable {
     /**
      * Appends {@code payload} as the next record and returns its seq once it is on disk.
      *
-     * @throws TenancyException.StorageFailure if it could not be written; then it is not in the journal
+     * @throws IOException if it could not be written; then it is not in the journal
      */
-    public long append(byte[] payload) {
+    public long append(byte[] payload) throws IOException {
         if (payload.length > MAX_RECORD) {
             throw new IllegalArgumentException("record: " + payload.length + " bytes (expected: <= " + MAX_RECORD + ")");
         }
@@ -228,8 +234,8 @@ public final class Journal implements AutoCloseable {
             io.unlock();
         }
         if (pending.failure != null) {
-            throw new TenancyException.StorageFailure(dir.resolve(prefix) + " journal: cannot append ("
-                    + pending.failure + ")", pending.failure);
+            throw new IOException(dir.resolve(prefix) + " journal: cannot append (" + pending.failure + ")",
+                    pending.failure);
         }
         return pending.seq;
     }
@@ -314,7 +320,7 @@ public final class Journal implements AutoCloseable {
      * Starts a new segment unless the current one is empty; returns the seq of the last record before it. Records
      * appended afterwards go to the new segment.
      */
-    public long roll() {
+    public long roll() throws IOException {
         io.lock();
         try {
             if (lastSeq >= segmentStart) {
@@ -322,15 +328,14 @@ public final class Journal implements AutoCloseable {
             }
             return lastSeq;
         } catch (IOException e) {
-            throw new TenancyException.StorageFailure(dir.resolve(prefix) + " journal: cannot start a segment ("
-                    + e + ")", e);
+            throw new IOException(dir.resolve(prefix) + " journal: cannot start a segment (" + e + ")", e);
         } finally {
             io.unlock();
         }
     }
 
     /** Deletes the segments holding only records up to {@code seq} (a snapshot now covers them). */
-    public void deleteThrough(long seq) {
+    public void deleteThrough(long seq) throws IOException {
         io.lock();
         try {
             for (Path segment : segments()) {
@@ -343,8 +348,7 @@ public final class Journal implements AutoCloseable {
             }
             forceDirectory();
         } catch (IOException e) {
-            throw new TenancyException.StorageFailure(dir.resolve(prefix) + " journal: cannot delete a segment ("
-                    + e + ")", e);
+            throw new IOException(dir.resolve(prefix) + " journal: cannot delete a segment (" + e + ")", e);
         } finally {
             io.unlock();
         }
@@ -354,11 +358,19 @@ public final class Journal implements AutoCloseable {
     public void close() {
         io.lock();
         try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Every record that returned is already forced.
+            closeQuietly();
         } finally {
             io.unlock();
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException ignored) {
+            // Every record that returned is already forced.
         }
     }
 
