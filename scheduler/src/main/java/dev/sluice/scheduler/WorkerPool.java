@@ -51,8 +51,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Timeouts are deadlines on the job, not alarms: one watchdog thread scans the queued and running jobs every
  * {@link #TICK_NANOS} (O(jobs in flight), which the queue limits bound). Scheduling and cancelling two
- * {@code ScheduledThreadPoolExecutor} tasks per call cost a locked heap insert and removal each, and woke the
- * watchdog thread for every new earliest alarm; a tick costs nothing per call. A timeout therefore fires up to one
+ * {@code ScheduledThreadPoolExecutor} tasks per call cost a task, a lambda and a locked heap insert and removal
+ * each (~300 bytes per call); a tick costs nothing per call. A timeout therefore fires up to one
  * tick late, immaterial against millisecond limits. The watchdog sleeps for good after {@link #IDLE_TICKS} ticks
  * with nothing in flight, and {@link #submit} wakes it (the only per-call watchdog cost, and only after idling).
  */
@@ -295,9 +295,10 @@ final class WorkerPool implements Dispatcher {
             return; // cancelled while queued; whoever cancelled it completed it
         }
         job.runDeadline = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(job.function.timeoutMs());
-        if (job.stopped()) {
-            // Stopped between start and the deadline (a shutdown: the watchdog may be gone, so never run a guest
-            // whose stop may have been missed; or the caller gave up): do not start the guest at all.
+        if (job.cancelled()) {
+            // Cancelled between start and the deadline (a shutdown: the watchdog may be gone, so never run a guest
+            // whose stop may have been missed; or the caller gave up): do not start the guest at all. (TIMED_OUT
+            // here, a worker descheduled past the deadline, runs on interrupted and ends as a timeout.)
             job.finish();
             Thread.interrupted();
             job.outcome.completeExceptionally(new Overloaded("the scheduler is shutting down"));
@@ -387,6 +388,16 @@ final class WorkerPool implements Dispatcher {
         }
     }
 
+    /** For tests: whether the watchdog has stopped ticking for lack of work (the next submit wakes it). */
+    boolean watchdogAsleep() {
+        lock.lock();
+        try {
+            return watchdogAsleep;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** For tests and metrics: how many of the tenant's invocations wait for a worker. */
     int queued(String tenantId) {
         lock.lock();
@@ -441,8 +452,8 @@ final class WorkerPool implements Dispatcher {
             return deadline != UNARMED && now - deadline >= 0;
         }
 
-        synchronized boolean stopped() {
-            return state != State.RUNNING;
+        synchronized boolean cancelled() {
+            return state == State.CANCELLED;
         }
 
         synchronized boolean start(Thread thread) {
