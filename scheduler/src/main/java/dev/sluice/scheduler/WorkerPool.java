@@ -11,13 +11,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * The in-process {@link Dispatcher}: a fixed set of platform worker threads (guest code is CPU-bound and must not
@@ -49,57 +48,67 @@ import java.util.function.Function;
  * <p>Threading: callers block in {@link #invoke} on a future. Queues and counters are guarded by {@code lock}; a
  * job's run state by the job's monitor, which is also what makes a timeout interrupt safe: the watchdog interrupts
  * a worker only while it still runs that job, and the worker clears its interrupt flag after leaving the job.
+ *
+ * <p>Timeouts are deadlines on the job, not alarms: one watchdog thread scans the queued and running jobs every
+ * {@link #TICK_NANOS} (O(jobs in flight), which the queue limits bound). Scheduling and cancelling two
+ * {@code ScheduledThreadPoolExecutor} tasks per call cost a task, a lambda and a locked heap insert and removal
+ * each (~300 bytes per call); a tick costs nothing per call. A timeout therefore fires up to one
+ * tick late, immaterial against millisecond limits. The watchdog sleeps for good after {@link #IDLE_TICKS} ticks
+ * with nothing in flight, and {@link #submit} wakes it (the only per-call watchdog cost, and only after idling).
  */
 final class WorkerPool implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
+    /** The watchdog's scan period: how late a timeout may fire at most (plus scheduling noise). */
+    static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** Ticks with nothing in flight after which the watchdog stops ticking until the next submit (1 s). */
+    private static final int IDLE_TICKS = 500;
     private final SchedulerSettings settings;
     private final Function<FunctionSpec, Optional<CompiledModule>> modules;
     private final Sandbox sandbox;
-    private final ScheduledThreadPoolExecutor watchdog;
+    private final LongSupplier nanoClock;
+    private final Thread watchdog;
     private final List<Thread> workers = new ArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workAvailable = lock.newCondition();
     private final Condition drained = lock.newCondition();
+    private final Condition watchdogWake = lock.newCondition();
     // All guarded by lock.
     private final FairQueue<Job> queues;
     private final Set<Job> running = new HashSet<>();
     private int pending; // queued + running
     private boolean accepting = true;
     private boolean stopped;
+    private boolean watchdogAsleep;
 
     WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules) {
-        this(settings, modules, watchdog());
+        this(settings, modules, System::nanoTime);
     }
 
-    /** With the given watchdog, which the pool owns from now on (tests use one that lets a shutdown in). */
-    WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules,
-               ScheduledThreadPoolExecutor watchdog) {
-        this(watchdog, settings, function -> modules.apply(function.digest()));
+    /**
+     * With the given clock for timeout deadlines (System.nanoTime() semantics). It is read once per call by the
+     * submitter after the enqueue (queue deadline) and once by the worker after it started the job (run deadline),
+     * exactly where the per-call alarms used to be scheduled; tests use one that lets a shutdown in there.
+     */
+    WorkerPool(SchedulerSettings settings, Function<String, Optional<CompiledModule>> modules, LongSupplier nanoClock) {
+        this(nanoClock, settings, function -> modules.apply(function.digest()));
     }
 
     /** A pool that looks modules up by function (shared functions fetch them by digest on first use). */
     static WorkerPool byFunction(SchedulerSettings settings, Function<FunctionSpec, Optional<CompiledModule>> modules) {
-        return new WorkerPool(watchdog(), settings, modules);
+        return new WorkerPool(System::nanoTime, settings, modules);
     }
 
-    private static ScheduledThreadPoolExecutor watchdog() {
-        return new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sluice-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    private WorkerPool(ScheduledThreadPoolExecutor watchdog, SchedulerSettings settings,
+    private WorkerPool(LongSupplier nanoClock, SchedulerSettings settings,
                        Function<FunctionSpec, Optional<CompiledModule>> modules) {
         this.settings = settings;
         this.modules = modules;
         this.sandbox = new Sandbox(settings);
-        this.watchdog = watchdog;
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.queues = new FairQueue<>(settings.maxConcurrentPerTenant(), settings.queuePerTenant(),
                 settings.reservedWorkers());
-        watchdog.setRemoveOnCancelPolicy(true);
+        this.watchdog = new Thread(this::watch, "sluice-watchdog");
+        watchdog.setDaemon(true);
         for (int i = 0; i < settings.workers(); i++) {
             // Explicit stack size: guest recursion depth is bounded by it, so it must not depend on JVM defaults.
             Thread worker = new Thread(null, this::work, "sluice-worker-" + i, settings.workerStackBytes());
@@ -107,6 +116,7 @@ final class WorkerPool implements Dispatcher {
             workers.add(worker);
         }
         workers.forEach(Thread::start);
+        watchdog.start();
     }
 
     @Override
@@ -140,36 +150,69 @@ final class WorkerPool implements Dispatcher {
             queues.offer(tenantId, job); // Overloaded when the tenant's queue is full
             pending++;
             workAvailable.signal();
+            if (watchdogAsleep) {
+                watchdogAsleep = false;
+                watchdogWake.signal();
+            }
         } finally {
             lock.unlock();
         }
         // Waiting for a worker is bounded too: a job still queued after its timeout gives up with Overloaded, so
-        // the caller (and any quota lease it holds) is never held longer than queue wait + run time.
-        try {
-            job.queueAlarm = watchdog.schedule(() -> expire(job), job.function.timeoutMs(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // shutdown() ran between the enqueue above and here and stopped the watchdog. It has dropped the job
-            // (completing it) or stopped it on its worker; make sure it ends as the shutdown it is, unless it has
-            // already ended.
-            cancel(job);
-            job.outcome.completeExceptionally(new Overloaded("the scheduler is shutting down"));
-        }
+        // the caller (and any quota lease it holds) is never held longer than queue wait + run time. Until this
+        // write the watchdog skips the job; if shutdown() ran meanwhile it has already dropped or stopped the job.
+        job.queueDeadline = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(job.function.timeoutMs());
     }
 
-    /** The job waited its whole timeout without a worker: drop it. */
-    private void expire(Job job) {
-        lock.lock();
-        try {
-            if (!queues.remove(job.function.tenant(), job)) {
-                return; // already running or done
+    /**
+     * The watchdog: every tick, drops queued jobs past their queue deadline (Overloaded) and stops running ones
+     * past their run deadline (TIMED_OUT). Ends at shutdown, which stops every running job itself.
+     */
+    private void watch() {
+        int idle = 0;
+        while (true) {
+            List<Job> expired;
+            List<Job> overdue = null;
+            lock.lock();
+            try {
+                if (stopped) {
+                    return;
+                }
+                idle = pending == 0 ? idle + 1 : 0;
+                if (idle >= IDLE_TICKS) {
+                    watchdogAsleep = true;
+                    while (watchdogAsleep && !stopped) {
+                        watchdogWake.awaitUninterruptibly();
+                    }
+                    idle = 0;
+                    continue;
+                }
+                long now = nanoClock.getAsLong();
+                expired = queues.queued() == 0 ? List.of() : queues.removeIf(job -> job.queueExpired(now));
+                for (Job job : expired) {
+                    release(job, false);
+                }
+                for (Job job : running) {
+                    if (job.runExpired(now)) {
+                        if (overdue == null) {
+                            overdue = new ArrayList<>();
+                        }
+                        overdue.add(job);
+                    }
+                }
+            } finally {
+                lock.unlock();
             }
-            release(job, false);
-        } finally {
-            lock.unlock();
+            // Outside the pool lock: completing and stopping take the job's monitor.
+            for (Job job : expired) {
+                job.outcome.completeExceptionally(new Overloaded("no worker was free within the function's timeout of "
+                        + job.function.timeoutMs() + " ms"));
+                job.stop(Job.State.CANCELLED);
+            }
+            if (overdue != null) {
+                overdue.forEach(job -> job.stop(Job.State.TIMED_OUT));
+            }
+            LockSupport.parkNanos(this, TICK_NANOS);
         }
-        job.outcome.completeExceptionally(new Overloaded("no worker was free within the function's timeout of "
-                + job.function.timeoutMs() + " ms"));
-        job.stop(Job.State.CANCELLED);
     }
 
     /** The caller gave up: drop the job if still queued, else stop it like a timeout. */
@@ -251,16 +294,11 @@ final class WorkerPool implements Dispatcher {
         if (!job.start(Thread.currentThread())) {
             return; // cancelled while queued; whoever cancelled it completed it
         }
-        ScheduledFuture<?> queueAlarm = job.queueAlarm;
-        if (queueAlarm != null) {
-            queueAlarm.cancel(false);
-        }
-        ScheduledFuture<?> alarm;
-        try {
-            alarm = watchdog.schedule(() -> job.stop(Job.State.TIMED_OUT), job.function.timeoutMs(),
-                    TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // shutdown() stopped the watchdog after this worker took the job: never run a guest without its timeout.
+        job.runDeadline = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(job.function.timeoutMs());
+        if (job.cancelled()) {
+            // Cancelled between start and the deadline (a shutdown: the watchdog may be gone, so never run a guest
+            // whose stop may have been missed; or the caller gave up): do not start the guest at all. (TIMED_OUT
+            // here, a worker descheduled past the deadline, runs on interrupted and ends as a timeout.)
             job.finish();
             Thread.interrupted();
             job.outcome.completeExceptionally(new Overloaded("the scheduler is shutting down"));
@@ -280,7 +318,6 @@ final class WorkerPool implements Dispatcher {
                     + " failed inside the host", t);
             failure = new InvocationFailed(InvocationFailed.Kind.TRAP, "internal error", null);
         } finally {
-            alarm.cancel(false);
             job.observer.ran(System.nanoTime() - started);
         }
         Job.State end = job.finish();
@@ -317,6 +354,7 @@ final class WorkerPool implements Dispatcher {
             interrupted = List.copyOf(running);
             stopped = true;
             workAvailable.signalAll();
+            watchdogWake.signalAll();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             interrupted = List.of();
@@ -328,7 +366,7 @@ final class WorkerPool implements Dispatcher {
             job.stop(Job.State.CANCELLED);
         }
         interrupted.forEach(job -> job.stop(Job.State.CANCELLED));
-        watchdog.shutdownNow();
+        LockSupport.unpark(watchdog); // it sees stopped at its next look (or was woken by the signalAll above)
         for (Thread worker : workers) {
             try {
                 // Interrupted guests stop promptly; do not hang a shutdown on one that somehow does not.
@@ -345,6 +383,16 @@ final class WorkerPool implements Dispatcher {
         lock.lock();
         try {
             return queues.running(tenantId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** For tests: whether the watchdog has stopped ticking for lack of work (the next submit wakes it). */
+    boolean watchdogAsleep() {
+        lock.lock();
+        try {
+            return watchdogAsleep;
         } finally {
             lock.unlock();
         }
@@ -380,7 +428,10 @@ final class WorkerPool implements Dispatcher {
         /** System.nanoTime() when the job was made: its queue wait is measured from here (observation only). */
         final long queuedAt = System.nanoTime();
         final CompletableFuture<InvocationResult> outcome = new CompletableFuture<>();
-        volatile ScheduledFuture<?> queueAlarm; // expires the job if it is still queued at its timeout
+        /** Not armed yet: the watchdog skips the deadline (it is armed right after enqueue / start). */
+        static final long UNARMED = Long.MIN_VALUE;
+        volatile long queueDeadline = UNARMED; // nanoClock: dropped if still queued then
+        volatile long runDeadline = UNARMED; // nanoClock: stopped as TIMED_OUT if still running then
         private State state = State.QUEUED; // guarded by this
         private Thread worker; // guarded by this
 
@@ -389,6 +440,20 @@ final class WorkerPool implements Dispatcher {
             this.function = function;
             this.request = request;
             this.module = module;
+        }
+
+        boolean queueExpired(long now) {
+            long deadline = queueDeadline;
+            return deadline != UNARMED && now - deadline >= 0;
+        }
+
+        boolean runExpired(long now) {
+            long deadline = runDeadline;
+            return deadline != UNARMED && now - deadline >= 0;
+        }
+
+        synchronized boolean cancelled() {
+            return state == State.CANCELLED;
         }
 
         synchronized boolean start(Thread thread) {

@@ -12,20 +12,20 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A shutdown landing between an invocation's enqueue and the scheduling of its alarm (the submitting thread), or
- * between a worker taking a job and scheduling its timeout (a worker), used to let the watchdog's
- * RejectedExecutionException escape invoke() unclassified. The watchdog here is a real executor that, on the first
- * schedule from the chosen thread, lets a whole {@code shutdown(0)} run first: the race made deterministic.
+ * A shutdown landing between an invocation's enqueue and the arming of its queue deadline (the submitting thread),
+ * or between a worker starting a job and arming its run deadline (a worker). With per-call alarms this let the
+ * watchdog's RejectedExecutionException escape invoke() unclassified; with deadlines the danger is a guest running
+ * after the watchdog has ended. Both deadlines are read from the pool's clock at exactly those points, so the clock
+ * here, on its first read from the chosen thread, lets a whole {@code shutdown(0)} run first: the race made
+ * deterministic.
  */
 class ShutdownRaceTest {
     private static final SchedulerSettings SETTINGS = new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20);
@@ -40,18 +40,15 @@ class ShutdownRaceTest {
             CompiledModule module = scheduler.modules().find(spec.digest()).orElseThrow();
             var pool = new AtomicReference<WorkerPool>();
             var raced = new AtomicBoolean();
-            var watchdog = new ScheduledThreadPoolExecutor(1) {
-                @Override
-                public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-                    if (Thread.currentThread().getName().startsWith(racer) && raced.compareAndSet(false, true)) {
-                        Thread shutdown = new Thread(() -> pool.get().shutdown(0), "shutdown");
-                        shutdown.start();
-                        joinUninterruptibly(shutdown); // a shutdown interrupts the worker it stops
-                    }
-                    return super.schedule(command, delay, unit);
+            LongSupplier clock = () -> {
+                if (Thread.currentThread().getName().startsWith(racer) && raced.compareAndSet(false, true)) {
+                    Thread shutdown = new Thread(() -> pool.get().shutdown(0), "shutdown");
+                    shutdown.start();
+                    joinUninterruptibly(shutdown); // a shutdown interrupts the worker it stops
                 }
+                return System.nanoTime();
             };
-            pool.set(new WorkerPool(SETTINGS, digest -> Optional.of(module), watchdog));
+            pool.set(new WorkerPool(SETTINGS, digest -> Optional.of(module), clock));
             var thrown = new AtomicReference<Throwable>();
             var result = new AtomicReference<InvocationResult>();
             Thread submitter = new Thread(() -> {
@@ -67,11 +64,13 @@ class ShutdownRaceTest {
             assertTrue(raced.get(), "the shutdown ran inside the race window");
             if (racer.equals("submitter")) {
                 // The worker may have taken the job before the shutdown (then stopped by it, or done): any outcome
-                // the pool classifies, never the watchdog's RejectedExecutionException (what escaped before).
+                // the pool classifies, never the watchdog's RejectedExecutionException (what escaped before), and
+                // invoke() returns at all (a dropped job is completed, not left for a watchdog that has ended).
                 assertTrue(thrown.get() == null ? result.get() != null : thrown.get() instanceof SchedulerException,
                         () -> "got " + thrown.get());
             } else {
                 // Before: the worker's RejectedExecutionException became an ERROR log and a TRAP "internal error".
+                // Now: the job was stopped before its deadline was armed, so the guest never starts.
                 assertEquals(Overloaded.class, thrown.get() == null ? null : thrown.get().getClass(),
                         () -> "got " + thrown.get() + " / " + result.get());
             }

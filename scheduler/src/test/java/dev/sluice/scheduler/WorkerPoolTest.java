@@ -134,6 +134,27 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aTimeoutStillFiresWhenTheWatchdogHadGoneIdle() throws Exception {
+        open(2, 1, 4);
+        FunctionSpec loop = deploy("acme", "infinite-loop", 300);
+        var pool = (WorkerPool) scheduler.dispatcher();
+        // The watchdog stops ticking after a second with nothing in flight; only the submit can wake it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!pool.watchdogAsleep()) {
+            if (System.nanoTime() > deadline) {
+                fail("the idle watchdog never went to sleep");
+            }
+            LockSupport.parkNanos(10_000_000);
+        }
+
+        var e = assertThrows(InvocationFailed.class, () -> pool.invoke(loop, EMPTY));
+
+        assertEquals(InvocationFailed.Kind.TIMEOUT, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+        awaitRunning("acme", 0); // the worker is free again
+    }
+
+    @Test
     void anInvocationWaitingForAWorkerLongerThanItsTimeoutGivesUpOverloaded() throws Exception {
         open(2, 1, 4);
         FunctionSpec hog = deploy("hog", "infinite-loop", 5_000);
