@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One Sluice process of a benchmark ({@code serve}, {@code gateway} or {@code worker}), started from this tool's own
@@ -151,7 +150,7 @@ final class RoleProcess implements AutoCloseable {
 
     /** User plus system CPU time of the process so far, in seconds. */
     double cpuSeconds() {
-        return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        return ChildProcess.cpuSeconds(process);
     }
 
     /** Waits until the port accepts connections (a worker) or {@code /health/ready} answers 200 (a gateway). */
@@ -193,24 +192,11 @@ final class RoleProcess implements AutoCloseable {
     }
 
     String tail() {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve("log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return ChildProcess.tail(dir.resolve("log"));
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ChildProcess.stop(process, 20);
     }
 }

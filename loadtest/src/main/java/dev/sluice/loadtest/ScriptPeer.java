@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A peer of {@link PeerRatio} that runs on a JavaScript engine (V8): workerd or Node.js, in a process of its own, serving
@@ -21,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * instance per request, through one shim ({@code resources/peers/wagi.mjs}; the engines differ only in their HTTP
  * server and wrapper script). Its directory receives the scripts, {@code hello.wasm} and {@code echo.wasm} (the
  * scheduler's test modules, as Sluice deploys them) and {@code fib.wasm} ({@code examples/c}); its output goes to
- * {@code DIR/log}. {@link #cpuSeconds()} is the process's user plus system time from {@code /proc/PID/stat} (neither
+ * {@code DIR/log}. {@link #cpuSeconds()} is the process's user plus system CPU time (neither
  * engine forks: the process is the whole server). {@link #close()} stops it with SIGTERM, then SIGKILL after 10 s.
  */
 final class ScriptPeer implements AutoCloseable {
@@ -30,7 +29,6 @@ final class ScriptPeer implements AutoCloseable {
     /** The npm package and version this tool was measured with; any recent workerd serves the same config. */
     static final String WORKERD_PACKAGE = "@cloudflare/workerd-linux-64@1.20261117.1";
     private static final List<String> SCRIPTS = List.of("wagi.mjs", "workerd.mjs", "workerd.capnp", "node.mjs");
-    private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux architecture Java runs on
 
     final String name;
     final int port;
@@ -128,14 +126,7 @@ final class ScriptPeer implements AutoCloseable {
 
     /** User plus system CPU time of the process so far, in seconds, from {@code /proc/PID/stat}. */
     double cpuSeconds() {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-            // Fields after the command (in parentheses, which may hold blanks): state is field 3, utime 14, stime 15.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS_PER_SECOND;
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
+        return ChildProcess.cpuSeconds(process);
     }
 
     /** Waits until the port accepts connections. */
@@ -159,24 +150,11 @@ final class ScriptPeer implements AutoCloseable {
     }
 
     String tail() {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve("log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return ChildProcess.tail(dir.resolve("log"));
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ChildProcess.stop(process, 10);
     }
 }
