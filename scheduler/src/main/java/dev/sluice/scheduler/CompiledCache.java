@@ -5,7 +5,6 @@ import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import dev.sluice.config.AtomicFiles;
 import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
@@ -17,14 +16,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * Compiled modules on disk, so a restart loads classes instead of compiling: {@code <dataDir>/compiled/<version>/
@@ -44,18 +40,14 @@ final class CompiledCache implements Cache {
     private static final byte[] MAGIC = "sluice-compiled-1\n".getBytes(StandardCharsets.US_ASCII);
     private static final int CHECKSUM_BYTES = 32;
 
-    private final Path root;
-    private final Path dir;
-    private final boolean enabled;
+    private final VersionedDirectory files;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong corrupt = new AtomicLong();
 
     private CompiledCache(Path root, Optional<String> version) {
-        this.root = root;
-        this.enabled = version.isPresent();
-        this.dir = root.resolve(version.orElse("disabled"));
+        this.files = new VersionedDirectory(root, version, LOG);
     }
 
     /** The cache under {@code <dataDir>/compiled}; disabled (every lookup a miss) if Chicory's version is unknown. */
@@ -121,13 +113,13 @@ final class CompiledCache implements Cache {
         file(key).ifPresent(f -> {
             corrupt.incrementAndGet();
             LOG.log(Level.WARNING, "compiled module " + f + " " + why + "; compiling the module again");
-            deleteQuietly(f);
+            VersionedDirectory.deleteQuietly(f);
         });
     }
 
     /** Deletes the entry of {@code key}: its module is no longer used. Best effort. */
     void remove(String key) {
-        file(key).ifPresent(CompiledCache::deleteQuietly);
+        file(key).ifPresent(VersionedDirectory::deleteQuietly);
     }
 
     /**
@@ -135,18 +127,9 @@ final class CompiledCache implements Cache {
      * of other Chicory or instrumenter versions. Call before any compile starts. Best effort.
      */
     void retainOnly(Set<String> keep) {
-        if (!Files.isDirectory(root)) {
-            return;
-        }
         Set<Path> wanted = new java.util.HashSet<>();
         keep.forEach(k -> file(k).ifPresent(wanted::add));
-        try (Stream<Path> all = Files.walk(root)) {
-            all.sorted(Comparator.reverseOrder()) // children before their directory
-                    .filter(p -> !p.equals(root) && !p.equals(dir) && !wanted.contains(p))
-                    .forEach(CompiledCache::deleteQuietly);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "cannot sweep " + root + ": " + e);
-        }
+        files.sweep(p -> !wanted.contains(p));
     }
 
     /** Lookups that found a valid entry (a module loaded instead of compiled). */
@@ -171,7 +154,7 @@ final class CompiledCache implements Cache {
 
     /** Where the entry of {@code key} lives; empty when the cache is disabled or the key is not a digest. */
     Optional<Path> file(String key) {
-        if (!enabled || key == null) {
+        if (key == null) {
             return Optional.empty();
         }
         int colon = key.indexOf(':');
@@ -184,7 +167,7 @@ final class CompiledCache implements Cache {
             if (algo.isEmpty() || hash.length < 16) {
                 return Optional.empty();
             }
-            return Optional.of(dir.resolve(algo + "-" + HexFormat.of().formatHex(hash) + ".jar"));
+            return files.file(algo + "-" + HexFormat.of().formatHex(hash) + ".jar");
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
@@ -194,7 +177,7 @@ final class CompiledCache implements Cache {
         corrupt.incrementAndGet();
         misses.incrementAndGet();
         LOG.log(Level.WARNING, "compiled module " + file + " " + why + "; compiling the module again");
-        deleteQuietly(file);
+        VersionedDirectory.deleteQuietly(file);
     }
 
     /** The payload, or null when {@code stored} is not a complete, intact entry for {@code key}. */
@@ -228,31 +211,13 @@ final class CompiledCache implements Cache {
         }
     }
 
-    private static void deleteQuietly(Path path) {
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException ignored) {
-            // swept again at the next open
-        }
-    }
-
     /**
      * The version of the Chicory compiler on the class path: Sluice's fork (chicory-compiler/), whose version, such
      * as {@code 1.7.5-sluice.1}, names it, so code compiled by upstream Chicory (or another fork release) is never
      * loaded.
      */
     static Optional<String> chicoryVersion() {
-        String resource = "/META-INF/sluice/chicory-compiler.properties";
-        try (InputStream in = MachineFactoryCompiler.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                return Optional.empty();
-            }
-            Properties properties = new Properties();
-            properties.load(in);
-            return Optional.ofNullable(properties.getProperty("version"))
-                    .filter(v -> v.matches("[A-Za-z0-9._-]+"));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return VersionedDirectory.versionOf(MachineFactoryCompiler.class,
+                "/META-INF/sluice/chicory-compiler.properties");
     }
 }

@@ -2,24 +2,18 @@ package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.fuel.FuelInstrumenter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * What a stored module becomes once validated, kept by the digest of its original bytes, so that loading it again
@@ -43,9 +37,7 @@ final class InstrumentedCache {
     private static final byte[] MAGIC = "sluice-instrumented-1\n".getBytes(StandardCharsets.US_ASCII);
     private static final int CHECKSUM_BYTES = 32;
 
-    private final Path root;
-    /** Absent when the cache is disabled. */
-    private final Optional<Path> dir;
+    private final VersionedDirectory files;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
@@ -55,8 +47,7 @@ final class InstrumentedCache {
                  byte[] instrumented) {}
 
     private InstrumentedCache(Path root, Optional<String> version) {
-        this.root = root;
-        this.dir = version.map(root::resolve);
+        this.files = new VersionedDirectory(root, version, LOG);
     }
 
     /** The cache under {@code <dataDir>/instrumented}. */
@@ -108,26 +99,14 @@ final class InstrumentedCache {
         if (file.isEmpty() || Files.isRegularFile(file.get())) {
             return;
         }
-        Path temp = null;
-        try {
-            Files.createDirectories(file.get().getParent());
-            temp = Files.createTempFile(file.get().getParent(), ".", ".tmp");
-            Files.write(temp, encode(entry));
-            try {
-                Files.move(temp, file.get(), StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file.get(), StandardCopyOption.REPLACE_EXISTING);
-            }
+        if (files.writeAtomically(file.get(), encode(entry), "validated module")) {
             writes.incrementAndGet();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot write validated module " + file.get() + ": " + e);
-            deleteQuietly(temp);
         }
     }
 
     /** Deletes the entry of {@code digest}: its module is no longer stored. Best effort. */
     void delete(String digest) {
-        file(digest).ifPresent(InstrumentedCache::deleteQuietly);
+        file(digest).ifPresent(VersionedDirectory::deleteQuietly);
     }
 
     /**
@@ -135,17 +114,7 @@ final class InstrumentedCache {
      * versions. Best effort; {@code unwanted} is asked per entry, so it can look at the registry as it is then.
      */
     void sweep(Predicate<String> unwanted) {
-        if (!Files.isDirectory(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            all.sorted(Comparator.reverseOrder()) // children before their directory
-                    .filter(p -> !p.equals(root) && dir.map(d -> !p.equals(d)).orElse(true))
-                    .filter(p -> dir.isEmpty() || !p.getParent().equals(dir.get()) || unwantedEntry(p, unwanted))
-                    .forEach(InstrumentedCache::deleteQuietly);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "cannot sweep " + root + ": " + e);
-        }
+        files.sweep(p -> unwantedEntry(p, unwanted));
     }
 
     private static boolean unwantedEntry(Path file, Predicate<String> unwanted) {
@@ -171,13 +140,13 @@ final class InstrumentedCache {
     /** Where the entry of {@code digest} lives; empty when the cache is disabled. */
     Optional<Path> file(String digest) {
         String hex = Digests.hex(digest);
-        return dir.map(d -> d.resolve(hex + ".bin"));
+        return files.file(hex + ".bin");
     }
 
     private Optional<Entry> discard(Path file, String why) {
         misses.incrementAndGet();
         LOG.log(Level.WARNING, "validated module " + file + " " + why + "; validating the stored module again");
-        deleteQuietly(file);
+        VersionedDirectory.deleteQuietly(file);
         return Optional.empty();
     }
 
@@ -240,30 +209,9 @@ final class InstrumentedCache {
         }
     }
 
-    private static void deleteQuietly(Path path) {
-        if (path == null) {
-            return;
-        }
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException ignored) {
-            // swept again at the next start
-        }
-    }
-
     /** The version of Chicory's parser and validator on the class path, from its Maven metadata. */
     static Optional<String> parserVersion() {
-        String resource = "/META-INF/maven/com.dylibso.chicory/wasm/pom.properties";
-        try (InputStream in = com.dylibso.chicory.wasm.Parser.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                return Optional.empty();
-            }
-            Properties properties = new Properties();
-            properties.load(in);
-            return Optional.ofNullable(properties.getProperty("version"))
-                    .filter(v -> v.matches("[A-Za-z0-9._-]+"));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return VersionedDirectory.versionOf(com.dylibso.chicory.wasm.Parser.class,
+                "/META-INF/maven/com.dylibso.chicory/wasm/pom.properties");
     }
 }
