@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.dylibso.chicory.wasm.types.ValType;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.fuel.FuelCosts;
@@ -19,7 +18,6 @@ import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -241,7 +239,7 @@ class WasiGauntletTest {
         } else {
             args[target.arg()] = value;
         }
-        byte[] module = WasiCallModules.calling(target.function(), params(target.function()), true, args, stores, 1,
+        byte[] module = WasiCallModules.calling(target.function(), WasiParams.of(target.function()), true, args, stores, 1,
                 1);
         int errno = exitCode(target + " = " + value, module, "stdin bytes".getBytes(UTF_8));
         if (value > target.edge()) {
@@ -259,9 +257,9 @@ class WasiGauntletTest {
     @ParameterizedTest(name = "{0}({1}, ...)")
     @MethodSource("unsupportedSockets")
     void socketCallsWithAnyPointersAreTheGuestsTrap(String function, long value) {
-        long[] args = new long[params(function).size()];
+        long[] args = new long[WasiParams.of(function).size()];
         java.util.Arrays.fill(args, value);
-        byte[] module = WasiCallModules.calling(function, params(function), true, args, Map.of(), 1, 1);
+        byte[] module = WasiCallModules.calling(function, WasiParams.of(function), true, args, Map.of(), 1, 1);
         FunctionSpec spec = deploy("attack", module, AMPLE_FUEL, TIMEOUT_MS);
         var e = timed(function + " = " + value, () -> assertThrows(InvocationFailed.class,
                 () -> dispatch(spec, new byte[0])));
@@ -272,7 +270,7 @@ class WasiGauntletTest {
     @ParameterizedTest(name = "proc_exit({0})")
     @MethodSource("fiveValues")
     void procExitWithAnyCodeEndsTheRunWithThatCode(long value) {
-        byte[] module = WasiCallModules.calling("proc_exit", params("proc_exit"), false, new long[] {value},
+        byte[] module = WasiCallModules.calling("proc_exit", WasiParams.of("proc_exit"), false, new long[] {value},
                 Map.of(), 1, 1);
         assertEquals((int) value, exitCode("proc_exit " + value, module, new byte[0]));
     }
@@ -285,21 +283,21 @@ class WasiGauntletTest {
 
     @Test
     void twentyFdReadCallsWithLength0x7ffffff0AnswerEfaultWithoutAllocating() {
-        byte[] module = WasiCallModules.calling("fd_read", params("fd_read"), true, new long[] {0, 1024, 1, 512},
+        byte[] module = WasiCallModules.calling("fd_read", WasiParams.of("fd_read"), true, new long[] {0, 1024, 1, 512},
                 Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
         assertEquals(EFAULT, exitCode("20 x fd_read 0x7ffffff0", module, "some input".getBytes(UTF_8)));
     }
 
     @Test
     void fdReadWithLength0xffffffffIsEfaultNotAnErrorInTheLog() {
-        byte[] module = WasiCallModules.calling("fd_read", params("fd_read"), true, new long[] {0, 1024, 1, 512},
+        byte[] module = WasiCallModules.calling("fd_read", WasiParams.of("fd_read"), true, new long[] {0, 1024, 1, 512},
                 Map.of(1024, 16, 1028, 0xFFFF_FFFF), 20, 1);
         assertEquals(EFAULT, exitCode("20 x fd_read 0xffffffff", module, "some input".getBytes(UTF_8)));
     }
 
     @Test
     void fdWriteWithAHugeIovecAnswersEfaultAtOnce() {
-        byte[] module = WasiCallModules.calling("fd_write", params("fd_write"), true, new long[] {1, 1024, 1, 512},
+        byte[] module = WasiCallModules.calling("fd_write", WasiParams.of("fd_write"), true, new long[] {1, 1024, 1, 512},
                 Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
         assertEquals(EFAULT, exitCode("20 x fd_write 0x7ffffff0", module, new byte[0]));
     }
@@ -307,7 +305,7 @@ class WasiGauntletTest {
     @Test
     void fdWriteOfAllMemoryStopsAtTheOutputCap() {
         // 4 pages, one iovec over all 256 KiB of them, to a stdout capped at 64 KiB.
-        byte[] module = WasiCallModules.calling("fd_write", params("fd_write"), true, new long[] {1, 1024, 1, 512},
+        byte[] module = WasiCallModules.calling("fd_write", WasiParams.of("fd_write"), true, new long[] {1, 1024, 1, 512},
                 Map.of(1024, 0, 1028, 4 * MEMORY), 1, 4);
         FunctionSpec spec = deploy("attack", module, AMPLE_FUEL, TIMEOUT_MS);
         var e = timed("fd_write of all memory", () -> assertThrows(InvocationFailed.class,
@@ -319,7 +317,7 @@ class WasiGauntletTest {
     void fdReadFillsOnlyWhatStdinHolds() {
         // One iovec over the whole page; stdin holds 11 bytes: the call succeeds and the run is billed 11 bytes.
         byte[] stdin = "hello world".getBytes(UTF_8);
-        byte[] module = WasiCallModules.calling("fd_read", params("fd_read"), true, new long[] {0, 1024, 1, 512},
+        byte[] module = WasiCallModules.calling("fd_read", WasiParams.of("fd_read"), true, new long[] {0, 1024, 1, 512},
                 Map.of(1024, 0, 1028, MEMORY), 1, 1);
         FunctionSpec spec = deploy("attack", module, AMPLE_FUEL, TIMEOUT_MS);
         var result = timed("fd_read of the whole page", () -> dispatch(spec, stdin));
@@ -335,42 +333,42 @@ class WasiGauntletTest {
         // stdin renumbered to fd 2 alike (before, Chicory's fd_read re-read iovec 1 and allocated 2 GiB).
         byte[] stdin = {16, 0, 0, 0, (byte) 0xf0, (byte) 0xff, (byte) 0xff, 0x7f};
         var stores = Map.of(1024, 1032, 1028, 8, 1032, 2048, 1036, 16);
-        byte[] direct = WasiCallModules.calling("fd_read", params("fd_read"), true, new long[] {0, 1024, 2, 512},
+        byte[] direct = WasiCallModules.calling("fd_read", WasiParams.of("fd_read"), true, new long[] {0, 1024, 2, 512},
                 stores, 1, 1);
         assertEquals(0, exitCode("fd_read rewriting its iovecs", direct, stdin));
-        byte[] renumbered = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
-                "fd_read", params("fd_read"), true, new long[] {2, 1024, 2, 512}, stores, 1, 1);
+        byte[] renumbered = WasiCallModules.calling("fd_renumber", WasiParams.of("fd_renumber"), new long[] {0, 2},
+                "fd_read", WasiParams.of("fd_read"), true, new long[] {2, 1024, 2, 512}, stores, 1, 1);
         assertEquals(0, exitCode("renumbered fd_read rewriting its iovecs", renumbered, stdin));
     }
 
     @Test
     void aRenumberedStdinStillGetsEfaultForAHugeIovec() {
-        byte[] module = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2}, "fd_read",
-                params("fd_read"), true, new long[] {2, 1024, 1, 512}, Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
+        byte[] module = WasiCallModules.calling("fd_renumber", WasiParams.of("fd_renumber"), new long[] {0, 2}, "fd_read",
+                WasiParams.of("fd_read"), true, new long[] {2, 1024, 1, 512}, Map.of(1024, 16, 1028, 0x7FFF_FFF0), 20, 1);
         assertEquals(EFAULT, exitCode("20 x renumbered fd_read 0x7ffffff0", module, "some input".getBytes(UTF_8)));
     }
 
     @Test
     void movedAndClosedStandardDescriptorsAreFollowed() {
         long[] writeFd2 = {2, 1024, 1, 512};
-        byte[] stdinAtFd2 = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
-                "fd_write", params("fd_write"), true, writeFd2, IOVEC, 1, 1);
+        byte[] stdinAtFd2 = WasiCallModules.calling("fd_renumber", WasiParams.of("fd_renumber"), new long[] {0, 2},
+                "fd_write", WasiParams.of("fd_write"), true, writeFd2, IOVEC, 1, 1);
         assertEquals(EBADF, exitCode("fd_write to stdin renumbered to 2", stdinAtFd2, new byte[0]));
-        byte[] stdoutClosed = WasiCallModules.calling("fd_close", params("fd_close"), new long[] {1}, "fd_write",
-                params("fd_write"), true, new long[] {1, 1024, 1, 512}, IOVEC, 1, 1);
+        byte[] stdoutClosed = WasiCallModules.calling("fd_close", WasiParams.of("fd_close"), new long[] {1}, "fd_write",
+                WasiParams.of("fd_write"), true, new long[] {1, 1024, 1, 512}, IOVEC, 1, 1);
         assertEquals(EBADF, exitCode("fd_write to a closed stdout", stdoutClosed, new byte[0]));
-        byte[] stdoutAtFd0 = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {1, 0},
-                "fd_write", params("fd_write"), true, new long[] {0, 1024, 1, 512}, IOVEC, 1, 1);
+        byte[] stdoutAtFd0 = WasiCallModules.calling("fd_renumber", WasiParams.of("fd_renumber"), new long[] {1, 0},
+                "fd_write", WasiParams.of("fd_write"), true, new long[] {0, 1024, 1, 512}, IOVEC, 1, 1);
         assertEquals(0, exitCode("fd_write to stdout renumbered to 0", stdoutAtFd0, new byte[0]));
     }
 
     @Test
     void pathsLongerThanPathMaxAreEnametoolongAndShorterOnesReachChicory() {
         long[] open = {3, 0, 2048, 4097, 0, 0, 0, 0, 512};
-        byte[] tooLong = WasiCallModules.calling("path_open", params("path_open"), true, open, Map.of(), 1, 1);
+        byte[] tooLong = WasiCallModules.calling("path_open", WasiParams.of("path_open"), true, open, Map.of(), 1, 1);
         assertEquals(ENAMETOOLONG, exitCode("path_open of 4097 bytes", tooLong, new byte[0]));
         open[3] = 4096;
-        byte[] longest = WasiCallModules.calling("path_open", params("path_open"), true, open, Map.of(), 1, 1);
+        byte[] longest = WasiCallModules.calling("path_open", WasiParams.of("path_open"), true, open, Map.of(), 1, 1);
         assertEquals(EBADF, exitCode("path_open of 4096 bytes", longest, new byte[0])); // no directory granted
     }
 
@@ -411,18 +409,18 @@ class WasiGauntletTest {
     void pollTakesAtMost4096SubscriptionsWhateverTheMemory() {
         // 8 pages hold 8 000+ subscriptions; zeroed ones are realtime-clock timeouts of 0, ready at once.
         long[] poll = {0, 4096 * 48, 4096, 8 * MEMORY - 4};
-        byte[] most = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true, poll, Map.of(), 1, 8);
+        byte[] most = WasiCallModules.calling("poll_oneoff", WasiParams.of("poll_oneoff"), true, poll, Map.of(), 1, 8);
         assertEquals(0, exitCode("poll_oneoff of 4096", most, new byte[0]));
         poll[1] = 4097 * 48;
         poll[2] = 4097;
-        byte[] tooMany = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true, poll, Map.of(), 1, 8);
+        byte[] tooMany = WasiCallModules.calling("poll_oneoff", WasiParams.of("poll_oneoff"), true, poll, Map.of(), 1, 8);
         assertEquals(EINVAL, exitCode("poll_oneoff of 4097", tooMany, new byte[0]));
     }
 
     @Test
     void pollWaitingOnlyForAnExhaustedStdinRunsOutOfFuelAtOnce() {
         // One fd_read subscription on stdin, which is empty: Chicory would poll it until the timeout.
-        byte[] module = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true,
+        byte[] module = WasiCallModules.calling("poll_oneoff", WasiParams.of("poll_oneoff"), true,
                 new long[] {4096, 8192, 1, 512}, Map.of(4104, 1, 4112, 0), 1, 1);
         FunctionSpec spec = deploy("attack", module, AMPLE_FUEL, TIMEOUT_MS);
         var e = timed("poll on empty stdin", () -> assertThrows(InvocationFailed.class,
@@ -432,7 +430,7 @@ class WasiGauntletTest {
 
     @Test
     void pollOnStdinWithBytesLeftAnswersAtOnceForNoSleepFuel() {
-        byte[] module = WasiCallModules.calling("poll_oneoff", params("poll_oneoff"), true,
+        byte[] module = WasiCallModules.calling("poll_oneoff", WasiParams.of("poll_oneoff"), true,
                 new long[] {4096, 8192, 1, 512}, Map.of(4104, 1, 4112, 0), 1, 1);
         FunctionSpec spec = deploy("attack", module, AMPLE_FUEL, TIMEOUT_MS);
         var result = timed("poll on stdin", () -> dispatch(spec, "x".getBytes(UTF_8)));
@@ -442,15 +440,6 @@ class WasiGauntletTest {
 
     // Helpers.
 
-    private static List<String> params(String function) {
-        var type = WasiImports.create().function(WasiImports.MODULE, function)
-                .orElseThrow(() -> new AssertionError("no WASI function " + function));
-        List<String> params = new ArrayList<>();
-        for (ValType p : type.params()) {
-            params.add(p.equals(ValType.I64) ? "i64" : "i32");
-        }
-        return params;
-    }
 
     private static FunctionSpec deploy(String name, byte[] module, long fuel, long timeoutMs) {
         return scheduler.functions().deploy(new DeployRequest("attacker", FunctionName.of(name), module, 16,

@@ -3,11 +3,9 @@ package dev.sluice.scheduler;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.dylibso.chicory.wasm.types.ValType;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.scheduler.testing.WasiCallModules;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -54,17 +52,17 @@ class WorkerReuseTest {
 
     @Test
     void descriptorsAGuestClosedOrMovedAreBackForTheNextInvocation() {
-        byte[] closeStdoutThenStat = WasiCallModules.calling("fd_close", params("fd_close"), new long[] {1},
-                "fd_fdstat_get", params("fd_fdstat_get"), true, new long[] {1, 512}, Map.of(), 1, 1);
+        byte[] closeStdoutThenStat = WasiCallModules.calling("fd_close", WasiParams.of("fd_close"), new long[] {1},
+                "fd_fdstat_get", WasiParams.of("fd_fdstat_get"), true, new long[] {1, 512}, Map.of(), 1, 1);
         assertEquals(EBADF, exitCode(module(closeStdoutThenStat)), "stdout closed within the invocation");
-        byte[] stat = WasiCallModules.calling("fd_fdstat_get", params("fd_fdstat_get"), true, new long[] {1, 512},
+        byte[] stat = WasiCallModules.calling("fd_fdstat_get", WasiParams.of("fd_fdstat_get"), true, new long[] {1, 512},
                 Map.of(), 1, 1);
         assertEquals(0, exitCode(module(stat)), "Chicory's stdout is open again for the next invocation");
 
-        byte[] moveStdinOntoFd2 = WasiCallModules.calling("fd_renumber", params("fd_renumber"), new long[] {0, 2},
-                "fd_fdstat_get", params("fd_fdstat_get"), true, new long[] {0, 512}, Map.of(), 1, 1);
+        byte[] moveStdinOntoFd2 = WasiCallModules.calling("fd_renumber", WasiParams.of("fd_renumber"), new long[] {0, 2},
+                "fd_fdstat_get", WasiParams.of("fd_fdstat_get"), true, new long[] {0, 512}, Map.of(), 1, 1);
         assertEquals(EBADF, exitCode(module(moveStdinOntoFd2)), "stdin moved away within the invocation");
-        byte[] statStdin = WasiCallModules.calling("fd_fdstat_get", params("fd_fdstat_get"), true,
+        byte[] statStdin = WasiCallModules.calling("fd_fdstat_get", WasiParams.of("fd_fdstat_get"), true,
                 new long[] {0, 512}, Map.of(), 1, 1);
         assertEquals(0, exitCode(module(statStdin)));
         CompiledModule hello = module(TestModules.load("hello"));
@@ -132,13 +130,4 @@ class WorkerReuseTest {
                 checked.definedFuelGlobal());
     }
 
-    private static List<String> params(String function) {
-        var type = WasiImports.create().function(WasiImports.MODULE, function)
-                .orElseThrow(() -> new AssertionError("no WASI function " + function));
-        List<String> params = new ArrayList<>();
-        for (ValType p : type.params()) {
-            params.add(p.equals(ValType.I64) ? "i64" : "i32");
-        }
-        return params;
-    }
 }
