@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -123,13 +124,26 @@ final class CompiledCache implements Cache {
     }
 
     /**
-     * Deletes every entry but those of {@code keep} (Chicory digests of the modules in use), and the directories
-     * of other Chicory or instrumenter versions. Call before any compile starts. Best effort.
+     * Deletes the entries not in {@code keep} (Chicory digests of the modules in use) written before
+     * {@code writtenBefore}, and the directories of other Chicory or instrumenter versions. Safe while compiles run:
+     * anything written since the sweep began (a deploy's or a first call's compile) is newer and stays. Disabled:
+     * nothing, as nothing is read from it either. Best effort.
      */
-    void retainOnly(Set<String> keep) {
+    void sweep(Set<String> keep, FileTime writtenBefore) {
+        if (!files.enabled()) {
+            return;
+        }
         Set<Path> wanted = new java.util.HashSet<>();
         keep.forEach(k -> file(k).ifPresent(wanted::add));
-        files.sweep(p -> !wanted.contains(p));
+        files.sweep(p -> !wanted.contains(p) && writtenBefore(p, writtenBefore));
+    }
+
+    private static boolean writtenBefore(Path file, FileTime time) {
+        try {
+            return Files.getLastModifiedTime(file).compareTo(time) < 0;
+        } catch (IOException gone) {
+            return false; // deleted meanwhile
+        }
     }
 
     /** Lookups that found a valid entry (a module loaded instead of compiled). */

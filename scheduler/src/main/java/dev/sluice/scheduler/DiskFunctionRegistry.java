@@ -2,14 +2,10 @@ package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -22,7 +18,6 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * The {@link FunctionRegistry} backed by {@link FunctionStore}. A deploy does all its checking before taking the
@@ -314,7 +309,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
      * its cached form (nothing is loaded for it); entries of modules held now, and any written since the sweep
      * began, are kept.
      */
-    void sweep(CompiledCache disk, Path compiledRoot) {
+    void sweep(CompiledCache disk) {
         FileTime started = FileTime.fromMillis(System.currentTimeMillis() - 1_000); // coarse file clocks
         for (String digest : store.modules().digests()) {
             if (Thread.currentThread().isInterrupted()) {
@@ -350,40 +345,7 @@ final class DiskFunctionRegistry implements FunctionRegistry {
             keep.add(key.get());
         }
         keep.addAll(cache.compiledKeys());
-        sweepCompiled(disk, compiledRoot, keep, started);
-    }
-
-    /**
-     * Deletes compiled entries not in {@code keep} written before {@code started}, and the directories of other
-     * Chicory or instrumenter versions. Unlike {@link CompiledCache#retainOnly}, safe while compiles run: anything
-     * written since the sweep began (a deploy's or a first call's compile) is newer and stays.
-     */
-    private static void sweepCompiled(CompiledCache disk, Path root, Set<String> keep, FileTime started) {
-        Optional<Path> current = disk.file(Digests.PREFIX + java.util.Base64.getEncoder().encodeToString(
-                new byte[32])).map(Path::getParent);
-        if (current.isEmpty() || !Files.isDirectory(root)) {
-            return; // disabled: nothing is read from it either
-        }
-        Set<Path> wanted = new HashSet<>();
-        keep.forEach(k -> disk.file(k).ifPresent(wanted::add));
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) { // children before their directory
-                if (p.equals(root) || p.equals(current.get())) {
-                    continue;
-                }
-                try {
-                    if (p.getParent().equals(current.get())
-                            && (wanted.contains(p) || Files.getLastModifiedTime(p).compareTo(started) >= 0)) {
-                        continue;
-                    }
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // gone meanwhile, or a directory not empty: tried again after the next start
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "cannot sweep " + root + ": " + e);
-        }
+        disk.sweep(keep, started);
     }
 
     @Override

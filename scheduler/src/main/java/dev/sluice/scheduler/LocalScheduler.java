@@ -129,7 +129,7 @@ public final class LocalScheduler implements AutoCloseable {
                         LOG.log(Level.DEBUG, "warm-up failed (only the first call pays for it): " + e);
                     }
                     try {
-                        registry.sweep(disk, dataDir.resolve("compiled"));
+                        registry.sweep(disk);
                     } catch (RuntimeException e) {
                         LOG.log(Level.WARNING, "cannot sweep unused module files: " + e);
                     }

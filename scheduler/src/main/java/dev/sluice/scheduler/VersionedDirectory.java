@@ -34,6 +34,11 @@ final class VersionedDirectory {
         this.log = log;
     }
 
+    /** Whether this build has a version directory (else nothing is read or written). */
+    boolean enabled() {
+        return dir.isPresent();
+    }
+
     /** Where the entry called {@code name} lives; empty when the cache is disabled. */
     Optional<Path> file(String name) {
         return dir.map(d -> d.resolve(name));
