@@ -203,6 +203,24 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         return tenantMaxConcurrency > 0 ? Math.min(tenantMaxConcurrency, workers) : Math.max(1, workers / 4);
     }
 
+    /**
+     * This configuration completed from the process's environment: {@code $SLUICE_REDIS_URI} when it sets no
+     * {@code redis-uri} ({@link StoreConfig#withEnvironment}). Each role applies it once to the configuration it is
+     * built from (file and Vault), so all of its Redis clients agree.
+     */
+    public SluiceConfig withEnvironment(Map<String, String> environment) {
+        StoreConfig resolved = stores.withEnvironment(environment);
+        if (resolved == stores) {
+            return this;
+        }
+        return new SluiceConfig(host, port, dataDir, defaultRequestsPerSecond, defaultBurst, defaultMaxMemoryPages,
+                defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall, defaultMaxConcurrency,
+                defaultFuelPerDay, defaultInvocationsPerMinute, defaultInvocationsPerDay, defaultMaxFunctions,
+                defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency,
+                tenantQueue, shutdownGraceMs, compileBudgetMs, resolved, cluster, logLevel, configPollMs, vault,
+                metrics, tracing, logs);
+    }
+
     /** The same configuration with other values for some keys; used by tests and by code-built servers. */
     public SluiceConfig with(Map<String, String> overrides) {
         Map<String, String> merged = new HashMap<>(asMap());

@@ -2,6 +2,7 @@ package dev.sluice.config;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -11,7 +12,9 @@ import java.util.regex.Pattern;
  * @param quotaStore      {@code local} or {@code redis}: where rate, concurrency, fuel-budget and usage counters live
  * @param tenancyStore    {@code file} or {@code redis}: where tenants, plans and key hashes live
  * @param redisUri        Lettuce URI ({@code redis://}, {@code rediss://} for TLS, {@code redis-sentinel://});
- *                        credentials may be part of it, so it is never logged
+ *                        credentials may be part of it, so it is never logged. Empty when the configuration sets
+ *                        none: a process then takes {@code $SLUICE_REDIS_URI} ({@link #withEnvironment}), else
+ *                        {@link #DEFAULT_REDIS_URI} ({@link #effectiveRedisUri})
  * @param redisCluster    address the URI's node as a Redis Cluster seed
  * @param redisTimeoutMs  bound on every Redis command; past it the call counts as failed (the breaker decides when
  *                        the store counts as unavailable)
@@ -33,15 +36,22 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
             "redis-timeout-ms", "redis-key-prefix", "quota-fail-policy", "quota-replicas",
             "redis-connect-timeout-ms", "redis-breaker-min-failures", "redis-breaker-failure-percent",
             "redis-breaker-window-ms", "redis-breaker-open-ms");
+    /** Where Redis is when neither the configuration nor the environment says. */
+    public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6379";
+    /**
+     * The environment variable that gives {@code redis-uri} when the configuration (file or Vault) has none, so a
+     * password need not sit in a file (a Kubernetes Secret, say); the configuration wins.
+     */
+    public static final String REDIS_URI_ENV = "SLUICE_REDIS_URI";
     private static final Pattern REDIS_URI = Pattern.compile("(redis|rediss|redis-sentinel|rediss-sentinel)://.+");
+    private static final String EXPECTED_URI = "redis://host:port, rediss://… for TLS, or redis-sentinel://…";
 
     public StoreConfig {
         oneOf("quota-store", quotaStore, "local", "redis");
         oneOf("tenancy-store", tenancyStore, "file", "redis");
         oneOf("quota-fail-policy", quotaFailPolicy, "fail-open", "fail-closed");
-        if (redisUri == null || !REDIS_URI.matcher(redisUri).matches()) {
-            throw new ConfigException("redis-uri: '" + redacted(redisUri)
-                    + "' (expected: redis://host:port, rediss://… for TLS, or redis-sentinel://…)");
+        if (redisUri == null || !redisUri.isEmpty() && !REDIS_URI.matcher(redisUri).matches()) {
+            throw new ConfigException("redis-uri: '" + redacted(redisUri) + "' (expected: " + EXPECTED_URI + ")");
         }
         if (redisTimeoutMs < 1 || redisTimeoutMs > 60_000) {
             throw new ConfigException("redis-timeout-ms: " + redisTimeoutMs + " (expected: 1..60000)");
@@ -70,7 +80,7 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
         return new StoreConfig(
                 raw.getOrDefault("quota-store", "local"),
                 raw.getOrDefault("tenancy-store", "file"),
-                raw.getOrDefault("redis-uri", "redis://127.0.0.1:6379"),
+                Optional.ofNullable(raw.get("redis-uri")).orElse(""),
                 bool(raw, "redis-cluster", source),
                 SluiceConfig.parseLong(source, "redis-timeout-ms", raw.getOrDefault("redis-timeout-ms", "1000")),
                 raw.getOrDefault("redis-key-prefix", "sluice:"),
@@ -84,6 +94,35 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
                 number(raw, source, "redis-breaker-open-ms", 1_000));
     }
 
+    /**
+     * This configuration with {@code $SLUICE_REDIS_URI} as {@code redis-uri} when it sets none; itself when it sets
+     * one (the configuration wins) or the variable is unset or empty. The same rule as {@code worker-secret} and
+     * {@code $SLUICE_WORKER_SECRET} ({@link ClusterConfig#requireSecret}). Every role applies it once, to the
+     * configuration it is built from, so every Redis client of the process (tenancy, quotas, functions, discovery)
+     * reads the same URI.
+     *
+     * @throws ConfigException naming the variable when its value is not a Redis URI; the value is not shown, since it
+     *                         may hold a password
+     */
+    public StoreConfig withEnvironment(Map<String, String> environment) {
+        String fromEnv = environment.getOrDefault(REDIS_URI_ENV, "");
+        if (!redisUri.isEmpty() || fromEnv.isEmpty()) {
+            return this;
+        }
+        if (!REDIS_URI.matcher(fromEnv).matches()) {
+            throw new ConfigException("$" + REDIS_URI_ENV + ": not a Redis URI (expected: " + EXPECTED_URI
+                    + "; the value is not shown, it may hold a password)");
+        }
+        return new StoreConfig(quotaStore, tenancyStore, fromEnv, redisCluster, redisTimeoutMs, redisKeyPrefix,
+                quotaFailPolicy, quotaReplicas, redisConnectTimeoutMs, redisBreakerMinFailures,
+                redisBreakerFailurePercent, redisBreakerWindowMs, redisBreakerOpenMs);
+    }
+
+    /** The URI to connect to: {@code redis-uri}, else {@link #DEFAULT_REDIS_URI}. */
+    public String effectiveRedisUri() {
+        return redisUri.isEmpty() ? DEFAULT_REDIS_URI : redisUri;
+    }
+
     /** A number clamped into int range first, so an overlong value fails the range check naming its key. */
     private static long number(Map<String, String> raw, String source, String key, long fallback) {
         String text = raw.get(key);
@@ -93,8 +132,7 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
 
     Map<String, String> asMap() {
         Map<String, String> map = new java.util.HashMap<>(Map.of("quota-store", quotaStore, "tenancy-store",
-                tenancyStore, "redis-uri", redisUri,
-                "redis-cluster", Boolean.toString(redisCluster), "redis-timeout-ms", Long.toString(redisTimeoutMs),
+                tenancyStore, "redis-cluster", Boolean.toString(redisCluster), "redis-timeout-ms", Long.toString(redisTimeoutMs),
                 "redis-key-prefix", redisKeyPrefix, "quota-fail-policy", quotaFailPolicy,
                 "quota-replicas", Integer.toString(quotaReplicas)));
         map.putAll(Map.of("redis-connect-timeout-ms", Long.toString(redisConnectTimeoutMs),
@@ -102,6 +140,9 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
                 "redis-breaker-failure-percent", Integer.toString(redisBreakerFailurePercent),
                 "redis-breaker-window-ms", Long.toString(redisBreakerWindowMs),
                 "redis-breaker-open-ms", Long.toString(redisBreakerOpenMs)));
+        if (!redisUri.isEmpty()) {
+            map.put("redis-uri", redisUri); // like worker-secret: absent when unset, so a source can tell
+        }
         return map;
     }
 
@@ -116,7 +157,7 @@ public record StoreConfig(String quotaStore, String tenancyStore, String redisUr
     @Override
     public String toString() {
         return "StoreConfig[quota-store=" + quotaStore + ", tenancy-store=" + tenancyStore + ", redis-uri="
-                + redacted(redisUri) + ", redis-cluster=" + redisCluster + ", redis-timeout-ms=" + redisTimeoutMs
+                + redacted(effectiveRedisUri()) + ", redis-cluster=" + redisCluster + ", redis-timeout-ms=" + redisTimeoutMs
                 + ", redis-key-prefix=" + redisKeyPrefix + ", quota-fail-policy=" + quotaFailPolicy
                 + ", quota-replicas=" + quotaReplicas + ", redis-connect-timeout-ms=" + redisConnectTimeoutMs
                 + ", redis-breaker-min-failures=" + redisBreakerMinFailures + ", redis-breaker-failure-percent="

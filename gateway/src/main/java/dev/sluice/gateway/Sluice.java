@@ -82,7 +82,8 @@ public final class Sluice implements AutoCloseable {
             // The file, and Vault when configured: Vault's config path may set keys everything below is built from.
             this.sources = opened.add(ConfigSources.open(builder.config, builder.configFile, builder.environment,
                     builder.clock, vaultCalls));
-            this.config = sources.config();
+            // The file and Vault first; then $SLUICE_REDIS_URI when neither sets redis-uri, for every Redis client.
+            this.config = sources.config().withEnvironment(builder.environment);
             // The live keys (default limits, default timeout, fail policy), read per request.
             LiveSettings settings = LiveSettings.of(config);
             // Traces (tracing = on): spans around authentication, quotas, deploys and dispatch; inert when off.
@@ -168,8 +169,9 @@ public final class Sluice implements AutoCloseable {
                     // parser's message is let through so the handler can tell oversized headers from malformed ones.
                     .directHandlers(ProblemDirectHandler.handlers())
                     .errorHandling(errors -> errors.includeEntity(true))
-                    // metrics-port: /metrics without the admin token on a listener of its own (none by default).
-                    .sockets(MetricsService.managementSockets(config.metrics(), metrics))
+                    // metrics-port: /metrics without the admin token, and the same health as here (one readiness
+                    // rule), on a listener of its own (none by default).
+                    .sockets(MetricsService.managementSockets(config.metrics(), metrics, health))
                     .build();
         } catch (RuntimeException | Error e) {
             // A start that fails half-way (corrupt state, Redis away, a host the server cannot use) must leave nothing
@@ -296,8 +298,8 @@ public final class Sluice implements AutoCloseable {
 
     private static RedisSettings redisSettings(SluiceConfig config) {
         StoreConfig stores = config.stores();
-        return new RedisSettings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
-                FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix())
+        return new RedisSettings(stores.effectiveRedisUri(), stores.redisCluster(),
+                Duration.ofMillis(stores.redisTimeoutMs()), FailPolicy.parse(stores.quotaFailPolicy()), stores.quotaReplicas(), stores.redisKeyPrefix())
                 .withConnectTimeout(Duration.ofMillis(stores.redisConnectTimeoutMs()))
                 .withBreaker(new BreakerSettings(stores.redisBreakerMinFailures(), stores.redisBreakerFailurePercent(),
                         Duration.ofMillis(stores.redisBreakerWindowMs()), Duration.ofMillis(stores.redisBreakerOpenMs()),
@@ -337,7 +339,7 @@ public final class Sluice implements AutoCloseable {
                 throw new ConfigException("metrics-port: cannot listen on " + config.metrics().metricsHost() + ":"
                         + config.metrics().metricsPort() + " (address in use, or not allowed)");
             }
-            LOG.log(Level.INFO, "Sluice serving /metrics on http://" + config.metrics().metricsHost() + ":"
+            LOG.log(Level.INFO, "Sluice serving /metrics and /health on http://" + config.metrics().metricsHost() + ":"
                     + metricsPort() + " (no authentication)");
         }
         return this;
@@ -494,7 +496,8 @@ public final class Sluice implements AutoCloseable {
 
         /**
          * Where Vault credentials come from when the configuration names no file for them ({@code $VAULT_TOKEN},
-         * {@code $SLUICE_VAULT_ROLE_ID}, {@code $SLUICE_VAULT_SECRET_ID}); the process's environment by default.
+         * {@code $SLUICE_VAULT_ROLE_ID}, {@code $SLUICE_VAULT_SECRET_ID}), and {@code $SLUICE_REDIS_URI} when the
+         * configuration sets no {@code redis-uri}; the process's environment by default.
          */
         public Builder environment(java.util.Map<String, String> environment) {
             this.environment = java.util.Map.copyOf(Objects.requireNonNull(environment, "environment"));

@@ -35,9 +35,11 @@ import java.util.function.Function;
  * the worker scheduler of {@link LocalScheduler#openWorker}, which fetches a module by digest on its first use,
  * verifies it and compiles it once: from Redis ({@link RedisModuleStore}) with {@code tenancy-store = redis}, else from
  * the gateway's module files ({@code worker-module-dir}, same machine). With {@code worker-discovery = redis} it
- * advertises itself by a heartbeat ({@link RedisWorkerRegistration}); one Redis connection serves both. Stopping
- * (SIGTERM) deregisters first, then refuses new work and lets running invocations finish within
- * {@code shutdown-grace-ms}. Wiring only.
+ * advertises itself by a heartbeat ({@link RedisWorkerRegistration}); one Redis connection serves both. With
+ * {@code metrics-port}, its management listener serves {@code /metrics} and {@code /health}, {@code /health/ready}
+ * ({@link WorkerReadiness}) without the secret, for Kubernetes' probes. Stopping (SIGTERM) turns unready and
+ * deregisters first, then refuses new work and lets running invocations finish within {@code shutdown-grace-ms}.
+ * Wiring only.
  */
 public final class WorkerRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerRole.class.getName());
@@ -54,15 +56,18 @@ public final class WorkerRole implements AutoCloseable {
     private final String id;
     private final Function<WorkerAddress, WorkerRegistration> registrar;
     private final SluiceMetrics metrics;
+    private final WorkerReadiness readiness;
     private WorkerRegistration registration;
     private boolean stopped;
     private final Tracing tracing;
 
     private WorkerRole(Builder builder) {
-        this.config = builder.config;
+        // $SLUICE_REDIS_URI when the configuration sets no redis-uri: for the module store and the heartbeat alike.
+        this.config = builder.config.withEnvironment(builder.environment);
         ClusterConfig cluster = config.cluster();
         String secret = cluster.requireSecret(builder.environment);
         this.id = cluster.effectiveWorkerId();
+        this.readiness = new WorkerReadiness(id);
         Opened opened = new Opened();
         try {
             // The compiled-module cache is this worker's alone.
@@ -121,8 +126,9 @@ public final class WorkerRole implements AutoCloseable {
                     .maxPayloadSize(config.maxRequestBytes() + (2 << 20) + InternalProtocol.MAX_SECRETS_BYTES)
                     .routing(service::routing)
                     .directHandlers(ProblemDirectHandler.handlers())
-                    // metrics-port: /metrics without authentication on a listener of its own (none by default).
-                    .sockets(MetricsService.managementSockets(config.metrics(), metrics))
+                    // metrics-port: /metrics and the worker's readiness, without authentication, on a listener of
+                    // its own (none by default): where Kubernetes probes a worker.
+                    .sockets(MetricsService.managementSockets(config.metrics(), metrics, readiness))
                     .build();
         } catch (RuntimeException | Error e) {
             opened.closeAll();
@@ -306,10 +312,11 @@ public final class WorkerRole implements AutoCloseable {
                     + config.metrics().metricsPort() + " (address in use, or not allowed)");
         }
         registration = registrar.apply(address());
+        readiness.ready();
         LOG.log(Level.INFO, "Sluice worker " + id + " listening on h2c://" + config.cluster().workerHost() + ":"
                 + server.port());
         if (config.metrics().enabled()) {
-            LOG.log(Level.INFO, "Sluice worker " + id + " serving /metrics on http://"
+            LOG.log(Level.INFO, "Sluice worker " + id + " serving /metrics and /health on http://"
                     + config.metrics().metricsHost() + ":" + metricsPort() + " (no authentication)");
         }
         return this;
@@ -369,8 +376,12 @@ public final class WorkerRole implements AutoCloseable {
         }
     }
 
-    /** Deregisters and refuses new work; running invocations go on. The first step of {@link #stop()}. */
+    /**
+     * Turns unready, deregisters and refuses new work; running invocations go on. The first step of
+     * {@link #stop()}.
+     */
     synchronized void drain() {
+        readiness.draining();
         if (registration != null) {
             Opened.closeQuietly(registration);
             registration = null;
@@ -404,7 +415,10 @@ public final class WorkerRole implements AutoCloseable {
             return this;
         }
 
-        /** Where {@code SLUICE_WORKER_SECRET} is read when the configuration has no {@code worker-secret}. */
+        /**
+         * Where {@code SLUICE_WORKER_SECRET} is read when the configuration has no {@code worker-secret}, and
+         * {@code SLUICE_REDIS_URI} when it has no {@code redis-uri}.
+         */
         public Builder environment(Map<String, String> environment) {
             this.environment = Map.copyOf(environment);
             return this;

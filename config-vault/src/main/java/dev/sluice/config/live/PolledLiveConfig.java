@@ -409,7 +409,12 @@ final class PolledLiveConfig implements LiveConfig {
                         && !Objects.equals(desiredValues.get(key), inForceValues.get(key))) {
                     needRestart.add(key);
                     pending.put(key, desiredValues.get(key));
-                    kept.put(key, inForceValues.get(key));
+                    String inForceValue = inForceValues.get(key);
+                    if (inForceValue == null) {
+                        kept.remove(key); // unset in force (worker-secret, redis-uri): stays unset
+                    } else {
+                        kept.put(key, inForceValue);
+                    }
                 }
             }
             if (!needRestart.isEmpty()) {

@@ -20,7 +20,8 @@ import java.util.Objects;
 
 /**
  * {@code GET /metrics}: the Prometheus text exposition of {@link SluiceMetrics}, behind {@code access} (the admin
- * token on the main port; Prometheus sends it as {@code authorization: bearer_token}).
+ * token on the main port; Prometheus sends it as {@code authorization: bearer_token}); and the management listener
+ * that serves it, with the role's health, without authentication ({@link #managementSockets}).
  */
 public final class MetricsService implements HttpService {
     /** The management listener's socket name. */
@@ -41,10 +42,17 @@ public final class MetricsService implements HttpService {
 
     /**
      * The management listener {@code metrics-host}:{@code metrics-port} as the one named socket, {@value #SOCKET}
-     * (empty when {@code metrics-port} is 0): {@code /metrics} without authentication, nothing else. Unauthenticated
-     * by design, so it binds loopback unless the operator names another address.
+     * (empty when {@code metrics-port} is 0): {@code /metrics}, and {@code /health} (liveness) and
+     * {@code /health/ready} (readiness) answered by {@code health}, the role's own health service (the very one its
+     * main port serves, for a gateway), all without authentication; nothing else, and nothing of any tenant.
+     * Unauthenticated by design, so it binds loopback unless the operator names another address. It is where
+     * Kubernetes probes a worker, whose internal port wants the worker secret.
+     *
+     * @param health serves {@code GET /} (liveness) and {@code GET /ready} (readiness), mounted at {@code /health}
      */
-    public static Map<String, ListenerConfig> managementSockets(MetricsConfig config, SluiceMetrics metrics) {
+    public static Map<String, ListenerConfig> managementSockets(MetricsConfig config, SluiceMetrics metrics,
+                                                                HttpService health) {
+        Objects.requireNonNull(health, "health");
         if (!config.enabled()) {
             return Map.of();
         }
@@ -57,8 +65,10 @@ public final class MetricsService implements HttpService {
                 .addProtocol(Http1Config.create())
                 .routing(routing -> routing.error(Throwable.class, new ErrorMapper())
                         .register("/metrics", open)
+                        .register("/health", health)
                         .any((req, res) -> {
-                            throw ProblemException.of(ProblemType.NOT_FOUND, "only /metrics is served here");
+                            throw ProblemException.of(ProblemType.NOT_FOUND,
+                                    "only /metrics, /health and /health/ready are served here");
                         }))
                 .build());
     }

@@ -96,7 +96,7 @@ public final class SchedulerRedis implements AutoCloseable {
 
         /** The Redis keys of the configuration, which the tenancy store reads too. */
         public static Settings from(dev.sluice.config.StoreConfig stores) {
-            return new Settings(stores.redisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
+            return new Settings(stores.effectiveRedisUri(), stores.redisCluster(), Duration.ofMillis(stores.redisTimeoutMs()),
                     Duration.ofMillis(stores.redisConnectTimeoutMs()), stores.redisKeyPrefix());
         }
 
