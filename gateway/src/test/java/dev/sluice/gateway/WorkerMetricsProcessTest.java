@@ -26,9 +26,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker process ({@code sluice worker}) with {@code metrics-port} serves its pool's metrics there: its threads, how
- * many run a guest while a call runs on it, and nothing per tenant; the gateway in front of it times the call's
- * queue wait by tenant and shows no worker threads of its own.
+ * A worker process ({@code sluice worker}) with {@code metrics-port} serves its pool's metrics there (and its health,
+ * without the secret, for Kubernetes' probes): its threads, how many run a guest while a call runs on it, and nothing
+ * per tenant; the gateway in front of it times the call's queue wait by tenant and shows no worker threads of its own.
  */
 class WorkerMetricsProcessTest {
     @TempDir
@@ -51,6 +51,12 @@ class WorkerMetricsProcessTest {
         cluster.closeAtEnd(worker);
         worker.awaitPort(Duration.ofSeconds(120));
         TestServer gateway = cluster.gateway(new WorkerAddress("w1", "127.0.0.1", worker.port(), 3));
+
+        // Kubernetes probes a worker process here, without the worker secret.
+        HttpResponse<String> ready = get(metricsPort, "/health/ready");
+        assertEquals(200, ready.statusCode(), ready.body());
+        assertTrue(ready.body().contains("\"status\":\"READY\""), ready.body());
+        assertEquals(200, get(metricsPort, "/health").statusCode());
 
         Exposition idle = scrape(metricsPort);
         assertEquals(3, idle.value("sluice_worker_threads"));
@@ -78,10 +84,13 @@ class WorkerMetricsProcessTest {
         Promtool.accepts(fetch(metricsPort), dir);
     }
 
+    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private String fetch(int port) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = get(port, "/metrics");
         assertEquals(200, response.statusCode(), response.body());
         assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
         return response.body();
