@@ -133,9 +133,76 @@ class ManifestsTest {
                         boolean found = target.getSpec().getTemplate().getSpec().getContainers().stream()
                                 .anyMatch(c -> Layout.port(c, port.getPort()).isPresent());
                         assertTrue(found, name + ": NetworkPolicy " + policy.getMetadata().getName() + " port "
-                                + port.getPort() + " is no port of Deployment " + target.getMetadata().getName());
+                                + portText(port) + " is no port of Deployment " + target.getMetadata().getName());
                     }
                 }
+            }
+        }
+    }
+
+    private static String portText(NetworkPolicyPort port) {
+        return port.getPort().getStrVal() != null ? port.getPort().getStrVal() : String.valueOf(port.getPort().getIntVal());
+    }
+
+    @Test
+    void theNetworkPoliciesLetInExactlyWhatTheSpecAllows() {
+        for (String name : List.of("distributed", "dev")) {
+            Layout layout = Layout.of(name);
+            for (NetworkPolicy policy : layout.all(NetworkPolicy.class)) {
+                assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(),
+                        name + ": NetworkPolicy " + policy.getMetadata().getName() + " policyTypes");
+            }
+            assertEquals(Map.of("http", Set.of("anywhere"), "metrics", Set.of("namespaces{kubernetes.io/metadata.name=monitoring}")),
+                    allowed(layout, layout.deployment("sluice-gateway")), name + ": what reaches the gateway pods");
+            assertEquals(Map.of("internal", Set.of("pods{app.kubernetes.io/component=gateway, app.kubernetes.io/name=sluice}"),
+                            "metrics", Set.of("namespaces{kubernetes.io/metadata.name=monitoring}")),
+                    allowed(layout, layout.deployment("sluice-worker")), name + ": what reaches the worker pods");
+        }
+        Layout dev = Layout.of("dev");
+        assertEquals(Map.of("redis", Set.of("pods{app.kubernetes.io/name=sluice}")),
+                allowed(dev, dev.deployment("sluice-redis")), "dev: what reaches Redis");
+    }
+
+    /** Port name to the peers the policies selecting this pod let in on it (the union, as Kubernetes applies it). */
+    private static Map<String, Set<String>> allowed(Layout layout, Deployment deployment) {
+        Map<String, Set<String>> allowed = new java.util.TreeMap<>();
+        for (NetworkPolicy policy : layout.all(NetworkPolicy.class)) {
+            if (!Layout.matches(policy.getSpec().getPodSelector(), Layout.podLabels(deployment))) {
+                continue;
+            }
+            for (var rule : policy.getSpec().getIngress()) {
+                assertFalse(rule.getPorts().isEmpty(), policy.getMetadata().getName() + ": a rule for every port");
+                List<String> peers = rule.getFrom().isEmpty() ? List.of("anywhere") : rule.getFrom().stream()
+                        .map(peer -> peer.getNamespaceSelector() != null && peer.getPodSelector() == null
+                                ? "namespaces" + new java.util.TreeMap<>(peer.getNamespaceSelector().getMatchLabels())
+                                : peer.getNamespaceSelector() == null && peer.getPodSelector() != null
+                                ? "pods" + new java.util.TreeMap<>(peer.getPodSelector().getMatchLabels())
+                                : "other" + peer)
+                        .toList();
+                for (NetworkPolicyPort port : rule.getPorts()) {
+                    allowed.computeIfAbsent(portText(port), p -> new java.util.TreeSet<>()).addAll(peers);
+                }
+            }
+        }
+        return allowed;
+    }
+
+    @Test
+    void noSourceManifestHardCodesANamespace() throws java.io.IOException {
+        List<Path> files;
+        try (Stream<Path> walk = java.nio.file.Files.walk(Path.of("kubernetes"))) {
+            files = walk.filter(f -> f.toString().endsWith(".yaml"))
+                    .filter(f -> !f.getFileName().toString().equals("kustomization.yaml"))
+                    .filter(f -> !f.startsWith(Path.of("kubernetes", "prometheus-adapter"))).toList();
+        }
+        assertFalse(files.isEmpty());
+        for (Path file : files) {
+            for (Object document : new org.snakeyaml.engine.v2.api.Load(
+                    org.snakeyaml.engine.v2.api.LoadSettings.builder().build())
+                    .loadAllFromString(java.nio.file.Files.readString(file))) {
+                Object metadata = ((Map<?, ?>) document).get("metadata");
+                assertFalse(((Map<?, ?>) metadata).containsKey("namespace"),
+                        file + ": metadata.namespace (the overlay's kustomization sets it)");
             }
         }
     }
