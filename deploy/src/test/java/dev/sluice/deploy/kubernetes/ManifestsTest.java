@@ -37,7 +37,6 @@ import java.util.Set;
 import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
@@ -50,11 +49,9 @@ class ManifestsTest {
     static final List<String> LAYOUTS = Layout.APPLICABLE;
     private static final String NAME = "app.kubernetes.io/name";
     private static final String COMPONENT = "app.kubernetes.io/component";
-    /** Seconds left for the JVM to exit after Sluice's drain and its last second on the port. */
-    private static final int EXIT_MARGIN_SECONDS = 2;
-
-    @TempDir
-    Path scratch;
+    private static final String MONITORING = "namespaces{kubernetes.io/metadata.name=monitoring}";
+    private static final String GATEWAY_PODS =
+            "pods{app.kubernetes.io/component=gateway, app.kubernetes.io/name=sluice}";
 
     @ParameterizedTest
     @FieldSource("LAYOUTS")
@@ -141,7 +138,8 @@ class ManifestsTest {
     }
 
     private static String portText(NetworkPolicyPort port) {
-        return port.getPort().getStrVal() != null ? port.getPort().getStrVal() : String.valueOf(port.getPort().getIntVal());
+        var value = port.getPort();
+        return value.getStrVal() != null ? value.getStrVal() : String.valueOf(value.getIntVal());
     }
 
     @Test
@@ -152,10 +150,9 @@ class ManifestsTest {
                 assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(),
                         name + ": NetworkPolicy " + policy.getMetadata().getName() + " policyTypes");
             }
-            assertEquals(Map.of("http", Set.of("anywhere"), "metrics", Set.of("namespaces{kubernetes.io/metadata.name=monitoring}")),
+            assertEquals(Map.of("http", Set.of("anywhere"), "metrics", Set.of(MONITORING)),
                     allowed(layout, layout.deployment("sluice-gateway")), name + ": what reaches the gateway pods");
-            assertEquals(Map.of("internal", Set.of("pods{app.kubernetes.io/component=gateway, app.kubernetes.io/name=sluice}"),
-                            "metrics", Set.of("namespaces{kubernetes.io/metadata.name=monitoring}")),
+            assertEquals(Map.of("internal", Set.of(GATEWAY_PODS), "metrics", Set.of(MONITORING)),
                     allowed(layout, layout.deployment("sluice-worker")), name + ": what reaches the worker pods");
         }
         Layout dev = Layout.of("dev");
@@ -383,7 +380,8 @@ class ManifestsTest {
                 }
             }
         }
-        assertEquals(name.equals("dev") ? List.of("redis:7") : List.of(), others, name + ": images other than Sluice's");
+        assertEquals(name.equals("dev") ? List.of("redis:7") : List.of(), others,
+                name + ": images other than Sluice's");
     }
 
     /** The version every module of the reactor shares, from the deploy module's parent. */
@@ -417,7 +415,8 @@ class ManifestsTest {
                 if (metric.getType().equals("Resource")) {
                     String resource = metric.getResource().getName();
                     assertTrue(containers.stream().allMatch(c -> c.getResources().getRequests().containsKey(resource)),
-                            where + " scales on " + resource + " utilisation, which needs a request on every container");
+                            where + " scales on " + resource
+                                    + " utilisation, which needs a request on every container");
                 }
             }
         }

@@ -166,7 +166,8 @@ class PrometheusAdapterTest {
         return layout.all(NetworkPolicy.class).stream()
                 .filter(p -> Layout.matches(p.getSpec().getPodSelector(), Layout.podLabels(deployment)))
                 .flatMap(p -> p.getSpec().getIngress().stream())
-                .anyMatch(rule -> rule.getPorts().stream().anyMatch(port -> "metrics".equals(port.getPort().getStrVal()))
+                .anyMatch(rule -> rule.getPorts().stream()
+                        .anyMatch(port -> "metrics".equals(port.getPort().getStrVal()))
                         && rule.getFrom().stream().anyMatch(peer -> peer.getNamespaceSelector() != null
                                 && "monitoring".equals(peer.getNamespaceSelector().getMatchLabels()
                                         .get("kubernetes.io/metadata.name"))));

@@ -98,7 +98,8 @@ class SluiceConfTest {
             long preStop = sluice.getLifecycle().getPreStop().getSleep().getSeconds();
             long drain = (conf.shutdownGraceMs() + 999) / 1000;
             long grace = deployment.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
-            assertTrue(preStop >= 3, where + " preStop sleep " + preStop + " s: too short for endpoints to drop the pod");
+            assertTrue(preStop >= 3, where + " preStop sleep " + preStop
+                    + " s: too short for the endpoints to drop the pod");
             assertTrue(grace >= preStop + drain + 1 + EXIT_MARGIN_SECONDS, where + " terminationGracePeriodSeconds "
                     + grace + " < preStop " + preStop + " + shutdown-grace-ms " + drain + " s + 1 s + "
                     + EXIT_MARGIN_SECONDS + " s");
