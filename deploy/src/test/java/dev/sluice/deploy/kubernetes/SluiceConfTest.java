@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -164,7 +165,7 @@ class SluiceConfTest {
     }
 
     @Test
-    void theDevGatewayConfIsTheDistributedOneWithoutTheVaultKeys() {
+    void theDevGatewayConfIsTheDistributedOneWithoutTheVaultKeysAndRunsAlone() {
         Map<String, String> distributed = new TreeMap<>(FileConfigSource.load(
                 Path.of("kubernetes/distributed/gateway.conf")).values());
         Map<String, String> dev = new TreeMap<>(FileConfigSource.load(Path.of("kubernetes/dev/gateway.conf")).values());
@@ -173,5 +174,8 @@ class SluiceConfTest {
         Layout layout = Layout.of("dev");
         assertTrue(!layout.sluiceConf(layout.deployment("sluice-gateway"), scratch).vault().enabled(),
                 "dev: the rendered gateway configuration still names a Vault");
+        // Without Vault, function secrets are kept in one gateway's data directory: a second one would not see them.
+        assertEquals(1, layout.get(HorizontalPodAutoscaler.class, "sluice-gateway").getSpec().getMaxReplicas(),
+                "dev: HorizontalPodAutoscaler sluice-gateway maxReplicas");
     }
 }
