@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,11 +99,6 @@ class ProbesProcessTest {
                 worker.awaitServing(START);
                 gateway.awaitServing(START);
                 assertProbesAnswer("dev sluice-gateway", Layout.sluiceContainer(gatewayPod), gatewayPorts, gateway);
-                HttpResponse<String> workerHealth = get(workerPorts.get("metrics"), "/health");
-                Assumptions.assumeFalse(workerHealth.statusCode() == 404
-                                && workerHealth.body().contains("only /metrics is served here"),
-                        "this Sluice's management listener serves /metrics only: the worker's probes on the metrics"
-                                + " port need /health and /health/ready there (issue 13's runtime change)");
                 assertProbesAnswer("distributed sluice-worker", Layout.sluiceContainer(workerPod), workerPorts,
                         worker);
             }
