@@ -18,13 +18,15 @@ resource "kubernetes_service_account_v1" "sluice" {
     namespace = local.namespace
     labels    = local.labels
   }
+  # No token in a pod unless its spec asks for one: only the gateways log in to Vault with it.
+  automount_service_account_token = false
 }
 
 resource "kubernetes_config_map_v1" "gateway" {
   metadata {
     name      = "sluice-gateway-config"
     namespace = local.namespace
-    labels    = local.gateway_labels
+    labels    = local.labels
   }
   data = {
     "sluice.conf" = local.gateway_conf
@@ -35,7 +37,7 @@ resource "kubernetes_config_map_v1" "worker" {
   metadata {
     name      = "sluice-worker-config"
     namespace = local.namespace
-    labels    = local.worker_labels
+    labels    = local.labels
   }
   data = {
     "sluice.conf" = local.worker_conf
@@ -79,7 +81,9 @@ resource "kubernetes_secret_v1" "sluice" {
 # The Deployments are kubernetes_manifest rather than kubernetes_deployment_v1: the typed resource has no
 # lifecycle.preStop.sleep (hashicorp/terraform-provider-kubernetes#2837, open), and the image has no shell to run
 # `sleep` in. kubernetes_manifest applies the object as written (server-side apply); it needs the cluster reachable
-# at plan time. replicas is left out: the HorizontalPodAutoscaler owns it.
+# at plan time. No replicas: the HorizontalPodAutoscaler owns the count (an apply would otherwise reset it).
+# The annotation sluice.dev/config-sha256 rolls the pods when their sluice.conf changes (Sluice reads it at start):
+# what the overlay's hashed ConfigMap names do for kustomize.
 resource "kubernetes_manifest" "gateway" {
   manifest = {
     apiVersion = "apps/v1"
@@ -90,34 +94,44 @@ resource "kubernetes_manifest" "gateway" {
       labels    = local.gateway_labels
     }
     spec = {
+      revisionHistoryLimit = 5
+      strategy = {
+        type = "RollingUpdate"
+        rollingUpdate = {
+          maxSurge       = "25%"
+          maxUnavailable = 0
+        }
+      }
       selector = {
         matchLabels = local.gateway_selector
       }
       template = {
         metadata = {
-          labels = local.gateway_labels
-          annotations = {
-            # A changed sluice.conf rolls the pods: Sluice reads its file once, at start.
-            "sluice.dev/config-sha256" = sha256(local.gateway_conf)
-          }
+          labels      = local.gateway_labels
+          annotations = merge(local.scrape_annotations, { "sluice.dev/config-sha256" = sha256(local.gateway_conf) })
         }
         spec = {
-          serviceAccountName            = kubernetes_service_account_v1.sluice.metadata[0].name
+          serviceAccountName = kubernetes_service_account_v1.sluice.metadata[0].name
+          # The gateways log in to Vault with this token (vault-auth = kubernetes).
+          automountServiceAccountToken = true
+          # No SLUICE_* variables made from the Services' names: SLUICE_* is Sluice's.
+          enableServiceLinks            = false
+          securityContext               = local.pod_security_context
           terminationGracePeriodSeconds = local.termination_grace_period_seconds
-          securityContext = {
-            runAsNonRoot = true
-            runAsUser    = 10001
-            runAsGroup   = 10001
-            fsGroup      = 10001
-            seccompProfile = {
-              type = "RuntimeDefault"
+          topologySpreadConstraints = [
+            {
+              maxSkew           = 1
+              topologyKey       = "kubernetes.io/hostname"
+              whenUnsatisfiable = "ScheduleAnyway"
+              labelSelector     = { matchLabels = local.gateway_selector }
             }
-          }
+          ]
           containers = [
             {
-              name  = "sluice"
-              image = local.image
-              args  = ["gateway"]
+              name            = "sluice"
+              image           = local.image
+              imagePullPolicy = "IfNotPresent"
+              args            = ["gateway"]
               ports = [
                 { name = "http", containerPort = 8080, protocol = "TCP" },
                 { name = "metrics", containerPort = 9464, protocol = "TCP" },
@@ -129,6 +143,7 @@ resource "kubernetes_manifest" "gateway" {
                 { name = "SLUICE_REDIS_URI", valueFrom = { secretKeyRef = { name = kubernetes_secret_v1.sluice.metadata[0].name, key = "redis-uri" } } },
               ]
               resources = var.gateway_resources
+              
               startupProbe = {
                 httpGet          = { path = "/health", port = "http" }
                 periodSeconds    = 2
@@ -144,32 +159,25 @@ resource "kubernetes_manifest" "gateway" {
                 httpGet          = { path = "/health/ready", port = "http" }
                 periodSeconds    = 5
                 timeoutSeconds   = 2
-                failureThreshold = 2
+                failureThreshold = 1
               }
               lifecycle = {
                 preStop = {
                   sleep = { seconds = var.prestop_sleep_seconds }
                 }
               }
-              securityContext = {
-                allowPrivilegeEscalation = false
-                readOnlyRootFilesystem   = true
-                runAsNonRoot             = true
-                capabilities = {
-                  drop = ["ALL"]
-                }
-              }
+              securityContext = local.container_security_context
               volumeMounts = [
-                { name = "config", mountPath = "/etc/sluice", readOnly = true },
                 { name = "data", mountPath = "/var/lib/sluice" },
                 { name = "tmp", mountPath = "/tmp" },
+                { name = "config", mountPath = "/etc/sluice", readOnly = true },
               ]
             }
           ]
           volumes = [
+            { name = "data", emptyDir = { sizeLimit = "1Gi" } },
+            { name = "tmp", emptyDir = { sizeLimit = "1Gi" } },
             { name = "config", configMap = { name = kubernetes_config_map_v1.gateway.metadata[0].name } },
-            { name = "data", emptyDir = {} },
-            { name = "tmp", emptyDir = {} },
           ]
         }
       }
@@ -191,33 +199,44 @@ resource "kubernetes_manifest" "worker" {
       labels    = local.worker_labels
     }
     spec = {
+      revisionHistoryLimit = 5
+      strategy = {
+        type = "RollingUpdate"
+        rollingUpdate = {
+          maxSurge       = "25%"
+          maxUnavailable = 0
+        }
+      }
       selector = {
         matchLabels = local.worker_selector
       }
       template = {
         metadata = {
-          labels = local.worker_labels
-          annotations = {
-            "sluice.dev/config-sha256" = sha256(local.worker_conf)
-          }
+          labels      = local.worker_labels
+          annotations = merge(local.scrape_annotations, { "sluice.dev/config-sha256" = sha256(local.worker_conf) })
         }
         spec = {
-          serviceAccountName            = kubernetes_service_account_v1.sluice.metadata[0].name
+          serviceAccountName = kubernetes_service_account_v1.sluice.metadata[0].name
+          # Workers do not talk to Vault: no token in their pods.
+          automountServiceAccountToken = false
+          # No SLUICE_* variables made from the Services' names: SLUICE_* is Sluice's.
+          enableServiceLinks            = false
+          securityContext               = local.pod_security_context
           terminationGracePeriodSeconds = local.termination_grace_period_seconds
-          securityContext = {
-            runAsNonRoot = true
-            runAsUser    = 10001
-            runAsGroup   = 10001
-            fsGroup      = 10001
-            seccompProfile = {
-              type = "RuntimeDefault"
+          topologySpreadConstraints = [
+            {
+              maxSkew           = 1
+              topologyKey       = "kubernetes.io/hostname"
+              whenUnsatisfiable = "ScheduleAnyway"
+              labelSelector     = { matchLabels = local.worker_selector }
             }
-          }
+          ]
           containers = [
             {
-              name  = "sluice"
-              image = local.image
-              args  = ["worker"]
+              name            = "sluice"
+              image           = local.image
+              imagePullPolicy = "IfNotPresent"
+              args            = ["worker"]
               ports = [
                 { name = "internal", containerPort = 8090, protocol = "TCP" },
                 { name = "metrics", containerPort = 9464, protocol = "TCP" },
@@ -227,7 +246,7 @@ resource "kubernetes_manifest" "worker" {
                 { name = "SLUICE_REDIS_URI", valueFrom = { secretKeyRef = { name = kubernetes_secret_v1.sluice.metadata[0].name, key = "redis-uri" } } },
               ]
               resources = var.worker_resources
-              # A worker's only HTTP listener besides its internal port is the management one: probes go there.
+              # A worker's probes go to its management listener (its other port is the internal h2c one).
               startupProbe = {
                 httpGet          = { path = "/health", port = "metrics" }
                 periodSeconds    = 2
@@ -243,32 +262,25 @@ resource "kubernetes_manifest" "worker" {
                 httpGet          = { path = "/health/ready", port = "metrics" }
                 periodSeconds    = 5
                 timeoutSeconds   = 2
-                failureThreshold = 2
+                failureThreshold = 1
               }
               lifecycle = {
                 preStop = {
                   sleep = { seconds = var.prestop_sleep_seconds }
                 }
               }
-              securityContext = {
-                allowPrivilegeEscalation = false
-                readOnlyRootFilesystem   = true
-                runAsNonRoot             = true
-                capabilities = {
-                  drop = ["ALL"]
-                }
-              }
+              securityContext = local.container_security_context
               volumeMounts = [
-                { name = "config", mountPath = "/etc/sluice", readOnly = true },
                 { name = "data", mountPath = "/var/lib/sluice" },
                 { name = "tmp", mountPath = "/tmp" },
+                { name = "config", mountPath = "/etc/sluice", readOnly = true },
               ]
             }
           ]
           volumes = [
+            { name = "data", emptyDir = { sizeLimit = "2Gi" } },
+            { name = "tmp", emptyDir = { sizeLimit = "1Gi" } },
             { name = "config", configMap = { name = kubernetes_config_map_v1.worker.metadata[0].name } },
-            { name = "data", emptyDir = {} },
-            { name = "tmp", emptyDir = {} },
           ]
         }
       }
@@ -336,6 +348,17 @@ resource "kubernetes_horizontal_pod_autoscaler_v2" "gateway" {
       kind        = "Deployment"
       name        = kubernetes_manifest.gateway.manifest.metadata.name
     }
+    # Scale down one step at a time, after five quiet minutes: a worker or gateway drains before it goes.
+    behavior {
+      scale_down {
+        stabilization_window_seconds = 300
+        policy {
+          type           = "Pods"
+          value          = 1
+          period_seconds = 60
+        }
+      }
+    }
     metric {
       type = "Resource"
       resource {
@@ -374,6 +397,17 @@ resource "kubernetes_horizontal_pod_autoscaler_v2" "worker" {
       api_version = "apps/v1"
       kind        = "Deployment"
       name        = kubernetes_manifest.worker.manifest.metadata.name
+    }
+    # Scale down one step at a time, after five quiet minutes: a worker or gateway drains before it goes.
+    behavior {
+      scale_down {
+        stabilization_window_seconds = 300
+        policy {
+          type           = "Pods"
+          value          = 2
+          period_seconds = 60
+        }
+      }
     }
     metric {
       type = "Resource"
@@ -428,11 +462,39 @@ resource "kubernetes_pod_disruption_budget_v1" "worker" {
   }
 }
 
-# Workers accept their internal port only from gateways; every pod's management port (metrics) only from the
-# monitoring namespace; gateways accept 8080 from anywhere.
-resource "kubernetes_network_policy_v1" "sluice" {
+# Ingress to Sluice's pods. Policies add up: a pod selected by several accepts what any of them allows, and nothing
+# else. Egress is not restricted (gateways and workers reach Redis, gateways reach Vault and the workers).
+
+# Workers' internal port: gateway pods of this namespace only (the worker secret is the second lock).
+resource "kubernetes_network_policy_v1" "worker_internal" {
   metadata {
-    name      = "sluice"
+    name      = "sluice-worker-internal"
+    namespace = local.namespace
+    labels    = local.labels
+  }
+  spec {
+    pod_selector {
+      match_labels = local.worker_selector
+    }
+    policy_types = ["Ingress"]
+    ingress {
+      from {
+        pod_selector {
+          match_labels = local.gateway_selector
+        }
+      }
+      ports {
+        protocol = "TCP"
+        port     = "internal"
+      }
+    }
+  }
+}
+
+# The management port of every Sluice pod (/metrics without a token): the monitoring namespace only.
+resource "kubernetes_network_policy_v1" "metrics" {
+  metadata {
+    name      = "sluice-metrics"
     namespace = local.namespace
     labels    = local.labels
   }
@@ -444,21 +506,6 @@ resource "kubernetes_network_policy_v1" "sluice" {
     }
     policy_types = ["Ingress"]
     ingress {
-      ports {
-        port     = "8090"
-        protocol = "TCP"
-      }
-      from {
-        pod_selector {
-          match_labels = local.gateway_selector
-        }
-      }
-    }
-    ingress {
-      ports {
-        port     = "9464"
-        protocol = "TCP"
-      }
       from {
         namespace_selector {
           match_labels = {
@@ -466,11 +513,30 @@ resource "kubernetes_network_policy_v1" "sluice" {
           }
         }
       }
+      ports {
+        protocol = "TCP"
+        port     = "metrics"
+      }
     }
+  }
+}
+
+# The gateways' HTTP port: from anywhere (tenants, the ingress controller, the load balancer).
+resource "kubernetes_network_policy_v1" "gateway_http" {
+  metadata {
+    name      = "sluice-gateway-http"
+    namespace = local.namespace
+    labels    = local.labels
+  }
+  spec {
+    pod_selector {
+      match_labels = local.gateway_selector
+    }
+    policy_types = ["Ingress"]
     ingress {
       ports {
-        port     = "8080"
         protocol = "TCP"
+        port     = "http"
       }
     }
   }

@@ -16,6 +16,29 @@ locals {
   gateway_labels = merge(local.labels, { "app.kubernetes.io/component" = "gateway" })
   worker_labels  = merge(local.labels, { "app.kubernetes.io/component" = "worker" })
 
+  pod_security_context = {
+    runAsNonRoot = true
+    runAsUser    = 10001
+    runAsGroup   = 10001
+    fsGroup      = 10001
+    seccompProfile = {
+      type = "RuntimeDefault"
+    }
+  }
+  container_security_context = {
+    allowPrivilegeEscalation = false
+    readOnlyRootFilesystem   = true
+    runAsNonRoot             = true
+    capabilities = {
+      drop = ["ALL"]
+    }
+  }
+  scrape_annotations = {
+    "prometheus.io/scrape" = "true"
+    "prometheus.io/port"   = "9464"
+    "prometheus.io/path"   = "/metrics"
+  }
+
   namespace = var.create_namespace ? kubernetes_namespace_v1.sluice[0].metadata[0].name : var.namespace
   image     = "${var.image.repository}:${var.image.tag}"
 
@@ -33,29 +56,45 @@ locals {
   gateway_conf = "${local.gateway_conf_base}${local.vault_location}${var.gateway_extra_config}"
   worker_conf  = "${local.worker_conf_base}${var.worker_extra_config}"
 
+  # The text is the overlay's (deploy/kubernetes/distributed/gateway.conf and worker.conf), comments included, so
+  # the two can be compared whole; the values come from the variables.
   gateway_conf_base = <<-EOT
+    # sluice gateway in a pod (docs/configuration.md). Mounted read-only at /etc/sluice/sluice.conf. Secrets come from
+    # the environment (the Secret `sluice-secrets`): SLUICE_ADMIN_TOKEN, SLUICE_WORKER_SECRET, SLUICE_SECRETS_KEY and
+    # SLUICE_REDIS_URI (Redis's address, with its password, is the provider's).
     host = 0.0.0.0
     port = 8080
     data-dir = /var/lib/sluice
+    # The management listener, reached by Prometheus only (NetworkPolicy sluice-metrics).
     metrics-host = 0.0.0.0
     metrics-port = 9464
+    # Tenants, keys, functions and quotas shared by every gateway and worker through Redis.
     tenancy-store = redis
     quota-store = redis
+    # Workers are the A records of the headless Service sluice-worker (ready pods only).
     worker-discovery = dns
     worker-dns-name = sluice-worker
     worker-port = 8090
+    # terminationGracePeriodSeconds (${local.termination_grace_period_seconds}) covers preStop (${var.prestop_sleep_seconds} s) + this + 1 s + a margin.
     shutdown-grace-ms = ${var.shutdown_grace_ms}
+    # Configuration, plans, tenants, keys and function secrets from Vault, logged in with the pod's ServiceAccount token
+    # (docs/vault.md). The provider's Vault binds the role ${var.vault_role} to the ServiceAccount sluice of this namespace.
     vault-address = ${var.vault_address}
     vault-auth = kubernetes
     vault-kubernetes-role = ${var.vault_role}
   EOT
 
   worker_conf_base = <<-EOT
+    # sluice worker in a pod (docs/configuration.md). Mounted read-only at /etc/sluice/sluice.conf. From the environment
+    # (the Secret `sluice-secrets`): SLUICE_WORKER_SECRET and SLUICE_REDIS_URI.
+    # The internal (h2c) port the gateways call; only gateway pods reach it (NetworkPolicy sluice-worker-internal).
     worker-host = 0.0.0.0
     worker-port = 8090
     data-dir = /var/lib/sluice
+    # The management listener: /metrics for Prometheus, /health and /health/ready for the kubelet's probes.
     metrics-host = 0.0.0.0
     metrics-port = 9464
+    # Function metadata and module bytes come from Redis.
     tenancy-store = redis
     shutdown-grace-ms = ${var.shutdown_grace_ms}
   EOT

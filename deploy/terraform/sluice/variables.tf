@@ -111,8 +111,8 @@ variable "redis_uri" {
   sensitive   = true
 
   validation {
-    condition     = can(regex("^(redis|rediss|redis-sentinel)://[^/?#]", var.redis_uri))
-    error_message = "redis_uri: redis://host:port, rediss://... for TLS, or redis-sentinel://... (Sluice's redis-uri)."
+    condition     = can(regex("^(redis|rediss|redis-sentinel|rediss-sentinel)://.+$", var.redis_uri))
+    error_message = "redis_uri: redis://host:port, rediss://... for TLS, or redis-sentinel:// / rediss-sentinel://... (Sluice's redis-uri)."
   }
 }
 
