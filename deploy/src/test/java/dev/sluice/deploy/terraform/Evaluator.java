@@ -181,7 +181,7 @@ final class Evaluator {
         return switch (type) {
             case "literalValue" -> literal(meta);
             case "templateWrap", "" -> kids.size() == 1 ? eval(x, kids.get(0)) : unsupported(x, n);
-            case "template" -> template(x, kids);
+            case "template" -> template(x, kids, meta.path("value").asText().startsWith("\""));
             case "scopeTraversal" -> traversal(meta);
             case "relativeTraversal" -> navigate(eval(x, kids.get(0)), segments(meta.get("traversal"), 0),
                     meta.get("value").asText());
@@ -242,9 +242,19 @@ final class Evaluator {
         };
     }
 
-    private JsonNode template(Expression x, List<JsonNode> parts) {
+    /**
+     * A template's parts joined. The parser gives a literal part as its source text: in a quoted template its escapes
+     * ({@code \\n}, {@code \\"}, ...) are decoded here; in both kinds {@code $${} and {@code %%{} stand for
+     * {@code ${} and {@code %{}.
+     */
+    private JsonNode template(Expression x, List<JsonNode> parts, boolean quoted) {
         StringBuilder out = new StringBuilder();
         for (JsonNode part : parts) {
+            if (part.path("type").asText().equals("literalValue") && part.at("/meta/type").asText().equals("string")) {
+                String raw = part.at("/meta/value").asText();
+                out.append((quoted ? unescape(raw) : raw).replace("$${", "${").replace("%%{", "%{"));
+                continue;
+            }
             JsonNode v = eval(x, part);
             if (unknown(v)) {
                 return v;
@@ -252,6 +262,31 @@ final class Evaluator {
             out.append(text(v, x.source()));
         }
         return TextNode.valueOf(out.toString());
+    }
+
+    private static String unescape(String raw) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c != '\\' || i + 1 == raw.length()) {
+                out.append(c);
+                continue;
+            }
+            char e = raw.charAt(++i);
+            switch (e) {
+                case 'n' -> out.append('\n');
+                case 'r' -> out.append('\r');
+                case 't' -> out.append('\t');
+                case '"' -> out.append('"');
+                case '\\' -> out.append('\\');
+                case 'u' -> {
+                    out.append((char) Integer.parseInt(raw.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> throw new AssertionError("the test's evaluator does not cover the escape \\" + e);
+            }
+        }
+        return out.toString();
     }
 
     private static String text(JsonNode v, String where) {

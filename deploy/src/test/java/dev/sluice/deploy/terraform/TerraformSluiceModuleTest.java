@@ -266,22 +266,14 @@ class TerraformSluiceModuleTest {
 
     @Test
     void theKubernetesObjectsAreTheDistributedOverlaysForTheDefaultVariables() {
-        Assumptions.assumeTrue(KubernetesObjects.kubectl(), "kubectl is not installed: no kustomize rendering");
-        Path overlay = Path.of(System.getProperty("sluice.distributed.overlay",
-                deploy.resolve("kubernetes/distributed").toString()));
-        Assumptions.assumeTrue(Files.isRegularFile(overlay.resolve("kustomization.yaml")),
-                overlay + " does not exist (yet): nothing to compare with");
-        Map<String, JsonNode> rendered = KubernetesObjects.kustomize(overlay);
+        Map<String, JsonNode> rendered = overlay();
         Map<String, JsonNode> declared = objects(evaluator(sluice, Map.of()));
 
         Set<String> expected = new TreeSet<>(rendered.keySet());
         expected.addAll(TERRAFORM_ONLY);
         assertEquals(expected, declared.keySet(), "the module's objects: the overlay's and " + TERRAFORM_ONLY);
-
-        List<String> differences = new ArrayList<>();
-        rendered.forEach((key, object) -> KubernetesObjects.differences(object, declared.get(key), DIFFERENT_ON_PURPOSE)
-                .forEach(d -> differences.add(key + " " + d)));
-        assertEquals(List.of(), differences, "fields where the module's objects differ from the overlay's");
+        assertEquals(List.of(), differences(rendered, declared),
+                "fields where the module's objects differ from the overlay's");
 
         // What the overlay leaves out and the module writes: the Secret every env reference names.
         JsonNode secret = declared.get("Secret/sluice-secrets");
@@ -298,6 +290,97 @@ class TerraformSluiceModuleTest {
         }
         assertTrue(Evaluator.unknown(secret.get("data").get("admin-token")), "the admin token is random");
         assertEquals(REQUIRED.get("redis_uri"), secret.get("data").get("redis-uri"), "redis-uri is var.redis_uri");
+    }
+
+    /**
+     * The comparison sees a change: variables other than the defaults show as differences in the objects and fields
+     * they reach, and nowhere else.
+     */
+    @Test
+    void aVariableChangedFromItsDefaultShowsAsADifferenceInTheFieldsItReaches() {
+        Map<String, JsonNode> rendered = overlay();
+        ObjectNode image = NODES.objectNode().put("repository", "registry.example/sluice").put("tag", "9.9.9");
+        Evaluator changed = evaluator(sluice, Map.of("gateway_replicas", replicas(3, 10), "image", image,
+                "shutdown_grace_ms", LongNode.valueOf(25_000), "monitoring_namespace", TextNode.valueOf("observability")));
+        List<String> found = differences(rendered, objects(changed));
+        List<String> fields = found.stream().map(d -> d.substring(0, d.indexOf(':'))).toList();
+        assertEquals(List.of(
+                "ConfigMap/sluice-gateway-config data.sluice.conf",
+                "ConfigMap/sluice-worker-config data.sluice.conf",
+                "Deployment/sluice-gateway spec.template.spec.containers[sluice].image",
+                "Deployment/sluice-gateway spec.template.spec.terminationGracePeriodSeconds",
+                "Deployment/sluice-worker spec.template.spec.containers[sluice].image",
+                "Deployment/sluice-worker spec.template.spec.terminationGracePeriodSeconds",
+                "HorizontalPodAutoscaler/sluice-gateway spec.minReplicas",
+                "NetworkPolicy/sluice-metrics spec.ingress[0].from[0].namespaceSelector.matchLabels.kubernetes.io/metadata.name"),
+                fields.stream().sorted().toList(), "differences found: " + found);
+        assertTrue(found.contains("Deployment/sluice-gateway spec.template.spec.containers[sluice].image: kustomize "
+                + "\"ghcr.io/sluice-dev/sluice:0.1.0-SNAPSHOT\", terraform \"registry.example/sluice:9.9.9\""), found.toString());
+        assertTrue(found.contains("Deployment/sluice-gateway spec.template.spec.terminationGracePeriodSeconds: kustomize 30, "
+                + "terraform 35"), found.toString());
+    }
+
+    private static Map<String, JsonNode> overlay() {
+        Assumptions.assumeTrue(KubernetesObjects.kubectl(), "kubectl is not installed: no kustomize rendering");
+        Path overlay = Path.of(System.getProperty("sluice.distributed.overlay",
+                deploy.resolve("kubernetes/distributed").toString()));
+        Assumptions.assumeTrue(Files.isRegularFile(overlay.resolve("kustomization.yaml")),
+                overlay + " does not exist (yet): nothing to compare with");
+        return KubernetesObjects.kustomize(overlay);
+    }
+
+    private static List<String> differences(Map<String, JsonNode> rendered, Map<String, JsonNode> declared) {
+        List<String> out = new ArrayList<>();
+        rendered.forEach((key, object) -> KubernetesObjects.differences(object, declared.get(key), DIFFERENT_ON_PURPOSE)
+                .forEach(d -> out.add(key + " " + d)));
+        return out;
+    }
+
+    /**
+     * Each attribute and block of the typed Kubernetes resources is one the provider has (hashicorp/kubernetes
+     * 3.2.1's schema, {@code kubernetes-provider-schema.txt}), written as the provider expects it: a nested block as a
+     * block ({@code metadata { }}), an attribute as an attribute ({@code labels = {}}). The comparison with the overlay
+     * cannot see this: a block written as a map would convert to the same object, and Terraform would refuse it.
+     */
+    @Test
+    void everyKubernetesAttributeAndBlockIsOneTheProviderHasInItsShape() throws IOException {
+        Map<String, String> schema = new HashMap<>();
+        try (var in = TerraformSluiceModuleTest.class.getResourceAsStream("kubernetes-provider-schema.txt")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) {
+                    String[] f = line.trim().split(" ");
+                    schema.put(f[0] + " " + f[1], f[2]);
+                }
+            }
+        }
+        List<String> wrong = new ArrayList<>();
+        sluice.resources.forEach((type, byName) -> {
+            if (type.startsWith("kubernetes_")) {
+                byName.forEach((name, block) -> shape(schema, type, type + "." + name, "", block, wrong));
+            }
+        });
+        assertEquals(List.of(), wrong, "attributes and blocks the provider does not have, or not in that shape");
+    }
+
+    private static void shape(Map<String, String> schema, String type, String resource, String path, JsonNode block,
+                              List<String> wrong) {
+        block.properties().forEach(e -> {
+            if (path.isEmpty() && Set.of("count", "for_each", "depends_on", "lifecycle", "provider").contains(e.getKey())) {
+                return;
+            }
+            String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+            String kind = schema.get(type + " " + p);
+            JsonNode v = e.getValue();
+            boolean isBlock = v.isArray() && !v.isEmpty() && v.get(0).isObject();
+            if (kind == null) {
+                wrong.add(resource + ": " + p + " is not an attribute or block of " + type);
+            } else if (!kind.equals(isBlock ? "block" : "attribute")) {
+                wrong.add(resource + ": " + p + " is a " + kind + " of " + type + ", written as a "
+                        + (isBlock ? "block" : "attribute"));
+            } else if (isBlock) {
+                v.forEach(item -> shape(schema, type, resource, p, item, wrong));
+            }
+        });
     }
 
     /** Every Kubernetes object the module declares for these variables, keyed Kind/name. */
