@@ -240,7 +240,7 @@ variable "monitoring_namespace" {
 }
 
 variable "gateway_extra_config" {
-  description = "More sluice.conf lines for the gateways (key = value, one a line, e.g. \"log-level = debug\\n\"), appended to the module's. Sluice refuses an unknown key at start; the module's keys must not be repeated."
+  description = "More sluice.conf lines for the gateways (key = value, one a line, e.g. \"log-level = debug\\n\"), appended to the module's. Sluice refuses, at start, an unknown key and a key set twice (so none of the module's keys)."
   type        = string
   default     = ""
 }
