@@ -130,7 +130,7 @@ final class Evaluator {
         return out;
     }
 
-    /** The value of a variable's validation condition number {@code index} for the variable values of this evaluator. */
+    /** Whether a variable's validation number {@code index} holds for this evaluator's variable values. */
     boolean validation(String variable, int index) {
         JsonNode v = module.variables.get(variable).get("validation").get(index);
         JsonNode result = value(v.get("condition"));
@@ -194,7 +194,10 @@ final class Evaluator {
                 if (!c.isBoolean()) {
                     throw new AssertionError("condition is not a bool: " + meta.get("value").asText());
                 }
-                yield c.asBoolean() ? eval(x, kids.get(1)) : kids.size() > 2 ? eval(x, kids.get(2)) : TextNode.valueOf("");
+                if (c.asBoolean()) {
+                    yield eval(x, kids.get(1));
+                }
+                yield kids.size() > 2 ? eval(x, kids.get(2)) : TextNode.valueOf("");
             }
             case "binaryOp" -> binary(meta.get("operator").asText(), x, kids, meta.get("value").asText());
             case "unaryOp" -> {

@@ -5,7 +5,6 @@ import dev.sluice.deploy.support.Hcl2Json.Expression;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 

@@ -39,7 +39,8 @@ final class TerraformModule {
         this.files = files;
         for (Path file : files) {
             JsonNode json = parsed.json(file);
-            json.path("variable").properties().forEach(e -> put(variables, "variable", e.getKey(), e.getValue().get(0)));
+            json.path("variable").properties().forEach(e -> put(variables, "variable", e.getKey(),
+                    e.getValue().get(0)));
             json.path("locals").forEach(block -> block.properties().forEach(e -> put(locals, "local", e.getKey(),
                     e.getValue())));
             json.path("resource").properties().forEach(type -> type.getValue().properties().forEach(name -> put(

@@ -33,9 +33,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks the Terraform module {@code deploy/terraform/sluice} and the example {@code deploy/terraform/examples/complete}
- * without Terraform (none can be installed here): every file is parsed by HashiCorp's HCL parser ({@link Hcl2Json}),
- * references and variables are checked against what the files declare, and the module's expressions are evaluated
+ * Checks the Terraform module {@code deploy/terraform/sluice} and the example
+ * {@code deploy/terraform/examples/complete} without Terraform (none can be installed here): every file is parsed by
+ * HashiCorp's HCL parser ({@link Hcl2Json}), references and variables are checked against what the files declare, and the module's expressions are evaluated
  * ({@link Evaluator}, a small evaluator of the subset the module uses) for its default variables, so the Kubernetes
  * objects it declares can be compared field by field with what {@code kubectl kustomize deploy/kubernetes/distributed}
  * renders, its sluice.conf parsed by Sluice's own {@link SluiceConfig}, and its Vault policy compared with the one in
@@ -117,7 +117,8 @@ class TerraformSluiceModuleTest {
             unused.removeAll(used);
             assertEquals(Set.of(), unused, m + ": variables declared but never used");
             m.variables.forEach((name, v) -> {
-                assertTrue(v.path("description").asText().length() > 10, m + ": variable " + name + " has a description");
+                assertTrue(v.path("description").asText().length() > 10,
+                        m + ": variable " + name + " has a description");
                 assertTrue(v.has("type"), m + ": variable " + name + " has a type");
             });
             m.outputs.forEach((name, o) -> assertTrue(o.path("description").asText().length() > 10,
@@ -191,7 +192,8 @@ class TerraformSluiceModuleTest {
                 if (s.size() > next) {
                     String attribute = s.get(next);
                     if (!block.has(attribute) && !COMPUTED.getOrDefault(r.root(), Set.of()).contains(attribute)) {
-                        return r.root() + " has no attribute " + attribute + " in its configuration or known computed ones";
+                        return r.root() + " has no attribute " + attribute
+                                + " in its configuration or known computed ones";
                     }
                 }
                 return null;
@@ -279,7 +281,8 @@ class TerraformSluiceModuleTest {
         JsonNode secret = declared.get("Secret/sluice-secrets");
         Set<String> keys = new TreeSet<>();
         secret.get("data").fieldNames().forEachRemaining(keys::add);
-        assertEquals(Set.of("admin-token", "worker-secret", "secrets-key", "redis-uri"), keys, "Secret sluice-secrets' keys");
+        assertEquals(Set.of("admin-token", "worker-secret", "secrets-key", "redis-uri"), keys,
+                "Secret sluice-secrets' keys");
         for (String deployment : List.of("Deployment/sluice-gateway", "Deployment/sluice-worker")) {
             for (JsonNode env : declared.get(deployment).at("/spec/template/spec/containers/0/env")) {
                 JsonNode ref = env.at("/valueFrom/secretKeyRef");
@@ -301,7 +304,8 @@ class TerraformSluiceModuleTest {
         Map<String, JsonNode> rendered = overlay();
         ObjectNode image = NODES.objectNode().put("repository", "registry.example/sluice").put("tag", "9.9.9");
         Evaluator changed = evaluator(sluice, Map.of("gateway_replicas", replicas(3, 10), "image", image,
-                "shutdown_grace_ms", LongNode.valueOf(25_000), "monitoring_namespace", TextNode.valueOf("observability")));
+                "shutdown_grace_ms", LongNode.valueOf(25_000),
+                "monitoring_namespace", TextNode.valueOf("observability")));
         List<String> found = differences(rendered, objects(changed));
         List<String> fields = found.stream().map(d -> d.substring(0, d.indexOf(':'))).toList();
         assertEquals(List.of(
@@ -312,12 +316,14 @@ class TerraformSluiceModuleTest {
                 "Deployment/sluice-worker spec.template.spec.containers[sluice].image",
                 "Deployment/sluice-worker spec.template.spec.terminationGracePeriodSeconds",
                 "HorizontalPodAutoscaler/sluice-gateway spec.minReplicas",
-                "NetworkPolicy/sluice-metrics spec.ingress[0].from[0].namespaceSelector.matchLabels.kubernetes.io/metadata.name"),
+                "NetworkPolicy/sluice-metrics "
+                        + "spec.ingress[0].from[0].namespaceSelector.matchLabels.kubernetes.io/metadata.name"),
                 fields.stream().sorted().toList(), "differences found: " + found);
         assertTrue(found.contains("Deployment/sluice-gateway spec.template.spec.containers[sluice].image: kustomize "
-                + "\"ghcr.io/sluice-dev/sluice:0.1.0-SNAPSHOT\", terraform \"registry.example/sluice:9.9.9\""), found.toString());
-        assertTrue(found.contains("Deployment/sluice-gateway spec.template.spec.terminationGracePeriodSeconds: kustomize 30, "
-                + "terraform 35"), found.toString());
+                + "\"ghcr.io/sluice-dev/sluice:0.1.0-SNAPSHOT\", terraform \"registry.example/sluice:9.9.9\""),
+                found.toString());
+        assertTrue(found.contains("Deployment/sluice-gateway spec.template.spec.terminationGracePeriodSeconds: "
+                + "kustomize 30, terraform 35"), found.toString());
     }
 
     private static Map<String, JsonNode> overlay() {
@@ -362,10 +368,12 @@ class TerraformSluiceModuleTest {
         assertEquals(List.of(), wrong, "attributes and blocks the provider does not have, or not in that shape");
     }
 
+    private static final Set<String> META = Set.of("count", "for_each", "depends_on", "lifecycle", "provider");
+
     private static void shape(Map<String, String> schema, String type, String resource, String path, JsonNode block,
                               List<String> wrong) {
         block.properties().forEach(e -> {
-            if (path.isEmpty() && Set.of("count", "for_each", "depends_on", "lifecycle", "provider").contains(e.getKey())) {
+            if (path.isEmpty() && META.contains(e.getKey())) {
                 return;
             }
             String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
@@ -529,8 +537,10 @@ class TerraformSluiceModuleTest {
                     "the auth mount Sluice logs in at (create_vault_auth_backend = " + createBackend + ")");
             Map<String, JsonNode> objects = objects(ev);
             JsonNode gateway = objects.get("Deployment/sluice-gateway").at("/spec/template/spec");
-            assertEquals(List.of(gateway.get("serviceAccountName").asText()), texts(role.get("bound_service_account_names")));
-            assertTrue(gateway.get("automountServiceAccountToken").asBoolean(), "the gateways get the token they log in with");
+            assertEquals(List.of(gateway.get("serviceAccountName").asText()),
+                    texts(role.get("bound_service_account_names")));
+            assertTrue(gateway.get("automountServiceAccountToken").asBoolean(),
+                    "the gateways get the token they log in with");
             assertEquals(List.of("edge"), texts(role.get("bound_service_account_namespaces")));
             assertEquals("edge", objects.get("Deployment/sluice-gateway").at("/metadata/namespace").asText());
             assertEquals(List.of(ev.resource("vault_policy", "sluice").get("name").asText()),
@@ -568,7 +578,8 @@ class TerraformSluiceModuleTest {
         candidates.put("vault_auth_path", texts("kubernetes", "k8s/prod", "a b", "/k8s"));
         candidates.put("vault_role", texts("sluice", "sluice-prod", ""));
         candidates.put("redis_uri", texts("redis://redis:6379", "rediss://:pw@redis.example:6380",
-                "redis-sentinel://sentinel:26379#mymaster", "rediss-sentinel://s:26379#m", "http://redis:6379", "redis:6379", "", "localhost"));
+                "redis-sentinel://sentinel:26379#mymaster", "rediss-sentinel://s:26379#m", "http://redis:6379",
+                "redis:6379", "", "localhost"));
         Evaluator base = evaluator(sluice, Map.of());
         List<String> wrong = new ArrayList<>();
         candidates.forEach((variable, values) -> {
@@ -593,8 +604,10 @@ class TerraformSluiceModuleTest {
                 "gateway_replicas", Map.of(replicas(2, 10), true, replicas(1, 1), true, replicas(0, 3), false,
                         replicas(3, 2), false),
                 "namespace", Map.of(TextNode.valueOf("sluice"), true, TextNode.valueOf("team-a"), true,
-                        TextNode.valueOf("Sluice"), false, TextNode.valueOf("-a"), false, TextNode.valueOf("a".repeat(64)), false),
-                "gateway_service_type", Map.of(TextNode.valueOf("LoadBalancer"), true, TextNode.valueOf("NodePort"), false),
+                        TextNode.valueOf("Sluice"), false, TextNode.valueOf("-a"), false,
+                        TextNode.valueOf("a".repeat(64)), false),
+                "gateway_service_type", Map.of(TextNode.valueOf("LoadBalancer"), true,
+                        TextNode.valueOf("NodePort"), false),
                 "prestop_sleep_seconds", Map.of(LongNode.valueOf(5), true, LongNode.valueOf(0), false));
         bounds.forEach((variable, cases) -> cases.forEach((value, accepted) -> assertEquals(accepted,
                 validations(base.with(Map.of(variable, value)), variable), variable + " = " + value)));
@@ -655,7 +668,8 @@ class TerraformSluiceModuleTest {
         Evaluator ev = evaluator(sluice, Map.of());
         assertEquals("sluice", ev.output("namespace").asText());
         assertEquals("sluice", ev.output("service_account").asText());
-        assertEquals("sluice", evaluator(sluice, Map.of("create_namespace", BooleanNode.FALSE)).output("namespace").asText());
+        assertEquals("sluice", evaluator(sluice, Map.of("create_namespace", BooleanNode.FALSE)).output("namespace")
+                .asText(), "an existing namespace");
     }
 
     @Test
@@ -671,7 +685,8 @@ class TerraformSluiceModuleTest {
         assertEquals(texts("${module.tenants}").toString(), sluiceCall.get("depends_on").toString(),
                 "Sluice's objects wait for the tenants' tree");
         assertEquals(tenants.variables.get("mount").get("default"), sluice.variables.get("vault_mount").get("default"));
-        assertEquals(tenants.variables.get("prefix").get("default"), sluice.variables.get("vault_prefix").get("default"));
+        assertEquals(tenants.variables.get("prefix").get("default"),
+                sluice.variables.get("vault_prefix").get("default"));
 
         Evaluator ev = evaluator(example, Map.of());
         assertEquals("http://sluice-gateway.sluice.svc", ev.output("gateway_url").asText(),
