@@ -579,7 +579,7 @@ class TerraformSluiceModuleTest {
         candidates.put("vault_role", texts("sluice", "sluice-prod", ""));
         candidates.put("redis_uri", texts("redis://redis:6379", "rediss://:pw@redis.example:6380",
                 "redis-sentinel://sentinel:26379#mymaster", "rediss-sentinel://s:26379#m", "http://redis:6379",
-                "redis:6379", "", "localhost"));
+                "redis:6379", "localhost"));
         Evaluator base = evaluator(sluice, Map.of());
         List<String> wrong = new ArrayList<>();
         candidates.forEach((variable, values) -> {
@@ -599,6 +599,9 @@ class TerraformSluiceModuleTest {
         // Sluice reads an empty vault-auth-mount as "kubernetes"; the module writes its role at that path, so it
         // needs a real one (the default is "kubernetes").
         assertFalse(validations(base.with(Map.of("vault_auth_path", TextNode.valueOf(""))), "vault_auth_path"));
+        // Sluice takes an empty redis-uri (it falls back to $SLUICE_REDIS_URI, then to redis://127.0.0.1:6379), but in
+        // a pod that default is no Redis at all: the module needs a real address.
+        assertFalse(validations(base.with(Map.of("redis_uri", TextNode.valueOf(""))), "redis_uri"));
 
         Map<String, Map<JsonNode, Boolean>> bounds = Map.of(
                 "gateway_replicas", Map.of(replicas(2, 10), true, replicas(1, 1), true, replicas(0, 3), false,
