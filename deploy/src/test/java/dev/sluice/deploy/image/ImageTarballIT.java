@@ -119,7 +119,8 @@ class ImageTarballIT {
                         + labels.path("org.opencontainers.image.revision"));
         assertFalse(labels.path("org.opencontainers.image.licenses").asText().isBlank(), "Labels: licenses");
         assertEquals(List.of(System.getProperty("sluice.image", "ghcr.io/sluice-dev/sluice:" + version)),
-                strings(image.manifest().path("RepoTags")), "manifest.json RepoTags");
+                strings(image.manifest().path("RepoTags")), "manifest.json RepoTags (verify checks the default name: "
+                        + "-Dimage or -Djib.to.image given to verify renames the tarball's image too)");
     }
 
     @Test
