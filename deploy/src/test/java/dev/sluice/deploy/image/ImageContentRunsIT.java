@@ -1,6 +1,7 @@
 package dev.sluice.deploy.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -96,7 +97,7 @@ class ImageContentRunsIT {
             System.out.printf("image worker: listening in %d ms%n", millisSince(started));
             assertEquals(200, get(metricsPort, "/metrics").statusCode(),
                     "GET /metrics on the worker's management port " + metricsPort + "\n" + output(log));
-            assertTrue(!output(log).contains("image-test-worker-secret"), "the worker printed its secret\n"
+            assertFalse(output(log).contains("image-test-worker-secret"), "the worker printed its secret\n"
                     + output(log));
 
             long stopping = System.nanoTime();

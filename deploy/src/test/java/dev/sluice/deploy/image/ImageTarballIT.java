@@ -2,6 +2,7 @@ package dev.sluice.deploy.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -54,6 +55,8 @@ class ImageTarballIT {
     private static final Set<String> IMAGE_SETTINGS = Set.of("host", "port", "data-dir", "metrics-host",
             "metrics-port", "worker-host", "worker-port");
 
+    @TempDir
+    static Path dir;
     private static ImageTarball image;
     private static JsonNode container;
 
@@ -169,7 +172,7 @@ class ImageTarballIT {
         for (Layer layer : image.layers()) {
             for (Entry file : layer.files()) {
                 String before = seen.put(file.path(), layer.name());
-                assertEquals(null, before, file.path() + " is in the " + before + " and the " + layer.name()
+                assertNull(before, file.path() + " is in the " + before + " and the " + layer.name()
                         + " layers");
             }
         }
@@ -250,7 +253,6 @@ class ImageTarballIT {
 
     private static Path shippedConfig() {
         try {
-            Path dir = Files.createTempDirectory("sluice-image-conf");
             return Files.write(dir.resolve("sluice.conf"), image.file("/etc/sluice/sluice.conf").orElseThrow(
                     () -> new AssertionError("no /etc/sluice/sluice.conf in the image")).content());
         } catch (IOException e) {
