@@ -35,6 +35,16 @@ final class ExtractedImage {
         this.shippedConfig = image.file("/etc/sluice/sluice.conf")
                 .orElseThrow(() -> new AssertionError("the image has no /etc/sluice/sluice.conf")).content();
         image.extractTo(this.root);
+        try {
+            for (JsonNode arg : container.path("Entrypoint")) {
+                if (arg.asText().startsWith("@")) {
+                    Path argFile = Path.of(relocate(arg.asText().substring(1)));
+                    Files.writeString(argFile, relocate(Files.readString(argFile).strip()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot relocate the entrypoint's argument files under " + root, e);
+        }
     }
 
     Path root() {
@@ -94,12 +104,7 @@ final class ExtractedImage {
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (int i = 1; i < entrypoint.size(); i++) {
-            String arg = relocate(entrypoint.get(i).asText());
-            if (arg.startsWith("@")) {
-                Path argFile = Path.of(arg.substring(1));
-                Files.writeString(argFile, relocate(Files.readString(argFile).strip()));
-            }
-            command.add(arg);
+            command.add(relocate(entrypoint.get(i).asText()));
         }
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile())

@@ -18,8 +18,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +60,7 @@ class ImageContentRunsIT {
         image.configure(Map.of("port", Integer.toString(port), "data-dir", data.toString(),
                 "metrics-port", Integer.toString(metricsPort)), Map.of());
         Path log = dir.resolve("serve.log");
+        Map<String, String> before = snapshot(image.root());
         long started = System.nanoTime();
         Process serve = image.start(image.cmd(), data, Map.of(), log);
         try {
@@ -72,6 +78,7 @@ class ImageContentRunsIT {
             System.out.printf("image serve: exited %d in %d ms after SIGTERM%n", serve.exitValue(),
                     millisSince(stopping));
             assertStoppedBySigterm(serve, "serve", log);
+            assertUnchanged(before, snapshot(image.root()), "serve");
         } finally {
             serve.destroyForcibly();
         }
@@ -88,6 +95,7 @@ class ImageContentRunsIT {
                 "metrics-port", Integer.toString(metricsPort), "worker-port", Integer.toString(workerPort)),
                 Map.of("worker-module-dir", modules.toString()));
         Path log = dir.resolve("worker.log");
+        Map<String, String> before = snapshot(image.root());
         long started = System.nanoTime();
         Process worker = image.start(List.of("worker"), data,
                 Map.of("SLUICE_WORKER_SECRET", "image-test-worker-secret-0123456789abcdef"), log);
@@ -107,6 +115,7 @@ class ImageContentRunsIT {
             System.out.printf("image worker: exited %d in %d ms after SIGTERM%n", worker.exitValue(),
                     millisSince(stopping));
             assertStoppedBySigterm(worker, "worker", log);
+            assertUnchanged(before, snapshot(image.root()), "worker");
         } finally {
             worker.destroyForcibly();
         }
@@ -165,6 +174,38 @@ class ImageContentRunsIT {
             Thread.currentThread().interrupt();
             throw new IOException(e);
         }
+    }
+
+    /**
+     * Fails with the paths the process created, changed or removed under the image's root: in Kubernetes the root
+     * filesystem is read-only, and only the data-dir and /tmp volumes are writable.
+     */
+    private static void assertUnchanged(Map<String, String> before, Map<String, String> after, String role) {
+        Set<String> changed = new TreeSet<>();
+        for (String path : union(before.keySet(), after.keySet())) {
+            if (!Objects.equals(before.get(path), after.get(path))) {
+                changed.add("/" + path);
+            }
+        }
+        assertTrue(changed.isEmpty(), role + " wrote into the image's files (read-only in Kubernetes: only the "
+                + "data-dir and /tmp are volumes): " + changed);
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new TreeSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** Every path under {@code root} with its size and modification time. */
+    private static Map<String, String> snapshot(Path root) throws IOException {
+        Map<String, String> files = new TreeMap<>();
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.toList()) {
+                files.put(root.relativize(path).toString(), Files.size(path) + " " + Files.getLastModifiedTime(path));
+            }
+        }
+        return files;
     }
 
     private static int freePort() {
