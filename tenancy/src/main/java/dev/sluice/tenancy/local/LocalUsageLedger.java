@@ -6,6 +6,7 @@ import dev.sluice.config.Journal;
 import dev.sluice.tenancy.internal.StoredJson;
 import dev.sluice.tenancy.usage.DailyUsage;
 import dev.sluice.tenancy.usage.UsageLedger;
+import dev.sluice.tenancy.usage.UsageSummary;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,6 +15,8 @@ import java.time.InstantSource;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +141,27 @@ public final class LocalUsageLedger implements UsageLedger {
                 .sorted(Map.Entry.<LocalDate, Counters>comparingByKey().reversed())
                 .map(e -> e.getValue().snapshot(e.getKey()))
                 .toList();
+    }
+
+    /** Sums in memory: a few map lookups per tenant and day kept, no I/O. */
+    @Override
+    public UsageSummary summary(Collection<TenantUid> tenants, int days) {
+        LocalDate today = today();
+        LocalDate from = UsageSummary.firstDay(today, days);
+        Map<TenantUid, UsageSummary.Totals> totals = new HashMap<>();
+        for (TenantUid tenant : tenants) {
+            UsageSummary.Totals sum = UsageSummary.Totals.ZERO;
+            Map<LocalDate, Counters> byDay = this.tenants.get(tenant);
+            if (byDay != null) {
+                for (Map.Entry<LocalDate, Counters> day : byDay.entrySet()) {
+                    if (!day.getKey().isBefore(from) && !day.getKey().isAfter(today)) {
+                        sum = sum.plus(day.getValue().snapshot(day.getKey()));
+                    }
+                }
+            }
+            totals.put(tenant, sum);
+        }
+        return new UsageSummary(from, today, totals);
     }
 
     @Override

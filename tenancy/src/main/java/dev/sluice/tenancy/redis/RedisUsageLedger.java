@@ -7,6 +7,10 @@ import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.internal.RateLimitedLog;
 import dev.sluice.tenancy.usage.UsageLedger;
+import dev.sluice.tenancy.usage.UsageSummary;
+import io.lettuce.core.KeyValue;
+import java.util.Collection;
+import java.util.HashMap;
 
 import io.lettuce.core.ScriptOutputType;
 import java.lang.System.Logger.Level;
@@ -61,6 +65,9 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
  * bounded by the command timeout.
  */
 public final class RedisUsageLedger implements UsageLedger {
+    /** Tenant-days read per round trip by {@link #summary}: bounds the replies held and the commands queued. */
+    static final int SUMMARY_WINDOW = 4_096;
+    private static final String[] COUNTERS = {"invocations", "errors", "throttles", "fuel"};
     /** Tenant-days per batch: bounds the commands one batch puts on the connection. */
     static final int BATCH_KEYS = 1_000;
     private static final System.Logger LOG = System.getLogger(RedisUsageLedger.class.getName());
@@ -398,6 +405,46 @@ public final class RedisUsageLedger implements UsageLedger {
             }
         }
         return usage;
+    }
+
+    /**
+     * One {@code HMGET} of the four counters per tenant and day (the days of a tenant are separate keys, in different
+     * slots on a cluster, so they cannot be summed by one script), pipelined {@value #SUMMARY_WINDOW} at a time: a
+     * window's replies are awaited, each bounded by the command timeout, before the next is sent. What this gateway
+     * has recorded and not yet written is not included, as in {@link #daily}.
+     */
+    @Override
+    public UsageSummary summary(Collection<TenantUid> tenants, int days) {
+        LocalDate today = today();
+        LocalDate from = UsageSummary.firstDay(today, days);
+        List<TenantUid> asked = List.copyOf(tenants);
+        Map<TenantUid, UsageSummary.Totals> totals = new HashMap<>();
+        asked.forEach(t -> totals.put(t, UsageSummary.Totals.ZERO));
+        long reads = (long) asked.size() * days;
+        List<CompletableFuture<List<KeyValue<String, byte[]>>>> window = new ArrayList<>(SUMMARY_WINDOW);
+        List<TenantUid> owners = new ArrayList<>(SUMMARY_WINDOW);
+        for (long read = 0; read < reads; read++) {
+            TenantUid tenant = asked.get((int) (read / days));
+            LocalDate day = today.minusDays(read % days);
+            window.add(redis.commands().hmget(key(tenant, day), COUNTERS).toCompletableFuture());
+            owners.add(tenant);
+            if (window.size() == SUMMARY_WINDOW || read == reads - 1) {
+                for (int i = 0; i < window.size(); i++) {
+                    List<KeyValue<String, byte[]>> values = redis.await(window.get(i), "usage summary");
+                    totals.merge(owners.get(i), UsageSummary.Totals.ZERO.plus(value(values, 0), value(values, 1),
+                            value(values, 2), value(values, 3)), (a, b) -> a.plus(b.invocations(), b.errors(),
+                            b.throttles(), b.fuel()));
+                }
+                window.clear();
+                owners.clear();
+            }
+        }
+        return new UsageSummary(from, today, totals);
+    }
+
+    private static long value(List<KeyValue<String, byte[]>> values, int index) {
+        KeyValue<String, byte[]> value = values.get(index);
+        return value.hasValue() ? Long.parseLong(new String(value.getValue(), StandardCharsets.US_ASCII)) : 0;
     }
 
     @Override

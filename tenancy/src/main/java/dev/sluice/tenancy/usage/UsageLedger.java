@@ -3,6 +3,7 @@ package dev.sluice.tenancy.usage;
 import dev.sluice.tenancy.TenancyException;
 import dev.sluice.tenancy.TenantUid;
 
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -21,6 +22,15 @@ public interface UsageLedger {
 
     /** The tenant's usage per day, newest first, for at most the last {@code days} days (today included). */
     List<DailyUsage> daily(TenantUid tenant, int days);
+
+    /**
+     * Each of {@code tenants}' usage summed over the last {@code days} UTC days, today included: one read for all of
+     * them (the provider's overview of every tenant), its cost in proportion to tenants times days on a shared store
+     * and to the tenants alone in process memory.
+     *
+     * @throws TenancyException.InvalidInput when {@code days} is outside 1..{@link #RETENTION_DAYS}
+     */
+    UsageSummary summary(Collection<TenantUid> tenants, int days);
 
     /**
      * Forgets the tenant's history (it was deleted). Shared stores delete what they hold and may throw
