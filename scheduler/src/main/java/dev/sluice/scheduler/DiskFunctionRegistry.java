@@ -104,6 +104,12 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         return new Deployment(deployment.spec(), deployment.created(), compiled);
     }
 
+    /** From the module cache: empty on a registry without compile threads (a gateway's). */
+    @Override
+    public Optional<Boolean> compiled(FunctionSpec function) {
+        return cache.compiled(function.digest());
+    }
+
     private Deployment store(FunctionSpec spec, ModuleValidator.Checked checked, byte[] bytes, long maxFunctions) {
         String digest = spec.digest();
         synchronized (writeLock) {

@@ -28,6 +28,11 @@ public abstract class ForwardingFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
+    public Optional<Boolean> compiled(FunctionSpec function) {
+        return functions.compiled(function);
+    }
+
+    @Override
     public List<FunctionSpec> list(String tenant) {
         return functions.list(tenant);
     }

@@ -28,6 +28,16 @@ public interface FunctionRegistry {
     void deleteAll(String tenant);
 
     /**
+     * Whether new invocations of {@code function} run its compiled tier in this process now: true once the background
+     * compile (or the load from the compiled cache) is done; false while it runs on the interpreter (compiling, its
+     * compile failed, or its module not loaded since the start: the first call loads it). Empty where this process
+     * compiles nothing (a gateway whose workers run the guests): it cannot know.
+     */
+    default Optional<Boolean> compiled(FunctionSpec function) {
+        return Optional.empty();
+    }
+
+    /**
      * @param created  whether the function is new (rather than replaced)
      * @param compiled whether invocations run compiled code already; if not, they run on the interpreter until the
      *                 background compile is done (or for good, if it fails)

@@ -187,6 +187,17 @@ final class ModuleCache implements AutoCloseable {
         return Optional.ofNullable(published.get(digest));
     }
 
+    /**
+     * Whether the module of {@code digest} runs compiled now (false while interpreted, or not held); empty when this
+     * cache has no compile threads and so never compiles (a gateway's registry).
+     */
+    Optional<Boolean> compiled(String digest) {
+        if (threads.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(find(digest).map(CompiledModule::isCompiled).orElse(false));
+    }
+
     /** How many modules were compiled (rather than loaded from the disk cache) by this process. */
     long compiles() {
         return compiles.get();

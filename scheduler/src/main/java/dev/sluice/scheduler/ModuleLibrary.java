@@ -107,6 +107,11 @@ final class ModuleLibrary {
         releaseQuietly(digest, dropped);
     }
 
+    /** Whether the module of {@code digest} runs compiled in this process now ({@link ModuleCache#compiled}). */
+    java.util.Optional<Boolean> compiled(String digest) {
+        return cache.compiled(digest);
+    }
+
     /** Modules fetched from the store by this process. */
     long fetches() {
         return fetches.get();

@@ -127,6 +127,12 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         return new Deployment(spec, commit.created(), compiled);
     }
 
+    /** Known only with a {@link ModuleLibrary} (this process runs invocations); empty on a gateway. */
+    @Override
+    public Optional<Boolean> compiled(FunctionSpec function) {
+        return library.flatMap(l -> l.compiled(function.digest()));
+    }
+
     /**
      * Reserves the digest, stores the bytes and commits; again when the reservation expired before the commit (this
      * process paused for longer than {@link #RESERVATION}): another process may have deleted the bytes meanwhile, so

@@ -42,6 +42,8 @@ class GatewayRegistryCompilesNothingTest {
             FunctionRegistry.Deployment deployment = gateway.functions().deploy(new DeployRequest("acme",
                     FunctionName.of("echo"), TestModules.load("echo"), 16, 60_000, 1 << 20, 1_000_000));
             assertFalse(deployment.compiled(), "nothing is compiled on a gateway");
+            assertEquals(java.util.Optional.empty(), gateway.functions().compiled(deployment.spec()),
+                    "a gateway cannot know whether its workers run the module compiled");
             assertTrue(storedModules() > 0, "the module is stored for the workers");
             // Compiles only ever run on compile threads, and there are none: nothing can be compiled later either.
             assertEquals(0, compilerCalls.get(), "the compiler was never called");

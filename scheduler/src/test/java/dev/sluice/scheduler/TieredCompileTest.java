@@ -129,11 +129,13 @@ class TieredCompileTest {
         assertFalse(deployment.compiled());
         CompiledModule module = module(deployment.spec());
         assertFalse(module.isCompiled());
+        assertEquals(java.util.Optional.of(false), scheduler.functions().compiled(deployment.spec()));
         assertEquals("on the interpreter", echoed(deployment.spec(), "on the interpreter"));
 
         gate.open.countDown();
         assertTrue(tieredUp(module));
         assertTrue(module.isCompiled());
+        assertEquals(java.util.Optional.of(true), scheduler.functions().compiled(deployment.spec()));
         assertEquals("compiled", echoed(deployment.spec(), "compiled"));
     }
 
