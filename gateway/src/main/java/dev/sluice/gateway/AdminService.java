@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
@@ -25,6 +26,8 @@ import dev.sluice.tenancy.plan.LimitOverrides;
 import dev.sluice.tenancy.plan.PlanStore;
 import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.quota.Quotas;
+import dev.sluice.tenancy.usage.UsageLedger;
+import dev.sluice.tenancy.usage.UsageSummary;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -32,10 +35,12 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -51,6 +56,9 @@ import java.util.function.Supplier;
  * change or deletion of a declared tenant answers 409 {@code managed-elsewhere}, checked before the body is read or
  * anything is removed (a deletion removes the tenant's functions before its record); a declared key's revocation or
  * rotation is refused by the key store itself, before it changes anything.
+ *
+ * <p>For the provider's overview (the console, the CLI): every tenant's usage summed over days ({@code /usage}), a
+ * tenant's functions ({@code /tenants/{tenant}/functions}) and this process's live counters ({@code /stats}).
  */
 final class AdminService implements HttpService {
     private static final long MAX_BODY = 64 * 1024;
@@ -66,9 +74,14 @@ final class AdminService implements HttpService {
     private final FunctionRegistry functions;
     private final Supplier<TenantLimits> defaults;
     private final ManagedObjects managed;
+    private final SluiceMetrics metrics;
+    private final InstantSource clock;
 
     AdminService(AdminAuth auth, TenantStore tenants, PlanStore plans, ApiKeys keys, Quotas quotas,
-                 FunctionRegistry functions, Supplier<TenantLimits> defaults, ManagedObjects managed) {
+                 FunctionRegistry functions, Supplier<TenantLimits> defaults, ManagedObjects managed,
+                 SluiceMetrics metrics, InstantSource clock) {
+        this.metrics = metrics;
+        this.clock = clock;
         this.auth = auth;
         this.tenants = tenants;
         this.plans = plans;
@@ -90,7 +103,10 @@ final class AdminService implements HttpService {
                 .get("/tenants/{tenant}/keys", this::listKeys)
                 .delete("/tenants/{tenant}/keys/{id}", this::revokeKey)
                 .post("/tenants/{tenant}/keys/{id}/rotate", this::rotateKey)
-                .get("/tenants/{tenant}/usage", this::usage);
+                .get("/tenants/{tenant}/usage", this::usage)
+                .get("/tenants/{tenant}/functions", this::listFunctions)
+                .get("/usage", this::usageSummary)
+                .get("/stats", this::stats);
     }
 
     private void listTenants(ServerRequest req, ServerResponse res) {
@@ -217,13 +233,53 @@ final class AdminService implements HttpService {
                 usageDays(req))));
     }
 
-    /** The {@code days} query parameter of the usage endpoints: 1 (today) to the retained history. */
+    /**
+     * Every tenant's usage summed over the last {@code days} UTC days, sorted by tenant name. One read of the tenants
+     * and one of the ledger for all of them ({@code UsageLedger.summary}): bounded by tenants times days, never one
+     * request per tenant.
+     */
+    private void usageSummary(ServerRequest req, ServerResponse res) {
+        int days = usageDays(req);
+        List<Tenant> all = tenants.list();
+        UsageSummary summary = quotas.usage().summary(all.stream().map(Tenant::uid).toList(), days);
+        send(res, Status.OK_200, Representations.usageSummary(days, summary, all));
+    }
+
+    /** The tenant's functions as the tenant API lists them, limits resolved from its plan and overrides now. */
+    private void listFunctions(ServerRequest req, ServerResponse res) {
+        Tenant tenant = existing(tenantId(req));
+        TenantLimits limits = plans.resolve(tenant, defaults.get());
+        ArrayNode items = Json.object().arrayNode();
+        functions.list(Caller.functionOwner(tenant)).forEach(f -> items.add(Representations.function(f, limits)));
+        ObjectNode body = Json.object();
+        body.set("functions", items);
+        send(res, Status.OK_200, body);
+    }
+
+    /** This process's live counters: cheap (a few adders), polled by the console every 2 s. */
+    private void stats(ServerRequest req, ServerResponse res) {
+        send(res, Status.OK_200, Representations.stats(clock.instant(), metrics.live()));
+    }
+
+    /**
+     * The {@code days} query parameter of the usage endpoints: 1 (today, the default) to the retained history. Anything
+     * else, an integer too large for a long included, is the same {@code invalid-request}.
+     */
     static int usageDays(ServerRequest req) {
-        long days = Requests.positiveQueryLong(req, "days").orElse(1);
-        if (days > 62) {
-            throw ProblemException.of(ProblemType.INVALID_REQUEST, "days: " + days + " (expected: 1..62)");
+        if (!req.query().contains("days")) {
+            return 1;
         }
-        return (int) days;
+        String raw = req.query().get("days");
+        try {
+            int days = Integer.parseInt(raw);
+            if (days >= 1 && days <= UsageLedger.RETENTION_DAYS) {
+                return days;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw ProblemException.of(ProblemType.INVALID_REQUEST, "days: '" + safe(raw) + "' (expected: an integer 1.."
+                + UsageLedger.RETENTION_DAYS + ")");
     }
 
     private ObjectNode representation(Tenant tenant) {

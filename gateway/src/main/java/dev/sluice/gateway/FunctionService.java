@@ -121,8 +121,9 @@ final class FunctionService implements HttpService {
 
     private void describe(ServerRequest req, ServerResponse res) {
         TenantGate.require(req, Scope.READ, name(req).value());
-        AdminService.send(res, Status.OK_200,
-                Representations.function(existing(req), TenantGate.callerOf(req).limits()));
+        FunctionSpec function = existing(req);
+        AdminService.send(res, Status.OK_200, Representations.compiled(
+                Representations.function(function, TenantGate.callerOf(req).limits()), functions.compiled(function)));
     }
 
     private void remove(ServerRequest req, ServerResponse res) {
@@ -154,8 +155,11 @@ final class FunctionService implements HttpService {
             case DeployOutcome.Refused refused -> throw ErrorMapper.problem(refused.refusal());
             case DeployOutcome.Deployed deployed -> {
                 res.header("Location", "/v1/functions/" + name);
-                AdminService.send(res, deployed.deployment().created() ? Status.CREATED_201 : Status.OK_200,
-                        Representations.function(deployed.deployment().spec()));
+                FunctionRegistry.Deployment deployment = deployed.deployment();
+                // What the deploy saw at the end of its compile budget, or later news: the compile may have ended since.
+                var compiled = functions.compiled(deployment.spec()).map(now -> now || deployment.compiled());
+                AdminService.send(res, deployment.created() ? Status.CREATED_201 : Status.OK_200,
+                        Representations.compiled(Representations.function(deployment.spec()), compiled));
             }
         }
     }

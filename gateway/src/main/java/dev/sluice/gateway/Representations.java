@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Invocations;
 import dev.sluice.gateway.http.Json;
+import dev.sluice.gateway.metrics.LiveCounters;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.tenancy.Tenant;
 import dev.sluice.tenancy.TenantId;
@@ -12,8 +13,12 @@ import dev.sluice.tenancy.auth.KeyMetadata;
 import dev.sluice.tenancy.plan.Plan;
 import dev.sluice.tenancy.plan.TenantLimits;
 import dev.sluice.tenancy.usage.DailyUsage;
+import dev.sluice.tenancy.usage.UsageSummary;
+import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /** The JSON shapes of the API's resources; member names are kebab-case, like the configuration keys. */
 final class Representations {
@@ -78,6 +83,50 @@ final class Representations {
         }
         node.set("total", usageCounters(total));
         return node;
+    }
+
+    /**
+     * Every tenant's usage over {@code days} UTC days ({@code from}..{@code to}, both included), sorted by tenant name:
+     * {@code {"days", "from", "to", "tenants": [{"tenant", "plan", "invocations", "errors", "throttles", "fuel"}]}}.
+     */
+    static ObjectNode usageSummary(int days, UsageSummary summary, List<Tenant> tenants) {
+        ObjectNode node = Json.object();
+        node.put("days", days);
+        node.put("from", summary.from().toString());
+        node.put("to", summary.to().toString());
+        ArrayNode items = node.putArray("tenants");
+        tenants.stream().sorted(Comparator.comparing(t -> t.id().value())).forEach(tenant -> {
+            UsageSummary.Totals totals = summary.of(tenant.uid());
+            ObjectNode item = items.addObject();
+            item.put("tenant", tenant.id().value());
+            tenant.plan().ifPresentOrElse(p -> item.put("plan", p), () -> item.putNull("plan"));
+            item.put("invocations", totals.invocations());
+            item.put("errors", totals.errors());
+            item.put("throttles", totals.throttles());
+            item.put("fuel", totals.fuel());
+        });
+        return node;
+    }
+
+    /** The process's live counters at {@code time} (RFC 3339, UTC). */
+    static ObjectNode stats(Instant time, LiveCounters live) {
+        ObjectNode node = Json.object();
+        node.put("time", time.toString());
+        node.put("uptime-ms", live.uptimeMillis());
+        node.put("invocations", live.invocations());
+        node.put("errors", live.errors());
+        node.put("throttles", live.throttles());
+        node.put("in-flight", live.inFlight());
+        return node;
+    }
+
+    /**
+     * Adds {@code "compiled"} to a function's representation where this process knows (see
+     * {@code FunctionRegistry.compiled}); left out where it cannot (a gateway whose workers compile).
+     */
+    static ObjectNode compiled(ObjectNode function, Optional<Boolean> compiled) {
+        compiled.ifPresent(c -> function.put("compiled", c));
+        return function;
     }
 
     private static ObjectNode usageCounters(DailyUsage usage) {

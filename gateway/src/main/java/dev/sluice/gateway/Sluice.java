@@ -129,7 +129,7 @@ public final class Sluice implements AutoCloseable {
             var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
                     functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
-                    quotas, functions, settings::defaults, managed);
+                    quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
             FunctionService functionService = new FunctionService(gate, functions,
                     new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets),

@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -89,6 +90,15 @@ public final class SluiceMetrics implements AutoCloseable {
     private final DoubleHistogram vaultDuration;
     private final LongCounter vaultFailures;
     private final LongCounter accessLogDropped;
+    /**
+     * Totals without labels for {@link #live()}: reading the SDK's instruments would collect every series (all tenants)
+     * on each poll; these cost one adder increment per event.
+     */
+    private final long startedNanos;
+    private final LongAdder ran = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder refusedByQuota = new LongAdder();
+    private final LongAdder handling = new LongAdder();
     /** Per tenant id, its label sets: built once, not on every invocation (5 per call before). */
     private final ConcurrentHashMap<String, TenantLabels> tenantLabels = new ConcurrentHashMap<>();
 
@@ -109,6 +119,7 @@ public final class SluiceMetrics implements AutoCloseable {
 
     private SluiceMetrics(LongSupplier nanoTime, List<MetricReader> readers) {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.startedNanos = nanoTime.getAsLong();
         // No target_info or otel_scope labels: a scrape shows Sluice's series only, each with its own labels.
         this.reader = PrometheusMetricReader.builder()
                 .setOtelScopeLabelsEnabled(false)
@@ -191,16 +202,33 @@ public final class SluiceMetrics implements AutoCloseable {
         if (fuelUsed > 0) {
             fuel.add(fuelUsed, byTenant);
         }
+        switch (outcome) {
+            case OK -> ran.increment();
+            case EXITED, TRAP, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, STACK_EXHAUSTED, FUEL_EXHAUSTED, WORKER_LOST -> {
+                ran.increment();
+                failed.increment();
+            }
+            // Never dispatched: refused (a quota counts in throttled), no capacity, or a bad request.
+            case THROTTLED, REFUSED, OVERLOADED, ERROR -> { }
+        }
+    }
+
+    /** The process's counters now, since it started ({@link LiveCounters}). */
+    public LiveCounters live() {
+        return new LiveCounters(Math.max(0, nanoTime.getAsLong() - startedNanos) / 1_000_000, ran.sum(),
+                failed.sum(), refusedByQuota.sum(), Math.max(0, handling.sum()));
     }
 
     /** A call refused by a quota. */
     public void throttled(String tenant, QuotaKind quota) {
         throttles.add(1, Attributes.of(TENANT, tenant, QUOTA, quota.label()));
+        refusedByQuota.increment();
     }
 
     /** An invocation entered ({@code +1}) or left ({@code -1}) the gateway. */
     public void inFlight(String tenant, int delta) {
         inFlight.add(delta, labels(tenant).tenant);
+        handling.add(delta);
     }
 
     /** The tenant's labels, cached for the first {@value #CACHED_TENANTS} tenants seen (a bounded map). */
