@@ -143,6 +143,11 @@ public final class RedisConnection implements AutoCloseable {
         return settings.keyPrefix();
     }
 
+    /** Whether this is Redis Cluster: a script may then only touch keys of one slot. */
+    boolean cluster() {
+        return settings.cluster();
+    }
+
     /** Waits for a command's reply, at most a little longer than the command timeout Lettuce already enforces. */
     <T> T await(CompletionStage<T> reply, String what) {
         try {

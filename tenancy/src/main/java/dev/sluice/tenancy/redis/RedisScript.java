@@ -31,7 +31,11 @@ final class RedisScript {
     }
 
     <T> CompletableFuture<T> run(RedisClusterAsyncCommands<String, byte[]> redis, String key, byte[]... args) {
-        String[] keys = {key};
+        return run(redis, new String[] {key}, args);
+    }
+
+    /** With several keys: on Redis Cluster they must share a slot. */
+    <T> CompletableFuture<T> run(RedisClusterAsyncCommands<String, byte[]> redis, String[] keys, byte[]... args) {
         CompletableFuture<T> first = redis.<T>evalsha(sha, output, keys, args).toCompletableFuture();
         return first.exceptionallyCompose(failure -> {
             Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;

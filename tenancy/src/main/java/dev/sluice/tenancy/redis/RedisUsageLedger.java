@@ -8,7 +8,6 @@ import dev.sluice.tenancy.TenantUid;
 import dev.sluice.tenancy.internal.RateLimitedLog;
 import dev.sluice.tenancy.usage.UsageLedger;
 import dev.sluice.tenancy.usage.UsageSummary;
-import io.lettuce.core.KeyValue;
 import java.util.Collection;
 import java.util.HashMap;
 
@@ -88,6 +87,22 @@ public final class RedisUsageLedger implements UsageLedger {
             redis.call('EXPIRE', KEYS[1], ARGV[5])
             return 1
             """, ScriptOutputType.INTEGER);
+    /**
+     * The counters of every day in KEYS that has usage, four values a day (the sums are made in Java: exact beyond
+     * Lua's 2^53); days without usage add nothing to the reply.
+     */
+    static final RedisScript SUM_DAYS = new RedisScript("""
+            local out = {}
+            for _, key in ipairs(KEYS) do
+              local v = redis.call('HMGET', key, 'invocations', 'errors', 'throttles', 'fuel')
+              if v[1] or v[2] or v[3] or v[4] then
+                for j = 1, 4 do
+                  out[#out + 1] = v[j] or '0'
+                end
+              end
+            end
+            return out
+            """, ScriptOutputType.MULTI);
     private static final byte[] TTL = RedisScript.arg(Duration.ofDays(UsageLedger.RETENTION_DAYS).toSeconds());
 
     private final RedisConnection redis;
@@ -408,10 +423,11 @@ public final class RedisUsageLedger implements UsageLedger {
     }
 
     /**
-     * One {@code HMGET} of the four counters per tenant and day (the days of a tenant are separate keys, in different
-     * slots on a cluster, so they cannot be summed by one script), pipelined {@value #SUMMARY_WINDOW} at a time: a
-     * window's replies are awaited, each bounded by the command timeout, before the next is sent. What this gateway
-     * has recorded and not yet written is not included, as in {@link #daily}.
+     * One read per tenant on a single Redis ({@link #SUM_DAYS}: its days' counters in one script), one {@code HMGET}
+     * per tenant and day on Redis Cluster (a tenant's days are keys in different slots, which no script may touch
+     * together); pipelined {@value #SUMMARY_WINDOW} commands at a time, a window's replies awaited (each bounded by
+     * the command timeout) before the next is sent. What this gateway has recorded and not yet written is not
+     * included, as in {@link #daily}.
      */
     @Override
     public UsageSummary summary(Collection<TenantUid> tenants, int days) {
@@ -420,20 +436,24 @@ public final class RedisUsageLedger implements UsageLedger {
         List<TenantUid> asked = List.copyOf(tenants);
         Map<TenantUid, UsageSummary.Totals> totals = new HashMap<>();
         asked.forEach(t -> totals.put(t, UsageSummary.Totals.ZERO));
-        long reads = (long) asked.size() * days;
-        List<CompletableFuture<List<KeyValue<String, byte[]>>>> window = new ArrayList<>(SUMMARY_WINDOW);
+        int perTenant = redis.cluster() ? days : 1;
+        long reads = (long) asked.size() * perTenant;
+        List<CompletableFuture<List<Object>>> window = new ArrayList<>(SUMMARY_WINDOW);
         List<TenantUid> owners = new ArrayList<>(SUMMARY_WINDOW);
         for (long read = 0; read < reads; read++) {
-            TenantUid tenant = asked.get((int) (read / days));
-            LocalDate day = today.minusDays(read % days);
-            window.add(redis.commands().hmget(key(tenant, day), COUNTERS).toCompletableFuture());
+            TenantUid tenant = asked.get((int) (read / perTenant));
+            window.add(redis.cluster() ? hmget(key(tenant, today.minusDays(read % perTenant)))
+                    : SUM_DAYS.run(redis.commands(), keys(tenant, today, days)));
             owners.add(tenant);
             if (window.size() == SUMMARY_WINDOW || read == reads - 1) {
                 for (int i = 0; i < window.size(); i++) {
-                    List<KeyValue<String, byte[]>> values = redis.await(window.get(i), "usage summary");
-                    totals.merge(owners.get(i), UsageSummary.Totals.ZERO.plus(value(values, 0), value(values, 1),
-                            value(values, 2), value(values, 3)), (a, b) -> a.plus(b.invocations(), b.errors(),
-                            b.throttles(), b.fuel()));
+                    List<Object> values = redis.await(window.get(i), "usage summary");
+                    UsageSummary.Totals sum = totals.get(owners.get(i));
+                    for (int v = 0; v + 3 < values.size(); v += 4) {
+                        sum = sum.plus(number(values.get(v)), number(values.get(v + 1)), number(values.get(v + 2)),
+                                number(values.get(v + 3)));
+                    }
+                    totals.put(owners.get(i), sum);
                 }
                 window.clear();
                 owners.clear();
@@ -442,9 +462,25 @@ public final class RedisUsageLedger implements UsageLedger {
         return new UsageSummary(from, today, totals);
     }
 
-    private static long value(List<KeyValue<String, byte[]>> values, int index) {
-        KeyValue<String, byte[]> value = values.get(index);
-        return value.hasValue() ? Long.parseLong(new String(value.getValue(), StandardCharsets.US_ASCII)) : 0;
+    private String[] keys(TenantUid tenant, LocalDate today, int days) {
+        String[] keys = new String[days];
+        for (int i = 0; i < days; i++) {
+            keys[i] = key(tenant, today.minusDays(i));
+        }
+        return keys;
+    }
+
+    /** The four counters of one tenant-day, as {@link #SUM_DAYS} answers for a day with usage. */
+    private CompletableFuture<List<Object>> hmget(String key) {
+        return redis.commands().hmget(key, COUNTERS).toCompletableFuture().thenApply(values -> {
+            List<Object> counters = new ArrayList<>(4);
+            values.forEach(v -> counters.add(v.hasValue() ? v.getValue() : null));
+            return counters;
+        });
+    }
+
+    private static long number(Object value) {
+        return value instanceof byte[] bytes ? Long.parseLong(new String(bytes, StandardCharsets.US_ASCII)) : 0;
     }
 
     @Override

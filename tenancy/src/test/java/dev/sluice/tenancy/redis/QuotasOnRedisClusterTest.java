@@ -99,4 +99,25 @@ class QuotasOnRedisClusterTest {
             assertEquals(0, quotas.fallbacks() + quotas.refusals());
         }
     }
+
+    @Test
+    void theUsageSummaryReadsEachDayOnItsOwnWhereDaysLiveInDifferentSlots() {
+        FakeClock clock = FakeClock.atEpochDay();
+        RedisSettings settings = new RedisSettings("redis://127.0.0.1:" + port, true, Duration.ofSeconds(1),
+                FailPolicy.FAIL_CLOSED, 1, "cluster-summary:");
+        try (Quotas quotas = Quotas.redis(settings, clock, clock)) {
+            TenantUid globex = TenantUid.of("globex");
+            quotas.usage().invocation(ACME, true, 5);
+            clock.advance(Duration.ofDays(1));
+            quotas.usage().invocation(ACME, false, 7);
+            quotas.usage().throttled(ACME);
+            quotas.flush();
+
+            var summary = quotas.usage().summary(List.of(ACME, globex), 2);
+            assertEquals(new dev.sluice.tenancy.usage.UsageSummary.Totals(2, 1, 1, 12), summary.of(ACME));
+            assertEquals(dev.sluice.tenancy.usage.UsageSummary.Totals.ZERO, summary.of(globex));
+            assertEquals(new dev.sluice.tenancy.usage.UsageSummary.Totals(1, 0, 1, 7),
+                    quotas.usage().summary(List.of(ACME), 1).of(ACME));
+        }
+    }
 }
