@@ -156,6 +156,30 @@ class AdminOverviewTest {
     }
 
     @Test
+    void statsShowAnInvocationInFlightWhileItRuns() throws Exception {
+        server = TestServer.start(dataDir);
+        String acme = server.tenantWithKey("acme", "{}");
+        // Held until its 2 s timeout by the watchdog: the only way a sleeping guest ends.
+        assertEquals(201, server.call(acme, "PUT", "/v1/functions/holder?timeout-ms=2000",
+                TestModules.load("sleep-forever"), "application/wasm").status());
+        var held = java.util.concurrent.CompletableFuture.supplyAsync(() -> invoke(server, acme, "holder"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        JsonNode running;
+        while ((running = server.admin("GET", "/admin/v1/stats", null).json()).get("in-flight").asLong() != 1
+                && System.nanoTime() < deadline && !held.isDone()) {
+            Thread.sleep(10); // the call is on its way in real time
+        }
+        assertEquals(1, running.get("in-flight").asLong(), running.toString());
+        assertEquals(0, running.get("invocations").asLong(), "counted once answered");
+
+        assertEquals("function-timeout", held.join().problemType());
+        JsonNode after = server.admin("GET", "/admin/v1/stats", null).json();
+        assertEquals(0, after.get("in-flight").asLong());
+        assertEquals(1, after.get("invocations").asLong());
+        assertEquals(1, after.get("errors").asLong(), "a timeout is an error");
+    }
+
+    @Test
     void aTenantsFunctionsAreListedAsTheTenantApiListsThem() {
         tenantsWithUsage();
         Reply listed = server.admin("GET", "/admin/v1/tenants/acme/functions", null);

@@ -24,7 +24,8 @@ final class Routes {
             "/admin/v1/tenants/{tenant}/usage",
             "/v1/functions", "/v1/functions/{name}", "/v1/functions/{name}/secrets",
             "/v1/functions/{name}/secrets/{secret}", "/v1/functions/{name}/logs", "/v1/functions/{name}/invoke",
-            "/v1/functions/{name}/invoke/{+path}", "/v1/usage").stream().map(t -> t.split("/")).toList();
+            "/v1/functions/{name}/invoke/{+path}", "/v1/usage",
+            "/admin/v1/tenants/{tenant}/functions", "/admin/v1/usage", "/admin/v1/stats").stream().map(t -> t.split("/")).toList();
 
     private Routes() {
     }

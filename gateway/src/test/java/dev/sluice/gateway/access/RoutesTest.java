@@ -16,6 +16,10 @@ class RoutesTest {
         assertEquals(new Routes.Match("/admin/v1/tenants/{tenant}/keys/{id}/rotate", Optional.empty()),
                 Routes.match("/admin/v1/tenants/acme/keys/00c0ffee00c0ffee/rotate"));
         assertEquals(new Routes.Match("/health/ready", Optional.empty()), Routes.match("/health/ready"));
+        assertEquals(new Routes.Match("/admin/v1/tenants/{tenant}/functions", Optional.empty()),
+                Routes.match("/admin/v1/tenants/acme/functions"));
+        assertEquals("/admin/v1/usage", Routes.match("/admin/v1/usage").route());
+        assertEquals("/admin/v1/stats", Routes.match("/admin/v1/stats").route());
     }
 
     @Test
