@@ -82,6 +82,8 @@ class AdminOverviewOnRedisTest {
         assertEquals(1, acme.get("throttles").asLong());
         assertEquals(2, summary.get("tenants").get(1).get("invocations").asLong(), "one call on each gateway");
         assertEquals(0, summary.get("tenants").get(2).get("invocations").asLong());
+        // serve on Redis compiles in this process too (its ModuleLibrary), so it knows.
+        assertTrue(second.call(globex, "GET", "/v1/functions/hello", null, null).json().get("compiled").isBoolean());
         Reply bad = second.admin("GET", "/admin/v1/usage?days=63", null);
         assertEquals("invalid-request", bad.problemType());
     }

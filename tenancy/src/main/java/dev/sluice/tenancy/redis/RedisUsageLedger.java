@@ -64,7 +64,11 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
  * bounded by the command timeout.
  */
 public final class RedisUsageLedger implements UsageLedger {
-    /** Tenant-days read per round trip by {@link #summary}: bounds the replies held and the commands queued. */
+    /**
+     * Tenant-days read per round trip by {@link #summary}: bounds the replies held, and the work Redis does for one
+     * window, so that the window's last reply comes well within the command timeout (a window's commands are all
+     * waiting behind each other).
+     */
     static final int SUMMARY_WINDOW = 4_096;
     private static final String[] COUNTERS = {"invocations", "errors", "throttles", "fuel"};
     /** Tenant-days per batch: bounds the commands one batch puts on the connection. */
@@ -425,8 +429,8 @@ public final class RedisUsageLedger implements UsageLedger {
     /**
      * One read per tenant on a single Redis ({@link #SUM_DAYS}: its days' counters in one script), one {@code HMGET}
      * per tenant and day on Redis Cluster (a tenant's days are keys in different slots, which no script may touch
-     * together); pipelined {@value #SUMMARY_WINDOW} commands at a time, a window's replies awaited (each bounded by
-     * the command timeout) before the next is sent. What this gateway has recorded and not yet written is not
+     * together); pipelined, {@value #SUMMARY_WINDOW} tenant-days a window, a window's replies awaited (each bounded
+     * by the command timeout) before the next is sent. What this gateway has recorded and not yet written is not
      * included, as in {@link #daily}.
      */
     @Override
@@ -438,14 +442,16 @@ public final class RedisUsageLedger implements UsageLedger {
         asked.forEach(t -> totals.put(t, UsageSummary.Totals.ZERO));
         int perTenant = redis.cluster() ? days : 1;
         long reads = (long) asked.size() * perTenant;
-        List<CompletableFuture<List<Object>>> window = new ArrayList<>(SUMMARY_WINDOW);
-        List<TenantUid> owners = new ArrayList<>(SUMMARY_WINDOW);
+        // Commands per window: each reads one tenant-day on a cluster, all of a tenant's days otherwise.
+        int commands = Math.max(1, SUMMARY_WINDOW / (days / perTenant));
+        List<CompletableFuture<List<Object>>> window = new ArrayList<>(commands);
+        List<TenantUid> owners = new ArrayList<>(commands);
         for (long read = 0; read < reads; read++) {
             TenantUid tenant = asked.get((int) (read / perTenant));
             window.add(redis.cluster() ? hmget(key(tenant, today.minusDays(read % perTenant)))
                     : SUM_DAYS.run(redis.commands(), keys(tenant, today, days)));
             owners.add(tenant);
-            if (window.size() == SUMMARY_WINDOW || read == reads - 1) {
+            if (window.size() == commands || read == reads - 1) {
                 for (int i = 0; i < window.size(); i++) {
                     List<Object> values = redis.await(window.get(i), "usage summary");
                     UsageSummary.Totals sum = totals.get(owners.get(i));
