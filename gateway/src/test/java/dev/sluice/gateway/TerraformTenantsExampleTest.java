@@ -18,7 +18,6 @@ import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.plan.Limit;
 import dev.sluice.tenancy.quota.FailPolicy;
 import dev.sluice.tenancy.testing.Hcl2Json;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -489,15 +488,8 @@ class TerraformTenantsExampleTest {
     }
 
     /** The first ```hcl block of docs/vault.md that holds a path rule: the policy the docs tell providers to use. */
-    private static String policyBlock() throws IOException {
-        String doc = Files.readString(root.resolve("docs/vault.md"));
-        Matcher m = Pattern.compile("```hcl\\n(.*?)```", Pattern.DOTALL).matcher(doc);
-        while (m.find()) {
-            if (m.group(1).contains("path \"")) {
-                return m.group(1);
-            }
-        }
-        throw new AssertionError("docs/vault.md has no ```hcl block with the policy");
+    private static String policyBlock() {
+        return Hcl2Json.markdownBlock(root.resolve("docs/vault.md"), "path \"");
     }
 
     private static Path repository() {

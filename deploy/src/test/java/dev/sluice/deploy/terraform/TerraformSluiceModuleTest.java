@@ -4,12 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.FileConfigSource;
 import dev.sluice.config.SluiceConfig;
@@ -28,8 +34,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,6 +67,15 @@ class TerraformSluiceModuleTest {
             "random_bytes", Set.of("base64", "hex"),
             "kubernetes_service_v1", Set.of("status", "id"),
             "kubernetes_manifest", Set.of("object"));
+
+    private static final ObjectMapper UNKNOWN_AS_TEXT = new ObjectMapper().registerModule(new SimpleModule()
+            .addSerializer(Evaluator.Unknown.class, new StdSerializer<>(Evaluator.Unknown.class) {
+                @Override
+                public void serialize(Evaluator.Unknown unknown, JsonGenerator out, SerializerProvider provider)
+                        throws IOException {
+                    out.writeString("(known after apply)");
+                }
+            }));
 
     private static Path deploy;
     private static Hcl2Json hcl;
@@ -318,7 +331,7 @@ class TerraformSluiceModuleTest {
             declared.forEach((key, object) -> {
                 try {
                     List<io.fabric8.kubernetes.api.model.HasMetadata> parsed =
-                            StrictKubernetes.parse(knownAfterApplyAsText(object).toString());
+                            StrictKubernetes.parse(knownAfterApplyAsText(object));
                     assertEquals(key, parsed.get(0).getKind() + "/" + parsed.get(0).getMetadata().getName(),
                             variant + ": the typed object's kind and name");
                 } catch (IllegalArgumentException e) {
@@ -329,22 +342,13 @@ class TerraformSluiceModuleTest {
         assertEquals(List.of(), refused, "objects the module declares that the Kubernetes model refuses");
     }
 
-    /** A copy with every value known only after apply replaced by the text {@code (known after apply)}. */
-    private static JsonNode knownAfterApplyAsText(JsonNode value) {
-        if (Evaluator.unknown(value)) {
-            return TextNode.valueOf("(known after apply)");
+    /** Writes a value known only after apply as the text {@code (known after apply)}, every other value as it is. */
+    private static String knownAfterApplyAsText(JsonNode object) {
+        try {
+            return UNKNOWN_AS_TEXT.writeValueAsString(object);
+        } catch (JsonProcessingException e) {
+            throw new AssertionError(e);
         }
-        if (value.isObject()) {
-            ObjectNode out = NODES.objectNode();
-            value.properties().forEach(e -> out.set(e.getKey(), knownAfterApplyAsText(e.getValue())));
-            return out;
-        }
-        if (value.isArray()) {
-            var out = NODES.arrayNode();
-            value.forEach(item -> out.add(knownAfterApplyAsText(item)));
-            return out;
-        }
-        return value;
     }
 
     /**
@@ -566,15 +570,8 @@ class TerraformSluiceModuleTest {
         return out;
     }
 
-    private static String docsPolicy() throws IOException {
-        String doc = Files.readString(deploy.resolve("../docs/vault.md"));
-        Matcher m = Pattern.compile("```hcl\\n(.*?)```", Pattern.DOTALL).matcher(doc);
-        while (m.find()) {
-            if (m.group(1).contains("path \"")) {
-                return m.group(1);
-            }
-        }
-        throw new AssertionError("docs/vault.md has no ```hcl block with the policy");
+    private static String docsPolicy() {
+        return Hcl2Json.markdownBlock(deploy.resolve("../docs/vault.md"), "path \"");
     }
 
     @Test

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * HashiCorp's HCL parser ({@code @cdktf/hcl2json} from npm, Go compiled to WebAssembly, run by Node.js) as a process:
@@ -77,6 +80,24 @@ public final class Hcl2Json {
         } catch (IOException e) {
             throw new AssertionError("node " + resource + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The first {@code ```hcl} block of a Markdown file that contains {@code containing} (the Vault policy of
+     * docs/vault.md: {@code path "}); fails naming the file when there is none.
+     */
+    public static String markdownBlock(Path markdown, String containing) {
+        try {
+            Matcher m = Pattern.compile("```hcl\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(markdown));
+            while (m.find()) {
+                if (m.group(1).contains(containing)) {
+                    return m.group(1);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError(markdown + " has no ```hcl block with " + containing);
     }
 
     /** Parses the files; fails naming the file when one is not valid HCL. */
