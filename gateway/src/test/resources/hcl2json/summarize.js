@@ -5,7 +5,7 @@
 //   objectKeys  the keys of every object literal in it ({ "name" = ... })
 //   spreads     references passed whole to jsonencode()/merge() (their keys come from variables' values)
 //   references  every reference (var.x, local.y[each.key], random_bytes.z...) with the functions it sits inside
-// Used by TerraformTenantsExampleTest; run as: node summarize.js FILE...
+// Used by TerraformTenantsExampleTest through tenancy's Hcl2Json.script; run as: node summarize.js FILE...
 'use strict';
 const fs = require('fs');
 const hcl = require('@cdktf/hcl2json');

@@ -17,8 +17,7 @@ import dev.sluice.tenancy.auth.KeySpec;
 import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.plan.Limit;
 import dev.sluice.tenancy.quota.FailPolicy;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.sluice.tenancy.testing.Hcl2Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +33,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -45,17 +43,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Checks the worked Terraform example in {@code deploy/terraform/tenants/}, and the Vault policy in
  * {@code docs/vault.md}, against what Sluice reads. The files are parsed by HashiCorp's own HCL parser
- * ({@code @cdktf/hcl2json} from npm, run by Node.js; installed under {@code target/hcl2json} on first use, offline
- * from npm's cache once fetched); the evaluation here is deliberately small: each Vault path's template is compared
- * with the one Sluice's layout expects, then filled in with the variables' defaults and classified by
- * {@link VaultLayout}; each JSON key written is taken from the object literals of the {@code data_json} expression and
- * from the variable values it passes whole.
+ * ({@code @cdktf/hcl2json} from npm, run by Node.js; installed by tenancy's {@link Hcl2Json} under
+ * {@code target/hcl2json} on first use, offline from npm's cache once fetched); the evaluation here is deliberately
+ * small: each Vault path's template is compared with the one Sluice's layout expects, then filled in with the
+ * variables' defaults and classified by {@link VaultLayout}; each JSON key written is taken from the object literals
+ * of the {@code data_json} expression and from the variable values it passes whole.
  */
 class TerraformTenantsExampleTest {
-    private static final String HCL2JSON = "@cdktf/hcl2json@0.21.0";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String NODE_HINT = "Node.js and npm are needed to parse the Terraform example "
-            + "(apt-get install -y nodejs npm; .ci/run installs them)";
 
     /** Each Vault path the example writes, as Sluice's layout has it (relative to the mount). */
     private static final Map<String, String> NAMES = Map.of(
@@ -82,12 +77,12 @@ class TerraformTenantsExampleTest {
         }
         assertEquals(Set.of("main.tf", "outputs.tf", "variables.tf", "versions.tf"),
                 files.stream().map(p -> p.getFileName().toString()).collect(Collectors.toSet()));
-        Path work = hcl2json();
-        Path policyFile = work.resolve("sluice-policy.hcl");
+        Hcl2Json hcl = Hcl2Json.install();
+        Path policyFile = hcl.work().resolve("sluice-policy.hcl");
         Files.writeString(policyFile, policyBlock());
         List<Path> all = new ArrayList<>(files);
         all.add(policyFile);
-        JsonNode parsed = summarize(work, all);
+        JsonNode parsed = hcl.script(TerraformTenantsExampleTest.class, "/hcl2json/summarize.js", all);
 
         variables = new LinkedHashMap<>();
         locals = JSON.createObjectNode();
@@ -493,15 +488,8 @@ class TerraformTenantsExampleTest {
     }
 
     /** The first ```hcl block of docs/vault.md that holds a path rule: the policy the docs tell providers to use. */
-    private static String policyBlock() throws IOException {
-        String doc = Files.readString(root.resolve("docs/vault.md"));
-        Matcher m = Pattern.compile("```hcl\\n(.*?)```", Pattern.DOTALL).matcher(doc);
-        while (m.find()) {
-            if (m.group(1).contains("path \"")) {
-                return m.group(1);
-            }
-        }
-        throw new AssertionError("docs/vault.md has no ```hcl block with the policy");
+    private static String policyBlock() {
+        return Hcl2Json.markdownBlock(root.resolve("docs/vault.md"), "path \"");
     }
 
     private static Path repository() {
@@ -511,54 +499,5 @@ class TerraformTenantsExampleTest {
             }
         }
         throw new AssertionError("no deploy/terraform/tenants above " + Path.of("").toAbsolutePath());
-    }
-
-    /** target/hcl2json with the parser installed and the summarizing script beside it. */
-    private static Path hcl2json() throws Exception {
-        Path work = Path.of("target", "hcl2json").toAbsolutePath();
-        Files.createDirectories(work);
-        run(work, 60, "node", "--version");
-        if (!Files.exists(work.resolve("node_modules/@cdktf/hcl2json/package.json"))) {
-            // --prefer-offline: from npm's cache when it holds the package (no network needed then).
-            run(work, 600, "npm", "install", "--prefix", work.toString(), "--no-audit", "--no-fund",
-                    "--prefer-offline", "--no-save", HCL2JSON);
-        }
-        try (InputStream script = TerraformTenantsExampleTest.class.getResourceAsStream("/hcl2json/summarize.js")) {
-            Files.write(work.resolve("summarize.js"), script.readAllBytes());
-        }
-        return work;
-    }
-
-    private static JsonNode summarize(Path work, List<Path> files) throws Exception {
-        List<String> command = new ArrayList<>(List.of("node", work.resolve("summarize.js").toString()));
-        files.forEach(f -> command.add(f.toString()));
-        return JSON.readTree(run(work, 300, command.toArray(String[]::new)));
-    }
-
-    /** Runs a command to completion and returns its standard output; fails with its error output otherwise. */
-    private static String run(Path dir, long timeoutSeconds, String... command) throws Exception {
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).redirectOutput(out.toFile())
-                    .redirectError(err.toFile()).start();
-        } catch (IOException e) {
-            throw new AssertionError(NODE_HINT + ": cannot run " + command[0] + " (" + e.getMessage() + ")", e);
-        }
-        try {
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + ": no answer in " + timeoutSeconds + " s");
-            }
-            if (process.exitValue() != 0) {
-                throw new AssertionError(String.join(" ", command) + " failed (" + process.exitValue() + "): "
-                        + Files.readString(err) + (command[0].equals("node") ? "" : "\n" + NODE_HINT));
-            }
-            return Files.readString(out);
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.deploy.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.deploy.support.SluiceProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -94,27 +95,25 @@ final class ExtractedImage {
     /**
      * The image's Entrypoint followed by {@code args} (as Kubernetes' {@code args} replace the image's Cmd), started
      * in {@code workingDir} (the stand-in for the image's working directory) with exactly the image's environment
-     * plus {@code environment}; stdout and stderr go to {@code log}.
+     * plus {@code environment}.
      */
-    Process start(List<String> args, Path workingDir, Map<String, String> environment, Path log) throws IOException {
+    SluiceProcess start(String name, List<String> args, Path workingDir, Map<String, String> environment) {
         List<String> command = new ArrayList<>();
         JsonNode entrypoint = container.path("Entrypoint");
         if (!entrypoint.path(0).asText().equals("java")) {
             throw new AssertionError("Entrypoint[0]: " + entrypoint.path(0) + " (expected: java)");
         }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(SluiceProcess.java());
         for (int i = 1; i < entrypoint.size(); i++) {
             command.add(relocate(entrypoint.get(i).asText()));
         }
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().clear();
+        Map<String, String> env = new LinkedHashMap<>();
         for (JsonNode variable : container.path("Env")) {
             String[] pair = variable.asText().split("=", 2);
-            builder.environment().put(pair[0], relocate(pair[1]));
+            env.put(pair[0], relocate(pair[1]));
         }
-        builder.environment().putAll(environment);
-        return builder.start();
+        env.putAll(environment);
+        return SluiceProcess.start(name, command, workingDir, env);
     }
 }

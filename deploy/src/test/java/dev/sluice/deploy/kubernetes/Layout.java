@@ -37,6 +37,11 @@ record Layout(String name, List<HasMetadata> objects) {
         return RENDERED.computeIfAbsent(name, n -> new Layout(n, Kustomize.render(Kustomize.layout(n))));
     }
 
+    /** How a failure message names an object of this layout: {@code distributed: Deployment sluice-worker}. */
+    String where(HasMetadata object) {
+        return name + ": " + object.getKind() + " " + object.getMetadata().getName();
+    }
+
     <T extends HasMetadata> List<T> all(Class<T> type) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
     }

@@ -72,11 +72,9 @@ class ManifestsTest {
         Layout layout = Layout.of(name);
         for (Deployment deployment : layout.all(Deployment.class)) {
             assertTrue(Layout.matches(deployment.getSpec().getSelector(), Layout.podLabels(deployment)),
-                    name + ": Deployment " + deployment.getMetadata().getName()
-                            + " spec.selector does not match its own pod template's labels");
+                    layout.where(deployment) + " spec.selector does not match its own pod template's labels");
             assertEquals(Set.of(NAME, COMPONENT), deployment.getSpec().getSelector().getMatchLabels().keySet(),
-                    name + ": Deployment " + deployment.getMetadata().getName()
-                            + " spec.selector (expected: name and component)");
+                    layout.where(deployment) + " spec.selector (expected: name and component)");
         }
         for (Service service : layout.all(Service.class)) {
             Map<String, String> selector = service.getSpec().getSelector();
@@ -209,7 +207,7 @@ class ManifestsTest {
     void probesUseNamedPortsAndSluicesHealthPathsPerRole(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : layout.all(Deployment.class)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             for (Container container : deployment.getSpec().getTemplate().getSpec().getContainers()) {
                 for (Probe probe : Stream.of(container.getStartupProbe(), container.getLivenessProbe(),
                         container.getReadinessProbe()).filter(p -> p != null).toList()) {
@@ -249,7 +247,7 @@ class ManifestsTest {
     void everyConfigMapSecretClaimAndServiceAccountAPodUsesExists(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : layout.all(Deployment.class)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             PodSpec pod = deployment.getSpec().getTemplate().getSpec();
             if (pod.getServiceAccountName() != null) {
                 layout.get(ServiceAccount.class, pod.getServiceAccountName());
@@ -327,7 +325,7 @@ class ManifestsTest {
     void everyContainerIsHardenedAndHasRequestsAndLimits(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : layout.all(Deployment.class)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             PodSpec pod = deployment.getSpec().getTemplate().getSpec();
             PodSecurityContext podContext = pod.getSecurityContext();
             assertNotNull(podContext, where + " spec.securityContext");
@@ -400,7 +398,7 @@ class ManifestsTest {
     void everyHpaScalesADeploymentOfTheLayoutWithinSaneBounds(String name) {
         Layout layout = Layout.of(name);
         for (HorizontalPodAutoscaler hpa : layout.all(HorizontalPodAutoscaler.class)) {
-            String where = name + ": HorizontalPodAutoscaler " + hpa.getMetadata().getName();
+            String where = layout.where(hpa);
             var target = hpa.getSpec().getScaleTargetRef();
             assertEquals("Deployment", target.getKind(), where + " scaleTargetRef.kind");
             assertEquals("apps/v1", target.getApiVersion(), where + " scaleTargetRef.apiVersion");

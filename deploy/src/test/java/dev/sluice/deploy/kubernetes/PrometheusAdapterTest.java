@@ -146,7 +146,7 @@ class PrometheusAdapterTest {
                 if (!Layout.runsSluice(deployment)) {
                     continue;
                 }
-                String where = layoutName + ": Deployment " + deployment.getMetadata().getName();
+                String where = layout.where(deployment);
                 Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
                 int metrics = Layout.namedPort(Layout.sluiceContainer(deployment), "metrics");
                 assertEquals("true", annotations.get("prometheus.io/scrape"), where + " prometheus.io/scrape");

@@ -51,7 +51,7 @@ class SluiceConfTest {
     void everyMountedConfParsesAndMatchesItsPodsPortsVolumesAndRole(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : sluicePods(layout)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             String component = Layout.podLabels(deployment).get("app.kubernetes.io/component");
             Container sluice = Layout.sluiceContainer(deployment);
             SluiceConfig conf = layout.sluiceConf(deployment, scratch);
@@ -92,7 +92,7 @@ class SluiceConfTest {
     void theGracePeriodCoversPreStopDrainAndTheLastSecond(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : sluicePods(layout)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             Container sluice = Layout.sluiceContainer(deployment);
             SluiceConfig conf = layout.sluiceConf(deployment, scratch);
             assertNotNull(sluice.getLifecycle(), where + " lifecycle");
@@ -112,7 +112,7 @@ class SluiceConfTest {
     void secretsReachEachRoleThroughTheEnvironmentFromSluiceSecrets(String name) {
         Layout layout = Layout.of(name);
         for (Deployment deployment : sluicePods(layout)) {
-            String where = name + ": Deployment " + deployment.getMetadata().getName();
+            String where = layout.where(deployment);
             String component = Layout.podLabels(deployment).get("app.kubernetes.io/component");
             Map<String, String> keys = new HashMap<>();
             for (EnvVar env : Layout.sluiceContainer(deployment).getEnv()) {

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.POJONode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.sluice.deploy.support.Hcl2Json.Expression;
+import dev.sluice.tenancy.testing.Hcl2Json.Expression;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;

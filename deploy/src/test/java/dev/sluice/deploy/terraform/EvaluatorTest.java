@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.sluice.deploy.support.Hcl2Json;
+import dev.sluice.tenancy.testing.Hcl2Json;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Map;

@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.deploy.support.Kustomize;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.Load;
@@ -23,9 +20,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * Kubernetes objects from both sides, keyed {@code Kind/name}, in one shape (the API's JSON) so they can be compared:
- * {@link #kustomize} renders an overlay with {@code kubectl kustomize}; {@link #fromTerraform} turns an evaluated
- * resource of the hashicorp/kubernetes provider into the object it sends (snake_case attributes to camelCase, nested
- * blocks to objects or, where the API has a list, lists).
+ * {@link #kustomize} renders an overlay with {@code kubectl kustomize} ({@link Kustomize}); {@link #fromTerraform}
+ * turns an evaluated resource of the hashicorp/kubernetes provider into the object it sends (snake_case attributes to
+ * camelCase, nested blocks to objects or, where the API has a list, lists).
  */
 final class KubernetesObjects {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -140,7 +137,7 @@ final class KubernetesObjects {
      * compare with the module's (which rolls pods with a checksum annotation instead).
      */
     static Map<String, JsonNode> kustomize(Path dir) {
-        String yaml = run("kubectl", "kustomize", dir.toString());
+        String yaml = Kustomize.renderYaml(dir);
         Load load = new Load(LoadSettings.builder().build());
         List<JsonNode> objects = new ArrayList<>();
         for (Object document : load.loadAllFromString(yaml)) {
@@ -174,45 +171,6 @@ final class KubernetesObjects {
             }
         }
         return out;
-    }
-
-    /** Whether kubectl runs here. */
-    static boolean kubectl() {
-        try {
-            run("kubectl", "version", "--client");
-            return true;
-        } catch (AssertionError e) {
-            return false;
-        }
-    }
-
-    private static String run(String... command) {
-        try {
-            Path errors = Files.createTempFile("kubectl", ".err");
-            try {
-                Process process = new ProcessBuilder(command).redirectError(errors.toFile()).start();
-                String out;
-                try (InputStream stdout = process.getInputStream()) {
-                    out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-                }
-                if (!process.waitFor(120, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    throw new AssertionError(String.join(" ", command) + " did not finish in 120 s");
-                }
-                if (process.exitValue() != 0) {
-                    throw new AssertionError(String.join(" ", command) + " failed (exit " + process.exitValue()
-                            + "): " + Files.readString(errors).strip());
-                }
-                return out;
-            } finally {
-                Files.deleteIfExists(errors);
-            }
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + command[0] + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted: " + String.join(" ", command), e);
-        }
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.sluice.deploy.terraform;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.sluice.deploy.support.Hcl2Json.Expression;
+import dev.sluice.tenancy.testing.Hcl2Json.Expression;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.sluice.deploy.terraform;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.sluice.deploy.support.Hcl2Json;
+import dev.sluice.tenancy.testing.Hcl2Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@
 //   "${expr}"      the tree of expr itself (its value keeps its type: a number, a list, an object)
 //   other text     the tree of the template (interpolations, %{if}), parsed as a heredoc; "trim" says the heredoc's
 //                  final newline was added here and is not part of the value
-// Used by dev.sluice.deploy.support.Hcl2Json; run as: node hcl2json.js FILE...
+// Used by dev.sluice.tenancy.testing.Hcl2Json; run as: node hcl2json.js FILE...
 'use strict';
 const fs = require('fs');
 const hcl = require('@cdktf/hcl2json');

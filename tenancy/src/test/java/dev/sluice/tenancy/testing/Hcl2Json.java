@@ -1,21 +1,27 @@
-package dev.sluice.deploy.support;
+package dev.sluice.tenancy.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * HashiCorp's HCL parser ({@code @cdktf/hcl2json} from npm, Go compiled to WebAssembly, run by Node.js) as a process:
  * Terraform files to JSON, and each expression in them to its syntax tree. Installed under {@code target/hcl2json}
  * on first use ({@code npm install --prefer-offline}: from npm's cache once fetched, so later runs need no network).
- * The same package and version as gateway's {@code TerraformTenantsExampleTest}.
+ * The one installer of the parser for every module's tests: deploy's Terraform module checks read trees through
+ * {@link #parse}; gateway's {@code TerraformTenantsExampleTest} runs a summarizing script of its own through
+ * {@link #script}. Lives in tenancy's test-jar because both modules' tests already depend on it (deploy depends on
+ * gateway, so gateway's tests cannot use deploy's).
  *
  * <p>A file's JSON is hcl2json's: blocks are arrays of objects, literal values are JSON values, every other expression
  * is its text ({@code "${var.x}"}, {@code "p-${var.x}"}). {@link Parsed#expression} gives the tree of such a text
@@ -50,6 +56,48 @@ public final class Hcl2Json {
         } catch (IOException e) {
             throw new AssertionError("cannot install " + PACKAGE + " under target/hcl2json: " + e.getMessage(), e);
         }
+    }
+
+    /** The directory the parser is installed in (under {@code target/}): scratch files may go there. */
+    public Path work() {
+        return work;
+    }
+
+    /**
+     * Runs a Node.js script of the caller's (a class-path resource of {@code owner}, which may
+     * {@code require('@cdktf/hcl2json')}) with these files as arguments, and reads what it prints as JSON.
+     */
+    public JsonNode script(Class<?> owner, String resource, List<Path> files) {
+        String name = Path.of(resource).getFileName().toString();
+        try (InputStream script = owner.getResourceAsStream(resource)) {
+            if (script == null) {
+                throw new AssertionError(owner.getName() + " has no resource " + resource);
+            }
+            Files.write(work.resolve(name), script.readAllBytes());
+            List<String> command = new ArrayList<>(List.of("node", work.resolve(name).toString()));
+            files.forEach(f -> command.add(f.toString()));
+            return JSON.readTree(run(work, 300, command.toArray(String[]::new)));
+        } catch (IOException e) {
+            throw new AssertionError("node " + resource + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The first {@code ```hcl} block of a Markdown file that contains {@code containing} (the Vault policy of
+     * docs/vault.md: {@code path "}); fails naming the file when there is none.
+     */
+    public static String markdownBlock(Path markdown, String containing) {
+        try {
+            Matcher m = Pattern.compile("```hcl\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(markdown));
+            while (m.find()) {
+                if (m.group(1).contains(containing)) {
+                    return m.group(1);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError(markdown + " has no ```hcl block with " + containing);
     }
 
     /** Parses the files; fails naming the file when one is not valid HCL. */
