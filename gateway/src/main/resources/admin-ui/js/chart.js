@@ -5,7 +5,8 @@ const HEIGHT = 260;
 
 /**
  * A chart in `box`: `spec.series` are {label, scale, color, dash}, `spec.axes` the y axes ({scale, label, side}),
- * `spec.days` true for an x axis of UTC days (else times of day). Call set() with the columns to draw.
+ * `spec.days` true for an x axis of UTC days (else times of day), `spec.window` the seconds a sliding time axis
+ * shows (else the data's range). Call set() with the columns to draw.
  */
 export function lineChart(box, spec, signal) {
   let plot = null;
@@ -15,7 +16,12 @@ export function lineChart(box, spec, signal) {
     height: HEIGHT,
     // The server's days and times are UTC; show them so, whatever the browser's zone.
     tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
-    scales: { x: { time: true } },
+    scales: { x: spec.window
+      // A fixed window ending at the newest point: one point must not stretch the axis over years.
+      ? { time: true, range: (u, min, max) => [max - spec.window, max] }
+      : { time: true } },
+    // The legend names the series; values show only while the cursor is over the chart.
+    legend: { live: false },
     series: [
       { label: spec.days ? 'Day (UTC)' : 'Time (UTC)' },
       ...spec.series.map((s) => ({ label: s.label, scale: s.scale, stroke: s.color, width: 2, dash: s.dash,

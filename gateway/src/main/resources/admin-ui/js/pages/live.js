@@ -25,6 +25,7 @@ export async function livePage(root, signal) {
     h('dt', {}, 'Throttles/s'), now.throttles, h('dt', {}, 'In flight'), now.inFlight), result, chartBox);
   const chart = lineChart(chartBox, {
     days: false,
+    window: (KEEP * PERIOD_MS) / 1000,
     series: [
       { label: 'Invocations/s', scale: 'rate', color: COLORS.invocations },
       { label: 'Errors/s', scale: 'rate', color: COLORS.errors },

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,10 +92,10 @@ class ConsoleBrowserTest {
         // 1. Sign in: a wrong token first shows the problem's title and keeps nothing.
         browser.get(server.base() + "/admin/ui/");
         WebElement token = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-        screenshot("login");
         token.sendKeys("not-the-admin-token");
         browser.findElement(By.cssSelector("#login-form button[type=submit]")).click();
         wait.until(ExpectedConditions.textToBe(By.id("login-error"), "Missing or invalid credentials"));
+        screenshot("login");
         assertNull(js("return sessionStorage.getItem('sluice-admin-token')"));
         token.clear();
         token.sendKeys(ConsoleServer.ADMIN_TOKEN);
@@ -231,6 +232,16 @@ class ConsoleBrowserTest {
             wait.until(d -> points(live).path("invocations").size() > 0 && max(points(live), "invocations") > 0);
             wait.until(d -> !live.findElements(By.cssSelector("canvas")).isEmpty());
             assertNotEquals("0.00", browser.findElement(By.id("live-invocations")).getText());
+            if (screenshots().isPresent()) {
+                // The docs' picture: a few more polls (2 s each) with calls between them, so it shows a line.
+                for (int round = 0; round < 5; round++) {
+                    int polls = Integer.parseInt(live.getDomAttribute("data-polls"));
+                    for (int i = 0; i < 3 + 2 * round; i++) {
+                        server.call("POST", "/v1/functions/hello/invoke", hello, "hi".getBytes(), "text/plain");
+                    }
+                    wait.until(d -> Integer.parseInt(live.getDomAttribute("data-polls")) > polls);
+                }
+            }
         } else {
             problemShown("Stats: No such resource");
         }
@@ -292,10 +303,14 @@ class ConsoleBrowserTest {
         return max;
     }
 
+    /** Where {@code -Dconsole.screenshots} asks the pages' pictures to go; none by default. */
+    private static Optional<Path> screenshots() {
+        return Optional.ofNullable(System.getProperty("console.screenshots")).filter(d -> !d.isBlank()).map(Path::of);
+    }
+
     private void screenshot(String page) throws IOException {
-        String directory = System.getProperty("console.screenshots");
-        if (directory != null && !directory.isBlank()) {
-            Path file = Path.of(directory).resolve("console-" + page + ".png");
+        for (Path directory : screenshots().stream().toList()) {
+            Path file = directory.resolve("console-" + page + ".png");
             Files.createDirectories(file.getParent());
             Files.write(file, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         }
