@@ -56,11 +56,15 @@ async function route() {
     root.append(problemLine({ line: `No such page: ${hash}` }));
     return;
   }
+  // Busy until the page has its data: assistive technology (and the browser test) wait for it.
+  root.setAttribute('aria-busy', 'true');
+  const signal = leaving.signal;
   try {
-    await found.r.page(root, leaving.signal, found.match);
+    await found.r.page(root, signal, found.match);
   } catch (e) {
-    if (!leaving.signal.aborted) root.append(problemLine(e));
+    if (!signal.aborted) root.append(problemLine(e));
   }
+  if (!signal.aborted) root.removeAttribute('aria-busy');
   const heading = root.querySelector('h1');
   if (heading && !leaving.signal.aborted) {
     document.title = `${heading.textContent} · Sluice admin`;

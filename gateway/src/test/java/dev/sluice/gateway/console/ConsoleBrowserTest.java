@@ -263,8 +263,10 @@ class ConsoleBrowserTest {
         return ((JavascriptExecutor) browser).executeScript(script);
     }
 
+    /** Waits for the page with this heading to have its data (the shell marks #page busy until then). */
     private void heading(String text) {
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#page h1"), text));
+        wait.until(d -> d.findElements(By.cssSelector("#page[aria-busy]")).isEmpty());
     }
 
     private void problemShown(String prefix) {
