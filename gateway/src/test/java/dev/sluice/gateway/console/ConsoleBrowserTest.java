@@ -113,8 +113,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.id("limit-burst")).sendKeys("200");
         browser.findElement(By.id("limit-invocations-per-day")).sendKeys("100000");
         browser.findElement(By.cssSelector("#plan-form button[type=submit]")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("[role=status]"),
-                "Plan starter created"));
+        statusShown("Plan starter created");
         assertEquals(100, server.admin("GET", "/admin/v1/plans/starter", null).json()
                 .at("/limits/requests-per-second").asLong());
         browser.findElement(By.cssSelector("button[data-action=edit][data-plan=starter]")).click();
@@ -122,8 +121,7 @@ class ConsoleBrowserTest {
         maxFunctions.clear();
         maxFunctions.sendKeys("7");
         browser.findElement(By.cssSelector("#plan-form button[type=submit]")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("[role=status]"),
-                "Plan starter saved"));
+        statusShown("Plan starter saved");
         JsonNode starter = server.admin("GET", "/admin/v1/plans/starter", null).json();
         assertEquals(7, starter.at("/limits/max-functions").asLong());
         assertEquals(100, starter.at("/limits/requests-per-second").asLong(), "the edit kept the other limits");
@@ -187,6 +185,16 @@ class ConsoleBrowserTest {
         assertNoMarkupFrom();
         screenshot("tenant");
 
+        // The plan can be changed here too: off the plan, then back on it.
+        new Select(browser.findElement(By.id("tenant-plan"))).selectByValue("");
+        browser.findElement(By.xpath("//button[text()='Change plan']")).click();
+        statusShown("Plan is now (none)");
+        assertTrue(server.admin("GET", "/admin/v1/tenants/acme", null).json().get("plan").isNull());
+        new Select(browser.findElement(By.id("tenant-plan"))).selectByValue("starter");
+        browser.findElement(By.xpath("//button[text()='Change plan']")).click();
+        statusShown("Plan is now starter");
+        assertEquals("starter", server.admin("GET", "/admin/v1/tenants/acme", null).json().get("plan").asText());
+
         // 7. Rotate: a new key, shown once, that works; then revoke both: the tenant API answers 401 to each.
         String id = key.split("_")[3];
         browser.findElement(By.cssSelector("button[data-action=rotate][data-key='" + id + "']")).click();
@@ -198,8 +206,7 @@ class ConsoleBrowserTest {
             wait.until(ExpectedConditions.elementToBeClickable(
                     By.cssSelector("button[data-action=revoke][data-key='" + revoked + "']"))).click();
             wait.until(ExpectedConditions.alertIsPresent()).accept();
-            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("[role=status]"),
-                    "Key " + revoked + " revoked"));
+            statusShown("Key " + revoked + " revoked");
         }
         assertEquals(401, server.get("/v1/functions", key).status());
         assertEquals(401, server.get("/v1/functions", rotated).status());
@@ -267,6 +274,11 @@ class ConsoleBrowserTest {
     private void heading(String text) {
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#page h1"), text));
         wait.until(d -> d.findElements(By.cssSelector("#page[aria-busy]")).isEmpty());
+    }
+
+    private void statusShown(String text) {
+        wait.until(d -> d.findElements(By.cssSelector("#page [role=status]")).stream()
+                .anyMatch(p -> p.getText().contains(text)));
     }
 
     private void problemShown(String prefix) {

@@ -99,6 +99,12 @@ class ConsoleSecurityTest {
         assertSecurityHeaders(index, "/admin/ui/");
         assertEquals(Files.readString(ConsoleServer.sources().resolve("index.html")), index.text());
 
+        Reply head = server.call("HEAD", "/admin/ui/index.html", null, null, null);
+        assertEquals(200, head.status(), head.toString());
+        assertEquals(0, head.body().length);
+        assertEquals("text/html; charset=utf-8", head.header("content-type"));
+        assertSecurityHeaders(head, "HEAD");
+
         Reply bare = server.get("/admin/ui", null);
         assertEquals(301, bare.status(), bare.toString());
         assertEquals("/admin/ui/", bare.header("location"));
