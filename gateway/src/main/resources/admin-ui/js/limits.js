@@ -8,5 +8,8 @@ export const LIMITS = [
 export const FAIL_POLICY = 'quota-fail-policy';
 export const FAIL_POLICIES = ['fail-open', 'fail-closed'];
 
-/** Names of tenants and plans, as the server checks them. */
-export const NAME = '[a-z0-9][a-z0-9-]{0,62}';
+/**
+ * Names of tenants and plans, as the server checks them; for pattern attributes, which browsers compile with the
+ * `v` flag, where a literal dash in a class must be escaped.
+ */
+export const NAME = '[a-z0-9][a-z0-9\\-]{0,62}';

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +29,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -66,6 +69,8 @@ class ConsoleBrowserTest {
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--window-size=1280,900", "--user-data-dir=" + profile);
+        // The browser's console, to find CSP violations and uncaught errors at the end.
+        options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         // The driver named here: Selenium Manager (which would download one) is never asked.
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
@@ -131,7 +136,12 @@ class ConsoleBrowserTest {
         // 3. Tenants: create acme on the plan; the console goes to its page.
         browser.findElement(By.cssSelector("#nav a[data-page=tenants]")).click();
         heading("Tenants");
-        browser.findElement(By.id("new-tenant")).sendKeys("acme");
+        WebElement tenantName = browser.findElement(By.id("new-tenant"));
+        tenantName.sendKeys("Bad_Name");
+        assertEquals(false, js("return document.getElementById('new-tenant').checkValidity()"),
+                "the form checks names as the server does");
+        tenantName.clear();
+        tenantName.sendKeys("acme");
         new Select(browser.findElement(By.id("new-tenant-plan"))).selectByValue("starter");
         browser.findElement(By.xpath("//button[text()='Create tenant']")).click();
         heading("Tenant acme");
@@ -258,6 +268,12 @@ class ConsoleBrowserTest {
         browser.findElement(By.id("logout")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
         assertNull(js("return sessionStorage.getItem('sluice-admin-token')"));
+
+        // Throughout: nothing the CSP refused (no inline code anywhere), no uncaught error.
+        List<String> console = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .map(LogEntry::getMessage).toList();
+        assertEquals(List.of(), console.stream().filter(m -> m.contains("Content Security Policy")
+                || m.contains("Refused to") || m.contains("Uncaught")).toList(), console.toString());
     }
 
     /** True when the server has the route (false: the 404 of a server before the endpoint existed). */
