@@ -264,7 +264,22 @@ class ConsoleBrowserTest {
         }
         screenshot("live");
 
-        // 10. Sign out: the token is gone and the form is back.
+        // 10. Deletions: a plan in use is refused with the server's problem line; a tenant goes after a confirmation.
+        browser.findElement(By.cssSelector("#nav a[data-page=plans]")).click();
+        heading("Plans");
+        browser.findElement(By.cssSelector("button[data-action=delete][data-plan=starter]")).click();
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        problemShown("The plan is in use");
+        assertEquals(200, server.admin("GET", "/admin/v1/plans/starter", null).status());
+        assertEquals(201, server.admin("PUT", "/admin/v1/tenants/doomed", "{}").status());
+        browser.get(server.base() + "/admin/ui/#/tenants/doomed");
+        heading("Tenant doomed");
+        browser.findElement(By.xpath("//button[text()='Delete tenant']")).click();
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        heading("Tenants");
+        assertEquals(404, server.admin("GET", "/admin/v1/tenants/doomed", null).status());
+
+        // 11. Sign out: the token is gone and the form is back.
         browser.findElement(By.id("logout")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
         assertNull(js("return sessionStorage.getItem('sluice-admin-token')"));
