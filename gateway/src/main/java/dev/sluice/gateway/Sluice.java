@@ -196,6 +196,7 @@ public final class Sluice implements AutoCloseable {
                 .register("/admin/v1/config", configs)
                 .register("/admin/v1/plans", plans)
                 .register("/admin/v1", admin)
+                .register("/admin/ui", dev.sluice.gateway.console.ConsoleService.create()) // ConsoleService.PATH
                 .register("/v1", functions)
                 .any((req, res) -> {
                     throw ProblemException.of(ProblemType.NOT_FOUND,
