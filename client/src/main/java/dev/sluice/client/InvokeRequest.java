@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * One invocation: {@code method} on {@code /v1/functions/{function}/invoke{path}} ({@code path} empty or starting
- * with {@code /}, a query allowed) with {@code headers} and {@code body} (empty: none).
+ * with {@code /} or {@code ?}, a query allowed) with {@code headers} and {@code body} (empty: none).
  */
 public record InvokeRequest(String function, String method, String path, List<Header> headers, byte[] body) {
     public InvokeRequest {
@@ -17,8 +17,8 @@ public record InvokeRequest(String function, String method, String path, List<He
         if (method.isEmpty() || !method.chars().allMatch(c -> c >= 'A' && c <= 'Z')) {
             throw new IllegalArgumentException("method: " + method + " (expected: an HTTP method such as GET, POST)");
         }
-        if (!path.isEmpty() && !path.startsWith("/")) {
-            throw new IllegalArgumentException("path: " + path + " (expected: empty or starting with /)");
+        if (!path.isEmpty() && !path.startsWith("/") && !path.startsWith("?")) {
+            throw new IllegalArgumentException("path: " + path + " (expected: empty, /path or ?query)");
         }
     }
 
