@@ -12,8 +12,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * The one place the client speaks HTTP: builds requests against the base URI with the bearer credential, sends them,
@@ -38,8 +41,19 @@ final class Http {
         this.credential = Objects.requireNonNull(credential, "credential");
         this.json = json;
         // HTTP/1.1: no h2c upgrade attempt on every first request (Sluice speaks HTTP/1.1 to clients).
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(CONNECT_TIMEOUT);
+        if ("http".equals(base.getScheme())) {
+            // Without a context the JDK client sets up the default TLS one even for plain http (the security
+            // providers and the cacerts key store: ~400 classes and a file read of a command's start time). Over http
+            // without redirects (the client follows none) this never initialised context is never used.
+            try {
+                builder.sslContext(SSLContext.getInstance("TLS")).sslParameters(new SSLParameters());
+            } catch (NoSuchAlgorithmException e) {
+                // Keep the default.
+            }
+        }
+        this.client = builder.build();
     }
 
     /** The server's address as it may be shown: scheme, host and port, never user info. */
