@@ -13,12 +13,17 @@ jsa="$root/client/target/sluice-cli-${JAVA_HOME##*/}.jsa"
 "$root/sluice" functions >/dev/null  # builds the jar and its archive if needed
 flags="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms16m -Xmx256m -XX:-UsePerfData"
 out=$(mktemp)
+aot=$(mktemp -u --suffix=.aot)
+# For comparison, the JDK 24+ AOT cache (JEP 483) made by the same training run.
+"$java" -XX:AOTCacheOutput="$aot" $flags -jar "$jar" --cds-training >/dev/null 2>&1 || true
+extra=()
+[ -f "$aot" ] && extra=(-n "java + AOT cache (JDK 24+) + flags" "$java -XX:AOTCache=$aot $flags -jar $jar functions")
 hyperfine -N -w 3 -r "$runs" --export-json "$out" \
   -n "launcher (script + AppCDS, as shipped)" "$root/sluice functions" \
   -n "java + AppCDS archive + flags" "$java -XX:SharedArchiveFile=$jsa -Xshare:auto $flags -jar $jar functions" \
   -n "java + JDK's default CDS only + flags" "$java $flags -jar $jar functions" \
   -n "java, CDS off + flags" "$java -Xshare:off $flags -jar $jar functions" \
-  -n "java, JVM defaults" "$java -jar $jar functions" >/dev/null
+  -n "java, JVM defaults" "$java -jar $jar functions" "${extra[@]}" >/dev/null
 python3 - "$out" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1]))['results']:
@@ -27,5 +32,5 @@ for r in json.load(open(sys.argv[1]))['results']:
     print(f"{r['command']:40s} mean {r['mean']*1000:5.0f} ms  p95 {p95*1000:5.0f} ms  min {t[0]*1000:5.0f} ms"
           f"  cpu {1000*(r['user']+r['system']):5.0f} ms")
 PY
-rm -f "$out"
+rm -f "$out" "$aot"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"

@@ -274,7 +274,7 @@ final class AdminCommands {
 
     private static void deleted(String what, String name, Context context) {
         if (context.json) {
-            context.console.out.println(context.admin().body().put("deleted", name).put("kind", what));
+            context.console.out.println(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("deleted", name).put("kind", what));
         } else {
             context.console.out.println("deleted " + what + " " + Table.clean(name));
         }

@@ -61,9 +61,10 @@ final class Cli {
                 console.out.print(Help.of(name).orElseThrow());
                 return Exit.OK;
             }
-            Context context = new Context(console, args.flag("--json"),
-                    new Settings(env, args.value("--profile"), userHome));
-            return command.run(args, context);
+            try (Context context = new Context(console, args.flag("--json"),
+                    new Settings(env, args.value("--profile"), userHome))) {
+                return command.run(args, context);
+            }
         } catch (UsageError e) {
             console.err.println("sluice: " + e.getMessage());
             console.err.println(e.command.isEmpty() ? "Run 'sluice help' for the commands."
@@ -94,7 +95,7 @@ final class Cli {
     }
 
     /** What a command runs with: the streams, {@code --json}, and clients made on first use from the settings. */
-    static final class Context {
+    static final class Context implements AutoCloseable {
         final Console console;
         final boolean json;
         private final Settings settings;
@@ -120,6 +121,17 @@ final class Cli {
                 admin = AdminClient.create(settings.url(), settings.adminToken());
             }
             return admin;
+        }
+
+        /** Stops the clients' threads: the JVM's exit would otherwise wait for them (see the client's close). */
+        @Override
+        public void close() {
+            if (tenant != null) {
+                tenant.close();
+            }
+            if (admin != null) {
+                admin.close();
+            }
         }
     }
 

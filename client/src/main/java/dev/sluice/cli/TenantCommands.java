@@ -1,7 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.cli.Cli.Context;
 import dev.sluice.client.Deployment;
@@ -117,7 +117,7 @@ final class TenantCommands {
         String fuel = answer.fuelUsed().isPresent() ? String.valueOf(answer.fuelUsed().getAsLong()) : "-";
         String id = answer.invocationId().orElse("-");
         if (context.json) {
-            ObjectNode node = new ObjectMapper().createObjectNode();
+            ObjectNode node = JsonNodeFactory.instance.objectNode();
             node.put("status", answer.status());
             if (answer.fuelUsed().isPresent()) {
                 node.put("fuel-used", answer.fuelUsed().getAsLong());
@@ -203,7 +203,7 @@ final class TenantCommands {
         String name = args.positional(0, "NAME (the function's name)");
         context.tenant().delete(name);
         if (context.json) {
-            ObjectNode node = new ObjectMapper().createObjectNode().put("deleted", name);
+            ObjectNode node = JsonNodeFactory.instance.objectNode().put("deleted", name);
             context.console.out.println(node);
         } else {
             context.console.out.println("deleted " + name);

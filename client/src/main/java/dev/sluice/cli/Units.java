@@ -1,7 +1,5 @@
 package dev.sluice.cli;
 
-import java.util.Locale;
-
 /** How the CLI writes sizes and durations for people (tables); {@code --json} keeps the server's numbers. */
 final class Units {
     private Units() {}
@@ -17,11 +15,17 @@ final class Units {
             value /= 1024;
             unit++;
         }
-        return String.format(Locale.ROOT, value < 10 ? "%.1f %s" : "%.0f %s", value, units[unit]);
+        // By hand, not String.format: that loads the locale data and DecimalFormat, tens of ms of a command's start.
+        return (value < 10 ? tenths(value) : String.valueOf(Math.round(value))) + " " + units[unit];
+    }
+
+    private static String tenths(double value) {
+        long tenths = Math.round(value * 10);
+        return tenths / 10 + "." + tenths % 10;
     }
 
     static String millis(long ms) {
-        return ms < 10_000 ? ms + " ms" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+        return ms < 10_000 ? ms + " ms" : tenths(ms / 1000.0) + " s";
     }
 
     /** The digest's algorithm and first 12 hex digits: enough to tell versions apart in a table. */

@@ -1,7 +1,6 @@
 package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.util.ArrayList;
@@ -14,9 +13,9 @@ import java.util.function.Function;
  * The admin API ({@code /admin/v1}, with the admin token): tenants, plans, API keys, usage, live stats and the
  * configuration's state. Bodies of creates and updates are JSON objects of the API's members ({@code plan} and limit
  * keys, see README "HTTP API"), so new limit keys need no new client. Failures as in {@link SluiceClient}.
- * Thread-safe. Create with {@link #create}.
+ * Thread-safe. Create with {@link #create}; {@link #close} when done.
  */
-public final class AdminClient {
+public final class AdminClient implements AutoCloseable {
     private final Http http;
 
     private AdminClient(Http http) {
@@ -24,7 +23,13 @@ public final class AdminClient {
     }
 
     public static AdminClient create(URI url, String adminToken) {
-        return new AdminClient(new Http(url, adminToken, new ObjectMapper()));
+        return new AdminClient(new Http(url, adminToken));
+    }
+
+    /** Ends the client's connections and its selector thread (waiting for calls in progress). */
+    @Override
+    public void close() {
+        http.close();
     }
 
     public String address() {
@@ -33,7 +38,7 @@ public final class AdminClient {
 
     /** An empty JSON object to fill in as a create or update body. */
     public ObjectNode body() {
-        return http.json.createObjectNode();
+        return Json.NODES.objectNode();
     }
 
     public Listing<TenantInfo> tenants() {

@@ -1,7 +1,6 @@
 package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -12,10 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Objects;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
@@ -23,37 +20,37 @@ import javax.net.ssl.SSLParameters;
  * and turns a non-2xx answer into a {@link SluiceProblem} and an I/O failure into a {@link SluiceTransportException}.
  * Thread-safe (the JDK client is); the credential is only ever put in the {@code Authorization} header.
  */
-final class Http {
+final class Http implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
-    final ObjectMapper json;
     private final URI base;
     private final String credential;
     private final HttpClient client;
 
-    Http(URI base, String credential, ObjectMapper json) {
+    Http(URI base, String credential) {
         Objects.requireNonNull(base, "base");
         if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
             throw new IllegalArgumentException("base: not an http(s) URL with a host (expected: http://host:port)");
         }
         this.base = base;
         this.credential = Objects.requireNonNull(credential, "credential");
-        this.json = json;
         // HTTP/1.1: no h2c upgrade attempt on every first request (Sluice speaks HTTP/1.1 to clients).
         HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT);
         if ("http".equals(base.getScheme())) {
-            // Without a context the JDK client sets up the default TLS one even for plain http (the security
-            // providers and the cacerts key store: ~400 classes and a file read of a command's start time). Over http
-            // without redirects (the client follows none) this never initialised context is never used.
-            try {
-                builder.sslContext(SSLContext.getInstance("TLS")).sslParameters(new SSLParameters());
-            } catch (NoSuchAlgorithmException e) {
-                // Keep the default.
-            }
+            builder.sslContext(new NoTls()).sslParameters(new SSLParameters());
         }
         this.client = builder.build();
+    }
+
+    /**
+     * Stops the HTTP client's selector thread and waits for it. A JVM that exits while a thread of its own sits in
+     * native code (the selector's poll) waits up to 300 ms for it (HotSpot's exit sequence): most of a command's time.
+     */
+    @Override
+    public void close() {
+        client.close();
     }
 
     /** The server's address as it may be shown: scheme, host and port, never user info. */
@@ -108,7 +105,7 @@ final class Http {
 
     SluiceProblem problem(HttpResponse<byte[]> response) {
         return SluiceProblem.of(response.statusCode(),
-                response.headers().firstValue("Content-Type").orElse(null), response.body(), json);
+                response.headers().firstValue("Content-Type").orElse(null), response.body());
     }
 
     JsonNode parse(HttpResponse<byte[]> response) {
@@ -116,7 +113,7 @@ final class Http {
             return null;
         }
         try {
-            return json.readTree(response.body());
+            return Json.read(response.body());
         } catch (IOException e) {
             throw new SluiceTransportException(address() + " answered HTTP " + response.statusCode()
                     + " with a body that is not JSON", e);

@@ -1,7 +1,6 @@
 package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -18,9 +17,9 @@ import java.util.OptionalLong;
  * The tenant API ({@code /v1}, with an API key): deploy, invoke, list, show and delete functions, read their logs
  * and the tenant's usage. Every call blocks; a non-2xx answer throws {@link SluiceProblem} (except
  * {@link #invoke}, whose answer is the function's), a failed exchange {@link SluiceTransportException}.
- * Thread-safe. Create with {@link #create}.
+ * Thread-safe. Create with {@link #create}; {@link #close} when done.
  */
-public final class SluiceClient {
+public final class SluiceClient implements AutoCloseable {
     /** A deploy uploads and checks a module of up to a GiB: longer than a JSON call may take. */
     private static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(10);
     /** The longest a function may run is the tenant's {@code max-timeout-ms}; the gateway answers by then. */
@@ -34,7 +33,13 @@ public final class SluiceClient {
 
     /** A client for the server at {@code url} ({@code http://host:port}) calling with API key {@code key}. */
     public static SluiceClient create(URI url, String key) {
-        return new SluiceClient(new Http(url, key, new ObjectMapper()));
+        return new SluiceClient(new Http(url, key));
+    }
+
+    /** Ends the client's connections and its selector thread (waiting for calls in progress). */
+    @Override
+    public void close() {
+        http.close();
     }
 
     /** The server's address as it may be shown (no user info). */

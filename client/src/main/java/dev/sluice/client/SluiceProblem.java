@@ -1,7 +1,6 @@
 package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,11 +44,11 @@ public final class SluiceProblem extends SluiceException {
      * The problem a response describes: its JSON body when it is a problem document (or any JSON object with a
      * {@code title} or {@code type}), else one made of the status and the body's first line.
      */
-    public static SluiceProblem of(int status, String contentType, byte[] body, ObjectMapper json) {
+    public static SluiceProblem of(int status, String contentType, byte[] body) {
         String media = contentType == null ? "" : contentType.toLowerCase(java.util.Locale.ROOT);
         if (media.startsWith("application/problem+json") || media.startsWith("application/json")) {
             try {
-                JsonNode node = json.readTree(body);
+                JsonNode node = Json.read(body);
                 if (node instanceof ObjectNode object && (object.has("type") || object.has("title"))) {
                     return of(status, object);
                 }

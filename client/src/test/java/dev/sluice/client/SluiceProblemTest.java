@@ -12,7 +12,7 @@ class SluiceProblemTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static SluiceProblem parse(int status, String contentType, String body) {
-        return SluiceProblem.of(status, contentType, body.getBytes(StandardCharsets.UTF_8), JSON);
+        return SluiceProblem.of(status, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
