@@ -9,17 +9,18 @@ runs=${1:-40}
 sluice_pick_jdk
 java="$JAVA_HOME/bin/java"
 jar="$root/client/target/sluice-cli.jar"
-jsa="$root/client/target/sluice-cli-${JAVA_HOME##*/}.jsa"
 "$root/sluice" functions >/dev/null  # builds the jar and its archive if needed
 flags="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms16m -Xmx256m -XX:-UsePerfData"
 out=$(mktemp)
 aot=$(mktemp -u --suffix=.aot)
-# For comparison, the JDK 24+ AOT cache (JEP 483) made by the same training run.
+jsa=$(mktemp -u --suffix=.jsa)
+# Both archives made by the launcher's training run: an AppCDS one (JDK 19+) and an AOT cache (JDK 25+).
+"$java" -XX:ArchiveClassesAtExit="$jsa" $flags -jar "$jar" --cds-training >/dev/null 2>&1
 "$java" -XX:AOTCacheOutput="$aot" $flags -jar "$jar" --cds-training >/dev/null 2>&1 || true
 extra=()
-[ -f "$aot" ] && extra=(-n "java + AOT cache (JDK 24+) + flags" "$java -XX:AOTCache=$aot $flags -jar $jar functions")
+[ -f "$aot" ] && extra=(-n "java + AOT cache (JDK 25+) + flags" "$java -XX:AOTCache=$aot $flags -jar $jar functions")
 hyperfine -N -w 3 -r "$runs" --export-json "$out" \
-  -n "launcher (script + AppCDS, as shipped)" "$root/sluice functions" \
+  -n "launcher, as shipped" "$root/sluice functions" \
   -n "java + AppCDS archive + flags" "$java -XX:SharedArchiveFile=$jsa -Xshare:auto $flags -jar $jar functions" \
   -n "java + JDK's default CDS only + flags" "$java $flags -jar $jar functions" \
   -n "java, CDS off + flags" "$java -Xshare:off $flags -jar $jar functions" \
@@ -32,5 +33,5 @@ for r in json.load(open(sys.argv[1]))['results']:
     print(f"{r['command']:40s} mean {r['mean']*1000:5.0f} ms  p95 {p95*1000:5.0f} ms  min {t[0]*1000:5.0f} ms"
           f"  cpu {1000*(r['user']+r['system']):5.0f} ms")
 PY
-rm -f "$out" "$aot"
+rm -f "$out" "$aot" "$jsa"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"

@@ -478,7 +478,7 @@ class CliProcessTest {
         assertEquals(3, functions.out.lines().count(), "a header and two functions, nothing else: " + functions.out);
         assertEquals("", functions.err, "no JVM or archive messages");
         try (var archives = Files.list(ROOT.resolve("client/target"))) {
-            assertTrue(archives.anyMatch(p -> p.getFileName().toString().matches("sluice-cli-.+\\.jsa")),
+            assertTrue(archives.anyMatch(p -> p.getFileName().toString().matches("sluice-cli-.+\\.(jsa|aot)")),
                     "the archive was made");
         }
     }
