@@ -83,6 +83,11 @@ final class Cli {
         } catch (SluiceTransportException e) {
             console.err.println("sluice: " + e.getMessage());
             return Exit.TRANSPORT;
+        } catch (RuntimeException e) {
+            // A bug: one line like every other failure (exception messages here hold no credential).
+            console.err.println("sluice: internal error: " + e.getClass().getName()
+                    + (e.getMessage() == null ? "" : ": " + Table.clean(e.getMessage())));
+            return Exit.PROBLEM;
         } finally {
             console.flush();
         }

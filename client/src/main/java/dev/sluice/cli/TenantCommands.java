@@ -263,6 +263,9 @@ final class TenantCommands {
     static int usage(Args args, Context context) {
         args.atMost(0);
         OptionalInt days = args.intValue("--days", 1, 62);
+        if (args.flag("--all") && args.has("--tenant")) {
+            throw new UsageError("usage", "--all and --tenant: one or the other");
+        }
         if (args.flag("--all")) {
             return AdminCommands.usageSummary(days, context);
         }
