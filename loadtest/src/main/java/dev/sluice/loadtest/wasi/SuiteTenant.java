@@ -1,0 +1,199 @@
+package dev.sluice.loadtest.wasi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.gateway.wagi.CgiResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * The tenant a suite run deploys its tests into: made through the admin API with limits no test should reach (so a
+ * failure is the sandbox's, not the plan's), deleted with its functions by {@link #close()}. Runs one test at a
+ * time: deploy, one invocation with an empty body, and for a failure the stderr the logs API kept.
+ */
+final class SuiteTenant implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String LIMITS = """
+            {"requests-per-second": 1000000, "burst": 1000000, "max-fuel-per-call": 100000000000,
+             "max-timeout-ms": 60000, "max-memory-pages": 4096, "max-module-bytes": 67108864}""";
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final URI base;
+    private final String adminToken;
+    private final String name;
+    private final String key;
+    private final int timeoutMs;
+
+    private SuiteTenant(URI base, String adminToken, String name, String key, int timeoutMs) {
+        this.base = base;
+        this.adminToken = adminToken;
+        this.name = name;
+        this.key = key;
+        this.timeoutMs = timeoutMs;
+    }
+
+    static SuiteTenant create(URI base, String adminToken, int timeoutMs) throws IOException, InterruptedException {
+        if (!InetAddress.getByName(base.getHost()).isLoopbackAddress()) {
+            throw new IllegalArgumentException(base + ": the suite is only ever run against loopback addresses");
+        }
+        String name = "wasi-testsuite-" + Long.toHexString(System.nanoTime());
+        HttpClient http = HttpClient.newHttpClient();
+        expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
+                .PUT(HttpRequest.BodyPublishers.ofString(LIMITS)), 201);
+        JsonNode created = JSON.readTree(expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"wasi-testsuite\"}")), 201));
+        return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs);
+    }
+
+    /** Deploys {@code test} as {@code function}, invokes it once and classifies what happened. */
+    WasiResult run(String function, WasiTest test) throws IOException, InterruptedException {
+        HttpResponse<String> deployed = http.send(tenant("/v1/functions/" + function + "?timeout-ms=" + timeoutMs
+                        + "&fuel=10000000000").header("Content-Type", "application/wasm")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(Files.readAllBytes(test.wasm()))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (deployed.statusCode() == 422) {
+            JsonNode problem = JSON.readTree(deployed.body());
+            return new WasiResult(test, Outcome.REJECTED_AT_DEPLOY, Outcome.REJECTED_AT_DEPLOY,
+                    problem.path("reason").asText("?") + ": " + problem.path("detail").asText());
+        }
+        if (deployed.statusCode() != 201 && deployed.statusCode() != 200) {
+            return new WasiResult(test, Outcome.ERROR, Outcome.ERROR, "deploy " + deployed.statusCode() + " "
+                    + deployed.body());
+        }
+        HttpResponse<byte[]> invoked;
+        try {
+            invoked = http.send(tenant("/v1/functions/" + function + "/invoke")
+                            .timeout(Duration.ofMillis(timeoutMs + 30_000L))
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (HttpTimeoutException e) {
+            return classify(test, Outcome.TIMEOUT, "no answer within " + (timeoutMs + 30_000L) + " ms");
+        }
+        WasiResult result = judge(test, invoked.statusCode(), invoked.body());
+        if (result.outcome() == Outcome.PASSED) {
+            return result;
+        }
+        String stderr = stderr(function);
+        return stderr.isEmpty() ? result
+                : new WasiResult(test, result.outcome(), result.observed(), result.detail() + "; stderr: " + stderr);
+    }
+
+    /** The classification of one invocation's answer ({@code status}, {@code body}), before any stderr is added. */
+    static WasiResult judge(WasiTest test, int status, byte[] body) throws IOException {
+        int exit;
+        if (status >= 400) {
+            JsonNode problem = JSON.readTree(body);
+            String type = problem.path("type").asText();
+            String slug = type.substring(type.lastIndexOf('/') + 1);
+            if (slug.equals("function-failed")) {
+                exit = problem.path("exit-code").asInt();
+            } else if (slug.equals("function-timeout")) {
+                return classify(test, Outcome.TIMEOUT, slug + ": " + problem.path("detail").asText());
+            } else if (status == 502) {
+                return classify(test, Outcome.TRAP, slug + ": " + problem.path("detail").asText());
+            } else {
+                return classify(test, Outcome.ERROR, status + " " + slug + ": " + problem.path("detail").asText());
+            }
+        } else {
+            exit = 0;
+        }
+        if (exit != test.exitCode()) {
+            return classify(test, Outcome.WRONG_EXIT, "exit " + exit + " (expected " + test.exitCode() + ")");
+        }
+        if (exit == 0 && test.stdout().isPresent()) {
+            byte[] expected = expectedBody(test.stdout().get());
+            if (!Arrays.equals(expected, body)) {
+                return classify(test, Outcome.WRONG_STDOUT, "body " + quote(body) + " (expected "
+                        + quote(expected) + ")");
+            }
+        }
+        return new WasiResult(test, Outcome.PASSED, Outcome.PASSED, "");
+    }
+
+    /**
+     * What the gateway sends for a test's raw stdout: the CGI body when it starts with a header block, else all of
+     * it as text/plain (README "Writing a function"); the same parser, so the two can never disagree.
+     */
+    static byte[] expectedBody(String stdout) {
+        byte[] raw = stdout.getBytes(StandardCharsets.UTF_8);
+        try {
+            return CgiResponse.parse(raw).body();
+        } catch (CgiResponse.InvalidCgiResponse e) {
+            return raw;
+        }
+    }
+
+    /**
+     * A failure of a test that cannot pass under WAGI or without files is listed as what it needs: dirs first (the
+     * next session's work), then args and env — a test that sets them, or tests the argv or environment calls
+     * themselves (WAGI fixes both: argv = [function-name], the CGI variables).
+     */
+    static WasiResult classify(WasiTest test, Outcome observed, String detail) {
+        Outcome outcome = observed;
+        if (!test.dirs().isEmpty()) {
+            outcome = Outcome.NEEDS_DIRS;
+        } else if (!test.args().isEmpty() || test.name().startsWith("args_")) {
+            outcome = Outcome.NEEDS_ARGS;
+        } else if (!test.env().isEmpty() || test.name().startsWith("environ_")) {
+            outcome = Outcome.NEEDS_ENV;
+        }
+        String why = outcome == observed ? detail : observed.label() + ": " + detail;
+        return new WasiResult(test, outcome, observed, why);
+    }
+
+    /** The stderr of the function's last invocation, as the logs API kept it, on one line (at most 300 chars). */
+    private String stderr(String function) throws IOException, InterruptedException {
+        HttpResponse<String> logs = http.send(tenant("/v1/functions/" + function + "/logs?limit=100").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (logs.statusCode() != 200) {
+            return "";
+        }
+        JsonNode entries = JSON.readTree(logs.body()).path("entries");
+        if (entries.isEmpty()) {
+            return "";
+        }
+        String text = entries.get(entries.size() - 1).path("stderr").asText("").strip().replaceAll("\\s+", " ");
+        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+    }
+
+    private static String quote(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        text = text.length() > 80 ? text.substring(0, 80) + "…" : text;
+        return "\"" + text.replace("\n", "\\n") + "\"";
+    }
+
+    private HttpRequest.Builder tenant(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + key)
+                .timeout(Duration.ofSeconds(120));
+    }
+
+    private static HttpRequest.Builder admin(URI base, String token, String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30));
+    }
+
+    private static String expect(HttpClient http, HttpRequest.Builder request, int status)
+            throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != status) {
+            throw new IllegalStateException(request.build().uri() + ": " + response.statusCode() + " "
+                    + response.body());
+        }
+        return response.body();
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        http.send(admin(base, adminToken, "/admin/v1/tenants/" + name).DELETE().build(),
+                HttpResponse.BodyHandlers.discarding());
+    }
+}
