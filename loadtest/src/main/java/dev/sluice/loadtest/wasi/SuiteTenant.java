@@ -25,6 +25,10 @@ final class SuiteTenant implements AutoCloseable {
     private static final String LIMITS = """
             {"requests-per-second": 1000000, "burst": 1000000, "max-fuel-per-call": 100000000000,
              "max-timeout-ms": 60000, "max-memory-pages": 4096, "max-module-bytes": 67108864}""";
+    /** Set apart: a server without function files refuses these keys, and the run goes on without them. */
+    private static final String FILE_LIMITS = """
+            {"max-asset-bytes": 67108864, "max-asset-files": 10000, "scratch-bytes": 16777216,
+             "scratch-inodes": 10000}""";
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final URI base;
@@ -32,16 +36,20 @@ final class SuiteTenant implements AutoCloseable {
     private final String name;
     private final String key;
     private final int timeoutMs;
+    private final boolean mountAssets;
 
-    private SuiteTenant(URI base, String adminToken, String name, String key, int timeoutMs) {
+    private SuiteTenant(URI base, String adminToken, String name, String key, int timeoutMs, boolean mountAssets) {
         this.base = base;
         this.adminToken = adminToken;
         this.name = name;
         this.key = key;
         this.timeoutMs = timeoutMs;
+        this.mountAssets = mountAssets;
     }
 
-    static SuiteTenant create(URI base, String adminToken, int timeoutMs) throws IOException, InterruptedException {
+    /** With {@code mountAssets}, each test's {@code root} is uploaded as its function's assets (see {@link #mount}). */
+    static SuiteTenant create(URI base, String adminToken, int timeoutMs, boolean mountAssets)
+            throws IOException, InterruptedException {
         if (!InetAddress.getByName(base.getHost()).isLoopbackAddress()) {
             throw new IllegalArgumentException(base + ": the suite is only ever run against loopback addresses");
         }
@@ -49,9 +57,16 @@ final class SuiteTenant implements AutoCloseable {
         HttpClient http = HttpClient.newHttpClient();
         expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
                 .PUT(HttpRequest.BodyPublishers.ofString(LIMITS)), 201);
+        if (mountAssets) {
+            // 200 where function files exist (issue 15); 400 (unknown limit keys) before: the tests needing dirs
+            // then say that the assets were not mounted, and why.
+            http.send(admin(base, adminToken, "/admin/v1/tenants/" + name)
+                    .PUT(HttpRequest.BodyPublishers.ofString(FILE_LIMITS)).build(),
+                    HttpResponse.BodyHandlers.discarding());
+        }
         JsonNode created = JSON.readTree(expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"wasi-testsuite\"}")), 201));
-        return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs);
+        return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs, mountAssets);
     }
 
     /** Deploys {@code test} as {@code function}, invokes it once and classifies what happened. */
@@ -69,6 +84,10 @@ final class SuiteTenant implements AutoCloseable {
             return new WasiResult(test, Outcome.ERROR, Outcome.ERROR, "deploy " + deployed.statusCode() + " "
                     + deployed.body());
         }
+        Mounted mounted = mount(function, test);
+        if (mounted.rejection() != null) {
+            return new WasiResult(test, Outcome.REJECTED_AT_DEPLOY, Outcome.REJECTED_AT_DEPLOY, mounted.rejection());
+        }
         HttpResponse<byte[]> invoked;
         try {
             invoked = http.send(tenant("/v1/functions/" + function + "/invoke")
@@ -76,19 +95,55 @@ final class SuiteTenant implements AutoCloseable {
                             .POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (HttpTimeoutException e) {
-            return classify(test, Outcome.TIMEOUT, "no answer within " + (timeoutMs + 30_000L) + " ms");
+            return classify(test, mounted.given(), Outcome.TIMEOUT,
+                    "no answer within " + (timeoutMs + 30_000L) + " ms");
         }
-        WasiResult result = judge(test, invoked.statusCode(), invoked.body());
+        WasiResult result = judge(test, mounted.given(), invoked.statusCode(), invoked.body());
         if (result.outcome() == Outcome.PASSED) {
             return result;
         }
         String stderr = stderr(function);
-        return stderr.isEmpty() ? result
-                : new WasiResult(test, result.outcome(), result.observed(), result.detail() + "; stderr: " + stderr);
+        String detail = result.detail() + (stderr.isEmpty() ? "" : "; stderr: " + stderr) + mounted.note();
+        return new WasiResult(test, result.outcome(), result.observed(), detail);
+    }
+
+    /**
+     * Whether the test's directory went in as the function's assets: {@code given}, or why not ({@code note}), or
+     * the assets API's refusal ({@code rejection}).
+     */
+    private record Mounted(boolean given, String note, String rejection) {}
+
+    /**
+     * Uploads the test's one directory ({@code root}) as the function's assets (PUT {@code /v1/functions/NAME/assets},
+     * a tar). A server without function files answers 404 or 405, and the test stays {@code needs-dirs}. Mounted,
+     * the directory is {@code /assets}, read-only — not the writable {@code /} the suite preopens (docs/sandbox.md).
+     */
+    private Mounted mount(String function, WasiTest test) throws IOException, InterruptedException {
+        if (test.dirs().isEmpty() || !mountAssets) {
+            return new Mounted(false, "", null);
+        }
+        if (test.dirs().size() > 1) {
+            return new Mounted(false, "; not mounted: " + test.dirs().size() + " dirs (assets are one tree)", null);
+        }
+        byte[] tar = Tar.of(test.wasm().resolveSibling(test.dirs().getFirst()));
+        HttpResponse<String> put = http.send(tenant("/v1/functions/" + function + "/assets")
+                .header("Content-Type", "application/x-tar").PUT(HttpRequest.BodyPublishers.ofByteArray(tar)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        int status = put.statusCode();
+        if (status == 200 || status == 201) {
+            return new Mounted(true, "; " + test.dirs().getFirst() + " mounted as /assets", null);
+        }
+        if (status == 422) {
+            JsonNode problem = JSON.readTree(put.body());
+            return new Mounted(false, "", "assets " + problem.path("reason").asText("?") + ": "
+                    + problem.path("detail").asText());
+        }
+        return new Mounted(false, status == 404 || status == 405 ? "; not mounted: no assets API (" + status + ")"
+                : "; not mounted: assets " + status + " " + put.body(), null);
     }
 
     /** The classification of one invocation's answer ({@code status}, {@code body}), before any stderr is added. */
-    static WasiResult judge(WasiTest test, int status, byte[] body) throws IOException {
+    static WasiResult judge(WasiTest test, boolean dirsGiven, int status, byte[] body) throws IOException {
         int exit;
         if (status >= 400) {
             JsonNode problem = JSON.readTree(body);
@@ -97,22 +152,24 @@ final class SuiteTenant implements AutoCloseable {
             if (slug.equals("function-failed")) {
                 exit = problem.path("exit-code").asInt();
             } else if (slug.equals("function-timeout")) {
-                return classify(test, Outcome.TIMEOUT, slug + ": " + problem.path("detail").asText());
+                return classify(test, dirsGiven, Outcome.TIMEOUT, slug + ": " + problem.path("detail").asText());
             } else if (status == 502) {
-                return classify(test, Outcome.TRAP, slug + ": " + problem.path("detail").asText());
+                return classify(test, dirsGiven, Outcome.TRAP, slug + ": " + problem.path("detail").asText());
             } else {
-                return classify(test, Outcome.ERROR, status + " " + slug + ": " + problem.path("detail").asText());
+                return classify(test, dirsGiven, Outcome.ERROR,
+                        status + " " + slug + ": " + problem.path("detail").asText());
             }
         } else {
             exit = 0;
         }
         if (exit != test.exitCode()) {
-            return classify(test, Outcome.WRONG_EXIT, "exit " + exit + " (expected " + test.exitCode() + ")");
+            return classify(test, dirsGiven, Outcome.WRONG_EXIT,
+                    "exit " + exit + " (expected " + test.exitCode() + ")");
         }
         if (exit == 0 && test.stdout().isPresent()) {
             byte[] expected = expectedBody(test.stdout().get());
             if (!Arrays.equals(expected, body)) {
-                return classify(test, Outcome.WRONG_STDOUT, "body " + quote(body) + " (expected "
+                return classify(test, dirsGiven, Outcome.WRONG_STDOUT, "body " + quote(body) + " (expected "
                         + quote(expected) + ")");
             }
         }
@@ -133,13 +190,14 @@ final class SuiteTenant implements AutoCloseable {
     }
 
     /**
-     * A failure of a test that cannot pass under WAGI or without files is listed as what it needs: dirs first (the
-     * next session's work), then args and env — a test that sets them, or tests the argv or environment calls
-     * themselves (WAGI fixes both: argv = [function-name], the CGI variables).
+     * A failure of a test that cannot pass under WAGI or without files is listed as what it needs: dirs first, unless
+     * they were given as assets ({@code dirsGiven}: then the failure is the file system's), then args and env — a
+     * test that sets them, or tests the argv or environment calls themselves (WAGI fixes both: argv =
+     * [function-name], the CGI variables).
      */
-    static WasiResult classify(WasiTest test, Outcome observed, String detail) {
+    static WasiResult classify(WasiTest test, boolean dirsGiven, Outcome observed, String detail) {
         Outcome outcome = observed;
-        if (!test.dirs().isEmpty()) {
+        if (!test.dirs().isEmpty() && !dirsGiven) {
             outcome = Outcome.NEEDS_DIRS;
         } else if (!test.args().isEmpty() || test.name().startsWith("args_")) {
             outcome = Outcome.NEEDS_ARGS;

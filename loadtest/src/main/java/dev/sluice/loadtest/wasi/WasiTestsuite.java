@@ -26,13 +26,18 @@ import java.util.stream.Stream;
  * {@code prod/testsuite-base}: its built tests) through Sluice's HTTP API and reports the pass rate per language.
  *
  * <p>{@code WasiTestsuite --suite DIR [--server http://127.0.0.1:PORT --admin-token T] [--json FILE]
- * [--timeout-ms N]}. {@code DIR} is a checkout of the suite (or any directory holding its
+ * [--timeout-ms N] [--mount-assets true]}. {@code DIR} is a checkout of the suite (or any directory holding its
  * {@code tests/LANGUAGE/testsuite/…/NAME.wasm} files); {@code wasm32-wasip3} tests (components) are skipped. Each
  * test is deployed as a function of a tenant made for the run with generous limits, invoked once with an empty
  * body, and classified ({@link Outcome}); the tenant is deleted afterwards. Without {@code --server} it starts its
  * own Sluice in a temporary directory. Only loopback servers are accepted. Prints a table per language and the
  * failures with their reasons, and writes every test's outcome as JSON to {@code FILE} (default: a temporary file,
  * named in the output).
+ *
+ * <p>With {@code --mount-assets true} (for a Sluice with function files, issue 15), each test's {@code root} is
+ * uploaded as its function's assets before the invocation, and such a test that fails is classed by what went wrong,
+ * no longer as {@code needs-dirs}. The suite preopens the root as a writable {@code /}, Sluice mounts assets
+ * read-only at {@code /assets}: see docs/sandbox.md, "WASI conformance".
  */
 public final class WasiTestsuite {
     static final List<String> LANGUAGES = List.of("c", "rust", "assemblyscript");
@@ -40,10 +45,12 @@ public final class WasiTestsuite {
     private WasiTestsuite() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = parse(args, "suite", "server", "admin-token", "json", "timeout-ms");
+        Map<String, String> options = parse(args, "suite", "server", "admin-token", "json", "timeout-ms",
+                "mount-assets");
         Path suite = Path.of(Optional.ofNullable(options.get("suite"))
                 .orElseThrow(() -> new IllegalArgumentException("--suite DIR is required")));
         int timeoutMs = Integer.parseInt(options.getOrDefault("timeout-ms", "10000"));
+        boolean mountAssets = Boolean.parseBoolean(options.getOrDefault("mount-assets", "false"));
         Path json = options.containsKey("json") ? Path.of(options.get("json"))
                 : Files.createTempFile("wasi-testsuite-", ".json");
         List<WasiTest> tests = discover(suite);
@@ -52,9 +59,9 @@ public final class WasiTestsuite {
         if (options.containsKey("server")) {
             String token = Optional.ofNullable(options.get("admin-token"))
                     .orElseThrow(() -> new IllegalArgumentException("--server needs --admin-token"));
-            results = run(URI.create(options.get("server")), token, tests, timeoutMs);
+            results = run(URI.create(options.get("server")), token, tests, timeoutMs, mountAssets);
         } else {
-            results = inProcess(tests, timeoutMs);
+            results = inProcess(tests, timeoutMs, mountAssets);
         }
         System.out.print(report(results));
         Files.writeString(json, json(results));
@@ -62,11 +69,13 @@ public final class WasiTestsuite {
     }
 
     /** Runs {@code tests} against a Sluice started for the run in a temporary directory. */
-    static List<WasiResult> inProcess(List<WasiTest> tests, int timeoutMs) throws IOException, InterruptedException {
+    static List<WasiResult> inProcess(List<WasiTest> tests, int timeoutMs, boolean mountAssets)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("sluice-wasi-testsuite");
         SluiceConfig config = SluiceConfig.defaults().with(Map.of("port", "0", "data-dir", dir.toString()));
         try (Sluice sluice = Sluice.builder().config(config).adminToken(Optional.of("wasi-testsuite-admin")).start()) {
-            return run(URI.create("http://127.0.0.1:" + sluice.port()), "wasi-testsuite-admin", tests, timeoutMs);
+            return run(URI.create("http://127.0.0.1:" + sluice.port()), "wasi-testsuite-admin", tests, timeoutMs,
+                    mountAssets);
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -74,10 +83,10 @@ public final class WasiTestsuite {
         }
     }
 
-    static List<WasiResult> run(URI base, String adminToken, List<WasiTest> tests, int timeoutMs)
-            throws IOException, InterruptedException {
+    static List<WasiResult> run(URI base, String adminToken, List<WasiTest> tests, int timeoutMs,
+                                boolean mountAssets) throws IOException, InterruptedException {
         List<WasiResult> results = new ArrayList<>();
-        try (SuiteTenant tenant = SuiteTenant.create(base, adminToken, timeoutMs)) {
+        try (SuiteTenant tenant = SuiteTenant.create(base, adminToken, timeoutMs, mountAssets)) {
             for (int i = 0; i < tests.size(); i++) {
                 results.add(tenant.run(functionName(i, tests.get(i)), tests.get(i)));
             }
@@ -174,7 +183,10 @@ public final class WasiTestsuite {
         return counts;
     }
 
-    /** {@code {"summary": {language: {total, passed, class: n…}}, "tests": [{language, name, outcome, observed, detail}]}}. */
+    /**
+     * {@code {"summary": {language: {total, passed, class: n…}}, "tests": [{language, name, outcome, observed,
+     * detail}]}}.
+     */
     static String json(List<WasiResult> results) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();

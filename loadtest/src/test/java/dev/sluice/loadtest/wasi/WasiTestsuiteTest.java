@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The conformance runner classifies the suite's own tests (a fixture subset, see the fixtures' README) against a
@@ -21,7 +23,7 @@ class WasiTestsuiteTest {
     @Test
     void fixturesAreClassifiedAgainstARealServer() throws Exception {
         List<WasiTest> tests = WasiTestsuite.discover(fixtures());
-        List<WasiResult> results = WasiTestsuite.inProcess(tests, 10_000);
+        List<WasiResult> results = WasiTestsuite.inProcess(tests, 10_000, false);
 
         Map<String, String> outcomes = new LinkedHashMap<>();
         results.forEach(r -> outcomes.put(r.test().language() + "/" + r.test().name(), r.outcome().label()));
@@ -49,6 +51,35 @@ class WasiTestsuiteTest {
         assertTrue(json.contains("\"observed\" : \"trap\""), json);
     }
 
+    /**
+     * Before function files the assets API does not exist and the test stays {@code needs-dirs}, saying so; with
+     * them, its root is mounted and it is classed by what happened.
+     */
+    @Test
+    void mountingAssetsUploadsTheRootOrSaysWhyItCouldNot() throws Exception {
+        List<WasiTest> tests = WasiTestsuite.discover(fixtures()).stream()
+                .filter(t -> t.name().equals("pread-with-access")).toList();
+        WasiResult pread = WasiTestsuite.inProcess(tests, 10_000, true).getFirst();
+        boolean mounted = pread.detail().contains("fs-tests.dir mounted as /assets");
+        boolean noApi = pread.outcome() == Outcome.NEEDS_DIRS
+                && pread.detail().matches(".*not mounted: no assets API \\((404|405)\\)$");
+        assertTrue(mounted != noApi, pread.toString());
+    }
+
+    @Test
+    void theTarHoldsTheTreeAsTarListsIt(@TempDir Path dir) throws Exception {
+        Path root = fixtures().resolve("tests/c/testsuite/wasm32-wasip1/fs-tests.dir");
+        Path tar = dir.resolve("root.tar");
+        Files.write(tar, Tar.of(root));
+        Process list = new ProcessBuilder("tar", "-tvf", tar.toString()).redirectErrorStream(true).start();
+        String listing = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, list.waitFor(), listing);
+        assertTrue(listing.matches("(?s)-rw-r--r-- 0/0 +10 .* pread\\.txt\\s*"), listing);
+        Process extract = new ProcessBuilder("tar", "-xOf", tar.toString(), "pread.txt").start();
+        assertArrayEquals(Files.readAllBytes(root.resolve("pread.txt")), extract.getInputStream().readAllBytes());
+        assertEquals(0, extract.waitFor());
+    }
+
     @Test
     void specificationsReadTheLegacyKeysAndRootAsADirectory() throws Exception {
         Path dir = fixtures().resolve("tests/c/testsuite/wasm32-wasip1");
@@ -68,8 +99,8 @@ class WasiTestsuiteTest {
         byte[] problem = """
                 {"type":"https://sluice.dev/problems/function-failed","status":502,"exit-code":3}"""
                 .getBytes(StandardCharsets.UTF_8);
-        assertEquals(Outcome.PASSED, SuiteTenant.judge(test, 502, problem).outcome());
-        assertEquals(Outcome.WRONG_EXIT, SuiteTenant.judge(test, 200, new byte[0]).outcome());
+        assertEquals(Outcome.PASSED, SuiteTenant.judge(test, false, 502, problem).outcome());
+        assertEquals(Outcome.WRONG_EXIT, SuiteTenant.judge(test, false, 200, new byte[0]).outcome());
     }
 
     @Test
