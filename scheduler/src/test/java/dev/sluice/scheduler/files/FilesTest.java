@@ -109,6 +109,47 @@ class FilesTest {
         assertEquals("hello from assets\n", readString(assets.resolve("greeting.txt")), "assets unchanged");
     }
 
+    @Test
+    void tooManyFilesAndDirectoriesIsNospcAndRemovingOneMakesRoom() {
+        String out = out(run(new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 5)), "inodes"));
+        assertEquals("inodes: 5 files, then errno 51\nmkdir after: errno 51\nunlink /tmp/i0: errno 0\n"
+                + "mkdir after unlink: errno 0\n", out);
+    }
+
+    @Test
+    void concurrentInvocationsEachSeeOnlyTheirOwnEmptyTmp() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+            for (int i = 0; i < 24; i++) {
+                String tag = "call" + i;
+                futures.add(pool.submit(() -> out(run(new FunctionFiles(Optional.of(assets),
+                        new ScratchLimits(1 << 20, 64)), "tmp", tag))));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                assertEquals("entries before: 0, read back: call" + i + "\n", futures.get(i).get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anInvocationWithoutFilesSeesNoDirectoryEvenAfterOneWithFilesOnTheSameWorkers() {
+        out(run(new FunctionFiles(Optional.of(assets), new ScratchLimits(1 << 20, 64)), "leave"));
+        String out = out(run(FunctionFiles.NONE, "tour"));
+        assertTrue(out.startsWith("list /assets: errno 76\n"), out); // wasi-libc: no preopen matches (NOTCAPABLE)
+        assertTrue(out.contains("fill /tmp: 0 files of 4096 bytes, then errno 76\n"), out);
+    }
+
+    @Test
+    void fileCallsAreChargedTheSameFuelEveryTime() {
+        FunctionFiles given = new FunctionFiles(Optional.of(assets), new ScratchLimits(64 << 10, 64));
+        long first = run(given, "tour").fuelUsed();
+        long second = run(given, "tour").fuelUsed();
+        assertEquals(first, second, "file calls are charged deterministically");
+    }
+
     private static String readString(Path p) {
         try {
             return Files.readString(p);
