@@ -259,6 +259,9 @@ final class FileGuard {
             return Errno.EFAULT.result(); // Chicory would allocate an iovec's length before looking at it
         }
         charge(offered * FuelCosts.HOST_PER_BYTE);
+        if (args[3] > Long.MAX_VALUE - offered) {
+            return Errno.EINVAL.result(); // the end would pass the largest offset: Linux's pread/pwrite say EINVAL
+        }
         if (write && file != null && args[3] >= 0 && GuestMemory.sat(args[3], offered) > scratch.limits().bytes()) {
             return Errno.NOSPC.result(); // beyond what /tmp can hold; Jimfs's block arithmetic is 32-bit past it
         }
