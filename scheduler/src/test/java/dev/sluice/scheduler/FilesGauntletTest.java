@@ -210,6 +210,28 @@ class FilesGauntletTest {
         assertEquals(attack.expected(), errno, attack.name());
     }
 
+    @org.junit.jupiter.api.Test
+    void aPreadIsChargedEveryByteItOffersAndAPathCallItsFixedCost() {
+        // The same module but for the iovec's length: the difference is the bytes offered, though the asset
+        // holds far more than either (so both reads fill their buffers) and then far fewer (past its end).
+        assertEquals(4080 * dev.sluice.scheduler.fuel.FuelCosts.HOST_PER_BYTE,
+                preadFuel(4096, 0) - preadFuel(16, 0), "bytes offered, read in full");
+        assertEquals(4080 * dev.sluice.scheduler.fuel.FuelCosts.HOST_PER_BYTE,
+                preadFuel(4096, 1L << 30) - preadFuel(16, 1L << 30), "bytes offered, none read");
+    }
+
+    private static long preadFuel(int length, long offset) {
+        byte[] module = WasiCallModules.calling("path_open", WasiParams.of("path_open"),
+                new long[] {3, 0, 2048, 1, 0, 2, 0, 0, 600}, "fd_pread", WasiParams.of("fd_pread"), true,
+                new long[] {5, 1024, 1, offset, 512}, iovec(length), 1, 1);
+        FunctionSpec spec = scheduler.functions().deploy(new DeployRequest("attacker", FunctionName.of("fuel"),
+                module, 16, 5_000, 1 << 20, 1L << 50)).spec();
+        var result = scheduler.dispatcher().invoke(spec, new InvocationRequest(new byte[0], List.of("fuel"),
+                Map.of(), new FunctionFiles(Optional.of(assets), SCRATCH)));
+        assertEquals(0, result.exitCode());
+        return result.fuelUsed();
+    }
+
     private static <T> T timed(String call, java.util.function.Supplier<T> attack) {
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP).toList();
