@@ -2,12 +2,15 @@ package dev.sluice.scheduler.files;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sluice.scheduler.DeployRequest;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.LocalScheduler;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.scheduler.testing.TestModules;
 import java.nio.file.Path;
@@ -36,6 +39,18 @@ class FilesIsolationTest {
                 String out = new String(scheduler.dispatcher().invoke(files, request).stdout(), UTF_8);
                 assertEquals("left.txt before: absent\nleft.txt after: present\n", out, "call " + i);
             }
+            // Then the same thread without files: no directory at all, as before files existed.
+            String out = new String(scheduler.dispatcher().invoke(files, new InvocationRequest(new byte[0],
+                    List.of("files", "tour"), Map.of())).stdout(), UTF_8);
+            assertEquals("list /assets: errno 76\n", out.substring(0, out.indexOf('\n') + 1)); // NOTCAPABLE
+            // A missing assets directory is the host's fault: the call fails, the thread serves the next one.
+            var gone = new InvocationRequest(new byte[0], List.of("files", "tmp", "x"), Map.of(),
+                    new FunctionFiles(Optional.of(dataDir.resolve("no-such-assets")), new ScratchLimits(4096, 4)));
+            var failed = assertThrows(InvocationFailed.class, () -> scheduler.dispatcher().invoke(files, gone));
+            assertEquals(Kind.TRAP, failed.kind());
+            assertEquals("internal error", failed.getMessage());
+            out = new String(scheduler.dispatcher().invoke(files, request).stdout(), UTF_8);
+            assertEquals("left.txt before: absent\nleft.txt after: present\n", out, "after the failure");
         }
     }
 }
