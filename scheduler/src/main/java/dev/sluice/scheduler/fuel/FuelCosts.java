@@ -33,7 +33,8 @@ package dev.sluice.scheduler.fuel;
  *       cost {@value #HOST_PER_BYTE} per byte their iovecs offer (whether or not that many move); a write that
  *       grows a {@code /tmp} file, {@code fd_allocate} and {@code fd_filestat_set_size} cost
  *       {@value #HOST_PER_BYTE} per byte the file grew; {@code fd_readdir} costs {@value #HOST_PER_BYTE} per
- *       byte of its buffer plus {@value #FILE_PER_ENTRY} per entry its cookie skips;</li>
+ *       byte of its buffer plus {@value #FILE_PER_ENTRY} per entry its cookie skips and, under {@code /tmp}, per
+ *       file and directory there;</li>
  *   <li>{@code poll_oneoff} also costs {@value #SLEEP_PER_MS} per millisecond it is asked to block (rounded up),
  *       charged before it blocks ({@link #sleepCost}).</li>
  * </ul>

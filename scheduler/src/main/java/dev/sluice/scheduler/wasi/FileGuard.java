@@ -301,10 +301,15 @@ final class FileGuard {
         return file != null && !file.scratch ? Errno.EROFS.result() : chicory.handle().apply(instance, args);
     }
 
-    /** Costs the buffer offered and each entry a cookie makes Chicory skip (it lists them again every call). */
+    /**
+     * Costs the buffer offered and each entry a cookie makes Chicory skip (it lists them again every call); under
+     * /tmp also each file and directory there, since Jimfs copies and sorts a directory's names for every listing.
+     */
     private long[] readdir(HostFunction chicory, Instance instance, long[] args) {
         long skipped = args[3] < 0 ? 0 : Math.min(args[3], MAX_ENTRIES);
-        charge(GuestMemory.u32(args[2]) * FuelCosts.HOST_PER_BYTE + skipped * FuelCosts.FILE_PER_ENTRY);
+        Open dir = open.get((int) args[0]);
+        long listed = dir != null && dir.scratch ? scratch.inodes() : 0;
+        charge(GuestMemory.u32(args[2]) * FuelCosts.HOST_PER_BYTE + (skipped + listed) * FuelCosts.FILE_PER_ENTRY);
         return chicory.handle().apply(instance, args);
     }
 
