@@ -43,6 +43,7 @@ class FilesGauntletTest {
     private static final int EINVAL = 28;
     private static final int ENAMETOOLONG = 37;
     private static final int NOSPC = 51;
+    private static final int EPERM = 63;
     private static final int EROFS = 69;
     private static final long READ_WRITE = 2 | 64; // rights FD_READ | FD_WRITE
     private static final ScratchLimits SCRATCH = new ScratchLimits(1 << 20, 64);
@@ -51,6 +52,8 @@ class FilesGauntletTest {
     static Path dataDir;
     @TempDir
     static Path assets;
+    @TempDir
+    static Path outside;
 
     private static LocalScheduler scheduler;
 
@@ -59,6 +62,10 @@ class FilesGauntletTest {
         scheduler = LocalScheduler.open(new SchedulerSettings(1, 1, 8, 64 << 10, 4 << 10, 2L << 20), dataDir,
                 InstantSource.fixed(Instant.EPOCH));
         Files.write(assets.resolve("f"), new byte[1 << 20]);
+        // Links the upload would refuse, as a bug of the store could leave them: they must not lead out.
+        Files.writeString(outside.resolve("x"), "host secret");
+        Files.createSymbolicLink(assets.resolve("d"), outside);
+        Files.createSymbolicLink(assets.resolve("l"), outside.resolve("x"));
         // Warm up: the first file-using invocation loads Jimfs and Chicory's file classes, not the attack's work.
         attacks().findFirst().ifPresent(
                 new FilesGauntletTest()::everyFileCallAnswersItsErrnoPromptlyWithoutAllocatingFromGuestSizes);
@@ -170,6 +177,12 @@ class FilesGauntletTest {
                         new long[] {4, 0, 2048, 300, 1, READ_WRITE, 0, 0, 512}, name(300), ENAMETOOLONG),
                 new Attack("mkdir under tmp, a 255-byte name", true, "path_create_directory",
                         new long[] {4, 2048, 255}, name(255), SUCCESS),
+                new Attack("open assets/d/x, d a link out of /assets", false, "path_open",
+                        new long[] {3, 0, 2048, 3, 0, 2, 0, 0, 512}, Map.of(2048, 0x782f64), EPERM),
+                new Attack("open assets/l following it, a link out of /assets", false, "path_open",
+                        new long[] {3, 1, 2048, 1, 0, 2, 0, 0, 512}, Map.of(2048, (int) 'l'), EPERM),
+                new Attack("stat assets/d/x, d a link out of /assets", false, "path_filestat_get",
+                        new long[] {3, 1, 2048, 3, 4096}, Map.of(2048, 0x782f64), EPERM),
                 new Attack("unlink under tmp, path length 0xffffffff", true, "path_unlink_file",
                         new long[] {4, 2048, 0xFFFF_FFFFL}, path, EFAULT));
     }

@@ -44,6 +44,7 @@ final class FileGuard {
     private record Open(boolean scratch, Path path) {}
 
     private final Map<Integer, Open> open = new HashMap<>();
+    private final Path assetsRoot; // the real path of /assets, null when none
     private final Scratch scratch; // null: no /tmp
     private final Supplier<FuelMeter> fuel;
 
@@ -55,6 +56,7 @@ final class FileGuard {
     FileGuard(Path assets, Scratch scratch, int firstFd, Supplier<FuelMeter> fuel) {
         this.scratch = scratch;
         this.fuel = fuel;
+        this.assetsRoot = assets == null ? null : realPath(assets);
         int fd = firstFd;
         if (assets != null) {
             open.put(fd++, new Open(false, assets));
@@ -117,6 +119,9 @@ final class FileGuard {
             return Errno.EROFS.result();
         }
         Path target = dir == null ? null : resolve(dir.path, raw);
+        if (dir != null && !dir.scratch && leavesAssets(target)) {
+            return Errno.EPERM.result();
+        }
         boolean creates = dir != null && dir.scratch && target != null && (openFlags & CREAT) != 0
                 && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         if (creates && !scratch.reserveInode()) {
@@ -222,6 +227,9 @@ final class FileGuard {
         Open dir = open.get((int) args[0]);
         if (changes && dir != null && !dir.scratch) {
             return Errno.EROFS.result();
+        }
+        if (dir != null && !dir.scratch && leavesAssets(resolve(dir.path, path(instance, args, p, l)))) {
+            return Errno.EPERM.result();
         }
         return chicory.handle().apply(instance, args);
     }
@@ -371,6 +379,32 @@ final class FileGuard {
             }
         }
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Whether the path, links followed, lies outside {@code /assets}. The upload refuses links, so none should
+     * exist; this holds even if one did (a bug of the store, a hand-edited data directory), since Chicory follows
+     * links, and the host file system follows a link met mid-path, wherever it points.
+     */
+    private boolean leavesAssets(Path target) {
+        if (target == null || assetsRoot == null) {
+            return false; // Chicory refuses a path it cannot resolve
+        }
+        try {
+            return !target.toRealPath().startsWith(assetsRoot);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false; // nothing there: Chicory answers ENOENT (a dangling link too: nothing is read)
+        } catch (IOException | SecurityException e) {
+            return true;
+        }
+    }
+
+    private static Path realPath(Path directory) {
+        try {
+            return directory.toRealPath();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("assets: " + directory, e);
+        }
     }
 
     /** As Chicory resolves a guest path against a directory: null when it is absolute or leaves the directory. */
