@@ -11,10 +11,32 @@ import java.util.Map;
  * it: a figure that stays usable on a machine shared with other load, where JMH's wall-clock times are not (issue
  * 12). Prints the median of several batches, in µs of this thread's CPU per call, and the allocation per call.
  *
- * <p>Run with {@code scheduler/bench-cpu [fixture] [calls-per-batch] [batches]}, e.g. {@code hello 20000 15}.
+ * <p>Run with {@code scheduler/bench-cpu [fixture] [calls-per-batch] [batches] [files]}, e.g. {@code hello 20000
+ * 15}. {@code files} gives each call files (issue 15): {@code assets} (an /assets of one small file), {@code tmp}
+ * (a 1 MiB /tmp) or {@code both}; the guest need not touch them: the figure is what granting them costs.
  */
 public final class SandboxCpuTime {
     private SandboxCpuTime() {}
+
+    private static dev.sluice.scheduler.files.FunctionFiles files(String which) {
+        if (which.equals("none")) {
+            return dev.sluice.scheduler.files.FunctionFiles.NONE;
+        }
+        java.util.Optional<java.nio.file.Path> assets = java.util.Optional.empty();
+        if (which.equals("assets") || which.equals("both")) {
+            try {
+                java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bench-assets");
+                java.nio.file.Files.writeString(dir.resolve("index.html"), "<p>hello</p>\n");
+                assets = java.util.Optional.of(dir);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        var scratch = which.equals("tmp") || which.equals("both")
+                ? new dev.sluice.scheduler.files.ScratchLimits(1 << 20, 64)
+                : dev.sluice.scheduler.files.ScratchLimits.NONE;
+        return new dev.sluice.scheduler.files.FunctionFiles(assets, scratch);
+    }
 
     public static void main(String[] args) {
         String fixture = args.length > 0 ? args[0] : "hello";
@@ -27,7 +49,9 @@ public final class SandboxCpuTime {
         module.tierUp(ModuleCompiler.chicory().compile(checked.module(), null));
         var function = new FunctionSpec("bench", FunctionName.of(fixture), "sha256:bench", 1, 16, 5_000,
                 Instant.EPOCH, 1_000_000_000L);
-        var request = new InvocationRequest("body".getBytes(), List.of(), Map.of("QUERY_STRING", "name=ada"));
+        String files = args.length > 3 ? args[3] : "none";
+        var request = new InvocationRequest("body".getBytes(), List.of(), Map.of("QUERY_STRING", "name=ada"),
+                files(files));
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long self = Thread.currentThread().threadId();
         double[] cpu = new double[batches];
@@ -45,8 +69,8 @@ public final class SandboxCpuTime {
         }
         java.util.Arrays.sort(cpu);
         java.util.Arrays.sort(bytes);
-        System.out.printf("%s: %.2f µs CPU per Sandbox.run (median of %d batches of %d; min %.2f, max %.2f), "
-                + "%.0f bytes allocated per run%n", fixture, cpu[batches / 2], batches, calls, cpu[0],
+        System.out.printf("%s (files: %s): %.2f µs CPU per Sandbox.run (median of %d batches of %d; min %.2f, max %.2f), "
+                + "%.0f bytes allocated per run%n", fixture, files, cpu[batches / 2], batches, calls, cpu[0],
                 cpu[batches - 1], bytes[batches / 2]);
     }
 }

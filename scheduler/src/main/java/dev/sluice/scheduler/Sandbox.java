@@ -22,8 +22,9 @@ import java.util.Random;
 
 /**
  * Runs one WASI command invocation on the calling thread, in a fresh instance. The guest gets stdin, stdout and
- * stderr (both bounded), its arguments and environment, the real clock and a secure random source; no files, no
- * directories, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
+ * stderr (both bounded), its arguments and environment, the real clock and a secure random source, and, when the
+ * request grants them ({@link InvocationRequest#files()}), a read-only {@code /assets} and a bounded, private
+ * {@code /tmp}; no other files, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
  * escapes, so the worker thread survives whatever the guest does. Every outcome reports the fuel used
  * ({@link FuelMeter}); a run that ends normally, or at a fuel check, having needed more than the function's budget
  * ends as FUEL_EXHAUSTED (for traps inside functions with loops see docs/fuel.md: charges not yet stored to the
@@ -65,8 +66,8 @@ final class Sandbox {
         var memory = new MemoryCap(function.memoryPages(), spares.get());
         var fuel = FuelMeter.create(function.fuel(), module.definedFuelGlobal());
         WasiHost wasi = hosts.get();
-        wasi.begin(request.stdin(), stdout, stderr, request.args(), request.env(), fuel);
         try {
+            wasi.begin(request.stdin(), stdout, stderr, request.args(), request.env(), fuel, request.files());
             // The meter creates the fuel counter holding the budget, so the module's start function is metered too.
             Instance instance = Instance.builder(module.module())
                     .withMachineFactory(module.machineFactory())

@@ -28,6 +28,13 @@ package dev.sluice.scheduler.fuel;
  *       actually transferred, charged when they return;</li>
  *   <li>{@code poll_oneoff} also costs {@value #POLL_PER_SUBSCRIPTION} per subscription, charged before it looks
  *       at them;</li>
+ *   <li>file functions (only an invocation with files has any): every {@code path_*} function also costs
+ *       {@value #FILE_PATH_OP}; {@code fd_read}, {@code fd_write}, {@code fd_pread} and {@code fd_pwrite} on a file
+ *       cost {@value #HOST_PER_BYTE} per byte their iovecs offer (whether or not that many move); a write that
+ *       grows a {@code /tmp} file, {@code fd_allocate} and {@code fd_filestat_set_size} cost
+ *       {@value #HOST_PER_BYTE} per byte the file grew; {@code fd_readdir} costs {@value #HOST_PER_BYTE} per
+ *       byte of its buffer plus {@value #FILE_PER_ENTRY} per entry its cookie skips and, under {@code /tmp}, per
+ *       file and directory there;</li>
  *   <li>{@code poll_oneoff} also costs {@value #SLEEP_PER_MS} per millisecond it is asked to block (rounded up),
  *       charged before it blocks ({@link #sleepCost}).</li>
  * </ul>
@@ -58,6 +65,19 @@ public final class FuelCosts {
     public static final long HOST_CALL = 100;
     /** Charged by the host for each byte {@code fd_write}, {@code fd_read} or {@code random_get} transfers. */
     public static final long HOST_PER_BYTE = 1;
+
+    /**
+     * Charged by the host for each {@code path_*} call of an invocation with files, on top of {@link #HOST_CALL}:
+     * Chicory decodes and normalizes the path, and the call looks the file up on disk ({@code /assets}) or in
+     * memory ({@code /tmp}) and may open a channel, a few microseconds of a held worker.
+     */
+    public static final long FILE_PATH_OP = 1_000;
+
+    /**
+     * Charged by {@code fd_readdir} for each entry its cookie skips: Chicory lists the directory again from the
+     * start on every call and walks past that many entries.
+     */
+    public static final long FILE_PER_ENTRY = 20;
 
     /**
      * Charged by the host for each subscription of a {@code poll_oneoff}: Sluice and Chicory each read every one

@@ -6,12 +6,16 @@ package dev.sluice.scheduler.wasi;
  * {@code errno}.
  */
 enum Errno {
-    SUCCESS(0), EBADF(8), EFAULT(21), EINVAL(28), EIO(29), ENAMETOOLONG(37);
+    SUCCESS(0), EBADF(8), EFAULT(21), EINVAL(28), EIO(29), ENAMETOOLONG(37), NOSPC(51), EPERM(63), EROFS(69);
 
     private final int value;
 
     Errno(int value) {
         this.value = value;
+    }
+
+    int value() {
+        return value;
     }
 
     long[] result() {

@@ -25,4 +25,13 @@ final class GuestMemory {
     static boolean fits(Memory memory, long address, long length) {
         return memory != null && address >= 0 && length >= 0 && address + length <= size(memory);
     }
+
+    /** {@code a + b} for non-negative values, saturating at {@link Long#MAX_VALUE}; a negative operand gives -1. */
+    static long sat(long a, long b) {
+        if (a < 0 || b < 0) {
+            return -1;
+        }
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
+    }
 }

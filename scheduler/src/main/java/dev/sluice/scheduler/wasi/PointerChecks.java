@@ -13,8 +13,8 @@ import java.util.Map;
  * anything is read, allocated or written, as wasmtime and wasi-libc's own checks do; with the spans checked,
  * Chicory never reads more than the guest's memory holds.
  *
- * <p>Paths longer than {@value #PATH_MAX} bytes are {@code ENAMETOOLONG} (no directory is granted, so no path
- * function can succeed anyway). Functions not listed take no guest memory (or are refused by Chicory before touching any); {@code fd_read},
+ * <p>Paths longer than {@value #PATH_MAX} bytes are {@code ENAMETOOLONG}. Only an invocation with files has a
+ * directory for a path function to succeed in; {@link FileGuard} adds its rules behind these checks. Functions not listed take no guest memory (or are refused by Chicory before touching any); {@code fd_read},
  * {@code fd_write} ({@link Stdio}) and {@code poll_oneoff} ({@link PollOneoff}) have their own implementations.
  * Immutable; thread-safe.
  */

@@ -16,8 +16,9 @@ import java.util.Map;
  * (so at most what is left of stdin), output in chunks of at most {@value #CHUNK} bytes to the bounded stream, which
  * stops the guest at its cap. At most {@value #IOV_MAX} iovecs per call, as POSIX's {@code IOV_MAX}.
  *
- * <p>A guest's descriptors are only ever its three standard streams: Sluice grants no directories, so nothing can
- * be opened. The guest can still move them ({@code fd_renumber}) or close them ({@code fd_close}); this class
+ * <p>This class serves the three standard streams. An invocation with files ({@link FileGuard}) also has
+ * Chicory's descriptors of directories and files: those it passes on ({@link #fdRead(HostFunction, HostFunction)}),
+ * after checking the iovecs the same way. The guest can also move the standard streams ({@code fd_renumber}) or close them ({@code fd_close}); this class
  * follows those calls after Chicory's succeed, so it always agrees with Chicory's table and never needs Chicory's
  * {@code fd_read} or {@code fd_write}.
  *
@@ -87,13 +88,22 @@ public final class Stdio {
     }
 
     HostFunction fdRead(HostFunction chicory) {
+        return fdRead(chicory, null);
+    }
+
+    /** As {@link #fdRead(HostFunction)}, passing a descriptor that is no standard stream to {@code files}, if any. */
+    HostFunction fdRead(HostFunction chicory, HostFunction files) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             Memory memory = instance.memory();
             Iovecs iovecs = Iovecs.read(memory, args);
             if (iovecs.errno != null) {
                 return iovecs.errno;
             }
-            if (stream(args[0]) != Stream.STDIN) {
+            Stream from = stream(args[0]);
+            if (from == null && files != null) {
+                return files.handle().apply(instance, args);
+            }
+            if (from != Stream.STDIN) {
                 return Errno.EBADF.result();
             }
             long total = 0;
@@ -110,6 +120,11 @@ public final class Stdio {
     }
 
     HostFunction fdWrite(HostFunction chicory) {
+        return fdWrite(chicory, null);
+    }
+
+    /** As {@link #fdWrite(HostFunction)}, passing a descriptor that is no standard stream to {@code files}, if any. */
+    HostFunction fdWrite(HostFunction chicory, HostFunction files) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             Memory memory = instance.memory();
             Iovecs iovecs = Iovecs.read(memory, args);
@@ -117,6 +132,9 @@ public final class Stdio {
                 return iovecs.errno;
             }
             Stream stream = stream(args[0]);
+            if (stream == null && files != null) {
+                return files.handle().apply(instance, args);
+            }
             if (stream != Stream.STDOUT && stream != Stream.STDERR) {
                 return Errno.EBADF.result();
             }
@@ -160,6 +178,7 @@ public final class Stdio {
             int from = (int) args[0];
             int to = (int) args[1];
             if (succeeded(result) && from != to) {
+                fds.remove(to); // whatever was there is closed, even if a file (not ours) replaces it
                 Stream moved = fds.remove(from);
                 if (moved != null) {
                     fds.put(to, moved);

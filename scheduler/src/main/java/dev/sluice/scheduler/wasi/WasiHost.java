@@ -6,10 +6,14 @@ import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.sluice.scheduler.files.FunctionFiles;
+import dev.sluice.scheduler.files.Scratch;
 import dev.sluice.scheduler.fuel.FuelMeter;
 import java.io.OutputStream;
 import java.nio.BufferOverflowException;
 import java.nio.BufferUnderflowException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +39,13 @@ import java.util.function.LongSupplier;
  * fuel, and {@link #end} lets go of. Chicory's WASI keeps one piece of state of its own, its descriptor table; a
  * guest that calls a Chicory function that may change it ({@code fd_close}, {@code fd_renumber}, anything not known
  * to only read) marks this host dirty, and {@link #end} then builds Chicory's WASI and the table afresh, so the next
- * invocation always starts from the same descriptors as a fresh instance would. Confined to the worker's thread.
+ * invocation always starts from the same descriptors as a fresh instance would.
+ *
+ * <p><b>Files</b> (issue 15): an invocation whose {@link FunctionFiles} grant any directory gets a WASI of its own,
+ * built by {@link #begin} with {@code /assets} and {@code /tmp} preopened (fds 3 and 4, or 3 alone) and Chicory's
+ * file functions guarded ({@link FileGuard}), and dropped by {@link #end} with its scratch file system; the worker's
+ * shared WASI is not touched, so an invocation without files runs exactly as before. Nothing of one invocation's
+ * files (descriptors, scratch, open channels) can reach the next. Confined to the worker's thread.
  */
 public final class WasiHost {
     /**
@@ -56,6 +66,10 @@ public final class WasiHost {
     private boolean dirty;
     private WasiPreview1 wasi;
     private ImportValues imports;
+    /** The current invocation's own WASI, scratch and imports when it has files; all null otherwise. */
+    private WasiPreview1 fileWasi;
+    private Scratch scratch;
+    private ImportValues fileImports;
 
     private WasiHost(Logger logger, Clock clock, Random random, LongSupplier nanoTime) {
         this.logger = Objects.requireNonNull(logger, "logger");
@@ -75,17 +89,33 @@ public final class WasiHost {
         return new WasiHost(logger, clock, random, nanoTime);
     }
 
-    /** The metered functions as the instance's imports; the same object for every invocation until a rebuild. */
+    /**
+     * The metered functions as the instance's imports: for an invocation without files the same object every time
+     * until a rebuild; for one with files, its own.
+     */
     public ImportValues imports() {
-        return imports;
+        return fileImports != null ? fileImports : imports;
     }
 
-    /** Points the functions at the next invocation. */
+    /** Points the functions at the next invocation, which has no files. */
     public void begin(byte[] stdin, OutputStream stdout, OutputStream stderr, List<String> args,
                       Map<String, String> env, FuelMeter fuel) {
+        begin(stdin, stdout, stderr, args, env, fuel, FunctionFiles.NONE);
+    }
+
+    /**
+     * Points the functions at the next invocation; if it has files, builds its own WASI with them.
+     *
+     * @throws IllegalStateException when the assets directory is not a directory (the host's fault, not the guest's)
+     */
+    public void begin(byte[] stdin, OutputStream stdout, OutputStream stderr, List<String> args,
+                      Map<String, String> env, FuelMeter fuel, FunctionFiles files) {
         stdio.begin(stdin, stdout, stderr);
         guestArgs.begin(args, env);
         this.fuel = Objects.requireNonNull(fuel, "fuel");
+        if (files.any()) {
+            openFiles(files);
+        }
     }
 
     /** The invocation is over, however it ended: forget it, and rebuild Chicory's WASI if the guest changed it. */
@@ -93,8 +123,47 @@ public final class WasiHost {
         stdio.end();
         guestArgs.end();
         fuel = null;
+        closeFiles();
         if (dirty) {
             build();
+        }
+    }
+
+    private void openFiles(FunctionFiles files) {
+        Path assets = files.assets().orElse(null);
+        if (assets != null && !Files.isDirectory(assets)) {
+            throw new IllegalStateException("assets: " + assets + " is not a directory");
+        }
+        WasiOptions.Builder options = options();
+        if (assets != null) {
+            options.withDirectory("/assets", assets);
+        }
+        if (files.scratch().granted()) {
+            scratch = Scratch.open(files.scratch());
+            options.withDirectory("/tmp", scratch.root());
+        }
+        fileWasi = WasiPreview1.builder().withLogger(logger).withOptions(options.build()).build();
+        // Chicory numbers the preopens after the three standard streams, in the order given.
+        FileGuard guard = new FileGuard(assets, scratch, 3, this::fuel);
+        fileImports = wrap(fileWasi, guard);
+    }
+
+    private void closeFiles() {
+        if (fileWasi == null && scratch == null) {
+            return;
+        }
+        try {
+            if (fileWasi != null) {
+                fileWasi.close(); // the invocation's open channels
+            }
+        } finally {
+            fileWasi = null;
+            fileImports = null;
+            if (scratch != null) {
+                Scratch s = scratch;
+                scratch = null;
+                s.close();
+            }
         }
     }
 
@@ -106,30 +175,42 @@ public final class WasiHost {
         if (wasi != null) {
             wasi.close();
         }
-        wasi = WasiPreview1.builder().withLogger(logger).withOptions(WasiOptions.builder()
+        wasi = WasiPreview1.builder().withLogger(logger).withOptions(options().build()).build();
+        imports = wrap(wasi, null);
+        dirty = false;
+    }
+
+    private WasiOptions.Builder options() {
+        return WasiOptions.builder()
                 .withStdin(stdio.stdin(), false)
                 .withStdout(stdio.stdout(), false)
                 .withStderr(stdio.stderr(), false)
                 .withClock(clock)
-                .withRandom(random)
-                .build()).build();
+                .withRandom(random);
+    }
+
+    /**
+     * Chicory's functions of {@code wasi}, checked, replaced, guarded and metered. {@code files} is null for the
+     * worker's shared WASI, whose changes mark it dirty; a file-using invocation's WASI is dropped at its end anyway.
+     */
+    private ImportValues wrap(WasiPreview1 wasi, FileGuard files) {
         PollOneoff poll = new PollOneoff(stdio, this::fuel, clock, nanoTime);
         HostFunction[] chicory = wasi.toHostFunctions();
         HostFunction[] functions = new HostFunction[chicory.length];
         for (int i = 0; i < chicory.length; i++) {
             HostFunction f = chicory[i];
+            HostFunction guarded = files == null ? f : files.guard(f);
             HostFunction safe = switch (f.name()) {
-                case "fd_read" -> stdio.fdRead(f);
-                case "fd_write" -> stdio.fdWrite(f);
-                case "fd_close" -> stdio.fdClose(f);
-                case "fd_renumber" -> stdio.fdRenumber(f);
+                case "fd_read" -> stdio.fdRead(f, files == null ? null : guarded);
+                case "fd_write" -> stdio.fdWrite(f, files == null ? null : guarded);
+                case "fd_close" -> stdio.fdClose(guarded);
+                case "fd_renumber" -> stdio.fdRenumber(guarded);
                 case "poll_oneoff" -> poll.wrap(f);
-                default -> GuestArgs.replaces(f.name()) ? guestArgs.replace(f) : PointerChecks.STANDARD.guard(f);
+                default -> GuestArgs.replaces(f.name()) ? guestArgs.replace(f) : PointerChecks.STANDARD.guard(guarded);
             };
-            functions[i] = guestFaults(keepsChicoryState(f.name()) ? safe : marksDirty(safe));
+            functions[i] = guestFaults(files != null || keepsChicoryState(f.name()) ? safe : marksDirty(safe));
         }
-        imports = ImportValues.builder().addFunction(FuelMeter.meter(functions, this::fuel)).build();
-        dirty = false;
+        return ImportValues.builder().addFunction(FuelMeter.meter(functions, this::fuel)).build();
     }
 
     /** Whether a call of this function leaves Chicory's WASI as it was: Sluice's own, or read-only in Chicory. */

@@ -1,0 +1,56 @@
+package dev.sluice.scheduler.files;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.sluice.scheduler.DeployRequest;
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationRequest;
+import dev.sluice.scheduler.LocalScheduler;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
+import dev.sluice.scheduler.SchedulerSettings;
+import dev.sluice.scheduler.testing.TestModules;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One worker thread, so consecutive invocations share its WASI host: a file one call leaves is gone for the next. */
+class FilesIsolationTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aFileWrittenByOneCallIsAbsentInTheNextOnTheSameWorkerThread() {
+        try (LocalScheduler scheduler = LocalScheduler.open(new SchedulerSettings(1, 1, 8, 1 << 20, 1 << 20,
+                2L << 20), dataDir, InstantSource.fixed(Instant.EPOCH))) {
+            FunctionSpec files = scheduler.functions().deploy(new DeployRequest("acme", FunctionName.of("files"),
+                    TestModules.load("files"), 64, 30_000, 1 << 20, 10_000_000_000L)).spec();
+            var request = new InvocationRequest(new byte[0], List.of("files", "leave"), Map.of(),
+                    new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 16)));
+            for (int i = 0; i < 3; i++) {
+                String out = new String(scheduler.dispatcher().invoke(files, request).stdout(), UTF_8);
+                assertEquals("left.txt before: absent\nleft.txt after: present\n", out, "call " + i);
+            }
+            // Then the same thread without files: no directory at all, as before files existed.
+            String out = new String(scheduler.dispatcher().invoke(files, new InvocationRequest(new byte[0],
+                    List.of("files", "tour"), Map.of())).stdout(), UTF_8);
+            assertEquals("list /assets: errno 76\n", out.substring(0, out.indexOf('\n') + 1)); // NOTCAPABLE
+            // A missing assets directory is the host's fault: the call fails, the thread serves the next one.
+            var gone = new InvocationRequest(new byte[0], List.of("files", "tmp", "x"), Map.of(),
+                    new FunctionFiles(Optional.of(dataDir.resolve("no-such-assets")), new ScratchLimits(4096, 4)));
+            var failed = assertThrows(InvocationFailed.class, () -> scheduler.dispatcher().invoke(files, gone));
+            assertEquals(Kind.TRAP, failed.kind());
+            assertEquals("internal error", failed.getMessage());
+            out = new String(scheduler.dispatcher().invoke(files, request).stdout(), UTF_8);
+            assertEquals("left.txt before: absent\nleft.txt after: present\n", out, "after the failure");
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.sluice.scheduler.files;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.scheduler.DeployRequest;
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.InvocationRequest;
+import dev.sluice.scheduler.InvocationResult;
+import dev.sluice.scheduler.LocalScheduler;
+import dev.sluice.scheduler.SchedulerSettings;
+import dev.sluice.scheduler.testing.TestModules;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real C program (wasi-libc; resources/wasm/files.c) sees /assets read-only and a bounded, private /tmp, and
+ * gets errnos, never traps, for whatever it is refused. Expected output lines are the program's own.
+ */
+class FilesTest {
+    private static final long FUEL = 10_000_000_000L;
+
+    @TempDir
+    static Path dataDir;
+    @TempDir
+    static Path assets;
+
+    private static LocalScheduler scheduler;
+    private static FunctionSpec files;
+
+    @BeforeAll
+    static void open() throws IOException {
+        scheduler = LocalScheduler.open(new SchedulerSettings(2, 2, 8, 1 << 20, 1 << 20, 2L << 20), dataDir,
+                InstantSource.fixed(Instant.EPOCH));
+        files = scheduler.functions().deploy(new DeployRequest("acme", FunctionName.of("files"),
+                TestModules.load("files"), 64, 30_000, 1 << 20, FUEL)).spec();
+        Files.writeString(assets.resolve("greeting.txt"), "hello from assets\n");
+        Files.createDirectories(assets.resolve("sub"));
+        Files.writeString(assets.resolve("sub/deep.txt"), "deep\n");
+    }
+
+    @AfterAll
+    static void close() {
+        scheduler.close();
+    }
+
+    static InvocationResult run(FunctionFiles given, String... args) {
+        return scheduler.dispatcher().invoke(files, new InvocationRequest(new byte[0], List.of(args).isEmpty()
+                ? List.of() : prepend(args), Map.of(), given));
+    }
+
+    private static List<String> prepend(String... args) {
+        var all = new java.util.ArrayList<String>();
+        all.add("files");
+        all.addAll(List.of(args));
+        return all;
+    }
+
+    static String out(InvocationResult result) {
+        assertEquals(0, result.exitCode(), new String(result.stderr(), UTF_8));
+        return new String(result.stdout(), UTF_8);
+    }
+
+    @Test
+    void theTourReadsAssetsIsRefusedEveryWriteThereAndFillsTmpToItsBound() {
+        String out = out(run(new FunctionFiles(Optional.of(assets), new ScratchLimits(64 << 10, 64)), "tour"));
+        System.out.print(out);
+        String expected = """
+                list /assets: greeting.txt sub
+                read /assets/greeting.txt: hello from assets
+                read /assets/sub/deep.txt: deep
+                open-write /assets/greeting.txt: errno 69
+                open-rdwr /assets/greeting.txt: errno 69
+                create /assets/new.txt: errno 69
+                truncate-open /assets/greeting.txt: errno 69
+                truncate /assets/greeting.txt: errno 69
+                unlink /assets/greeting.txt: errno 69
+                rename /assets/greeting.txt: errno 69
+                rename-out /assets/greeting.txt: errno 69
+                mkdir /assets/d: errno 69
+                rmdir /assets/sub: errno 69
+                symlink /assets/l: errno 69
+                link /assets/h: errno 69
+                utimes /assets/greeting.txt: errno 69
+                write-fd /assets/greeting.txt: errno 69
+                ftruncate-fd /assets/greeting.txt: errno 69
+                escape /assets/../../etc/passwd: errno 63
+                escape /tmp/../../etc/passwd: errno 63
+                escape /etc/passwd: errno 76
+                symlink /tmp/l: errno 63
+                list /tmp:
+                fill /tmp: 16 files of 4096 bytes, then errno 51
+                unlink /tmp/f0: errno 0
+                write after unlink: ok
+                """;
+        assertEquals(expected, out);
+        assertEquals("hello from assets\n", readString(assets.resolve("greeting.txt")), "assets unchanged");
+    }
+
+    @Test
+    void tooManyFilesAndDirectoriesIsNospcAndRemovingOneMakesRoom() {
+        String out = out(run(new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 5)), "inodes"));
+        assertEquals("inodes: 5 files, then errno 51\nmkdir after: errno 51\nunlink /tmp/i0: errno 0\n"
+                + "mkdir after unlink: errno 0\n", out);
+    }
+
+    @Test
+    void concurrentInvocationsEachSeeOnlyTheirOwnEmptyTmp() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+            for (int i = 0; i < 24; i++) {
+                String tag = "call" + i;
+                futures.add(pool.submit(() -> out(run(new FunctionFiles(Optional.of(assets),
+                        new ScratchLimits(1 << 20, 64)), "tmp", tag))));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                assertEquals("entries before: 0, read back: call" + i + "\n", futures.get(i).get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anInvocationWithoutFilesSeesNoDirectoryEvenAfterOneWithFilesOnTheSameWorkers() {
+        out(run(new FunctionFiles(Optional.of(assets), new ScratchLimits(1 << 20, 64)), "leave"));
+        String out = out(run(FunctionFiles.NONE, "tour"));
+        assertTrue(out.startsWith("list /assets: errno 76\n"), out); // wasi-libc: no preopen matches (NOTCAPABLE)
+        assertTrue(out.contains("fill /tmp: 0 files of 4096 bytes, then errno 76\n"), out);
+    }
+
+    @Test
+    void fileCallsAreChargedTheSameFuelEveryTime() {
+        FunctionFiles given = new FunctionFiles(Optional.of(assets), new ScratchLimits(64 << 10, 64));
+        long first = run(given, "tour").fuelUsed();
+        long second = run(given, "tour").fuelUsed();
+        assertEquals(first, second, "file calls are charged deterministically");
+    }
+
+    private static String readString(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

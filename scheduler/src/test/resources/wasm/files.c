@@ -1,0 +1,136 @@
+/*
+ * files.wasm: a WASI program that sees what an invocation with files sees (FilesTest). Built by build-files.sh.
+ * argv[1] picks what it does; each line it prints is "what: result", result an errno number (wasi-libc's errno
+ * values are WASI's: 51 NOSPC, 63 PERM, 69 ROFS) or what it read.
+ *   tour   lists /assets (sorted), reads /assets/greeting.txt and /assets/sub/deep.txt, tries every kind of write
+ *          under /assets, tries to leave the preopens, then fills /tmp with 4 KiB files until a write fails and
+ *          prints how many fitted and the errno.
+ *   inodes creates empty files in /tmp until one fails: prints how many and the errno.
+ *   leave  prints whether /tmp/left.txt exists, then writes it (a later invocation must not see it).
+ *   tmp    prints /tmp's entry count, then writes /tmp/<argv[2]>.txt holding argv[2] and reads it back.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void list(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) { printf("list %s: errno %d\n", dir, errno); return; }
+    char *names[256]; int n = 0; struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp);
+    printf("list %s:", dir);
+    for (int i = 0; i < n; i++) printf(" %s", names[i]);
+    printf("\n");
+}
+
+static void cat(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) { printf("read %s: errno %d\n", path, errno); return; }
+    char buf[256]; size_t got = fread(buf, 1, sizeof buf - 1, f); buf[got] = 0;
+    if (got && buf[got - 1] == '\n') buf[got - 1] = 0;
+    fclose(f);
+    printf("read %s: %s\n", path, buf);
+}
+
+
+static int err(int rc) { return rc < 0 ? errno : 0; }
+
+static void tour(void) {
+    list("/assets");
+    cat("/assets/greeting.txt");
+    cat("/assets/sub/deep.txt");
+    printf("open-write /assets/greeting.txt: errno %d\n", err(open("/assets/greeting.txt", O_WRONLY)));
+    printf("open-rdwr /assets/greeting.txt: errno %d\n", err(open("/assets/greeting.txt", O_RDWR)));
+    printf("create /assets/new.txt: errno %d\n", err(open("/assets/new.txt", O_WRONLY | O_CREAT, 0644)));
+    printf("truncate-open /assets/greeting.txt: errno %d\n", err(open("/assets/greeting.txt", O_RDONLY | O_TRUNC)));
+    printf("truncate /assets/greeting.txt: errno %d\n", err(truncate("/assets/greeting.txt", 0)));
+    printf("unlink /assets/greeting.txt: errno %d\n", err(unlink("/assets/greeting.txt")));
+    printf("rename /assets/greeting.txt: errno %d\n", err(rename("/assets/greeting.txt", "/assets/moved.txt")));
+    printf("rename-out /assets/greeting.txt: errno %d\n", err(rename("/assets/greeting.txt", "/tmp/stolen.txt")));
+    printf("mkdir /assets/d: errno %d\n", err(mkdir("/assets/d", 0755)));
+    printf("rmdir /assets/sub: errno %d\n", err(rmdir("/assets/sub")));
+    printf("symlink /assets/l: errno %d\n", err(symlink("greeting.txt", "/assets/l")));
+    printf("link /assets/h: errno %d\n", err(link("/assets/greeting.txt", "/assets/h")));
+    struct timeval tv[2] = {{0, 0}, {0, 0}};
+    printf("utimes /assets/greeting.txt: errno %d\n", err(utimes("/assets/greeting.txt", tv)));
+    int ro = open("/assets/greeting.txt", O_RDONLY);
+    printf("write-fd /assets/greeting.txt: errno %d\n", err((int) write(ro, "x", 1)));
+    printf("ftruncate-fd /assets/greeting.txt: errno %d\n", err(ftruncate(ro, 0)));
+    close(ro);
+    printf("escape /assets/../../etc/passwd: errno %d\n", err(open("/assets/../../etc/passwd", O_RDONLY)));
+    printf("escape /tmp/../../etc/passwd: errno %d\n", err(open("/tmp/../../etc/passwd", O_RDONLY)));
+    printf("escape /etc/passwd: errno %d\n", err(open("/etc/passwd", O_RDONLY)));
+    printf("symlink /tmp/l: errno %d\n", err(symlink("/etc/passwd", "/tmp/l")));
+    list("/tmp");
+    static char block[4096];
+    memset(block, 'x', sizeof block);
+    int files = 0, e = 0;
+    for (;;) {
+        char name[64]; snprintf(name, sizeof name, "/tmp/f%d", files);
+        int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) { e = errno; break; }
+        ssize_t w = write(fd, block, sizeof block);
+        if (w != (ssize_t) sizeof block) { e = w < 0 ? errno : -1; close(fd); break; }
+        close(fd);
+        files++;
+    }
+    printf("fill /tmp: %d files of 4096 bytes, then errno %d\n", files, e);
+    printf("unlink /tmp/f0: errno %d\n", err(unlink("/tmp/f0")));
+    int fd = open("/tmp/again", O_WRONLY | O_CREAT, 0644);
+    printf("write after unlink: %s\n", fd >= 0 && write(fd, block, sizeof block) == (ssize_t) sizeof block ? "ok" : "failed");
+}
+
+static void inodes(void) {
+    int n = 0;
+    for (;; n++) {
+        char name[64]; snprintf(name, sizeof name, "/tmp/i%d", n);
+        int fd = open(name, O_WRONLY | O_CREAT, 0644);
+        if (fd < 0) break;
+        close(fd);
+    }
+    printf("inodes: %d files, then errno %d\n", n, errno);
+    printf("mkdir after: errno %d\n", err(mkdir("/tmp/d", 0755)));
+    printf("unlink /tmp/i0: errno %d\n", err(unlink("/tmp/i0")));
+    printf("mkdir after unlink: errno %d\n", err(mkdir("/tmp/d", 0755)));
+}
+
+static void leave(void) {
+    struct stat st;
+    printf("left.txt before: %s\n", stat("/tmp/left.txt", &st) == 0 ? "present" : "absent");
+    FILE *f = fopen("/tmp/left.txt", "w");
+    fputs("left behind\n", f);
+    fclose(f);
+    printf("left.txt after: %s\n", stat("/tmp/left.txt", &st) == 0 ? "present" : "absent");
+}
+
+static void tmp(const char *tag) {
+    DIR *d = opendir("/tmp"); int n = 0; struct dirent *e;
+    while ((e = readdir(d))) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    char path[128]; snprintf(path, sizeof path, "/tmp/%s.txt", tag);
+    FILE *f = fopen(path, "w"); fputs(tag, f); fclose(f);
+    char buf[128] = {0}; f = fopen(path, "r"); fread(buf, 1, sizeof buf - 1, f); fclose(f);
+    printf("entries before: %d, read back: %s\n", n, buf);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: files tour|inodes|leave|tmp TAG\n"); return 2; }
+    if (!strcmp(argv[1], "tour")) tour();
+    else if (!strcmp(argv[1], "inodes")) inodes();
+    else if (!strcmp(argv[1], "leave")) leave();
+    else if (!strcmp(argv[1], "tmp") && argc > 2) tmp(argv[2]);
+    else return 2;
+    return 0;
+}
