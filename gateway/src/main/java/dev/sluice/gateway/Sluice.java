@@ -1,5 +1,7 @@
 package dev.sluice.gateway;
 
+import dev.sluice.scheduler.assets.FunctionAssets;
+
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.secrets.EncryptedFileSecrets;
@@ -126,8 +128,10 @@ public final class Sluice implements AutoCloseable {
             // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
             FunctionLogs functionLogs = FunctionLogs.create(
                     builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())), builder.clock);
-            var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
-                    functionLogs);
+            // Function assets in <data-dir>/assets; deleting a function or tenant deletes its own (FunctionsWithAssets).
+            FunctionsWithAssets withAssets = FunctionsWithAssets.over(
+                    FunctionsWithSecrets.over(scheduler.functions(), secrets), FunctionAssets.open(config.dataDir()));
+            var functions = FunctionsWithLogs.over(withAssets, functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
@@ -136,7 +140,8 @@ public final class Sluice implements AutoCloseable {
                     new Deploys(tracing.deploys(functions), deploys, drain, settings::defaultTimeoutMs),
                     quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
-                    new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics);
+                    new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics,
+                    withAssets.assets());
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
