@@ -7,6 +7,7 @@ import dev.sluice.config.AtomicFiles;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException.AssetsRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.shared.ModuleStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -125,6 +126,82 @@ public final class FunctionAssets {
             }
         }
         return tree;
+    }
+
+    /**
+     * Puts the function's tree into a shared store under its digest, as its canonical archive, so a process without
+     * this data directory can {@link #resolve} it. The archive is built in memory (the store takes bytes); it is at
+     * most the plan's {@code max-asset-bytes} plus headers.
+     *
+     * @return whether the function has a tree (and it was published)
+     */
+    public boolean publish(String owner, FunctionName name, ModuleStore shared) {
+        Optional<AssetTree> tree = find(owner, name);
+        if (tree.isEmpty()) {
+            return false;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try {
+            AssetArchive.canonical(directoryOf(tree.get().digest()), bytes);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot read assets " + tree.get().digest() + ": " + e, e);
+        }
+        shared.put(tree.get().digest(), bytes.toByteArray());
+        return true;
+    }
+
+    /**
+     * The directory of the tree {@code digest} in this data directory, fetched from {@code shared} and unpacked if it
+     * is not here yet (a worker's side of {@link #publish}). The bytes are verified against the digest before they
+     * are unpacked, and unpacked under the same rules as an upload, within {@code limits}.
+     *
+     * @return empty when the shared store does not have it
+     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked
+     */
+    public Optional<Path> resolve(String digest, ModuleStore shared, AssetLimits limits) {
+        Path dir = directoryOf(digest);
+        if (Files.isDirectory(dir)) {
+            return Optional.of(dir);
+        }
+        Optional<byte[]> bytes = shared.get(digest);
+        if (bytes.isEmpty()) {
+            return Optional.empty();
+        }
+        String actual;
+        try {
+            actual = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.get()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        if (!actual.equals(digest)) {
+            throw new StorageFailure("shared assets " + digest + " do not match their digest (got " + actual + ")",
+                    null);
+        }
+        Path temp;
+        try {
+            Files.createDirectories(root);
+            temp = Files.createTempDirectory(root, "fetch" + TEMP);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
+        }
+        try {
+            AssetArchive.unpack(new java.io.ByteArrayInputStream(bytes.get()), limits, temp);
+            readOnly(temp);
+            synchronized (lock) {
+                if (Files.isDirectory(dir)) {
+                    deleteTree(temp);
+                } else {
+                    Files.move(temp, dir, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            return Optional.of(dir);
+        } catch (AssetsRejected e) {
+            deleteTree(temp);
+            throw new StorageFailure("shared assets " + digest + " cannot be unpacked: " + e.getMessage(), e);
+        } catch (IOException | UncheckedIOException e) {
+            deleteTree(temp);
+            throw new StorageFailure("cannot write assets " + dir + ": " + e, e);
+        }
     }
 
     /** The function's tree, if it has one. */
