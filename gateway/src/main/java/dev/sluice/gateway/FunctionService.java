@@ -197,6 +197,11 @@ final class FunctionService implements HttpService {
         }
         InputStream body = req.content().hasEntity() ? req.content().inputStream() : InputStream.nullInputStream();
         AssetTree tree = assets.replace(tenant(req), name, body, assetLimits);
+        if (functions.find(tenant(req), name).isEmpty()) {
+            // Deleted while the archive was read: its removal missed these assets, so they go now.
+            assets.remove(tenant(req), name);
+            throw ErrorMapper.problem(new Refusal.FunctionNotFound(name));
+        }
         AdminService.send(res, Status.OK_200, assetsJson(tree));
     }
 

@@ -117,6 +117,18 @@ class FunctionAssetsTest {
     }
 
     @Test
+    void anArchiveMadeWithTarDashCDotIsAcceptedAsIs() {
+        // What `tar -cf site.tar -C site .` writes: the root as "./", every name under "./".
+        byte[] tar = TestTars.create().dir("./").dir("./sub/").file("./sub/b.txt", "yo\n").file("./a.txt", "hi\n")
+                .bytes();
+        Reply reply = put(key, "site", tar);
+        assertEquals(200, reply.status(), reply.toString());
+        assertEquals(3, reply.json().get("files").asLong(), "sub/, sub/b.txt and a.txt: the root is not an entry");
+        assertEquals(reply.json().get("digest"), put(key, "site", TestTars.create().file("a.txt", "hi\n")
+                .file("sub/b.txt", "yo\n").bytes()).json().get("digest"), "the same tree without ./ prefixes");
+    }
+
+    @Test
     void replacingAssetsDeletesTheOldTree() throws IOException {
         put(key, "site", site());
         Reply replaced = put(key, "site", TestTars.create().file("a.txt", "a").bytes());
