@@ -30,6 +30,8 @@ import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetRejection;
 import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.scheduler.shared.ModuleStore;
+import java.util.Optional;
 import java.io.InputStream;
 import dev.sluice.tenancy.auth.KeyMetadata;
 import dev.sluice.tenancy.auth.Scope;
@@ -74,11 +76,14 @@ final class FunctionService implements HttpService {
     private final LogService logs;
     private final SluiceMetrics metrics;
     private final FunctionAssets assets;
+    /** Where uploaded trees are published for other processes (Redis), if anywhere. */
+    private final Optional<ModuleStore> sharedAssets;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
                     UsageLedger usage, long maxRequestBytes, SecretService secrets, LogService logs,
-                    SluiceMetrics metrics, FunctionAssets assets) {
+                    SluiceMetrics metrics, FunctionAssets assets, Optional<ModuleStore> sharedAssets) {
         this.assets = assets;
+        this.sharedAssets = sharedAssets;
         this.logs = logs;
         this.metrics = metrics;
         this.secrets = secrets;
@@ -202,6 +207,7 @@ final class FunctionService implements HttpService {
             assets.remove(tenant(req), name);
             throw ErrorMapper.problem(new Refusal.FunctionNotFound(name));
         }
+        sharedAssets.ifPresent(store -> assets.publish(tenant(req), name, store));
         AdminService.send(res, Status.OK_200, assetsJson(tree));
     }
 

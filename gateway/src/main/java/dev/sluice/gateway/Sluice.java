@@ -1,6 +1,9 @@
 package dev.sluice.gateway;
 
 import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.scheduler.redis.RedisFunctionIndex;
+import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.shared.ModuleStore;
 
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
@@ -18,7 +21,6 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.scheduler.redis.SchedulerRedis;
-import dev.sluice.scheduler.redis.SharedSchedulers;
 import dev.sluice.tenancy.auth.AdminCredentials;
 import dev.sluice.tenancy.quota.BreakerSettings;
 import dev.sluice.config.StoreConfig;
@@ -141,7 +143,7 @@ public final class Sluice implements AutoCloseable {
                     quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
                     new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics,
-                    withAssets.assets());
+                    withAssets.assets(), scheduler.sharedStore());
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
@@ -219,12 +221,31 @@ public final class Sluice implements AutoCloseable {
      * tenancy, shared with every process through Redis (metadata and module bytes).
      */
     private static Execution local(SluiceConfig config, InstantSource clock, SluiceMetrics metrics) {
-        LocalScheduler local = config.stores().sharedTenancy()
-                ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
-                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand),
-                        metrics::moduleCompiled)
-                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
+        Optional<ModuleStore> shared = Optional.empty();
+        LocalScheduler local;
+        if (config.stores().sharedTenancy()) {
+            SchedulerRedis connection = SchedulerRedis.open(
+                    SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand));
+            try {
+                // SharedSchedulers.allInOne's wiring, with the module store kept for function assets too.
+                ModuleStore store = RedisModuleStore.create(connection);
+                shared = Optional.of(store);
+                local = LocalScheduler.openShared(schedulerSettings(config), config.dataDir(), clock, store,
+                        RedisFunctionIndex.create(connection), connection, metrics::moduleCompiled);
+            } catch (RuntimeException | Error e) {
+                connection.close();
+                throw e;
+            }
+        } else {
+            local = LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
+        }
+        Optional<ModuleStore> sharedStore = shared;
         return new Execution() {
+            @Override
+            public Optional<ModuleStore> sharedStore() {
+                return sharedStore;
+            }
+
             @Override
             public dev.sluice.scheduler.FunctionRegistry functions() {
                 return local.functions();
