@@ -187,6 +187,24 @@ class FunctionAssetsTest {
         }
     }
 
+    /** The largest file count a plan may allow, plus one: refused, and the 100,000 files written meanwhile deleted. */
+    @Test
+    void oneHundredThousandAndOneFilesAreTooManyForTheLargestPlan() throws IOException {
+        String big = server.tenantWithKey("big", "{\"max-asset-bytes\": 1073741824, \"max-asset-files\": 100000}");
+        assertEquals(201, server.deploy(big, "site", TestModules.load("hello")).status());
+        TestTars tar = TestTars.create();
+        for (int i = 0; i <= 100_000; i++) {
+            tar.file("f" + i, "");
+        }
+        long started = System.nanoTime();
+        Reply reply = put(big, "site", tar.bytes());
+        System.out.println("assets: 100,001 empty files refused in " + (System.nanoTime() - started) / 1_000_000
+                + " ms");
+        assertEquals(422, reply.status(), reply.toString());
+        assertEquals("too-many-files", reply.json().get("reason").asText());
+        assertEquals(Set.of(), stored(), "nothing stored, no temporary directory left");
+    }
+
     @Test
     void aPlanWithoutAssetsRefusesEveryUpload() {
         String none = server.tenantWithKey("basic", "{}");
