@@ -10,8 +10,9 @@
 locals {
   # The limit keys Sluice accepts (tenancy's Limit; a gateway test checks this list against it), so a typo fails at
   # plan time here rather than as a refused configuration in Sluice's log.
-  limit_keys = ["requests-per-second", "burst", "max-concurrency", "max-fuel-per-call", "fuel-per-day", "invocations-per-minute", "invocations-per-day", "max-memory-pages", "max-timeout-ms", "max-module-bytes", "max-functions"]
-  # Each limit's range, [min, max], as tenancy's Limit has it (0 = no limit where the minimum is 0): whole numbers only.
+  limit_keys = ["requests-per-second", "burst", "max-concurrency", "max-fuel-per-call", "fuel-per-day", "invocations-per-minute", "invocations-per-day", "max-memory-pages", "max-timeout-ms", "max-module-bytes", "max-functions", "max-asset-bytes", "max-asset-files", "scratch-bytes", "scratch-inodes"]
+  # Each limit's range, [min, max], as tenancy's Limit has it (0 = no limit where the minimum is 0, except the file
+  # limits max-asset-*, scratch-*, where 0 = none): whole numbers only.
   limit_ranges = {
     "requests-per-second"    = [1, 1000000]
     "burst"                  = [1, 1000000]
@@ -24,6 +25,10 @@ locals {
     "max-timeout-ms"         = [1, 3600000]
     "max-module-bytes"       = [1, 1073741824]
     "max-functions"          = [0, 1000000]
+    "max-asset-bytes"        = [0, 1073741824]
+    "max-asset-files"        = [0, 100000]
+    "scratch-bytes"          = [0, 268435456]
+    "scratch-inodes"         = [0, 100000]
   }
   fail_policies = ["fail-open", "fail-closed"]
   scopes        = ["invoke", "deploy", "read"]

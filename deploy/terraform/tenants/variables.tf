@@ -17,7 +17,7 @@ variable "plans" {
   description = <<-EOT
     Plans by name. limits: numbers by limit key as in the admin API (requests-per-second, burst, max-concurrency,
     max-fuel-per-call, fuel-per-day, invocations-per-minute, invocations-per-day, max-memory-pages, max-timeout-ms,
-    max-module-bytes, max-functions); a limit left out takes the default-* configuration key. quota_fail_policy:
+    max-module-bytes, max-functions, max-asset-bytes, max-asset-files, scratch-bytes, scratch-inodes); a limit left out takes the default-* configuration key. quota_fail_policy:
     fail-open or fail-closed.
   EOT
   type = map(object({

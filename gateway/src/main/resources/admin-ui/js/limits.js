@@ -2,7 +2,7 @@
 export const LIMITS = [
   'requests-per-second', 'burst', 'max-concurrency', 'max-fuel-per-call', 'fuel-per-day',
   'invocations-per-minute', 'invocations-per-day', 'max-memory-pages', 'max-timeout-ms', 'max-module-bytes',
-  'max-functions',
+  'max-functions', 'max-asset-bytes', 'max-asset-files', 'scratch-bytes', 'scratch-inodes',
 ];
 
 export const FAIL_POLICY = 'quota-fail-policy';

@@ -28,6 +28,10 @@ import java.util.function.Function;
  * @param defaultInvocationsPerMinute a new tenant's invocations per minute (0: unlimited)
  * @param defaultInvocationsPerDay    a new tenant's invocations per day (0: unlimited)
  * @param defaultMaxFunctions    a new tenant's number of functions (0: unlimited)
+ * @param defaultMaxAssetBytes   a new tenant's largest asset archive per function (0: assets refused)
+ * @param defaultMaxAssetFiles   a new tenant's most entries in one function's asset tree
+ * @param defaultScratchBytes    a new tenant's bytes of {@code /tmp} per invocation (0: no {@code /tmp})
+ * @param defaultScratchInodes   a new tenant's files and directories in {@code /tmp} per invocation
  * @param defaultTimeoutMs       a function's timeout when the deploy does not set one (capped by the tenant's max)
  * @param maxRequestBytes        largest invocation request body
  * @param maxStdoutBytes         largest response a function may write
@@ -51,7 +55,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                            int defaultMaxMemoryPages, long defaultMaxTimeoutMs, long defaultMaxModuleBytes,
                            long defaultMaxFuelPerCall, long defaultMaxConcurrency, long defaultFuelPerDay,
                            long defaultInvocationsPerMinute, long defaultInvocationsPerDay, long defaultMaxFunctions,
-                           long defaultTimeoutMs, long maxRequestBytes,
+                           long defaultMaxAssetBytes, long defaultMaxAssetFiles, long defaultScratchBytes,
+                           long defaultScratchInodes, long defaultTimeoutMs, long maxRequestBytes,
                            long maxStdoutBytes, long maxStderrBytes, int workers, int tenantMaxConcurrency,
                            int tenantQueue, long shutdownGraceMs, long compileBudgetMs, StoreConfig stores,
                            ClusterConfig cluster, String logLevel, long configPollMs, VaultConfig vault,
@@ -62,6 +67,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
             "default-burst", "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
             "default-max-fuel-per-call", "default-max-concurrency", "default-fuel-per-day",
             "default-invocations-per-minute", "default-invocations-per-day", "default-max-functions",
+            "default-max-asset-bytes", "default-max-asset-files", "default-scratch-bytes", "default-scratch-inodes",
             "default-timeout-ms", "max-request-bytes", "max-stdout-bytes",
             "max-stderr-bytes", "workers", "tenant-max-concurrency", "tenant-queue", "shutdown-grace-ms", "compile-budget-ms",
             "log-level", "config-poll-ms");
@@ -74,6 +80,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
             "default-max-memory-pages", "default-max-timeout-ms", "default-max-module-bytes",
             "default-max-fuel-per-call", "default-max-concurrency", "default-fuel-per-day",
             "default-invocations-per-minute", "default-invocations-per-day", "default-max-functions",
+            "default-max-asset-bytes", "default-max-asset-files", "default-scratch-bytes", "default-scratch-inodes",
             "default-timeout-ms", "quota-fail-policy", "log-level", "config-poll-ms");
 
     /** The keys that say where Vault is and how to reach it: from the file (or code) only, never from Vault. */
@@ -111,6 +118,10 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         range("default-invocations-per-minute", defaultInvocationsPerMinute, 0, 1_000_000_000);
         range("default-invocations-per-day", defaultInvocationsPerDay, 0, 1_000_000_000_000L);
         range("default-max-functions", defaultMaxFunctions, 0, 1_000_000);
+        range("default-max-asset-bytes", defaultMaxAssetBytes, 0, 1L << 30);
+        range("default-max-asset-files", defaultMaxAssetFiles, 0, 100_000);
+        range("default-scratch-bytes", defaultScratchBytes, 0, 256L << 20);
+        range("default-scratch-inodes", defaultScratchInodes, 0, 100_000);
         range("default-timeout-ms", defaultTimeoutMs, 1, 3_600_000);
         range("max-request-bytes", maxRequestBytes, 0, 1L << 30);
         range("max-stdout-bytes", maxStdoutBytes, 1, 1L << 30);
@@ -175,6 +186,10 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
                 v.number("default-invocations-per-minute", 0),
                 v.number("default-invocations-per-day", 0),
                 v.number("default-max-functions", 0),
+                v.number("default-max-asset-bytes", 0),
+                v.number("default-max-asset-files", 1000),
+                v.number("default-scratch-bytes", 1L << 20),
+                v.number("default-scratch-inodes", 64),
                 v.number("default-timeout-ms", 5_000),
                 v.number("max-request-bytes", 1L << 20),
                 v.number("max-stdout-bytes", 1L << 20),
@@ -216,6 +231,7 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         return new SluiceConfig(host, port, dataDir, defaultRequestsPerSecond, defaultBurst, defaultMaxMemoryPages,
                 defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall, defaultMaxConcurrency,
                 defaultFuelPerDay, defaultInvocationsPerMinute, defaultInvocationsPerDay, defaultMaxFunctions,
+                defaultMaxAssetBytes, defaultMaxAssetFiles, defaultScratchBytes, defaultScratchInodes,
                 defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers, tenantMaxConcurrency,
                 tenantQueue, shutdownGraceMs, compileBudgetMs, resolved, cluster, logLevel, configPollMs, vault,
                 metrics, tracing, logs);
@@ -233,7 +249,8 @@ public record SluiceConfig(String host, int port, Path dataDir, long defaultRequ
         List<Object> values = new ArrayList<>(List.of(host, port, dataDir, defaultRequestsPerSecond, defaultBurst,
                 defaultMaxMemoryPages, defaultMaxTimeoutMs, defaultMaxModuleBytes, defaultMaxFuelPerCall,
                 defaultMaxConcurrency, defaultFuelPerDay, defaultInvocationsPerMinute, defaultInvocationsPerDay,
-                defaultMaxFunctions, defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers,
+                defaultMaxFunctions, defaultMaxAssetBytes, defaultMaxAssetFiles, defaultScratchBytes,
+                defaultScratchInodes, defaultTimeoutMs, maxRequestBytes, maxStdoutBytes, maxStderrBytes, workers,
                 tenantMaxConcurrency, tenantQueue, shutdownGraceMs, compileBudgetMs, logLevel, configPollMs));
         Map<String, String> map = new HashMap<>(stores.asMap());
         map.putAll(cluster.asMap());

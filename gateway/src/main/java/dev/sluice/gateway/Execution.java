@@ -5,6 +5,7 @@ import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.scheduler.Dispatcher;
 import dev.sluice.scheduler.FunctionRegistry;
 import dev.sluice.scheduler.WorkerLoad;
+import dev.sluice.scheduler.shared.ModuleStore;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -26,6 +27,14 @@ interface Execution extends AutoCloseable {
 
     /** The in-process worker pool's load, for metrics; empty where functions run elsewhere (remote workers). */
     default Optional<Supplier<WorkerLoad>> load() {
+        return Optional.empty();
+    }
+
+    /**
+     * Where a function's assets are published for processes without this data directory (module blobs by digest, in
+     * Redis with {@code tenancy-store = redis}); empty where only this data directory has them.
+     */
+    default Optional<ModuleStore> sharedStore() {
         return Optional.empty();
     }
 

@@ -26,6 +26,13 @@ import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.assets.AssetLimits;
+import dev.sluice.scheduler.assets.AssetRejection;
+import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.scheduler.shared.ModuleStore;
+import java.util.Optional;
+import java.io.InputStream;
 import dev.sluice.tenancy.auth.KeyMetadata;
 import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.Tenant;
@@ -68,10 +75,15 @@ final class FunctionService implements HttpService {
     private final SecretService secrets;
     private final LogService logs;
     private final SluiceMetrics metrics;
+    private final FunctionAssets assets;
+    /** Where uploaded trees are published for other processes (Redis), if anywhere. */
+    private final Optional<ModuleStore> sharedAssets;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
                     UsageLedger usage, long maxRequestBytes, SecretService secrets, LogService logs,
-                    SluiceMetrics metrics) {
+                    SluiceMetrics metrics, FunctionAssets assets, Optional<ModuleStore> sharedAssets) {
+        this.assets = assets;
+        this.sharedAssets = sharedAssets;
         this.logs = logs;
         this.metrics = metrics;
         this.secrets = secrets;
@@ -98,6 +110,9 @@ final class FunctionService implements HttpService {
                 .put("/functions/{name}/secrets/{secret}", secrets::put)
                 .delete("/functions/{name}/secrets/{secret}", secrets::delete)
                 .get("/functions/{name}/logs", logs::read)
+                .put("/functions/{name}/assets", this::putAssets)
+                .get("/functions/{name}/assets", this::getAssets)
+                .delete("/functions/{name}/assets", this::deleteAssets)
                 .get("/usage", this::usage);
     }
 
@@ -162,6 +177,59 @@ final class FunctionService implements HttpService {
                         Representations.compiled(Representations.function(deployment.spec()), compiled));
             }
         }
+    }
+
+    /**
+     * Replaces the function's assets with the tar body ({@code application/x-tar}), read as it arrives and checked
+     * against the tenant's {@code max-asset-bytes} and {@code max-asset-files} (see {@link FunctionAssets}).
+     */
+    private void putAssets(ServerRequest req, ServerResponse res) {
+        FunctionName name = name(req);
+        TenantGate.require(req, Scope.DEPLOY, name.value());
+        existing(req);
+        Requests.requireContentType(req, "application/x-tar");
+        var limits = TenantGate.callerOf(req).limits();
+        AssetLimits assetLimits = new AssetLimits(limits.maxAssetBytes(), limits.maxAssetFiles());
+        if (limits.maxAssetBytes() == 0) {
+            throw new SchedulerException.AssetsRejected(AssetRejection.TOO_LARGE,
+                    "this plan allows no assets (max-asset-bytes: 0)");
+        }
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > assetLimits.maxArchiveBytes()) {
+            throw new SchedulerException.AssetsRejected(AssetRejection.TOO_LARGE,
+                    "the archive's " + declared.getAsLong() + " bytes are over " + assetLimits.maxArchiveBytes()
+                            + ", the most max-asset-bytes and max-asset-files allow with headers");
+        }
+        InputStream body = req.content().hasEntity() ? req.content().inputStream() : InputStream.nullInputStream();
+        AssetTree tree = assets.replace(tenant(req), name, body, assetLimits);
+        if (functions.find(tenant(req), name).isEmpty()) {
+            // Deleted while the archive was read: its removal missed these assets, so they go now.
+            assets.remove(tenant(req), name);
+            throw ErrorMapper.problem(new Refusal.FunctionNotFound(name));
+        }
+        sharedAssets.ifPresent(store -> assets.publish(tenant(req), name, store));
+        AdminService.send(res, Status.OK_200, assetsJson(tree));
+    }
+
+    private void getAssets(ServerRequest req, ServerResponse res) {
+        FunctionName name = name(req);
+        TenantGate.require(req, Scope.READ, name.value());
+        existing(req);
+        AssetTree tree = assets.find(tenant(req), name).orElseThrow(() -> ProblemException.of(ProblemType.NOT_FOUND,
+                "function '" + name + "' has no assets"));
+        AdminService.send(res, Status.OK_200, assetsJson(tree));
+    }
+
+    private void deleteAssets(ServerRequest req, ServerResponse res) {
+        FunctionName name = name(req);
+        TenantGate.require(req, Scope.DEPLOY, name.value());
+        existing(req);
+        assets.remove(tenant(req), name);
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private static ObjectNode assetsJson(AssetTree tree) {
+        return Json.object().put("digest", tree.digest()).put("files", tree.files()).put("bytes", tree.bytes());
     }
 
     /** A deploy whose module was read is timed (validation, instrumentation, compile); one refused before is not. */

@@ -112,6 +112,10 @@ final class LimitsJson {
         values.put(Limit.MAX_TIMEOUT_MS, config.defaultMaxTimeoutMs());
         values.put(Limit.MAX_MODULE_BYTES, config.defaultMaxModuleBytes());
         values.put(Limit.MAX_FUNCTIONS, config.defaultMaxFunctions());
+        values.put(Limit.MAX_ASSET_BYTES, config.defaultMaxAssetBytes());
+        values.put(Limit.MAX_ASSET_FILES, config.defaultMaxAssetFiles());
+        values.put(Limit.SCRATCH_BYTES, config.defaultScratchBytes());
+        values.put(Limit.SCRATCH_INODES, config.defaultScratchInodes());
         return TenantLimits.of(values, Optional.empty());
     }
 }

@@ -1,5 +1,10 @@
 package dev.sluice.gateway;
 
+import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.scheduler.redis.RedisFunctionIndex;
+import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.shared.ModuleStore;
+
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.secrets.EncryptedFileSecrets;
@@ -16,7 +21,6 @@ import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
 import dev.sluice.scheduler.redis.SchedulerRedis;
-import dev.sluice.scheduler.redis.SharedSchedulers;
 import dev.sluice.tenancy.auth.AdminCredentials;
 import dev.sluice.tenancy.quota.BreakerSettings;
 import dev.sluice.config.StoreConfig;
@@ -126,8 +130,10 @@ public final class Sluice implements AutoCloseable {
             // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
             FunctionLogs functionLogs = FunctionLogs.create(
                     builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())), builder.clock);
-            var functions = FunctionsWithLogs.over(FunctionsWithSecrets.over(scheduler.functions(), secrets),
-                    functionLogs);
+            // Function assets in <data-dir>/assets; deleting a function or tenant deletes its own (FunctionsWithAssets).
+            FunctionsWithAssets withAssets = FunctionsWithAssets.over(
+                    FunctionsWithSecrets.over(scheduler.functions(), secrets), FunctionAssets.open(config.dataDir()));
+            var functions = FunctionsWithLogs.over(withAssets, functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
@@ -136,7 +142,8 @@ public final class Sluice implements AutoCloseable {
                     new Deploys(tracing.deploys(functions), deploys, drain, settings::defaultTimeoutMs),
                     quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
-                    new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics);
+                    new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics,
+                    withAssets.assets(), scheduler.sharedStore());
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
@@ -214,12 +221,31 @@ public final class Sluice implements AutoCloseable {
      * tenancy, shared with every process through Redis (metadata and module bytes).
      */
     private static Execution local(SluiceConfig config, InstantSource clock, SluiceMetrics metrics) {
-        LocalScheduler local = config.stores().sharedTenancy()
-                ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
-                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand),
-                        metrics::moduleCompiled)
-                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
+        Optional<ModuleStore> shared = Optional.empty();
+        LocalScheduler local;
+        if (config.stores().sharedTenancy()) {
+            SchedulerRedis connection = SchedulerRedis.open(
+                    SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand));
+            try {
+                // SharedSchedulers.allInOne's wiring, with the module store kept for function assets too.
+                ModuleStore store = RedisModuleStore.create(connection);
+                shared = Optional.of(store);
+                local = LocalScheduler.openShared(schedulerSettings(config), config.dataDir(), clock, store,
+                        RedisFunctionIndex.create(connection), connection, metrics::moduleCompiled);
+            } catch (RuntimeException | Error e) {
+                connection.close();
+                throw e;
+            }
+        } else {
+            local = LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
+        }
+        Optional<ModuleStore> sharedStore = shared;
         return new Execution() {
+            @Override
+            public Optional<ModuleStore> sharedStore() {
+                return sharedStore;
+            }
+
             @Override
             public dev.sluice.scheduler.FunctionRegistry functions() {
                 return local.functions();

@@ -93,7 +93,7 @@ final class RawHttp {
         }
     }
 
-    private static Response read(InputStream in) throws IOException {
+    static Response read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         while (matched < 4) {

@@ -96,6 +96,24 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /**
+     * A function's asset archive was refused; nothing was stored.
+     *
+     * @see dev.sluice.scheduler.assets.AssetRejection
+     */
+    public static final class AssetsRejected extends SchedulerException {
+        private final dev.sluice.scheduler.assets.AssetRejection reason;
+
+        public AssetsRejected(dev.sluice.scheduler.assets.AssetRejection reason, String message) {
+            super(message, null);
+            this.reason = reason;
+        }
+
+        public dev.sluice.scheduler.assets.AssetRejection reason() {
+            return reason;
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends SchedulerException {
         public StorageFailure(String message, Throwable cause) {

@@ -35,9 +35,9 @@ public abstract class TenancyStoresContract {
     static final TenantUid GLOBEX_UID = TenantUid.legacy(GLOBEX);
     public static final TenantLimits DEFAULTS = TenantLimits.of(10, 20, 16, 1_000, 1 << 20, 1_000_000);
     public static final TenantLimits GOLD = new TenantLimits(500, 1_000, 64, 900_000_000, 0, 6_000, 0, 1_024, 30_000,
-            16 << 20, 50, Optional.of(FailPolicy.FAIL_OPEN));
+            16 << 20, 50, 8 << 20, 500, 1 << 20, 64, Optional.of(FailPolicy.FAIL_OPEN));
     public static final TenantLimits SILVER = new TenantLimits(50, 100, 8, 100_000_000, 10_000_000, 600, 100_000, 256,
-            10_000, 4 << 20, 10, Optional.empty());
+            10_000, 4 << 20, 10, 0, 1000, 0, 0, Optional.empty());
 
     public final FakeClock clock = FakeClock.atEpochDay();
 

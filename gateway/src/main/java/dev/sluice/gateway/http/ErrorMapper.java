@@ -58,6 +58,9 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             case SchedulerException.InvalidInput e -> ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
             case SchedulerException.ModuleRejected e -> ProblemException.of(ProblemType.MODULE_REJECTED, e.getMessage())
                     .with("reason", InvocationOutcome.slug(e.reason()));
+            // The body was not read to its end: the connection cannot carry another request.
+            case SchedulerException.AssetsRejected e -> ProblemException.of(ProblemType.ASSETS_REJECTED, e.getMessage())
+                    .with("reason", e.reason().text()).header("Connection", "close");
             case SchedulerException.FunctionLimit e -> ProblemException.of(ProblemType.FUNCTION_LIMIT, e.getMessage())
                     .with("max-functions", e.limit());
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())

@@ -17,6 +17,7 @@ public enum ProblemType {
     PAYLOAD_TOO_LARGE("payload-too-large", 413, "The request body is too large"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported content type"),
     MODULE_REJECTED("module-rejected", 422, "The module cannot be deployed"),
+    ASSETS_REJECTED("assets-rejected", 422, "The assets cannot be stored"),
     RATE_LIMITED("rate-limited", 429, "Rate quota exceeded"),
     INVOCATION_QUOTA_EXCEEDED("invocation-quota-exceeded", 429, "Invocation quota exceeded"),
     CONCURRENCY_LIMITED("concurrency-limited", 429, "Too many invocations in flight"),

@@ -47,9 +47,15 @@ public final class TenancyJson {
         return node;
     }
 
-    /** Every limit must be present. */
+    /** Every limit must be present, except those added later ({@link Limit#absentValue()}), read as their default. */
     public static TenantLimits readLimits(StoredJson json, JsonNode value, String path) {
-        LimitOverrides all = readOverrides(json, value, path);
+        LimitOverrides read = readOverrides(json, value, path);
+        EnumMap<Limit, Long> values = new EnumMap<>(Limit.class);
+        values.putAll(read.values());
+        for (Limit limit : Limit.values()) {
+            limit.absentValue().ifPresent(v -> values.putIfAbsent(limit, v));
+        }
+        LimitOverrides all = new LimitOverrides(values, read.quotaFailPolicy());
         for (Limit limit : Limit.values()) {
             if (!all.values().containsKey(limit)) {
                 throw json.corrupt(path + "." + limit.key() + ": missing (expected: integer)", null);

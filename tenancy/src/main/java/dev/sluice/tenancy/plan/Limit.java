@@ -10,7 +10,9 @@ import java.util.stream.Collectors;
  * The numeric fields of a plan or a tenant's limits, by their kebab-case key (the same name in JSON files, Redis, the
  * admin API and configuration). For the optional quotas ({@link #unlimitedAtZero()}: {@code max-concurrency},
  * {@code fuel-per-day}, {@code invocations-per-minute}, {@code invocations-per-day}, {@code max-functions}) a value of
- * 0 means unlimited; every other limit must be positive. Every limit has a maximum ({@link #max()}): values that
+ * 0 means unlimited. The file limits ({@code max-asset-bytes}, {@code max-asset-files}, {@code scratch-bytes},
+ * {@code scratch-inodes}) also accept 0, which means none: no assets, no {@code /tmp}. Every other limit must be
+ * positive. Every limit has a maximum ({@link #max()}): values that
  * large are already beyond any real use, and keeping them bounded keeps every sum and product of limits (a lease's
  * time to live, a fuel reservation, a body read's buffer size) far from overflowing.
  */
@@ -25,7 +27,11 @@ public enum Limit {
     MAX_MEMORY_PAGES("max-memory-pages", 1, TenantLimits.WASM32_MAX_PAGES),
     MAX_TIMEOUT_MS("max-timeout-ms", 1, 3_600_000),
     MAX_MODULE_BYTES("max-module-bytes", 1, 1L << 30),
-    MAX_FUNCTIONS("max-functions", 0, 1_000_000);
+    MAX_FUNCTIONS("max-functions", 0, 1_000_000),
+    MAX_ASSET_BYTES("max-asset-bytes", 0, 1L << 30, false, 0),
+    MAX_ASSET_FILES("max-asset-files", 0, 100_000, false, 1000),
+    SCRATCH_BYTES("scratch-bytes", 0, 256L << 20, false, 1L << 20),
+    SCRATCH_INODES("scratch-inodes", 0, 100_000, false, 64);
 
     /**
      * The most fuel a call or a day may have: 10^15, far beyond what an hour-long call can burn, and small enough that
@@ -36,11 +42,19 @@ public enum Limit {
     private final String key;
     private final long min;
     private final long max;
+    private final boolean unlimitedAtZero;
+    private final long absent;
 
     Limit(String key, long min, long max) {
+        this(key, min, max, min == 0, -1);
+    }
+
+    Limit(String key, long min, long max, boolean unlimitedAtZero, long absent) {
         this.key = key;
         this.min = min;
         this.max = max;
+        this.unlimitedAtZero = unlimitedAtZero;
+        this.absent = absent;
     }
 
     /** The kebab-case name, e.g. {@code requests-per-second}. */
@@ -58,16 +72,24 @@ public enum Limit {
         return max;
     }
 
-    /** Whether 0 is allowed and means "no limit" (the optional quotas). */
+    /** Whether 0 is allowed and means "no limit" (the optional quotas); for the file limits 0 means "none". */
     public boolean unlimitedAtZero() {
-        return min == 0;
+        return unlimitedAtZero;
+    }
+
+    /**
+     * The value a complete limits record (a stored plan) written before this limit existed means, if it may be
+     * missing: the file limits, added with function files, read as their built-in defaults so old plans still load.
+     */
+    public java.util.OptionalLong absentValue() {
+        return absent < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(absent);
     }
 
     /** @throws TenancyException.InvalidInput naming the key and the expected range when the value is out of it */
     public long validate(long value) {
         if (value < min) {
             throw new TenancyException.InvalidInput(key + ": " + value + " (expected: "
-                    + (min == 0 ? ">= 0, 0 for unlimited" : "> 0") + ")");
+                    + (min > 0 ? "> 0" : unlimitedAtZero ? ">= 0, 0 for unlimited" : ">= 0") + ")");
         }
         if (value > max) {
             throw new TenancyException.InvalidInput(key + ": " + value + " (expected: <= " + max + ")");

@@ -24,11 +24,16 @@ import java.util.Optional;
  * @param maxTimeoutMs         longest wall-clock time one invocation may run
  * @param maxModuleBytes       largest module the tenant may deploy
  * @param maxFunctions         functions the tenant may have deployed at once; 0 = unlimited
+ * @param maxAssetBytes        largest asset tree (its tar archive) one function may carry; 0 = assets refused
+ * @param maxAssetFiles        most entries (files and directories) in one function's asset tree
+ * @param scratchBytes         bytes one invocation may write to its {@code /tmp}; 0 = no {@code /tmp}
+ * @param scratchInodes        files and directories one invocation may create in its {@code /tmp}
  * @param quotaFailPolicy      what to do when the shared quota store is unavailable; empty = the configured default
  */
 public record TenantLimits(long requestsPerSecond, long burst, long maxConcurrency, long maxFuelPerCall,
                            long fuelPerDay, long invocationsPerMinute, long invocationsPerDay, int maxMemoryPages,
-                           long maxTimeoutMs, long maxModuleBytes, long maxFunctions,
+                           long maxTimeoutMs, long maxModuleBytes, long maxFunctions, long maxAssetBytes,
+                           long maxAssetFiles, long scratchBytes, long scratchInodes,
                            Optional<FailPolicy> quotaFailPolicy) {
     /** Absolute ceiling for memory: 65536 pages is the whole 4 GiB wasm32 address space. */
     public static final int WASM32_MAX_PAGES = 65536;
@@ -48,6 +53,10 @@ public record TenantLimits(long requestsPerSecond, long burst, long maxConcurren
         Limit.MAX_TIMEOUT_MS.validate(maxTimeoutMs);
         Limit.MAX_MODULE_BYTES.validate(maxModuleBytes);
         Limit.MAX_FUNCTIONS.validate(maxFunctions);
+        Limit.MAX_ASSET_BYTES.validate(maxAssetBytes);
+        Limit.MAX_ASSET_FILES.validate(maxAssetFiles);
+        Limit.SCRATCH_BYTES.validate(scratchBytes);
+        Limit.SCRATCH_INODES.validate(scratchInodes);
     }
 
     /**
@@ -57,7 +66,9 @@ public record TenantLimits(long requestsPerSecond, long burst, long maxConcurren
     public static TenantLimits of(long requestsPerSecond, long burst, int maxMemoryPages, long maxTimeoutMs,
                                   long maxModuleBytes, long maxFuelPerCall) {
         return new TenantLimits(requestsPerSecond, burst, 0, maxFuelPerCall, 0, 0, 0, maxMemoryPages, maxTimeoutMs,
-                maxModuleBytes, 0, Optional.empty());
+                maxModuleBytes, 0, Limit.MAX_ASSET_BYTES.absentValue().getAsLong(),
+                Limit.MAX_ASSET_FILES.absentValue().getAsLong(), Limit.SCRATCH_BYTES.absentValue().getAsLong(),
+                Limit.SCRATCH_INODES.absentValue().getAsLong(), Optional.empty());
     }
 
     /**
@@ -77,7 +88,8 @@ public record TenantLimits(long requestsPerSecond, long burst, long maxConcurren
                 values.get(Limit.INVOCATIONS_PER_MINUTE), values.get(Limit.INVOCATIONS_PER_DAY),
                 (int) Limit.MAX_MEMORY_PAGES.validate(values.get(Limit.MAX_MEMORY_PAGES)),
                 values.get(Limit.MAX_TIMEOUT_MS), values.get(Limit.MAX_MODULE_BYTES), values.get(Limit.MAX_FUNCTIONS),
-                quotaFailPolicy);
+                values.get(Limit.MAX_ASSET_BYTES), values.get(Limit.MAX_ASSET_FILES), values.get(Limit.SCRATCH_BYTES),
+                values.get(Limit.SCRATCH_INODES), quotaFailPolicy);
     }
 
     public long get(Limit limit) {
@@ -93,6 +105,10 @@ public record TenantLimits(long requestsPerSecond, long burst, long maxConcurren
             case MAX_TIMEOUT_MS -> maxTimeoutMs;
             case MAX_MODULE_BYTES -> maxModuleBytes;
             case MAX_FUNCTIONS -> maxFunctions;
+            case MAX_ASSET_BYTES -> maxAssetBytes;
+            case MAX_ASSET_FILES -> maxAssetFiles;
+            case SCRATCH_BYTES -> scratchBytes;
+            case SCRATCH_INODES -> scratchInodes;
         };
     }
 

@@ -66,6 +66,21 @@ class FileTenancyStoresTest extends TenancyStoresContract {
     }
 
     @Test
+    void plansStoredBeforeTheFileLimitsLoadWithTheirDefaults() throws IOException {
+        Files.writeString(dir.resolve("plans.json"), """
+                {"version": 1, "plans": [{"name": "gold", "limits": {"requests-per-second": 5, "burst": 9,
+                  "max-concurrency": 0, "max-fuel-per-call": 1000, "fuel-per-day": 0, "invocations-per-minute": 0,
+                  "invocations-per-day": 0, "max-memory-pages": 32, "max-timeout-ms": 2000,
+                  "max-module-bytes": 1048576, "max-functions": 0}}]}
+                """);
+        TenantLimits gold = open().plans().find("gold").orElseThrow().limits();
+        assertEquals(0, gold.maxAssetBytes(), "no assets until the plan allows them");
+        assertEquals(1000, gold.maxAssetFiles());
+        assertEquals(1 << 20, gold.scratchBytes());
+        assertEquals(64, gold.scratchInodes());
+    }
+
+    @Test
     void tenantsAndKeysFromBeforeUidsKeepTheirNameAsUidWrittenAtOpenAndAreNotInheritedByARecreation()
             throws IOException {
         Files.writeString(dir.resolve("tenants.json"), """

@@ -1,0 +1,402 @@
+package dev.sluice.scheduler.assets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.AtomicFiles;
+import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.SchedulerException.AssetsRejected;
+import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.shared.ModuleStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Each function's read-only asset tree, on local disk: {@code <dataDir>/assets/<hex>/}, named by the SHA-256 of the
+ * tree's canonical archive ({@link AssetArchive#canonical}), and which function has which tree in
+ * {@code <dataDir>/assets/index.json} (written atomically with {@link AtomicFiles}).
+ *
+ * <p>An upload is unpacked into {@code <dataDir>/assets/upload.tmp-<random>/} outside any lock, so a slow client
+ * holds no one up; then, under the lock, renamed to its digest's directory (or dropped, when that tree is already
+ * there: the same files are stored once), recorded, and the tree it replaced deleted if no function uses it any more.
+ * A tree's files and directories are made read-only once complete and are never written again. A refused upload
+ * leaves nothing: its temporary directory is deleted before the refusal is thrown, and one left by a crash is swept
+ * at the next {@link #open}, with every tree no function refers to.
+ *
+ * <p>Thread-safe. Owners are opaque strings (the gateway passes the tenant's uid, as to the function registry).
+ */
+public final class FunctionAssets {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String INDEX = "index.json";
+    private static final String TEMP = ".tmp-";
+
+    private final Path root;
+    private final Object lock = new Object();
+    /** Owner → function name → tree; guarded by {@link #lock}, replaced copies only. */
+    private Map<String, Map<String, AssetTree>> index;
+
+    private FunctionAssets(Path root, Map<String, Map<String, AssetTree>> index) {
+        this.root = root;
+        this.index = index;
+    }
+
+    /** The assets under {@code <dataDir>/assets}, with leftovers of a crash swept. */
+    public static FunctionAssets open(Path dataDir) {
+        Path root = Objects.requireNonNull(dataDir, "dataDir").resolve("assets");
+        FunctionAssets assets = new FunctionAssets(root, read(root.resolve(INDEX)));
+        assets.sweep();
+        return assets;
+    }
+
+    /**
+     * Replaces the function's assets with the tree of the tar {@code body}.
+     *
+     * @throws AssetsRejected when the archive breaks a rule; nothing is stored then
+     * @throws StorageFailure when the data directory cannot be written
+     */
+    public AssetTree replace(String owner, FunctionName name, InputStream body, AssetLimits limits) {
+        if (limits.maxBytes() == 0) {
+            throw AssetArchive.rejected(AssetRejection.TOO_LARGE, "this plan allows no assets (max-asset-bytes: 0)");
+        }
+        Path temp;
+        try {
+            Files.createDirectories(root);
+            temp = Files.createTempDirectory(root, "upload" + TEMP);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
+        }
+        AssetTree tree;
+        try {
+            AssetArchive.Unpacked unpacked = AssetArchive.unpack(body, limits, temp);
+            tree = new AssetTree(digestOf(temp), unpacked.files(), unpacked.bytes());
+            readOnly(temp);
+        } catch (RuntimeException e) {
+            deleteTree(temp);
+            throw e instanceof UncheckedIOException io
+                    ? new StorageFailure("cannot write assets under " + root + ": " + io.getCause(), io) : e;
+        } catch (IOException e) {
+            deleteTree(temp);
+            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
+        }
+        synchronized (lock) {
+            Path dir = directoryOf(tree.digest());
+            try {
+                if (Files.isDirectory(dir)) {
+                    deleteTree(temp);
+                } else {
+                    try {
+                        Files.move(temp, dir, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(temp, dir);
+                    }
+                }
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+                deleteTree(temp);
+            } catch (IOException e) {
+                deleteTree(temp);
+                throw new StorageFailure("cannot store assets " + dir + ": " + e, e);
+            }
+            Map<String, Map<String, AssetTree>> next = copy();
+            AssetTree old = next.computeIfAbsent(owner, o -> new TreeMap<>()).put(name.value(), tree);
+            write(next);
+            if (old != null && !old.digest().equals(tree.digest())) {
+                deleteIfUnused(old.digest());
+            }
+        }
+        return tree;
+    }
+
+    /**
+     * Puts the function's tree into a shared store under its digest, as its canonical archive, so a process without
+     * this data directory can {@link #resolve} it. The archive is built in memory (the store takes bytes); it is at
+     * most the plan's {@code max-asset-bytes} plus headers.
+     *
+     * @return whether the function has a tree (and it was published)
+     */
+    public boolean publish(String owner, FunctionName name, ModuleStore shared) {
+        Optional<AssetTree> tree = find(owner, name);
+        if (tree.isEmpty()) {
+            return false;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try {
+            AssetArchive.canonical(directoryOf(tree.get().digest()), bytes);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot read assets " + tree.get().digest() + ": " + e, e);
+        }
+        shared.put(tree.get().digest(), bytes.toByteArray());
+        return true;
+    }
+
+    /**
+     * The directory of the tree {@code digest} in this data directory, fetched from {@code shared} and unpacked if it
+     * is not here yet (a worker's side of {@link #publish}). The bytes are verified against the digest before they
+     * are unpacked, and unpacked under the same rules as an upload, within {@code limits}.
+     *
+     * @return empty when the shared store does not have it
+     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked
+     */
+    public Optional<Path> resolve(String digest, ModuleStore shared, AssetLimits limits) {
+        Path dir = directoryOf(digest);
+        if (Files.isDirectory(dir)) {
+            return Optional.of(dir);
+        }
+        Optional<byte[]> bytes = shared.get(digest);
+        if (bytes.isEmpty()) {
+            return Optional.empty();
+        }
+        String actual;
+        try {
+            actual = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.get()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        if (!actual.equals(digest)) {
+            throw new StorageFailure("shared assets " + digest + " do not match their digest (got " + actual + ")",
+                    null);
+        }
+        Path temp;
+        try {
+            Files.createDirectories(root);
+            temp = Files.createTempDirectory(root, "fetch" + TEMP);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
+        }
+        try {
+            AssetArchive.unpack(new java.io.ByteArrayInputStream(bytes.get()), limits, temp);
+            readOnly(temp);
+            synchronized (lock) {
+                if (Files.isDirectory(dir)) {
+                    deleteTree(temp);
+                } else {
+                    Files.move(temp, dir, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            return Optional.of(dir);
+        } catch (AssetsRejected e) {
+            deleteTree(temp);
+            throw new StorageFailure("shared assets " + digest + " cannot be unpacked: " + e.getMessage(), e);
+        } catch (IOException | UncheckedIOException e) {
+            deleteTree(temp);
+            throw new StorageFailure("cannot write assets " + dir + ": " + e, e);
+        }
+    }
+
+    /** The function's tree, if it has one. */
+    public Optional<AssetTree> find(String owner, FunctionName name) {
+        synchronized (lock) {
+            return Optional.ofNullable(index.getOrDefault(owner, Map.of()).get(name.value()));
+        }
+    }
+
+    /**
+     * The host directory of the function's assets, read-only and complete, for the runtime to mount at
+     * {@code /assets} ({@code dev.sluice.scheduler.files.FunctionFiles#assets}); empty when it has none.
+     */
+    public Optional<Path> directory(String owner, FunctionName name) {
+        return find(owner, name).map(tree -> directoryOf(tree.digest()));
+    }
+
+    /** Removes the function's assets; the tree is deleted when no other function uses it. */
+    public boolean remove(String owner, FunctionName name) {
+        synchronized (lock) {
+            Map<String, Map<String, AssetTree>> next = copy();
+            Map<String, AssetTree> functions = next.get(owner);
+            AssetTree old = functions == null ? null : functions.remove(name.value());
+            if (old == null) {
+                return false;
+            }
+            if (functions.isEmpty()) {
+                next.remove(owner);
+            }
+            write(next);
+            deleteIfUnused(old.digest());
+            return true;
+        }
+    }
+
+    /** Removes all of an owner's assets (its tenant is being deleted). */
+    public void removeAll(String owner) {
+        synchronized (lock) {
+            Map<String, Map<String, AssetTree>> next = copy();
+            Map<String, AssetTree> removed = next.remove(owner);
+            if (removed == null) {
+                return;
+            }
+            write(next);
+            removed.values().forEach(tree -> deleteIfUnused(tree.digest()));
+        }
+    }
+
+    Path directoryOf(String digest) {
+        if (!digest.matches("sha256:[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
+        }
+        return root.resolve(digest.substring("sha256:".length()));
+    }
+
+    private void deleteIfUnused(String digest) {
+        boolean used = index.values().stream().flatMap(m -> m.values().stream())
+                .anyMatch(t -> t.digest().equals(digest));
+        if (!used) {
+            deleteTree(directoryOf(digest));
+        }
+    }
+
+    /** Deletes temporary directories and trees no function refers to (left by a crash). */
+    private void sweep() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        Set<String> used;
+        synchronized (lock) {
+            used = index.values().stream().flatMap(m -> m.values().stream())
+                    .map(t -> t.digest().substring("sha256:".length())).collect(Collectors.toSet());
+        }
+        try (Stream<Path> children = Files.list(root)) {
+            children.filter(Files::isDirectory)
+                    .filter(p -> !used.contains(p.getFileName().toString()))
+                    .forEach(FunctionAssets::deleteTree);
+        } catch (IOException | UncheckedIOException e) {
+            // swept again at the next start
+        }
+    }
+
+    private Map<String, Map<String, AssetTree>> copy() {
+        Map<String, Map<String, AssetTree>> copy = new TreeMap<>();
+        index.forEach((owner, functions) -> copy.put(owner, new TreeMap<>(functions)));
+        return copy;
+    }
+
+    private void write(Map<String, Map<String, AssetTree>> next) {
+        ObjectNode node = JSON.createObjectNode().put("version", 1);
+        ObjectNode owners = node.putObject("functions");
+        next.forEach((owner, functions) -> {
+            ObjectNode byName = owners.putObject(owner);
+            functions.forEach((name, tree) -> byName.putObject(name).put("digest", tree.digest())
+                    .put("files", tree.files()).put("bytes", tree.bytes()));
+        });
+        try {
+            AtomicFiles.write(root.resolve(INDEX), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new StorageFailure("cannot write " + root.resolve(INDEX) + ": " + e, e);
+        }
+        index = next;
+    }
+
+    private static Map<String, Map<String, AssetTree>> read(Path file) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return new TreeMap<>();
+        } catch (IOException e) {
+            throw new StorageFailure("cannot read " + file + ": " + e, e);
+        }
+        Map<String, Map<String, AssetTree>> index = new TreeMap<>();
+        try {
+            node.get("functions").properties().forEach(owner -> {
+                Map<String, AssetTree> functions = new TreeMap<>();
+                owner.getValue().properties().forEach(f -> functions.put(FunctionName.of(f.getKey()).value(),
+                        new AssetTree(f.getValue().get("digest").asText(), f.getValue().get("files").asLong(),
+                                f.getValue().get("bytes").asLong())));
+                index.put(owner.getKey(), functions);
+            });
+        } catch (RuntimeException e) {
+            throw new StorageFailure("corrupt " + file + ": " + e, e);
+        }
+        return index;
+    }
+
+    /** The SHA-256 of the tree's canonical archive. */
+    static String digestOf(Path tree) throws IOException {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
+            AssetArchive.canonical(tree, out);
+        }
+        return "sha256:" + HexFormat.of().formatHex(sha256.digest());
+    }
+
+    /** Files r--r--r--, directories r-xr-xr-x (where the file system has POSIX permissions). */
+    private static void readOnly(Path tree) throws IOException {
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(
+                            Files.isDirectory(p) ? "r-xr-xr-x" : "r--r--r--"));
+                } catch (UnsupportedOperationException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Deletes a tree, read-only directories included; best effort (what stays is swept at the next start). */
+    static void deleteTree(Path tree) {
+        if (!Files.exists(tree)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(tree)) {
+            all.filter(Files::isDirectory).forEach(d -> {
+                try {
+                    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+                } catch (IOException | UnsupportedOperationException ignored) {
+                    // deleting below fails and is retried at the next start
+                }
+            });
+        } catch (IOException | UncheckedIOException ignored) {
+            // as below
+        }
+        try (Stream<Path> all = Files.walk(tree)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // swept at the next start
+                }
+            });
+        } catch (IOException | UncheckedIOException ignored) {
+            // swept at the next start
+        }
+    }
+
+    /** For tests: the directories under the assets root (trees and temporary ones). */
+    Set<String> directories() {
+        if (!Files.isDirectory(root)) {
+            return Set.of();
+        }
+        try (Stream<Path> children = Files.list(root)) {
+            return children.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .collect(Collectors.toSet());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
