@@ -31,6 +31,14 @@ interface Execution extends AutoCloseable {
     }
 
     /**
+     * Whether functions run in this process, where their files ({@code /assets}, {@code /tmp}) reach them. False for
+     * remote workers: the internal protocol carries no files yet, so uploads are refused (docs/files.md).
+     */
+    default boolean runsFunctionsHere() {
+        return false;
+    }
+
+    /**
      * Where a function's assets are published for processes without this data directory (module blobs by digest, in
      * Redis with {@code tenancy-store = redis}); empty where only this data directory has them.
      */

@@ -78,10 +78,14 @@ final class FunctionService implements HttpService {
     private final FunctionAssets assets;
     /** Where uploaded trees are published for other processes (Redis), if anywhere. */
     private final Optional<ModuleStore> sharedAssets;
+    /** Whether invocations get their files; not on remote workers yet, where uploads are refused. */
+    private final boolean filesCarried;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
                     UsageLedger usage, long maxRequestBytes, SecretService secrets, LogService logs,
-                    SluiceMetrics metrics, FunctionAssets assets, Optional<ModuleStore> sharedAssets) {
+                    SluiceMetrics metrics, FunctionAssets assets, Optional<ModuleStore> sharedAssets,
+                    boolean filesCarried) {
+        this.filesCarried = filesCarried;
         this.assets = assets;
         this.sharedAssets = sharedAssets;
         this.logs = logs;
@@ -187,6 +191,11 @@ final class FunctionService implements HttpService {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.DEPLOY, name.value());
         existing(req);
+        if (!filesCarried) {
+            // Accepting them would be a lie: the internal protocol does not carry files to remote workers yet.
+            throw ProblemException.of(ProblemType.NOT_IMPLEMENTED,
+                    "function assets need functions run by this process; this gateway's remote workers get no files");
+        }
         Requests.requireContentType(req, "application/x-tar");
         var limits = TenantGate.callerOf(req).limits();
         AssetLimits assetLimits = new AssetLimits(limits.maxAssetBytes(), limits.maxAssetFiles());

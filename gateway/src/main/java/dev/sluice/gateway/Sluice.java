@@ -1,6 +1,7 @@
 package dev.sluice.gateway;
 
 import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.gateway.core.FunctionFilesSource;
 import dev.sluice.scheduler.redis.RedisFunctionIndex;
 import dev.sluice.scheduler.redis.RedisModuleStore;
 import dev.sluice.scheduler.shared.ModuleStore;
@@ -137,13 +138,17 @@ public final class Sluice implements AutoCloseable {
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
+            // Files reach only functions run in this process (remote workers get none yet: docs/files.md).
+            FunctionFilesSource filesSource = scheduler.runsFunctionsHere()
+                    ? FunctionFilesSource.local(withAssets::assetsDirectory) : FunctionFilesSource.NOT_CARRIED;
             FunctionService functionService = new FunctionService(gate, functions,
-                    new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets),
+                    new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets,
+                            filesSource),
                     new Deploys(tracing.deploys(functions), deploys, drain, settings::defaultTimeoutMs),
                     quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
                     new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics,
-                    withAssets.assets(), scheduler.sharedStore());
+                    withAssets.assets(), scheduler.sharedStore(), filesSource.carried());
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.
@@ -254,6 +259,11 @@ public final class Sluice implements AutoCloseable {
             @Override
             public dev.sluice.scheduler.Dispatcher dispatcher() {
                 return local.dispatcher();
+            }
+
+            @Override
+            public boolean runsFunctionsHere() {
+                return true;
             }
 
             @Override

@@ -9,6 +9,7 @@ import dev.sluice.scheduler.InvocationObserver;
 import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.tenancy.quota.Quotas;
 import dev.sluice.tenancy.auth.Scope;
 import dev.sluice.tenancy.Tenant;
@@ -48,9 +49,17 @@ public final class Invocations {
     private final InvocationQuotas quotas;
     private final UsageLedger usage;
     private final FunctionSecrets secrets;
+    private final FunctionFilesSource files;
 
+    /** Invocations without files (as on remote workers). */
     public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas,
                        FunctionSecrets secrets) {
+        this(functions, dispatcher, inFlight, quotas, secrets, FunctionFilesSource.NOT_CARRIED);
+    }
+
+    public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas,
+                       FunctionSecrets secrets, FunctionFilesSource files) {
+        this.files = Objects.requireNonNull(files, "files");
         this.secrets = Objects.requireNonNull(secrets, "secrets");
         this.functions = Objects.requireNonNull(functions, "functions");
         this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
@@ -69,7 +78,8 @@ public final class Invocations {
             return new InvocationOutcome.Refused(new Refusal.FunctionNotFound(name), caller.quotas());
         }
         FunctionSpec function = withinLimits(deployed.get(), caller.limits());
-        InvocationRequest request = withSecrets(caller.registryKey(), function, call.request(function));
+        InvocationRequest request = withFiles(withSecrets(caller.registryKey(), function, call.request(function)),
+                files.of(caller.registryKey(), function.name(), caller.limits()));
         Tenant tenant = caller.tenant();
         return switch (quotas.admit(tenant, caller.limits(), function, caller.quotas())) {
             case InvocationQuotas.Refused refused -> new InvocationOutcome.Refused(refused.refusal(), refused.quotas());
@@ -93,7 +103,18 @@ public final class Invocations {
         }
         Map<String, String> env = new LinkedHashMap<>(request.env());
         values.forEach(env::putIfAbsent);
-        return new InvocationRequest(request.stdin(), request.args(), env);
+        return new InvocationRequest(request.stdin(), request.args(), env, request.files());
+    }
+
+    /**
+     * The request with the files it runs with, decided here and nowhere else: the function's assets and the plan's
+     * scratch space, resolved on every call like the other limits (a plan change applies from the next call on).
+     */
+    private static InvocationRequest withFiles(InvocationRequest request, FunctionFiles files) {
+        if (files.equals(request.files())) {
+            return request;
+        }
+        return new InvocationRequest(request.stdin(), request.args(), request.env(), files);
     }
 
     /** Dispatches an admitted call, then settles its fuel (closing the ticket) and accounts it. */

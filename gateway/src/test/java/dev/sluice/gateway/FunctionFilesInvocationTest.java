@@ -1,0 +1,85 @@
+package dev.sluice.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.gateway.TestServer.Reply;
+import dev.sluice.scheduler.testing.TestModules;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An invocation over real HTTP on {@code serve} sees its function's uploaded assets under {@code /assets} and a fresh
+ * {@code /tmp} bounded by its plan's {@code scratch-bytes}; a function without assets on a plan without scratch space
+ * sees no directory at all. The guest is files-wagi.c.
+ */
+class FunctionFilesInvocationTest {
+    private static final long SCRATCH_BYTES = 64 * 1024;
+
+    @TempDir
+    Path dataDir;
+    TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(dataDir);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private Reply invoke(String key, String function, String query) {
+        return server.call(key, "GET", "/v1/functions/" + function + "/invoke?" + query, null, null);
+    }
+
+    @Test
+    void anInvocationReadsItsAssetsAndWritesAFreshTmpUpToThePlansScratchBytes() {
+        String key = server.tenantWithKey("acme", "{\"max-asset-bytes\": 1048576, \"scratch-bytes\": "
+                + SCRATCH_BYTES + ", \"scratch-inodes\": 64}");
+        assertEquals(201, server.deploy(key, "site", TestModules.load("files-wagi")).status());
+        byte[] tar = TestTars.create().file("greeting.txt", "hello from assets").dir("sub/")
+                .file("sub/deep.txt", "deep").bytes();
+        Reply uploaded = server.call(key, "PUT", "/v1/functions/site/assets", tar, "application/x-tar");
+        assertEquals(200, uploaded.status(), uploaded.toString());
+
+        Reply first = invoke(key, "site", "tour");
+        assertEquals(200, first.status(), first.toString());
+        String body = first.body();
+        assertTrue(body.contains("list /assets: greeting.txt sub\n"), body);
+        assertTrue(body.contains("read /assets/greeting.txt: hello from assets\n"), body);
+        assertTrue(body.contains("left.txt before: absent\nleft.txt after: present\n"), body);
+        // 64 KiB: left.txt's byte plus 15 whole 4 KiB files fit, the 16th write is NOSPC (51).
+        assertTrue(body.contains("fill /tmp: 15 files of 4096 bytes, then errno 51\n"), body);
+
+        Reply second = invoke(key, "site", "tour");
+        assertEquals(200, second.status(), second.toString());
+        assertTrue(second.body().contains("left.txt before: absent\n"),
+                "a second invocation gets a fresh /tmp: " + second.body());
+        assertTrue(second.body().contains("fill /tmp: 15 files of 4096 bytes, then errno 51\n"), second.body());
+    }
+
+    @Test
+    void aFunctionWithoutAssetsOnAPlanWithoutScratchSeesNoDirectory() {
+        String key = server.tenantWithKey("plain", "{\"scratch-bytes\": 0}");
+        assertEquals(201, server.deploy(key, "bare", TestModules.load("files-wagi")).status());
+        Reply reply = invoke(key, "bare", "none");
+        assertEquals(200, reply.status(), reply.toString());
+        // wasi-libc finds no preopen for either path: ENOTCAPABLE (76).
+        assertEquals("open /assets: errno 76\nopen /tmp: errno 76\n", reply.body());
+    }
+
+    @Test
+    void withoutAssetsAPlanWithScratchBytesStillGivesATmp() {
+        String key = server.tenantWithKey("scratchy", "{\"scratch-bytes\": " + SCRATCH_BYTES + "}");
+        assertEquals(201, server.deploy(key, "noassets", TestModules.load("files-wagi")).status());
+        Reply reply = invoke(key, "noassets", "tour");
+        assertEquals(200, reply.status(), reply.toString());
+        assertTrue(reply.body().contains("list /assets: errno 76\n"), reply.body());
+        assertTrue(reply.body().contains("left.txt after: present\n"), reply.body());
+    }
+}
