@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.gateway.TestServer.Reply;
 import dev.sluice.scheduler.testing.TestModules;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,5 +82,34 @@ class FunctionFilesInvocationTest {
         assertEquals(200, reply.status(), reply.toString());
         assertTrue(reply.body().contains("list /assets: errno 76\n"), reply.body());
         assertTrue(reply.body().contains("left.txt after: present\n"), reply.body());
+    }
+
+    /**
+     * The gateway role: the internal protocol carries no files to remote workers yet, so an upload is refused
+     * (501 not-implemented) rather than accepted and never seen, and invocations run without files.
+     */
+    @Test
+    void aGatewayWithRemoteWorkersRefusesAssetsAndInvokesWithoutFiles(@TempDir Path clusterDir) throws Exception {
+        InJvmCluster cluster = new InJvmCluster(() -> clusterDir);
+        try {
+            WorkerRole worker = cluster.worker("a", Map.of());
+            TestServer gateway = cluster.closeAtEnd(TestServer.start(clusterDir.resolve("gateway"),
+                    Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
+                    config -> GatewayRole.builder(config, Map.of())));
+            String key = gateway.tenantWithKey("acme", "{\"max-asset-bytes\": 1048576, \"scratch-bytes\": "
+                    + SCRATCH_BYTES + "}");
+            assertEquals(201, gateway.deploy(key, "site", TestModules.load("files-wagi")).status());
+            byte[] tar = TestTars.create().file("greeting.txt", "hello").bytes();
+            Reply refused = gateway.call(key, "PUT", "/v1/functions/site/assets", tar, "application/x-tar");
+            assertEquals(501, refused.status(), refused.toString());
+            assertEquals("not-implemented", refused.problemType());
+
+            Reply reply = gateway.call(key, "GET", "/v1/functions/site/invoke?none", null, null);
+            assertEquals(200, reply.status(), reply.toString());
+            assertEquals("open /assets: errno 76\nopen /tmp: errno 76\n", reply.body());
+            assertEquals(1, worker.started(), "it ran on the worker");
+        } finally {
+            cluster.afterEach(null);
+        }
     }
 }
