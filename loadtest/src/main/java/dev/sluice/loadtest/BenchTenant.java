@@ -41,11 +41,11 @@ final class BenchTenant implements AutoCloseable {
             throws IOException, InterruptedException {
         SequentialLatency.requireLoopback(base);
         String name = prefix + "-" + Long.toHexString(System.nanoTime());
-        expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name))
+        ExpectStatus.send(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(limitsJson)),
                 201);
-        String created = expect(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name + "/keys"))
+        String created = ExpectStatus.send(http, HttpRequest.newBuilder(base.resolve("/admin/v1/tenants/" + name + "/keys"))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"bench\"}")), 201);
         Matcher matcher = KEY.matcher(created);
@@ -57,7 +57,7 @@ final class BenchTenant implements AutoCloseable {
 
     /** Deploys the test module {@code module} (e.g. {@code spin}) as function {@code module} through {@code base}. */
     void deploy(URI base, String module) throws IOException, InterruptedException {
-        expect(http, HttpRequest.newBuilder(base.resolve("/v1/functions/" + module))
+        ExpectStatus.send(http, HttpRequest.newBuilder(base.resolve("/v1/functions/" + module))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/wasm")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load(module))), 201);
     }
@@ -66,16 +66,6 @@ final class BenchTenant implements AutoCloseable {
         return HttpRequest.newBuilder(base.resolve("/v1/functions/" + function + "/invoke"))
                 .header("Authorization", "Bearer " + key).timeout(Duration.ofSeconds(60))
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
-    }
-
-    static String expect(HttpClient http, HttpRequest.Builder request, int status)
-            throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != status) {
-            throw new IllegalStateException(request.build().uri() + ": " + response.statusCode() + " "
-                    + response.body());
-        }
-        return response.body();
     }
 
     @Override

@@ -285,7 +285,7 @@ public final class PeerRatio {
                         BenchTenant tenant = BenchTenant.create(http, sluice.uri(), RoleProcess.ADMIN_TOKEN, "peer");
                         started.push(tenant);
                         if (scenario.equals("fib")) {
-                            BenchTenant.expect(http, HttpRequest.newBuilder(sluice.uri().resolve("/v1/functions/fib"
+                            ExpectStatus.send(http, HttpRequest.newBuilder(sluice.uri().resolve("/v1/functions/fib"
                                     + "?fuel=" + FIB_FUEL + "&timeout-ms=" + FIB_TIMEOUT_MS))
                                     .header("Authorization", "Bearer " + tenant.key)
                                     .header("Content-Type", "application/wasm")

@@ -3,6 +3,7 @@ package dev.sluice.loadtest.wasi;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.wagi.CgiResponse;
+import dev.sluice.loadtest.ExpectStatus;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -55,7 +56,7 @@ final class SuiteTenant implements AutoCloseable {
         }
         String name = "wasi-testsuite-" + Long.toHexString(System.nanoTime());
         HttpClient http = HttpClient.newHttpClient();
-        expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
+        ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
                 .PUT(HttpRequest.BodyPublishers.ofString(LIMITS)), 201);
         if (mountAssets) {
             // 200 where function files exist (issue 15); 400 (unknown limit keys) before: the tests needing dirs
@@ -64,7 +65,7 @@ final class SuiteTenant implements AutoCloseable {
                     .PUT(HttpRequest.BodyPublishers.ofString(FILE_LIMITS)).build(),
                     HttpResponse.BodyHandlers.discarding());
         }
-        JsonNode created = JSON.readTree(expect(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
+        JsonNode created = JSON.readTree(ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"wasi-testsuite\"}")), 201));
         return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs, mountAssets);
     }
@@ -237,16 +238,6 @@ final class SuiteTenant implements AutoCloseable {
     private static HttpRequest.Builder admin(URI base, String token, String path) {
         return HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30));
-    }
-
-    private static String expect(HttpClient http, HttpRequest.Builder request, int status)
-            throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != status) {
-            throw new IllegalStateException(request.build().uri() + ": " + response.statusCode() + " "
-                    + response.body());
-        }
-        return response.body();
     }
 
     @Override
