@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.scheduler.files.ScratchLimits;
+import dev.sluice.scheduler.testing.BoundedAttack;
 import dev.sluice.scheduler.testing.WasiCallModules;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -246,18 +244,8 @@ class FilesGauntletTest {
     }
 
     private static <T> T timed(String call, java.util.function.Supplier<T> attack) {
-        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).toList();
-        long before = heap.stream().mapToLong(p -> p.getUsage().getUsed()).sum();
-        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-        long started = System.nanoTime();
-        T result = attack.get();
-        long ms = (System.nanoTime() - started) / 1_000_000;
-        long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-        System.out.printf("files gauntlet: %s: %d ms%n", call, ms);
-        assertTrue(ms < BOUND_MS, call + " took " + ms + " ms");
-        assertTrue(peak - before < HEAP_SLACK_MIB << 20, call + ": heap peaked " + ((peak - before) >> 20)
-                + " MiB above where it was");
-        return result;
+        BoundedAttack<T> measured = BoundedAttack.run(attack);
+        System.out.printf("files gauntlet: %s: %d ms%n", call, measured.millis());
+        return measured.within(call, BOUND_MS, HEAP_SLACK_MIB);
     }
 }

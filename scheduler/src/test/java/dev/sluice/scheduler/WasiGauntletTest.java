@@ -10,11 +10,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed.Kind;
 import dev.sluice.scheduler.fuel.FuelCosts;
+import dev.sluice.scheduler.testing.BoundedAttack;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.scheduler.testing.WasiCallModules;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -468,23 +466,13 @@ class WasiGauntletTest {
 
     /** Runs {@code attack} within {@link #BOUND_MS} and without the heap peaking GiBs higher. */
     private static <T> T timed(String call, java.util.function.Supplier<T> attack) {
-        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).toList();
-        long before = heap.stream().mapToLong(p -> p.getUsage().getUsed()).sum();
-        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-        long started = System.nanoTime();
-        T result = attack.get();
-        long ms = (System.nanoTime() - started) / 1_000_000;
-        long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        BoundedAttack<T> measured = BoundedAttack.run(attack);
         synchronized (WasiGauntletTest.class) {
-            if (ms > worstMs) {
-                worstMs = ms;
+            if (measured.millis() > worstMs) {
+                worstMs = measured.millis();
                 worstCall = call;
             }
         }
-        assertTrue(ms < BOUND_MS, call + " took " + ms + " ms");
-        assertTrue(peak - before < HEAP_SLACK_MIB << 20, call + ": heap peaked " + ((peak - before) >> 20)
-                + " MiB above where it was");
-        return result;
+        return measured.within(call, BOUND_MS, HEAP_SLACK_MIB);
     }
 }
