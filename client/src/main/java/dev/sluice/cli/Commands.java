@@ -14,6 +14,8 @@ final class Commands {
                     Map.of("-d", "--data", "-H", "--header", "-X", "--method"), TenantCommands::invoke)),
             entry(new Command("functions", Set.of("--tenant"), Set.of(), Map.of(), TenantCommands::functions)),
             entry(new Command("function", Set.of(), Set.of(), Map.of(), TenantCommands::function)),
+            entry(new Command("assets", Set.of("--path"), Set.of("--writable", "--progress"), Map.of(),
+                    AssetCommands::assets)),
             entry(new Command("delete", Set.of(), Set.of(), Map.of(), TenantCommands::delete)),
             entry(new Command("logs", Set.of("--since", "--limit", "--interval-ms"), Set.of("--follow"),
                     Map.of("-f", "--follow"), TenantCommands::logs)),

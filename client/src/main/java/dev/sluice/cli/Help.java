@@ -17,6 +17,7 @@ final class Help {
                   functions             list the functions
                   function NAME         show a function
                   delete NAME           delete a function
+                  assets show|put|delete NAME   a function's files (put: a directory or a .tar)
                   logs NAME             a function's recent invocations and stderr (--follow to keep reading)
                   usage                 invocations, errors, throttles and fuel per UTC day
 
@@ -60,6 +61,15 @@ final class Help {
             Map.entry("function", """
                     Usage: sluice function NAME
                     Shows a function: digest, size, settings, what it runs with now, whether it is compiled.
+                    """),
+            Map.entry("assets", """
+                    Usage: sluice assets show NAME
+                           sluice assets put NAME DIR|FILE.tar [--path /assets] [--writable] [--progress]
+                           sluice assets delete NAME
+                    put replaces function NAME's assets with a directory (archived on the way; only files and
+                    directories, no links) or a tar file. The guest sees them at --path (default /assets), read-only;
+                    with --writable, every invocation gets its own copy there, counted against the plan's scratch
+                    space, and its changes are gone when it ends. See docs/files.md.
                     """),
             Map.entry("delete", """
                     Usage: sluice delete NAME

@@ -1,10 +1,15 @@
 package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,6 +71,54 @@ public final class SluiceClient implements AutoCloseable {
                 .build();
         HttpResponse<byte[]> response = http.checked(http.send(request));
         return new Deployment(response.statusCode() == 201, FunctionInfo.from(http.parse(response)));
+    }
+
+    /**
+     * Replaces function {@code name}'s assets with {@code source}: a directory (archived as a tar on the way, through
+     * a temporary file, see {@link TarWriter}) or a tar file as it is; streamed, never held in memory.
+     *
+     * @throws IllegalArgumentException when {@code source} is neither, or the directory holds a link or a device
+     */
+    public AssetsInfo putAssets(String name, Path source, AssetsPlacement placement, UploadProgress progress) {
+        Path tar = source;
+        boolean temporary = Files.isDirectory(source);
+        try {
+            if (temporary) {
+                tar = Files.createTempFile("sluice-assets-", ".tar");
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar))) {
+                    TarWriter.write(source, out);
+                }
+            } else if (!Files.isRegularFile(source)) {
+                throw new IllegalArgumentException("assets: no file or directory " + source);
+            }
+            HttpRequest request = http.request("/v1/functions/" + Http.segment(name) + "/assets" + placement.query())
+                    .timeout(DEPLOY_TIMEOUT)
+                    .header("Content-Type", "application/x-tar")
+                    .header("Accept", "application/json")
+                    .PUT(new CountingPublisher(HttpRequest.BodyPublishers.ofFile(tar), progress))
+                    .build();
+            return AssetsInfo.from(http.parse(http.checked(http.send(request))));
+        } catch (IOException e) {
+            throw new UncheckedIOException("assets: cannot read " + source + ": " + e.getMessage(), e);
+        } finally {
+            if (temporary && !tar.equals(source)) {
+                try {
+                    Files.deleteIfExists(tar);
+                } catch (IOException e) {
+                    // A file left in the temporary directory is all this costs.
+                }
+            }
+        }
+    }
+
+    /** Function {@code name}'s assets; a problem ({@code not-found}) when it has none. */
+    public AssetsInfo assets(String name) {
+        return AssetsInfo.from(http.call("GET", "/v1/functions/" + Http.segment(name) + "/assets", null));
+    }
+
+    /** Removes function {@code name}'s assets (whether or not it had any). */
+    public void deleteAssets(String name) {
+        http.call("DELETE", "/v1/functions/" + Http.segment(name) + "/assets", null);
     }
 
     /** Runs a function; any answer the function or Sluice gives is returned, problems included (see {@link Invocation}). */
