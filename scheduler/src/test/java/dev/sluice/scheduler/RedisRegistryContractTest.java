@@ -52,4 +52,13 @@ class RedisRegistryContractTest extends RegistryContract {
         // A deleted owner's tombstone is no trace of a function: it refuses deploys that raced the deletion.
         return redis.keys().stream().allMatch(k -> k.contains("{functions}:gone:"));
     }
+
+    @Override
+    void storeRecordWithoutAssets(String tenant, String name) {
+        // A large fuel budget too: changing the assets must not round it (the scripts never parse numbers).
+        connection.await(connection.commands().hset(connection.key("{functions}:fn:" + tenant), name,
+                ("{\"tenant\":\"" + tenant + "\",\"name\":\"" + name + "\",\"digest\":\"sha256:" + "ab".repeat(32)
+                        + "\",\"size\":10,\"memoryPages\":16,\"timeoutMs\":1000,\"deployedAt\":"
+                        + "\"2030-01-01T00:00:00Z\",\"fuel\":9007199254740993}").getBytes()), "old record");
+    }
 }
