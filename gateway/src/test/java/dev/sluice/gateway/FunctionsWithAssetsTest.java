@@ -108,6 +108,37 @@ class FunctionsWithAssetsTest {
         }
     }
 
+    @Test
+    void concurrentUploadsLeaveExactlyTheTreeTheRecordNames(@TempDir Path dataDir) throws Exception {
+        try (LocalScheduler scheduler = open(dataDir)) {
+            FunctionsWithAssets functions = FunctionsWithAssets.over(scheduler.functions(),
+                    FunctionAssets.open(dataDir), Optional.empty());
+            functions.deploy(new DeployRequest("t", SITE, TestModules.load("hello"), 16, 1000, 1 << 20, 1_000_000));
+            int uploads = 8;
+            var start = new java.util.concurrent.CountDownLatch(1);
+            try (var threads = java.util.concurrent.Executors.newFixedThreadPool(uploads)) {
+                var done = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+                for (int i = 0; i < uploads; i++) {
+                    String content = "upload " + i;
+                    done.add(threads.submit(() -> {
+                        start.await();
+                        return functions.upload("t", SITE, tar("f.txt", content), LIMITS, AssetMount.DEFAULT,
+                                ScratchLimits.NONE);
+                    }));
+                }
+                start.countDown();
+                for (var upload : done) {
+                    upload.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            }
+            String digest = functions.find("t", SITE).orElseThrow().assets().orElseThrow().digest();
+            assertEquals(java.util.Set.of(digest.substring("sha256:".length())), directories(dataDir),
+                    "the last attached tree stays, every replaced one is gone");
+            assertTrue(Files.readString(functions.directory(functions.find("t", SITE).orElseThrow().assets()
+                    .orElseThrow()).resolve("f.txt")).startsWith("upload "));
+        }
+    }
+
     private static java.util.Set<String> directories(Path dataDir) throws Exception {
         try (var children = Files.list(dataDir.resolve("assets"))) {
             return children.filter(Files::isDirectory).map(p -> p.getFileName().toString())

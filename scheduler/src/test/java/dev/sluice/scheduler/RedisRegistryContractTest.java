@@ -61,4 +61,15 @@ class RedisRegistryContractTest extends RegistryContract {
                         + "\",\"size\":10,\"memoryPages\":16,\"timeoutMs\":1000,\"deployedAt\":"
                         + "\"2030-01-01T00:00:00Z\",\"fuel\":9007199254740993}").getBytes()), "old record");
     }
+
+    @org.junit.jupiter.api.Test
+    void assetsAreNeverWrittenIntoACorruptEntry() {
+        String key = connection.key("{functions}:fn:acme");
+        connection.await(connection.commands().hset(key, "bad", "not json".getBytes()), "corrupt");
+        var functions = open().functions();
+        org.junit.jupiter.api.Assertions.assertThrows(SchedulerException.StorageFailure.class,
+                () -> functions.attach("acme", FunctionName.of("bad"), java.util.Optional.of(assets(1))));
+        org.junit.jupiter.api.Assertions.assertEquals("not json", new String(connection.await(
+                connection.commands().hget(key, "bad"), "read")), "left as it was");
+    }
 }

@@ -60,6 +60,7 @@ public final class FunctionAssets {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INDEX = "index.json";
     private static final String TEMP = ".tmp-";
+    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
     /** Scratch space's block size (docs/sandbox.md, "Files"). */
     public static final int BLOCK = 4096;
 
@@ -295,7 +296,7 @@ public final class FunctionAssets {
     }
 
     Path directoryOf(String digest) {
-        if (!digest.matches("sha256:[0-9a-f]{64}")) {
+        if (!DIGEST.matcher(digest).matches()) {
             throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
         return root.resolve(digest.substring("sha256:".length()));
@@ -385,7 +386,7 @@ public final class FunctionAssets {
     }
 
     private static String digest(String text) {
-        if (!text.matches("sha256:[0-9a-f]{64}")) {
+        if (!DIGEST.matcher(text).matches()) {
             throw new IllegalArgumentException("digest: '" + text + "' (expected: sha256:<64 hex digits>)");
         }
         return text;

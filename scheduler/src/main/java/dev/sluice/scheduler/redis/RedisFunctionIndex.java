@@ -154,10 +154,12 @@ public final class RedisFunctionIndex implements FunctionIndex {
             Commit.Outcome.OWNER_DELETED, Commit.Outcome.RESERVATION_LOST};
 
     // KEYS: fn hash. ARGV: name, the assets object as JSON ('' removes them). Returns {} when the function does not
-    // exist, else {entry before, entry after}. Only the entry's tail changes (see the class comment).
-    private static final SchedulerRedis.Script ATTACH = SchedulerRedis.Script.multi("""
+    // exist, {entry} (unchanged) when the entry is corrupt, else {entry before, entry after}. Only the entry's tail
+    // changes (see the class comment).
+    private static final SchedulerRedis.Script ATTACH = SchedulerRedis.Script.multi(ORPHAN + """
             local previous = redis.call('HGET', KEYS[1], ARGV[1])
             if not previous then return {} end
+            if not decode(previous) then return {previous} end
             local base = previous
             local at = string.find(previous, ',"assets":', 1, true)
             if at then base = string.sub(previous, 1, at - 1) .. '}' end
@@ -277,6 +279,10 @@ public final class RedisFunctionIndex implements FunctionIndex {
                 "store function assets");
         if (reply.isEmpty()) {
             return Optional.empty();
+        }
+        if (reply.size() == 1) {
+            spec((byte[]) reply.get(0)); // throws, naming what is wrong with it
+            throw new StorageFailure("shared store: corrupt function entry in Redis", null);
         }
         return Optional.of(new AssetsChange(spec((byte[]) reply.get(0)), spec((byte[]) reply.get(1))));
     }
