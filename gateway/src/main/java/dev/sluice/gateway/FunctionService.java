@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
 import dev.sluice.gateway.core.DeployOutcome;
+import dev.sluice.gateway.core.FunctionFilesSource;
 import dev.sluice.gateway.core.Deploys;
 import dev.sluice.gateway.core.InvocationCall;
 import dev.sluice.gateway.core.InvocationOutcome;
@@ -203,8 +204,8 @@ final class FunctionService implements HttpService {
                     "the archive's " + declared.getAsLong() + " bytes are over " + assetLimits.maxArchiveBytes()
                             + ", the most max-asset-bytes and max-asset-files allow with headers");
         }
-        ScratchLimits scratch = limits.scratchBytes() == 0 ? ScratchLimits.NONE
-                : new ScratchLimits(limits.scratchBytes(), Math.toIntExact(limits.scratchInodes()));
+        // What the plan grants each call now; a writable copy must fit it (a later, smaller plan fails the call).
+        ScratchLimits scratch = FunctionFilesSource.scratchOf(limits);
         InputStream body = req.content().hasEntity() ? req.content().inputStream() : InputStream.nullInputStream();
         FunctionSpec after = assets.upload(tenant(req), name, body, assetLimits, mount, scratch)
                 // Deleted while the archive was read: nothing was kept.

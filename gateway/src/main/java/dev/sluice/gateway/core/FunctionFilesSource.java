@@ -38,6 +38,12 @@ public final class FunctionFilesSource {
         return new FunctionFilesSource(Objects.requireNonNull(directories, "directories"), true);
     }
 
+    /** The scratch space a plan grants each invocation: none at {@code scratch-bytes} 0. */
+    public static ScratchLimits scratchOf(TenantLimits limits) {
+        return limits.scratchBytes() == 0 ? ScratchLimits.NONE
+                : new ScratchLimits(limits.scratchBytes(), Math.toIntExact(limits.scratchInodes()));
+    }
+
     /**
      * The files of one invocation of {@code function} under {@code limits}; {@link FunctionFiles#NONE} (the runtime's
      * fast path) when it has no assets and the plan gives no scratch space.
@@ -48,8 +54,7 @@ public final class FunctionFilesSource {
         if (!any) {
             return FunctionFiles.NONE;
         }
-        ScratchLimits scratch = limits.scratchBytes() == 0 ? ScratchLimits.NONE
-                : new ScratchLimits(limits.scratchBytes(), Math.toIntExact(limits.scratchInodes()));
+        ScratchLimits scratch = scratchOf(limits);
         if (function.assets().isEmpty()) {
             return scratch.granted() ? new FunctionFiles(Optional.empty(), scratch) : FunctionFiles.NONE;
         }

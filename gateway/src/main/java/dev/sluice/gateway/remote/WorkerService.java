@@ -33,6 +33,10 @@ import java.util.function.Function;
  */
 public final class WorkerService implements HttpService {
     private static final System.Logger LOG = System.getLogger(WorkerService.class.getName());
+    /** A worker that finds no asset trees: a call of a function with assets fails as a storage failure. */
+    private static final Function<AttachedAssets, Path> NO_TREES = attached -> {
+        throw new SchedulerException.StorageFailure("this worker has no asset store", null);
+    };
     private final String id;
     private final String secret;
     private final Dispatcher dispatcher;
@@ -60,11 +64,6 @@ public final class WorkerService implements HttpService {
                                        long maxBodyBytes) {
         return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, Tracing.off(), NO_TREES);
     }
-
-    /** A worker that finds no asset trees: a call of a function with assets fails as a storage failure. */
-    private static final Function<AttachedAssets, Path> NO_TREES = attached -> {
-        throw new SchedulerException.StorageFailure("this worker has no asset store", null);
-    };
 
     /**
      * ... traced: a call's spans (queue wait, run) are children of the gateway's dispatch span, whose W3C
