@@ -31,8 +31,8 @@ interface Execution extends AutoCloseable {
     }
 
     /**
-     * Whether functions run in this process, where their files ({@code /assets}, {@code /tmp}) reach them. False for
-     * remote workers: the internal protocol carries no files yet, so uploads are refused (docs/files.md).
+     * Whether functions run in this process, which then finds their asset trees itself. False for remote workers:
+     * the internal protocol carries the assets' digest and mount, and each worker finds the tree (docs/files.md).
      */
     default boolean runsFunctionsHere() {
         return false;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
 import dev.sluice.gateway.core.DeployOutcome;
+import dev.sluice.gateway.core.FunctionFilesSource;
 import dev.sluice.gateway.core.Deploys;
 import dev.sluice.gateway.core.InvocationCall;
 import dev.sluice.gateway.core.InvocationOutcome;
@@ -29,9 +30,10 @@ import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetRejection;
 import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
-import dev.sluice.scheduler.shared.ModuleStore;
-import java.util.Optional;
+import dev.sluice.scheduler.files.AssetMount;
+import dev.sluice.scheduler.files.ScratchLimits;
 import java.io.InputStream;
 import dev.sluice.tenancy.auth.KeyMetadata;
 import dev.sluice.tenancy.auth.Scope;
@@ -75,19 +77,13 @@ final class FunctionService implements HttpService {
     private final SecretService secrets;
     private final LogService logs;
     private final SluiceMetrics metrics;
-    private final FunctionAssets assets;
-    /** Where uploaded trees are published for other processes (Redis), if anywhere. */
-    private final Optional<ModuleStore> sharedAssets;
-    /** Whether invocations get their files; not on remote workers yet, where uploads are refused. */
-    private final boolean filesCarried;
+    /** The same registry as {@code functions}, below its decorators: where assets are stored and attached. */
+    private final FunctionsWithAssets assets;
 
     FunctionService(TenantGate gate, FunctionRegistry functions, Invocations invocations, Deploys deploys,
                     UsageLedger usage, long maxRequestBytes, SecretService secrets, LogService logs,
-                    SluiceMetrics metrics, FunctionAssets assets, Optional<ModuleStore> sharedAssets,
-                    boolean filesCarried) {
-        this.filesCarried = filesCarried;
+                    SluiceMetrics metrics, FunctionsWithAssets assets) {
         this.assets = assets;
-        this.sharedAssets = sharedAssets;
         this.logs = logs;
         this.metrics = metrics;
         this.secrets = secrets;
@@ -185,17 +181,16 @@ final class FunctionService implements HttpService {
 
     /**
      * Replaces the function's assets with the tar body ({@code application/x-tar}), read as it arrives and checked
-     * against the tenant's {@code max-asset-bytes} and {@code max-asset-files} (see {@link FunctionAssets}).
+     * against the tenant's {@code max-asset-bytes} and {@code max-asset-files} (see {@link FunctionAssets}); the
+     * query's {@code path} (default {@code /assets}) and {@code writable} (default {@code false}) say where and how
+     * the guest sees them ({@link AssetMount}). Only the function's assets change: a deploy racing with the upload
+     * keeps them, and this keeps the deploy's module.
      */
     private void putAssets(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.DEPLOY, name.value());
         existing(req);
-        if (!filesCarried) {
-            // Accepting them would be a lie: the internal protocol does not carry files to remote workers yet.
-            throw ProblemException.of(ProblemType.NOT_IMPLEMENTED,
-                    "function assets need functions run by this process; this gateway's remote workers get no files");
-        }
+        AssetMount mount = mount(req);
         Requests.requireContentType(req, "application/x-tar");
         var limits = TenantGate.callerOf(req).limits();
         AssetLimits assetLimits = new AssetLimits(limits.maxAssetBytes(), limits.maxAssetFiles());
@@ -209,36 +204,54 @@ final class FunctionService implements HttpService {
                     "the archive's " + declared.getAsLong() + " bytes are over " + assetLimits.maxArchiveBytes()
                             + ", the most max-asset-bytes and max-asset-files allow with headers");
         }
+        // What the plan grants each call now; a writable copy must fit it (a later, smaller plan fails the call).
+        ScratchLimits scratch = FunctionFilesSource.scratchOf(limits);
         InputStream body = req.content().hasEntity() ? req.content().inputStream() : InputStream.nullInputStream();
-        AssetTree tree = assets.replace(tenant(req), name, body, assetLimits);
-        if (functions.find(tenant(req), name).isEmpty()) {
-            // Deleted while the archive was read: its removal missed these assets, so they go now.
-            assets.remove(tenant(req), name);
-            throw ErrorMapper.problem(new Refusal.FunctionNotFound(name));
+        FunctionSpec after = assets.upload(tenant(req), name, body, assetLimits, mount, scratch)
+                // Deleted while the archive was read: nothing was kept.
+                .orElseThrow(() -> ErrorMapper.problem(new Refusal.FunctionNotFound(name)));
+        AdminService.send(res, Status.OK_200, assetsJson(after.assets().orElseThrow()));
+    }
+
+    /** The query's mount; a bad {@code path} or {@code writable} is the client's error, with AssetMount's message. */
+    private static AssetMount mount(ServerRequest req) {
+        String path = req.query().contains("path") ? req.query().get("path") : AssetMount.DEFAULT.path();
+        boolean writable = false;
+        if (req.query().contains("writable")) {
+            String raw = req.query().get("writable");
+            if (!raw.equals("true") && !raw.equals("false")) {
+                throw ProblemException.of(ProblemType.INVALID_REQUEST, "writable: '"
+                        + (raw.length() > 16 ? raw.substring(0, 16) + "…" : raw) + "' (expected: true or false)");
+            }
+            writable = Boolean.parseBoolean(raw);
         }
-        sharedAssets.ifPresent(store -> assets.publish(tenant(req), name, store));
-        AdminService.send(res, Status.OK_200, assetsJson(tree));
+        try {
+            return new AssetMount(path, writable);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.of(ProblemType.INVALID_REQUEST, e.getMessage());
+        }
     }
 
     private void getAssets(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.READ, name.value());
-        existing(req);
-        AssetTree tree = assets.find(tenant(req), name).orElseThrow(() -> ProblemException.of(ProblemType.NOT_FOUND,
-                "function '" + name + "' has no assets"));
-        AdminService.send(res, Status.OK_200, assetsJson(tree));
+        AttachedAssets attached = existing(req).assets().orElseThrow(() -> ProblemException.of(
+                ProblemType.NOT_FOUND, "function '" + name + "' has no assets"));
+        AdminService.send(res, Status.OK_200, assetsJson(attached));
     }
 
     private void deleteAssets(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.DEPLOY, name.value());
         existing(req);
-        assets.remove(tenant(req), name);
+        assets.detach(tenant(req), name).orElseThrow(() -> ErrorMapper.problem(new Refusal.FunctionNotFound(name)));
         res.status(Status.NO_CONTENT_204).send();
     }
 
-    private static ObjectNode assetsJson(AssetTree tree) {
-        return Json.object().put("digest", tree.digest()).put("files", tree.files()).put("bytes", tree.bytes());
+    private static ObjectNode assetsJson(AttachedAssets attached) {
+        AssetTree tree = attached.tree();
+        return Json.object().put("digest", tree.digest()).put("files", tree.files()).put("bytes", tree.bytes())
+                .put("path", attached.mount().path()).put("writable", attached.mount().writable());
     }
 
     /** A deploy whose module was read is timed (validation, instrumentation, compile); one refused before is not. */

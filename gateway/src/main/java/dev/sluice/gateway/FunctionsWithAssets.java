@@ -3,40 +3,114 @@ package dev.sluice.gateway;
 import dev.sluice.scheduler.ForwardingFunctionRegistry;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.FunctionRegistry;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.SchedulerException;
+import dev.sluice.scheduler.assets.AssetLimits;
+import dev.sluice.scheduler.assets.AssetRejection;
+import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
+import dev.sluice.scheduler.files.AssetMount;
+import dev.sluice.scheduler.files.ScratchLimits;
+import dev.sluice.scheduler.shared.ModuleStore;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The function registry as the API uses it, with assets: removing a function removes its assets, removing a
- * tenant's functions removes theirs; a deploy keeps them (they are not part of the module). The function goes
- * first: if its removal fails, its assets stay with it.
+ * The function registry as the API uses it, with assets. The function's record says which tree it has
+ * ({@link FunctionSpec#assets()}, changed only by {@link FunctionRegistry#attach}, kept by a deploy); this class
+ * stores the trees on local disk ({@link FunctionAssets}), publishes them to the shared module store when there is
+ * one (so remote workers and other gateways find them by digest), and gives back its local reference to a tree once
+ * the record no longer points at it. Removing a function, or a tenant's functions, gives back theirs; the function
+ * goes first, so if its removal fails its assets stay with it.
  */
 final class FunctionsWithAssets extends ForwardingFunctionRegistry {
     private final FunctionAssets assets;
+    private final Optional<ModuleStore> shared;
 
-    private FunctionsWithAssets(FunctionRegistry functions, FunctionAssets assets) {
+    private FunctionsWithAssets(FunctionRegistry functions, FunctionAssets assets, Optional<ModuleStore> shared) {
         super(functions);
         this.assets = assets;
+        this.shared = shared;
     }
 
-    static FunctionsWithAssets over(FunctionRegistry functions, FunctionAssets assets) {
+    /** @param shared where trees are published for other processes (Redis), if anywhere */
+    static FunctionsWithAssets over(FunctionRegistry functions, FunctionAssets assets, Optional<ModuleStore> shared) {
         return new FunctionsWithAssets(Objects.requireNonNull(functions, "functions"),
-                Objects.requireNonNull(assets, "assets"));
-    }
-
-    /** The assets themselves: upload, describe, remove. */
-    FunctionAssets assets() {
-        return assets;
+                Objects.requireNonNull(assets, "assets"), Objects.requireNonNull(shared, "shared"));
     }
 
     /**
-     * The host directory of the function's assets (read-only, complete), for the runtime's
-     * {@code FunctionFiles.assets}; empty when it has none.
+     * Stores the tar {@code body} as the function's assets, seen by the guest as {@code mount} says: unpacked and
+     * checked (outside any lock), published, then attached to the function's record in one atomic registry write.
+     *
+     * @param scratch the plan's scratch space now: a writable mount's copy must fit it
+     * @return the function's record after, empty when there is no such function (nothing is kept then)
+     * @throws SchedulerException.AssetsRejected when the archive breaks a rule, or a writable copy would not fit
      */
-    Optional<Path> assetsDirectory(String tenant, FunctionName name) {
-        return assets.directory(tenant, name);
+    Optional<FunctionSpec> upload(String tenant, FunctionName name, InputStream body, AssetLimits limits,
+                                  AssetMount mount, ScratchLimits scratch) {
+        AssetTree tree = assets.store(tenant, name, body, limits);
+        Optional<FunctionRegistry.AssetsChange> change;
+        try {
+            if (mount.writable()) {
+                requireFits(tree, scratch);
+            }
+            // Before the record points at it: a worker or gateway that reads the record can fetch the tree.
+            shared.ifPresent(store -> assets.publish(tree.digest(), store));
+            change = functions.attach(tenant, name, Optional.of(new AttachedAssets(tree, mount)));
+        } catch (RuntimeException e) {
+            assets.release(tenant, name, tree.digest());
+            throw e;
+        }
+        if (change.isEmpty()) {
+            // Deleted (or never deployed) while the archive was read.
+            assets.release(tenant, name, tree.digest());
+            return Optional.empty();
+        }
+        change.get().before().assets().ifPresent(old -> assets.release(tenant, name, old.digest()));
+        return Optional.of(change.get().after());
+    }
+
+    /** Removes the function's assets. @return the record after, empty when there is no such function */
+    Optional<FunctionSpec> detach(String tenant, FunctionName name) {
+        Optional<FunctionRegistry.AssetsChange> change = functions.attach(tenant, name, Optional.empty());
+        change.flatMap(c -> c.before().assets()).ifPresent(old -> assets.release(tenant, name, old.digest()));
+        return change.map(FunctionRegistry.AssetsChange::after);
+    }
+
+    /**
+     * The host directory of a function's tree, for an invocation run in this process: this data directory's copy, or
+     * one fetched from the shared store (unpacked within the tree's own recorded size and file count).
+     *
+     * @throws SchedulerException.StorageFailure when neither has it, or the shared bytes are corrupt
+     */
+    Path directory(AttachedAssets attached) {
+        Optional<Path> local = assets.local(attached.digest());
+        if (local.isPresent()) {
+            return local.get();
+        }
+        AssetTree tree = attached.tree();
+        return shared.flatMap(store -> assets.resolve(tree.digest(), store, AssetLimits.exactly(tree)))
+                .orElseThrow(() -> new SchedulerException.StorageFailure("function assets " + tree.digest()
+                        + " are neither in this data directory nor in the shared store", null));
+    }
+
+    private void requireFits(AssetTree tree, ScratchLimits scratch) {
+        long capacity = scratch.bytes() / FunctionAssets.BLOCK * FunctionAssets.BLOCK;
+        long needed = assets.scratchBytes(tree.digest());
+        if (!scratch.granted() || needed > capacity) {
+            throw new SchedulerException.AssetsRejected(AssetRejection.EXCEEDS_SCRATCH, "writable assets copy "
+                    + needed + " bytes (in 4 KiB blocks) into scratch space, over the plan's scratch-bytes: "
+                    + scratch.bytes());
+        }
+        if (tree.files() > scratch.inodes()) {
+            throw new SchedulerException.AssetsRejected(AssetRejection.EXCEEDS_SCRATCH, "writable assets copy "
+                    + tree.files() + " files and directories into scratch space, over the plan's scratch-inodes: "
+                    + scratch.inodes());
+        }
     }
 
     @Override

@@ -131,16 +131,18 @@ public final class Sluice implements AutoCloseable {
             // Tenant function logs (stderr per invocation), in memory; deleting a function or tenant drops its own.
             FunctionLogs functionLogs = FunctionLogs.create(
                     builder.logLimits.orElseGet(() -> LogLimits.of(config.logs())), builder.clock);
-            // Function assets in <data-dir>/assets; deleting a function or tenant deletes its own (FunctionsWithAssets).
+            // Function assets: trees in <data-dir>/assets (published to the shared store with Redis), which one a
+            // function has in its record; deleting a function or tenant gives back its own (FunctionsWithAssets).
             FunctionsWithAssets withAssets = FunctionsWithAssets.over(
-                    FunctionsWithSecrets.over(scheduler.functions(), secrets), FunctionAssets.open(config.dataDir()));
+                    FunctionsWithSecrets.over(scheduler.functions(), secrets), FunctionAssets.open(config.dataDir()),
+                    scheduler.sharedStore());
             var functions = FunctionsWithLogs.over(withAssets, functionLogs);
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
-            // Files reach only functions run in this process (remote workers get none yet: docs/files.md).
+            // Run here: the tree's directory is found here. Remote workers find it themselves by its digest.
             FunctionFilesSource filesSource = scheduler.runsFunctionsHere()
-                    ? FunctionFilesSource.local(withAssets::assetsDirectory) : FunctionFilesSource.NOT_CARRIED;
+                    ? FunctionFilesSource.local(withAssets::directory) : FunctionFilesSource.REMOTE;
             FunctionService functionService = new FunctionService(gate, functions,
                     new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets,
                             filesSource),
@@ -148,7 +150,7 @@ public final class Sluice implements AutoCloseable {
                     quotas.usage(),
                     config.maxRequestBytes(), new SecretService(functions, secrets),
                     new LogService(functionLogs, functions, builder.clock, builder.nanoTime), metrics,
-                    withAssets.assets(), scheduler.sharedStore(), filesSource.carried());
+                    withAssets);
             MetricsService metricsService = MetricsService.create(metrics, auth);
             // Not ready while a shared store was never reached: the gateway starts anyway and connects in the
             // background.

@@ -10,6 +10,7 @@ import dev.sluice.gateway.metrics.SluiceMetrics;
 import dev.sluice.gateway.tracing.OtlpExport;
 import dev.sluice.gateway.remote.InternalProtocol;
 import dev.sluice.gateway.remote.WorkerService;
+import dev.sluice.gateway.remote.WorkerTrees;
 import dev.sluice.scheduler.DiskModuleStore;
 import dev.sluice.scheduler.LocalScheduler;
 import dev.sluice.scheduler.SchedulerSettings;
@@ -18,6 +19,7 @@ import dev.sluice.scheduler.cluster.WorkerRegistration;
 import dev.sluice.scheduler.redis.RedisModuleStore;
 import dev.sluice.scheduler.redis.RedisWorkerRegistration;
 import dev.sluice.scheduler.redis.SchedulerRedis;
+import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.scheduler.shared.ModuleStore;
 import io.helidon.webserver.WebServer;
 import java.lang.System.Logger.Level;
@@ -80,8 +82,13 @@ public final class WorkerRole implements AutoCloseable {
                     ? Optional.of(SchedulerRedis.open(SchedulerRedis.Settings.from(config.stores())
                             .withCalls(metrics::redisCommand)))
                     : Optional.empty();
+            WorkerTrees trees;
             try {
                 ModuleStore modules = moduleStore(config, redis);
+                // Function asset trees: fetched into this data directory, from where the gateways keep them.
+                FunctionAssets fetched = FunctionAssets.open(config.dataDir());
+                trees = config.stores().sharedTenancy() ? WorkerTrees.shared(fetched, modules)
+                        : WorkerTrees.besideModules(fetched, Path.of(cluster.workerModuleDir()));
                 this.registrar = builder.registrar.orElseGet(() -> registrar(config, redis));
                 this.scheduler = opened.add(LocalScheduler.openWorker(settings(config), config.dataDir(),
                         InstantSource.system(), modules, redis.<AutoCloseable>map(r -> r).orElse(() -> { }),
@@ -98,7 +105,7 @@ public final class WorkerRole implements AutoCloseable {
                     cluster.effectiveMaxConcurrency(config.workers()),
                     // The tenant's body plus its CGI environment (bounded by the gateway's header limits) and the
                     // function's secrets.
-                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES, tracing);
+                    config.maxRequestBytes() + (1 << 20) + InternalProtocol.MAX_SECRETS_BYTES, tracing, trees);
             ConnectionLimits limits = builder.limits.orElseGet(() -> ConnectionLimits.forWorker(
                     cluster.effectiveMaxConcurrency(config.workers())));
             this.server = WebServer.builder()

@@ -206,6 +206,49 @@ class FunctionAssetsTest {
     }
 
     @Test
+    void theMountComesFromTheQueryIsShownByGetAndABadOneIs400() throws IOException {
+        Reply plain = put(key, "site", site());
+        assertEquals("/assets", plain.json().get("path").asText(), plain.toString());
+        assertFalse(plain.json().get("writable").asBoolean());
+        Reply root = server.call(key, "PUT", "/v1/functions/site/assets?path=/", site(), TAR);
+        assertEquals(200, root.status(), root.toString());
+        Reply shown = get(key, "site");
+        assertEquals("/", shown.json().get("path").asText(), shown.toString());
+        assertEquals(root.json().get("digest"), shown.json().get("digest"));
+        Set<String> before = stored();
+        for (String query : List.of("path=assets", "path=/a/../b", "path=/tmp", "path=/a%20b", "path=",
+                "writable=yes", "writable=TRUE", "path=/" + "a".repeat(300))) {
+            Reply refused = server.call(key, "PUT", "/v1/functions/site/assets?" + query, site(), TAR);
+            assertEquals(400, refused.status(), query + ": " + refused);
+            assertEquals("invalid-request", refused.problemType(), query);
+        }
+        assertEquals(before, stored(), "a refused mount stores nothing");
+        assertEquals("/", get(key, "site").json().get("path").asText(), "the assets are unchanged");
+    }
+
+    @Test
+    void writableAssetsLargerThanTheScratchSpaceAre422ExceedsScratch() throws IOException {
+        String small = server.tenantWithKey("small", "{\"max-asset-bytes\": " + MAX_BYTES
+                + ", \"scratch-bytes\": 8191, \"scratch-inodes\": 10}");
+        assertEquals(201, server.deploy(small, "site", TestModules.load("hello")).status());
+        // site(): two files, each a 4 KiB block; 8191 bytes round down to one block.
+        Reply refused = server.call(small, "PUT", "/v1/functions/site/assets?writable=true", site(), TAR);
+        assertEquals(422, refused.status(), refused.toString());
+        assertEquals("assets-rejected", refused.problemType());
+        assertEquals("exceeds-scratch", refused.json().get("reason").asText());
+        assertEquals(404, get(small, "site").status(), "nothing attached");
+        Reply readOnly = server.call(small, "PUT", "/v1/functions/site/assets?writable=false", site(), TAR);
+        assertEquals(200, readOnly.status(), "read-only assets take no scratch space: " + readOnly);
+
+        String enough = server.tenantWithKey("enough", "{\"max-asset-bytes\": " + MAX_BYTES
+                + ", \"scratch-bytes\": 8192, \"scratch-inodes\": 4}");
+        assertEquals(201, server.deploy(enough, "site", TestModules.load("hello")).status());
+        Reply fits = server.call(enough, "PUT", "/v1/functions/site/assets?writable=true&path=/", site(), TAR);
+        assertEquals(200, fits.status(), fits.toString());
+        assertTrue(fits.json().get("writable").asBoolean());
+    }
+
+    @Test
     void aPlanWithoutAssetsRefusesEveryUpload() {
         String none = server.tenantWithKey("basic", "{}");
         assertEquals(201, server.deploy(none, "f", TestModules.load("hello")).status());

@@ -85,11 +85,12 @@ class FunctionFilesInvocationTest {
     }
 
     /**
-     * The gateway role: the internal protocol carries no files to remote workers yet, so an upload is refused
-     * (501 not-implemented) rather than accepted and never seen, and invocations run without files.
+     * The gateway role with its workers reading its module files ({@code worker-module-dir}): the call carries the
+     * record's assets (digest, mount) and the plan's scratch limits, and the worker reads the gateway's tree beside
+     * the modules. (With Redis the worker fetches the tree from the shared store: RemoteAssetsProcessTest.)
      */
     @Test
-    void aGatewayWithRemoteWorkersRefusesAssetsAndInvokesWithoutFiles(@TempDir Path clusterDir) throws Exception {
+    void aGatewayWithRemoteWorkersCarriesTheAssetsAndScratchToTheWorker(@TempDir Path clusterDir) throws Exception {
         InJvmCluster cluster = new InJvmCluster(() -> clusterDir);
         try {
             WorkerRole worker = cluster.worker("a", Map.of());
@@ -97,19 +98,36 @@ class FunctionFilesInvocationTest {
                     Map.of("worker-secret", InJvmCluster.SECRET, "worker-addresses", "127.0.0.1:" + worker.port()),
                     config -> GatewayRole.builder(config, Map.of())));
             String key = gateway.tenantWithKey("acme", "{\"max-asset-bytes\": 1048576, \"scratch-bytes\": "
-                    + SCRATCH_BYTES + "}");
+                    + SCRATCH_BYTES + ", \"scratch-inodes\": 64}");
             assertEquals(201, gateway.deploy(key, "site", TestModules.load("files-wagi")).status());
             byte[] tar = TestTars.create().file("greeting.txt", "hello").bytes();
-            Reply refused = gateway.call(key, "PUT", "/v1/functions/site/assets", tar, "application/x-tar");
-            assertEquals(501, refused.status(), refused.toString());
-            assertEquals("not-implemented", refused.problemType());
+            Reply uploaded = gateway.call(key, "PUT", "/v1/functions/site/assets", tar, "application/x-tar");
+            assertEquals(200, uploaded.status(), uploaded.toString());
 
-            Reply reply = gateway.call(key, "GET", "/v1/functions/site/invoke?none", null, null);
+            Reply reply = gateway.call(key, "GET", "/v1/functions/site/invoke?tour", null, null);
             assertEquals(200, reply.status(), reply.toString());
-            assertEquals("open /assets: errno 76\nopen /tmp: errno 76\n", reply.body());
+            assertTrue(reply.body().contains("read /assets/greeting.txt: hello\n"), reply.body());
+            assertTrue(reply.body().contains("fill /tmp: 15 files of 4096 bytes, then errno 51\n"), reply.body());
             assertEquals(1, worker.started(), "it ran on the worker");
+
+            // The tree gone behind the gateway's back: the worker refuses the call before the guest starts.
+            String digest = uploaded.json().path("digest").asText();
+            deleteReadOnlyTree(clusterDir.resolve("gateway/assets").resolve(digest.substring("sha256:".length())));
+            Reply missing = gateway.call(key, "GET", "/v1/functions/site/invoke?tour", null, null);
+            assertEquals(503, missing.status(), missing.toString());
+            assertEquals("store-unavailable", missing.problemType());
         } finally {
             cluster.afterEach(null);
+        }
+    }
+
+    private static void deleteReadOnlyTree(Path tree) throws java.io.IOException {
+        try (var all = java.nio.file.Files.walk(tree)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                p.getParent().toFile().setWritable(true);
+                p.toFile().setWritable(true);
+                java.nio.file.Files.delete(p);
+            }
         }
     }
 }

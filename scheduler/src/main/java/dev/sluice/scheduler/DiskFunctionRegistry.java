@@ -2,6 +2,7 @@ package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import java.lang.System.Logger.Level;
 import java.nio.file.attribute.FileTime;
 import java.time.InstantSource;
@@ -110,11 +111,14 @@ final class DiskFunctionRegistry implements FunctionRegistry {
         return cache.compiled(function.digest());
     }
 
-    private Deployment store(FunctionSpec spec, ModuleValidator.Checked checked, byte[] bytes, long maxFunctions) {
-        String digest = spec.digest();
+    private Deployment store(FunctionSpec deployed, ModuleValidator.Checked checked, byte[] bytes,
+                             long maxFunctions) {
+        String digest = deployed.digest();
         synchronized (writeLock) {
-            Key key = new Key(spec.tenant(), spec.name());
+            Key key = new Key(deployed.tenant(), deployed.name());
             FunctionSpec previous = functions.get(key);
+            // A new module keeps the function's assets: they are not part of it (attach changes them).
+            FunctionSpec spec = previous == null ? deployed : deployed.withAssets(previous.assets());
             if (previous == null && maxFunctions > 0) {
                 var tenantFunctions = byTenant.get(spec.tenant());
                 long count = tenantFunctions == null ? 0 : tenantFunctions.size();
@@ -363,6 +367,26 @@ final class DiskFunctionRegistry implements FunctionRegistry {
     public List<FunctionSpec> list(String tenant) {
         var tenantFunctions = byTenant.get(tenant);
         return tenantFunctions == null ? List.of() : List.copyOf(tenantFunctions.values());
+    }
+
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        synchronized (writeLock) {
+            FunctionSpec before = functions.get(new Key(tenant, name));
+            if (before == null) {
+                return Optional.empty();
+            }
+            FunctionSpec after = before.withAssets(assets);
+            put(after);
+            try {
+                store.put(after);
+            } catch (RuntimeException e) {
+                put(before);
+                throw e;
+            }
+            compactIfDue();
+            return Optional.of(new AssetsChange(before, after));
+        }
     }
 
     @Override

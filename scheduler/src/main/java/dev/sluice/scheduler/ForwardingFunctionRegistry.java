@@ -1,5 +1,6 @@
 package dev.sluice.scheduler;
 
+import dev.sluice.scheduler.assets.AttachedAssets;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,6 +36,11 @@ public abstract class ForwardingFunctionRegistry implements FunctionRegistry {
     @Override
     public List<FunctionSpec> list(String tenant) {
         return functions.list(tenant);
+    }
+
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        return functions.attach(tenant, name, assets);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.sluice.scheduler;
 
+import dev.sluice.scheduler.assets.AttachedAssets;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -20,6 +22,15 @@ public interface FunctionRegistry {
 
     /** The tenant's functions ordered by name. */
     List<FunctionSpec> list(String tenant);
+
+    /**
+     * Sets ({@code assets} present) or removes the function's assets and changes nothing else, as one atomic write
+     * of the stored record: a deploy racing with it keeps whichever assets the record holds when it commits (a deploy
+     * never changes them), and this keeps the module the record holds when it writes.
+     *
+     * @return the record before and after, empty when the function does not exist
+     */
+    Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets);
 
     /** @return whether the function existed */
     boolean delete(String tenant, FunctionName name);
@@ -43,4 +54,12 @@ public interface FunctionRegistry {
      *                 background compile is done (or for good, if it fails)
      */
     record Deployment(FunctionSpec spec, boolean created, boolean compiled) {}
+
+    /** What {@link #attach} changed: the stored record before and after. */
+    record AssetsChange(FunctionSpec before, FunctionSpec after) {
+        public AssetsChange {
+            Objects.requireNonNull(before, "before");
+            Objects.requireNonNull(after, "after");
+        }
+    }
 }

@@ -1,11 +1,13 @@
 package dev.sluice.scheduler;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sluice.config.AtomicFiles;
 import dev.sluice.config.Journal;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -74,9 +77,13 @@ final class FunctionStore {
      */
     record Index(int version, List<Entry> functions, Long seq) {}
 
-    /** @param fuel absent in entries written before fuel existed: {@link FunctionSpec#DEFAULT_FUEL} */
+    /**
+     * @param fuel   absent in entries written before fuel existed: {@link FunctionSpec#DEFAULT_FUEL}
+     * @param assets absent in entries of functions without assets, and in those written before assets existed
+     */
     record Entry(String tenant, String name, String digest, long size, int memoryPages, long timeoutMs,
-                 String deployedAt, Long fuel) {}
+                 String deployedAt, Long fuel,
+                 @JsonInclude(JsonInclude.Include.NON_NULL) AttachedAssets.Stored assets) {}
 
     /**
      * @return the stored functions: the snapshot with the journal replayed on it; none when there is neither yet
@@ -263,7 +270,7 @@ final class FunctionStore {
 
     private static Entry entry(FunctionSpec f) {
         return new Entry(f.tenant(), f.name().value(), f.digest(), f.size(), f.memoryPages(), f.timeoutMs(),
-                f.deployedAt().toString(), f.fuel());
+                f.deployedAt().toString(), f.fuel(), f.assets().map(AttachedAssets.Stored::of).orElse(null));
     }
 
     /** The module's bytes, verified against the digest they are stored under. */
@@ -304,6 +311,7 @@ final class FunctionStore {
         Digests.hex(e.digest()); // rejects anything that could escape the modules directory
         return new FunctionSpec(e.tenant(), FunctionName.of(e.name()), e.digest(), e.size(), e.memoryPages(),
                 e.timeoutMs(), Instant.parse(e.deployedAt()),
-                e.fuel() == null ? FunctionSpec.DEFAULT_FUEL : e.fuel());
+                e.fuel() == null ? FunctionSpec.DEFAULT_FUEL : e.fuel(),
+                Optional.ofNullable(e.assets()).map(AttachedAssets.Stored::attached));
     }
 }

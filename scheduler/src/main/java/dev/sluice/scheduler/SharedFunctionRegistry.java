@@ -1,6 +1,7 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.shared.FunctionIndex;
 import dev.sluice.scheduler.shared.ModuleStore;
 import java.lang.System.Logger.Level;
@@ -222,6 +223,15 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     @Override
     public List<FunctionSpec> list(String tenant) {
         return index.list(tenant);
+    }
+
+    /** One atomic index step; this process's next find reads the record again. */
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        forget(tenant, name);
+        Optional<AssetsChange> change = index.attach(tenant, name, assets);
+        forget(tenant, name);
+        return change;
     }
 
     @Override

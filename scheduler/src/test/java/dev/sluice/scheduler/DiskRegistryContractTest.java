@@ -35,4 +35,11 @@ class DiskRegistryContractTest extends RegistryContract {
         Path index = dataDir.resolve("functions.json");
         return noModules && (!Files.exists(index) || Files.readString(index).contains("\"functions\" : [ ]"));
     }
+
+    @Override
+    void storeRecordWithoutAssets(String tenant, String name) throws Exception {
+        Files.writeString(dataDir.resolve("functions.json"), "{\"version\":1,\"functions\":[{\"tenant\":\""
+                + tenant + "\",\"name\":\"" + name + "\",\"digest\":\"sha256:" + "ab".repeat(32)
+                + "\",\"size\":10,\"memoryPages\":16,\"timeoutMs\":1000,\"deployedAt\":\"2030-01-01T00:00:00Z\"}]}");
+    }
 }

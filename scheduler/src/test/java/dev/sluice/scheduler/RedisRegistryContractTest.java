@@ -52,4 +52,24 @@ class RedisRegistryContractTest extends RegistryContract {
         // A deleted owner's tombstone is no trace of a function: it refuses deploys that raced the deletion.
         return redis.keys().stream().allMatch(k -> k.contains("{functions}:gone:"));
     }
+
+    @Override
+    void storeRecordWithoutAssets(String tenant, String name) {
+        // A large fuel budget too: changing the assets must not round it (the scripts never parse numbers).
+        connection.await(connection.commands().hset(connection.key("{functions}:fn:" + tenant), name,
+                ("{\"tenant\":\"" + tenant + "\",\"name\":\"" + name + "\",\"digest\":\"sha256:" + "ab".repeat(32)
+                        + "\",\"size\":10,\"memoryPages\":16,\"timeoutMs\":1000,\"deployedAt\":"
+                        + "\"2030-01-01T00:00:00Z\",\"fuel\":9007199254740993}").getBytes()), "old record");
+    }
+
+    @org.junit.jupiter.api.Test
+    void assetsAreNeverWrittenIntoACorruptEntry() {
+        String key = connection.key("{functions}:fn:acme");
+        connection.await(connection.commands().hset(key, "bad", "not json".getBytes()), "corrupt");
+        var functions = open().functions();
+        org.junit.jupiter.api.Assertions.assertThrows(SchedulerException.StorageFailure.class,
+                () -> functions.attach("acme", FunctionName.of("bad"), java.util.Optional.of(assets(1))));
+        org.junit.jupiter.api.Assertions.assertEquals("not json", new String(connection.await(
+                connection.commands().hget(key, "bad"), "read")), "left as it was");
+    }
 }

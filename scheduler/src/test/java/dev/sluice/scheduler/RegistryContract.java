@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.scheduler.SchedulerException.ModuleRejected;
 import dev.sluice.scheduler.SchedulerException.ModuleRejected.Reason;
+import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.AttachedAssets;
+import dev.sluice.scheduler.files.AssetMount;
 import dev.sluice.scheduler.shared.ModuleStore;
 import dev.sluice.scheduler.testing.ConcurrentDeploys;
 import dev.sluice.scheduler.testing.TestModules;
@@ -15,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -166,5 +170,86 @@ abstract class RegistryContract {
         FunctionName existing = stored.getFirst().name();
         assertFalse(registry.deploy(new DeployRequest("acme", existing, TestModules.load("echo"), 16, 1_000,
                 1 << 20, 1_000_000, 3)).created(), "replacing a function is always allowed");
+    }
+
+    /** Stores, behind the registry's back, a record as written before assets existed (the registry not open). */
+    abstract void storeRecordWithoutAssets(String tenant, String name) throws Exception;
+
+    private static final FunctionName F = FunctionName.of("f");
+
+    static AttachedAssets assets(int i) {
+        return new AttachedAssets(new AssetTree("sha256:" + String.format("%064x", i), i + 1, 10L * i),
+                new AssetMount(i % 2 == 0 ? "/assets" : "/site-" + i, i % 3 == 0));
+    }
+
+    @Test
+    void assetsAreSetAndRemovedAloneKeptByARedeployAndSurviveARestart() {
+        var functions = open().functions();
+        FunctionSpec deployed = functions.deploy(request("acme", "f", TestModules.load("hello"))).spec();
+        assertEquals(Optional.empty(), deployed.assets());
+        AttachedAssets site = assets(1);
+        var change = functions.attach("acme", F, Optional.of(site)).orElseThrow();
+        assertEquals(deployed, change.before());
+        assertEquals(deployed.withAssets(Optional.of(site)), change.after());
+        assertEquals(Optional.of(change.after()), functions.find("acme", F));
+        assertEquals(Optional.empty(), functions.attach("acme", FunctionName.of("missing"), Optional.of(site)),
+                "no function, no assets");
+        assertEquals(Optional.empty(), functions.attach("other", F, Optional.of(site)), "another tenant's name");
+
+        byte[] plain = TestModules.load("plain");
+        functions.deploy(request("acme", "f", plain));
+        FunctionSpec redeployed = functions.find("acme", F).orElseThrow();
+        assertEquals(Digests.sha256(plain), redeployed.digest());
+        assertEquals(Optional.of(site), redeployed.assets(), "a deploy of a new module keeps the assets");
+        assertEquals(List.of(redeployed), functions.list("acme"));
+
+        scheduler.close();
+        var reopened = open().functions();
+        assertEquals(Optional.of(redeployed), reopened.find("acme", F), "stored with the function");
+        var removed = reopened.attach("acme", F, Optional.empty()).orElseThrow();
+        assertEquals(redeployed.withAssets(Optional.empty()), removed.after(), "the module stays");
+        assertEquals(Optional.of(removed.after()), reopened.find("acme", F));
+    }
+
+    @Test
+    void aDeployAndAnAssetsChangeRacingKeepBothWrites() throws Exception {
+        var functions = open().functions();
+        byte[][] modules = {TestModules.load("hello"), TestModules.load("plain")};
+        functions.deploy(request("acme", "f", modules[0]));
+        int rounds = 12;
+        var start = new java.util.concurrent.CountDownLatch(1);
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var deploys = threads.submit(() -> {
+                start.await();
+                for (int i = 1; i <= rounds; i++) {
+                    functions.deploy(request("acme", "f", modules[i % 2]));
+                }
+                return null;
+            });
+            var uploads = threads.submit(() -> {
+                start.await();
+                for (int i = 1; i <= rounds; i++) {
+                    functions.attach("acme", F, Optional.of(assets(i)));
+                }
+                return null;
+            });
+            start.countDown();
+            deploys.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            uploads.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        FunctionSpec last = functions.find("acme", F).orElseThrow();
+        assertEquals(Digests.sha256(modules[rounds % 2]), last.digest(), "the last deploy's module");
+        assertEquals(Optional.of(assets(rounds)), last.assets(), "the last upload's assets");
+    }
+
+    @Test
+    void aRecordWrittenBeforeAssetsExistedReadsAsWithoutAssets() throws Exception {
+        storeRecordWithoutAssets("acme", "old");
+        FunctionSpec old = open().functions().find("acme", FunctionName.of("old")).orElseThrow();
+        assertEquals(Optional.empty(), old.assets());
+        assertEquals(List.of(old), scheduler.functions().list("acme"));
+        var change = scheduler.functions().attach("acme", FunctionName.of("old"), Optional.of(assets(2)));
+        assertEquals(Optional.of(assets(2)), change.orElseThrow().after().assets());
+        assertEquals(old.fuel(), scheduler.functions().find("acme", FunctionName.of("old")).orElseThrow().fuel());
     }
 }

@@ -1,55 +1,66 @@
 package dev.sluice.gateway.core;
 
-import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionSpec;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.scheduler.files.ScratchLimits;
 import dev.sluice.tenancy.plan.TenantLimits;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
- * Which files an invocation gets ({@link FunctionFiles}): its function's assets directory, if any, and a {@code /tmp}
- * bounded by the plan's {@code scratch-bytes} and {@code scratch-inodes} (none at 0 bytes). Only where functions run
- * in this process ({@link #local}): the internal protocol to remote workers carries no files yet, so
- * {@link #NOT_CARRIED} gives every invocation {@link FunctionFiles#NONE} rather than a directory the worker never sees.
+ * Which files an invocation gets ({@link FunctionFiles}): its function's assets (the tree its record names, where its
+ * {@code AssetMount} says) and scratch space bounded by the plan's {@code scratch-bytes} and {@code scratch-inodes}
+ * (none at 0 bytes). Where functions run in this process ({@link #local}) the tree's host directory is found here;
+ * where they run on remote workers ({@link #REMOTE}) the files carry no host path: the internal protocol sends the
+ * record's assets (digest and mount) and these scratch limits, and the worker finds the tree in its own data
+ * directory or the shared module store.
  */
 public final class FunctionFilesSource {
-    /** Functions run elsewhere (remote workers): no files reach them. */
-    public static final FunctionFilesSource NOT_CARRIED = new FunctionFilesSource(null);
+    /** Functions run on remote workers, which resolve the tree themselves. */
+    public static final FunctionFilesSource REMOTE = new FunctionFilesSource(null, true);
+    /** No files at all (tests of other concerns). */
+    public static final FunctionFilesSource NONE = new FunctionFilesSource(null, false);
 
-    /** {@code (owner, function)} to the host directory of its assets, empty when it has none. */
-    private final BiFunction<String, FunctionName, Optional<Path>> assets;
+    /** The host directory of a tree; throws when it cannot be found. Null: not resolved here. */
+    private final Function<AttachedAssets, Path> directories;
+    private final boolean any;
 
-    private FunctionFilesSource(BiFunction<String, FunctionName, Optional<Path>> assets) {
-        this.assets = assets;
+    private FunctionFilesSource(Function<AttachedAssets, Path> directories, boolean any) {
+        this.directories = directories;
+        this.any = any;
     }
 
-    /** Functions run in this process, which reads their assets from {@code assets}. */
-    public static FunctionFilesSource local(BiFunction<String, FunctionName, Optional<Path>> assets) {
-        return new FunctionFilesSource(Objects.requireNonNull(assets, "assets"));
+    /** Functions run in this process, which finds their trees with {@code directories}. */
+    public static FunctionFilesSource local(Function<AttachedAssets, Path> directories) {
+        return new FunctionFilesSource(Objects.requireNonNull(directories, "directories"), true);
     }
 
-    /** Whether files reach the functions at all (else uploads are refused: they would never be seen). */
-    public boolean carried() {
-        return assets != null;
+    /** The scratch space a plan grants each invocation: none at {@code scratch-bytes} 0. */
+    public static ScratchLimits scratchOf(TenantLimits limits) {
+        return limits.scratchBytes() == 0 ? ScratchLimits.NONE
+                : new ScratchLimits(limits.scratchBytes(), Math.toIntExact(limits.scratchInodes()));
     }
 
     /**
-     * The files of one invocation of {@code owner}'s {@code function} under {@code limits}; {@link FunctionFiles#NONE}
-     * (the runtime's fast path) when it has no assets and the plan gives no scratch space.
+     * The files of one invocation of {@code function} under {@code limits}; {@link FunctionFiles#NONE} (the runtime's
+     * fast path) when it has no assets and the plan gives no scratch space.
+     *
+     * @throws dev.sluice.scheduler.SchedulerException.StorageFailure when the function's tree cannot be found here
      */
-    FunctionFiles of(String owner, FunctionName function, TenantLimits limits) {
-        if (assets == null) {
+    FunctionFiles of(FunctionSpec function, TenantLimits limits) {
+        if (!any) {
             return FunctionFiles.NONE;
         }
-        Optional<Path> directory = assets.apply(owner, function);
-        ScratchLimits scratch = limits.scratchBytes() == 0 ? ScratchLimits.NONE
-                : new ScratchLimits(limits.scratchBytes(), Math.toIntExact(limits.scratchInodes()));
-        if (directory.isEmpty() && !scratch.granted()) {
-            return FunctionFiles.NONE;
+        ScratchLimits scratch = scratchOf(limits);
+        if (function.assets().isEmpty()) {
+            return scratch.granted() ? new FunctionFiles(Optional.empty(), scratch) : FunctionFiles.NONE;
         }
-        return new FunctionFiles(directory, scratch);
+        AttachedAssets attached = function.assets().get();
+        Optional<Path> directory = directories == null ? Optional.empty()
+                : Optional.of(directories.apply(attached));
+        return new FunctionFiles(directory, attached.mount(), scratch);
     }
 }

@@ -51,10 +51,10 @@ public final class Invocations {
     private final FunctionSecrets secrets;
     private final FunctionFilesSource files;
 
-    /** Invocations without files (as on remote workers). */
+    /** Invocations without files. */
     public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas,
                        FunctionSecrets secrets) {
-        this(functions, dispatcher, inFlight, quotas, secrets, FunctionFilesSource.NOT_CARRIED);
+        this(functions, dispatcher, inFlight, quotas, secrets, FunctionFilesSource.NONE);
     }
 
     public Invocations(FunctionRegistry functions, Dispatcher dispatcher, InFlight inFlight, Quotas quotas,
@@ -79,7 +79,7 @@ public final class Invocations {
         }
         FunctionSpec function = withinLimits(deployed.get(), caller.limits());
         InvocationRequest request = withFiles(withSecrets(caller.registryKey(), function, call.request(function)),
-                files.of(caller.registryKey(), function.name(), caller.limits()));
+                files.of(function, caller.limits()));
         Tenant tenant = caller.tenant();
         return switch (quotas.admit(tenant, caller.limits(), function, caller.quotas())) {
             case InvocationQuotas.Refused refused -> new InvocationOutcome.Refused(refused.refusal(), refused.quotas());
@@ -163,7 +163,7 @@ public final class Invocations {
             return function;
         }
         return new FunctionSpec(function.tenant(), function.name(), function.digest(), function.size(), memoryPages,
-                timeoutMs, function.deployedAt(), fuel);
+                timeoutMs, function.deployedAt(), fuel, function.assets());
     }
 
     /**

@@ -13,6 +13,12 @@ import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.assets.AssetLimits;
+import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.AttachedAssets;
+import dev.sluice.scheduler.files.AssetMount;
+import dev.sluice.scheduler.files.FunctionFiles;
+import dev.sluice.scheduler.files.ScratchLimits;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import java.net.URLDecoder;
@@ -27,12 +33,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The gateway → worker wire format (docs/architecture.md, "Gateway to worker"), one place for both ends.
  *
  * <p>Request: {@code POST /internal/v1/invoke} with {@code Sluice-Worker-Secret}; the body is a 4-byte big-endian
- * length, that many bytes of JSON (the {@link FunctionSpec}, argv and the CGI environment), then stdin raw.
+ * length, that many bytes of JSON (the {@link FunctionSpec} with its {@code assets}, if any, the {@code scratch} space
+ * the gateway granted from the plan, argv and the CGI environment), then stdin raw. The worker finds the assets' tree
+ * by digest itself ({@link WorkerTrees}): no host path crosses the wire.
  *
  * <p>Response {@code 200}: the outcome in headers ({@code Sluice-Outcome: exited} with {@code Sluice-Exit-Code}, or
  * {@code failed} with {@code Sluice-Failure-Kind} and {@code Sluice-Failure-Message}), always with
@@ -76,6 +85,12 @@ public final class InternalProtocol {
         meta.put("timeout-ms", f.timeoutMs());
         meta.put("deployed-at", f.deployedAt().toString());
         meta.put("fuel", f.fuel());
+        f.assets().ifPresent(a -> meta.putObject("assets").put("digest", a.digest()).put("files", a.tree().files())
+                .put("bytes", a.tree().bytes()).put("path", a.mount().path()).put("writable", a.mount().writable()));
+        ScratchLimits scratch = request.files().scratch();
+        if (scratch.granted()) {
+            meta.putObject("scratch").put("bytes", scratch.bytes()).put("inodes", scratch.inodes());
+        }
         request.args().forEach(meta.putArray("args")::add);
         ObjectNode env = meta.putObject("env");
         request.env().forEach(env::put);
@@ -98,16 +113,48 @@ public final class InternalProtocol {
             FunctionSpec spec = new FunctionSpec(text(meta, "tenant"), FunctionName.of(text(meta, "name")),
                     text(meta, "digest"), meta.path("size").asLong(), meta.path("memory-pages").asInt(),
                     meta.path("timeout-ms").asLong(), Instant.parse(text(meta, "deployed-at")),
-                    meta.path("fuel").asLong());
+                    meta.path("fuel").asLong(), assets(meta.get("assets")));
+            ScratchLimits scratch = scratch(meta.get("scratch"));
             List<String> args = new ArrayList<>();
             meta.path("args").forEach(a -> args.add(a.asText()));
             Map<String, String> env = new LinkedHashMap<>();
             meta.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+            // The tree's host directory is the worker's to find (WorkerService): none here yet.
+            FunctionFiles files = spec.assets().isEmpty() && !scratch.granted() ? FunctionFiles.NONE
+                    : new FunctionFiles(Optional.empty(), spec.assets().map(AttachedAssets::mount)
+                            .orElse(AssetMount.DEFAULT), scratch);
             return new Invocation(spec, new InvocationRequest(Arrays.copyOfRange(body, 4 + length, body.length),
-                    args, env));
-        } catch (SchedulerException.InvalidInput | java.time.format.DateTimeParseException e) {
+                    args, env, files));
+        } catch (SchedulerException.InvalidInput | IllegalArgumentException
+                 | java.time.format.DateTimeParseException e) {
             throw invalid(e.getMessage());
         }
+    }
+
+    /** @throws IllegalArgumentException when a field is missing or out of its range */
+    private static Optional<AttachedAssets> assets(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        AssetTree tree = new AssetTree(text(node, "digest"), node.path("files").asLong(-1),
+                node.path("bytes").asLong(-1));
+        // The tree is unpacked within these bounds (AssetLimits.exactly), so they are checked as plan limits are.
+        new AssetLimits(tree.bytes(), tree.files());
+        return Optional.of(new AttachedAssets.Stored(tree.digest(), tree.files(), tree.bytes(), text(node, "path"),
+                node.path("writable").asBoolean(false)).attached());
+    }
+
+    /** @throws IllegalArgumentException when a bound is out of range (ScratchLimits' own checks) */
+    private static ScratchLimits scratch(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return ScratchLimits.NONE;
+        }
+        long inodes = node.path("inodes").asLong(-1);
+        if (inodes < 0 || inodes > ScratchLimits.MAX_INODES) {
+            throw new IllegalArgumentException("scratch-inodes: " + inodes + " (expected: 0.."
+                    + ScratchLimits.MAX_INODES + ")");
+        }
+        return new ScratchLimits(node.path("bytes").asLong(-1), (int) inodes);
     }
 
     private static String text(JsonNode meta, String field) {

@@ -303,6 +303,10 @@ final class WorkerClient implements AutoCloseable {
             case "module-rejected" -> new Outcome.Refused(new ModuleRejected(InternalProtocol.reason(reason),
                     detail));
             case "invalid-request" -> new Outcome.Refused(new SchedulerException.InvalidInput(detail));
+            // The worker could not read what the call needs (its module, or its function's asset tree) and did not
+            // start the guest: the store's failure, as if this gateway had met it (503, logged here too).
+            case "store-unavailable" -> new Outcome.Refused(new SchedulerException.StorageFailure("worker "
+                    + worker.id() + " could not read the function's stored state: " + detail, null));
             default -> {
                 // Not the function store (503 store-unavailable would send the tenant to retry), not worker-lost
                 // (the guest did not run): the deployment is inconsistent, e.g. a 413 when the worker's body cap is

@@ -7,9 +7,12 @@ import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
 import dev.sluice.gateway.http.Requests;
 import dev.sluice.scheduler.Dispatcher;
+import dev.sluice.scheduler.InvocationRequest;
 import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.SchedulerException.InvocationFailed;
+import dev.sluice.scheduler.assets.AttachedAssets;
+import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.gateway.tracing.Tracing;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
@@ -17,7 +20,10 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The worker's internal API ({@link InternalProtocol}): every route needs the shared worker secret, and nothing
@@ -27,15 +33,22 @@ import java.util.Objects;
  */
 public final class WorkerService implements HttpService {
     private static final System.Logger LOG = System.getLogger(WorkerService.class.getName());
+    /** A worker that finds no asset trees: a call of a function with assets fails as a storage failure. */
+    private static final Function<AttachedAssets, Path> NO_TREES = attached -> {
+        throw new SchedulerException.StorageFailure("this worker has no asset store", null);
+    };
     private final String id;
     private final String secret;
     private final Dispatcher dispatcher;
     private final WorkerAdmission admission;
     private final long maxBodyBytes;
     private final Tracing tracing;
+    /** The host directory of a call's asset tree; throws a StorageFailure when it cannot be found. */
+    private final Function<AttachedAssets, Path> trees;
 
     private WorkerService(String id, String secret, Dispatcher dispatcher, int maxConcurrency, long maxBodyBytes,
-                          Tracing tracing) {
+                          Tracing tracing, Function<AttachedAssets, Path> trees) {
+        this.trees = Objects.requireNonNull(trees, "trees");
         this.id = Objects.requireNonNull(id, "id");
         this.secret = Objects.requireNonNull(secret, "secret");
         this.tracing = Objects.requireNonNull(tracing, "tracing");
@@ -49,7 +62,7 @@ public final class WorkerService implements HttpService {
      */
     public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
                                        long maxBodyBytes) {
-        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, Tracing.off());
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, Tracing.off(), NO_TREES);
     }
 
     /**
@@ -58,7 +71,13 @@ public final class WorkerService implements HttpService {
      */
     public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
                                        long maxBodyBytes, Tracing tracing) {
-        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing);
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing, NO_TREES);
+    }
+
+    /** ... finding the asset trees of the calls' functions with {@code trees} (a {@link WorkerTrees}). */
+    public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
+                                       long maxBodyBytes, Tracing tracing, Function<AttachedAssets, Path> trees) {
+        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing, trees);
     }
 
     /** The worker port's whole surface, in matching order. */
@@ -111,9 +130,12 @@ public final class WorkerService implements HttpService {
             // outlives a kill -9. A call the pool then refuses (its tenant queue full) is traced but never ran.
             LOG.log(System.Logger.Level.DEBUG, () -> "invocation started: " + invocation.function().tenant() + "/"
                     + invocation.function().name());
+            // Before the guest starts: a tree that cannot be found fails the call (store-unavailable), never runs it
+            // without its files.
+            InvocationRequest request = withTree(invocation);
             InvocationResult result;
             try {
-                result = dispatcher.invoke(invocation.function(), invocation.request());
+                result = dispatcher.invoke(invocation.function(), request);
             } catch (InvocationFailed e) {
                 byte[] stderr = e.stderr();
                 res.header(InternalProtocol.OUTCOME, "failed")
@@ -144,6 +166,17 @@ public final class WorkerService implements HttpService {
         } finally {
             permit.releaseSlot();
         }
+    }
+
+    private InvocationRequest withTree(InternalProtocol.Invocation invocation) {
+        InvocationRequest request = invocation.request();
+        if (invocation.function().assets().isEmpty()) {
+            return request;
+        }
+        AttachedAssets attached = invocation.function().assets().get();
+        FunctionFiles files = new FunctionFiles(Optional.of(trees.apply(attached)), attached.mount(),
+                request.files().scratch());
+        return new InvocationRequest(request.stdin(), request.args(), request.env(), files);
     }
 
     private ProblemException busy() {

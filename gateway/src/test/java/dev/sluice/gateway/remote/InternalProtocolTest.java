@@ -63,6 +63,54 @@ class InternalProtocolTest {
         }
     }
 
+    private static final dev.sluice.scheduler.assets.AttachedAssets ASSETS = new dev.sluice.scheduler.assets
+            .AttachedAssets(new dev.sluice.scheduler.assets.AssetTree("sha256:" + "cd".repeat(32), 3, 17),
+            new dev.sluice.scheduler.files.AssetMount("/", true));
+
+    @Test
+    void theFunctionsAssetsAndTheGrantedScratchCrossTheWireButNoHostPath() {
+        FunctionSpec withAssets = SPEC.withAssets(java.util.Optional.of(ASSETS));
+        var scratch = new dev.sluice.scheduler.files.ScratchLimits(65_536, 64);
+        InvocationRequest request = new InvocationRequest(new byte[0], List.of(), Map.of(),
+                new dev.sluice.scheduler.files.FunctionFiles(java.util.Optional.of(java.nio.file.Path.of("/gw/x")),
+                        ASSETS.mount(), scratch));
+        byte[] body = InternalProtocol.encode(withAssets, request);
+        assertFalse(new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("/gw/x"),
+                "the gateway's directory is its own");
+        InternalProtocol.Invocation decoded = InternalProtocol.decode(body);
+        assertEquals(withAssets, decoded.function());
+        assertEquals(new dev.sluice.scheduler.files.FunctionFiles(java.util.Optional.empty(), ASSETS.mount(),
+                scratch), decoded.request().files(), "the worker finds the tree itself");
+
+        var none = InternalProtocol.decode(InternalProtocol.encode(SPEC, new InvocationRequest(new byte[0],
+                List.of(), Map.of())));
+        assertEquals(java.util.Optional.empty(), none.function().assets());
+        assertEquals(dev.sluice.scheduler.files.FunctionFiles.NONE, none.request().files());
+    }
+
+    @Test
+    void assetsAndScratchOutsideTheirBoundsAreInvalidRequestProblems() {
+        byte[] valid = InternalProtocol.encode(SPEC.withAssets(java.util.Optional.of(ASSETS)),
+                new InvocationRequest(new byte[0], List.of(), Map.of(), new dev.sluice.scheduler.files.FunctionFiles(
+                        java.util.Optional.empty(), ASSETS.mount(),
+                        new dev.sluice.scheduler.files.ScratchLimits(65_536, 64))));
+        String json = new String(valid, 4, valid.length - 4, java.nio.charset.StandardCharsets.UTF_8);
+        for (String bad : List.of(
+                json.replace("sha256:" + "cd".repeat(32), "sha256:../../etc"),
+                json.replace("\"files\":3", "\"files\":100001"),
+                json.replace("\"bytes\":17", "\"bytes\":" + Long.MAX_VALUE),
+                json.replace("\"bytes\":17", "\"bytes\":-1"),
+                json.replace("\"path\":\"/\"", "\"path\":\"../x\""),
+                json.replace("\"path\":\"/\",", ""),
+                json.replace("\"bytes\":65536", "\"bytes\":" + (1L << 40)),
+                json.replace("\"inodes\":64", "\"inodes\":" + Integer.MAX_VALUE + "0"))) {
+            assertFalse(bad.equals(json), "the replacement applies: " + bad);
+            ProblemException e = assertThrows(ProblemException.class, () -> InternalProtocol.decode(frame(bad)),
+                    bad);
+            assertEquals(ProblemType.INVALID_REQUEST, e.type(), e.getMessage());
+        }
+    }
+
     @Test
     void theSecretComparisonAcceptsOnlyTheExactSecret() {
         String secret = "s".repeat(40);

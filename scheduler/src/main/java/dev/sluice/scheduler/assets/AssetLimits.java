@@ -24,4 +24,12 @@ public record AssetLimits(long maxBytes, long maxFiles) {
     public long maxArchiveBytes() {
         return maxBytes + (maxFiles + 2) * 2560L + 10240;
     }
+
+    /**
+     * The bounds a stored tree is unpacked within when fetched by digest: exactly its recorded size and file count
+     * (capped at what any plan allows), so a corrupt or swapped archive cannot unpack to more than its record says.
+     */
+    public static AssetLimits exactly(AssetTree tree) {
+        return new AssetLimits(Math.min(tree.bytes(), 1L << 30), Math.min(tree.files(), 100_000));
+    }
 }

@@ -13,7 +13,12 @@ public enum AssetRejection {
     /** An absolute path or a {@code ..} component. */
     ESCAPES_ROOT("escapes-root"),
     /** Not a tar archive, truncated, a duplicate path, a name with control characters or a {@code .} component. */
-    MALFORMED("malformed");
+    MALFORMED("malformed"),
+    /**
+     * Writable assets whose copy would not fit the plan's scratch space: its files in whole 4 KiB blocks over
+     * {@code scratch-bytes} (rounded down to blocks), or more files and directories than {@code scratch-inodes}.
+     */
+    EXCEEDS_SCRATCH("exceeds-scratch");
 
     private final String text;
 

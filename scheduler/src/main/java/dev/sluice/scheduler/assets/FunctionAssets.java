@@ -23,8 +23,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,16 +36,23 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Each function's read-only asset tree, on local disk: {@code <dataDir>/assets/<hex>/}, named by the SHA-256 of the
- * tree's canonical archive ({@link AssetArchive#canonical}), and which function has which tree in
- * {@code <dataDir>/assets/index.json} (written atomically with {@link AtomicFiles}).
+ * The asset trees on this process's local disk: {@code <dataDir>/assets/<hex>/}, named by the SHA-256 of the tree's
+ * canonical archive ({@link AssetArchive#canonical}), never written once complete.
+ *
+ * <p>Which function has which tree is the function record's business ({@link AttachedAssets} in
+ * {@code FunctionSpec}, stored by the function registry). This class only keeps, in
+ * {@code <dataDir>/assets/index.json} (written atomically with {@link AtomicFiles}), the references this data
+ * directory holds: one per tree a function was given through this process, taken when the tree is stored (before the
+ * registry is told) and given back once the registry no longer points at it ({@link #release}). So the references
+ * are a superset of what the records on this data directory point at, whatever crashes in between: a tree is deleted
+ * when its last reference goes, and the sweep at {@link #open} deletes only trees nothing references (and temporary
+ * directories). A tree fetched from a shared store ({@link #resolve}) holds no reference: it is a cache, swept at the
+ * next start and fetched again when needed.
  *
  * <p>An upload is unpacked into {@code <dataDir>/assets/upload.tmp-<random>/} outside any lock, so a slow client
  * holds no one up; then, under the lock, renamed to its digest's directory (or dropped, when that tree is already
- * there: the same files are stored once), recorded, and the tree it replaced deleted if no function uses it any more.
- * A tree's files and directories are made read-only once complete and are never written again. A refused upload
- * leaves nothing: its temporary directory is deleted before the refusal is thrown, and one left by a crash is swept
- * at the next {@link #open}, with every tree no function refers to.
+ * there: the same files are stored once). A refused upload leaves nothing: its temporary directory is deleted before
+ * the refusal is thrown.
  *
  * <p>Thread-safe. Owners are opaque strings (the gateway passes the tenant's uid, as to the function registry).
  */
@@ -51,13 +60,16 @@ public final class FunctionAssets {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INDEX = "index.json";
     private static final String TEMP = ".tmp-";
+    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
+    /** Scratch space's block size (docs/sandbox.md, "Files"). */
+    public static final int BLOCK = 4096;
 
     private final Path root;
     private final Object lock = new Object();
-    /** Owner → function name → tree; guarded by {@link #lock}, replaced copies only. */
-    private Map<String, Map<String, AssetTree>> index;
+    /** Owner → function name → the trees it holds a reference to (one each, usually); guarded by {@link #lock}. */
+    private Map<String, Map<String, List<String>>> index;
 
-    private FunctionAssets(Path root, Map<String, Map<String, AssetTree>> index) {
+    private FunctionAssets(Path root, Map<String, Map<String, List<String>>> index) {
         this.root = root;
         this.index = index;
     }
@@ -71,12 +83,14 @@ public final class FunctionAssets {
     }
 
     /**
-     * Replaces the function's assets with the tree of the tar {@code body}.
+     * Stores the tree of the tar {@code body} and takes a reference to it for the function: the caller then attaches
+     * it to the function's record and {@link #release}s the tree the record had before (or this one, when attaching
+     * failed).
      *
      * @throws AssetsRejected when the archive breaks a rule; nothing is stored then
      * @throws StorageFailure when the data directory cannot be written
      */
-    public AssetTree replace(String owner, FunctionName name, InputStream body, AssetLimits limits) {
+    public AssetTree store(String owner, FunctionName name, InputStream body, AssetLimits limits) {
         if (limits.maxBytes() == 0) {
             throw AssetArchive.rejected(AssetRejection.TOO_LARGE, "this plan allows no assets (max-asset-bytes: 0)");
         }
@@ -118,36 +132,76 @@ public final class FunctionAssets {
                 deleteTree(temp);
                 throw new StorageFailure("cannot store assets " + dir + ": " + e, e);
             }
-            Map<String, Map<String, AssetTree>> next = copy();
-            AssetTree old = next.computeIfAbsent(owner, o -> new TreeMap<>()).put(name.value(), tree);
+            Map<String, Map<String, List<String>>> next = copy();
+            next.computeIfAbsent(owner, o -> new TreeMap<>()).computeIfAbsent(name.value(), n -> new ArrayList<>())
+                    .add(tree.digest());
             write(next);
-            if (old != null && !old.digest().equals(tree.digest())) {
-                deleteIfUnused(old.digest());
-            }
         }
         return tree;
     }
 
     /**
-     * Puts the function's tree into a shared store under its digest, as its canonical archive, so a process without
+     * Gives back one reference of the function to the tree {@code digest} (none held: nothing happens), deleting the
+     * tree when it was the last one.
+     */
+    public void release(String owner, FunctionName name, String digest) {
+        synchronized (lock) {
+            Map<String, Map<String, List<String>>> next = copy();
+            Map<String, List<String>> functions = next.get(owner);
+            List<String> held = functions == null ? null : functions.get(name.value());
+            if (held == null || !held.remove(digest)) {
+                return;
+            }
+            if (held.isEmpty()) {
+                functions.remove(name.value());
+                if (functions.isEmpty()) {
+                    next.remove(owner);
+                }
+            }
+            write(next);
+            deleteIfUnused(digest);
+        }
+    }
+
+    /**
+     * Puts a tree stored here into a shared store under its digest, as its canonical archive, so a process without
      * this data directory can {@link #resolve} it. The archive is built in memory (the store takes bytes); it is at
      * most the plan's {@code max-asset-bytes} plus headers.
      *
-     * @return whether the function has a tree (and it was published)
+     * @throws StorageFailure when the tree is not here or cannot be read
      */
-    public boolean publish(String owner, FunctionName name, ModuleStore shared) {
-        Optional<AssetTree> tree = find(owner, name);
-        if (tree.isEmpty()) {
-            return false;
-        }
+    public void publish(String digest, ModuleStore shared) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try {
-            AssetArchive.canonical(directoryOf(tree.get().digest()), bytes);
-        } catch (IOException e) {
-            throw new StorageFailure("cannot read assets " + tree.get().digest() + ": " + e, e);
+            AssetArchive.canonical(directoryOf(digest), bytes);
+        } catch (IOException | UncheckedIOException e) {
+            throw new StorageFailure("cannot read assets " + digest + ": " + e, e);
         }
-        shared.put(tree.get().digest(), bytes.toByteArray());
-        return true;
+        shared.put(digest, bytes.toByteArray());
+    }
+
+    /** The tree's directory when it is in this data directory (complete: only whole trees get their name). */
+    public Optional<Path> local(String digest) {
+        Path dir = directoryOf(digest);
+        return Files.isDirectory(dir) ? Optional.of(dir) : Optional.empty();
+    }
+
+    /**
+     * What the tree takes as a writable copy in scratch space: its files' sizes, each rounded up to whole
+     * {@value #BLOCK}-byte blocks (as scratch space counts them; directories take none).
+     */
+    public long scratchBytes(String digest) {
+        try (Stream<Path> all = Files.walk(directoryOf(digest))) {
+            return all.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return (Files.size(p) + BLOCK - 1) / BLOCK * BLOCK;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).sum();
+        } catch (IOException | UncheckedIOException e) {
+            throw new StorageFailure("cannot read assets " + digest + ": " + e, e);
+        }
     }
 
     /**
@@ -204,54 +258,45 @@ public final class FunctionAssets {
         }
     }
 
-    /** The function's tree, if it has one. */
-    public Optional<AssetTree> find(String owner, FunctionName name) {
+    /** Gives back every reference the function holds (it is deleted); trees no one else uses are deleted. */
+    public void remove(String owner, FunctionName name) {
         synchronized (lock) {
-            return Optional.ofNullable(index.getOrDefault(owner, Map.of()).get(name.value()));
-        }
-    }
-
-    /**
-     * The host directory of the function's assets, read-only and complete, for the runtime to mount at
-     * {@code /assets} ({@code dev.sluice.scheduler.files.FunctionFiles#assets}); empty when it has none.
-     */
-    public Optional<Path> directory(String owner, FunctionName name) {
-        return find(owner, name).map(tree -> directoryOf(tree.digest()));
-    }
-
-    /** Removes the function's assets; the tree is deleted when no other function uses it. */
-    public boolean remove(String owner, FunctionName name) {
-        synchronized (lock) {
-            Map<String, Map<String, AssetTree>> next = copy();
-            Map<String, AssetTree> functions = next.get(owner);
-            AssetTree old = functions == null ? null : functions.remove(name.value());
-            if (old == null) {
-                return false;
+            Map<String, Map<String, List<String>>> next = copy();
+            Map<String, List<String>> functions = next.get(owner);
+            List<String> held = functions == null ? null : functions.remove(name.value());
+            if (held == null) {
+                return;
             }
             if (functions.isEmpty()) {
                 next.remove(owner);
             }
             write(next);
-            deleteIfUnused(old.digest());
-            return true;
+            held.forEach(this::deleteIfUnused);
         }
     }
 
-    /** Removes all of an owner's assets (its tenant is being deleted). */
+    /** Gives back all of an owner's references (its tenant is being deleted). */
     public void removeAll(String owner) {
         synchronized (lock) {
-            Map<String, Map<String, AssetTree>> next = copy();
-            Map<String, AssetTree> removed = next.remove(owner);
+            Map<String, Map<String, List<String>>> next = copy();
+            Map<String, List<String>> removed = next.remove(owner);
             if (removed == null) {
                 return;
             }
             write(next);
-            removed.values().forEach(tree -> deleteIfUnused(tree.digest()));
+            removed.values().forEach(held -> held.forEach(this::deleteIfUnused));
+        }
+    }
+
+    /** The references the function holds, for tests. */
+    List<String> references(String owner, FunctionName name) {
+        synchronized (lock) {
+            return List.copyOf(index.getOrDefault(owner, Map.of()).getOrDefault(name.value(), List.of()));
         }
     }
 
     Path directoryOf(String digest) {
-        if (!digest.matches("sha256:[0-9a-f]{64}")) {
+        if (!DIGEST.matcher(digest).matches()) {
             throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
         return root.resolve(digest.substring("sha256:".length()));
@@ -259,7 +304,7 @@ public final class FunctionAssets {
 
     private void deleteIfUnused(String digest) {
         boolean used = index.values().stream().flatMap(m -> m.values().stream())
-                .anyMatch(t -> t.digest().equals(digest));
+                .anyMatch(held -> held.contains(digest));
         if (!used) {
             deleteTree(directoryOf(digest));
         }
@@ -272,8 +317,8 @@ public final class FunctionAssets {
         }
         Set<String> used;
         synchronized (lock) {
-            used = index.values().stream().flatMap(m -> m.values().stream())
-                    .map(t -> t.digest().substring("sha256:".length())).collect(Collectors.toSet());
+            used = index.values().stream().flatMap(m -> m.values().stream()).flatMap(List::stream)
+                    .map(d -> d.substring("sha256:".length())).collect(Collectors.toSet());
         }
         try (Stream<Path> children = Files.list(root)) {
             children.filter(Files::isDirectory)
@@ -284,19 +329,23 @@ public final class FunctionAssets {
         }
     }
 
-    private Map<String, Map<String, AssetTree>> copy() {
-        Map<String, Map<String, AssetTree>> copy = new TreeMap<>();
-        index.forEach((owner, functions) -> copy.put(owner, new TreeMap<>(functions)));
+    private Map<String, Map<String, List<String>>> copy() {
+        Map<String, Map<String, List<String>>> copy = new TreeMap<>();
+        index.forEach((owner, functions) -> {
+            Map<String, List<String>> byName = new TreeMap<>();
+            functions.forEach((name, held) -> byName.put(name, new ArrayList<>(held)));
+            copy.put(owner, byName);
+        });
         return copy;
     }
 
-    private void write(Map<String, Map<String, AssetTree>> next) {
-        ObjectNode node = JSON.createObjectNode().put("version", 1);
+    /** Version 2: owner → name → the digests referenced. Version 1 (name → {digest, ...}) is read as one reference. */
+    private void write(Map<String, Map<String, List<String>>> next) {
+        ObjectNode node = JSON.createObjectNode().put("version", 2);
         ObjectNode owners = node.putObject("functions");
         next.forEach((owner, functions) -> {
             ObjectNode byName = owners.putObject(owner);
-            functions.forEach((name, tree) -> byName.putObject(name).put("digest", tree.digest())
-                    .put("files", tree.files()).put("bytes", tree.bytes()));
+            functions.forEach((name, held) -> held.forEach(byName.putArray(name)::add));
         });
         try {
             AtomicFiles.write(root.resolve(INDEX), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
@@ -306,7 +355,7 @@ public final class FunctionAssets {
         index = next;
     }
 
-    private static Map<String, Map<String, AssetTree>> read(Path file) {
+    private static Map<String, Map<String, List<String>>> read(Path file) {
         JsonNode node;
         try {
             node = JSON.readTree(Files.readAllBytes(file));
@@ -315,19 +364,32 @@ public final class FunctionAssets {
         } catch (IOException e) {
             throw new StorageFailure("cannot read " + file + ": " + e, e);
         }
-        Map<String, Map<String, AssetTree>> index = new TreeMap<>();
+        Map<String, Map<String, List<String>>> index = new TreeMap<>();
         try {
             node.get("functions").properties().forEach(owner -> {
-                Map<String, AssetTree> functions = new TreeMap<>();
-                owner.getValue().properties().forEach(f -> functions.put(FunctionName.of(f.getKey()).value(),
-                        new AssetTree(f.getValue().get("digest").asText(), f.getValue().get("files").asLong(),
-                                f.getValue().get("bytes").asLong())));
+                Map<String, List<String>> functions = new TreeMap<>();
+                owner.getValue().properties().forEach(f -> {
+                    List<String> held = new ArrayList<>();
+                    if (f.getValue().isArray()) {
+                        f.getValue().forEach(d -> held.add(digest(d.asText())));
+                    } else {
+                        held.add(digest(f.getValue().get("digest").asText()));
+                    }
+                    functions.put(FunctionName.of(f.getKey()).value(), held);
+                });
                 index.put(owner.getKey(), functions);
             });
         } catch (RuntimeException e) {
             throw new StorageFailure("corrupt " + file + ": " + e, e);
         }
         return index;
+    }
+
+    private static String digest(String text) {
+        if (!DIGEST.matcher(text).matches()) {
+            throw new IllegalArgumentException("digest: '" + text + "' (expected: sha256:<64 hex digits>)");
+        }
+        return text;
     }
 
     /** The SHA-256 of the tree's canonical archive. */

@@ -1,10 +1,14 @@
 package dev.sluice.scheduler.redis;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionRegistry.AssetsChange;
 import dev.sluice.scheduler.FunctionSpec;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.shared.FunctionIndex;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +48,13 @@ import java.util.Optional;
  * bytes, the large part, are spread over the cluster by {@link RedisModuleStore}. Splitting the index across slots
  * would need a different design (per-tenant tags and cross-slot reference counting), not more keys in {@code KEYS}.
  *
+ * <p>Assets: an entry's {@code assets} object, when it has one, is its last field, written by this class as compact
+ * JSON ({@code ...,"assets":{...}}} with nothing after it). The scripts rely on that to change the assets without
+ * parsing numbers (cjson would round a large fuel budget): {@code ATTACH} cuts that tail off and appends the new one,
+ * {@code COMMIT} appends the replaced entry's tail to the new module's entry, so a deploy and an asset upload racing
+ * through different gateways never lose each other's write. The sequence {@code ,"assets":} cannot occur earlier in
+ * an entry: inside a JSON string every quote is escaped.
+ *
  * <p>Corrupt entries (not JSON, or without a digest) never block a write: a delete removes them, a deploy of the same
  * name replaces them (the old module's reference, unreadable, is left). Reads report them as storage failures.
  *
@@ -77,6 +88,12 @@ public final class RedisFunctionIndex implements FunctionIndex {
             local function now()
               local t = redis.call('TIME')
               return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            end
+            local function keepAssets(json, previous)
+              if string.find(json, ',"assets":', 1, true) then return json end
+              local at = string.find(previous, ',"assets":', 1, true)
+              if not at then return json end
+              return string.sub(json, 1, -2) .. string.sub(previous, at)
             end
             local function decode(json)
               local ok, value = pcall(cjson.decode, json)
@@ -119,6 +136,7 @@ public final class RedisFunctionIndex implements FunctionIndex {
                 return {1, 0, count}
               end
             end
+            if previous then json = keepAssets(json, previous) end
             redis.call('HSET', KEYS[1], name, json)
             redis.call('ZADD', KEYS[2], 0, member)
             if previous then
@@ -134,6 +152,22 @@ public final class RedisFunctionIndex implements FunctionIndex {
     /** COMMIT's first reply element, by index. */
     private static final Commit.Outcome[] OUTCOMES = {Commit.Outcome.STORED, Commit.Outcome.LIMIT_REACHED,
             Commit.Outcome.OWNER_DELETED, Commit.Outcome.RESERVATION_LOST};
+
+    // KEYS: fn hash. ARGV: name, the assets object as JSON ('' removes them). Returns {} when the function does not
+    // exist, {entry} (unchanged) when the entry is corrupt, else {entry before, entry after}. Only the entry's tail
+    // changes (see the class comment).
+    private static final SchedulerRedis.Script ATTACH = SchedulerRedis.Script.multi(ORPHAN + """
+            local previous = redis.call('HGET', KEYS[1], ARGV[1])
+            if not previous then return {} end
+            if not decode(previous) then return {previous} end
+            local base = previous
+            local at = string.find(previous, ',"assets":', 1, true)
+            if at then base = string.sub(previous, 1, at - 1) .. '}' end
+            local updated = base
+            if ARGV[2] ~= '' then updated = string.sub(base, 1, -2) .. ',"assets":' .. ARGV[2] .. '}' end
+            redis.call('HSET', KEYS[1], ARGV[1], updated)
+            return {previous, updated}
+            """);
 
     // KEYS: refs. ARGV: base, digest, token, deleting ttl. Returns 1 when the digest is now orphaned.
     private static final SchedulerRedis.Script RELEASE = SchedulerRedis.Script.integer(ORPHAN + """
@@ -193,9 +227,15 @@ public final class RedisFunctionIndex implements FunctionIndex {
         return new RedisFunctionIndex(Objects.requireNonNull(redis, "redis"));
     }
 
-    /** Stored form: plain strings and numbers, independent of the value types. */
+    /**
+     * Stored form: plain strings and numbers, independent of the value types; {@code assets} absent when the function
+     * has none (and in entries written before assets existed), and always last (see the class comment).
+     */
+    @JsonPropertyOrder({"tenant", "name", "digest", "size", "memoryPages", "timeoutMs", "deployedAt", "fuel",
+            "assets"})
     record Stored(String tenant, String name, String digest, long size, int memoryPages, long timeoutMs,
-                  String deployedAt, long fuel) {}
+                  String deployedAt, long fuel,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) AttachedAssets.Stored assets) {}
 
     @Override
     public Optional<FunctionSpec> find(String tenant, FunctionName name) {
@@ -221,10 +261,30 @@ public final class RedisFunctionIndex implements FunctionIndex {
         List<Object> reply = redis.await(redis.eval(COMMIT, new String[] {fnKey(spec.tenant()),
                 base + "refs:" + spec.digest(), base + "deleting:" + spec.digest(), goneKey(spec.tenant())},
                 arg(base), arg(spec.tenant()), arg(spec.name().value()),
-                json(spec), arg(spec.digest()), arg(token), SchedulerRedis.arg(maxFunctions),
+                json(spec.withAssets(Optional.empty())), arg(spec.digest()), arg(token), SchedulerRedis.arg(maxFunctions),
                 SchedulerRedis.arg(DELETING_TTL.toMillis())), "store function");
         return new Commit(OUTCOMES[(int) number(reply.get(0))], number(reply.get(1)) == 1, number(reply.get(2)),
                 strings(reply.subList(3, reply.size())));
+    }
+
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        byte[] tail;
+        try {
+            tail = assets.isEmpty() ? new byte[0] : json.writeValueAsBytes(AttachedAssets.Stored.of(assets.get()));
+        } catch (IOException e) {
+            throw new IllegalStateException("assets are always serializable", e);
+        }
+        List<Object> reply = redis.await(redis.eval(ATTACH, new String[] {fnKey(tenant)}, arg(name.value()), tail),
+                "store function assets");
+        if (reply.isEmpty()) {
+            return Optional.empty();
+        }
+        if (reply.size() == 1) {
+            spec((byte[]) reply.get(0)); // throws, naming what is wrong with it
+            throw new StorageFailure("shared store: corrupt function entry in Redis", null);
+        }
+        return Optional.of(new AssetsChange(spec((byte[]) reply.get(0)), spec((byte[]) reply.get(1))));
     }
 
     @Override
@@ -286,7 +346,8 @@ public final class RedisFunctionIndex implements FunctionIndex {
     private byte[] json(FunctionSpec f) {
         try {
             return json.writeValueAsBytes(new Stored(f.tenant(), f.name().value(), f.digest(), f.size(),
-                    f.memoryPages(), f.timeoutMs(), f.deployedAt().toString(), f.fuel()));
+                    f.memoryPages(), f.timeoutMs(), f.deployedAt().toString(), f.fuel(),
+                    f.assets().map(AttachedAssets.Stored::of).orElse(null)));
         } catch (IOException e) {
             throw new IllegalStateException("a function spec is always serializable", e);
         }
@@ -296,7 +357,8 @@ public final class RedisFunctionIndex implements FunctionIndex {
         try {
             Stored s = json.readValue(bytes, Stored.class);
             return new FunctionSpec(s.tenant(), FunctionName.of(s.name()), s.digest(), s.size(), s.memoryPages(),
-                    s.timeoutMs(), Instant.parse(s.deployedAt()), s.fuel());
+                    s.timeoutMs(), Instant.parse(s.deployedAt()), s.fuel(),
+                    Optional.ofNullable(s.assets()).map(AttachedAssets.Stored::attached));
         } catch (IOException | RuntimeException e) {
             throw new StorageFailure("shared store: corrupt function entry in Redis: " + e.getMessage(), e);
         }

@@ -1,6 +1,8 @@
 package dev.sluice.scheduler.shared;
 
 import dev.sluice.scheduler.FunctionName;
+import dev.sluice.scheduler.FunctionRegistry;
+import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.FunctionSpec;
 import java.time.Duration;
 import java.util.List;
@@ -36,9 +38,18 @@ public interface FunctionIndex {
      * Stores the function (replacing one of the same name) unless the reservation {@code token} is no longer alive
      * (it expired: the bytes may have been deleted since, see {@link Commit.Outcome#RESERVATION_LOST}), the owner's
      * functions were {@link #deleteAll deleted} ({@link Commit.Outcome#OWNER_DELETED}), or it is new and the tenant
-     * already has {@code maxFunctions} (0: no limit); drops the reservation either way.
+     * already has {@code maxFunctions} (0: no limit); drops the reservation either way. A replaced function keeps
+     * the assets its stored record has ({@code spec}'s own are ignored: a deploy never changes them).
      */
     Commit commit(FunctionSpec spec, String token, long maxFunctions);
+
+    /**
+     * Sets or removes the function's assets, nothing else, in one atomic step ({@link FunctionRegistry#attach}).
+     * {@link #commit} of a function that exists keeps the assets the stored record has.
+     *
+     * @return the record before and after; empty when the function does not exist
+     */
+    Optional<FunctionRegistry.AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets);
 
     /** Drops a reservation (the deploy failed). @return the digest when it is now orphaned */
     Optional<String> release(String digest, String token);

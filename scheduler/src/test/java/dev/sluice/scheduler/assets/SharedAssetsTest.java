@@ -62,10 +62,10 @@ class SharedAssetsTest {
     void aWorkerResolvesAPublishedTreeByItsDigestAndGetsTheSameFiles(@TempDir Path gatewayDir,
                                                                       @TempDir Path workerDir) throws Exception {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
-        AssetTree tree = gateway.replace("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        assertTrue(gateway.publish("t", SITE, shared));
-        assertEquals(tree.digest(), FunctionAssets.digestOf(gateway.directory("t", SITE).orElseThrow()));
+        gateway.publish(tree.digest(), shared);
+        assertEquals(tree.digest(), FunctionAssets.digestOf(gateway.local(tree.digest()).orElseThrow()));
 
         FunctionAssets worker = FunctionAssets.open(workerDir);
         Path dir = worker.resolve(tree.digest(), shared, LIMITS).orElseThrow();
@@ -78,12 +78,55 @@ class SharedAssetsTest {
     }
 
     @Test
+    void referencesDecideWhatIsDeletedAndTheSweepKeepsEveryReferencedTree(@TempDir Path dir) throws Exception {
+        FunctionAssets assets = FunctionAssets.open(dir);
+        FunctionName other = FunctionName.of("other");
+        AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        // The same files for a second function, and a second upload for the first (a race, or the same tree again).
+        assets.store("u", other, new ByteArrayInputStream(tar()), LIMITS);
+        assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        assertEquals(java.util.List.of(tree.digest(), tree.digest()), assets.references("t", SITE));
+        assets.release("t", SITE, tree.digest());
+        assets.remove("u", other);
+        assertTrue(assets.local(tree.digest()).isPresent(), "one reference left: the tree stays");
+        // A crash now (the record may point at the tree): the next start sweeps nothing that is referenced.
+        FunctionAssets reopened = FunctionAssets.open(dir);
+        assertTrue(reopened.local(tree.digest()).isPresent());
+        assertEquals(java.util.List.of(tree.digest()), reopened.references("t", SITE));
+        reopened.release("t", SITE, "sha256:" + "1".repeat(64)); // not held: nothing happens
+        assertTrue(reopened.local(tree.digest()).isPresent());
+        reopened.release("t", SITE, tree.digest());
+        assertEquals(Optional.empty(), reopened.local(tree.digest()), "the last reference deletes the tree");
+        assertEquals(java.util.Set.of(), reopened.directories());
+    }
+
+    @Test
+    void anIndexOfTheFirstFormatIsReadAsOneReferencePerFunction(@TempDir Path dir) throws Exception {
+        FunctionAssets assets = FunctionAssets.open(dir);
+        AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        Files.writeString(dir.resolve("assets/index.json"), "{\"version\":1,\"functions\":{\"t\":{\"site\":"
+                + "{\"digest\":\"" + tree.digest() + "\",\"files\":3,\"bytes\":11}}}}");
+        FunctionAssets reopened = FunctionAssets.open(dir);
+        assertEquals(java.util.List.of(tree.digest()), reopened.references("t", SITE));
+        assertTrue(reopened.local(tree.digest()).isPresent(), "not swept");
+    }
+
+    @Test
+    void scratchBytesCountEveryFileInWholeBlocks(@TempDir Path dir) throws Exception {
+        FunctionAssets assets = FunctionAssets.open(dir);
+        AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        long files = Files.walk(assets.local(tree.digest()).orElseThrow()).filter(Files::isRegularFile).count();
+        assertEquals(files * FunctionAssets.BLOCK, assets.scratchBytes(tree.digest()),
+                "each small file takes one 4 KiB block");
+    }
+
+    @Test
     void bytesThatDoNotMatchTheirDigestAreNeverUnpacked(@TempDir Path gatewayDir, @TempDir Path workerDir)
             throws Exception {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
-        AssetTree tree = gateway.replace("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        gateway.publish("t", SITE, shared);
+        gateway.publish(tree.digest(), shared);
         byte[] tampered = shared.blobs.get(tree.digest()).clone();
         tampered[600] ^= 1;
         shared.blobs.put(tree.digest(), tampered);
