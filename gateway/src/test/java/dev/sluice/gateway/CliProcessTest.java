@@ -269,6 +269,41 @@ class CliProcessTest {
     }
 
     @Test
+    void assetsPutFromADirectoryShowAndDelete() throws IOException {
+        String key = server.tenantWithKey("cli-assets", "{\"max-asset-bytes\": 1048576}");
+        SECRETS.add(key);
+        assertEquals(201, server.deploy(key, "site", TestModules.load("files-wagi")).status());
+        Path site = Files.createDirectories(dir.resolve("site"));
+        Files.writeString(site.resolve("greeting.txt"), "hello from the cli");
+        Files.createDirectories(site.resolve("sub"));
+
+        Run put = cli(tenantEnv(key), "assets", "put", "site", site.toString());
+        assertEquals(0, put.exit, put.toString());
+        assertTrue(put.out.matches("(?s).*digest +sha256:[0-9a-f]{64}\n.*files +2\n.*path +/assets\n"
+                + ".*writable +no.*"), put.out);
+        TestServer.Reply tour = server.call(key, "GET", "/v1/functions/site/invoke?tour", null, null);
+        assertTrue(tour.body().contains("read /assets/greeting.txt: hello from the cli\n"), tour.body());
+        Run json = cli(tenantEnv(key), "assets", "show", "site", "--json");
+        assertEquals(server.call(key, "GET", "/v1/functions/site/assets", null, null).json(), JSON.readTree(json.out));
+
+        Run writable = cli(tenantEnv(key), "assets", "put", "site", site.toString(), "--path", "/srv/site",
+                "--writable");
+        assertEquals(0, writable.exit, "the plan's default 1 MiB of scratch holds the copy: " + writable);
+        assertTrue(writable.out.matches("(?s).*path +/srv/site\\n.*writable +yes.*"), writable.out);
+        Files.createSymbolicLink(site.resolve("escape"), Path.of("/etc/passwd"));
+        Run link = cli(tenantEnv(key), "assets", "put", "site", site.toString());
+        assertEquals(2, link.exit, link.toString());
+        assertTrue(link.err.contains("escape: a symbolic link"), link.err);
+        assertProblemLine(cli(tenantEnv(key), "assets", "put", "site", site.resolve("sub").toString(), "--path",
+                "/a/../b"), "invalid-request", 400);
+
+        Run deleted = cli(tenantEnv(key), "assets", "delete", "site");
+        assertEquals("deleted the assets of site\n", deleted.out);
+        assertProblemLine(cli(tenantEnv(key), "assets", "show", "site"), "not-found", 404);
+        assertNoSecret(put, null);
+    }
+
+    @Test
     void logsShowEachInvocationWithItsStderrAndFollowPrintsNewOnes() throws Exception {
         String key = tenantKey("cli-logs");
         server.deploy(key, "talk", PrintingModule.printing("Content-Type: text/plain\n\nok".getBytes(
