@@ -21,10 +21,11 @@ import java.util.regex.Pattern;
  * @param writable whether each invocation gets its own writable copy
  */
 public record AssetMount(String path, boolean writable) {
+    public static final int MAX_PATH_BYTES = 255;
+    // Before DEFAULT: static fields initialise in order, and DEFAULT's constructor matches against PATH.
+    private static final Pattern PATH = Pattern.compile("/|(/[A-Za-z0-9._-]+)+");
     /** {@code /assets}, read-only: what a function gets unless it asks otherwise. */
     public static final AssetMount DEFAULT = new AssetMount("/assets", false);
-    public static final int MAX_PATH_BYTES = 255;
-    private static final Pattern PATH = Pattern.compile("/|(/[A-Za-z0-9._-]+)+");
 
     public AssetMount {
         Objects.requireNonNull(path, "path");
