@@ -8,6 +8,11 @@
  *   inodes creates empty files in /tmp until one fails: prints how many and the errno.
  *   leave  prints whether /tmp/left.txt exists, then writes it (a later invocation must not see it).
  *   tmp    prints /tmp's entry count, then writes /tmp/<argv[2]>.txt holding argv[2] and reads it back.
+ *   root   with the assets read-only at / and /tmp: lists /, reads /data.txt, is refused a write there, writes and
+ *          reads /tmp/x (wasi-libc picks the longest matching preopen, /tmp), and finds no /x.
+ *   writable DIR   with the assets (data.txt, sub/deep.txt) a writable copy at DIR: reads, rewrites, deletes and
+ *          recreates, renames across directories, is refused links and escapes, then grows data.txt by 4 KiB
+ *          writes and creates empty files until each fails, printing how many and the errno.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -125,12 +130,80 @@ static void tmp(const char *tag) {
     printf("entries before: %d, read back: %s\n", n, buf);
 }
 
+static void slurp(const char *what, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) { printf("%s %s: errno %d\n", what, path, errno); return; }
+    char buf[256]; size_t got = fread(buf, 1, sizeof buf - 1, f); buf[got] = 0;
+    if (got && buf[got - 1] == '\n') buf[got - 1] = 0;
+    fclose(f);
+    printf("%s %s: %s\n", what, path, buf);
+}
+
+static int put(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return errno;
+    fputs(text, f);
+    return fclose(f) ? errno : 0;
+}
+
+static void root(void) {
+    list("/");
+    slurp("read", "/data.txt");
+    printf("create /new.txt: errno %d\n", err(open("/new.txt", O_WRONLY | O_CREAT, 0644)));
+    printf("write /tmp/x: errno %d\n", put("/tmp/x", "scratch\n"));
+    slurp("read", "/tmp/x");
+    struct stat st;
+    printf("stat /x: errno %d\n", err(stat("/x", &st)));
+}
+
+static void writable(const char *dir) {
+    const char *d = strcmp(dir, "/") ? dir : "";
+    char p[512], q[512];
+#define P(fmt) (snprintf(p, sizeof p, fmt, d), p)
+#define Q(fmt) (snprintf(q, sizeof q, fmt, d), q)
+    slurp("read", P("%s/data.txt"));
+    list(dir);
+    printf("rewrite %s: errno %d\n", P("%s/data.txt"), put(P("%s/data.txt"), "changed\n"));
+    slurp("read", P("%s/data.txt"));
+    printf("unlink %s: errno %d\n", P("%s/sub/deep.txt"), err(unlink(P("%s/sub/deep.txt"))));
+    slurp("read", P("%s/sub/deep.txt"));
+    printf("recreate %s: errno %d\n", P("%s/sub/deep.txt"), put(P("%s/sub/deep.txt"), "again\n"));
+    slurp("read", P("%s/sub/deep.txt"));
+    printf("rename %s: errno %d\n", P("%s/sub/deep.txt"), err(rename(P("%s/sub/deep.txt"), Q("%s/deep.txt"))));
+    printf("rename %s: errno %d\n", P("%s/sub"), err(rename(P("%s/sub"), Q("%s/sub2"))));
+    list(dir);
+    printf("symlink %s: errno %d\n", P("%s/l"), err(symlink("data.txt", P("%s/l"))));
+    printf("link %s: errno %d\n", Q("%s/h"), err(link(P("%s/data.txt"), Q("%s/h"))));
+    printf("escape %s: errno %d\n", P("%s/../../etc/passwd"), err(open(P("%s/../../etc/passwd"), O_RDONLY)));
+    static char block[4096];
+    memset(block, 'x', sizeof block);
+    int fd = open(P("%s/data.txt"), O_WRONLY | O_APPEND);
+    int n = 0, e = 0;
+    for (;; n++) {
+        ssize_t w = write(fd, block, sizeof block);
+        if (w != (ssize_t) sizeof block) { e = w < 0 ? errno : -1; break; }
+    }
+    close(fd);
+    printf("grow %s: %d writes of 4096 bytes, then errno %d\n", P("%s/data.txt"), n, e);
+    for (n = 0;; n++) {
+        snprintf(p, sizeof p, "%s/e%d", d, n);
+        int f = open(p, O_WRONLY | O_CREAT, 0644);
+        if (f < 0) { e = errno; break; }
+        close(f);
+    }
+    printf("create in %s: %d files, then errno %d\n", dir, n, e);
+#undef P
+#undef Q
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: files tour|inodes|leave|tmp TAG\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
     else if (!strcmp(argv[1], "inodes")) inodes();
     else if (!strcmp(argv[1], "leave")) leave();
     else if (!strcmp(argv[1], "tmp") && argc > 2) tmp(argv[2]);
+    else if (!strcmp(argv[1], "root")) root();
+    else if (!strcmp(argv[1], "writable") && argc > 2) writable(argv[2]);
     else return 2;
     return 0;
 }

@@ -52,6 +52,9 @@ class FilesGauntletTest {
     static Path assets;
     @TempDir
     static Path outside;
+    /** A writable mount's tree: the file {@code f} the scratch attacks open, seeded. */
+    @TempDir
+    static Path seed;
 
     private static LocalScheduler scheduler;
 
@@ -64,6 +67,7 @@ class FilesGauntletTest {
         Files.writeString(outside.resolve("x"), "host secret");
         Files.createSymbolicLink(assets.resolve("d"), outside);
         Files.createSymbolicLink(assets.resolve("l"), outside.resolve("x"));
+        Files.writeString(seed.resolve("f"), "seeded");
         // Warm up: the first file-using invocation loads Jimfs and Chicory's file classes, not the attack's work.
         attacks().findFirst().ifPresent(
                 new FilesGauntletTest()::everyFileCallAnswersItsErrnoPromptlyWithoutAllocatingFromGuestSizes);
@@ -215,6 +219,37 @@ class FilesGauntletTest {
         int errno;
         try {
             errno = timed(attack.name(), () -> scheduler.dispatcher().invoke(spec, request)).exitCode();
+        } catch (InvocationFailed e) {
+            errno = fail(attack + " failed instead of answering an errno: " + e.kind() + " " + e.getMessage());
+        }
+        assertEquals(attack.expected(), errno, attack.name());
+    }
+
+    static Stream<Attack> scratchAttacks() {
+        return attacks().filter(Attack::scratch);
+    }
+
+    /**
+     * The /tmp attacks against a writable copy of assets at {@code /} instead (one preopen, fd 3, the copy's
+     * {@code f} opened as fd 4): the copy lives in the same bounded scratch space and answers the same.
+     */
+    @ParameterizedTest(name = "writable: {0}")
+    @MethodSource("scratchAttacks")
+    void theSameAttacksOnAWritableCopyOfTheAssetsAnswerTheSame(Attack attack) {
+        long[] open = {3, 0, 2048, 1, 1, READ_WRITE, 0, 0, 600};
+        long[] args = attack.args().clone();
+        args[0] -= 1; // its descriptors: the root 3 (not /tmp's 4), the file 4 (not 5)
+        var stores = new HashMap<>(attack.stores());
+        stores.putIfAbsent(2048, (int) 'f');
+        byte[] module = WasiCallModules.calling("path_open", WasiParams.of("path_open"), open, attack.function(),
+                WasiParams.of(attack.function()), true, args, stores, 1, 1);
+        FunctionSpec spec = scheduler.functions().deploy(new DeployRequest("attacker", FunctionName.of("attack"),
+                module, 16, 5_000, 1 << 20, 1L << 50)).spec();
+        var request = new InvocationRequest(new byte[0], List.of("attack"), Map.of(), new FunctionFiles(
+                Optional.of(seed), new dev.sluice.scheduler.files.AssetMount("/", true), SCRATCH));
+        int errno;
+        try {
+            errno = timed("writable: " + attack.name(), () -> scheduler.dispatcher().invoke(spec, request)).exitCode();
         } catch (InvocationFailed e) {
             errno = fail(attack + " failed instead of answering an errno: " + e.kind() + " " + e.getMessage());
         }

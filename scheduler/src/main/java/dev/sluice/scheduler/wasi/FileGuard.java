@@ -26,8 +26,9 @@ import java.util.function.Supplier;
  * <p>Chicory's descriptor table is private, so this class follows it: it knows the preopened directories and
  * learns every descriptor {@code path_open} hands out, {@code fd_close} frees and {@code fd_renumber} moves, and so
  * knows for each descriptor whether it lies under {@code /assets} or {@code /tmp}, and its host path. Paths resolve
- * as Chicory resolves them (lexically: no links exist in either tree). One per file-using invocation; confined to
- * its thread.
+ * as Chicory resolves them (lexically: no links exist in either tree). A writable asset mount is a scratch space
+ * (seeded with the tree) and is guarded as {@code /tmp} is. One per worker thread, pointed at each file-using
+ * invocation in turn ({@link #begin}, {@link #end}); confined to that thread.
  */
 final class FileGuard {
     /** Longest path component, as Linux's {@code NAME_MAX}. */
@@ -44,18 +45,26 @@ final class FileGuard {
     private record Open(boolean scratch, Path path) {}
 
     private final Map<Integer, Open> open = new HashMap<>();
-    private final Path assetsRoot; // the real path of /assets, null when none
-    private final Scratch scratch; // null: no /tmp
     private final Supplier<FuelMeter> fuel;
+    private boolean active;
+    private Path assetsRoot; // the real path of the read-only assets, null when none
+    private Scratch scratch; // null: no scratch space
+
+    FileGuard(Supplier<FuelMeter> fuel) {
+        this.fuel = fuel;
+    }
 
     /**
-     * @param assets  the host directory of {@code /assets}, or null; preopened first
-     * @param scratch the invocation's {@code /tmp}, or null
-     * @param firstFd the first preopen's descriptor (3)
+     * Guards the next invocation's descriptors from {@code firstFd} (3) on: the read-only assets directory first if
+     * any, then the scratch space if any (a writable mount is a scratch space alone). Until then, and after
+     * {@link #end}, the guarded functions are Chicory's, unchanged.
+     *
+     * @param assets  the read-only assets' host directory, or null
+     * @param scratch the invocation's scratch space (its root preopened), or null
      */
-    FileGuard(Path assets, Scratch scratch, int firstFd, Supplier<FuelMeter> fuel) {
+    void begin(Path assets, Scratch scratch, int firstFd) {
+        open.clear();
         this.scratch = scratch;
-        this.fuel = fuel;
         this.assetsRoot = assets == null ? null : realPath(assets);
         int fd = firstFd;
         if (assets != null) {
@@ -64,6 +73,15 @@ final class FileGuard {
         if (scratch != null) {
             open.put(fd, new Open(true, scratch.root()));
         }
+        active = true;
+    }
+
+    /** Forgets the invocation: nothing of its descriptors or trees stays. */
+    void end() {
+        active = false;
+        open.clear();
+        assetsRoot = null;
+        scratch = null;
     }
 
     /** {@code chicory} with the rules for its function; unchanged if it has none. */
@@ -94,8 +112,8 @@ final class FileGuard {
         if (handler == null) {
             return chicory;
         }
-        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(),
-                (instance, args) -> handler.apply(chicory, instance, args));
+        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) ->
+                active ? handler.apply(chicory, instance, args) : chicory.handle().apply(instance, args));
     }
 
     @FunctionalInterface
