@@ -165,18 +165,15 @@ public final class WasiHost {
 
     /** The guest directories, in descriptor order from {@value #FIRST_PREOPEN}. */
     private static byte[][] preopens(FunctionFiles files) {
-        AssetMount mount = files.mount();
-        byte[] path = mount.path().getBytes(StandardCharsets.UTF_8);
-        if (mount.writable()) {
-            return new byte[][] {path};
+        if (files.assets().isEmpty() && !files.mount().writable()) {
+            return SCRATCH_ONLY;
         }
-        if (files.assets().isPresent() && files.scratch().granted()) {
-            return new byte[][] {path, TMP};
-        }
-        return new byte[][] {files.assets().isPresent() ? path : TMP};
+        byte[] path = files.mount().path().getBytes(StandardCharsets.UTF_8);
+        return files.mount().writable() || !files.scratch().granted() ? new byte[][] {path} : new byte[][] {path, TMP};
     }
 
     private static final byte[] TMP = "/tmp".getBytes(StandardCharsets.UTF_8);
+    private static final byte[][] SCRATCH_ONLY = {TMP}; // never written: prestatDirName copies from it
 
     private void checkFits(FunctionFiles files) {
         if (files.assets().isEmpty()) {
