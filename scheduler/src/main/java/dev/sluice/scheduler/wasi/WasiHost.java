@@ -204,7 +204,17 @@ public final class WasiHost {
      * space (a writable mount's seeded with the tree, the copy charged fuel first), and the guard's rules.
      */
     private void openFiles() {
-        FunctionFiles f = files;
+        try {
+            open(files);
+        } catch (RuntimeException | Error e) {
+            // The call fails with this (a host error, or out of fuel for the copy); should the guest get to call
+            // again, it finds no files rather than a half-open set.
+            closeFiles();
+            throw e;
+        }
+    }
+
+    private void open(FunctionFiles f) {
         Path assets = f.assets().orElse(null);
         if (assets != null && !Files.isDirectory(assets)) {
             throw new IllegalStateException("assets: " + assets + " is not a directory");
