@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -179,12 +180,15 @@ static void writable(const char *dir) {
     memset(block, 'x', sizeof block);
     int fd = open(P("%s/data.txt"), O_WRONLY | O_APPEND);
     int n = 0, e = 0;
-    for (;; n++) {
+    ssize_t partial = 0;
+    for (int tries = 0; tries < 1000; tries++) {
         ssize_t w = write(fd, block, sizeof block);
-        if (w != (ssize_t) sizeof block) { e = w < 0 ? errno : -1; break; }
+        if (w == (ssize_t) sizeof block) n++;
+        else if (w > 0) partial += w;
+        else { e = errno; break; }
     }
     close(fd);
-    printf("grow %s: %d writes of 4096 bytes, then errno %d\n", P("%s/data.txt"), n, e);
+    printf("grow %s: %d writes of 4096 bytes, %zd bytes more, then errno %d\n", P("%s/data.txt"), n, partial, e);
     for (n = 0;; n++) {
         snprintf(p, sizeof p, "%s/e%d", d, n);
         int f = open(p, O_WRONLY | O_CREAT, 0644);
@@ -196,6 +200,26 @@ static void writable(const char *dir) {
 #undef Q
 }
 
+/* With 8 KiB of /tmp: writes that fill it are partial, as write(2); a seek past the end is allowed, a write there not. */
+static void partial(void) {
+    static char buf[16000];
+    memset(buf, 'p', sizeof buf);
+    int fd = open("/tmp/a", O_RDWR | O_CREAT, 0644);
+    for (int i = 0; i < 3; i++) {
+        ssize_t w = write(fd, buf, 6000);
+        if (w < 0) printf("write 6000: errno %d\n", errno); else printf("write 6000: %zd\n", w);
+    }
+    printf("ftruncate 0: errno %d\n", err(ftruncate(fd, 0)));
+    lseek(fd, 0, SEEK_SET);
+    struct iovec iov[2] = {{buf, 3000}, {buf + 3000, 8000}};
+    printf("writev 3000+8000: %zd\n", writev(fd, iov, 2));
+    printf("seek 2^40: %lld\n", (long long) lseek(fd, 1LL << 40, SEEK_SET));
+    printf("write at 2^40: errno %d\n", err((int) write(fd, buf, 1)));
+    printf("read at 2^40: %zd\n", read(fd, buf, 1));
+    printf("seek end: %lld\n", (long long) lseek(fd, 0, SEEK_END));
+    close(fd);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: files tour|inodes|leave|tmp TAG\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
@@ -203,6 +227,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "leave")) leave();
     else if (!strcmp(argv[1], "tmp") && argc > 2) tmp(argv[2]);
     else if (!strcmp(argv[1], "root")) root();
+    else if (!strcmp(argv[1], "partial")) partial();
     else if (!strcmp(argv[1], "writable") && argc > 2) writable(argv[2]);
     else return 2;
     return 0;

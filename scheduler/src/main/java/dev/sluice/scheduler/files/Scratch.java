@@ -80,7 +80,16 @@ public final class Scratch implements Closeable {
         }
     }
 
-    /** Files and directories counted now. */
+    /** Blocks of {@value #BLOCK_SIZE} bytes not yet allocated to any file. */
+    public long freeBlocks() {
+        try {
+            return Files.getFileStore(root()).getUnallocatedSpace() / BLOCK_SIZE;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+        /** Files and directories counted now. */
     public int inodes() {
         return inodes;
     }

@@ -193,10 +193,11 @@ class FilesTest {
                 symlink D/l: errno 63
                 link D/h: errno 63
                 escape D/../../etc/passwd: errno 63
-                grow D/data.txt: 14 writes of 4096 bytes, then errno 51
+                grow D/data.txt: 14 writes of 4096 bytes, 4088 bytes more, then errno 51
                 create in P: 5 files, then errno 51
                 """.replace("D/", d + "/").replace("P:", path + ":");
-        // data.txt ("changed\n", 1 block) and deep.txt (1 block) leave 14 blocks to grow into; 3 entries, 5 more.
+        // data.txt ("changed\n", 1 block) and deep.txt (1 block) leave 14 blocks: data.txt grows to 15 blocks, its
+        // last write short by its first 8 bytes, as write(2) fills a disk; 3 entries leave room for 5 more.
         assertEquals(expected, out(run(given, "writable", path)));
         assertEquals(expected, out(run(given, "writable", path)), "the second call starts from the original");
         assertEquals("original\n", readString(tree.resolve("data.txt")), "the stored tree unchanged");
@@ -214,6 +215,21 @@ class FilesTest {
         long empty = run(new FunctionFiles(Optional.empty(), new AssetMount("/w", true),
                 new ScratchLimits(64 << 10, 8)), "writable", "/w").fuelUsed();
         assertTrue(empty < first, empty + " < " + first);
+    }
+
+    @Test
+    void aWriteThatFillsScratchIsPartialAsWrite2AndASeekPastTheEndIsAllowedButNotAWriteThere() {
+        assertEquals("""
+                write 6000: 6000
+                write 6000: 2192
+                write 6000: errno 51
+                ftruncate 0: errno 0
+                writev 3000+8000: 8192
+                seek 2^40: 1099511627776
+                write at 2^40: errno 51
+                read at 2^40: 0
+                seek end: 8192
+                """, out(run(new FunctionFiles(Optional.empty(), new ScratchLimits(8192, 4)), "partial")));
     }
 
     @Test
