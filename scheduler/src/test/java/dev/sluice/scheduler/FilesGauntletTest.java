@@ -258,6 +258,41 @@ class FilesGauntletTest {
         assertEquals(attack.expected(), errno, attack.name());
     }
 
+    static Stream<long[]> preopenListings() {
+        // {0: fd_prestat_get, 1: fd_prestat_dir_name, fd, length, errno}; /assets is 3 (7 bytes), /tmp 4 (4 bytes)
+        int badf = 8;
+        return Stream.of(new long[] {0, 3, 0, SUCCESS}, new long[] {0, 4, 0, SUCCESS}, new long[] {0, 5, 0, badf},
+                new long[] {0, 0, 0, badf}, new long[] {0, 2, 0, badf}, new long[] {0, 0xFFFF_FFFFL, 0, badf},
+                new long[] {1, 3, 7, SUCCESS}, new long[] {1, 3, 6, ENAMETOOLONG}, new long[] {1, 3, 0, ENAMETOOLONG},
+                new long[] {1, 4, 4, SUCCESS}, new long[] {1, 4, 3, ENAMETOOLONG}, new long[] {1, 5, 16, badf},
+                new long[] {1, 1, 16, badf}, new long[] {1, 3, 0xFFFF_FFFFL, EFAULT},
+                new long[] {1, 3, MEMORY - 1024 + 1, EFAULT});
+    }
+
+    /**
+     * Before an invocation opens its files, {@code WasiHost} answers the preopen listing itself; after, Chicory
+     * does: every answer must be the same (the first call is a harmless listing, or a {@code path_open} that opens).
+     */
+    @ParameterizedTest(name = "{index}")
+    @MethodSource("preopenListings")
+    void thePreopenListingAnswersTheSameBeforeAndAfterTheFilesAreOpened(long[] call) {
+        String function = call[0] == 0 ? "fd_prestat_get" : "fd_prestat_dir_name";
+        long[] args = call[0] == 0 ? new long[] {call[1], 512} : new long[] {call[1], 1024, call[2]};
+        int[] errnos = new int[2];
+        for (int opened = 0; opened < 2; opened++) {
+            String first = opened == 1 ? "path_open" : "fd_prestat_get";
+            long[] firstArgs = opened == 1 ? new long[] {3, 0, 2048, 1, 0, 2, 0, 0, 600} : new long[] {3, 512};
+            byte[] module = WasiCallModules.calling(first, WasiParams.of(first), firstArgs, function,
+                    WasiParams.of(function), true, args, Map.of(2048, (int) 'f'), 1, 1);
+            FunctionSpec spec = scheduler.functions().deploy(new DeployRequest("attacker", FunctionName.of("listing"),
+                    module, 16, 5_000, 1 << 20, 1L << 50)).spec();
+            errnos[opened] = scheduler.dispatcher().invoke(spec, new InvocationRequest(new byte[0],
+                    List.of("listing"), Map.of(), new FunctionFiles(Optional.of(assets), SCRATCH))).exitCode();
+        }
+        assertEquals(call[3], errnos[1], function + java.util.Arrays.toString(args) + ": Chicory's answer");
+        assertEquals(errnos[1], errnos[0], function + java.util.Arrays.toString(args) + ": before and after opening");
+    }
+
     @org.junit.jupiter.api.Test
     void aPreadIsChargedEveryByteItOffersAndAPathCallItsFixedCost() {
         // The same module but for the iovec's length: the difference is the bytes offered, though the asset
