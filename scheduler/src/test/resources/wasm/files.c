@@ -173,6 +173,7 @@ static void writable(const char *dir) {
     printf("rename %s: errno %d\n", P("%s/sub/deep.txt"), err(rename(P("%s/sub/deep.txt"), Q("%s/deep.txt"))));
     printf("rename %s: errno %d\n", P("%s/sub"), err(rename(P("%s/sub"), Q("%s/sub2"))));
     list(dir);
+    printf("rename %s into itself: errno %d\n", P("%s/sub2"), err(rename(P("%s/sub2"), Q("%s/sub2/in"))));
     printf("symlink %s: errno %d\n", P("%s/l"), err(symlink("data.txt", P("%s/l"))));
     printf("link %s: errno %d\n", Q("%s/h"), err(link(P("%s/data.txt"), Q("%s/h"))));
     printf("escape %s: errno %d\n", P("%s/../../etc/passwd"), err(open(P("%s/../../etc/passwd"), O_RDONLY)));

@@ -222,6 +222,10 @@ final class FileGuard {
         }
         Path source = resolve(from.path, fromRaw);
         Path target = resolve(to.path, toRaw);
+        if (source != null && target != null && !target.equals(source) && target.startsWith(source)
+                && Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.EINVAL.result(); // a directory into itself: Linux's rename(2) answer (Jimfs's was EIO)
+        }
         boolean replaces = source != null && target != null && !source.equals(target)
                 && Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         long[] result = chicory.handle().apply(instance, args);

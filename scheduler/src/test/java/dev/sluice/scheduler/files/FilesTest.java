@@ -190,6 +190,7 @@ class FilesTest {
                 rename D/sub/deep.txt: errno 0
                 rename D/sub: errno 0
                 list P: data.txt deep.txt sub2
+                rename D/sub2 into itself: errno 28
                 symlink D/l: errno 63
                 link D/h: errno 63
                 escape D/../../etc/passwd: errno 63
