@@ -67,7 +67,10 @@ public final class WasiHost {
     private static final Set<String> READ_ONLY = Set.of("clock_res_get", "clock_time_get", "random_get",
             "fd_fdstat_get", "fd_filestat_get", "fd_prestat_get", "fd_prestat_dir_name", "sched_yield",
             "proc_exit", "poll_oneoff");
-    /** Chicory functions that only read and take no descriptor: the shared WASI answers them in any invocation. */
+    /**
+     * Chicory functions that only read and take no descriptor: the shared WASI answers them in any invocation
+     * ({@code poll_oneoff} may name descriptors, but Chicory sees it only through {@link #opening}).
+     */
     private static final Set<String> NO_DESCRIPTOR = Set.of("clock_res_get", "clock_time_get", "random_get",
             "sched_yield", "proc_exit", "poll_oneoff");
     /** The first preopened descriptor: Chicory numbers the preopens after the standard streams, in order given. */
@@ -305,7 +308,7 @@ public final class WasiHost {
                 case "fd_write" -> stdio.fdWrite(f, files);
                 case "fd_close" -> stdio.fdClose(gated);
                 case "fd_renumber" -> stdio.fdRenumber(gated);
-                case "poll_oneoff" -> poll.wrap(f);
+                case "poll_oneoff" -> poll.wrap(opening(f));
                 default -> GuestArgs.replaces(f.name()) ? guestArgs.replace(f) : PointerChecks.STANDARD.guard(gated);
             });
         }
@@ -350,6 +353,19 @@ public final class WasiHost {
                 }
             }
             return guarded.handle().apply(instance, args);
+        });
+    }
+
+    /**
+     * {@code poll_oneoff} as far as Chicory answers it (subscriptions ready at once, which may name any descriptor):
+     * with the invocation's files opened first, if it has any, so a directory's descriptor answers as it will later.
+     */
+    private HostFunction opening(HostFunction target) {
+        return new HostFunction(target.module(), target.name(), target.functionType(), (instance, args) -> {
+            if (files != null && fileFunctions == null) {
+                openFiles();
+            }
+            return target.handle().apply(instance, args);
         });
     }
 
