@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real C program (wasi-libc; resources/wasm/files.c) sees /assets read-only and a bounded, private /tmp, and
- * gets errnos, never traps, for whatever it is refused. Expected output lines are the program's own.
+ * A real C program (wasi-libc; resources/wasm/files.c) sees /assets read-only and a bounded, private /tmp, or its
+ * assets read-only at / beside /tmp, or a writable copy of them at a path of their own, and gets errnos, never
+ * traps, for whatever it is refused. Expected output lines are the program's own.
  */
 class FilesTest {
     private static final long FUEL = 10_000_000_000L;
@@ -231,6 +232,34 @@ class FilesTest {
                 read at 2^40: 0
                 seek end: 8192
                 """, out(run(new FunctionFiles(Optional.empty(), new ScratchLimits(8192, 4)), "partial")));
+    }
+
+    @Test
+    void aWritableCopyIsChargedTwentyFuelPerEntryAndOnePerByteWhenMadeAndNothingWhenNeverUsed(@TempDir Path empty,
+            @TempDir Path big) throws IOException {
+        Files.write(big.resolve("big.bin"), new byte[1 << 20]);
+        Files.createDirectories(big.resolve("d"));
+        ScratchLimits scratch = new ScratchLimits(4 << 20, 16);
+        // "leave" does the same with either tree (its first file call, a stat, makes the copy).
+        long withEmpty = leaveFuel(empty, scratch);
+        long withBig = leaveFuel(big, scratch);
+        assertEquals(2 * dev.sluice.scheduler.fuel.FuelCosts.FILE_PER_ENTRY
+                + (1 << 20) * dev.sluice.scheduler.fuel.FuelCosts.HOST_PER_BYTE, withBig - withEmpty);
+        // A function that touches no file gets no copy and pays nothing for one.
+        FunctionSpec hello = scheduler.functions().deploy(new DeployRequest("acme", FunctionName.of("hello"),
+                TestModules.load("hello"), 64, 30_000, 1 << 20, FUEL)).spec();
+        long plain = scheduler.dispatcher().invoke(hello, new InvocationRequest(new byte[0], List.of(), Map.of()))
+                .fuelUsed();
+        long granted = scheduler.dispatcher().invoke(hello, new InvocationRequest(new byte[0], List.of(), Map.of(),
+                new FunctionFiles(Optional.of(big), new AssetMount("/", true), scratch))).fuelUsed();
+        assertEquals(plain, granted);
+    }
+
+    private static long leaveFuel(Path tree, ScratchLimits scratch) {
+        InvocationResult result = run(new FunctionFiles(Optional.of(tree), new AssetMount("/tmp", true), scratch),
+                "leave");
+        assertEquals("left.txt before: absent\nleft.txt after: present\n", out(result));
+        return result.fuelUsed();
     }
 
     @Test
