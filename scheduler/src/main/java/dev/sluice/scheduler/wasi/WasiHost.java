@@ -301,11 +301,12 @@ public final class WasiHost {
         for (int i = 0; i < chicory.length; i++) {
             HostFunction f = target(i, chicory[i]);
             HostFunction gated = gate(f, guard.guard(f));
-            HostFunction files = new HostFunction(f.module(), f.name(), f.functionType(), (instance, args) ->
-                    this.files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
+            // What Stdio does with a descriptor that is no standard stream: without files, EBADF as before files.
+            HostFunction otherFds = new HostFunction(f.module(), f.name(), f.functionType(), (instance, args) ->
+                    files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
             functions[i] = guestFaults(switch (f.name()) {
-                case "fd_read" -> stdio.fdRead(f, files);
-                case "fd_write" -> stdio.fdWrite(f, files);
+                case "fd_read" -> stdio.fdRead(f, otherFds);
+                case "fd_write" -> stdio.fdWrite(f, otherFds);
                 case "fd_close" -> stdio.fdClose(gated);
                 case "fd_renumber" -> stdio.fdRenumber(gated);
                 case "poll_oneoff" -> poll.wrap(opening(f));
