@@ -8,6 +8,11 @@
  *   inodes creates empty files in /tmp until one fails: prints how many and the errno.
  *   leave  prints whether /tmp/left.txt exists, then writes it (a later invocation must not see it).
  *   tmp    prints /tmp's entry count, then writes /tmp/<argv[2]>.txt holding argv[2] and reads it back.
+ *   root   with the assets read-only at / and /tmp: lists /, reads /data.txt, is refused a write there, writes and
+ *          reads /tmp/x (wasi-libc picks the longest matching preopen, /tmp), and finds no /x.
+ *   writable DIR   with the assets (data.txt, sub/deep.txt) a writable copy at DIR: reads, rewrites, deletes and
+ *          recreates, renames across directories, is refused links and escapes, then grows data.txt by 4 KiB
+ *          writes and creates empty files until each fails, printing how many and the errno.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -125,12 +131,105 @@ static void tmp(const char *tag) {
     printf("entries before: %d, read back: %s\n", n, buf);
 }
 
+static void slurp(const char *what, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) { printf("%s %s: errno %d\n", what, path, errno); return; }
+    char buf[256]; size_t got = fread(buf, 1, sizeof buf - 1, f); buf[got] = 0;
+    if (got && buf[got - 1] == '\n') buf[got - 1] = 0;
+    fclose(f);
+    printf("%s %s: %s\n", what, path, buf);
+}
+
+static int put(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return errno;
+    fputs(text, f);
+    return fclose(f) ? errno : 0;
+}
+
+static void root(void) {
+    list("/");
+    slurp("read", "/data.txt");
+    printf("create /new.txt: errno %d\n", err(open("/new.txt", O_WRONLY | O_CREAT, 0644)));
+    printf("write /tmp/x: errno %d\n", put("/tmp/x", "scratch\n"));
+    slurp("read", "/tmp/x");
+    struct stat st;
+    printf("stat /x: errno %d\n", err(stat("/x", &st)));
+}
+
+static void writable(const char *dir) {
+    const char *d = strcmp(dir, "/") ? dir : "";
+    char p[512], q[512];
+#define P(fmt) (snprintf(p, sizeof p, fmt, d), p)
+#define Q(fmt) (snprintf(q, sizeof q, fmt, d), q)
+    slurp("read", P("%s/data.txt"));
+    list(dir);
+    printf("rewrite %s: errno %d\n", P("%s/data.txt"), put(P("%s/data.txt"), "changed\n"));
+    slurp("read", P("%s/data.txt"));
+    printf("unlink %s: errno %d\n", P("%s/sub/deep.txt"), err(unlink(P("%s/sub/deep.txt"))));
+    slurp("read", P("%s/sub/deep.txt"));
+    printf("recreate %s: errno %d\n", P("%s/sub/deep.txt"), put(P("%s/sub/deep.txt"), "again\n"));
+    slurp("read", P("%s/sub/deep.txt"));
+    printf("rename %s: errno %d\n", P("%s/sub/deep.txt"), err(rename(P("%s/sub/deep.txt"), Q("%s/deep.txt"))));
+    printf("rename %s: errno %d\n", P("%s/sub"), err(rename(P("%s/sub"), Q("%s/sub2"))));
+    list(dir);
+    printf("rename %s into itself: errno %d\n", P("%s/sub2"), err(rename(P("%s/sub2"), Q("%s/sub2/in"))));
+    printf("symlink %s: errno %d\n", P("%s/l"), err(symlink("data.txt", P("%s/l"))));
+    printf("link %s: errno %d\n", Q("%s/h"), err(link(P("%s/data.txt"), Q("%s/h"))));
+    printf("escape %s: errno %d\n", P("%s/../../etc/passwd"), err(open(P("%s/../../etc/passwd"), O_RDONLY)));
+    static char block[4096];
+    memset(block, 'x', sizeof block);
+    int fd = open(P("%s/data.txt"), O_WRONLY | O_APPEND);
+    int n = 0, e = 0;
+    ssize_t partial = 0;
+    for (int tries = 0; tries < 1000; tries++) {
+        ssize_t w = write(fd, block, sizeof block);
+        if (w == (ssize_t) sizeof block) n++;
+        else if (w > 0) partial += w;
+        else { e = errno; break; }
+    }
+    close(fd);
+    printf("grow %s: %d writes of 4096 bytes, %zd bytes more, then errno %d\n", P("%s/data.txt"), n, partial, e);
+    for (n = 0;; n++) {
+        snprintf(p, sizeof p, "%s/e%d", d, n);
+        int f = open(p, O_WRONLY | O_CREAT, 0644);
+        if (f < 0) { e = errno; break; }
+        close(f);
+    }
+    printf("create in %s: %d files, then errno %d\n", dir, n, e);
+#undef P
+#undef Q
+}
+
+/* With 8 KiB of /tmp: writes that fill it are partial, as write(2); a seek past the end is allowed, a write there not. */
+static void partial(void) {
+    static char buf[16000];
+    memset(buf, 'p', sizeof buf);
+    int fd = open("/tmp/a", O_RDWR | O_CREAT, 0644);
+    for (int i = 0; i < 3; i++) {
+        ssize_t w = write(fd, buf, 6000);
+        if (w < 0) printf("write 6000: errno %d\n", errno); else printf("write 6000: %zd\n", w);
+    }
+    printf("ftruncate 0: errno %d\n", err(ftruncate(fd, 0)));
+    lseek(fd, 0, SEEK_SET);
+    struct iovec iov[2] = {{buf, 3000}, {buf + 3000, 8000}};
+    printf("writev 3000+8000: %zd\n", writev(fd, iov, 2));
+    printf("seek 2^40: %lld\n", (long long) lseek(fd, 1LL << 40, SEEK_SET));
+    printf("write at 2^40: errno %d\n", err((int) write(fd, buf, 1)));
+    printf("read at 2^40: %zd\n", read(fd, buf, 1));
+    printf("seek end: %lld\n", (long long) lseek(fd, 0, SEEK_END));
+    close(fd);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: files tour|inodes|leave|tmp TAG\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
     else if (!strcmp(argv[1], "inodes")) inodes();
     else if (!strcmp(argv[1], "leave")) leave();
     else if (!strcmp(argv[1], "tmp") && argc > 2) tmp(argv[2]);
+    else if (!strcmp(argv[1], "root")) root();
+    else if (!strcmp(argv[1], "partial")) partial();
+    else if (!strcmp(argv[1], "writable") && argc > 2) writable(argv[2]);
     else return 2;
     return 0;
 }

@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * <p>Run with {@code scheduler/bench-cpu [fixture] [calls-per-batch] [batches] [files]}, e.g. {@code hello 20000
  * 15}. {@code files} gives each call files (issue 15): {@code assets} (an /assets of one small file), {@code tmp}
- * (a 1 MiB /tmp) or {@code both}; the guest need not touch them: the figure is what granting them costs.
+ * (a 1 MiB /tmp) or {@code both}; {@code hello} does not touch them: the figure is what granting them costs. Further
+ * arguments are the guest's: {@code files 2000 11 tmp tmp x} measures a call that writes and reads a /tmp file.
  */
 public final class SandboxCpuTime {
     private SandboxCpuTime() {}
@@ -50,7 +51,13 @@ public final class SandboxCpuTime {
         var function = new FunctionSpec("bench", FunctionName.of(fixture), "sha256:bench", 1, 16, 5_000,
                 Instant.EPOCH, 1_000_000_000L);
         String files = args.length > 3 ? args[3] : "none";
-        var request = new InvocationRequest("body".getBytes(), List.of(), Map.of("QUERY_STRING", "name=ada"),
+        // Any further arguments are the guest's (argv[0] its name), e.g. "files 2000 11 tmp tmp x" for a call that
+        // writes and reads a /tmp file: what a call that uses its files costs.
+        List<String> guestArgs = args.length > 4
+                ? java.util.stream.Stream.concat(java.util.stream.Stream.of(fixture),
+                        java.util.Arrays.stream(args, 4, args.length)).toList()
+                : List.of();
+        var request = new InvocationRequest("body".getBytes(), guestArgs, Map.of("QUERY_STRING", "name=ada"),
                 files(files));
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long self = Thread.currentThread().threadId();

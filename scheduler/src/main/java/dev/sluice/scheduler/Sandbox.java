@@ -23,8 +23,10 @@ import java.util.Random;
 /**
  * Runs one WASI command invocation on the calling thread, in a fresh instance. The guest gets stdin, stdout and
  * stderr (both bounded), its arguments and environment, the real clock and a secure random source, and, when the
- * request grants them ({@link InvocationRequest#files()}), a read-only {@code /assets} and a bounded, private
- * {@code /tmp}; no other files, no sockets. Every way a guest can fail ends as an {@link InvocationFailed}; no other throwable
+ * request grants them ({@link InvocationRequest#files()}), its function's assets (read-only, or a private writable
+ * copy) and a bounded, private {@code /tmp}; no other files, no sockets. Every way a guest can fail ends as an
+ * {@link InvocationFailed}; writable assets that do not fit the scratch space end as
+ * {@link SchedulerException.AssetsExceedScratch} before the guest starts; no other throwable
  * escapes, so the worker thread survives whatever the guest does. Every outcome reports the fuel used
  * ({@link FuelMeter}); a run that ends normally, or at a fuel check, having needed more than the function's budget
  * ends as FUEL_EXHAUSTED (for traps inside functions with loops see docs/fuel.md: charges not yet stored to the
@@ -79,6 +81,8 @@ final class Sandbox {
                     .build();
             instance.export(Instance.START_FUNCTION_NAME).apply();
             return result(0, stdout, stderr, started, fuel);
+        } catch (SchedulerException.AssetsExceedScratch refused) {
+            throw refused; // from begin: the guest never started
         } catch (Throwable t) {
             WasiExitException exit = find(t, WasiExitException.class);
             if (exit != null) {

@@ -114,6 +114,24 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /**
+     * A function's writable assets do not fit the scratch space its plan grants now (the plan shrank since the upload,
+     * or grants none): the call is refused before the guest starts. {@link #bound()} names the plan limit,
+     * {@code scratch-bytes} or {@code scratch-inodes}.
+     */
+    public static final class AssetsExceedScratch extends SchedulerException {
+        private final String bound;
+
+        public AssetsExceedScratch(String bound, String message) {
+            super(message, null);
+            this.bound = bound;
+        }
+
+        public String bound() {
+            return bound;
+        }
+    }
+
     /** Stored state could not be read or written. */
     public static final class StorageFailure extends SchedulerException {
         public StorageFailure(String message, Throwable cause) {

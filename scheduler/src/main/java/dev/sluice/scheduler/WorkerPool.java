@@ -305,13 +305,13 @@ final class WorkerPool implements Dispatcher {
             return;
         }
         InvocationResult result = null;
-        InvocationFailed failure = null;
+        SchedulerException failure = null;
         long started = System.nanoTime();
         job.observer.started(started - job.queuedAt);
         try {
             result = sandbox.run(job.module, job.function, job.request);
-        } catch (InvocationFailed f) {
-            failure = f;
+        } catch (InvocationFailed | SchedulerException.AssetsExceedScratch f) {
+            failure = f; // the second: refused before the guest started (the plan's scratch shrank)
         } catch (Throwable t) {
             // The sandbox classifies every guest failure itself; anything else is ours: log it, tell the tenant little.
             LOG.log(System.Logger.Level.ERROR, "invocation of " + job.function.tenant() + "/" + job.function.name()
@@ -323,13 +323,13 @@ final class WorkerPool implements Dispatcher {
         Job.State end = job.finish();
         // After finish() nobody interrupts this thread for this job; clear a pending interrupt for the next one.
         Thread.interrupted();
-        if (failure != null && end == Job.State.TIMED_OUT) {
+        if (failure instanceof InvocationFailed failed && end == Job.State.TIMED_OUT) {
             failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
-                    "exceeded its timeout of " + job.function.timeoutMs() + " ms", failure.stderr(), failure.fuelUsed());
-        } else if (failure != null && end == Job.State.CANCELLED) {
+                    "exceeded its timeout of " + job.function.timeoutMs() + " ms", failed.stderr(), failed.fuelUsed());
+        } else if (failure instanceof InvocationFailed failed && end == Job.State.CANCELLED) {
             failure = new InvocationFailed(InvocationFailed.Kind.TIMEOUT,
-                    "stopped: the scheduler is shutting down or the caller gave up", failure.stderr(),
-                    failure.fuelUsed());
+                    "stopped: the scheduler is shutting down or the caller gave up", failed.stderr(),
+                    failed.fuelUsed());
         }
         if (failure != null) {
             job.outcome.completeExceptionally(failure);

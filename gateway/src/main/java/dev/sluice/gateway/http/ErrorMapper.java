@@ -61,6 +61,8 @@ public final class ErrorMapper implements ErrorHandler<Throwable> {
             // The body was not read to its end: the connection cannot carry another request.
             case SchedulerException.AssetsRejected e -> ProblemException.of(ProblemType.ASSETS_REJECTED, e.getMessage())
                     .with("reason", e.reason().text()).header("Connection", "close");
+            case SchedulerException.AssetsExceedScratch e -> ProblemException.of(ProblemType.ASSETS_EXCEED_SCRATCH,
+                    e.getMessage()).with("bound", e.bound());
             case SchedulerException.FunctionLimit e -> ProblemException.of(ProblemType.FUNCTION_LIMIT, e.getMessage())
                     .with("max-functions", e.limit());
             case SchedulerException.Overloaded e -> ProblemException.of(ProblemType.OVERLOADED, e.getMessage())

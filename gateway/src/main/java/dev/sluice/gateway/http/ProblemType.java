@@ -18,6 +18,7 @@ public enum ProblemType {
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported content type"),
     MODULE_REJECTED("module-rejected", 422, "The module cannot be deployed"),
     ASSETS_REJECTED("assets-rejected", 422, "The assets cannot be stored"),
+    ASSETS_EXCEED_SCRATCH("assets-exceed-scratch", 422, "The writable assets do not fit the scratch space"),
     RATE_LIMITED("rate-limited", 429, "Rate quota exceeded"),
     INVOCATION_QUOTA_EXCEEDED("invocation-quota-exceeded", 429, "Invocation quota exceeded"),
     CONCURRENCY_LIMITED("concurrency-limited", 429, "Too many invocations in flight"),

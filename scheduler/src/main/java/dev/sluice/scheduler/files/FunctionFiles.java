@@ -6,9 +6,11 @@ import java.util.Optional;
 
 /**
  * The files an invocation sees: its function's assets, a host directory (content-addressed, never written once
- * complete) the guest sees at {@code mount}'s path ({@code /assets} read-only unless the function asked otherwise, see
- * {@link AssetMount}), and scratch space as {@code /tmp}, fresh and empty for every invocation. {@link #NONE}: no
- * files at all, the guest runs exactly as before files existed.
+ * complete), and scratch space, fresh for every invocation. Where and how the assets appear is {@code mount}
+ * ({@link AssetMount}): read-only at its path (default {@code /assets}) with scratch as a second preopen
+ * {@code /tmp}; or writable, one preopen at its path holding a per-invocation copy of the tree in the scratch space
+ * (which must be granted and big enough, else the call is refused before it starts). {@link #NONE}: no files at all,
+ * the guest runs exactly as before files existed.
  */
 public record FunctionFiles(Optional<Path> assets, AssetMount mount, ScratchLimits scratch) {
     /** No {@code /assets}, no {@code /tmp}. */

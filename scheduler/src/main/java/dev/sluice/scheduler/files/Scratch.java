@@ -6,7 +6,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystem;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * One invocation's {@code /tmp}: an in-memory file system of its own (Jimfs), empty when the invocation starts and
@@ -17,6 +21,9 @@ import java.nio.file.Path;
  * (a 1-byte file takes a block; the bound is {@link ScratchLimits#bytes()} rounded down to whole blocks). Jimfs does
  * not count files and directories, so {@link #reserveInode}/{@link #releaseInode} do, driven by the WASI functions
  * that create and remove them. Confined to the invocation's thread.
+ *
+ * <p>A writable asset mount ({@link AssetMount#writable()}) is a scratch file system {@link #seed seeded} with a copy
+ * of the tree: the copy's blocks and its files and directories count against the bounds like any the guest makes.
  */
 public final class Scratch implements Closeable {
     /** Jimfs's unit of allocation here: the page size of common disks, so small files cost what they do there. */
@@ -73,9 +80,98 @@ public final class Scratch implements Closeable {
         }
     }
 
-    /** Files and directories counted now. */
+    /** Blocks of {@value #BLOCK_SIZE} bytes not yet allocated to any file. */
+    public long freeBlocks() {
+        try {
+            return Files.getFileStore(root()).getUnallocatedSpace() / BLOCK_SIZE;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+        /** Files and directories counted now. */
     public int inodes() {
         return inodes;
+    }
+
+    /**
+     * The size of an asset tree as scratch space counts it: {@code blocks} of {@value #BLOCK_SIZE} bytes (each file
+     * rounded up to whole blocks, a directory none), {@code entries} files and directories (the root not counted),
+     * and {@code bytes}, the files' exact total.
+     */
+    public record Tree(long blocks, int entries, long bytes) {
+        /** Walks {@code root} (a host directory of regular files and directories only, as the asset store keeps). */
+        public static Tree measure(Path root) {
+            long[] sums = new long[3];
+            walk(root, (path, attributes) -> {
+                sums[1]++;
+                if (attributes.isRegularFile()) {
+                    sums[0] += (attributes.size() + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                    sums[2] += attributes.size();
+                }
+            });
+            return new Tree(sums[0], (int) Math.min(sums[1], Integer.MAX_VALUE), sums[2]);
+        }
+
+        /** Whether a scratch space of {@code limits} can hold this tree with room to spare or none. */
+        public boolean fits(ScratchLimits limits) {
+            return blocks <= limits.bytes() / BLOCK_SIZE && entries <= limits.inodes();
+        }
+    }
+
+    /**
+     * Copies the host tree {@code root} into this (empty) scratch space, counting each file and directory it makes.
+     * The caller checked {@link Tree#fits}: a tree that does not fit after all is the host's fault.
+     *
+     * @throws UncheckedIOException when the tree cannot be read or does not fit
+     */
+    public void seed(Path root) {
+        Path target = root();
+        walk(root, (path, attributes) -> {
+            Path copy = target.resolve(root.relativize(path).toString());
+            if (!reserveInode()) {
+                throw new UncheckedIOException(new IOException("scratch: more entries than " + limits.inodes()));
+            }
+            try {
+                if (attributes.isDirectory()) {
+                    Files.createDirectory(copy);
+                } else {
+                    Files.copy(path, copy);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("seeding scratch from " + path, e);
+            }
+        });
+    }
+
+    private interface Visitor {
+        void visit(Path path, BasicFileAttributes attributes);
+    }
+
+    /** Each entry under {@code root}, parents before children; a link or a device is refused (the store has none). */
+    private static void walk(Path root, Visitor visitor) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+                    if (!dir.equals(root)) {
+                        visitor.visit(dir, attributes);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                    if (!attributes.isRegularFile()) {
+                        throw new IOException("assets: " + file + " is not a regular file or directory");
+                    }
+                    visitor.visit(file, attributes);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Drops the file system and everything in it. */

@@ -26,8 +26,9 @@ import java.util.function.Supplier;
  * <p>Chicory's descriptor table is private, so this class follows it: it knows the preopened directories and
  * learns every descriptor {@code path_open} hands out, {@code fd_close} frees and {@code fd_renumber} moves, and so
  * knows for each descriptor whether it lies under {@code /assets} or {@code /tmp}, and its host path. Paths resolve
- * as Chicory resolves them (lexically: no links exist in either tree). One per file-using invocation; confined to
- * its thread.
+ * as Chicory resolves them (lexically: no links exist in either tree). A writable asset mount is a scratch space
+ * (seeded with the tree) and is guarded as {@code /tmp} is. One per worker thread, pointed at each file-using
+ * invocation in turn ({@link #begin}, {@link #end}); confined to that thread.
  */
 final class FileGuard {
     /** Longest path component, as Linux's {@code NAME_MAX}. */
@@ -41,21 +42,34 @@ final class FileGuard {
     private static final int FDFLAG_APPEND = 1;
 
     /** A descriptor Chicory opened under one of the trees. */
-    private record Open(boolean scratch, Path path) {}
+    private record Open(boolean scratch, Path path, boolean append) {
+        Open(boolean scratch, Path path) {
+            this(scratch, path, false);
+        }
+    }
 
     private final Map<Integer, Open> open = new HashMap<>();
-    private final Path assetsRoot; // the real path of /assets, null when none
-    private final Scratch scratch; // null: no /tmp
     private final Supplier<FuelMeter> fuel;
+    private boolean active;
+    private Path assetsRoot; // the real path of the read-only assets, null when none
+    private Scratch scratch; // null: no scratch space
+    private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
+
+    FileGuard(Supplier<FuelMeter> fuel) {
+        this.fuel = fuel;
+    }
 
     /**
-     * @param assets  the host directory of {@code /assets}, or null; preopened first
-     * @param scratch the invocation's {@code /tmp}, or null
-     * @param firstFd the first preopen's descriptor (3)
+     * Guards the next invocation's descriptors from {@code firstFd} (3) on: the read-only assets directory first if
+     * any, then the scratch space if any (a writable mount is a scratch space alone). Until then, and after
+     * {@link #end}, the guarded functions are Chicory's, unchanged.
+     *
+     * @param assets  the read-only assets' host directory, or null
+     * @param scratch the invocation's scratch space (its root preopened), or null
      */
-    FileGuard(Path assets, Scratch scratch, int firstFd, Supplier<FuelMeter> fuel) {
+    void begin(Path assets, Scratch scratch, int firstFd) {
+        open.clear();
         this.scratch = scratch;
-        this.fuel = fuel;
         this.assetsRoot = assets == null ? null : realPath(assets);
         int fd = firstFd;
         if (assets != null) {
@@ -64,6 +78,15 @@ final class FileGuard {
         if (scratch != null) {
             open.put(fd, new Open(true, scratch.root()));
         }
+        active = true;
+    }
+
+    /** Forgets the invocation: nothing of its descriptors or trees stays. */
+    void end() {
+        active = false;
+        open.clear();
+        assetsRoot = null;
+        scratch = null;
     }
 
     /** {@code chicory} with the rules for its function; unchanged if it has none. */
@@ -86,16 +109,19 @@ final class FileGuard {
             case "fd_filestat_set_size" -> (c, i, a) -> resize(c, i, a, a[1]);
             case "fd_filestat_set_times" -> this::fdSetTimes;
             case "fd_readdir" -> this::readdir;
-            case "fd_seek" -> this::seek;
             case "fd_close" -> this::close;
             case "fd_renumber" -> this::renumber;
+            case "fd_tell" -> {
+                tell = chicory;
+                yield null;
+            }
             default -> null;
         };
         if (handler == null) {
             return chicory;
         }
-        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(),
-                (instance, args) -> handler.apply(chicory, instance, args));
+        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) ->
+                active ? handler.apply(chicory, instance, args) : chicory.handle().apply(instance, args));
     }
 
     @FunctionalInterface
@@ -133,7 +159,7 @@ final class FileGuard {
         }
         if (succeeded(result) && dir != null && target != null) {
             int fd = instance.memory().readInt((int) GuestMemory.u32(args[8]));
-            open.put(fd, new Open(dir.scratch, target));
+            open.put(fd, new Open(dir.scratch, target, ((int) args[7] & FDFLAG_APPEND) != 0));
         }
         return result;
     }
@@ -196,6 +222,10 @@ final class FileGuard {
         }
         Path source = resolve(from.path, fromRaw);
         Path target = resolve(to.path, toRaw);
+        if (source != null && target != null && !target.equals(source) && target.startsWith(source)
+                && Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.EINVAL.result(); // a directory into itself: Linux's rename(2) answer (Jimfs's was EIO)
+        }
         boolean replaces = source != null && target != null && !source.equals(target)
                 && Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         long[] result = chicory.handle().apply(instance, args);
@@ -248,10 +278,97 @@ final class FileGuard {
         }
         long offered = Math.max(0, offered(instance.memory(), args[1], args[2])); // Stdio checked each iovec
         long before = write && file != null ? size(file) : 0;
-        long[] result = chicory.handle().apply(instance, args);
+        long[] result = write && file != null ? scratchWrite(chicory, instance, args, file)
+                : chicory.handle().apply(instance, args);
         long moved = succeeded(result) ? GuestMemory.u32(instance.memory().readInt((int) GuestMemory.u32(args[3]))) : 0;
         charge(Math.max(0, offered - moved) * FuelCosts.HOST_PER_BYTE);
         return afterWrite(write, file, before, result);
+    }
+
+    /**
+     * A write to a scratch file: Chicory's, iovec by iovec, each only as far as the scratch space has room, so that,
+     * as {@code write(2)}, a write that fills the space answers the bytes it wrote and only one that can write none
+     * is {@code NOSPC} (Jimfs allocates a write's blocks all at once or not at all: unhelped, 6 KiB offered to 4 KiB
+     * of room would write nothing; and Chicory answers an error for a later iovec though earlier ones were written).
+     * A position past what scratch can hold (a seek may put it there) writes nothing: {@code NOSPC} before Jimfs,
+     * whose block arithmetic is 32-bit beyond the bound. Jimfs stays the judge of the bound: room is only estimated
+     * here (from the file's path, which a rename may have made stale).
+     */
+    private long[] scratchWrite(HostFunction chicory, Instance instance, long[] args, Open file) {
+        Memory memory = instance.memory();
+        long fd = args[0];
+        int iovs = (int) GuestMemory.u32(args[1]);
+        long count = Math.min(GuestMemory.u32(args[2]), Stdio.IOV_MAX); // Stdio refused more
+        long nwritten = args[3];
+        long total = 0;
+        long[] failure = null;
+        for (int i = 0; i < count; i++) {
+            int iov = iovs + 8 * i;
+            long base = GuestMemory.u32(memory.readInt(iov));
+            long length = GuestMemory.u32(memory.readInt(iov + 4));
+            if (length == 0) {
+                continue;
+            }
+            long position = file.append ? size(file) : tell(instance, fd, iov);
+            long fit = position < 0 ? length : fit(file, position, length);
+            // Shortening the iovec in place is invisible to the guest (it waits for this call), unless the iovec
+            // lies inside the bytes being written: then no partial write.
+            if (fit == 0 || (fit < length && iov < base + fit && base < iov + 8)) {
+                failure = Errno.NOSPC.result();
+                break;
+            }
+            long[] result;
+            memory.writeI32(iov + 4, (int) fit);
+            try {
+                result = chicory.handle().apply(instance, new long[] {fd, iov, 1, nwritten});
+            } finally {
+                memory.writeI32(iov + 4, (int) length);
+            }
+            if (!succeeded(result)) {
+                failure = result;
+                break;
+            }
+            long written = GuestMemory.u32(memory.readInt((int) GuestMemory.u32(nwritten)));
+            total += written;
+            if (written < length) {
+                break;
+            }
+        }
+        if (total == 0 && failure != null) {
+            return failure;
+        }
+        memory.writeI32((int) GuestMemory.u32(nwritten), (int) total);
+        return Errno.SUCCESS.result();
+    }
+
+    /**
+     * The descriptor's position, by Chicory's {@code fd_tell}, which writes it to guest memory: into the iovec's own
+     * 8 bytes (in memory, already read), put back at once. -1 if it cannot tell.
+     */
+    private long tell(Instance instance, long fd, int at) {
+        Memory memory = instance.memory();
+        long saved = memory.readLong(at);
+        try {
+            return tell != null && succeeded(tell.handle().apply(instance, new long[] {fd, at}))
+                    ? memory.readLong(at) : -1;
+        } finally {
+            memory.writeLong(at, saved);
+        }
+    }
+
+    /** How many of {@code length} bytes written at {@code position} scratch can hold (block-wise, as Jimfs). */
+    private long fit(Open file, long position, long length) {
+        long limit = scratch.limits().bytes() / Scratch.BLOCK_SIZE * Scratch.BLOCK_SIZE;
+        if (position >= limit) {
+            return 0;
+        }
+        long end = Math.min(position + length, limit); // both terms far below 2^63
+        long size = size(file);
+        if (end <= size) {
+            return end - position; // overwrites only: no block needed
+        }
+        long room = ((size + Scratch.BLOCK_SIZE - 1) / Scratch.BLOCK_SIZE + scratch.freeBlocks()) * Scratch.BLOCK_SIZE;
+        return Math.max(0, Math.min(end, room) - position);
     }
 
     private long[] positioned(HostFunction chicory, Instance instance, long[] args, boolean write) {
@@ -319,22 +436,6 @@ final class FileGuard {
         long listed = dir != null && dir.scratch ? scratch.inodes() : 0;
         charge(GuestMemory.u32(args[2]) * FuelCosts.HOST_PER_BYTE + (skipped + listed) * FuelCosts.FILE_PER_ENTRY);
         return chicory.handle().apply(instance, args);
-    }
-
-    /** Under /tmp a position past what it can hold is {@code EINVAL}: Jimfs's block arithmetic is 32-bit past it. */
-    private long[] seek(HostFunction chicory, Instance instance, long[] args) {
-        Open file = open.get((int) args[0]);
-        long[] result = chicory.handle().apply(instance, args);
-        if (file != null && file.scratch && succeeded(result)) {
-            long position = instance.memory().readLong((int) GuestMemory.u32(args[3]));
-            if (position > scratch.limits().bytes()) {
-                // Back to where the guest can write, and say no: the position it asked for cannot exist here.
-                long[] back = {args[0], 0, 2 /* END */, args[3]};
-                chicory.handle().apply(instance, back);
-                return Errno.EINVAL.result();
-            }
-        }
-        return result;
     }
 
     private long[] close(HostFunction chicory, Instance instance, long[] args) {

@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real C program (wasi-libc; resources/wasm/files.c) sees /assets read-only and a bounded, private /tmp, and
- * gets errnos, never traps, for whatever it is refused. Expected output lines are the program's own.
+ * A real C program (wasi-libc; resources/wasm/files.c) sees /assets read-only and a bounded, private /tmp, or its
+ * assets read-only at / beside /tmp, or a writable copy of them at a path of their own, and gets errnos, never
+ * traps, for whatever it is refused. Expected output lines are the program's own.
  */
 class FilesTest {
     private static final long FUEL = 10_000_000_000L;
@@ -36,6 +37,9 @@ class FilesTest {
     static Path dataDir;
     @TempDir
     static Path assets;
+    /** data.txt and sub/deep.txt: 3 files and directories in 2 blocks. */
+    @TempDir
+    static Path tree;
 
     private static LocalScheduler scheduler;
     private static FunctionSpec files;
@@ -49,6 +53,9 @@ class FilesTest {
         Files.writeString(assets.resolve("greeting.txt"), "hello from assets\n");
         Files.createDirectories(assets.resolve("sub"));
         Files.writeString(assets.resolve("sub/deep.txt"), "deep\n");
+        Files.writeString(tree.resolve("data.txt"), "original\n");
+        Files.createDirectories(tree.resolve("sub"));
+        Files.writeString(tree.resolve("sub/deep.txt"), "deep\n");
     }
 
     @AfterAll
@@ -148,6 +155,135 @@ class FilesTest {
         long first = run(given, "tour").fuelUsed();
         long second = run(given, "tour").fuelUsed();
         assertEquals(first, second, "file calls are charged deterministically");
+    }
+
+    @Test
+    void readOnlyAtTheRootLeavesTmpToScratchSinceTheLongestPreopenWins() {
+        String out = out(run(new FunctionFiles(Optional.of(tree), new AssetMount("/", false),
+                new ScratchLimits(64 << 10, 8)), "root"));
+        assertEquals("""
+                list /: data.txt sub
+                read /data.txt: original
+                create /new.txt: errno 69
+                write /tmp/x: errno 0
+                read /tmp/x: scratch
+                stat /x: errno 44
+                """, out);
+        assertTrue(!Files.exists(tree.resolve("tmp")) && !Files.exists(tree.resolve("x")), "assets unchanged");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/", "/work", "/tmp", "/a/b"})
+    void aWritableCopyIsTheGuestsToChangeWithinTheBoundsAndTheNextCallSeesTheOriginal(String path) {
+        // 16 blocks and 8 files or directories, the copy's 2 blocks and 3 entries included.
+        FunctionFiles given = new FunctionFiles(Optional.of(tree), new AssetMount(path, true),
+                new ScratchLimits(64 << 10, 8));
+        String d = path.equals("/") ? "" : path;
+        String expected = """
+                read D/data.txt: original
+                list P: data.txt sub
+                rewrite D/data.txt: errno 0
+                read D/data.txt: changed
+                unlink D/sub/deep.txt: errno 0
+                read D/sub/deep.txt: errno 44
+                recreate D/sub/deep.txt: errno 0
+                read D/sub/deep.txt: again
+                rename D/sub/deep.txt: errno 0
+                rename D/sub: errno 0
+                list P: data.txt deep.txt sub2
+                rename D/sub2 into itself: errno 28
+                symlink D/l: errno 63
+                link D/h: errno 63
+                escape D/../../etc/passwd: errno 63
+                grow D/data.txt: 14 writes of 4096 bytes, 4088 bytes more, then errno 51
+                create in P: 5 files, then errno 51
+                """.replace("D/", d + "/").replace("P:", path + ":");
+        // data.txt ("changed\n", 1 block) and deep.txt (1 block) leave 14 blocks: data.txt grows to 15 blocks, its
+        // last write short by its first 8 bytes, as write(2) fills a disk; 3 entries leave room for 5 more.
+        assertEquals(expected, out(run(given, "writable", path)));
+        assertEquals(expected, out(run(given, "writable", path)), "the second call starts from the original");
+        assertEquals("original\n", readString(tree.resolve("data.txt")), "the stored tree unchanged");
+        assertTrue(Files.exists(tree.resolve("sub/deep.txt")) && !Files.exists(tree.resolve("sub2")));
+    }
+
+    @Test
+    void aWritableCopyIsChargedTheSameFuelEveryTimeAndItsCopyIsPartOfIt() {
+        FunctionFiles small = new FunctionFiles(Optional.of(tree), new AssetMount("/w", true),
+                new ScratchLimits(64 << 10, 8));
+        long first = run(small, "writable", "/w").fuelUsed();
+        assertEquals(first, run(small, "writable", "/w").fuelUsed());
+        // The same run against no tree at all: the copy's 3 entries and 14 bytes are the difference, and
+        // what the guest then does differs (it reads nothing, renames nothing): so only check it costs less.
+        long empty = run(new FunctionFiles(Optional.empty(), new AssetMount("/w", true),
+                new ScratchLimits(64 << 10, 8)), "writable", "/w").fuelUsed();
+        assertTrue(empty < first, empty + " < " + first);
+    }
+
+    @Test
+    void aWriteThatFillsScratchIsPartialAsWrite2AndASeekPastTheEndIsAllowedButNotAWriteThere() {
+        assertEquals("""
+                write 6000: 6000
+                write 6000: 2192
+                write 6000: errno 51
+                ftruncate 0: errno 0
+                writev 3000+8000: 8192
+                seek 2^40: 1099511627776
+                write at 2^40: errno 51
+                read at 2^40: 0
+                seek end: 8192
+                """, out(run(new FunctionFiles(Optional.empty(), new ScratchLimits(8192, 4)), "partial")));
+    }
+
+    @Test
+    void aWritableCopyIsChargedTwentyFuelPerEntryAndOnePerByteWhenMadeAndNothingWhenNeverUsed(@TempDir Path empty,
+            @TempDir Path big) throws IOException {
+        Files.write(big.resolve("big.bin"), new byte[1 << 20]);
+        Files.createDirectories(big.resolve("d"));
+        ScratchLimits scratch = new ScratchLimits(4 << 20, 16);
+        // "leave" does the same with either tree (its first file call, a stat, makes the copy).
+        long withEmpty = leaveFuel(empty, scratch);
+        long withBig = leaveFuel(big, scratch);
+        assertEquals(2 * dev.sluice.scheduler.fuel.FuelCosts.FILE_PER_ENTRY
+                + (1 << 20) * dev.sluice.scheduler.fuel.FuelCosts.HOST_PER_BYTE, withBig - withEmpty);
+        // A function that touches no file gets no copy and pays nothing for one.
+        FunctionSpec hello = scheduler.functions().deploy(new DeployRequest("acme", FunctionName.of("hello"),
+                TestModules.load("hello"), 64, 30_000, 1 << 20, FUEL)).spec();
+        long plain = scheduler.dispatcher().invoke(hello, new InvocationRequest(new byte[0], List.of(), Map.of()))
+                .fuelUsed();
+        long granted = scheduler.dispatcher().invoke(hello, new InvocationRequest(new byte[0], List.of(), Map.of(),
+                new FunctionFiles(Optional.of(big), new AssetMount("/", true), scratch))).fuelUsed();
+        assertEquals(plain, granted);
+    }
+
+    private static long leaveFuel(Path tree, ScratchLimits scratch) {
+        InvocationResult result = run(new FunctionFiles(Optional.of(tree), new AssetMount("/tmp", true), scratch),
+                "leave");
+        assertEquals("left.txt before: absent\nleft.txt after: present\n", out(result));
+        return result.fuelUsed();
+    }
+
+    @Test
+    void writableAssetsThatDoNotFitTheScratchSpaceAreRefusedBeforeTheGuestRuns() {
+        AssetMount writable = new AssetMount("/", true);
+        var bytes = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sluice.scheduler.SchedulerException.AssetsExceedScratch.class,
+                () -> run(new FunctionFiles(Optional.of(tree), writable, new ScratchLimits(8191, 8)), "leave"));
+        assertEquals("scratch-bytes", bytes.bound());
+        assertEquals("the writable assets take 8192 bytes in blocks of 4096 (expected: at most scratch-bytes, 8191,"
+                + " rounded down to whole blocks)", bytes.getMessage());
+        var inodes = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sluice.scheduler.SchedulerException.AssetsExceedScratch.class,
+                () -> run(new FunctionFiles(Optional.of(tree), writable, new ScratchLimits(8192, 2)), "leave"));
+        assertEquals("scratch-inodes", inodes.bound());
+        assertEquals("the writable assets hold 3 files and directories (expected: at most scratch-inodes, 2)",
+                inodes.getMessage());
+        var none = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sluice.scheduler.SchedulerException.AssetsExceedScratch.class,
+                () -> run(new FunctionFiles(Optional.of(tree), writable, ScratchLimits.NONE), "leave"));
+        assertEquals("scratch-bytes", none.bound());
+        // Exactly the size fits; the guest then has no room for left.txt's block but may create it empty.
+        assertEquals("left.txt before: absent\nleft.txt after: present\n", out(run(new FunctionFiles(
+                Optional.of(tree), new AssetMount("/tmp", true), new ScratchLimits(8192 + 4095, 4)), "leave")));
     }
 
     private static String readString(Path p) {
