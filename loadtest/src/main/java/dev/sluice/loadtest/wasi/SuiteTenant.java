@@ -2,6 +2,10 @@ package dev.sluice.loadtest.wasi;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.client.AssetsPlacement;
+import dev.sluice.client.SluiceClient;
+import dev.sluice.client.SluiceProblem;
+import dev.sluice.client.UploadProgress;
 import dev.sluice.gateway.wagi.CgiResponse;
 import dev.sluice.loadtest.ExpectStatus;
 import java.io.IOException;
@@ -15,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * The tenant a suite run deploys its tests into: made through the admin API with limits no test should reach (so a
@@ -32,6 +37,8 @@ final class SuiteTenant implements AutoCloseable {
              "scratch-inodes": 10000}""";
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The same tenant through the typed client: uploads assets (a directory as a tar, streamed). */
+    private final SluiceClient files;
     private final URI base;
     private final String adminToken;
     private final String name;
@@ -46,6 +53,7 @@ final class SuiteTenant implements AutoCloseable {
         this.key = key;
         this.timeoutMs = timeoutMs;
         this.mountAssets = mountAssets;
+        this.files = SluiceClient.create(base, key);
     }
 
     /** With {@code mountAssets}, each test's {@code root} is uploaded as its function's assets (see {@link #mount}). */
@@ -115,32 +123,29 @@ final class SuiteTenant implements AutoCloseable {
     private record Mounted(boolean given, String note, String rejection) {}
 
     /**
-     * Uploads the test's one directory ({@code root}) as the function's assets (PUT {@code /v1/functions/NAME/assets},
-     * a tar). A server without function files answers 404 or 405, and the test stays {@code needs-dirs}. Mounted,
-     * the directory is {@code /assets}, read-only — not the writable {@code /} the suite preopens (docs/sandbox.md).
+     * Uploads the test's one directory ({@code root}) as the function's assets, mounted as the suite preopens it: a
+     * writable {@code /} (each invocation its own copy, in its scratch space; docs/files.md). A server without
+     * function files answers 404 or 405, or 400 for the mount's parameters, and the test stays {@code needs-dirs}.
      */
-    private Mounted mount(String function, WasiTest test) throws IOException, InterruptedException {
+    private Mounted mount(String function, WasiTest test) {
         if (test.dirs().isEmpty() || !mountAssets) {
             return new Mounted(false, "", null);
         }
         if (test.dirs().size() > 1) {
             return new Mounted(false, "; not mounted: " + test.dirs().size() + " dirs (assets are one tree)", null);
         }
-        byte[] tar = Tar.of(test.wasm().resolveSibling(test.dirs().getFirst()));
-        HttpResponse<String> put = http.send(tenant("/v1/functions/" + function + "/assets")
-                .header("Content-Type", "application/x-tar").PUT(HttpRequest.BodyPublishers.ofByteArray(tar)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        int status = put.statusCode();
-        if (status == 200 || status == 201) {
-            return new Mounted(true, "; " + test.dirs().getFirst() + " mounted as /assets", null);
+        try {
+            files.putAssets(function, test.wasm().resolveSibling(test.dirs().getFirst()),
+                    new AssetsPlacement(Optional.of("/"), true), UploadProgress.NONE);
+            return new Mounted(true, "; " + test.dirs().getFirst() + " mounted as a writable /", null);
+        } catch (SluiceProblem problem) {
+            if (problem.status() == 422) {
+                return new Mounted(false, "", "assets " + problem.member("reason").map(JsonNode::asText).orElse("?")
+                        + ": " + problem.detail());
+            }
+            return new Mounted(false, "; not mounted: assets " + problem.status() + " " + problem.shortType() + ": "
+                    + problem.detail(), null);
         }
-        if (status == 422) {
-            JsonNode problem = JSON.readTree(put.body());
-            return new Mounted(false, "", "assets " + problem.path("reason").asText("?") + ": "
-                    + problem.path("detail").asText());
-        }
-        return new Mounted(false, status == 404 || status == 405 ? "; not mounted: no assets API (" + status + ")"
-                : "; not mounted: assets " + status + " " + put.body(), null);
     }
 
     /** The classification of one invocation's answer ({@code status}, {@code body}), before any stderr is added. */
@@ -242,6 +247,7 @@ final class SuiteTenant implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
+        files.close();
         http.send(admin(base, adminToken, "/admin/v1/tenants/" + name).DELETE().build(),
                 HttpResponse.BodyHandlers.discarding());
     }
