@@ -31,7 +31,13 @@ final class SuiteTenant implements AutoCloseable {
     private static final String LIMITS = """
             {"requests-per-second": 1000000, "burst": 1000000, "max-fuel-per-call": 100000000000,
              "max-timeout-ms": 60000, "max-memory-pages": 4096, "max-module-bytes": 67108864}""";
-    /** Set apart: a server without function files refuses these keys, and the run goes on without them. */
+    /**
+     * Set apart: a server without function files refuses these keys, and the run goes on without them. Without
+     * scratch space no directory is preopened: a test without a {@code root} expects none (sock_shutdown-invalid_fd
+     * takes fd 3 for a descriptor that does not exist).
+     */
+    private static final String NO_FILES = """
+            {"scratch-bytes": 0}""";
     private static final String FILE_LIMITS = """
             {"max-asset-bytes": 67108864, "max-asset-files": 10000, "scratch-bytes": 16777216,
              "scratch-inodes": 10000}""";
@@ -56,7 +62,11 @@ final class SuiteTenant implements AutoCloseable {
         this.files = SluiceClient.create(base, key);
     }
 
-    /** With {@code mountAssets}, each test's {@code root} is uploaded as its function's assets (see {@link #mount}). */
+    /**
+     * A tenant for the tests that want no directory ({@code mountAssets} false: none preopened at all, as the suite
+     * runs them, so fd 3 is free) or for those whose {@code root} is uploaded as their function's assets
+     * ({@code mountAssets} true, see {@link #mount}).
+     */
     static SuiteTenant create(URI base, String adminToken, int timeoutMs, boolean mountAssets)
             throws IOException, InterruptedException {
         if (!InetAddress.getByName(base.getHost()).isLoopbackAddress()) {
@@ -66,13 +76,11 @@ final class SuiteTenant implements AutoCloseable {
         HttpClient http = HttpClient.newHttpClient();
         ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
                 .PUT(HttpRequest.BodyPublishers.ofString(LIMITS)), 201);
-        if (mountAssets) {
-            // 200 where function files exist (issue 15); 400 (unknown limit keys) before: the tests needing dirs
-            // then say that the assets were not mounted, and why.
-            http.send(admin(base, adminToken, "/admin/v1/tenants/" + name)
-                    .PUT(HttpRequest.BodyPublishers.ofString(FILE_LIMITS)).build(),
-                    HttpResponse.BodyHandlers.discarding());
-        }
+        // 200 where function files exist (issue 15); 400 (unknown limit keys) before, where no test gets a directory
+        // anyway: the tests needing dirs then say that the assets were not mounted, and why.
+        http.send(admin(base, adminToken, "/admin/v1/tenants/" + name)
+                .PUT(HttpRequest.BodyPublishers.ofString(mountAssets ? FILE_LIMITS : NO_FILES)).build(),
+                HttpResponse.BodyHandlers.discarding());
         JsonNode created = JSON.readTree(ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"wasi-testsuite\"}")), 201));
         return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs, mountAssets);

@@ -83,12 +83,19 @@ public final class WasiTestsuite {
         }
     }
 
+    /**
+     * Runs {@code tests} in order: those without a directory in a tenant without files, those with one in a tenant
+     * whose functions get their root as assets when {@code mountAssets} (else in the first tenant too).
+     */
     static List<WasiResult> run(URI base, String adminToken, List<WasiTest> tests, int timeoutMs,
                                 boolean mountAssets) throws IOException, InterruptedException {
         List<WasiResult> results = new ArrayList<>();
-        try (SuiteTenant tenant = SuiteTenant.create(base, adminToken, timeoutMs, mountAssets)) {
+        try (SuiteTenant bare = SuiteTenant.create(base, adminToken, timeoutMs, false);
+             SuiteTenant withFiles = SuiteTenant.create(base, adminToken, timeoutMs, mountAssets)) {
             for (int i = 0; i < tests.size(); i++) {
-                results.add(tenant.run(functionName(i, tests.get(i)), tests.get(i)));
+                WasiTest test = tests.get(i);
+                SuiteTenant tenant = test.dirs().isEmpty() ? bare : withFiles;
+                results.add(tenant.run(functionName(i, test), test));
             }
         }
         return results;
