@@ -7,6 +7,7 @@ import dev.sluice.config.AtomicFiles;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException.AssetsRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.files.AssetMount;
 import dev.sluice.scheduler.shared.ModuleStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,6 +58,7 @@ import java.util.stream.Stream;
  * <p>Thread-safe. Owners are opaque strings (the gateway passes the tenant's uid, as to the function registry).
  */
 public final class FunctionAssets {
+    private static final System.Logger LOG = System.getLogger(FunctionAssets.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INDEX = "index.json";
     private static final String TEMP = ".tmp-";
@@ -68,11 +70,22 @@ public final class FunctionAssets {
     private final Object lock = new Object();
     /** Owner → function name → the trees it holds a reference to (one each, usually); guarded by {@link #lock}. */
     private Map<String, Map<String, List<String>>> index;
+    /**
+     * Owner → function name → the tree the first version of this feature gave it, which only its {@code index.json}
+     * (version 1) recorded: not attached to the function's record yet ({@link #upgrade}). Each also holds one
+     * reference in {@link #index}, so nothing is swept meanwhile. Kept in the version 2 file ({@code "unattached"})
+     * until upgraded, so no write in between loses them. Guarded by {@link #lock}.
+     */
+    private Map<String, Map<String, AssetTree>> unattached;
 
-    private FunctionAssets(Path root, Map<String, Map<String, List<String>>> index) {
+    private FunctionAssets(Path root, Stored stored) {
         this.root = root;
-        this.index = index;
+        this.index = stored.references();
+        this.unattached = stored.unattached();
     }
+
+    private record Stored(Map<String, Map<String, List<String>>> references,
+                          Map<String, Map<String, AssetTree>> unattached) {}
 
     /** The assets under {@code <dataDir>/assets}, with leftovers of a crash swept. */
     public static FunctionAssets open(Path dataDir) {
@@ -80,6 +93,77 @@ public final class FunctionAssets {
         FunctionAssets assets = new FunctionAssets(root, read(root.resolve(INDEX)));
         assets.sweep();
         return assets;
+    }
+
+    /** What {@link #upgrade} did. */
+    public record Upgrade(int attached, int released, int pending) {}
+
+    /**
+     * Attaches each tree that only a version 1 {@code index.json} recorded to its function's record (mounted at
+     * {@link AssetMount#DEFAULT}, as that version's trees were), when the function exists and has no assets; a tree
+     * whose function is gone, or has other assets now, is given back (deleted when nothing else uses it). Then the
+     * index is written without them. Idempotent and safe whatever crash happens: every record is changed before the
+     * index forgets the entry, a record that already has assets is never changed (so a run again after a crash
+     * keeps what the first attached, and never replaces a newer upload), and the index keeps exactly one reference
+     * per function for the tree its record names. An entry whose attach fails (the shared store is away) stays for
+     * the next start. Call once the function registry is open, before serving.
+     */
+    public Upgrade upgrade(dev.sluice.scheduler.FunctionRegistry functions) {
+        synchronized (lock) {
+            if (unattached.isEmpty()) {
+                return new Upgrade(0, 0, 0);
+            }
+            Map<String, Map<String, List<String>>> next = copy();
+            Map<String, Map<String, AssetTree>> pending = new TreeMap<>();
+            List<String> released = new ArrayList<>();
+            int attached = 0;
+            boolean failed = false;
+            for (var owner : unattached.entrySet()) {
+                for (var entry : owner.getValue().entrySet()) {
+                    FunctionName name = FunctionName.of(entry.getKey());
+                    AssetTree tree = entry.getValue();
+                    if (failed) {
+                        // The registry is away: one wait at the start is enough, the rest waits for the next one.
+                        pending.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name.value(), tree);
+                        continue;
+                    }
+                    Optional<dev.sluice.scheduler.FunctionRegistry.AssetsChange> change;
+                    try {
+                        change = functions.attach(owner.getKey(), name, new AttachedAssets(tree, AssetMount.DEFAULT),
+                                () -> archive(tree.digest()), true);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "assets of " + owner.getKey() + "/" + name + " ("
+                                + tree.digest() + ") not attached yet, again at the next start: " + e.getMessage());
+                        pending.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name.value(), tree);
+                        failed = true;
+                        continue;
+                    }
+                    boolean named = change.flatMap(c -> c.after().assets())
+                            .map(a -> a.digest().equals(tree.digest())).orElse(false);
+                    if (named) {
+                        attached++;
+                    } else {
+                        List<String> held = next.getOrDefault(owner.getKey(), Map.of()).get(name.value());
+                        if (held != null && held.remove(tree.digest())) {
+                            released.add(tree.digest());
+                        }
+                    }
+                }
+            }
+            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
+            next.values().removeIf(Map::isEmpty);
+            Map<String, Map<String, AssetTree>> before = unattached;
+            unattached = pending;
+            try {
+                write(next);
+            } catch (RuntimeException e) {
+                unattached = before;
+                throw e;
+            }
+            released.forEach(this::deleteIfUnused);
+            return new Upgrade(attached, released.size(),
+                    pending.values().stream().mapToInt(Map::size).sum());
+        }
     }
 
     /**
@@ -171,13 +255,23 @@ public final class FunctionAssets {
      * @throws StorageFailure when the tree is not here or cannot be read
      */
     public void publish(String digest, ModuleStore shared) {
+        shared.put(digest, archive(digest));
+    }
+
+    /**
+     * The canonical archive of a tree stored here, in memory (a shared store takes bytes): at most the plan's
+     * {@code max-asset-bytes} plus headers and padding, held twice at the peak (the stream's buffer and its copy).
+     *
+     * @throws StorageFailure when the tree is not here or cannot be read
+     */
+    public byte[] archive(String digest) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try {
             AssetArchive.canonical(directoryOf(digest), bytes);
         } catch (IOException | UncheckedIOException e) {
             throw new StorageFailure("cannot read assets " + digest + ": " + e, e);
         }
-        shared.put(digest, bytes.toByteArray());
+        return bytes.toByteArray();
     }
 
     /** The tree's directory when it is in this data directory (complete: only whole trees get their name). */
@@ -339,7 +433,11 @@ public final class FunctionAssets {
         return copy;
     }
 
-    /** Version 2: owner → name → the digests referenced. Version 1 (name → {digest, ...}) is read as one reference. */
+    /**
+     * Version 2: {@code functions}: owner → name → the digests referenced; {@code unattached} (only while an upgrade
+     * is pending): owner → name → the version 1 entry. Version 1 ({@code functions}: owner → name → {digest, files,
+     * bytes}) is read as one reference and one unattached tree per function.
+     */
     private void write(Map<String, Map<String, List<String>>> next) {
         ObjectNode node = JSON.createObjectNode().put("version", 2);
         ObjectNode owners = node.putObject("functions");
@@ -347,6 +445,14 @@ public final class FunctionAssets {
             ObjectNode byName = owners.putObject(owner);
             functions.forEach((name, held) -> held.forEach(byName.putArray(name)::add));
         });
+        if (!unattached.isEmpty()) {
+            ObjectNode old = node.putObject("unattached");
+            unattached.forEach((owner, functions) -> {
+                ObjectNode byName = old.putObject(owner);
+                functions.forEach((name, tree) -> byName.putObject(name).put("digest", tree.digest())
+                        .put("files", tree.files()).put("bytes", tree.bytes()));
+            });
+        }
         try {
             AtomicFiles.write(root.resolve(INDEX), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
         } catch (IOException e) {
@@ -355,34 +461,53 @@ public final class FunctionAssets {
         index = next;
     }
 
-    private static Map<String, Map<String, List<String>>> read(Path file) {
+    private static Stored read(Path file) {
         JsonNode node;
         try {
             node = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
-            return new TreeMap<>();
+            return new Stored(new TreeMap<>(), new TreeMap<>());
         } catch (IOException e) {
             throw new StorageFailure("cannot read " + file + ": " + e, e);
         }
         Map<String, Map<String, List<String>>> index = new TreeMap<>();
+        Map<String, Map<String, AssetTree>> unattached = new TreeMap<>();
         try {
             node.get("functions").properties().forEach(owner -> {
                 Map<String, List<String>> functions = new TreeMap<>();
                 owner.getValue().properties().forEach(f -> {
                     List<String> held = new ArrayList<>();
+                    String name = FunctionName.of(f.getKey()).value();
                     if (f.getValue().isArray()) {
                         f.getValue().forEach(d -> held.add(digest(d.asText())));
                     } else {
-                        held.add(digest(f.getValue().get("digest").asText()));
+                        AssetTree tree = tree(f.getValue());
+                        held.add(tree.digest());
+                        unattached.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name, tree);
                     }
-                    functions.put(FunctionName.of(f.getKey()).value(), held);
+                    functions.put(name, held);
                 });
                 index.put(owner.getKey(), functions);
             });
+            JsonNode pending = node.get("unattached");
+            if (pending != null) {
+                pending.properties().forEach(owner -> owner.getValue().properties().forEach(f ->
+                        unattached.computeIfAbsent(owner.getKey(), o -> new TreeMap<>())
+                                .put(FunctionName.of(f.getKey()).value(), tree(f.getValue()))));
+            }
         } catch (RuntimeException e) {
             throw new StorageFailure("corrupt " + file + ": " + e, e);
         }
-        return index;
+        return new Stored(index, unattached);
+    }
+
+    private static AssetTree tree(JsonNode entry) {
+        long files = entry.get("files").asLong(-1);
+        long bytes = entry.get("bytes").asLong(-1);
+        if (files < 0 || bytes < 0) {
+            throw new IllegalArgumentException("assets: " + files + " files, " + bytes + " bytes (expected: >= 0)");
+        }
+        return new AssetTree(digest(entry.get("digest").asText()), files, bytes);
     }
 
     private static String digest(String text) {
