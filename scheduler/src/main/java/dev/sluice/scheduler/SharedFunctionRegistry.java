@@ -169,8 +169,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         long pause = TimeUnit.MILLISECONDS.toNanos(5);
         while (!index.reserve(digest, token, RESERVATION)) {
             if (System.nanoTime() - deadline > 0) {
-                throw new StorageFailure("shared store: module " + digest + " is still being deleted by another"
-                        + " process; deploy again shortly", null);
+                // The same wait for a module and for an asset tree (both blobs by digest in one store).
+                throw new StorageFailure("shared store: " + digest + " is still being deleted by another"
+                        + " process; try again shortly", null);
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(200));
