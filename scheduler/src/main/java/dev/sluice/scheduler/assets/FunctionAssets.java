@@ -60,6 +60,8 @@ public final class FunctionAssets {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INDEX = "index.json";
     private static final String TEMP = ".tmp-";
+    /** Failed attaches in a row after which {@link #upgrade} leaves the rest for the next start. */
+    private static final int UPGRADE_FAILURES = 3;
     private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
     /** Scratch space's block size (docs/sandbox.md, "Files"). */
     public static final int BLOCK = 4096;
@@ -118,7 +120,9 @@ public final class FunctionAssets {
      * index forgets the entry, a record that already has assets is never changed (so a run again after a crash
      * keeps what the first attached, and never replaces a newer upload), and the index keeps exactly one reference
      * per function for the tree its record names. An entry whose attach fails (the shared store is away) stays for
-     * the next start. Call once the function registry is open, before serving.
+     * the next start, and so do all the rest once {@value #UPGRADE_FAILURES} fail in a row (the start waits for no
+     * more). An entry whose tree is not in this data directory any more is dropped, never attached. Call once the
+     * function registry is open, before serving.
      */
     public Upgrade upgrade(dev.sluice.scheduler.FunctionRegistry functions) {
         synchronized (lock) {
@@ -129,26 +133,36 @@ public final class FunctionAssets {
             Map<String, Map<String, AssetTree>> pending = new TreeMap<>();
             List<String> released = new ArrayList<>();
             int attached = 0;
-            boolean failed = false;
+            int failedInARow = 0;
             for (var owner : unattached.entrySet()) {
                 for (var entry : owner.getValue().entrySet()) {
                     FunctionName name = FunctionName.of(entry.getKey());
                     AssetTree tree = entry.getValue();
-                    if (failed) {
-                        // The registry is away: one wait at the start is enough, the rest waits for the next one.
+                    if (failedInARow >= UPGRADE_FAILURES) {
+                        // The registry is away: a few waits at the start are enough, the rest waits for the next one
+                        // (one bad entry alone does not hold the others back).
                         pending.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name.value(), tree);
                         continue;
                     }
                     Optional<dev.sluice.scheduler.FunctionRegistry.AssetsChange> change;
-                    try {
-                        change = functions.attach(owner.getKey(), name, new AttachedAssets(tree, AssetMount.DEFAULT),
-                                () -> archive(tree.digest()), true);
-                    } catch (RuntimeException e) {
+                    if (!here.containsKey(tree.digest())) {
+                        // Lost before this start (deleted by hand): nothing to attach, a record must never name it.
                         LOG.log(System.Logger.Level.WARNING, "assets of " + owner.getKey() + "/" + name + " ("
-                                + tree.digest() + ") not attached yet, again at the next start: " + e.getMessage());
-                        pending.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name.value(), tree);
-                        failed = true;
-                        continue;
+                                + tree.digest() + ") are not in " + root + ": not attached");
+                        change = Optional.empty();
+                    } else {
+                        try {
+                            change = functions.attach(owner.getKey(), name, new AttachedAssets(tree,
+                                    AssetMount.DEFAULT), () -> archive(tree.digest()), true);
+                            failedInARow = 0;
+                        } catch (RuntimeException e) {
+                            LOG.log(System.Logger.Level.WARNING, "assets of " + owner.getKey() + "/" + name + " ("
+                                    + tree.digest() + ") not attached yet, again at the next start: "
+                                    + e.getMessage());
+                            pending.computeIfAbsent(owner.getKey(), o -> new TreeMap<>()).put(name.value(), tree);
+                            failedInARow++;
+                            continue;
+                        }
                     }
                     boolean named = change.flatMap(c -> c.after().assets())
                             .map(a -> a.digest().equals(tree.digest())).orElse(false);

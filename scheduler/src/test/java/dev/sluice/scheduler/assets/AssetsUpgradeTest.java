@@ -203,6 +203,48 @@ class AssetsUpgradeTest {
         }
     }
 
+    @Test
+    void aTreeNoLongerOnDiskIsNeverAttachedAndTheRegistryAwayStopsTheUpgradeAfterThreeFailures() throws Exception {
+        FunctionAssets first = FunctionAssets.open(dataDir);
+        StringBuilder v1 = new StringBuilder("{\"version\":1,\"functions\":{\"t\":{");
+        for (int i = 0; i < 5; i++) {
+            AssetTree tree = first.store("t", FunctionName.of("f" + i), tar("tree" + i), LIMITS);
+            v1.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":{\"digest\":\"").append(tree.digest())
+                    .append("\",\"files\":").append(tree.files()).append(",\"bytes\":").append(tree.bytes())
+                    .append("}");
+            if (i == 0) {
+                FunctionAssets.deleteTree(dataDir.resolve("assets").resolve(hex(tree))); // lost by hand
+            }
+        }
+        Files.writeString(dataDir.resolve("assets/index.json"), v1.append("}}}").toString());
+        try (LocalScheduler scheduler = LocalScheduler.openWithoutWorkers(SETTINGS, dataDir,
+                InstantSource.fixed(Instant.EPOCH))) {
+            FunctionRegistry functions = scheduler.functions();
+            for (int i = 0; i < 5; i++) {
+                functions.deploy(new DeployRequest("t", FunctionName.of("f" + i), TestModules.load("hello"), 16,
+                        1000, 1 << 20, 1_000_000));
+            }
+            AtomicInteger tried = new AtomicInteger();
+            FunctionRegistry away = new ForwardingFunctionRegistry(functions) {
+                @Override
+                public Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
+                                                     Supplier<byte[]> archive, boolean onlyWhenNone) {
+                    tried.incrementAndGet();
+                    throw new SchedulerException.StorageFailure("shared store: unavailable", null);
+                }
+            };
+            // f0's tree is gone: dropped without asking the registry; f1..f3 fail, f4 is not even tried.
+            assertEquals(new FunctionAssets.Upgrade(0, 1, 4), FunctionAssets.open(dataDir).upgrade(away));
+            assertEquals(3, tried.get());
+            assertEquals(new FunctionAssets.Upgrade(4, 0, 0), FunctionAssets.open(dataDir).upgrade(functions));
+            assertEquals(Optional.empty(), functions.find("t", FunctionName.of("f0")).orElseThrow().assets(),
+                    "a record never names a tree that is not there");
+            for (int i = 1; i < 5; i++) {
+                assertTrue(functions.find("t", FunctionName.of("f" + i)).orElseThrow().assets().isPresent());
+            }
+        }
+    }
+
     private static final class Crash extends Error {
         Crash() {
             super("simulated crash", null, false, false);
