@@ -23,7 +23,9 @@ import java.util.function.LongSupplier;
  * in a {@link ModuleStore}. A deploy validates exactly as {@link DiskFunctionRegistry} does, before anything is
  * stored, so a rejected module leaves no trace; then it reserves the digest in the index, stores the bytes, and
  * commits the function (the tenant's function limit is checked atomically there). Module bytes no function
- * references any more, in any tenant, are deleted by whichever process dropped the last reference.
+ * references any more, in any tenant, are deleted by whichever process dropped the last reference. Function asset
+ * trees (their canonical archives) live in the same store the same way: referenced by each record naming them,
+ * reserved, stored and attached by an upload, deleted with their last reference.
  *
  * <p>With a {@link ModuleLibrary} (this process runs invocations too) a deploy hands its validated module to the
  * library and waits for its compile up to the compile budget, as the disk registry does; without one (a gateway
@@ -303,8 +305,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     }
 
     /**
-     * Deletes an orphaned module's (or asset tree's) bytes, then lets deploys reserve the digest again. A failure leaves the bytes
-     * (wasted space only) and the mark, which expires by itself; it never fails the delete that orphaned them.
+     * Deletes an orphaned module's (or asset tree's) bytes, then lets deploys reserve the digest again. A failure
+     * leaves the bytes (wasted space only) and the mark, which expires by itself; it never fails the delete that
+     * orphaned them.
      */
     private void deleteModule(String digest) {
         library.ifPresent(l -> l.forget(digest));

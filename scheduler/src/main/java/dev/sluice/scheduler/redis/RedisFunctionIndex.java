@@ -182,7 +182,8 @@ public final class RedisFunctionIndex implements FunctionIndex {
               local refs = base .. 'refs:' .. digest
               local reserved = redis.call('ZSCORE', refs, 'd:' .. token)
               redis.call('ZREM', refs, 'd:' .. token)
-              if not reserved or tonumber(reserved) <= t or redis.call('EXISTS', base .. 'deleting:' .. digest) == 1 then
+              local deleting = redis.call('EXISTS', base .. 'deleting:' .. digest) == 1
+              if not reserved or tonumber(reserved) <= t or deleting then
                 return refused(2, '')
               end
             end
