@@ -134,6 +134,22 @@ class SharedTreesTest {
     }
 
     @Test
+    void anAttachWhoseReservationExpiredChangesNothingAndOrphansTheTree() {
+        try (LocalScheduler scheduler = gateway(dirA)) {
+            deploy(scheduler.functions(), "t", F, "hello");
+            AttachedAssets x = tree("late");
+            // Expired as soon as it is taken (Redis time): as if this process had paused past the reservation.
+            assertTrue(index.reserve(x.digest(), "token", java.time.Duration.ZERO));
+            var result = index.attach("t", F, Optional.of(x), Optional.of("token"), false);
+            assertEquals(dev.sluice.scheduler.shared.FunctionIndex.Attach.Outcome.RESERVATION_LOST, result.outcome());
+            assertEquals(List.of(x.digest()), result.orphaned(), "its bytes may be deleted: nothing references them");
+            assertEquals(Optional.empty(), index.find("t", F).orElseThrow().assets(), "the record is unchanged");
+            assertEquals(List.of(), refs(x));
+            index.deleted(x.digest());
+        }
+    }
+
+    @Test
     void anUploadRacingADeleteThroughAnotherGatewayNeverLeavesARecordWithoutItsTree() throws Exception {
         try (LocalScheduler a = gateway(dirA); LocalScheduler b = gateway(dirB);
              var threads = Executors.newFixedThreadPool(2)) {
