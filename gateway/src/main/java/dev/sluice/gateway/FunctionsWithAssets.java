@@ -39,7 +39,8 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
 
     /**
      * Also attaches the trees an older version recorded only in the data directory's index to their functions
-     * ({@link FunctionAssets#upgrade}), so nothing uploaded before an upgrade is lost.
+     * ({@link FunctionAssets#upgrade}), so nothing uploaded before an upgrade is lost, then gives back the references
+     * no record backs any more ({@link FunctionAssets#reconcile}).
      *
      * @param shared where trees are fetched from when this data directory does not have them (Redis), if anywhere
      */
@@ -47,6 +48,7 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
         FunctionsWithAssets registry = new FunctionsWithAssets(Objects.requireNonNull(functions, "functions"),
                 Objects.requireNonNull(assets, "assets"), Objects.requireNonNull(shared, "shared"));
         assets.upgrade(functions);
+        assets.reconcile(functions);
         return registry;
     }
 

@@ -193,6 +193,59 @@ public final class FunctionAssets {
     }
 
     /**
+     * Gives back every reference this data directory holds that no record backs any more: the tree its function's
+     * record does not name (replaced, detached or deleted through another gateway on the same Redis, or left by a
+     * crash between storing a tree and attaching it), and duplicates; a function keeps one reference to the tree its
+     * record names. Trees nothing references then are deleted. Call at the start, after {@link #upgrade} and before
+     * serving: then no upload of this process is between taking its reference and attaching. An owner whose
+     * functions cannot be listed (the registry is away) keeps all of its references.
+     *
+     * @return the references given back
+     */
+    public int reconcile(dev.sluice.scheduler.FunctionRegistry functions) {
+        synchronized (lock) {
+            Map<String, Map<String, List<String>>> next = copy();
+            List<String> released = new ArrayList<>();
+            for (var owner : next.entrySet()) {
+                Map<String, String> named = new java.util.HashMap<>();
+                try {
+                    functions.list(owner.getKey()).forEach(f -> f.assets()
+                            .ifPresent(a -> named.put(f.name().value(), a.digest())));
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "assets of " + owner.getKey() + " not reconciled with their"
+                            + " records, again at the next start: " + e.getMessage());
+                    continue;
+                }
+                Map<String, AssetTree> pending = unattached.getOrDefault(owner.getKey(), Map.of());
+                owner.getValue().forEach((name, held) -> {
+                    if (pending.containsKey(name)) {
+                        return; // its record is changed by the upgrade, not yet done
+                    }
+                    String keep = named.get(name);
+                    boolean kept = false;
+                    for (var it = held.iterator(); it.hasNext(); ) {
+                        String digest = it.next();
+                        if (!kept && digest.equals(keep)) {
+                            kept = true;
+                        } else {
+                            it.remove();
+                            released.add(digest);
+                        }
+                    }
+                });
+            }
+            if (released.isEmpty()) {
+                return 0;
+            }
+            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
+            next.values().removeIf(Map::isEmpty);
+            write(next);
+            new java.util.LinkedHashSet<>(released).forEach(this::deleteIfUnused);
+            return released.size();
+        }
+    }
+
+    /**
      * Stores the tree of the tar {@code body} and takes a reference to it for the function: the caller then attaches
      * it to the function's record and {@link #release}s the tree the record had before (or this one, when attaching
      * failed).

@@ -245,6 +245,68 @@ class AssetsUpgradeTest {
         }
     }
 
+    @Test
+    void referencesNoRecordBacksAreGivenBackAtTheStartAndTheOthersKept() throws Exception {
+        try (LocalScheduler scheduler = LocalScheduler.openWithoutWorkers(SETTINGS, dataDir,
+                InstantSource.fixed(Instant.EPOCH))) {
+            FunctionRegistry functions = scheduler.functions();
+            FunctionName b = FunctionName.of("b");
+            for (FunctionName name : List.of(A, b)) {
+                functions.deploy(new DeployRequest("t", name, TestModules.load("hello"), 16, 1000, 1 << 20,
+                        1_000_000));
+            }
+            FunctionAssets assets = FunctionAssets.open(dataDir);
+            AssetTree x = assets.store("t", A, tar("x"), LIMITS);
+            assets.store("t", A, tar("x"), LIMITS); // the same upload twice: two references
+            functions.attach("t", A, Optional.of(new AttachedAssets(x, AssetMount.DEFAULT)));
+            // A crash between storing and attaching, and a function deleted without its references given back.
+            AssetTree y = assets.store("t", b, tar("y"), LIMITS);
+            AssetTree z = assets.store("t", GONE, tar("z"), LIMITS);
+
+            FunctionAssets restarted = FunctionAssets.open(dataDir);
+            assertEquals(java.util.Set.of(hex(x), hex(y), hex(z)), restarted.directories(), "all referenced");
+            assertEquals(3, restarted.reconcile(functions));
+            assertEquals(List.of(x.digest()), restarted.references("t", A), "one, for the tree its record names");
+            assertEquals(List.of(), restarted.references("t", b));
+            assertEquals(List.of(), restarted.references("t", GONE));
+            assertEquals(java.util.Set.of(hex(x)), restarted.directories());
+            assertEquals(0, FunctionAssets.open(dataDir).reconcile(functions), "nothing more the next time");
+            assertTrue(FunctionAssets.open(dataDir).local(x.digest()).isPresent());
+        }
+    }
+
+    @Test
+    void aGatewaysCopyIsGivenBackAtItsStartWhenAnotherGatewayReplacedTheAssets(@TempDir Path otherDir)
+            throws Exception {
+        try (RedisFixture redis = new RedisFixture(REDIS.server())) {
+            SchedulerRedis b = redis.process();
+            SchedulerRedis a = redis.process();
+            try (LocalScheduler gatewayB = LocalScheduler.openShared(SETTINGS, dataDir, InstantSource.fixed(
+                    Instant.EPOCH), RedisModuleStore.create(b), RedisFunctionIndex.create(b), () -> { });
+                 LocalScheduler gatewayA = LocalScheduler.openShared(SETTINGS, otherDir, InstantSource.fixed(
+                         Instant.EPOCH), RedisModuleStore.create(a), RedisFunctionIndex.create(a), () -> { })) {
+                gatewayB.functions().deploy(new DeployRequest("t", A, TestModules.load("hello"), 16, 1000, 1 << 20,
+                        1_000_000));
+                FunctionAssets onB = FunctionAssets.open(dataDir);
+                AssetTree x = onB.store("t", A, tar("x"), LIMITS);
+                gatewayB.functions().attach("t", A, new AttachedAssets(x, AssetMount.DEFAULT),
+                        () -> onB.archive(x.digest()), false);
+                assertEquals(0, FunctionAssets.open(dataDir).reconcile(gatewayB.functions()), "B's record names it");
+
+                FunctionAssets onA = FunctionAssets.open(otherDir);
+                AssetTree y = onA.store("t", A, tar("y"), LIMITS);
+                gatewayA.functions().attach("t", A, new AttachedAssets(y, AssetMount.DEFAULT),
+                        () -> onA.archive(y.digest()), false);
+
+                FunctionAssets restarted = FunctionAssets.open(dataDir);
+                assertEquals(1, restarted.reconcile(gatewayB.functions()));
+                assertEquals(Optional.empty(), restarted.local(x.digest()), "B's copy of the replaced tree is gone");
+                assertEquals(java.util.Set.of(), restarted.directories());
+                assertTrue(onA.local(y.digest()).isPresent(), "A's is not B's business");
+            }
+        }
+    }
+
     private static final class Crash extends Error {
         Crash() {
             super("simulated crash", null, false, false);
