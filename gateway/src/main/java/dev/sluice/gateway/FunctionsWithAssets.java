@@ -21,9 +21,10 @@ import java.util.Optional;
 /**
  * The function registry as the API uses it, with assets. The function's record says which tree it has
  * ({@link FunctionSpec#assets()}, changed only by {@link FunctionRegistry#attach}, kept by a deploy); this class
- * stores the trees on local disk ({@link FunctionAssets}), publishes them to the shared module store when there is
- * one (so remote workers and other gateways find them by digest), and gives back its local reference to a tree once
- * the record no longer points at it. Removing a function, or a tenant's functions, gives back theirs; the function
+ * stores the trees on local disk ({@link FunctionAssets}), hands their canonical archive to the registry, which puts it
+ * in the shared module store when there is one (so remote workers and other gateways find them by digest, and the
+ * store deletes a tree no function anywhere names any more), and gives back its local reference to a tree once the
+ * record no longer points at it. Removing a function, or a tenant's functions, gives back theirs; the function
  * goes first, so if its removal fails its assets stay with it.
  */
 final class FunctionsWithAssets extends ForwardingFunctionRegistry {
@@ -36,10 +37,19 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
         this.shared = shared;
     }
 
-    /** @param shared where trees are published for other processes (Redis), if anywhere */
+    /**
+     * Also attaches the trees an older version recorded only in the data directory's index to their functions
+     * ({@link FunctionAssets#upgrade}), so nothing uploaded before an upgrade is lost, then gives back the references
+     * no record backs any more ({@link FunctionAssets#reconcile}).
+     *
+     * @param shared where trees are fetched from when this data directory does not have them (Redis), if anywhere
+     */
     static FunctionsWithAssets over(FunctionRegistry functions, FunctionAssets assets, Optional<ModuleStore> shared) {
-        return new FunctionsWithAssets(Objects.requireNonNull(functions, "functions"),
+        FunctionsWithAssets registry = new FunctionsWithAssets(Objects.requireNonNull(functions, "functions"),
                 Objects.requireNonNull(assets, "assets"), Objects.requireNonNull(shared, "shared"));
+        assets.upgrade(functions);
+        assets.reconcile(functions);
+        return registry;
     }
 
     /**
@@ -58,9 +68,10 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
             if (mount.writable()) {
                 requireFits(tree, scratch);
             }
-            // Before the record points at it: a worker or gateway that reads the record can fetch the tree.
-            shared.ifPresent(store -> assets.publish(tree.digest(), store));
-            change = functions.attach(tenant, name, Optional.of(new AttachedAssets(tree, mount)));
+            // A shared registry stores the archive (built only then) before the record points at it, and references
+            // it in the same step: a worker or gateway that reads the record can fetch the tree.
+            change = functions.attach(tenant, name, new AttachedAssets(tree, mount),
+                    () -> assets.archive(tree.digest()), false);
         } catch (RuntimeException e) {
             assets.release(tenant, name, tree.digest());
             throw e;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.scheduler.redis.RedisFixture;
 import dev.sluice.scheduler.testing.TestModules;
 import dev.sluice.tenancy.testing.RedisTestServer;
 import java.net.http.HttpClient;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sluice worker} process on one real Redis, configured with nothing between them but the Redis URI and the
  * worker secret. Assets uploaded through gateway A are in the function's record (seen through B) and in the shared
  * module store, from which the worker fetches the tree by digest into its own data directory; the guest
- * (files-wagi.c) reads them there. Removed through A, B no longer serves them and the guest sees no {@code /assets}.
+ * (files-wagi.c) reads them there. Removed through A, B no longer serves them, the guest sees no {@code /assets}, and
+ * the tree is gone from the shared store (no function names it any more).
  * Another tenant's key sees none of it (404), no key gets 401.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -140,6 +142,10 @@ class RemoteAssetsProcessTest {
         assertTrue(Files.isDirectory(dir.resolve("worker/data/assets").resolve(hex)),
                 "the worker fetched the tree into its own data directory");
         assertFalse(Files.exists(dir.resolve("gateway-b/data/assets").resolve(hex)), "B never needed it");
+        String shared = "sluice:module:{" + tree.get("digest").asText() + "}";
+        try (RedisFixture raw = new RedisFixture(redis, "sluice:")) {
+            assertTrue(raw.keys().contains(shared), "the tree is in the shared store: " + raw.keys());
+        }
 
         // Another tenant's key: the function does not exist for it. No key at all: 401.
         for (String method : List.of("PUT", "GET", "DELETE")) {
@@ -159,6 +165,10 @@ class RemoteAssetsProcessTest {
                 () -> send(b, "GET", "/v1/functions/site/invoke?tour", key, "text/plain", new byte[0]));
         assertTrue(without.body().contains("list /assets: errno 76\n"), "no /assets preopened: " + without.body());
         assertTrue(without.body().contains("left.txt after: present\n"), "scratch space stays: " + without.body());
+        try (RedisFixture raw = new RedisFixture(redis, "sluice:")) {
+            assertFalse(raw.keys().stream().anyMatch(k -> k.contains(hex)),
+                    "no function names the tree any more: gone from the shared store, its references too");
+        }
         for (GatewayProcess process : processes) {
             assertFalse(process.errors().contains("SEVERE"), process.name + ":\n" + process.errors());
         }

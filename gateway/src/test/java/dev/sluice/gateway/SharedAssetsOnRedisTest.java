@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With {@code tenancy-store = redis}, an upload is published to the shared module store as its canonical archive: a
- * process with another data directory (a worker's) resolves the tree by its digest and gets the same files.
+ * process with another data directory (a worker's) resolves the tree by its digest and gets the same files. It
+ * stays there while any function of any tenant names it (a tenant deleted), and goes with the last one.
  */
 class SharedAssetsOnRedisTest {
     @Test
@@ -41,6 +42,17 @@ class SharedAssetsOnRedisTest {
                             .orElseThrow();
                     assertEquals("<h1>hi</h1>", Files.readString(tree.resolve("templates/index.html")));
                     assertEquals(tree.getFileName().toString(), digest.substring("sha256:".length()));
+
+                    // The same files for another tenant's function: one tree in the store, referenced twice.
+                    RedisModuleStore store = RedisModuleStore.create(connection);
+                    String other = server.tenantWithKey("other", "{\"max-asset-bytes\": 1048576}");
+                    assertEquals(201, server.deploy(other, "copy", TestModules.load("hello")).status());
+                    assertEquals(digest, server.call(other, "PUT", "/v1/functions/copy/assets", tar,
+                            "application/x-tar").json().get("digest").asText());
+                    assertEquals(204, server.admin("DELETE", "/admin/v1/tenants/acme", null).status());
+                    assertEquals(true, store.get(digest).isPresent(), "acme deleted, other's function names it");
+                    assertEquals(204, server.call(other, "DELETE", "/v1/functions/copy", null, null).status());
+                    assertEquals(false, store.get(digest).isPresent(), "no function names it: gone from Redis");
                 }
             }
         }

@@ -371,10 +371,25 @@ final class DiskFunctionRegistry implements FunctionRegistry {
 
     @Override
     public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        return attach(tenant, name, assets, false);
+    }
+
+    /** Trees stay in the data directory's {@code assets}: nothing to store, {@code archive} is never asked. */
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
+                                         java.util.function.Supplier<byte[]> archive, boolean onlyWhenNone) {
+        return attach(tenant, name, Optional.of(assets), onlyWhenNone);
+    }
+
+    private Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets,
+                                          boolean onlyWhenNone) {
         synchronized (writeLock) {
             FunctionSpec before = functions.get(new Key(tenant, name));
             if (before == null) {
                 return Optional.empty();
+            }
+            if (onlyWhenNone && before.assets().isPresent()) {
+                return Optional.of(new AssetsChange(before, before));
             }
             FunctionSpec after = before.withAssets(assets);
             put(after);

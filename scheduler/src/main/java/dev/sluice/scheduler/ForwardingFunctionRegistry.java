@@ -44,6 +44,12 @@ public abstract class ForwardingFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
+                                         java.util.function.Supplier<byte[]> archive, boolean onlyWhenNone) {
+        return functions.attach(tenant, name, assets, archive, onlyWhenNone);
+    }
+
+    @Override
     public boolean delete(String tenant, FunctionName name) {
         return functions.delete(tenant, name);
     }

@@ -32,6 +32,20 @@ public interface FunctionRegistry {
      */
     Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets);
 
+    /**
+     * Sets the function's assets as {@link #attach(String, FunctionName, Optional)} does, for a tree whose bytes
+     * must be where every process finds them: a registry over a shared store stores {@code archive} (the tree's
+     * canonical archive, asked for only there) under the tree's digest and takes a reference to it in the same step
+     * as the record changes, so the bytes are never deleted while a record names them; the disk registry needs no
+     * bytes and never calls it.
+     *
+     * @param onlyWhenNone leave a record that already has assets as it is ({@link AssetsChange} with {@code before}
+     *                     equal to {@code after}): an upgrade adopting an old tree must not replace a newer upload
+     * @return the record before and after, empty when the function does not exist
+     */
+    Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
+                                  java.util.function.Supplier<byte[]> archive, boolean onlyWhenNone);
+
     /** @return whether the function existed */
     boolean delete(String tenant, FunctionName name);
 

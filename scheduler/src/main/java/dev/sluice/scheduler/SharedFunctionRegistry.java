@@ -23,7 +23,9 @@ import java.util.function.LongSupplier;
  * in a {@link ModuleStore}. A deploy validates exactly as {@link DiskFunctionRegistry} does, before anything is
  * stored, so a rejected module leaves no trace; then it reserves the digest in the index, stores the bytes, and
  * commits the function (the tenant's function limit is checked atomically there). Module bytes no function
- * references any more, in any tenant, are deleted by whichever process dropped the last reference.
+ * references any more, in any tenant, are deleted by whichever process dropped the last reference. Function asset
+ * trees (their canonical archives) live in the same store the same way: referenced by each record naming them,
+ * reserved, stored and attached by an upload, deleted with their last reference.
  *
  * <p>With a {@link ModuleLibrary} (this process runs invocations too) a deploy hands its validated module to the
  * library and waits for its compile up to the compile budget, as the disk registry does; without one (a gateway
@@ -169,8 +171,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         long pause = TimeUnit.MILLISECONDS.toNanos(5);
         while (!index.reserve(digest, token, RESERVATION)) {
             if (System.nanoTime() - deadline > 0) {
-                throw new StorageFailure("shared store: module " + digest + " is still being deleted by another"
-                        + " process; deploy again shortly", null);
+                // The same wait for a module and for an asset tree (both blobs by digest in one store).
+                throw new StorageFailure("shared store: " + digest + " is still being deleted by another"
+                        + " process; try again shortly", null);
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(200));
@@ -225,13 +228,59 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         return index.list(tenant);
     }
 
-    /** One atomic index step; this process's next find reads the record again. */
+    /**
+     * One atomic index step, which also moves the function's reference from its old tree to the new one: a tree no
+     * record names any more is deleted from the store like a module. The caller vouches that the new tree's bytes
+     * are in the store (or that none are needed, in tests); uploads use the other {@code attach}. This process's
+     * next find reads the record again.
+     */
     @Override
     public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+        return attached(tenant, name, index.attach(tenant, name, assets, Optional.empty(), false));
+    }
+
+    /**
+     * Reserves the tree's digest, stores its archive and attaches it, as a deploy reserves, stores and commits its
+     * module (and again when the reservation expired in between): so the bytes cannot be deleted between being
+     * stored and being referenced, by a detach or delete of another function with the same tree elsewhere.
+     */
+    @Override
+    public Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
+                                         java.util.function.Supplier<byte[]> archive, boolean onlyWhenNone) {
+        for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+            String token = UUID.randomUUID().toString();
+            reserve(assets.digest(), token);
+            FunctionIndex.Attach result;
+            try {
+                store.put(assets.digest(), archive.get());
+                result = index.attach(tenant, name, Optional.of(assets), Optional.of(token), onlyWhenNone);
+            } catch (RuntimeException e) {
+                try {
+                    index.release(assets.digest(), token).ifPresent(this::deleteModule);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again); // the reservation expires by itself
+                }
+                throw e;
+            }
+            if (result.outcome() != FunctionIndex.Attach.Outcome.RESERVATION_LOST) {
+                return attached(tenant, name, result);
+            }
+            result.orphaned().forEach(this::deleteModule);
+        }
+        throw new StorageFailure("shared store: storing the assets of " + name + " took longer than its reservation ("
+                + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS + " times; upload again", null);
+    }
+
+    private Optional<AssetsChange> attached(String tenant, FunctionName name, FunctionIndex.Attach result) {
         forget(tenant, name);
-        Optional<AssetsChange> change = index.attach(tenant, name, assets);
-        forget(tenant, name);
-        return change;
+        result.orphaned().forEach(this::deleteModule);
+        return switch (result.outcome()) {
+            case ATTACHED -> result.change();
+            case NOT_FOUND -> Optional.empty();
+            case CORRUPT -> throw new StorageFailure("shared store: corrupt function entry in Redis for " + name
+                    + " (left as it is)", null);
+            case RESERVATION_LOST -> throw new IllegalStateException("only with a reservation");
+        };
     }
 
     @Override
@@ -256,8 +305,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     }
 
     /**
-     * Deletes an orphaned module's bytes, then lets deploys reserve the digest again. A failure leaves the bytes
-     * (wasted space only) and the mark, which expires by itself; it never fails the delete that orphaned them.
+     * Deletes an orphaned module's (or asset tree's) bytes, then lets deploys reserve the digest again. A failure
+     * leaves the bytes (wasted space only) and the mark, which expires by itself; it never fails the delete that
+     * orphaned them.
      */
     private void deleteModule(String digest) {
         library.ifPresent(l -> l.forget(digest));

@@ -26,10 +26,12 @@ import java.util.Optional;
  * {@code {functions}} so that every script's keys share one Redis Cluster slot:
  * <ul>
  *   <li>{@code <prefix>{functions}:fn:<tenant>}: hash of function name to the spec as JSON;</li>
- *   <li>{@code <prefix>{functions}:refs:<digest>}: sorted set of what references the module: {@code f:<tenant>/<name>}
- *       with score 0 for each function, {@code d:<token>} with its expiry (ms, Redis time) for each deploy
- *       that reserved it;</li>
- *   <li>{@code <prefix>{functions}:deleting:<digest>}: set while the orphaned module's bytes are being deleted,
+ *   <li>{@code <prefix>{functions}:refs:<digest>}: sorted set of what references the blob (a module, or a function
+ *       asset tree's canonical archive; both live in the {@link RedisModuleStore} by digest): {@code f:<tenant>/<name>}
+ *       with score 0 for each function whose module it is, {@code a:<tenant>/<name>} with score 0 for each function
+ *       whose assets it is, {@code d:<token>} with its expiry (ms, Redis time) for each deploy or asset upload that
+ *       reserved it;</li>
+ *   <li>{@code <prefix>{functions}:deleting:<digest>}: set while the orphaned blob's bytes are being deleted,
  *       expiring by itself should the deleting process die;</li>
  *   <li>{@code <prefix>{functions}:gone:<tenant>}: the tombstone {@link #deleteAll} leaves for a deleted owner, so
  *       that a deploy validated before the deletion cannot commit after it (expires after {@link #OWNER_TOMBSTONE}).
@@ -100,6 +102,13 @@ public final class RedisFunctionIndex implements FunctionIndex {
               if ok and type(value) == 'table' and type(value.digest) == 'string' then return value.digest end
               return nil
             end
+            local function treeOf(json)
+              local at = string.find(json, ',"assets":', 1, true)
+              if not at then return nil end
+              local ok, value = pcall(cjson.decode, string.sub(json, at + 10, -2))
+              if ok and type(value) == 'table' and type(value.digest) == 'string' then return value.digest end
+              return nil
+            end
             """;
 
     // KEYS: refs, deleting. ARGV: token, ttl ms.
@@ -153,21 +162,60 @@ public final class RedisFunctionIndex implements FunctionIndex {
     private static final Commit.Outcome[] OUTCOMES = {Commit.Outcome.STORED, Commit.Outcome.LIMIT_REACHED,
             Commit.Outcome.OWNER_DELETED, Commit.Outcome.RESERVATION_LOST};
 
-    // KEYS: fn hash. ARGV: name, the assets object as JSON ('' removes them). Returns {} when the function does not
-    // exist, {entry} (unchanged) when the entry is corrupt, else {entry before, entry after}. Only the entry's tail
-    // changes (see the class comment).
+    // KEYS: fn hash. ARGV: base, tenant, name, the assets object as JSON ('' removes them), its tree's digest ('' when
+    // removing), the reservation token of that digest ('' none), '1' to leave a record that has assets as it is,
+    // deleting ttl. Returns {outcome (see ATTACH_OUTCOMES), entry before, entry after, orphaned digests...}, the
+    // entries '' unless attached (a corrupt entry is returned as before). Only the entry's tail changes (see the class
+    // comment). The function's reference to its tree, 'a:<tenant>/<name>' in the tree's refs, moves with the tail;
+    // the reservation is checked and dropped first, as COMMIT does, and when the new tree ends up unattached its
+    // digest may be orphaned like a refused deploy's module.
     private static final SchedulerRedis.Script ATTACH = SchedulerRedis.Script.multi(ORPHAN + """
-            local previous = redis.call('HGET', KEYS[1], ARGV[1])
-            if not previous then return {} end
-            if not decode(previous) then return {previous} end
-            local base = previous
+            local base, tenant, name, tail, digest, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+            local onlyWhenNone, ttl = ARGV[7] == '1', tonumber(ARGV[8])
+            local t = now()
+            local member = 'a:' .. tenant .. '/' .. name
+            local function refused(outcome, entry)
+              if token ~= '' and orphan(base, digest, t, ttl) then return {outcome, entry, '', digest} end
+              return {outcome, entry, ''}
+            end
+            if token ~= '' then
+              local refs = base .. 'refs:' .. digest
+              local reserved = redis.call('ZSCORE', refs, 'd:' .. token)
+              redis.call('ZREM', refs, 'd:' .. token)
+              local deleting = redis.call('EXISTS', base .. 'deleting:' .. digest) == 1
+              if not reserved or tonumber(reserved) <= t or deleting then
+                return refused(2, '')
+              end
+            end
+            local previous = redis.call('HGET', KEYS[1], name)
+            if not previous then return refused(1, '') end
+            if not decode(previous) then return refused(3, previous) end
             local at = string.find(previous, ',"assets":', 1, true)
-            if at then base = string.sub(previous, 1, at - 1) .. '}' end
-            local updated = base
-            if ARGV[2] ~= '' then updated = string.sub(base, 1, -2) .. ',"assets":' .. ARGV[2] .. '}' end
-            redis.call('HSET', KEYS[1], ARGV[1], updated)
-            return {previous, updated}
+            if at and onlyWhenNone then
+              -- The tree the record names is referenced by it (again: a no-op unless the record predates references).
+              local kept = treeOf(previous)
+              if kept then redis.call('ZADD', base .. 'refs:' .. kept, 0, member) end
+              local reply = refused(0, previous)
+              reply[3] = previous
+              return reply
+            end
+            local old = treeOf(previous)
+            local stripped = previous
+            if at then stripped = string.sub(previous, 1, at - 1) .. '}' end
+            local updated = stripped
+            if tail ~= '' then updated = string.sub(stripped, 1, -2) .. ',"assets":' .. tail .. '}' end
+            redis.call('HSET', KEYS[1], name, updated)
+            if digest ~= '' then redis.call('ZADD', base .. 'refs:' .. digest, 0, member) end
+            local reply = {0, previous, updated}
+            if old and old ~= digest then
+              redis.call('ZREM', base .. 'refs:' .. old, member)
+              if orphan(base, old, t, ttl) then reply[#reply + 1] = old end
+            end
+            return reply
             """);
+    /** ATTACH's first reply element, by index. */
+    private static final Attach.Outcome[] ATTACH_OUTCOMES = {Attach.Outcome.ATTACHED, Attach.Outcome.NOT_FOUND,
+            Attach.Outcome.RESERVATION_LOST, Attach.Outcome.CORRUPT};
 
     // KEYS: refs. ARGV: base, digest, token, deleting ttl. Returns 1 when the digest is now orphaned.
     private static final SchedulerRedis.Script RELEASE = SchedulerRedis.Script.integer(ORPHAN + """
@@ -200,6 +248,14 @@ public final class RedisFunctionIndex implements FunctionIndex {
                   if not seen[digest] then
                     seen[digest] = true
                     digests[#digests + 1] = digest
+                  end
+                end
+                local tree = treeOf(json)
+                if tree then
+                  redis.call('ZREM', base .. 'refs:' .. tree, 'a:' .. tenant .. '/' .. name)
+                  if not seen[tree] then
+                    seen[tree] = true
+                    digests[#digests + 1] = tree
                   end
                 end
               end
@@ -268,23 +324,28 @@ public final class RedisFunctionIndex implements FunctionIndex {
     }
 
     @Override
-    public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
+    public Attach attach(String tenant, FunctionName name, Optional<AttachedAssets> assets, Optional<String> token,
+                         boolean onlyWhenNone) {
         byte[] tail;
         try {
             tail = assets.isEmpty() ? new byte[0] : json.writeValueAsBytes(AttachedAssets.Stored.of(assets.get()));
         } catch (IOException e) {
             throw new IllegalStateException("assets are always serializable", e);
         }
-        List<Object> reply = redis.await(redis.eval(ATTACH, new String[] {fnKey(tenant)}, arg(name.value()), tail),
+        List<Object> reply = redis.await(redis.eval(ATTACH, new String[] {fnKey(tenant)}, arg(base), arg(tenant),
+                arg(name.value()), tail, arg(assets.map(AttachedAssets::digest).orElse("")), arg(token.orElse("")),
+                arg(onlyWhenNone ? "1" : "0"), SchedulerRedis.arg(DELETING_TTL.toMillis())),
                 "store function assets");
-        if (reply.isEmpty()) {
-            return Optional.empty();
+        Attach.Outcome outcome = ATTACH_OUTCOMES[(int) number(reply.get(0))];
+        List<String> orphaned = strings(reply.subList(3, reply.size()));
+        if (outcome == Attach.Outcome.CORRUPT) {
+            // Named in the failure the registry throws once the orphans are dealt with.
+            return new Attach(outcome, Optional.empty(), orphaned);
         }
-        if (reply.size() == 1) {
-            spec((byte[]) reply.get(0)); // throws, naming what is wrong with it
-            throw new StorageFailure("shared store: corrupt function entry in Redis", null);
-        }
-        return Optional.of(new AssetsChange(spec((byte[]) reply.get(0)), spec((byte[]) reply.get(1))));
+        Optional<AssetsChange> change = outcome == Attach.Outcome.ATTACHED
+                ? Optional.of(new AssetsChange(spec((byte[]) reply.get(1)), spec((byte[]) reply.get(2))))
+                : Optional.empty();
+        return new Attach(outcome, change, orphaned);
     }
 
     @Override

@@ -45,11 +45,18 @@ public interface FunctionIndex {
 
     /**
      * Sets or removes the function's assets, nothing else, in one atomic step ({@link FunctionRegistry#attach}).
-     * {@link #commit} of a function that exists keeps the assets the stored record has.
+     * {@link #commit} of a function that exists keeps the assets the stored record has. Asset trees have the
+     * modules' lifetime in the same store: each function whose record names a tree references its digest, this step
+     * moves the function's reference from the tree it had to the new one, and returns the old one as orphaned when
+     * that was its last reference (the caller deletes the bytes and calls {@link #deleted}).
      *
-     * @return the record before and after; empty when the function does not exist
+     * @param token        the {@link #reserve reservation} of the new tree's digest, taken before its bytes were
+     *                     stored, dropped either way as {@link #commit} does ({@link Attach.Outcome#RESERVATION_LOST}
+     *                     when it expired); empty when the caller stored no bytes (removing, or in tests)
+     * @param onlyWhenNone leave a record that already has assets as it is (before and after equal)
      */
-    Optional<FunctionRegistry.AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets);
+    Attach attach(String tenant, FunctionName name, Optional<AttachedAssets> assets, Optional<String> token,
+                  boolean onlyWhenNone);
 
     /** Drops a reservation (the deploy failed). @return the digest when it is now orphaned */
     Optional<String> release(String digest, String token);
@@ -90,6 +97,29 @@ public interface FunctionIndex {
             OWNER_DELETED,
             /** The reservation expired before the commit: reserve, store the bytes and commit again. */
             RESERVATION_LOST
+        }
+    }
+
+    /**
+     * @param outcome  whether the record changed (or was left as it is: {@code onlyWhenNone}), and why not
+     * @param change   the record before and after, when {@link Outcome#ATTACHED}
+     * @param orphaned digests no longer referenced (the replaced tree, or the new one when it was not attached)
+     */
+    record Attach(Outcome outcome, Optional<FunctionRegistry.AssetsChange> change, List<String> orphaned) {
+        public Attach {
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(change, "change");
+            orphaned = List.copyOf(orphaned);
+        }
+
+        public enum Outcome {
+            ATTACHED,
+            /** No such function. */
+            NOT_FOUND,
+            /** The reservation expired before the step: reserve, store the bytes and attach again. */
+            RESERVATION_LOST,
+            /** The stored entry cannot be read; it is left as it is. */
+            CORRUPT
         }
     }
 

@@ -112,6 +112,27 @@ class SharedAssetsTest {
     }
 
     @Test
+    void aLeftoverOfAFailedDeletionIsNeverServedAndIsReplacedByTheTreeStoredAgain(@TempDir Path dir)
+            throws Exception {
+        FunctionAssets assets = FunctionAssets.open(dir);
+        AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        assets.release("t", SITE, tree.digest());
+        // What a deletion that failed half way leaves under the digest's name.
+        Path leftover = dir.resolve("assets").resolve(tree.digest().substring("sha256:".length()));
+        Files.createDirectories(leftover.resolve("templates"));
+        Files.writeString(leftover.resolve("stale.txt"), "half deleted");
+        assertEquals(Optional.empty(), assets.local(tree.digest()), "not served");
+        MemoryStore empty = new MemoryStore();
+        assertEquals(Optional.empty(), assets.resolve(tree.digest(), empty, LIMITS), "nor resolved from it");
+
+        assertEquals(tree, assets.store("u", SITE, new ByteArrayInputStream(tar()), LIMITS));
+        Path stored = assets.local(tree.digest()).orElseThrow();
+        assertEquals("<h1>hi</h1>", Files.readString(stored.resolve("templates/index.html")));
+        assertTrue(Files.notExists(stored.resolve("stale.txt")), "the leftover was replaced");
+        assertEquals(tree.digest(), FunctionAssets.digestOf(stored));
+    }
+
+    @Test
     void scratchBytesCountEveryFileInWholeBlocks(@TempDir Path dir) throws Exception {
         FunctionAssets assets = FunctionAssets.open(dir);
         AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
