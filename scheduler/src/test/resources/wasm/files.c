@@ -11,7 +11,7 @@
  *   root   with the assets read-only at / and /tmp: lists /, reads /data.txt, is refused a write there, writes and
  *          reads /tmp/x (wasi-libc picks the longest matching preopen, /tmp), and finds no /x.
  *   writable DIR   with the assets (data.txt, sub/deep.txt) a writable copy at DIR: reads, rewrites, deletes and
- *          recreates, renames across directories, is refused links and escapes, then grows data.txt by 4 KiB
+ *          recreates, renames across directories, makes a symbolic and a hard link, is refused escapes, then grows data.txt by 4 KiB
  *          writes and creates empty files until each fails, printing how many and the errno.
  */
 #include <dirent.h>

@@ -7,11 +7,18 @@ import dev.sluice.scheduler.files.Scratch;
 import dev.sluice.scheduler.fuel.FuelCosts;
 import dev.sluice.scheduler.fuel.FuelMeter;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -40,6 +47,15 @@ final class FileGuard {
     private static final int TRUNC = 8;
     private static final long RIGHT_FD_WRITE = 1L << 6;
     private static final int FDFLAG_APPEND = 1;
+    private static final long LOOKUP_FOLLOW = 1;
+    /** Most symbolic links one lookup follows, as Linux's {@code MAXSYMLINKS} (and Jimfs's own bound mid-path). */
+    static final int MAX_SYMLINKS = 40;
+    /** Longest symbolic link target, as Linux's {@code PATH_MAX} (also {@link PointerChecks}' bound for a path). */
+    static final int MAX_LINK_TARGET = PointerChecks.PATH_MAX;
+    private static final int FST_ATIM = 1;
+    private static final int FST_ATIM_NOW = 2;
+    private static final int FST_MTIM = 4;
+    private static final int FST_MTIM_NOW = 8;
 
     /** A descriptor Chicory opened under one of the trees. */
     private record Open(boolean scratch, Path path, boolean append) {
@@ -50,13 +66,15 @@ final class FileGuard {
 
     private final Map<Integer, Open> open = new HashMap<>();
     private final Supplier<FuelMeter> fuel;
+    private final Clock clock;
     private boolean active;
     private Path assetsRoot; // the real path of the read-only assets, null when none
     private Scratch scratch; // null: no scratch space
     private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
 
-    FileGuard(Supplier<FuelMeter> fuel) {
+    FileGuard(Supplier<FuelMeter> fuel, Clock clock) {
         this.fuel = fuel;
+        this.clock = clock;
     }
 
     /**
@@ -96,11 +114,11 @@ final class FileGuard {
             case "path_create_directory" -> this::createDirectory;
             case "path_unlink_file", "path_remove_directory" -> this::remove;
             case "path_rename" -> this::rename;
-            case "path_link" -> (c, i, a) -> links(i, a, (int) a[0], (int) a[4], 2, 3, 5, 6);
-            case "path_symlink" -> (c, i, a) -> links(i, a, (int) a[2], (int) a[2], 0, 1, 3, 4);
-            case "path_filestat_set_times" -> (c, i, a) -> pathOp(c, i, a, true, 2, 3);
-            case "path_filestat_get" -> (c, i, a) -> pathOp(c, i, a, false, 2, 3);
-            case "path_readlink" -> (c, i, a) -> pathOp(c, i, a, false, 1, 2);
+            case "path_link" -> this::link;
+            case "path_symlink" -> this::symlink;
+            case "path_filestat_set_times" -> this::pathSetTimes;
+            case "path_filestat_get" -> (c, i, a) -> pathOp(c, i, a, false, true, 2, 3);
+            case "path_readlink" -> (c, i, a) -> pathOp(c, i, a, false, false, 1, 2);
             case "fd_read" -> (c, i, a) -> data(c, i, a, false);
             case "fd_write" -> (c, i, a) -> data(c, i, a, true);
             case "fd_pread" -> (c, i, a) -> positioned(c, i, a, false);
@@ -147,6 +165,12 @@ final class FileGuard {
         Path target = dir == null ? null : resolve(dir.path, raw);
         if (dir != null && !dir.scratch && leavesAssets(target)) {
             return Errno.EPERM.result();
+        }
+        if (dir != null && dir.scratch && target != null) {
+            target = lookup(target, (args[1] & LOOKUP_FOLLOW) != 0);
+            if (target == null) {
+                return Errno.ELOOP.result();
+            }
         }
         boolean creates = dir != null && dir.scratch && target != null && (openFlags & CREAT) != 0
                 && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
@@ -198,11 +222,46 @@ final class FileGuard {
         if (dir != null && !dir.scratch) {
             return Errno.EROFS.result();
         }
+        Path target = dir == null ? null : resolve(dir.path, path(instance, args, 1, 2));
+        Entry gone = target == null ? Entry.NONE : Entry.of(target);
         long[] result = chicory.handle().apply(instance, args);
         if (dir != null && succeeded(result)) {
-            scratch.releaseInode();
+            release(gone);
         }
         return result;
+    }
+
+    /** What a name in scratch is, links not followed, as far as the bounds count it. */
+    private enum Entry {
+        NONE, DIRECTORY, FILE, LINKED_FILE, SYMLINK;
+
+        static Entry of(Path path) {
+            try {
+                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isSymbolicLink()) {
+                    return SYMLINK;
+                }
+                if (a.isDirectory()) {
+                    return DIRECTORY;
+                }
+                Object links = Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+                return links instanceof Number n && n.longValue() > 1 ? LINKED_FILE : FILE;
+            } catch (IOException | RuntimeException e) {
+                return NONE;
+            }
+        }
+    }
+
+    /** A name removed (or replaced by a rename): its inode and a link's block freed, unless another name holds it. */
+    private void release(Entry gone) {
+        switch (gone) {
+            case DIRECTORY, FILE -> scratch.releaseInode();
+            case SYMLINK -> {
+                scratch.releaseInode();
+                scratch.releaseLinkBlock();
+            }
+            case LINKED_FILE, NONE -> { }
+        }
     }
 
     private long[] rename(HostFunction chicory, Instance instance, long[] args) {
@@ -226,42 +285,210 @@ final class FileGuard {
                 && Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
             return Errno.EINVAL.result(); // a directory into itself: Linux's rename(2) answer (Jimfs's was EIO)
         }
-        boolean replaces = source != null && target != null && !source.equals(target)
-                && Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        Entry replaced = source != null && target != null && !source.equals(target) && !sameFile(source, target)
+                ? Entry.of(target) : Entry.NONE;
         long[] result = chicory.handle().apply(instance, args);
-        if (replaces && succeeded(result)) {
+        if (succeeded(result)) {
+            release(replaced);
+        }
+        return result;
+    }
+
+    /**
+     * {@code path_link(old_fd, old_flags, old_path, new_fd, new_path)}: under {@code /assets} {@code EROFS}; from
+     * {@code /assets} into scratch {@code EXDEV} (as Linux across mounts); within scratch, a second name for a file
+     * (no inode, no block), {@code EPERM} for a directory (as Linux). Jimfs links regular files only, so a link to
+     * a symbolic link is a copy of it (a link of its own: an inode and a block). Done here rather than by Chicory,
+     * which answers {@code EIO} for an existing dangling link as the new name and {@code EACCES} for a directory.
+     */
+    private long[] link(HostFunction chicory, Instance instance, long[] args) {
+        charge(FuelCosts.FILE_PATH_OP);
+        String oldRaw = path(instance, args, 2, 3);
+        String newRaw = path(instance, args, 5, 6);
+        if (oldRaw == null || newRaw == null) {
+            return Errno.ENAMETOOLONG.result();
+        }
+        Open from = open.get((int) args[0]);
+        Open to = open.get((int) args[4]);
+        if (to != null && !to.scratch) {
+            return Errno.EROFS.result();
+        }
+        if (from == null || to == null) {
+            return chicory.handle().apply(instance, args); // not a directory of this call's: EBADF or ENOTDIR
+        }
+        if (!from.scratch) {
+            return Errno.EXDEV.result();
+        }
+        if (!Files.isDirectory(from.path) || !Files.isDirectory(to.path)) {
+            return Errno.ENOTDIR.result();
+        }
+        Path source = resolve(from.path, oldRaw);
+        Path target = resolve(to.path, newRaw);
+        if (source == null || target == null) {
+            return Errno.EACCES.result(); // Chicory's answer to a path leaving its directory
+        }
+        if (newRaw.endsWith("/")) {
+            return Errno.ENOENT.result();
+        }
+        source = lookup(source, (args[1] & LOOKUP_FOLLOW) != 0);
+        if (source == null || lookup(target, false) == null) {
+            return Errno.ELOOP.result();
+        }
+        Entry existing = Entry.of(source);
+        if (existing == Entry.NONE) {
+            return Errno.ENOENT.result();
+        }
+        if (existing == Entry.DIRECTORY) {
+            return Errno.EPERM.result();
+        }
+        if (Entry.of(target) != Entry.NONE) {
+            return Errno.EEXIST.result();
+        }
+        try {
+            if (existing == Entry.SYMLINK) {
+                return makeSymlink(target, Files.readSymbolicLink(source));
+            }
+            Files.createLink(target, source);
+            return Errno.SUCCESS.result();
+        } catch (FileAlreadyExistsException e) {
+            return Errno.EEXIST.result();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.result();
+        } catch (IOException e) {
+            return Errno.EIO.result();
+        }
+    }
+
+    /**
+     * {@code path_symlink(old_path, fd, new_path)}: under {@code /assets} {@code EROFS}; in scratch Chicory's (it
+     * resolves the target against the directory and refuses one that is absolute or leaves it, {@code EACCES}, so a
+     * link only ever names a place inside the preopen; it stores that place as an absolute path of the call's own
+     * Jimfs, whose root is the preopen's root), counted: an inode and a block ({@code NOSPC} when either bound is
+     * reached), a target of at most {@value #MAX_LINK_TARGET} bytes ({@code ENAMETOOLONG}, checked before).
+     */
+    private long[] symlink(HostFunction chicory, Instance instance, long[] args) {
+        charge(FuelCosts.FILE_PATH_OP);
+        String targetRaw = path(instance, args, 0, 1);
+        String newRaw = path(instance, args, 3, 4);
+        if (targetRaw == null || newRaw == null || targetRaw.length() > MAX_LINK_TARGET) {
+            return Errno.ENAMETOOLONG.result();
+        }
+        Open dir = open.get((int) args[2]);
+        if (dir == null) {
+            return chicory.handle().apply(instance, args); // not a directory of this call's: EBADF or ENOTDIR
+        }
+        if (!dir.scratch) {
+            return Errno.EROFS.result();
+        }
+        if (targetRaw.isEmpty()) {
+            return Errno.ENOENT.result(); // as Linux; Chicory would link to the directory itself
+        }
+        Path name = resolve(dir.path, newRaw);
+        if (name == null) {
+            return chicory.handle().apply(instance, args); // EACCES
+        }
+        if (lookup(name, false) == null) {
+            return Errno.ELOOP.result();
+        }
+        Entry existing = Entry.of(name);
+        if (newRaw.endsWith("/")) {
+            // Linux: a new name ending in '/' names a directory; none there (or a dangling link): ENOENT.
+            return existing == Entry.NONE ? Errno.ENOENT.result() : Errno.EEXIST.result();
+        }
+        if (existing != Entry.NONE) {
+            return Errno.EEXIST.result(); // also a dangling link, which Chicory's exists() follows (then EIO)
+        }
+        if (!scratch.reserveInode()) {
+            return Errno.NOSPC.result();
+        }
+        if (!scratch.reserveLinkBlock()) {
+            scratch.releaseInode();
+            return Errno.NOSPC.result();
+        }
+        long[] result = chicory.handle().apply(instance, args);
+        if (!succeeded(result)) {
+            scratch.releaseLinkBlock();
             scratch.releaseInode();
         }
         return result;
     }
 
-    /** Neither tree holds links, so none can be made: {@code EROFS} under {@code /assets}, else {@code EPERM}. */
-    private long[] links(Instance instance, long[] args, int fromFd, int toFd, int p1, int l1, int p2, int l2) {
-        charge(FuelCosts.FILE_PATH_OP);
-        if (path(instance, args, p1, l1) == null || path(instance, args, p2, l2) == null) {
-            return Errno.ENAMETOOLONG.result();
+    /** A symbolic link at {@code name} to {@code target} (one already stored by Chicory), counted as Chicory's are. */
+    private long[] makeSymlink(Path name, Path target) throws IOException {
+        if (!scratch.reserveInode()) {
+            return Errno.NOSPC.result();
         }
-        Open from = open.get(fromFd);
-        Open to = open.get(toFd);
-        if ((from != null && !from.scratch) || (to != null && !to.scratch)) {
-            return Errno.EROFS.result();
+        if (!scratch.reserveLinkBlock()) {
+            scratch.releaseInode();
+            return Errno.NOSPC.result();
         }
-        return Errno.EPERM.result();
+        try {
+            Files.createSymbolicLink(name, target);
+        } catch (IOException | RuntimeException e) {
+            scratch.releaseLinkBlock();
+            scratch.releaseInode();
+            throw e;
+        }
+        return Errno.SUCCESS.result();
     }
 
-    private long[] pathOp(HostFunction chicory, Instance instance, long[] args, boolean changes, int p, int l) {
+    private long[] pathOp(HostFunction chicory, Instance instance, long[] args, boolean changes, boolean lookupFlags,
+                          int p, int l) {
         charge(FuelCosts.FILE_PATH_OP);
-        if (path(instance, args, p, l) == null) {
+        String raw = path(instance, args, p, l);
+        if (raw == null) {
             return Errno.ENAMETOOLONG.result();
         }
         Open dir = open.get((int) args[0]);
         if (changes && dir != null && !dir.scratch) {
             return Errno.EROFS.result();
         }
-        if (dir != null && !dir.scratch && leavesAssets(resolve(dir.path, path(instance, args, p, l)))) {
+        Path target = dir == null ? null : resolve(dir.path, raw);
+        if (dir != null && !dir.scratch && leavesAssets(target)) {
             return Errno.EPERM.result();
         }
+        if (dir != null && dir.scratch && target != null
+                && lookup(target, lookupFlags && (args[1] & LOOKUP_FOLLOW) != 0) == null) {
+            return Errno.ELOOP.result(); // before Chicory, whose own walk of a chain is unbounded
+        }
         return chicory.handle().apply(instance, args);
+    }
+
+    /**
+     * {@code path_filestat_set_times}: under {@code /assets} {@code EROFS}; in scratch Chicory's, except that it sets
+     * a link's own times unless told to follow it (Chicory always follows; Linux's {@code utimensat} does not).
+     */
+    private long[] pathSetTimes(HostFunction chicory, Instance instance, long[] args) {
+        HostFunction pass = new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (i, a) -> null);
+        long[] checked = pathOp(pass, instance, args, true, true, 2, 3);
+        if (checked != null) {
+            return checked; // refused
+        }
+        Open dir = open.get((int) args[0]);
+        Path target = dir == null ? null : resolve(dir.path, path(instance, args, 2, 3));
+        if (target == null || (args[1] & LOOKUP_FOLLOW) != 0 || !Files.isSymbolicLink(target)) {
+            return chicory.handle().apply(instance, args);
+        }
+        int flags = (int) args[6]; // (fd, lookup flags, path, path length, atim, mtim, fst flags)
+        if (((flags & FST_ATIM) != 0 && (flags & FST_ATIM_NOW) != 0)
+                || ((flags & FST_MTIM) != 0 && (flags & FST_MTIM_NOW) != 0)) {
+            return Errno.EINVAL.result();
+        }
+        try {
+            Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .setTimes(time(args[5], flags, FST_MTIM, FST_MTIM_NOW),
+                            time(args[4], flags, FST_ATIM, FST_ATIM_NOW), null);
+        } catch (IOException e) {
+            return Errno.EIO.result();
+        }
+        return Errno.SUCCESS.result();
+    }
+
+    private FileTime time(long nanos, int flags, int set, int now) {
+        if ((flags & set) != 0) {
+            return FileTime.from(nanos, TimeUnit.NANOSECONDS);
+        }
+        return (flags & now) != 0 ? FileTime.from(clock.instant()) : null;
     }
 
     // --- descriptors ---------------------------------------------------------------------------------------------
@@ -497,6 +724,42 @@ final class FileGuard {
             return false; // nothing there: Chicory answers ENOENT (a dangling link too: nothing is read)
         } catch (IOException | SecurityException e) {
             return true;
+        }
+    }
+
+    /**
+     * The scratch path a lookup ends at: {@code path} itself, or with {@code follow} where its chain of symbolic
+     * links leads (as Chicory follows it: each target as stored, which Chicory stores absolute in the call's own
+     * Jimfs, whose root is the preopen's); null past {@value #MAX_SYMLINKS} links or when Jimfs meets a loop mid-path
+     * ({@code ELOOP}). Chicory then walks the same chain, now known to be short.
+     */
+    private static Path lookup(Path path, boolean follow) {
+        for (int i = 0; i <= MAX_SYMLINKS; i++) {
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                // Jimfs follows links met mid-path itself, up to 40, then says so (Chicory would answer EIO).
+                return e.getMessage() != null && e.getMessage().contains("too many levels of symbolic links")
+                        ? null : path;
+            }
+            if (!follow || !attributes.isSymbolicLink()) {
+                return path;
+            }
+            try {
+                path = Files.readSymbolicLink(path);
+            } catch (IOException e) {
+                return path;
+            }
+        }
+        return null;
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
