@@ -71,6 +71,7 @@ final class FileGuard {
     private Path assetsRoot; // the real path of the read-only assets, null when none
     private Scratch scratch; // null: no scratch space
     private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
+    private HostFunction seek; // Chicory's fd_seek, to move an O_APPEND file's position to its end before a write
 
     FileGuard(Supplier<FuelMeter> fuel, Clock clock) {
         this.fuel = fuel;
@@ -133,6 +134,12 @@ final class FileGuard {
                 tell = chicory;
                 yield null;
             }
+            case "fd_seek" -> {
+                seek = chicory;
+                yield null;
+            }
+            case "fd_fdstat_get" -> this::fdstatGet;
+            case "fd_fdstat_set_flags" -> this::fdstatSetFlags;
             default -> null;
         };
         if (handler == null) {
@@ -177,13 +184,25 @@ final class FileGuard {
         if (creates && !scratch.reserveInode()) {
             return Errno.NOSPC.result();
         }
-        long[] result = chicory.handle().apply(instance, args);
+        boolean append = ((int) args[7] & FDFLAG_APPEND) != 0;
+        long[] given = args;
+        if (append && dir != null && dir.scratch && target != null) {
+            // Chicory opens O_APPEND as Java's APPEND, which drops READ and cannot be had with TRUNCATE_EXISTING
+            // (Chicory: ENOTSUP), nor turned off later. So a scratch file is opened as a plain writable one and
+            // every write goes to the end first (scratchWrite), as O_APPEND does; fd_fdstat_* show and switch it.
+            given = args.clone();
+            given[7] = args[7] & ~FDFLAG_APPEND;
+            if (!Files.isDirectory(target)) {
+                given[5] = args[5] | RIGHT_FD_WRITE; // APPEND alone meant writing, to Java as to POSIX
+            }
+        }
+        long[] result = chicory.handle().apply(instance, given);
         if (creates && !(succeeded(result) || Files.exists(target, LinkOption.NOFOLLOW_LINKS))) {
             scratch.releaseInode();
         }
         if (succeeded(result) && dir != null && target != null) {
             int fd = instance.memory().readInt((int) GuestMemory.u32(args[8]));
-            open.put(fd, new Open(dir.scratch, target, ((int) args[7] & FDFLAG_APPEND) != 0));
+            open.put(fd, new Open(dir.scratch, target, append));
         }
         return result;
     }
@@ -536,7 +555,7 @@ final class FileGuard {
             if (length == 0) {
                 continue;
             }
-            long position = file.append ? size(file) : tell(instance, fd, iov);
+            long position = file.append ? seekEnd(instance, fd, iov) : tell(instance, fd, iov);
             long fit = position < 0 ? length : fit(file, position, length);
             // Shortening the iovec in place is invisible to the guest (it waits for this call), unless the iovec
             // lies inside the bytes being written: then no partial write.
@@ -581,6 +600,45 @@ final class FileGuard {
         } finally {
             memory.writeLong(at, saved);
         }
+    }
+
+    /** Moves the descriptor to its end with Chicory's {@code fd_seek}, as {@link #tell} uses memory; -1 if it fails. */
+    private long seekEnd(Instance instance, long fd, int at) {
+        Memory memory = instance.memory();
+        long saved = memory.readLong(at);
+        try {
+            return seek != null && succeeded(seek.handle().apply(instance, new long[] {fd, 0, 2, at}))
+                    ? memory.readLong(at) : -1;
+        } finally {
+            memory.writeLong(at, saved);
+        }
+    }
+
+    /** Chicory's answer, with {@code APPEND} among the flags of a scratch file that has it (Chicory does not know). */
+    private long[] fdstatGet(HostFunction chicory, Instance instance, long[] args) {
+        long[] result = chicory.handle().apply(instance, args);
+        Open file = open.get((int) args[0]);
+        if (succeeded(result) && file != null && file.append) {
+            int flags = (int) GuestMemory.u32(args[1]) + 2; // fdstat: filetype u8, flags u16 at 2 (span checked)
+            instance.memory().writeShort(flags, (short) (instance.memory().readShort(flags) | FDFLAG_APPEND));
+        }
+        return result;
+    }
+
+    /**
+     * {@code fd_fdstat_set_flags}: for a scratch file, {@code APPEND} switched here (Chicory cannot), the other flags
+     * left to Chicory (which changes none: {@code ENOTSUP} unless they are as opened).
+     */
+    private long[] fdstatSetFlags(HostFunction chicory, Instance instance, long[] args) {
+        Open file = open.get((int) args[0]);
+        if (file == null || !file.scratch || !Files.isRegularFile(file.path)) {
+            return chicory.handle().apply(instance, args);
+        }
+        long[] result = chicory.handle().apply(instance, new long[] {args[0], args[1] & ~FDFLAG_APPEND});
+        if (succeeded(result)) {
+            open.put((int) args[0], new Open(true, file.path, (args[1] & FDFLAG_APPEND) != 0));
+        }
+        return result;
     }
 
     /** How many of {@code length} bytes written at {@code position} scratch can hold (block-wise, as Jimfs). */

@@ -236,6 +236,32 @@ class FilesTest {
     }
 
     @Test
+    void appendInScratchWorksWithTruncateAndReadingAndCanBeSwitched() {
+        // Chicory alone: O_APPEND|O_TRUNC is ENOTSUP, an O_RDWR|O_APPEND file cannot be read, fcntl cannot switch it.
+        assertEquals("""
+                open append|trunc: ok
+                write 2: 2
+                seek 0: 0
+                write 2: 2
+                position: 4
+                pwrite 3 at 0: 3
+                position: 4, end: 4
+                flags have O_APPEND: 1
+                write 2: 2
+                seek 0: 0
+                read: XYZdef
+                fcntl clear O_APPEND: errno 0
+                flags have O_APPEND: 0
+                seek 0, write 2: 0 2
+                fcntl set O_APPEND: errno 0
+                seek 0, write 2: 0 2
+                read: ghZdefij
+                append|trunc an existing file, then size: 0
+                append under /assets: errno 69
+                """, out(run(new FunctionFiles(Optional.of(assets), new ScratchLimits(64 << 10, 8)), "append")));
+    }
+
+    @Test
     void aWritableCopyIsChargedTwentyFuelPerEntryAndOnePerByteWhenMadeAndNothingWhenNeverUsed(@TempDir Path empty,
             @TempDir Path big) throws IOException {
         Files.write(big.resolve("big.bin"), new byte[1 << 20]);
