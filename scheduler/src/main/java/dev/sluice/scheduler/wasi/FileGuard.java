@@ -26,16 +26,19 @@ import java.util.function.Supplier;
 /**
  * The rules Sluice adds to Chicory's file functions for one invocation that has files (docs/sandbox.md,
  * "Files"): {@code /assets} is read-only ({@code EROFS} for anything that would change it), {@code /tmp} is bounded
- * ({@code NOSPC} past its bytes or its files and directories), links cannot be made ({@code EPERM}), a path
- * component is at most {@value #NAME_MAX} bytes ({@code ENAMETOOLONG}), and every file call is charged fuel by the
- * bytes it offers or moves ({@link FuelCosts}).
+ * ({@code NOSPC} past its bytes or its files, directories and symbolic links), links are made only inside scratch
+ * (a symbolic link costs an inode and a block, a hard link neither; lookups follow at most {@value #MAX_SYMLINKS}),
+ * a path component is at most {@value #NAME_MAX} bytes ({@code ENAMETOOLONG}), {@code O_APPEND} in scratch is done
+ * here (Chicory's cannot truncate, read or be switched), and every file call is charged fuel by the bytes it offers
+ * or moves ({@link FuelCosts}).
  *
  * <p>Chicory's descriptor table is private, so this class follows it: it knows the preopened directories and
  * learns every descriptor {@code path_open} hands out, {@code fd_close} frees and {@code fd_renumber} moves, and so
  * knows for each descriptor whether it lies under {@code /assets} or {@code /tmp}, and its host path. Paths resolve
- * as Chicory resolves them (lexically: no links exist in either tree). A writable asset mount is a scratch space
- * (seeded with the tree) and is guarded as {@code /tmp} is. One per worker thread, pointed at each file-using
- * invocation in turn ({@link #begin}, {@link #end}); confined to that thread.
+ * as Chicory resolves them (lexically; under {@code /assets} the real path is checked too, no link being expected
+ * there; in scratch, links lead only within the call's own Jimfs, whose root is the preopen's). A writable asset
+ * mount is a scratch space (seeded with the tree) and is guarded as {@code /tmp} is. One per worker thread, pointed
+ * at each file-using invocation in turn ({@link #begin}, {@link #end}); confined to that thread.
  */
 final class FileGuard {
     /** Longest path component, as Linux's {@code NAME_MAX}. */
