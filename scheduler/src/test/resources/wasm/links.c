@@ -6,6 +6,7 @@
  *         that would leave /tmp; links across the preopens and of a directory; hostile readlink and symlink sizes.
  *   many  makes up to 10 000 symbolic links in /tmp until one fails, removes them all, then fills /tmp with 4 KiB
  *         files and empty files, printing each count and errno: links take an inode and a block each, given back.
+ *   rights drops WASI rights of descriptors in /tmp: calls needing them refused, inherited, never regained.
  *   hard  creates a file, links it, unlinks both names, and fills /tmp's inodes after each step.
  */
 #include <errno.h>
@@ -207,11 +208,53 @@ static void hard(void) {
     printf("empty files at last: %d\n", fill_inodes("e"));
 }
 
+/* WASI rights dropped per descriptor (fd_fdstat_set_rights), in /tmp (fd 3): refused calls, inherited, never regained. */
+static void rights(void) {
+    __wasi_fdstat_t st;
+    int fd = open("/tmp/r", O_CREAT | O_RDWR, 0644);
+    printf("write: %zd\n", write(fd, "abc", 3));
+    if (__wasi_fd_fdstat_get(fd, &st) != 0) printf("fdstat failed\n");
+    __wasi_rights_t base = st.fs_rights_base, inheriting = st.fs_rights_inheriting;
+    printf("has fd_write: %d\n", (base & __WASI_RIGHTS_FD_WRITE) != 0);
+    printf("drop fd_write: errno %d\n", __wasi_fd_fdstat_set_rights(fd, base & ~__WASI_RIGHTS_FD_WRITE, inheriting));
+    printf("write: errno %d\n", err((int) write(fd, "x", 1)));
+    printf("pwrite: errno %d\n", err((int) pwrite(fd, "x", 1, 0)));
+    if (__wasi_fd_fdstat_get(fd, &st) != 0) printf("fdstat failed\n");
+    printf("has fd_write: %d\n", (st.fs_rights_base & __WASI_RIGHTS_FD_WRITE) != 0);
+    char buf[8];
+    printf("pread: %zd\n", pread(fd, buf, sizeof buf, 0));
+    printf("regain fd_write: errno %d\n", __wasi_fd_fdstat_set_rights(fd, base, inheriting));
+    printf("drop fd_seek and fd_tell: errno %d\n", __wasi_fd_fdstat_set_rights(fd,
+           st.fs_rights_base & ~(__WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL), inheriting));
+    printf("lseek: errno %d\n", err((int) lseek(fd, 0, SEEK_SET)));
+    printf("tell: errno %d\n", err((int) lseek(fd, 0, SEEK_CUR)));
+    close(fd);
+    printf("mkdir /tmp/sub: errno %d\n", err(mkdir("/tmp/sub", 0755)));
+    int dir = open("/tmp/sub", O_RDONLY | O_DIRECTORY);
+    printf("open /tmp/sub: errno %d\n", dir < 0 ? errno : 0);
+    if (__wasi_fd_fdstat_get(dir, &st) != 0) printf("fdstat failed\n");
+    printf("drop path_filestat_set_size, and fd_write for what it opens: errno %d\n",
+           __wasi_fd_fdstat_set_rights(dir, st.fs_rights_base & ~__WASI_RIGHTS_PATH_FILESTAT_SET_SIZE,
+                                       st.fs_rights_inheriting & ~__WASI_RIGHTS_FD_WRITE));
+    __wasi_fd_t f;
+    printf("create|trunc in sub: errno %d\n", __wasi_path_open(dir, 0, "f", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_TRUNC,
+           __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &f));
+    printf("create in sub: errno %d\n", __wasi_path_open(dir, 0, "f", __WASI_OFLAGS_CREAT,
+           __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &f));
+    if (__wasi_fd_fdstat_get(f, &st) != 0) printf("fdstat failed\n");
+    printf("it has fd_write: %d, fd_read: %d\n", (st.fs_rights_base & __WASI_RIGHTS_FD_WRITE) != 0,
+           (st.fs_rights_base & __WASI_RIGHTS_FD_READ) != 0);
+    printf("write to it: errno %d\n", err((int) write(f, "x", 1)));
+    printf("give it fd_write: errno %d\n", __wasi_fd_fdstat_set_rights(f, ~0ULL, 0));
+    printf("set rights of stdout: errno %d\n", __wasi_fd_fdstat_set_rights(1, 0, 0));
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: links tour|many|hard\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
     else if (!strcmp(argv[1], "many")) many();
     else if (!strcmp(argv[1], "hard")) hard();
+    else if (!strcmp(argv[1], "rights")) rights();
     else return 2;
     return 0;
 }

@@ -60,12 +60,51 @@ final class FileGuard {
     private static final int FST_MTIM = 4;
     private static final int FST_MTIM_NOW = 8;
 
-    /** A descriptor Chicory opened under one of the trees. */
-    private record Open(boolean scratch, Path path, boolean append) {
+    /**
+     * A descriptor Chicory opened under one of the trees; {@code base}/{@code inheriting}: the WASI rights it still
+     * holds (all unless the guest dropped some, {@code fd_fdstat_set_rights}, or opened it from a directory that had).
+     */
+    private record Open(boolean scratch, Path path, boolean append, long base, long inheriting) {
         Open(boolean scratch, Path path) {
-            this(scratch, path, false);
+            this(scratch, path, false, ALL_RIGHTS, ALL_RIGHTS);
         }
     }
+
+    private static final long ALL_RIGHTS = -1L;
+    private static final long RIGHT_FD_SEEK = 1L << 2;
+    private static final long RIGHT_FD_TELL = 1L << 5;
+    private static final long RIGHT_PATH_CREATE_FILE = 1L << 10;
+    private static final long RIGHT_PATH_FILESTAT_SET_SIZE = 1L << 19;
+    /**
+     * The rights each function needs of its descriptor arguments, as pairs (argument index, rights), from the
+     * preview 1 witx; {@code path_open} needs more by its flags, {@code fd_seek} less when it only tells.
+     */
+    private static final Map<String, long[]> NEEDS = Map.ofEntries(
+            Map.entry("fd_datasync", new long[] {0, 1L}),
+            Map.entry("fd_read", new long[] {0, 1L << 1}),
+            Map.entry("fd_pread", new long[] {0, 1L << 1 | RIGHT_FD_SEEK}),
+            Map.entry("fd_seek", new long[] {0, RIGHT_FD_SEEK}),
+            Map.entry("fd_fdstat_set_flags", new long[] {0, 1L << 3}),
+            Map.entry("fd_sync", new long[] {0, 1L << 4}),
+            Map.entry("fd_tell", new long[] {0, RIGHT_FD_TELL}),
+            Map.entry("fd_write", new long[] {0, RIGHT_FD_WRITE}),
+            Map.entry("fd_pwrite", new long[] {0, RIGHT_FD_WRITE | RIGHT_FD_SEEK}),
+            Map.entry("fd_advise", new long[] {0, 1L << 7}),
+            Map.entry("fd_allocate", new long[] {0, 1L << 8}),
+            Map.entry("path_create_directory", new long[] {0, 1L << 9}),
+            Map.entry("path_link", new long[] {0, 1L << 11, 4, 1L << 12}),
+            Map.entry("path_open", new long[] {0, 1L << 13}),
+            Map.entry("fd_readdir", new long[] {0, 1L << 14}),
+            Map.entry("path_readlink", new long[] {0, 1L << 15}),
+            Map.entry("path_rename", new long[] {0, 1L << 16, 3, 1L << 17}),
+            Map.entry("path_filestat_get", new long[] {0, 1L << 18}),
+            Map.entry("path_filestat_set_times", new long[] {0, 1L << 20}),
+            Map.entry("fd_filestat_get", new long[] {0, 1L << 21}),
+            Map.entry("fd_filestat_set_size", new long[] {0, 1L << 22}),
+            Map.entry("fd_filestat_set_times", new long[] {0, 1L << 23}),
+            Map.entry("path_symlink", new long[] {2, 1L << 24}),
+            Map.entry("path_remove_directory", new long[] {0, 1L << 25}),
+            Map.entry("path_unlink_file", new long[] {0, 1L << 26}));
 
     private final Map<Integer, Open> open = new HashMap<>();
     private final Supplier<FuelMeter> fuel;
@@ -143,13 +182,63 @@ final class FileGuard {
             }
             case "fd_fdstat_get" -> this::fdstatGet;
             case "fd_fdstat_set_flags" -> this::fdstatSetFlags;
+            case "fd_fdstat_set_rights" -> this::setRights;
             default -> null;
         };
-        if (handler == null) {
+        long[] needs = NEEDS.get(chicory.name());
+        if (handler == null && needs == null) {
             return chicory;
         }
-        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) ->
-                active ? handler.apply(chicory, instance, args) : chicory.handle().apply(instance, args));
+        Handler rules = handler != null ? handler : (c, i, a) -> c.handle().apply(i, a);
+        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
+            if (!active) {
+                return chicory.handle().apply(instance, args);
+            }
+            if (needs != null && !holds(chicory.name(), needs, args)) {
+                return Errno.ENOTCAPABLE.result();
+            }
+            return rules.apply(chicory, instance, args);
+        });
+    }
+
+    /** Whether each descriptor argument holds the rights the call needs (a descriptor not of the trees: Chicory's). */
+    private boolean holds(String function, long[] needs, long[] args) {
+        for (int i = 0; i < needs.length; i += 2) {
+            Open fd = open.get((int) args[(int) needs[i]]);
+            if (fd == null) {
+                continue;
+            }
+            long need = needs[i + 1];
+            if (function.equals("fd_seek") && args[1] == 0 && args[2] == 1) {
+                need = RIGHT_FD_TELL; // SEEK_CUR by 0 only tells (wasi-libc's lseek(fd, 0, SEEK_CUR))
+            } else if (function.equals("path_open")) {
+                need |= ((args[4] & CREAT) != 0 ? RIGHT_PATH_CREATE_FILE : 0)
+                        | ((args[4] & TRUNC) != 0 ? RIGHT_PATH_FILESTAT_SET_SIZE : 0);
+            }
+            if ((fd.base & need) != need) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code fd_fdstat_set_rights(fd, base, inheriting)}: a descriptor of the trees may drop rights, never gain
+     * them back ({@code ENOTCAPABLE}); from then on every call on it needing a dropped right is {@code ENOTCAPABLE}
+     * and {@code fd_fdstat_get} no longer shows it. Chicory answers {@code ENOTSUP} for every descriptor.
+     */
+    private long[] setRights(HostFunction chicory, Instance instance, long[] args) {
+        Open fd = open.get((int) args[0]);
+        if (fd == null) {
+            return chicory.handle().apply(instance, args);
+        }
+        long base = args[1];
+        long inheriting = args[2];
+        if ((base & ~fd.base) != 0 || (inheriting & ~fd.inheriting) != 0) {
+            return Errno.ENOTCAPABLE.result();
+        }
+        open.put((int) args[0], new Open(fd.scratch, fd.path, fd.append, base, inheriting));
+        return Errno.SUCCESS.result();
     }
 
     @FunctionalInterface
@@ -205,7 +294,8 @@ final class FileGuard {
         }
         if (succeeded(result) && dir != null && target != null) {
             int fd = instance.memory().readInt((int) GuestMemory.u32(args[8]));
-            open.put(fd, new Open(dir.scratch, target, append));
+            // As WASI: a descriptor has at most the rights its directory lets descriptors opened from it inherit.
+            open.put(fd, new Open(dir.scratch, target, append, dir.inheriting, dir.inheriting));
         }
         return result;
     }
@@ -617,13 +707,22 @@ final class FileGuard {
         }
     }
 
-    /** Chicory's answer, with {@code APPEND} among the flags of a scratch file that has it (Chicory does not know). */
+    /**
+     * Chicory's answer, with {@code APPEND} among the flags of a scratch file that has it (Chicory does not know),
+     * and the rights less those the descriptor dropped.
+     */
     private long[] fdstatGet(HostFunction chicory, Instance instance, long[] args) {
         long[] result = chicory.handle().apply(instance, args);
         Open file = open.get((int) args[0]);
-        if (succeeded(result) && file != null && file.append) {
-            int flags = (int) GuestMemory.u32(args[1]) + 2; // fdstat: filetype u8, flags u16 at 2 (span checked)
-            instance.memory().writeShort(flags, (short) (instance.memory().readShort(flags) | FDFLAG_APPEND));
+        if (succeeded(result) && file != null) {
+            // fdstat: filetype u8, flags u16 at 2, rights base u64 at 8, inheriting at 16 (the span is checked)
+            int at = (int) GuestMemory.u32(args[1]);
+            Memory memory = instance.memory();
+            if (file.append) {
+                memory.writeShort(at + 2, (short) (memory.readShort(at + 2) | FDFLAG_APPEND));
+            }
+            memory.writeLong(at + 8, memory.readLong(at + 8) & file.base);
+            memory.writeLong(at + 16, memory.readLong(at + 16) & file.inheriting);
         }
         return result;
     }
@@ -639,7 +738,8 @@ final class FileGuard {
         }
         long[] result = chicory.handle().apply(instance, new long[] {args[0], args[1] & ~FDFLAG_APPEND});
         if (succeeded(result)) {
-            open.put((int) args[0], new Open(true, file.path, (args[1] & FDFLAG_APPEND) != 0));
+            open.put((int) args[0], new Open(true, file.path, (args[1] & FDFLAG_APPEND) != 0, file.base,
+                    file.inheriting));
         }
         return result;
     }

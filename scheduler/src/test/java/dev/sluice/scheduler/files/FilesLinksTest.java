@@ -184,4 +184,33 @@ class FilesLinksTest {
                 empty files at last: 8
                 """, run(new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 8)), "hard"));
     }
+
+    @Test
+    void aDescriptorDropsRightsForGoodAndWhatItOpensInheritsTheLoss() {
+        // Chicory answers ENOTSUP to fd_fdstat_set_rights and checks no right; FileGuard keeps them per descriptor.
+        // wasi-libc reports a write refused ENOTCAPABLE as EBADF (8), a seek as ESPIPE (70); the standard streams'
+        // rights stay Chicory's (ENOTSUP, 58).
+        assertEquals("""
+                write: 3
+                has fd_write: 1
+                drop fd_write: errno 0
+                write: errno 8
+                pwrite: errno 8
+                has fd_write: 0
+                pread: 3
+                regain fd_write: errno 76
+                drop fd_seek and fd_tell: errno 0
+                lseek: errno 70
+                tell: errno 70
+                mkdir /tmp/sub: errno 0
+                open /tmp/sub: errno 0
+                drop path_filestat_set_size, and fd_write for what it opens: errno 0
+                create|trunc in sub: errno 76
+                create in sub: errno 0
+                it has fd_write: 0, fd_read: 1
+                write to it: errno 8
+                give it fd_write: errno 76
+                set rights of stdout: errno 58
+                """, run(new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 8)), "rights"));
+    }
 }
