@@ -7,6 +7,7 @@
  *   many  makes up to 10 000 symbolic links in /tmp until one fails, removes them all, then fills /tmp with 4 KiB
  *         files and empty files, printing each count and errno: links take an inode and a block each, given back.
  *   rights drops WASI rights of descriptors in /tmp: calls needing them refused, inherited, never regained.
+ *   deep N the costliest lookup: a 127-deep tree, 41 links chained at its bottom, then N stat calls through them.
  *   hard  creates a file, links it, unlinks both names, and fills /tmp's inodes after each step.
  */
 #include <errno.h>
@@ -249,12 +250,43 @@ static void rights(void) {
     printf("set rights of stdout: errno %d\n", __wasi_fd_fdstat_set_rights(1, 0, 0));
 }
 
+/* The most a lookup can walk: a 127-deep tree, 41 links chained at its bottom, each naming the next by its full path. */
+static void deep(int calls) {
+    static char path[8192];
+    strcpy(path, "/tmp");
+    int depth = 0;
+    for (; depth < 127; depth++) {
+        strcat(path, "/d");
+        if (mkdir(path, 0755) < 0) break;
+    }
+    printf("depth: %d\n", depth);
+    size_t base = strlen(path);
+    int links = 0;
+    static char target[8192];
+    for (int i = 0; i <= 40; i++) {
+        /* Chicory resolves a target against the directory descriptor (here /tmp), not the link's directory. */
+        snprintf(target, sizeof target, "%.*s/L%d", (int) base - 5, path + 5, i + 1);
+        snprintf(path + base, sizeof path - base, "/L%d", i);
+        if (symlink(target, path) == 0) links++;
+    }
+    printf("links: %d\n", links);
+    snprintf(path + base, sizeof path - base, "/L0");
+    printf("symlink /tmp/start: errno %d\n", err(symlink(path + 5, "/tmp/start")));
+    snprintf(target, sizeof target, "%s/x", path + 5);
+    printf("symlink to 129 names: errno %d\n", err(symlink(target, "/tmp/deeper")));
+    struct stat st;
+    int e = 0;
+    for (int i = 0; i < calls; i++) e = err(stat("/tmp/start/x", &st));
+    printf("%d stats through 41 links: errno %d\n", calls, e);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: links tour|many|hard\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
     else if (!strcmp(argv[1], "many")) many();
     else if (!strcmp(argv[1], "hard")) hard();
     else if (!strcmp(argv[1], "rights")) rights();
+    else if (!strcmp(argv[1], "deep") && argc > 2) deep(atoi(argv[2]));
     else return 2;
     return 0;
 }

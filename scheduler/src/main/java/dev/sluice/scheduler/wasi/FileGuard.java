@@ -55,6 +55,11 @@ final class FileGuard {
     static final int MAX_SYMLINKS = 40;
     /** Longest symbolic link target, as Linux's {@code PATH_MAX} (also {@link PointerChecks}' bound for a path). */
     static final int MAX_LINK_TARGET = PointerChecks.PATH_MAX;
+    /**
+     * Most names in the place a symbolic link stores (its target resolved against the directory, from the preopen's
+     * root): a lookup may expand {@value #MAX_SYMLINKS} links, each walking its target, so this bounds the work.
+     */
+    static final int MAX_LINK_DEPTH = 128;
     private static final int FST_ATIM = 1;
     private static final int FST_ATIM_NOW = 2;
     private static final int FST_MTIM = 4;
@@ -110,6 +115,8 @@ final class FileGuard {
     private final Supplier<FuelMeter> fuel;
     private final Clock clock;
     private boolean active;
+    /** Names in the deepest target a symbolic link of this call stored (what a lookup may walk per link). */
+    private int deepestLink;
     private Path assetsRoot; // the real path of the read-only assets, null when none
     private Scratch scratch; // null: no scratch space
     private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
@@ -130,6 +137,7 @@ final class FileGuard {
      */
     void begin(Path assets, Scratch scratch, int firstFd) {
         open.clear();
+        deepestLink = 0;
         this.scratch = scratch;
         this.assetsRoot = assets == null ? null : realPath(assets);
         int fd = firstFd;
@@ -190,12 +198,17 @@ final class FileGuard {
             return chicory;
         }
         Handler rules = handler != null ? handler : (c, i, a) -> c.handle().apply(i, a);
+        boolean walks = chicory.name().startsWith("path_");
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             if (!active) {
                 return chicory.handle().apply(instance, args);
             }
             if (needs != null && !holds(chicory.name(), needs, args)) {
                 return Errno.ENOTCAPABLE.result();
+            }
+            if (walks && scratch != null && scratch.links() > 0) {
+                // Each lookup (FileGuard's, Chicory's) may expand up to 40 links, each a walk of its target's names.
+                charge((long) MAX_SYMLINKS * deepestLink * FuelCosts.FILE_PER_ENTRY);
             }
             return rules.apply(chicory, instance, args);
         });
@@ -502,6 +515,10 @@ final class FileGuard {
         if (lookup(name, false) == null) {
             return Errno.ELOOP.result();
         }
+        Path stored = resolve(dir.path, targetRaw); // what Chicory will store (null: it refuses, EACCES)
+        if (stored != null && stored.getNameCount() > MAX_LINK_DEPTH) {
+            return Errno.ENAMETOOLONG.result();
+        }
         Entry existing = Entry.of(name);
         if (newRaw.endsWith("/")) {
             // Linux: a new name ending in '/' names a directory; none there (or a dangling link): ENOENT.
@@ -521,6 +538,8 @@ final class FileGuard {
         if (!succeeded(result)) {
             scratch.releaseLinkBlock();
             scratch.releaseInode();
+        } else if (stored != null) {
+            deepestLink = Math.max(deepestLink, stored.getNameCount());
         }
         return result;
     }
@@ -536,6 +555,7 @@ final class FileGuard {
         }
         try {
             Files.createSymbolicLink(name, target);
+            deepestLink = Math.max(deepestLink, target.getNameCount());
         } catch (IOException | RuntimeException e) {
             scratch.releaseLinkBlock();
             scratch.releaseInode();

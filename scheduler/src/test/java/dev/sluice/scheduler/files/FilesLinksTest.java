@@ -213,4 +213,34 @@ class FilesLinksTest {
                 set rights of stdout: errno 58
                 """, run(new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 8)), "rights"));
     }
+
+    @Test
+    void theCostliestLookupIsBoundedAndPaidFor() {
+        // 127 directories, 41 links each naming the next by a 128-name path: a stat through them expands 40 links
+        // (ELOOP), walking up to 40 x 128 names in each of its lookups (FileGuard's and Chicory's).
+        FunctionFiles given = new FunctionFiles(Optional.empty(), new ScratchLimits(1 << 20, 1000));
+        long[] fuel = new long[2];
+        long[] millis = new long[2];
+        int[] calls = {1, 101};
+        for (int i = 0; i < 2; i++) {
+            int n = calls[i];
+            BoundedAttack<InvocationResult> measured = BoundedAttack.run(() -> scheduler.dispatcher().invoke(links,
+                    new InvocationRequest(new byte[0], List.of("links", "deep", "" + n), Map.of(), given)));
+            InvocationResult result = measured.within("deep " + n, BOUND_MS, 256);
+            assertEquals("""
+                    depth: 127
+                    links: 41
+                    symlink /tmp/start: errno 0
+                    symlink to 129 names: errno 37
+                    %d stats through 41 links: errno 32
+                    """.formatted(n), new String(result.stdout(), UTF_8));
+            fuel[i] = result.fuelUsed();
+            millis[i] = measured.millis();
+        }
+        long perStat = (fuel[1] - fuel[0]) / 100;
+        System.out.printf("files links: a stat through 41 links of 128 names: %d fuel, 100 in %d ms%n", perStat,
+                millis[1] - millis[0]);
+        // The path call (1 000) and 40 links x 128 names x 20; the rest is the guest's own instructions.
+        assertTrue(perStat >= 1_000 + 40 * 128 * 20, "charged " + perStat);
+    }
 }
