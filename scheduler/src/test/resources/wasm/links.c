@@ -10,6 +10,7 @@
  *   deep N the costliest lookup: a 127-deep tree, 41 links chained at its bottom, then N stat calls through them.
  *   hard  creates a file, links it, unlinks both names, and fills /tmp's inodes after each step.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,6 +64,27 @@ static int fill_inodes(const char *prefix) {
     return n;
 }
 
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+
+/* Lists a directory sorted, each name with its d_type (wasi-libc's: WASI's filetype, 3 dir, 4 file, 7 link). */
+static void list_types(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) { printf("list %s: errno %d\n", dir, errno); return; }
+    char *names[64]; int n = 0; struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) && n < 64) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        names[n] = malloc(strlen(e->d_name) + 8);
+        sprintf(names[n++], "%s:%d", e->d_name, e->d_type);
+    }
+    int failed = errno;
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    printf("list %s:", dir);
+    for (int i = 0; i < n; i++) { printf(" %s", names[i]); free(names[i]); }
+    printf(failed ? ", then errno %d\n" : "\n", failed);
+}
+
 static void tour(void) {
     struct stat st;
     printf("write /tmp/f: errno %d\n", put("/tmp/f", "in scratch\n"));
@@ -87,6 +109,14 @@ static void tour(void) {
     slurp("read via a directory link", "/tmp/dl/g");
     printf("unlink /tmp/dl: errno %d\n", err(unlink("/tmp/dl")));
     slurp("read after", "/tmp/d/g");
+    printf("mkdir /tmp/ls: errno %d\n", err(mkdir("/tmp/ls", 0755)));
+    put("/tmp/ls/f", "x");
+    symlink("ls/f", "/tmp/ls/l");
+    symlink("ls/nothing", "/tmp/ls/dangling");
+    symlink("ls/b", "/tmp/ls/a");
+    symlink("ls/a", "/tmp/ls/b");
+    mkdir("/tmp/ls/sub", 0755);
+    list_types("/tmp/ls");
     /* Targets that would leave /tmp: refused when made (Chicory resolves them against the directory). */
     printf("symlink -> /etc/passwd: errno %d\n", err(symlink("/etc/passwd", "/tmp/x1")));
     printf("symlink -> /: errno %d\n", err(symlink("/", "/tmp/x2")));

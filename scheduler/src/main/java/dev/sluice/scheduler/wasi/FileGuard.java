@@ -19,7 +19,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -843,7 +847,65 @@ final class FileGuard {
         Open dir = open.get((int) args[0]);
         long listed = dir != null && dir.scratch ? scratch.inodes() : 0;
         charge(GuestMemory.u32(args[2]) * FuelCosts.HOST_PER_BYTE + (skipped + listed) * FuelCosts.FILE_PER_ENTRY);
+        if (dir != null && dir.scratch && args[3] >= 0 && scratch.links() > 0
+                && Files.isDirectory(dir.path, LinkOption.NOFOLLOW_LINKS)) {
+            return listWithLinks(instance, args, dir.path);
+        }
         return chicory.handle().apply(instance, args);
+    }
+
+    /**
+     * Chicory's {@code fd_readdir}, entry for entry, but with each entry's attributes read without following it:
+     * Chicory's follow links, so a dangling one vanished from the listing, a loop made the whole listing {@code EIO}
+     * and a link was typed as what it names (Linux: {@code DT_LNK}). Only while scratch holds links; the buffer
+     * span was checked ({@link PointerChecks}), the cookie is not negative.
+     */
+    private static long[] listWithLinks(Instance instance, long[] args, Path directory) {
+        Memory memory = instance.memory();
+        int buf = (int) GuestMemory.u32(args[1]);
+        int bufLen = (int) GuestMemory.u32(args[2]);
+        long cookie = args[3];
+        int used = 0;
+        try (Stream<Path> names = Files.list(directory)) {
+            Iterator<Path> entries = Stream.concat(Stream.of(directory.resolve("."), directory.resolve("..")), names)
+                    .skip(cookie).iterator();
+            while (entries.hasNext() && used < bufLen) {
+                Path entry = entries.next();
+                byte[] name = entry.getFileName().toString().getBytes(StandardCharsets.UTF_8);
+                cookie++;
+                Map<String, Object> attributes;
+                try {
+                    attributes = Files.readAttributes(entry, "unix:*", LinkOption.NOFOLLOW_LINKS);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    continue;
+                }
+                ByteBuffer dirent = ByteBuffer.allocate(24 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                dirent.putLong(0, cookie);
+                dirent.putLong(8, ((Number) attributes.get("ino")).longValue());
+                dirent.putInt(16, name.length);
+                dirent.put(20, fileType(attributes));
+                dirent.position(24);
+                dirent.put(name);
+                int size = Math.min(dirent.capacity(), bufLen - used);
+                memory.write(buf + used, dirent.array(), 0, size);
+                used += size;
+            }
+        } catch (IOException e) {
+            return Errno.EIO.result();
+        }
+        memory.writeI32((int) GuestMemory.u32(args[4]), used);
+        return Errno.SUCCESS.result();
+    }
+
+    /** WASI's filetype: 3 directory, 4 regular file, 7 symbolic link, 0 unknown (Chicory's numbering). */
+    private static byte fileType(Map<String, Object> attributes) {
+        if (Boolean.TRUE.equals(attributes.get("isSymbolicLink"))) {
+            return 7;
+        }
+        if (Boolean.TRUE.equals(attributes.get("isDirectory"))) {
+            return 3;
+        }
+        return Boolean.TRUE.equals(attributes.get("isRegularFile")) ? (byte) 4 : 0;
     }
 
     private long[] close(HostFunction chicory, Instance instance, long[] args) {

@@ -95,6 +95,8 @@ class FilesLinksTest {
             read via a directory link /tmp/dl/g: in d
             unlink /tmp/dl: errno 0
             read after /tmp/d/g: in d
+            mkdir /tmp/ls: errno 0
+            list /tmp/ls: a:7 b:7 dangling:7 f:4 l:7 sub:3
             symlink -> /etc/passwd: errno 2
             symlink -> /: errno 2
             symlink -> ../..: errno 2
