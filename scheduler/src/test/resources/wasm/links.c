@@ -117,6 +117,7 @@ static void tour(void) {
     symlink("ls/a", "/tmp/ls/b");
     mkdir("/tmp/ls/sub", 0755);
     list_types("/tmp/ls");
+    readlink_of("/tmp/ls/l");
     /* Targets that would leave /tmp: refused when made (Chicory resolves them against the directory). */
     printf("symlink -> /etc/passwd: errno %d\n", err(symlink("/etc/passwd", "/tmp/x1")));
     printf("symlink -> /: errno %d\n", err(symlink("/", "/tmp/x2")));
@@ -125,6 +126,7 @@ static void tour(void) {
            err(symlink("d/../../assets/greeting.txt", "/tmp/x4")));
     printf("symlink -> empty: errno %d\n", err(symlink("", "/tmp/x5")));
     printf("symlink /tmp/up -> d/..: errno %d\n", err(symlink("d/..", "/tmp/up")));
+    readlink_of("/tmp/up");
     printf("stat /tmp/up/up/up/f: errno %d\n", err(stat("/tmp/up/up/up/f", &st)));
     printf("stat /tmp/up/../../greeting.txt: errno %d\n", err(stat("/tmp/up/../../greeting.txt", &st)));
     printf("unlink /tmp/up: errno %d\n", err(unlink("/tmp/up")));

@@ -173,7 +173,7 @@ final class FileGuard {
             case "path_symlink" -> this::symlink;
             case "path_filestat_set_times" -> this::pathSetTimes;
             case "path_filestat_get" -> (c, i, a) -> pathOp(c, i, a, false, true, 2, 3);
-            case "path_readlink" -> (c, i, a) -> pathOp(c, i, a, false, false, 1, 2);
+            case "path_readlink" -> this::readlink;
             case "fd_read" -> (c, i, a) -> data(c, i, a, false);
             case "fd_write" -> (c, i, a) -> data(c, i, a, true);
             case "fd_pread" -> (c, i, a) -> positioned(c, i, a, false);
@@ -591,12 +591,45 @@ final class FileGuard {
     }
 
     /**
+     * {@code path_readlink(fd, path, buf, buf_len, &used)}: in scratch, the place the link names, from the preopen's
+     * root ({@code d/g} for a link made as {@code -> d/g} in it), cut to the buffer; Chicory answers only its last
+     * name ({@code g}). The buffer's span was checked ({@link PointerChecks}); nothing is allocated from its length.
+     */
+    private long[] readlink(HostFunction chicory, Instance instance, long[] args) {
+        long[] checked = pathOp(passing(chicory), instance, args, false, false, 1, 2);
+        if (checked != null) {
+            return checked; // refused
+        }
+        Open dir = open.get((int) args[0]);
+        Path link = dir == null || !dir.scratch ? null : resolve(dir.path, path(instance, args, 1, 2));
+        if (link == null || !Files.isSymbolicLink(link)) {
+            return chicory.handle().apply(instance, args); // its errnos (EINVAL for no link, ENOENT, ...)
+        }
+        Path target;
+        try {
+            target = Files.readSymbolicLink(link);
+        } catch (IOException e) {
+            return Errno.EIO.result();
+        }
+        String text = target.isAbsolute() ? target.getRoot().relativize(target).toString() : target.toString();
+        byte[] bytes = (text.isEmpty() ? "." : text).getBytes(StandardCharsets.UTF_8);
+        int used = (int) Math.min(bytes.length, GuestMemory.u32(args[4]));
+        instance.memory().write((int) GuestMemory.u32(args[3]), bytes, 0, used);
+        instance.memory().writeI32((int) GuestMemory.u32(args[5]), used);
+        return Errno.SUCCESS.result();
+    }
+
+    /** A stand-in for Chicory's function that answers null: "not refused" to a caller of {@link #pathOp}. */
+    private static HostFunction passing(HostFunction chicory) {
+        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (i, a) -> null);
+    }
+
+    /**
      * {@code path_filestat_set_times}: under {@code /assets} {@code EROFS}; in scratch Chicory's, except that it sets
      * a link's own times unless told to follow it (Chicory always follows; Linux's {@code utimensat} does not).
      */
     private long[] pathSetTimes(HostFunction chicory, Instance instance, long[] args) {
-        HostFunction pass = new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (i, a) -> null);
-        long[] checked = pathOp(pass, instance, args, true, true, 2, 3);
+        long[] checked = pathOp(passing(chicory), instance, args, true, true, 2, 3);
         if (checked != null) {
             return checked; // refused
         }

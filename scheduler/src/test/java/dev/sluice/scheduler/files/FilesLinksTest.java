@@ -97,12 +97,14 @@ class FilesLinksTest {
             read after /tmp/d/g: in d
             mkdir /tmp/ls: errno 0
             list /tmp/ls: a:7 b:7 dangling:7 f:4 l:7 sub:3
+            readlink /tmp/ls/l: ls/f
             symlink -> /etc/passwd: errno 2
             symlink -> /: errno 2
             symlink -> ../..: errno 2
             symlink -> d/../../assets/greeting.txt: errno 2
             symlink -> empty: errno 44
             symlink /tmp/up -> d/..: errno 0
+            readlink /tmp/up: .
             stat /tmp/up/up/up/f: errno 0
             stat /tmp/up/../../greeting.txt: errno 2
             unlink /tmp/up: errno 0
