@@ -33,8 +33,9 @@ import java.util.function.Supplier;
  * ({@code NOSPC} past its bytes or its files, directories and symbolic links), links are made only inside scratch
  * (a symbolic link costs an inode and a block, a hard link neither; lookups follow at most {@value #MAX_SYMLINKS}),
  * a path component is at most {@value #NAME_MAX} bytes ({@code ENAMETOOLONG}), {@code O_APPEND} in scratch is done
- * here (Chicory's cannot truncate, read or be switched), and every file call is charged fuel by the bytes it offers
- * or moves ({@link FuelCosts}).
+ * here (Chicory's cannot truncate, read or be switched), rights a guest drops from a descriptor are kept and
+ * checked here (Chicory checks none), and every file call is charged fuel by the bytes it offers or moves
+ * ({@link FuelCosts}).
  *
  * <p>Chicory's descriptor table is private, so this class follows it: it knows the preopened directories and
  * learns every descriptor {@code path_open} hands out, {@code fd_close} frees and {@code fd_renumber} moves, and so
