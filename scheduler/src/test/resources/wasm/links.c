@@ -118,6 +118,10 @@ static void tour(void) {
     mkdir("/tmp/ls/sub", 0755);
     list_types("/tmp/ls");
     readlink_of("/tmp/ls/l");
+    printf("symlink /tmp/ls/up -> d: errno %d\n", err(symlink("d", "/tmp/ls/up")));
+    readlink_of("/tmp/ls/up");
+    printf("symlink /tmp/ls/deep -> d/g: errno %d\n", err(symlink("d/g", "/tmp/ls/deep")));
+    readlink_of("/tmp/ls/deep");
     /* Targets that would leave /tmp: refused when made (Chicory resolves them against the directory). */
     printf("symlink -> /etc/passwd: errno %d\n", err(symlink("/etc/passwd", "/tmp/x1")));
     printf("symlink -> /: errno %d\n", err(symlink("/", "/tmp/x2")));

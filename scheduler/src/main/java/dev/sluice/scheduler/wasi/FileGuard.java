@@ -592,9 +592,10 @@ final class FileGuard {
     }
 
     /**
-     * {@code path_readlink(fd, path, buf, buf_len, &used)}: in scratch, the place the link names, from the preopen's
-     * root ({@code d/g} for a link made as {@code -> d/g} in it), cut to the buffer; Chicory answers only its last
-     * name ({@code g}). The buffer's span was checked ({@link PointerChecks}); nothing is allocated from its length.
+     * {@code path_readlink(fd, path, buf, buf_len, &used)}: in scratch, the place the link names, relative to the
+     * link's own directory as POSIX reads a link ({@code d/g} for a link {@code -> d/g} at the preopen's root,
+     * {@code ../g} for one in another directory of the root), cut to the buffer; Chicory answers only its last name
+     * ({@code g}), wherever it is. The buffer's span was checked ({@link PointerChecks}); nothing is allocated from its length.
      */
     private long[] readlink(HostFunction chicory, Instance instance, long[] args) {
         long[] checked = pathOp(passing(chicory), instance, args, false, false, 1, 2);
@@ -612,12 +613,22 @@ final class FileGuard {
         } catch (IOException e) {
             return Errno.EIO.result();
         }
-        String text = target.isAbsolute() ? target.getRoot().relativize(target).toString() : target.toString();
+        String text = target.isAbsolute() ? directoryOf(link).relativize(target).toString() : target.toString();
         byte[] bytes = (text.isEmpty() ? "." : text).getBytes(StandardCharsets.UTF_8);
         int used = (int) Math.min(bytes.length, GuestMemory.u32(args[4]));
         instance.memory().write((int) GuestMemory.u32(args[3]), bytes, 0, used);
         instance.memory().writeI32((int) GuestMemory.u32(args[5]), used);
         return Errno.SUCCESS.result();
+    }
+
+    /** The directory a scratch name is in, links in its path followed (where Jimfs puts it). */
+    private static Path directoryOf(Path name) {
+        Path parent = name.getParent() != null ? name.getParent() : name.getRoot();
+        try {
+            return parent.toRealPath();
+        } catch (IOException e) {
+            return parent;
+        }
     }
 
     /** A stand-in for Chicory's function that answers null: "not refused" to a caller of {@link #pathOp}. */

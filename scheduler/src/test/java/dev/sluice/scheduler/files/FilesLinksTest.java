@@ -97,7 +97,11 @@ class FilesLinksTest {
             read after /tmp/d/g: in d
             mkdir /tmp/ls: errno 0
             list /tmp/ls: a:7 b:7 dangling:7 f:4 l:7 sub:3
-            readlink /tmp/ls/l: ls/f
+            readlink /tmp/ls/l: f
+            symlink /tmp/ls/up -> d: errno 0
+            readlink /tmp/ls/up: ../d
+            symlink /tmp/ls/deep -> d/g: errno 0
+            readlink /tmp/ls/deep: ../d/g
             symlink -> /etc/passwd: errno 2
             symlink -> /: errno 2
             symlink -> ../..: errno 2
