@@ -613,7 +613,10 @@ final class FileGuard {
         } catch (IOException e) {
             return Errno.EIO.result();
         }
-        String text = target.isAbsolute() ? directoryOf(link).relativize(target).toString() : target.toString();
+        // Chicory's stored target may hold "." names ("/./d/g": a directory opened as "." stays "/."): normalized,
+        // as it was built lexically from the directory's path.
+        String text = target.isAbsolute() ? directoryOf(link).relativize(target.normalize()).toString()
+                : target.toString();
         byte[] bytes = (text.isEmpty() ? "." : text).getBytes(StandardCharsets.UTF_8);
         int used = (int) Math.min(bytes.length, GuestMemory.u32(args[4]));
         instance.memory().write((int) GuestMemory.u32(args[3]), bytes, 0, used);

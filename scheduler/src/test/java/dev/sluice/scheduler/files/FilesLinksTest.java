@@ -98,6 +98,11 @@ class FilesLinksTest {
             mkdir /tmp/ls: errno 0
             list /tmp/ls: a:7 b:7 dangling:7 f:4 l:7 sub:3
             readlink /tmp/ls/l: f
+            symlink through sub's descriptor: errno 0
+            readlink through it: errno 0, target
+            open /tmp/.: errno 0
+            symlink through it: errno 0
+            readlink through it: errno 0, ls/f
             symlink /tmp/ls/up -> d: errno 0
             readlink /tmp/ls/up: ../d
             symlink /tmp/ls/deep -> d/g: errno 0
