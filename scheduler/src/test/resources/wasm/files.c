@@ -10,8 +10,9 @@
  *   tmp    prints /tmp's entry count, then writes /tmp/<argv[2]>.txt holding argv[2] and reads it back.
  *   root   with the assets read-only at / and /tmp: lists /, reads /data.txt, is refused a write there, writes and
  *          reads /tmp/x (wasi-libc picks the longest matching preopen, /tmp), and finds no /x.
+ *   append O_APPEND in /tmp (with O_TRUNC, O_RDWR, fcntl switching it) and refused under /assets.
  *   writable DIR   with the assets (data.txt, sub/deep.txt) a writable copy at DIR: reads, rewrites, deletes and
- *          recreates, renames across directories, is refused links and escapes, then grows data.txt by 4 KiB
+ *          recreates, renames across directories, makes a symbolic and a hard link, is refused escapes, then grows data.txt by 4 KiB
  *          writes and creates empty files until each fails, printing how many and the errno.
  */
 #include <dirent.h>
@@ -221,6 +222,38 @@ static void partial(void) {
     close(fd);
 }
 
+/* O_APPEND in /tmp: with O_TRUNC, with reading, switched off by fcntl; pwrite writes at its offset (POSIX). */
+static void append(void) {
+    char buf[64];
+    int fd = open("/tmp/a", O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0644);
+    printf("open append|trunc: %s\n", fd >= 0 ? "ok" : strerror(errno));
+    printf("write 2: %zd\n", write(fd, "ab", 2));
+    printf("seek 0: %lld\n", (long long) lseek(fd, 0, SEEK_SET));
+    printf("write 2: %zd\n", write(fd, "cd", 2));
+    printf("position: %lld\n", (long long) lseek(fd, 0, SEEK_CUR));
+    printf("pwrite 3 at 0: %zd\n", pwrite(fd, "XYZ", 3, 0));
+    printf("position: %lld, end: %lld\n", (long long) lseek(fd, 0, SEEK_CUR), (long long) lseek(fd, 0, SEEK_END));
+    printf("flags have O_APPEND: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    close(fd);
+    fd = open("/tmp/a", O_RDWR | O_APPEND);
+    printf("write 2: %zd\n", write(fd, "ef", 2));
+    printf("seek 0: %lld\n", (long long) lseek(fd, 0, SEEK_SET));
+    ssize_t n = read(fd, buf, sizeof buf);
+    printf("read: %.*s\n", (int) (n < 0 ? 0 : n), buf);
+    printf("fcntl clear O_APPEND: errno %d\n", err(fcntl(fd, F_SETFL, 0)));
+    printf("flags have O_APPEND: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    printf("seek 0, write 2: %lld %zd\n", (long long) lseek(fd, 0, SEEK_SET), write(fd, "gh", 2));
+    printf("fcntl set O_APPEND: errno %d\n", err(fcntl(fd, F_SETFL, O_APPEND)));
+    printf("seek 0, write 2: %lld %zd\n", (long long) lseek(fd, 0, SEEK_SET), write(fd, "ij", 2));
+    n = pread(fd, buf, sizeof buf, 0);
+    printf("read: %.*s\n", (int) (n < 0 ? 0 : n), buf);
+    close(fd);
+    fd = open("/tmp/a", O_WRONLY | O_APPEND | O_TRUNC);
+    printf("append|trunc an existing file, then size: %lld\n", (long long) lseek(fd, 0, SEEK_END));
+    close(fd);
+    printf("append under /assets: errno %d\n", err(open("/assets/greeting.txt", O_WRONLY | O_APPEND)));
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: files tour|inodes|leave|tmp TAG\n"); return 2; }
     if (!strcmp(argv[1], "tour")) tour();
@@ -229,6 +262,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "tmp") && argc > 2) tmp(argv[2]);
     else if (!strcmp(argv[1], "root")) root();
     else if (!strcmp(argv[1], "partial")) partial();
+    else if (!strcmp(argv[1], "append")) append();
     else if (!strcmp(argv[1], "writable") && argc > 2) writable(argv[2]);
     else return 2;
     return 0;

@@ -188,7 +188,14 @@ class FilesGauntletTest {
                 new Attack("stat assets/d/x, d a link out of /assets", false, "path_filestat_get",
                         new long[] {3, 1, 2048, 3, 4096}, Map.of(2048, 0x782f64), EPERM),
                 new Attack("unlink under tmp, path length 0xffffffff", true, "path_unlink_file",
-                        new long[] {4, 2048, 0xFFFF_FFFFL}, path, EFAULT));
+                        new long[] {4, 2048, 0xFFFF_FFFFL}, path, EFAULT),
+                // Links are made in scratch now: their targets and readlink's buffer are guest-sized too.
+                new Attack("symlink in tmp, a target of length 2^31", true, "path_symlink",
+                        new long[] {2048, 1L << 31, 4, 2048, 1}, path, EFAULT),
+                new Attack("symlink in tmp, a target of 5000 bytes", true, "path_symlink",
+                        new long[] {2048, 5000, 4, 2048, 1}, path, ENAMETOOLONG),
+                new Attack("readlink in tmp, buffer 0x7ffffff0", true, "path_readlink",
+                        new long[] {4, 2048, 1, 4096, 0x7FFF_FFF0L, 512}, path, EFAULT));
     }
 
     /** A name of {@code length} bytes of {@code a} at 2048, stored four at a time. */

@@ -5,11 +5,14 @@ import com.google.common.jimfs.Jimfs;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
@@ -22,6 +25,10 @@ import java.nio.file.attribute.BasicFileAttributes;
  * not count files and directories, so {@link #reserveInode}/{@link #releaseInode} do, driven by the WASI functions
  * that create and remove them. Confined to the invocation's thread.
  *
+ * <p>Symbolic links cost an inode and a whole block each: Jimfs keeps a link's target outside its block store, so the
+ * block is taken from an invisible file of this class's own ({@link #reserveLinkBlock}), an unlinked file held open,
+ * which Jimfs counts against its bound like any other; a hard link costs nothing (it adds a name, not a file).
+ *
  * <p>A writable asset mount ({@link AssetMount#writable()}) is a scratch file system {@link #seed seeded} with a copy
  * of the tree: the copy's blocks and its files and directories count against the bounds like any the guest makes.
  */
@@ -32,6 +39,9 @@ public final class Scratch implements Closeable {
     private final ScratchLimits limits;
     private final FileSystem fileSystem;
     private int inodes;
+    /** Holds one block per symbolic link, created on the first link; unlinked at once, so the guest never sees it. */
+    private FileChannel linkBlocks;
+    private int links;
 
     private Scratch(ScratchLimits limits, FileSystem fileSystem) {
         this.limits = limits;
@@ -89,9 +99,53 @@ public final class Scratch implements Closeable {
         }
     }
 
-        /** Files and directories counted now. */
+    /** Files, directories and symbolic links counted now. */
     public int inodes() {
         return inodes;
+    }
+
+    /**
+     * Takes a block of {@value #BLOCK_SIZE} bytes for a symbolic link (its target, at most 4096 bytes) from the same
+     * bound as file data; false (nothing taken) when none is free.
+     */
+    public boolean reserveLinkBlock() {
+        try {
+            if (linkBlocks == null) {
+                Path hidden = Files.createTempFile(root(), ".sluice-links-", "");
+                linkBlocks = FileChannel.open(hidden, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                Files.delete(hidden);
+            }
+            // Jimfs fills a gap with zeros, block by block: one byte at the end of the next block takes it.
+            linkBlocks.write(ByteBuffer.wrap(new byte[1]), (long) (links + 1) * BLOCK_SIZE - 1);
+            links++;
+            return true;
+        } catch (IOException e) {
+            return false; // Jimfs: out of disk space
+        }
+    }
+
+    /** Gives a symbolic link's block back. */
+    public void releaseLinkBlock() {
+        if (links == 0) {
+            return;
+        }
+        links--;
+        try {
+            if (links == 0) {
+                // Jimfs keeps a file's first block when it is truncated to 0: closing the unlinked file frees it.
+                linkBlocks.close();
+                linkBlocks = null;
+            } else {
+                linkBlocks.truncate((long) links * BLOCK_SIZE);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Symbolic links counted now (each holding a block). */
+    public int links() {
+        return links;
     }
 
     /**
@@ -178,6 +232,9 @@ public final class Scratch implements Closeable {
     @Override
     public void close() {
         try {
+            if (linkBlocks != null) {
+                linkBlocks.close();
+            }
             fileSystem.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -6,7 +6,8 @@ package dev.sluice.scheduler.wasi;
  * {@code errno}.
  */
 enum Errno {
-    SUCCESS(0), EBADF(8), EFAULT(21), EINVAL(28), EIO(29), ENAMETOOLONG(37), NOSPC(51), EPERM(63), EROFS(69);
+    SUCCESS(0), EACCES(2), EBADF(8), EEXIST(20), EFAULT(21), EINVAL(28), EIO(29), ELOOP(32), ENAMETOOLONG(37),
+    ENOENT(44), NOSPC(51), ENOTDIR(54), EPERM(63), EROFS(69), EXDEV(75), ENOTCAPABLE(76);
 
     private final int value;
 

@@ -84,7 +84,7 @@ public final class WasiHost {
     private final LongSupplier nanoTime;
     private final Stdio stdio = new Stdio();
     private final GuestArgs guestArgs = new GuestArgs();
-    private final FileGuard guard = new FileGuard(this::fuel);
+    private final FileGuard guard;
     private final ImportValues imports;
     private final Map<Path, Scratch.Tree> measured = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -110,6 +110,7 @@ public final class WasiHost {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.random = Objects.requireNonNull(random, "random");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.guard = new FileGuard(this::fuel, clock); // the clock of *_NOW times it sets itself
         build();
         imports = wrap();
     }
