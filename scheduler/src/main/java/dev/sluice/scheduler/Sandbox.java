@@ -1,7 +1,6 @@
 package dev.sluice.scheduler;
 
 import com.dylibso.chicory.log.Logger;
-import com.dylibso.chicory.log.SystemLogger;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TrapException;
@@ -41,9 +40,10 @@ final class Sandbox {
     /**
      * Given to every WASI instance: without a logger, Chicory's builder probes for Android with
      * {@code Class.forName("android.os.Build")} on each build, a failed class-path search that cost a tenth of the
-     * server's CPU for {@code hello} (JFR, issue 12). Stateless, so one serves all threads.
+     * server's CPU for {@code hello} (JFR, issue 12). Stateless, so one serves all threads; at debug level only, as
+     * what it says is the guest's doing.
      */
-    private static final Logger WASI_LOG = new SystemLogger();
+    private static final Logger WASI_LOG = new GuestCallLog();
     private final long maxStdoutBytes;
     private final long maxStderrBytes;
     private final Random random = new SecureRandom();
