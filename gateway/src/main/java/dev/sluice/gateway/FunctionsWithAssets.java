@@ -11,6 +11,7 @@ import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.scheduler.files.AssetMount;
+import dev.sluice.scheduler.files.Scratch;
 import dev.sluice.scheduler.files.ScratchLimits;
 import dev.sluice.scheduler.shared.ModuleStore;
 import java.io.InputStream;
@@ -110,18 +111,11 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
     }
 
     private void requireFits(AssetTree tree, ScratchLimits scratch) {
-        long capacity = scratch.bytes() / FunctionAssets.BLOCK * FunctionAssets.BLOCK;
-        long needed = assets.scratchBytes(tree.digest());
-        if (!scratch.granted() || needed > capacity) {
-            throw new SchedulerException.AssetsRejected(AssetRejection.EXCEEDS_SCRATCH, "writable assets copy "
-                    + needed + " bytes (in 4 KiB blocks) into scratch space, over the plan's scratch-bytes: "
-                    + scratch.bytes());
-        }
-        if (tree.files() > scratch.inodes()) {
-            throw new SchedulerException.AssetsRejected(AssetRejection.EXCEEDS_SCRATCH, "writable assets copy "
-                    + tree.files() + " files and directories into scratch space, over the plan's scratch-inodes: "
-                    + scratch.inodes());
-        }
+        Path directory = assets.local(tree.digest()).orElseThrow(() -> new SchedulerException.StorageFailure(
+                "assets " + tree.digest() + " were stored but are not in the data directory", null));
+        Scratch.Tree.measure(directory).shortfall(scratch).ifPresent(s -> {
+            throw new SchedulerException.AssetsRejected(AssetRejection.EXCEEDS_SCRATCH, s.detail());
+        });
     }
 
     @Override

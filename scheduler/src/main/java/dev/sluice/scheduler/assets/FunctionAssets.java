@@ -63,8 +63,6 @@ public final class FunctionAssets {
     /** Failed attaches in a row after which {@link #upgrade} leaves the rest for the next start. */
     private static final int UPGRADE_FAILURES = 3;
     private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
-    /** Scratch space's block size (docs/sandbox.md, "Files"). */
-    public static final int BLOCK = 4096;
 
     private final Path root;
     private final Object lock = new Object();
@@ -399,24 +397,6 @@ public final class FunctionAssets {
             Files.move(temp, dir);
         }
         here.put(digest, dir);
-    }
-
-    /**
-     * What the tree takes as a writable copy in scratch space: its files' sizes, each rounded up to whole
-     * {@value #BLOCK}-byte blocks (as scratch space counts them; directories take none).
-     */
-    public long scratchBytes(String digest) {
-        try (Stream<Path> all = Files.walk(directoryOf(digest))) {
-            return all.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return (Files.size(p) + BLOCK - 1) / BLOCK * BLOCK;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).sum();
-        } catch (IOException | UncheckedIOException e) {
-            throw new StorageFailure("cannot read assets " + digest + ": " + e, e);
-        }
     }
 
     /**

@@ -169,9 +169,33 @@ public final class Scratch implements Closeable {
 
         /** Whether a scratch space of {@code limits} can hold this tree with room to spare or none. */
         public boolean fits(ScratchLimits limits) {
-            return blocks <= limits.bytes() / BLOCK_SIZE && entries <= limits.inodes();
+            return shortfall(limits).isEmpty();
+        }
+
+        /**
+         * Why a scratch space of {@code limits} cannot hold this tree as a writable copy, if it cannot: the one rule
+         * both the upload (422 {@code exceeds-scratch}) and the invocation (422 {@code assets-exceed-scratch}) apply.
+         */
+        public java.util.Optional<Shortfall> shortfall(ScratchLimits limits) {
+            if (!limits.granted()) {
+                return java.util.Optional.of(new Shortfall("scratch-bytes", "the assets are writable but the plan"
+                        + " grants no scratch space (scratch-bytes: 0)"));
+            }
+            if (blocks > limits.bytes() / BLOCK_SIZE) {
+                return java.util.Optional.of(new Shortfall("scratch-bytes", "the writable assets take "
+                        + blocks * BLOCK_SIZE + " bytes in blocks of " + BLOCK_SIZE + " (expected: at most"
+                        + " scratch-bytes, " + limits.bytes() + ", rounded down to whole blocks)"));
+            }
+            if (entries > limits.inodes()) {
+                return java.util.Optional.of(new Shortfall("scratch-inodes", "the writable assets hold " + entries
+                        + " files and directories (expected: at most scratch-inodes, " + limits.inodes() + ")"));
+            }
+            return java.util.Optional.empty();
         }
     }
+
+    /** The bound a writable copy would pass ({@code scratch-bytes} or {@code scratch-inodes}) and by how much. */
+    public record Shortfall(String bound, String detail) {}
 
     /**
      * Copies the host tree {@code root} into this (empty) scratch space, counting each file and directory it makes.

@@ -183,24 +183,10 @@ public final class WasiHost {
         if (files.assets().isEmpty()) {
             return; // an empty writable directory: any scratch space holds it
         }
-        Path assets = files.assets().get();
-        if (!files.scratch().granted()) {
-            throw new SchedulerException.AssetsExceedScratch("scratch-bytes", "the assets are writable but the plan"
-                    + " grants no scratch space (scratch-bytes: 0)");
-        }
-        Scratch.Tree tree = measured.computeIfAbsent(assets, Scratch.Tree::measure);
-        ScratchLimits limits = files.scratch();
-        long blocks = limits.bytes() / Scratch.BLOCK_SIZE;
-        if (tree.blocks() > blocks) {
-            throw new SchedulerException.AssetsExceedScratch("scratch-bytes", "the writable assets take "
-                    + tree.blocks() * Scratch.BLOCK_SIZE + " bytes in blocks of " + Scratch.BLOCK_SIZE
-                    + " (expected: at most scratch-bytes, " + limits.bytes() + ", rounded down to whole blocks)");
-        }
-        if (tree.entries() > limits.inodes()) {
-            throw new SchedulerException.AssetsExceedScratch("scratch-inodes", "the writable assets hold "
-                    + tree.entries() + " files and directories (expected: at most scratch-inodes, "
-                    + limits.inodes() + ")");
-        }
+        measured.computeIfAbsent(files.assets().get(), Scratch.Tree::measure).shortfall(files.scratch())
+                .ifPresent(s -> {
+                    throw new SchedulerException.AssetsExceedScratch(s.bound(), s.detail());
+                });
     }
 
     /**

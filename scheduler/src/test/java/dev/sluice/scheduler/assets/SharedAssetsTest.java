@@ -133,15 +133,6 @@ class SharedAssetsTest {
     }
 
     @Test
-    void scratchBytesCountEveryFileInWholeBlocks(@TempDir Path dir) throws Exception {
-        FunctionAssets assets = FunctionAssets.open(dir);
-        AssetTree tree = assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
-        long files = Files.walk(assets.local(tree.digest()).orElseThrow()).filter(Files::isRegularFile).count();
-        assertEquals(files * FunctionAssets.BLOCK, assets.scratchBytes(tree.digest()),
-                "each small file takes one 4 KiB block");
-    }
-
-    @Test
     void bytesThatDoNotMatchTheirDigestAreNeverUnpacked(@TempDir Path gatewayDir, @TempDir Path workerDir)
             throws Exception {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
