@@ -201,18 +201,12 @@ final class ScratchLinks {
         if (existing != Entry.NONE) {
             return Errno.EEXIST.result(); // also a dangling link, which Chicory's exists() follows (then EIO)
         }
-        Scratch scratch = descriptors.scratch();
-        if (!scratch.reserveInode()) {
-            return Errno.NOSPC.result();
-        }
-        if (!scratch.reserveLinkBlock()) {
-            scratch.releaseInode();
+        if (!reserveLink()) {
             return Errno.NOSPC.result();
         }
         long[] result = chicory.handle().apply(instance, args);
         if (!Errno.succeeded(result)) {
-            scratch.releaseLinkBlock();
-            scratch.releaseInode();
+            releaseLink();
         } else if (stored != null) {
             deepestLink = Math.max(deepestLink, stored.getNameCount());
         }
@@ -221,23 +215,37 @@ final class ScratchLinks {
 
     /** A symbolic link at {@code name} to {@code target} (one already stored by Chicory), counted as Chicory's are. */
     private long[] makeSymlink(Path name, Path target) throws IOException {
-        Scratch scratch = descriptors.scratch();
-        if (!scratch.reserveInode()) {
-            return Errno.NOSPC.result();
-        }
-        if (!scratch.reserveLinkBlock()) {
-            scratch.releaseInode();
+        if (!reserveLink()) {
             return Errno.NOSPC.result();
         }
         try {
             Files.createSymbolicLink(name, target);
             deepestLink = Math.max(deepestLink, target.getNameCount());
         } catch (IOException | RuntimeException e) {
-            scratch.releaseLinkBlock();
-            scratch.releaseInode();
+            releaseLink();
             throw e;
         }
         return Errno.SUCCESS.result();
+    }
+
+    /** Counts a symbolic link's inode and block; false, nothing counted, when either bound is reached. */
+    private boolean reserveLink() {
+        Scratch scratch = descriptors.scratch();
+        if (!scratch.reserveInode()) {
+            return false;
+        }
+        if (!scratch.reserveLinkBlock()) {
+            scratch.releaseInode();
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back what {@link #reserveLink} counted, for a link that was not made. */
+    private void releaseLink() {
+        Scratch scratch = descriptors.scratch();
+        scratch.releaseLinkBlock();
+        scratch.releaseInode();
     }
 
     /**
