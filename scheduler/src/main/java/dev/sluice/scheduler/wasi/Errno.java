@@ -22,4 +22,9 @@ enum Errno {
     long[] result() {
         return new long[] {value};
     }
+
+    /** Whether a host function's result array says success. */
+    static boolean succeeded(long[] result) {
+        return result != null && result.length > 0 && result[0] == 0;
+    }
 }

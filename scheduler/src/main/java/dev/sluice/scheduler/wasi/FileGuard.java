@@ -2,134 +2,62 @@ package dev.sluice.scheduler.wasi;
 
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.Memory;
 import dev.sluice.scheduler.files.Scratch;
 import dev.sluice.scheduler.fuel.FuelCosts;
 import dev.sluice.scheduler.fuel.FuelMeter;
+import dev.sluice.scheduler.wasi.Descriptors.Open;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.NoSuchFileException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.stream.Stream;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * The rules Sluice adds to Chicory's file functions for one invocation that has files (docs/sandbox.md,
  * "Files"): {@code /assets} is read-only ({@code EROFS} for anything that would change it), {@code /tmp} is bounded
  * ({@code NOSPC} past its bytes or its files, directories and symbolic links), links are made only inside scratch
- * (a symbolic link costs an inode and a block, a hard link neither; lookups follow at most {@value #MAX_SYMLINKS}),
- * a path component is at most {@value #NAME_MAX} bytes ({@code ENAMETOOLONG}), {@code O_APPEND} in scratch is done
- * here (Chicory's cannot truncate, read or be switched), rights a guest drops from a descriptor are kept and
- * checked here (Chicory checks none), and every file call is charged fuel by the bytes it offers or moves
- * ({@link FuelCosts}).
+ * (a symbolic link costs an inode and a block, a hard link neither; lookups follow at most
+ * {@value GuestPaths#MAX_SYMLINKS}), a path component is at most {@value GuestPaths#NAME_MAX} bytes
+ * ({@code ENAMETOOLONG}), {@code O_APPEND} in scratch is emulated (Chicory's cannot truncate, read or be switched),
+ * rights a guest drops from a descriptor are kept and checked ({@link Descriptors}; Chicory checks none), and every
+ * file call is charged fuel by the bytes it offers or moves ({@link FuelCosts}).
  *
- * <p>Chicory's descriptor table is private, so this class follows it: it knows the preopened directories and
- * learns every descriptor {@code path_open} hands out, {@code fd_close} frees and {@code fd_renumber} moves, and so
- * knows for each descriptor whether it lies under {@code /assets} or {@code /tmp}, and its host path. Paths resolve
- * as Chicory resolves them (lexically; under {@code /assets} the real path is checked too, no link being expected
- * there; in scratch, links lead only within the call's own Jimfs, whose root is the preopen's). A writable asset
- * mount is a scratch space (seeded with the tree) and is guarded as {@code /tmp} is. One per worker thread, pointed
- * at each file-using invocation in turn ({@link #begin}, {@link #end}); confined to that thread.
+ * <p>{@link #guard} maps each WASI function to its rules, and is where a call is refused before Chicory runs
+ * ({@code EROFS}, {@code ENOTCAPABLE}, escapes, {@code ELOOP}) and where path calls are charged. The rest it hands to
+ * focused types sharing one {@link Descriptors} (which tree each descriptor lies under, its rights):
+ * {@link GuestPaths} decides where a path leads, {@link ScratchLinks} makes, reads and counts links,
+ * {@link FileData} moves bytes (short writes, {@code O_APPEND}) and {@link ScratchListing} lists a directory holding
+ * links. Paths resolve as Chicory resolves them (lexically; under {@code /assets} the real path is checked too, no
+ * link being expected there; in scratch, links lead only within the call's own Jimfs, whose root is the preopen's).
+ * A writable asset mount is a scratch space (seeded with the tree) and is guarded as {@code /tmp} is. One per worker
+ * thread, built with its helpers once ({@link WasiHost}), pointed at each file-using invocation in turn
+ * ({@link #begin}, {@link #end}); confined to that thread.
  */
 final class FileGuard {
-    /** Longest path component, as Linux's {@code NAME_MAX}. */
-    static final int NAME_MAX = 255;
     /** Largest number of entries a directory can hold here (plan limits), so the most a readdir cookie can skip. */
     static final long MAX_ENTRIES = 100_002;
 
-    private static final int CREAT = 1;
-    private static final int TRUNC = 8;
-    private static final long RIGHT_FD_WRITE = 1L << 6;
-    private static final int FDFLAG_APPEND = 1;
-    private static final long LOOKUP_FOLLOW = 1;
-    /** Most symbolic links one lookup follows, as Linux's {@code MAXSYMLINKS} (and Jimfs's own bound mid-path). */
-    static final int MAX_SYMLINKS = 40;
-    /** Longest symbolic link target, as Linux's {@code PATH_MAX} (also {@link PointerChecks}' bound for a path). */
-    static final int MAX_LINK_TARGET = PointerChecks.PATH_MAX;
-    /**
-     * Most names in the place a symbolic link stores (its target resolved against the directory, from the preopen's
-     * root): a lookup may expand {@value #MAX_SYMLINKS} links, each walking its target, so this bounds the work.
-     */
-    static final int MAX_LINK_DEPTH = 128;
     private static final int FST_ATIM = 1;
     private static final int FST_ATIM_NOW = 2;
     private static final int FST_MTIM = 4;
     private static final int FST_MTIM_NOW = 8;
 
-    /**
-     * A descriptor Chicory opened under one of the trees; {@code base}/{@code inheriting}: the WASI rights it still
-     * holds (all unless the guest dropped some, {@code fd_fdstat_set_rights}, or opened it from a directory that had).
-     */
-    private record Open(boolean scratch, Path path, boolean append, long base, long inheriting) {
-        Open(boolean scratch, Path path) {
-            this(scratch, path, false, ALL_RIGHTS, ALL_RIGHTS);
-        }
-    }
-
-    private static final long ALL_RIGHTS = -1L;
-    private static final long RIGHT_FD_SEEK = 1L << 2;
-    private static final long RIGHT_FD_TELL = 1L << 5;
-    private static final long RIGHT_PATH_CREATE_FILE = 1L << 10;
-    private static final long RIGHT_PATH_FILESTAT_SET_SIZE = 1L << 19;
-    /**
-     * The rights each function needs of its descriptor arguments, as pairs (argument index, rights), from the
-     * preview 1 witx; {@code path_open} needs more by its flags, {@code fd_seek} less when it only tells.
-     */
-    private static final Map<String, long[]> NEEDS = Map.ofEntries(
-            Map.entry("fd_datasync", new long[] {0, 1L}),
-            Map.entry("fd_read", new long[] {0, 1L << 1}),
-            Map.entry("fd_pread", new long[] {0, 1L << 1 | RIGHT_FD_SEEK}),
-            Map.entry("fd_seek", new long[] {0, RIGHT_FD_SEEK}),
-            Map.entry("fd_fdstat_set_flags", new long[] {0, 1L << 3}),
-            Map.entry("fd_sync", new long[] {0, 1L << 4}),
-            Map.entry("fd_tell", new long[] {0, RIGHT_FD_TELL}),
-            Map.entry("fd_write", new long[] {0, RIGHT_FD_WRITE}),
-            Map.entry("fd_pwrite", new long[] {0, RIGHT_FD_WRITE | RIGHT_FD_SEEK}),
-            Map.entry("fd_advise", new long[] {0, 1L << 7}),
-            Map.entry("fd_allocate", new long[] {0, 1L << 8}),
-            Map.entry("path_create_directory", new long[] {0, 1L << 9}),
-            Map.entry("path_link", new long[] {0, 1L << 11, 4, 1L << 12}),
-            Map.entry("path_open", new long[] {0, 1L << 13}),
-            Map.entry("fd_readdir", new long[] {0, 1L << 14}),
-            Map.entry("path_readlink", new long[] {0, 1L << 15}),
-            Map.entry("path_rename", new long[] {0, 1L << 16, 3, 1L << 17}),
-            Map.entry("path_filestat_get", new long[] {0, 1L << 18}),
-            Map.entry("path_filestat_set_times", new long[] {0, 1L << 20}),
-            Map.entry("fd_filestat_get", new long[] {0, 1L << 21}),
-            Map.entry("fd_filestat_set_size", new long[] {0, 1L << 22}),
-            Map.entry("fd_filestat_set_times", new long[] {0, 1L << 23}),
-            Map.entry("path_symlink", new long[] {2, 1L << 24}),
-            Map.entry("path_remove_directory", new long[] {0, 1L << 25}),
-            Map.entry("path_unlink_file", new long[] {0, 1L << 26}));
-
-    private final Map<Integer, Open> open = new HashMap<>();
+    private final Descriptors descriptors = new Descriptors();
+    private final ScratchLinks links;
+    private final FileData data;
     private final Supplier<FuelMeter> fuel;
     private final Clock clock;
     private boolean active;
-    /** Names in the deepest target a symbolic link of this call stored (what a lookup may walk per link). */
-    private int deepestLink;
-    private Path assetsRoot; // the real path of the read-only assets, null when none
-    private Scratch scratch; // null: no scratch space
-    private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
-    private HostFunction seek; // Chicory's fd_seek, to move an O_APPEND file's position to its end before a write
 
     FileGuard(Supplier<FuelMeter> fuel, Clock clock) {
         this.fuel = fuel;
         this.clock = clock;
+        this.links = new ScratchLinks(descriptors, this::charge);
+        this.data = new FileData(descriptors, this::charge);
     }
 
     /**
@@ -141,26 +69,15 @@ final class FileGuard {
      * @param scratch the invocation's scratch space (its root preopened), or null
      */
     void begin(Path assets, Scratch scratch, int firstFd) {
-        open.clear();
-        deepestLink = 0;
-        this.scratch = scratch;
-        this.assetsRoot = assets == null ? null : realPath(assets);
-        int fd = firstFd;
-        if (assets != null) {
-            open.put(fd++, new Open(false, assets));
-        }
-        if (scratch != null) {
-            open.put(fd, new Open(true, scratch.root()));
-        }
+        descriptors.begin(assets, scratch, firstFd);
+        links.begin();
         active = true;
     }
 
     /** Forgets the invocation: nothing of its descriptors or trees stays. */
     void end() {
         active = false;
-        open.clear();
-        assetsRoot = null;
-        scratch = null;
+        descriptors.end();
     }
 
     /** {@code chicory} with the rules for its function; unchanged if it has none. */
@@ -170,35 +87,35 @@ final class FileGuard {
             case "path_create_directory" -> this::createDirectory;
             case "path_unlink_file", "path_remove_directory" -> this::remove;
             case "path_rename" -> this::rename;
-            case "path_link" -> this::link;
-            case "path_symlink" -> this::symlink;
+            case "path_link" -> links::link;
+            case "path_symlink" -> links::symlink;
             case "path_filestat_set_times" -> this::pathSetTimes;
             case "path_filestat_get" -> (c, i, a) -> pathOp(c, i, a, false, true, 2, 3);
             case "path_readlink" -> this::readlink;
-            case "fd_read" -> (c, i, a) -> data(c, i, a, false);
-            case "fd_write" -> (c, i, a) -> data(c, i, a, true);
-            case "fd_pread" -> (c, i, a) -> positioned(c, i, a, false);
-            case "fd_pwrite" -> (c, i, a) -> positioned(c, i, a, true);
-            case "fd_allocate" -> (c, i, a) -> resize(c, i, a, GuestMemory.sat(a[1], a[2]));
-            case "fd_filestat_set_size" -> (c, i, a) -> resize(c, i, a, a[1]);
+            case "fd_read" -> (c, i, a) -> data.data(c, i, a, false);
+            case "fd_write" -> (c, i, a) -> data.data(c, i, a, true);
+            case "fd_pread" -> (c, i, a) -> data.positioned(c, i, a, false);
+            case "fd_pwrite" -> (c, i, a) -> data.positioned(c, i, a, true);
+            case "fd_allocate" -> (c, i, a) -> data.resize(c, i, a, GuestMemory.sat(a[1], a[2]));
+            case "fd_filestat_set_size" -> (c, i, a) -> data.resize(c, i, a, a[1]);
             case "fd_filestat_set_times" -> this::fdSetTimes;
             case "fd_readdir" -> this::readdir;
-            case "fd_close" -> this::close;
-            case "fd_renumber" -> this::renumber;
+            case "fd_close" -> descriptors::close;
+            case "fd_renumber" -> descriptors::renumber;
             case "fd_tell" -> {
-                tell = chicory;
+                data.useTell(chicory);
                 yield null;
             }
             case "fd_seek" -> {
-                seek = chicory;
+                data.useSeek(chicory);
                 yield null;
             }
-            case "fd_fdstat_get" -> this::fdstatGet;
-            case "fd_fdstat_set_flags" -> this::fdstatSetFlags;
-            case "fd_fdstat_set_rights" -> this::setRights;
+            case "fd_fdstat_get" -> descriptors::fdstatGet;
+            case "fd_fdstat_set_flags" -> descriptors::fdstatSetFlags;
+            case "fd_fdstat_set_rights" -> descriptors::setRights;
             default -> null;
         };
-        long[] needs = NEEDS.get(chicory.name());
+        long[] needs = Descriptors.needs(chicory.name());
         if (handler == null && needs == null) {
             return chicory;
         }
@@ -208,55 +125,14 @@ final class FileGuard {
             if (!active) {
                 return chicory.handle().apply(instance, args);
             }
-            if (needs != null && !holds(chicory.name(), needs, args)) {
+            if (needs != null && !descriptors.holds(chicory.name(), needs, args)) {
                 return Errno.ENOTCAPABLE.result();
             }
-            if (walks && scratch != null && scratch.links() > 0) {
-                // Each lookup (FileGuard's, Chicory's) may expand up to 40 links, each a walk of its target's names.
-                charge((long) MAX_SYMLINKS * deepestLink * FuelCosts.FILE_PER_ENTRY);
+            if (walks) {
+                charge(links.lookupFuel()); // 0 while scratch holds no link
             }
             return rules.apply(chicory, instance, args);
         });
-    }
-
-    /** Whether each descriptor argument holds the rights the call needs (a descriptor not of the trees: Chicory's). */
-    private boolean holds(String function, long[] needs, long[] args) {
-        for (int i = 0; i < needs.length; i += 2) {
-            Open fd = open.get((int) args[(int) needs[i]]);
-            if (fd == null) {
-                continue;
-            }
-            long need = needs[i + 1];
-            if (function.equals("fd_seek") && args[1] == 0 && args[2] == 1) {
-                need = RIGHT_FD_TELL; // SEEK_CUR by 0 only tells (wasi-libc's lseek(fd, 0, SEEK_CUR))
-            } else if (function.equals("path_open")) {
-                need |= ((args[4] & CREAT) != 0 ? RIGHT_PATH_CREATE_FILE : 0)
-                        | ((args[4] & TRUNC) != 0 ? RIGHT_PATH_FILESTAT_SET_SIZE : 0);
-            }
-            if ((fd.base & need) != need) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * {@code fd_fdstat_set_rights(fd, base, inheriting)}: a descriptor of the trees may drop rights, never gain
-     * them back ({@code ENOTCAPABLE}); from then on every call on it needing a dropped right is {@code ENOTCAPABLE}
-     * and {@code fd_fdstat_get} no longer shows it. Chicory answers {@code ENOTSUP} for every descriptor.
-     */
-    private long[] setRights(HostFunction chicory, Instance instance, long[] args) {
-        Open fd = open.get((int) args[0]);
-        if (fd == null) {
-            return chicory.handle().apply(instance, args);
-        }
-        long base = args[1];
-        long inheriting = args[2];
-        if ((base & ~fd.base) != 0 || (inheriting & ~fd.inheriting) != 0) {
-            return Errno.ENOTCAPABLE.result();
-        }
-        open.put((int) args[0], new Open(fd.scratch, fd.path, fd.append, base, inheriting));
-        return Errno.SUCCESS.result();
     }
 
     @FunctionalInterface
@@ -268,370 +144,160 @@ final class FileGuard {
 
     private long[] pathOpen(HostFunction chicory, Instance instance, long[] args) {
         charge(FuelCosts.FILE_PATH_OP);
-        Open dir = open.get((int) args[0]);
-        String raw = path(instance, args, 2, 3);
+        Open dir = descriptors.get(args[0]);
+        String raw = GuestPaths.path(instance, args, 2, 3);
         if (raw == null) {
             return Errno.ENAMETOOLONG.result();
         }
         int openFlags = (int) args[4];
-        boolean writes = (openFlags & (CREAT | TRUNC)) != 0 || (args[5] & RIGHT_FD_WRITE) != 0
-                || ((int) args[7] & FDFLAG_APPEND) != 0;
-        if (dir != null && !dir.scratch && writes) {
+        boolean writes = (openFlags & (Descriptors.CREAT | Descriptors.TRUNC)) != 0
+                || (args[5] & Descriptors.RIGHT_FD_WRITE) != 0 || ((int) args[7] & Descriptors.FDFLAG_APPEND) != 0;
+        if (dir != null && !dir.scratch() && writes) {
             return Errno.EROFS.result();
         }
-        Path target = dir == null ? null : resolve(dir.path, raw);
-        if (dir != null && !dir.scratch && leavesAssets(target)) {
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
             return Errno.EPERM.result();
         }
-        if (dir != null && dir.scratch && target != null) {
-            target = lookup(target, (args[1] & LOOKUP_FOLLOW) != 0);
+        if (dir != null && dir.scratch() && target != null) {
+            target = GuestPaths.lookup(target, (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0);
             if (target == null) {
                 return Errno.ELOOP.result();
             }
         }
-        boolean creates = dir != null && dir.scratch && target != null && (openFlags & CREAT) != 0
+        boolean creates = dir != null && dir.scratch() && target != null && (openFlags & Descriptors.CREAT) != 0
                 && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
-        if (creates && !scratch.reserveInode()) {
+        if (creates && !scratch().reserveInode()) {
             return Errno.NOSPC.result();
         }
-        boolean append = ((int) args[7] & FDFLAG_APPEND) != 0;
+        boolean append = ((int) args[7] & Descriptors.FDFLAG_APPEND) != 0;
         long[] given = args;
-        if (append && dir != null && dir.scratch && target != null) {
+        if (append && dir != null && dir.scratch() && target != null) {
             // Chicory opens O_APPEND as Java's APPEND, which drops READ and cannot be had with TRUNCATE_EXISTING
             // (Chicory: ENOTSUP), nor turned off later. So a scratch file is opened as a plain writable one and
-            // every write goes to the end first (scratchWrite), as O_APPEND does; fd_fdstat_* show and switch it.
+            // every write goes to the end first (FileData), as O_APPEND does; fd_fdstat_* show and switch it.
             given = args.clone();
-            given[7] = args[7] & ~FDFLAG_APPEND;
+            given[7] = args[7] & ~Descriptors.FDFLAG_APPEND;
             if (!Files.isDirectory(target)) {
-                given[5] = args[5] | RIGHT_FD_WRITE; // APPEND alone meant writing, to Java as to POSIX
+                given[5] = args[5] | Descriptors.RIGHT_FD_WRITE; // APPEND alone meant writing, to Java as to POSIX
             }
         }
         long[] result = chicory.handle().apply(instance, given);
-        if (creates && !(succeeded(result) || Files.exists(target, LinkOption.NOFOLLOW_LINKS))) {
-            scratch.releaseInode();
+        if (creates && !(Errno.succeeded(result) || Files.exists(target, LinkOption.NOFOLLOW_LINKS))) {
+            scratch().releaseInode();
         }
-        if (succeeded(result) && dir != null && target != null) {
+        if (Errno.succeeded(result) && dir != null && target != null) {
             int fd = instance.memory().readInt((int) GuestMemory.u32(args[8]));
-            // As WASI: a descriptor has at most the rights its directory lets descriptors opened from it inherit.
-            open.put(fd, new Open(dir.scratch, target, append, dir.inheriting, dir.inheriting));
+            descriptors.opened(fd, dir, target, append);
         }
         return result;
     }
 
     private long[] createDirectory(HostFunction chicory, Instance instance, long[] args) {
         charge(FuelCosts.FILE_PATH_OP);
-        Open dir = open.get((int) args[0]);
-        String raw = path(instance, args, 1, 2);
+        Open dir = descriptors.get(args[0]);
+        String raw = GuestPaths.path(instance, args, 1, 2);
         if (raw == null) {
             return Errno.ENAMETOOLONG.result();
         }
         if (dir == null) {
             return chicory.handle().apply(instance, args);
         }
-        if (!dir.scratch) {
+        if (!dir.scratch()) {
             return Errno.EROFS.result();
         }
-        Path target = resolve(dir.path, raw);
+        Path target = GuestPaths.resolve(dir.path(), raw);
         boolean creates = target != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
-        if (creates && !scratch.reserveInode()) {
+        if (creates && !scratch().reserveInode()) {
             return Errno.NOSPC.result();
         }
         long[] result = chicory.handle().apply(instance, args);
-        if (creates && !succeeded(result)) {
-            scratch.releaseInode();
+        if (creates && !Errno.succeeded(result)) {
+            scratch().releaseInode();
         }
         return result;
     }
 
     private long[] remove(HostFunction chicory, Instance instance, long[] args) {
         charge(FuelCosts.FILE_PATH_OP);
-        Open dir = open.get((int) args[0]);
-        if (path(instance, args, 1, 2) == null) {
+        Open dir = descriptors.get(args[0]);
+        if (GuestPaths.path(instance, args, 1, 2) == null) {
             return Errno.ENAMETOOLONG.result();
         }
-        if (dir != null && !dir.scratch) {
+        if (dir != null && !dir.scratch()) {
             return Errno.EROFS.result();
         }
-        Path target = dir == null ? null : resolve(dir.path, path(instance, args, 1, 2));
-        Entry gone = target == null ? Entry.NONE : Entry.of(target);
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), GuestPaths.path(instance, args, 1, 2));
+        ScratchLinks.Entry gone = target == null ? ScratchLinks.Entry.NONE : ScratchLinks.Entry.of(target);
         long[] result = chicory.handle().apply(instance, args);
-        if (dir != null && succeeded(result)) {
-            release(gone);
+        if (dir != null && Errno.succeeded(result)) {
+            links.release(gone);
         }
         return result;
     }
 
-    /** What a name in scratch is, links not followed, as far as the bounds count it. */
-    private enum Entry {
-        NONE, DIRECTORY, FILE, LINKED_FILE, SYMLINK;
-
-        static Entry of(Path path) {
-            try {
-                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (a.isSymbolicLink()) {
-                    return SYMLINK;
-                }
-                if (a.isDirectory()) {
-                    return DIRECTORY;
-                }
-                Object links = Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
-                return links instanceof Number n && n.longValue() > 1 ? LINKED_FILE : FILE;
-            } catch (IOException | RuntimeException e) {
-                return NONE;
-            }
-        }
-    }
-
-    /** A name removed (or replaced by a rename): its inode and a link's block freed, unless another name holds it. */
-    private void release(Entry gone) {
-        switch (gone) {
-            case DIRECTORY, FILE -> scratch.releaseInode();
-            case SYMLINK -> {
-                scratch.releaseInode();
-                scratch.releaseLinkBlock();
-            }
-            case LINKED_FILE, NONE -> { }
-        }
-    }
-
     private long[] rename(HostFunction chicory, Instance instance, long[] args) {
         charge(FuelCosts.FILE_PATH_OP);
-        Open from = open.get((int) args[0]);
-        Open to = open.get((int) args[3]);
-        String fromRaw = path(instance, args, 1, 2);
-        String toRaw = path(instance, args, 4, 5);
+        Open from = descriptors.get(args[0]);
+        Open to = descriptors.get(args[3]);
+        String fromRaw = GuestPaths.path(instance, args, 1, 2);
+        String toRaw = GuestPaths.path(instance, args, 4, 5);
         if (fromRaw == null || toRaw == null) {
             return Errno.ENAMETOOLONG.result();
         }
-        if ((from != null && !from.scratch) || (to != null && !to.scratch)) {
+        if ((from != null && !from.scratch()) || (to != null && !to.scratch())) {
             return Errno.EROFS.result();
         }
         if (from == null || to == null) {
             return chicory.handle().apply(instance, args); // Chicory's EBADF or ENOTDIR
         }
-        Path source = resolve(from.path, fromRaw);
-        Path target = resolve(to.path, toRaw);
+        Path source = GuestPaths.resolve(from.path(), fromRaw);
+        Path target = GuestPaths.resolve(to.path(), toRaw);
         if (source != null && target != null && !target.equals(source) && target.startsWith(source)
                 && Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
             return Errno.EINVAL.result(); // a directory into itself: Linux's rename(2) answer (Jimfs's was EIO)
         }
-        Entry replaced = source != null && target != null && !source.equals(target) && !sameFile(source, target)
-                ? Entry.of(target) : Entry.NONE;
+        ScratchLinks.Entry replaced = source != null && target != null && !source.equals(target)
+                && !GuestPaths.sameFile(source, target) ? ScratchLinks.Entry.of(target) : ScratchLinks.Entry.NONE;
         long[] result = chicory.handle().apply(instance, args);
-        if (succeeded(result)) {
-            release(replaced);
+        if (Errno.succeeded(result)) {
+            links.release(replaced);
         }
         return result;
-    }
-
-    /**
-     * {@code path_link(old_fd, old_flags, old_path, new_fd, new_path)}: under {@code /assets} {@code EROFS}; from
-     * {@code /assets} into scratch {@code EXDEV} (as Linux across mounts); within scratch, a second name for a file
-     * (no inode, no block), {@code EPERM} for a directory (as Linux). Jimfs links regular files only, so a link to
-     * a symbolic link is a copy of it (a link of its own: an inode and a block). Done here rather than by Chicory,
-     * which answers {@code EIO} for an existing dangling link as the new name and {@code EACCES} for a directory.
-     */
-    private long[] link(HostFunction chicory, Instance instance, long[] args) {
-        charge(FuelCosts.FILE_PATH_OP);
-        String oldRaw = path(instance, args, 2, 3);
-        String newRaw = path(instance, args, 5, 6);
-        if (oldRaw == null || newRaw == null) {
-            return Errno.ENAMETOOLONG.result();
-        }
-        Open from = open.get((int) args[0]);
-        Open to = open.get((int) args[4]);
-        if (to != null && !to.scratch) {
-            return Errno.EROFS.result();
-        }
-        if (from == null || to == null) {
-            return chicory.handle().apply(instance, args); // not a directory of this call's: EBADF or ENOTDIR
-        }
-        if (!from.scratch) {
-            return Errno.EXDEV.result();
-        }
-        if (!Files.isDirectory(from.path) || !Files.isDirectory(to.path)) {
-            return Errno.ENOTDIR.result();
-        }
-        Path source = resolve(from.path, oldRaw);
-        Path target = resolve(to.path, newRaw);
-        if (source == null || target == null) {
-            return Errno.EACCES.result(); // Chicory's answer to a path leaving its directory
-        }
-        if (newRaw.endsWith("/")) {
-            return Errno.ENOENT.result();
-        }
-        source = lookup(source, (args[1] & LOOKUP_FOLLOW) != 0);
-        if (source == null || lookup(target, false) == null) {
-            return Errno.ELOOP.result();
-        }
-        Entry existing = Entry.of(source);
-        if (existing == Entry.NONE) {
-            return Errno.ENOENT.result();
-        }
-        if (existing == Entry.DIRECTORY) {
-            return Errno.EPERM.result();
-        }
-        if (Entry.of(target) != Entry.NONE) {
-            return Errno.EEXIST.result();
-        }
-        try {
-            if (existing == Entry.SYMLINK) {
-                return makeSymlink(target, Files.readSymbolicLink(source));
-            }
-            Files.createLink(target, source);
-            return Errno.SUCCESS.result();
-        } catch (FileAlreadyExistsException e) {
-            return Errno.EEXIST.result();
-        } catch (NoSuchFileException e) {
-            return Errno.ENOENT.result();
-        } catch (IOException e) {
-            return Errno.EIO.result();
-        }
-    }
-
-    /**
-     * {@code path_symlink(old_path, fd, new_path)}: under {@code /assets} {@code EROFS}; in scratch Chicory's (it
-     * resolves the target against the directory and refuses one that is absolute or leaves it, {@code EACCES}, so a
-     * link only ever names a place inside the preopen; it stores that place as an absolute path of the call's own
-     * Jimfs, whose root is the preopen's root), counted: an inode and a block ({@code NOSPC} when either bound is
-     * reached), a target of at most {@value #MAX_LINK_TARGET} bytes ({@code ENAMETOOLONG}, checked before).
-     */
-    private long[] symlink(HostFunction chicory, Instance instance, long[] args) {
-        charge(FuelCosts.FILE_PATH_OP);
-        String targetRaw = path(instance, args, 0, 1);
-        String newRaw = path(instance, args, 3, 4);
-        if (targetRaw == null || newRaw == null || targetRaw.length() > MAX_LINK_TARGET) {
-            return Errno.ENAMETOOLONG.result();
-        }
-        Open dir = open.get((int) args[2]);
-        if (dir == null) {
-            return chicory.handle().apply(instance, args); // not a directory of this call's: EBADF or ENOTDIR
-        }
-        if (!dir.scratch) {
-            return Errno.EROFS.result();
-        }
-        if (targetRaw.isEmpty()) {
-            return Errno.ENOENT.result(); // as Linux; Chicory would link to the directory itself
-        }
-        Path name = resolve(dir.path, newRaw);
-        if (name == null) {
-            return chicory.handle().apply(instance, args); // EACCES
-        }
-        if (lookup(name, false) == null) {
-            return Errno.ELOOP.result();
-        }
-        Path stored = resolve(dir.path, targetRaw); // what Chicory will store (null: it refuses, EACCES)
-        if (stored != null && stored.getNameCount() > MAX_LINK_DEPTH) {
-            return Errno.ENAMETOOLONG.result();
-        }
-        Entry existing = Entry.of(name);
-        if (newRaw.endsWith("/")) {
-            // Linux: a new name ending in '/' names a directory; none there (or a dangling link): ENOENT.
-            return existing == Entry.NONE ? Errno.ENOENT.result() : Errno.EEXIST.result();
-        }
-        if (existing != Entry.NONE) {
-            return Errno.EEXIST.result(); // also a dangling link, which Chicory's exists() follows (then EIO)
-        }
-        if (!scratch.reserveInode()) {
-            return Errno.NOSPC.result();
-        }
-        if (!scratch.reserveLinkBlock()) {
-            scratch.releaseInode();
-            return Errno.NOSPC.result();
-        }
-        long[] result = chicory.handle().apply(instance, args);
-        if (!succeeded(result)) {
-            scratch.releaseLinkBlock();
-            scratch.releaseInode();
-        } else if (stored != null) {
-            deepestLink = Math.max(deepestLink, stored.getNameCount());
-        }
-        return result;
-    }
-
-    /** A symbolic link at {@code name} to {@code target} (one already stored by Chicory), counted as Chicory's are. */
-    private long[] makeSymlink(Path name, Path target) throws IOException {
-        if (!scratch.reserveInode()) {
-            return Errno.NOSPC.result();
-        }
-        if (!scratch.reserveLinkBlock()) {
-            scratch.releaseInode();
-            return Errno.NOSPC.result();
-        }
-        try {
-            Files.createSymbolicLink(name, target);
-            deepestLink = Math.max(deepestLink, target.getNameCount());
-        } catch (IOException | RuntimeException e) {
-            scratch.releaseLinkBlock();
-            scratch.releaseInode();
-            throw e;
-        }
-        return Errno.SUCCESS.result();
     }
 
     private long[] pathOp(HostFunction chicory, Instance instance, long[] args, boolean changes, boolean lookupFlags,
                           int p, int l) {
         charge(FuelCosts.FILE_PATH_OP);
-        String raw = path(instance, args, p, l);
+        String raw = GuestPaths.path(instance, args, p, l);
         if (raw == null) {
             return Errno.ENAMETOOLONG.result();
         }
-        Open dir = open.get((int) args[0]);
-        if (changes && dir != null && !dir.scratch) {
+        Open dir = descriptors.get(args[0]);
+        if (changes && dir != null && !dir.scratch()) {
             return Errno.EROFS.result();
         }
-        Path target = dir == null ? null : resolve(dir.path, raw);
-        if (dir != null && !dir.scratch && leavesAssets(target)) {
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
             return Errno.EPERM.result();
         }
-        if (dir != null && dir.scratch && target != null
-                && lookup(target, lookupFlags && (args[1] & LOOKUP_FOLLOW) != 0) == null) {
+        if (dir != null && dir.scratch() && target != null
+                && GuestPaths.lookup(target, lookupFlags && (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0) == null) {
             return Errno.ELOOP.result(); // before Chicory, whose own walk of a chain is unbounded
         }
         return chicory.handle().apply(instance, args);
     }
 
     /**
-     * {@code path_readlink(fd, path, buf, buf_len, &used)}: in scratch, the place the link names, relative to the
-     * link's own directory as POSIX reads a link ({@code d/g} for a link {@code -> d/g} at the preopen's root,
-     * {@code ../g} for one in another directory of the root), cut to the buffer; Chicory answers only its last name
-     * ({@code g}), wherever it is. The buffer's span was checked ({@link PointerChecks}); nothing is allocated from its length.
+     * {@code path_readlink}: refused as any path call is ({@link #pathOp}), then read as POSIX reads a link
+     * ({@link ScratchLinks#readlink}).
      */
     private long[] readlink(HostFunction chicory, Instance instance, long[] args) {
         long[] checked = pathOp(passing(chicory), instance, args, false, false, 1, 2);
         if (checked != null) {
             return checked; // refused
         }
-        Open dir = open.get((int) args[0]);
-        Path link = dir == null || !dir.scratch ? null : resolve(dir.path, path(instance, args, 1, 2));
-        if (link == null || !Files.isSymbolicLink(link)) {
-            return chicory.handle().apply(instance, args); // its errnos (EINVAL for no link, ENOENT, ...)
-        }
-        Path target;
-        try {
-            target = Files.readSymbolicLink(link);
-        } catch (IOException e) {
-            return Errno.EIO.result();
-        }
-        // Chicory's stored target may hold "." names ("/./d/g": a directory opened as "." stays "/."): normalized,
-        // as it was built lexically from the directory's path.
-        String text = target.isAbsolute() ? directoryOf(link).relativize(target.normalize()).toString()
-                : target.toString();
-        byte[] bytes = (text.isEmpty() ? "." : text).getBytes(StandardCharsets.UTF_8);
-        int used = (int) Math.min(bytes.length, GuestMemory.u32(args[4]));
-        instance.memory().write((int) GuestMemory.u32(args[3]), bytes, 0, used);
-        instance.memory().writeI32((int) GuestMemory.u32(args[5]), used);
-        return Errno.SUCCESS.result();
-    }
-
-    /** The directory a scratch name is in, links in its path followed (where Jimfs puts it). */
-    private static Path directoryOf(Path name) {
-        Path parent = name.getParent() != null ? name.getParent() : name.getRoot();
-        try {
-            return parent.toRealPath();
-        } catch (IOException e) {
-            return parent;
-        }
+        return links.readlink(chicory, instance, args);
     }
 
     /** A stand-in for Chicory's function that answers null: "not refused" to a caller of {@link #pathOp}. */
@@ -648,9 +314,9 @@ final class FileGuard {
         if (checked != null) {
             return checked; // refused
         }
-        Open dir = open.get((int) args[0]);
-        Path target = dir == null ? null : resolve(dir.path, path(instance, args, 2, 3));
-        if (target == null || (args[1] & LOOKUP_FOLLOW) != 0 || !Files.isSymbolicLink(target)) {
+        Open dir = descriptors.get(args[0]);
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), GuestPaths.path(instance, args, 2, 3));
+        if (target == null || (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0 || !Files.isSymbolicLink(target)) {
             return chicory.handle().apply(instance, args);
         }
         int flags = (int) args[6]; // (fd, lookup flags, path, path length, atim, mtim, fst flags)
@@ -677,213 +343,9 @@ final class FileGuard {
 
     // --- descriptors ---------------------------------------------------------------------------------------------
 
-    /**
-     * {@code fd_read}/{@code fd_write} of a descriptor that is not a standard stream ({@link Stdio} passes those
-     * here, iovecs already checked). Chicory allocates each iovec's length before reading, so the call costs every
-     * byte offered: the meter charges those moved, this the rest.
-     */
-    private long[] data(HostFunction chicory, Instance instance, long[] args, boolean write) {
-        Open file = open.get((int) args[0]);
-        if (write && file != null && !file.scratch) {
-            return Errno.EROFS.result();
-        }
-        long offered = Math.max(0, offered(instance.memory(), args[1], args[2])); // Stdio checked each iovec
-        long before = write && file != null ? size(file) : 0;
-        long[] result = write && file != null ? scratchWrite(chicory, instance, args, file)
-                : chicory.handle().apply(instance, args);
-        long moved = succeeded(result) ? GuestMemory.u32(instance.memory().readInt((int) GuestMemory.u32(args[3]))) : 0;
-        charge(Math.max(0, offered - moved) * FuelCosts.HOST_PER_BYTE);
-        return afterWrite(write, file, before, result);
-    }
-
-    /**
-     * A write to a scratch file: Chicory's, iovec by iovec, each only as far as the scratch space has room, so that,
-     * as {@code write(2)}, a write that fills the space answers the bytes it wrote and only one that can write none
-     * is {@code NOSPC} (Jimfs allocates a write's blocks all at once or not at all: unhelped, 6 KiB offered to 4 KiB
-     * of room would write nothing; and Chicory answers an error for a later iovec though earlier ones were written).
-     * A position past what scratch can hold (a seek may put it there) writes nothing: {@code NOSPC} before Jimfs,
-     * whose block arithmetic is 32-bit beyond the bound. Jimfs stays the judge of the bound: room is only estimated
-     * here (from the file's path, which a rename may have made stale).
-     */
-    private long[] scratchWrite(HostFunction chicory, Instance instance, long[] args, Open file) {
-        Memory memory = instance.memory();
-        long fd = args[0];
-        int iovs = (int) GuestMemory.u32(args[1]);
-        long count = Math.min(GuestMemory.u32(args[2]), Stdio.IOV_MAX); // Stdio refused more
-        long nwritten = args[3];
-        long total = 0;
-        long[] failure = null;
-        for (int i = 0; i < count; i++) {
-            int iov = iovs + 8 * i;
-            long base = GuestMemory.u32(memory.readInt(iov));
-            long length = GuestMemory.u32(memory.readInt(iov + 4));
-            if (length == 0) {
-                continue;
-            }
-            long position = file.append ? seekEnd(instance, fd, iov) : tell(instance, fd, iov);
-            long fit = position < 0 ? length : fit(file, position, length);
-            // Shortening the iovec in place is invisible to the guest (it waits for this call), unless the iovec
-            // lies inside the bytes being written: then no partial write.
-            if (fit == 0 || (fit < length && iov < base + fit && base < iov + 8)) {
-                failure = Errno.NOSPC.result();
-                break;
-            }
-            long[] result;
-            memory.writeI32(iov + 4, (int) fit);
-            try {
-                result = chicory.handle().apply(instance, new long[] {fd, iov, 1, nwritten});
-            } finally {
-                memory.writeI32(iov + 4, (int) length);
-            }
-            if (!succeeded(result)) {
-                failure = result;
-                break;
-            }
-            long written = GuestMemory.u32(memory.readInt((int) GuestMemory.u32(nwritten)));
-            total += written;
-            if (written < length) {
-                break;
-            }
-        }
-        if (total == 0 && failure != null) {
-            return failure;
-        }
-        memory.writeI32((int) GuestMemory.u32(nwritten), (int) total);
-        return Errno.SUCCESS.result();
-    }
-
-    /**
-     * The descriptor's position, by Chicory's {@code fd_tell}, which writes it to guest memory: into the iovec's own
-     * 8 bytes (in memory, already read), put back at once. -1 if it cannot tell.
-     */
-    private long tell(Instance instance, long fd, int at) {
-        Memory memory = instance.memory();
-        long saved = memory.readLong(at);
-        try {
-            return tell != null && succeeded(tell.handle().apply(instance, new long[] {fd, at}))
-                    ? memory.readLong(at) : -1;
-        } finally {
-            memory.writeLong(at, saved);
-        }
-    }
-
-    /** Moves the descriptor to its end with Chicory's {@code fd_seek}, as {@link #tell} uses memory; -1 if it fails. */
-    private long seekEnd(Instance instance, long fd, int at) {
-        Memory memory = instance.memory();
-        long saved = memory.readLong(at);
-        try {
-            return seek != null && succeeded(seek.handle().apply(instance, new long[] {fd, 0, 2, at}))
-                    ? memory.readLong(at) : -1;
-        } finally {
-            memory.writeLong(at, saved);
-        }
-    }
-
-    /**
-     * Chicory's answer, with {@code APPEND} among the flags of a scratch file that has it (Chicory does not know),
-     * and the rights less those the descriptor dropped.
-     */
-    private long[] fdstatGet(HostFunction chicory, Instance instance, long[] args) {
-        long[] result = chicory.handle().apply(instance, args);
-        Open file = open.get((int) args[0]);
-        if (succeeded(result) && file != null) {
-            // fdstat: filetype u8, flags u16 at 2, rights base u64 at 8, inheriting at 16 (the span is checked)
-            int at = (int) GuestMemory.u32(args[1]);
-            Memory memory = instance.memory();
-            if (file.append) {
-                memory.writeShort(at + 2, (short) (memory.readShort(at + 2) | FDFLAG_APPEND));
-            }
-            memory.writeLong(at + 8, memory.readLong(at + 8) & file.base);
-            memory.writeLong(at + 16, memory.readLong(at + 16) & file.inheriting);
-        }
-        return result;
-    }
-
-    /**
-     * {@code fd_fdstat_set_flags}: for a scratch file, {@code APPEND} switched here (Chicory cannot), the other flags
-     * left to Chicory (which changes none: {@code ENOTSUP} unless they are as opened).
-     */
-    private long[] fdstatSetFlags(HostFunction chicory, Instance instance, long[] args) {
-        Open file = open.get((int) args[0]);
-        if (file == null || !file.scratch || !Files.isRegularFile(file.path)) {
-            return chicory.handle().apply(instance, args);
-        }
-        long[] result = chicory.handle().apply(instance, new long[] {args[0], args[1] & ~FDFLAG_APPEND});
-        if (succeeded(result)) {
-            open.put((int) args[0], new Open(true, file.path, (args[1] & FDFLAG_APPEND) != 0, file.base,
-                    file.inheriting));
-        }
-        return result;
-    }
-
-    /** How many of {@code length} bytes written at {@code position} scratch can hold (block-wise, as Jimfs). */
-    private long fit(Open file, long position, long length) {
-        long limit = scratch.limits().bytes() / Scratch.BLOCK_SIZE * Scratch.BLOCK_SIZE;
-        if (position >= limit) {
-            return 0;
-        }
-        long end = Math.min(position + length, limit); // both terms far below 2^63
-        long size = size(file);
-        if (end <= size) {
-            return end - position; // overwrites only: no block needed
-        }
-        long room = ((size + Scratch.BLOCK_SIZE - 1) / Scratch.BLOCK_SIZE + scratch.freeBlocks()) * Scratch.BLOCK_SIZE;
-        return Math.max(0, Math.min(end, room) - position);
-    }
-
-    private long[] positioned(HostFunction chicory, Instance instance, long[] args, boolean write) {
-        Open file = open.get((int) args[0]);
-        if (write && file != null && !file.scratch) {
-            return Errno.EROFS.result();
-        }
-        if (GuestMemory.u32(args[2]) > Stdio.IOV_MAX) {
-            return Errno.EINVAL.result();
-        }
-        long offered = offered(instance.memory(), args[1], args[2]);
-        if (offered < 0) {
-            return Errno.EFAULT.result(); // Chicory would allocate an iovec's length before looking at it
-        }
-        charge(offered * FuelCosts.HOST_PER_BYTE);
-        if (args[3] > Long.MAX_VALUE - offered) {
-            return Errno.EINVAL.result(); // the end would pass the largest offset: Linux's pread/pwrite say EINVAL
-        }
-        if (write && file != null && args[3] >= 0 && GuestMemory.sat(args[3], offered) > scratch.limits().bytes()) {
-            return Errno.NOSPC.result(); // beyond what /tmp can hold; Jimfs's block arithmetic is 32-bit past it
-        }
-        long before = write && file != null ? size(file) : 0;
-        return afterWrite(write, file, before, chicory.handle().apply(instance, args));
-    }
-
-    private long[] resize(HostFunction chicory, Instance instance, long[] args, long newSize) {
-        Open file = open.get((int) args[0]);
-        if (file == null) {
-            return chicory.handle().apply(instance, args);
-        }
-        if (!file.scratch) {
-            return Errno.EROFS.result();
-        }
-        if (newSize > scratch.limits().bytes()) {
-            return Errno.NOSPC.result();
-        }
-        long before = size(file);
-        return afterWrite(true, file, before, chicory.handle().apply(instance, args));
-    }
-
-    /** A write under /tmp: Jimfs's only I/O failure there is running out of blocks; growth costs its bytes. */
-    private long[] afterWrite(boolean write, Open file, long before, long[] result) {
-        if (!write || file == null || !file.scratch) {
-            return result;
-        }
-        charge(Math.max(0, size(file) - before) * FuelCosts.HOST_PER_BYTE);
-        if (result != null && result.length > 0 && result[0] == Errno.EIO.value()) {
-            return Errno.NOSPC.result();
-        }
-        return result;
-    }
-
     private long[] fdSetTimes(HostFunction chicory, Instance instance, long[] args) {
-        Open file = open.get((int) args[0]);
-        return file != null && !file.scratch ? Errno.EROFS.result() : chicory.handle().apply(instance, args);
+        Open file = descriptors.get(args[0]);
+        return file != null && !file.scratch() ? Errno.EROFS.result() : chicory.handle().apply(instance, args);
     }
 
     /**
@@ -892,222 +354,25 @@ final class FileGuard {
      */
     private long[] readdir(HostFunction chicory, Instance instance, long[] args) {
         long skipped = args[3] < 0 ? 0 : Math.min(args[3], MAX_ENTRIES);
-        Open dir = open.get((int) args[0]);
-        long listed = dir != null && dir.scratch ? scratch.inodes() : 0;
+        Open dir = descriptors.get(args[0]);
+        long listed = dir != null && dir.scratch() ? scratch().inodes() : 0;
         charge(GuestMemory.u32(args[2]) * FuelCosts.HOST_PER_BYTE + (skipped + listed) * FuelCosts.FILE_PER_ENTRY);
-        if (dir != null && dir.scratch && args[3] >= 0 && scratch.links() > 0
-                && Files.isDirectory(dir.path, LinkOption.NOFOLLOW_LINKS)) {
-            return listWithLinks(instance, args, dir.path);
+        if (dir != null && dir.scratch() && args[3] >= 0 && scratch().links() > 0
+                && Files.isDirectory(dir.path(), LinkOption.NOFOLLOW_LINKS)) {
+            return ScratchListing.list(instance, args, dir.path());
         }
         return chicory.handle().apply(instance, args);
     }
 
-    /**
-     * Chicory's {@code fd_readdir}, entry for entry, but with each entry's attributes read without following it:
-     * Chicory's follow links, so a dangling one vanished from the listing, a loop made the whole listing {@code EIO}
-     * and a link was typed as what it names (Linux: {@code DT_LNK}). Only while scratch holds links; the buffer
-     * span was checked ({@link PointerChecks}), the cookie is not negative.
-     */
-    private static long[] listWithLinks(Instance instance, long[] args, Path directory) {
-        Memory memory = instance.memory();
-        int buf = (int) GuestMemory.u32(args[1]);
-        int bufLen = (int) GuestMemory.u32(args[2]);
-        long cookie = args[3];
-        int used = 0;
-        try (Stream<Path> names = Files.list(directory)) {
-            Iterator<Path> entries = Stream.concat(Stream.of(directory.resolve("."), directory.resolve("..")), names)
-                    .skip(cookie).iterator();
-            while (entries.hasNext() && used < bufLen) {
-                Path entry = entries.next();
-                byte[] name = entry.getFileName().toString().getBytes(StandardCharsets.UTF_8);
-                cookie++;
-                Map<String, Object> attributes;
-                try {
-                    attributes = Files.readAttributes(entry, "unix:*", LinkOption.NOFOLLOW_LINKS);
-                } catch (java.nio.file.NoSuchFileException e) {
-                    continue;
-                }
-                ByteBuffer dirent = ByteBuffer.allocate(24 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                dirent.putLong(0, cookie);
-                dirent.putLong(8, ((Number) attributes.get("ino")).longValue());
-                dirent.putInt(16, name.length);
-                dirent.put(20, fileType(attributes));
-                dirent.position(24);
-                dirent.put(name);
-                int size = Math.min(dirent.capacity(), bufLen - used);
-                memory.write(buf + used, dirent.array(), 0, size);
-                used += size;
-            }
-        } catch (IOException e) {
-            return Errno.EIO.result();
-        }
-        memory.writeI32((int) GuestMemory.u32(args[4]), used);
-        return Errno.SUCCESS.result();
-    }
-
-    /** WASI's filetype: 3 directory, 4 regular file, 7 symbolic link, 0 unknown (Chicory's numbering). */
-    private static byte fileType(Map<String, Object> attributes) {
-        if (Boolean.TRUE.equals(attributes.get("isSymbolicLink"))) {
-            return 7;
-        }
-        if (Boolean.TRUE.equals(attributes.get("isDirectory"))) {
-            return 3;
-        }
-        return Boolean.TRUE.equals(attributes.get("isRegularFile")) ? (byte) 4 : 0;
-    }
-
-    private long[] close(HostFunction chicory, Instance instance, long[] args) {
-        long[] result = chicory.handle().apply(instance, args);
-        if (succeeded(result)) {
-            open.remove((int) args[0]);
-        }
-        return result;
-    }
-
-    private long[] renumber(HostFunction chicory, Instance instance, long[] args) {
-        long[] result = chicory.handle().apply(instance, args);
-        int from = (int) args[0];
-        int to = (int) args[1];
-        if (succeeded(result) && from != to) {
-            open.remove(to);
-            Open moved = open.remove(from);
-            if (moved != null) {
-                open.put(to, moved);
-            }
-        }
-        return result;
-    }
-
     // --- helpers -------------------------------------------------------------------------------------------------
+
+    private Scratch scratch() {
+        return descriptors.scratch();
+    }
 
     private void charge(long units) {
         if (units > 0) {
             fuel.get().charge(units);
         }
-    }
-
-    /** The path argument (its span already checked by {@link PointerChecks}), or null when a component is too long. */
-    private static String path(Instance instance, long[] args, int pointer, int length) {
-        byte[] bytes = instance.memory().readBytes((int) GuestMemory.u32(args[pointer]),
-                (int) GuestMemory.u32(args[length]));
-        int run = 0;
-        for (byte b : bytes) {
-            run = b == '/' ? 0 : run + 1;
-            if (run > NAME_MAX) {
-                return null;
-            }
-        }
-        return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Whether the path, links followed, lies outside {@code /assets}. The upload refuses links, so none should
-     * exist; this holds even if one did (a bug of the store, a hand-edited data directory), since Chicory follows
-     * links, and the host file system follows a link met mid-path, wherever it points.
-     */
-    private boolean leavesAssets(Path target) {
-        if (target == null || assetsRoot == null) {
-            return false; // Chicory refuses a path it cannot resolve
-        }
-        try {
-            return !target.toRealPath().startsWith(assetsRoot);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return false; // nothing there: Chicory answers ENOENT (a dangling link too: nothing is read)
-        } catch (IOException | SecurityException e) {
-            return true;
-        }
-    }
-
-    /**
-     * The scratch path a lookup ends at: {@code path} itself, or with {@code follow} where its chain of symbolic
-     * links leads (as Chicory follows it: each target as stored, which Chicory stores absolute in the call's own
-     * Jimfs, whose root is the preopen's); null past {@value #MAX_SYMLINKS} links or when Jimfs meets a loop mid-path
-     * ({@code ELOOP}). Chicory then walks the same chain, now known to be short.
-     */
-    private static Path lookup(Path path, boolean follow) {
-        for (int i = 0; i <= MAX_SYMLINKS; i++) {
-            BasicFileAttributes attributes;
-            try {
-                attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (IOException e) {
-                // Jimfs follows links met mid-path itself, up to 40, then says so (Chicory would answer EIO).
-                return e.getMessage() != null && e.getMessage().contains("too many levels of symbolic links")
-                        ? null : path;
-            }
-            if (!follow || !attributes.isSymbolicLink()) {
-                return path;
-            }
-            try {
-                path = Files.readSymbolicLink(path);
-            } catch (IOException e) {
-                return path;
-            }
-        }
-        return null;
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            return Files.isSameFile(a, b);
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    private static Path realPath(Path directory) {
-        try {
-            return directory.toRealPath();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("assets: " + directory, e);
-        }
-    }
-
-    /** As Chicory resolves a guest path against a directory: null when it is absolute or leaves the directory. */
-    private static Path resolve(Path directory, String raw) {
-        Path path;
-        try {
-            path = directory.getFileSystem().getPath(raw);
-        } catch (InvalidPathException e) {
-            return null;
-        }
-        if (path.isAbsolute()) {
-            return null;
-        }
-        String normalized = path.normalize().toString();
-        if (normalized.equals("..") || normalized.startsWith("../")) {
-            return null;
-        }
-        return directory.resolve(normalized);
-    }
-
-    /**
-     * Bytes the iovecs offer, or -1 when one lies outside memory (the array itself was checked by {@link Stdio} or
-     * {@link PointerChecks}, and holds at most {@link Stdio#IOV_MAX}).
-     */
-    private static long offered(Memory memory, long iovsArg, long countArg) {
-        int iovs = (int) GuestMemory.u32(iovsArg);
-        long count = Math.min(GuestMemory.u32(countArg), Stdio.IOV_MAX);
-        long total = 0;
-        for (int i = 0; i < count; i++) {
-            long at = GuestMemory.u32(memory.readInt(iovs + 8 * i));
-            long length = GuestMemory.u32(memory.readInt(iovs + 8 * i + 4));
-            if (!GuestMemory.fits(memory, at, length)) {
-                return -1;
-            }
-            total += length;
-        }
-        return total;
-    }
-
-    private static long size(Open file) {
-        try {
-            return Files.size(file.path);
-        } catch (IOException | RuntimeException e) {
-            return 0; // renamed or removed since it was opened: its growth is not seen
-        }
-    }
-
-    private static boolean succeeded(long[] result) {
-        return result != null && result.length > 0 && result[0] == 0;
     }
 }

@@ -200,7 +200,7 @@ class FilesLinksTest {
 
     @Test
     void aDescriptorDropsRightsForGoodAndWhatItOpensInheritsTheLoss() {
-        // Chicory answers ENOTSUP to fd_fdstat_set_rights and checks no right; FileGuard keeps them per descriptor.
+        // Chicory answers ENOTSUP to fd_fdstat_set_rights and checks no right; FileGuard keeps them per descriptor (Descriptors).
         // wasi-libc reports a write refused ENOTCAPABLE as EBADF (8), a seek as ESPIPE (70); the standard streams'
         // rights stay Chicory's (ENOTSUP, 58).
         assertEquals("""
