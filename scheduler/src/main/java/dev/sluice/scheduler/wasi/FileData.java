@@ -185,7 +185,10 @@ final class FileData {
         return afterWrite(write, file, before, chicory.handle().apply(instance, args));
     }
 
-    /** {@code fd_allocate}/{@code fd_filestat_set_size} to {@code newSize}: past what scratch holds {@code NOSPC}. */
+    /**
+     * {@code fd_allocate}/{@code fd_filestat_set_size} to {@code newSize}: past what scratch holds {@code NOSPC}; a
+     * size of 2^63 or more (negative here) {@code EINVAL}.
+     */
     long[] resize(HostFunction chicory, Instance instance, long[] args, long newSize) {
         Open file = descriptors.get(args[0]);
         if (file == null) {
@@ -193,6 +196,10 @@ final class FileData {
         }
         if (!file.scratch()) {
             return Errno.EROFS.result();
+        }
+        if (newSize < 0) {
+            // A u64 size or offset of 2^63 or more: Java's truncate would throw (a trap), Linux answers EINVAL.
+            return Errno.EINVAL.result();
         }
         if (newSize > descriptors.scratch().limits().bytes()) {
             return Errno.NOSPC.result();
