@@ -164,7 +164,7 @@ public final class Stdio {
     HostFunction fdClose(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             long[] result = chicory.handle().apply(instance, args);
-            if (succeeded(result)) {
+            if (Errno.succeeded(result)) {
                 fds.remove((int) args[0]);
             }
             return result;
@@ -177,7 +177,7 @@ public final class Stdio {
             long[] result = chicory.handle().apply(instance, args);
             int from = (int) args[0];
             int to = (int) args[1];
-            if (succeeded(result) && from != to) {
+            if (Errno.succeeded(result) && from != to) {
                 fds.remove(to); // whatever was there is closed, even if a file (not ours) replaces it
                 Stream moved = fds.remove(from);
                 if (moved != null) {
@@ -218,10 +218,6 @@ public final class Stdio {
 
     private Stream stream(long fd) {
         return fds.get((int) fd);
-    }
-
-    private static boolean succeeded(long[] result) {
-        return result != null && result.length > 0 && result[0] == 0;
     }
 
     /**
