@@ -330,7 +330,7 @@ class FilesGauntletTest {
 
     private static <T> T timed(String call, java.util.function.Supplier<T> attack) {
         BoundedAttack<T> measured = BoundedAttack.run(attack);
-        System.out.printf("files gauntlet: %s: %d ms%n", call, measured.millis());
+        System.out.printf("files gauntlet: %s: %d ms, %d ms of CPU%n", call, measured.millis(), measured.cpuMillis());
         return measured.within(call, BOUND_MS, HEAP_SLACK_MIB);
     }
 }
