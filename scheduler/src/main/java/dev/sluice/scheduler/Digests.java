@@ -4,13 +4,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Content digests of modules, in the {@code sha256:<hex>} form the API shows and the hex form file names use. */
-final class Digests {
-    static final String PREFIX = "sha256:";
+/**
+ * Content digests of modules and asset trees, in the {@code sha256:<hex>} form the API shows and the hex form file
+ * names use.
+ */
+public final class Digests {
+    public static final String PREFIX = "sha256:";
 
     private Digests() {}
 
-    static String sha256(byte[] bytes) {
+    public static String sha256(byte[] bytes) {
         try {
             return PREFIX + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {

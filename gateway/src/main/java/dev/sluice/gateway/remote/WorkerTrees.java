@@ -1,5 +1,6 @@
 package dev.sluice.gateway.remote;
 
+import dev.sluice.scheduler.Digests;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AttachedAssets;
@@ -50,7 +51,7 @@ public final class WorkerTrees implements Function<AttachedAssets, Path> {
         }
         if (gatewayTrees.isPresent()) {
             // The digest's form was checked when the call was decoded: it names a directory, never a path out.
-            Path tree = gatewayTrees.get().resolve(digest.substring("sha256:".length()));
+            Path tree = gatewayTrees.get().resolve(digest.substring(Digests.PREFIX.length()));
             if (Files.isDirectory(tree)) {
                 return tree;
             }

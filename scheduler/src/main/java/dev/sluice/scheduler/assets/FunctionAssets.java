@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.AtomicFiles;
+import dev.sluice.scheduler.Digests;
 import dev.sluice.scheduler.FunctionName;
 import dev.sluice.scheduler.SchedulerException.AssetsRejected;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
@@ -255,13 +256,7 @@ public final class FunctionAssets {
         if (limits.maxBytes() == 0) {
             throw AssetArchive.rejected(AssetRejection.TOO_LARGE, "this plan allows no assets (max-asset-bytes: 0)");
         }
-        Path temp;
-        try {
-            Files.createDirectories(root);
-            temp = Files.createTempDirectory(root, "upload" + TEMP);
-        } catch (IOException e) {
-            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
-        }
+        Path temp = temporaryDirectory("upload");
         AssetTree tree;
         try {
             AssetArchive.Unpacked unpacked = AssetArchive.unpack(body, limits, temp);
@@ -416,23 +411,12 @@ public final class FunctionAssets {
         if (bytes.isEmpty()) {
             return Optional.empty();
         }
-        String actual;
-        try {
-            actual = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.get()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        String actual = Digests.sha256(bytes.get());
         if (!actual.equals(digest)) {
             throw new StorageFailure("shared assets " + digest + " do not match their digest (got " + actual + ")",
                     null);
         }
-        Path temp;
-        try {
-            Files.createDirectories(root);
-            temp = Files.createTempDirectory(root, "fetch" + TEMP);
-        } catch (IOException e) {
-            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
-        }
+        Path temp = temporaryDirectory("fetch");
         try {
             AssetArchive.unpack(new java.io.ByteArrayInputStream(bytes.get()), limits, temp);
             readOnly(temp);
@@ -486,11 +470,21 @@ public final class FunctionAssets {
         }
     }
 
+    /** A new directory to unpack into, {@code <kind>.tmp-<random>} (swept at start if a crash leaves it). */
+    private Path temporaryDirectory(String kind) {
+        try {
+            Files.createDirectories(root);
+            return Files.createTempDirectory(root, kind + TEMP);
+        } catch (IOException e) {
+            throw new StorageFailure("cannot write assets under " + root + ": " + e, e);
+        }
+    }
+
     Path directoryOf(String digest) {
         if (!DIGEST.matcher(digest).matches()) {
             throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
-        return root.resolve(digest.substring("sha256:".length()));
+        return root.resolve(digest.substring(Digests.PREFIX.length()));
     }
 
     private void deleteIfUnused(String digest) {
@@ -510,7 +504,7 @@ public final class FunctionAssets {
         Set<String> used;
         synchronized (lock) {
             used = index.values().stream().flatMap(m -> m.values().stream()).flatMap(List::stream)
-                    .map(d -> d.substring("sha256:".length())).collect(Collectors.toSet());
+                    .map(d -> d.substring(Digests.PREFIX.length())).collect(Collectors.toSet());
         }
         try (Stream<Path> children = Files.list(root)) {
             children.filter(Files::isDirectory)
@@ -626,7 +620,7 @@ public final class FunctionAssets {
         try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
             AssetArchive.canonical(tree, out);
         }
-        return "sha256:" + HexFormat.of().formatHex(sha256.digest());
+        return Digests.PREFIX + HexFormat.of().formatHex(sha256.digest());
     }
 
     /** Files r--r--r--, directories r-xr-xr-x (where the file system has POSIX permissions). */
