@@ -5,10 +5,10 @@ import java.util.Map;
 import java.util.Set;
 
 /** {@code --name value} command-line options, only the names a tool knows. */
-final class Options {
+public final class Options {
     private Options() {}
 
-    static Map<String, String> parse(String[] args, String... known) {
+    public static Map<String, String> parse(String[] args, String... known) {
         Set<String> names = Set.of(known);
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i < args.length; i++) {

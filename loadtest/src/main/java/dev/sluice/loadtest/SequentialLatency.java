@@ -131,7 +131,7 @@ public final class SequentialLatency {
         }
     }
 
-    static void requireLoopback(URI uri) throws IOException {
+    public static void requireLoopback(URI uri) throws IOException {
         if (!InetAddress.getByName(uri.getHost()).isLoopbackAddress()) {
             throw new IllegalArgumentException(uri + ": load is only ever sent to loopback addresses");
         }

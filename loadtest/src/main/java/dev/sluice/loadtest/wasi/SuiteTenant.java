@@ -8,8 +8,8 @@ import dev.sluice.client.SluiceProblem;
 import dev.sluice.client.UploadProgress;
 import dev.sluice.gateway.wagi.CgiResponse;
 import dev.sluice.loadtest.ExpectStatus;
+import dev.sluice.loadtest.SequentialLatency;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,7 +42,7 @@ final class SuiteTenant implements AutoCloseable {
             {"max-asset-bytes": 67108864, "max-asset-files": 10000, "scratch-bytes": 16777216,
              "scratch-inodes": 10000}""";
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http;
     /** The same tenant through the typed client: uploads assets (a directory as a tar, streamed). */
     private final SluiceClient files;
     private final URI base;
@@ -52,7 +52,9 @@ final class SuiteTenant implements AutoCloseable {
     private final int timeoutMs;
     private final boolean mountAssets;
 
-    private SuiteTenant(URI base, String adminToken, String name, String key, int timeoutMs, boolean mountAssets) {
+    private SuiteTenant(HttpClient http, URI base, String adminToken, String name, String key, int timeoutMs,
+                        boolean mountAssets) {
+        this.http = http;
         this.base = base;
         this.adminToken = adminToken;
         this.name = name;
@@ -69,11 +71,9 @@ final class SuiteTenant implements AutoCloseable {
      */
     static SuiteTenant create(URI base, String adminToken, int timeoutMs, boolean mountAssets)
             throws IOException, InterruptedException {
-        if (!InetAddress.getByName(base.getHost()).isLoopbackAddress()) {
-            throw new IllegalArgumentException(base + ": the suite is only ever run against loopback addresses");
-        }
+        SequentialLatency.requireLoopback(base);
         String name = "wasi-testsuite-" + Long.toHexString(System.nanoTime());
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name)
                 .PUT(HttpRequest.BodyPublishers.ofString(LIMITS)), 201);
         // 200 where function files exist (issue 15); 400 (unknown limit keys) before, where no test gets a directory
@@ -83,7 +83,7 @@ final class SuiteTenant implements AutoCloseable {
                 HttpResponse.BodyHandlers.discarding());
         JsonNode created = JSON.readTree(ExpectStatus.send(http, admin(base, adminToken, "/admin/v1/tenants/" + name + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"wasi-testsuite\"}")), 201));
-        return new SuiteTenant(base, adminToken, name, created.path("key").asText(), timeoutMs, mountAssets);
+        return new SuiteTenant(http, base, adminToken, name, created.path("key").asText(), timeoutMs, mountAssets);
     }
 
     /** Deploys {@code test} as {@code function}, invokes it once and classifies what happened. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.gateway.Sluice;
+import dev.sluice.loadtest.Options;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +45,7 @@ public final class WasiTestsuite {
     private WasiTestsuite() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = parse(args, "suite", "server", "admin-token", "json", "timeout-ms",
+        Map<String, String> options = Options.parse(args, "suite", "server", "admin-token", "json", "timeout-ms",
                 "mount-assets");
         Path suite = Path.of(Optional.ofNullable(options.get("suite"))
                 .orElseThrow(() -> new IllegalArgumentException("--suite DIR is required")));
@@ -84,17 +84,17 @@ public final class WasiTestsuite {
     }
 
     /**
-     * Runs {@code tests} in order: those without a directory in a tenant without files, those with one in a tenant
-     * whose functions get their root as assets when {@code mountAssets} (else in the first tenant too).
+     * Runs {@code tests} in order: those without a directory in a tenant without files, those with one, when
+     * {@code mountAssets}, in a tenant whose functions get their root as assets (else in the first tenant too).
      */
     static List<WasiResult> run(URI base, String adminToken, List<WasiTest> tests, int timeoutMs,
                                 boolean mountAssets) throws IOException, InterruptedException {
         List<WasiResult> results = new ArrayList<>();
         try (SuiteTenant bare = SuiteTenant.create(base, adminToken, timeoutMs, false);
-             SuiteTenant withFiles = SuiteTenant.create(base, adminToken, timeoutMs, mountAssets)) {
+             SuiteTenant withFiles = mountAssets ? SuiteTenant.create(base, adminToken, timeoutMs, true) : null) {
             for (int i = 0; i < tests.size(); i++) {
                 WasiTest test = tests.get(i);
-                SuiteTenant tenant = test.dirs().isEmpty() ? bare : withFiles;
+                SuiteTenant tenant = test.dirs().isEmpty() || withFiles == null ? bare : withFiles;
                 results.add(tenant.run(functionName(i, test), test));
             }
         }
@@ -213,18 +213,5 @@ public final class WasiTestsuite {
                     .put("detail", r.detail());
         }
         return mapper.writeValueAsString(root) + "\n";
-    }
-
-    private static Map<String, String> parse(String[] args, String... known) {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--") || !List.of(known).contains(arg.substring(2)) || i + 1 >= args.length) {
-                throw new IllegalArgumentException("unknown or incomplete option '" + arg + "' (known: --"
-                        + String.join(", --", known) + ", each with a value)");
-            }
-            options.put(arg.substring(2), args[++i]);
-        }
-        return options;
     }
 }
