@@ -70,7 +70,6 @@ public final class RedisUsageLedger implements UsageLedger {
      * waiting behind each other).
      */
     static final int SUMMARY_WINDOW = 4_096;
-    private static final String[] COUNTERS = {"invocations", "errors", "throttles", "fuel"};
     /** Tenant-days per batch: bounds the commands one batch puts on the connection. */
     static final int BATCH_KEYS = 1_000;
     private static final System.Logger LOG = System.getLogger(RedisUsageLedger.class.getName());
@@ -427,11 +426,10 @@ public final class RedisUsageLedger implements UsageLedger {
     }
 
     /**
-     * One read per tenant on a single Redis ({@link #SUM_DAYS}: its days' counters in one script), one {@code HMGET}
-     * per tenant and day on Redis Cluster (a tenant's days are keys in different slots, which no script may touch
-     * together); pipelined, {@value #SUMMARY_WINDOW} tenant-days a window, a window's replies awaited (each bounded
-     * by the command timeout) before the next is sent. What this gateway has recorded and not yet written is not
-     * included, as in {@link #daily}.
+     * One {@link #SUM_DAYS} per tenant on a single Redis (its days' counters in one script), one per tenant and day on
+     * Redis Cluster (a tenant's days are keys in different slots, which no script may touch together); pipelined,
+     * {@value #SUMMARY_WINDOW} tenant-days a window, a window's replies awaited (each bounded by the command timeout)
+     * before the next is sent. What this gateway has recorded and not yet written is not included, as in {@link #daily}.
      */
     @Override
     public UsageSummary summary(Collection<TenantUid> tenants, int days) {
@@ -440,16 +438,18 @@ public final class RedisUsageLedger implements UsageLedger {
         List<TenantUid> asked = List.copyOf(tenants);
         Map<TenantUid, UsageSummary.Totals> totals = new HashMap<>();
         asked.forEach(t -> totals.put(t, UsageSummary.Totals.ZERO));
-        int perTenant = redis.cluster() ? days : 1;
+        boolean cluster = redis.cluster();
+        int perTenant = cluster ? days : 1;
         long reads = (long) asked.size() * perTenant;
         // Commands per window: each reads one tenant-day on a cluster, all of a tenant's days otherwise.
-        int commands = Math.max(1, SUMMARY_WINDOW / (days / perTenant));
+        int commands = cluster ? SUMMARY_WINDOW : Math.max(1, SUMMARY_WINDOW / days);
         List<CompletableFuture<List<Object>>> window = new ArrayList<>(commands);
         List<TenantUid> owners = new ArrayList<>(commands);
         for (long read = 0; read < reads; read++) {
             TenantUid tenant = asked.get((int) (read / perTenant));
-            window.add(redis.cluster() ? hmget(key(tenant, today.minusDays(read % perTenant)))
-                    : SUM_DAYS.run(redis.commands(), keys(tenant, today, days)));
+            window.add(SUM_DAYS.run(redis.commands(), cluster
+                    ? new String[] {key(tenant, today.minusDays(read % perTenant))}
+                    : keys(tenant, today, days)));
             owners.add(tenant);
             if (window.size() == commands || read == reads - 1) {
                 for (int i = 0; i < window.size(); i++) {
@@ -476,15 +476,7 @@ public final class RedisUsageLedger implements UsageLedger {
         return keys;
     }
 
-    /** The four counters of one tenant-day, as {@link #SUM_DAYS} answers for a day with usage. */
-    private CompletableFuture<List<Object>> hmget(String key) {
-        return redis.commands().hmget(key, COUNTERS).toCompletableFuture().thenApply(values -> {
-            List<Object> counters = new ArrayList<>(4);
-            values.forEach(v -> counters.add(v.hasValue() ? v.getValue() : null));
-            return counters;
-        });
-    }
-
+    /** A counter as Redis answers it: ASCII digits, or nothing for a counter never written. */
     private static long number(Object value) {
         return value instanceof byte[] bytes ? Long.parseLong(new String(bytes, StandardCharsets.US_ASCII)) : 0;
     }
@@ -496,14 +488,9 @@ public final class RedisUsageLedger implements UsageLedger {
         if (doubtful != null) {
             doubtful.entries.keySet().removeIf(key -> key.tenant().equals(tenant));
         }
-        LocalDate today = today();
-        String[] keys = new String[UsageLedger.RETENTION_DAYS];
-        for (int i = 0; i < UsageLedger.RETENTION_DAYS; i++) {
-            keys[i] = key(tenant, today.minusDays(i));
-        }
         // One DEL per key: in a cluster the days hash to different slots.
         List<CompletableFuture<Long>> deletes = new ArrayList<>();
-        for (String key : keys) {
+        for (String key : keys(tenant, today(), UsageLedger.RETENTION_DAYS)) {
             deletes.add(redis.commands().del(key).toCompletableFuture());
         }
         redis.await(CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)), "forget usage " + tenant);
@@ -544,7 +531,6 @@ public final class RedisUsageLedger implements UsageLedger {
     private record Batch(long number, ConcurrentHashMap<DayKey, Counts> entries) {}
 
     private static long field(Map<String, byte[]> fields, String name) {
-        byte[] value = fields.get(name);
-        return value == null ? 0 : Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+        return number(fields.get(name));
     }
 }
