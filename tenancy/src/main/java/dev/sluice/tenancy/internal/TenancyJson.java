@@ -53,15 +53,12 @@ public final class TenancyJson {
         EnumMap<Limit, Long> values = new EnumMap<>(Limit.class);
         values.putAll(read.values());
         for (Limit limit : Limit.values()) {
-            limit.absentValue().ifPresent(v -> values.putIfAbsent(limit, v));
-        }
-        LimitOverrides all = new LimitOverrides(values, read.quotaFailPolicy());
-        for (Limit limit : Limit.values()) {
-            if (!all.values().containsKey(limit)) {
-                throw json.corrupt(path + "." + limit.key() + ": missing (expected: integer)", null);
+            if (!values.containsKey(limit)) {
+                values.put(limit, limit.absentValue().orElseThrow(
+                        () -> json.corrupt(path + "." + limit.key() + ": missing (expected: integer)", null)));
             }
         }
-        return json.domain(path, () -> TenantLimits.of(all.values(), all.quotaFailPolicy()));
+        return json.domain(path, () -> TenantLimits.of(values, read.quotaFailPolicy()));
     }
 
     public static LimitOverrides readOverrides(StoredJson json, JsonNode value, String path) {
