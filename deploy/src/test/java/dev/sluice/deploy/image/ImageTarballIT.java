@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.config.ConfigSource;
 import dev.sluice.config.FileConfigSource;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.deploy.image.ImageTarball.Entry;
@@ -14,7 +15,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,7 +31,6 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The image {@code jib:buildTar} wrote in {@code pre-integration-test} (base {@code scratch}, otherwise the real
@@ -55,8 +54,6 @@ class ImageTarballIT {
     private static final Set<String> IMAGE_SETTINGS = Set.of("host", "port", "data-dir", "metrics-host",
             "metrics-port", "worker-host", "worker-port");
 
-    @TempDir
-    static Path dir;
     private static ImageTarball image;
     private static JsonNode container;
 
@@ -213,7 +210,7 @@ class ImageTarballIT {
                         jar.path() + ": test code " + name);
             }
         }
-        Set<String> settings = new TreeSet<>(FileConfigSource.load(shippedConfig()).values().keySet());
+        Set<String> settings = new TreeSet<>(shippedConfig().values().keySet());
         assertTrue(IMAGE_SETTINGS.containsAll(settings), "/etc/sluice/sluice.conf: settings beyond listeners and "
                 + "the data directory (secrets come from the environment, backends from the deployment): "
                 + settings);
@@ -238,7 +235,7 @@ class ImageTarballIT {
 
     @Test
     void shippedConfigParsesWithSluicesOwnParserAndBindsEveryListenerToAllInterfaces() {
-        SluiceConfig config = SluiceConfig.from(FileConfigSource.load(shippedConfig()));
+        SluiceConfig config = SluiceConfig.from(shippedConfig());
         assertEquals("0.0.0.0", config.host(), "/etc/sluice/sluice.conf host");
         assertEquals(8080, config.port(), "/etc/sluice/sluice.conf port");
         assertEquals(Path.of("/var/lib/sluice"), config.dataDir(), "/etc/sluice/sluice.conf data-dir");
@@ -251,13 +248,9 @@ class ImageTarballIT {
         assertEquals(0644, file.mode(), "/etc/sluice/sluice.conf mode (readable by 10001, written by nobody)");
     }
 
-    private static Path shippedConfig() {
-        try {
-            return Files.write(dir.resolve("sluice.conf"), image.file("/etc/sluice/sluice.conf").orElseThrow(
-                    () -> new AssertionError("no /etc/sluice/sluice.conf in the image")).content());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static ConfigSource shippedConfig() {
+        return FileConfigSource.parse(Path.of("/etc/sluice/sluice.conf"), image.file("/etc/sluice/sluice.conf")
+                .orElseThrow(() -> new AssertionError("no /etc/sluice/sluice.conf in the image")).content());
     }
 
     private static String text(String path) {
