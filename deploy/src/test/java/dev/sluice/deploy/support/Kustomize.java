@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +22,7 @@ public final class Kustomize {
     /** The kustomize layouts, relative to the deploy module (the working directory of its tests). */
     public static final Path KUBERNETES = Path.of("kubernetes");
     private static final long TIMEOUT_SECONDS = 120;
+    private static final Map<Path, String> RENDERED = new ConcurrentHashMap<>();
 
     private Kustomize() {
     }
@@ -63,8 +66,16 @@ public final class Kustomize {
         }
     }
 
-    /** The YAML stream {@code kubectl kustomize dir} prints; fails with kubectl's message when it refuses. */
+    /**
+     * The YAML stream {@code kubectl kustomize dir} prints; fails with kubectl's message when it refuses. Rendered
+     * once per directory and test run (kubectl takes a second or two each time on a busy machine): the tests render
+     * the shipped layouts, which no test changes.
+     */
     public static String renderYaml(Path dir) {
+        return RENDERED.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> run(dir));
+    }
+
+    private static String run(Path dir) {
         try {
             // stderr to a file, stdout read here: no second reader thread, no pipe that can fill up unread.
             Path errors = Files.createTempFile("kustomize", ".err");
