@@ -288,12 +288,9 @@ public final class WasiHost {
         for (int i = 0; i < chicory.length; i++) {
             HostFunction f = target(i, chicory[i]);
             HostFunction gated = gate(f, guard.guard(f));
-            // What Stdio does with a descriptor that is no standard stream: without files, EBADF as before files.
-            HostFunction otherFds = new HostFunction(f.module(), f.name(), f.functionType(), (instance, args) ->
-                    files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
             functions[i] = guestFaults(switch (f.name()) {
-                case "fd_read" -> stdio.fdRead(f, otherFds);
-                case "fd_write" -> stdio.fdWrite(f, otherFds);
+                case "fd_read" -> stdio.fdRead(f, otherFds(gated));
+                case "fd_write" -> stdio.fdWrite(f, otherFds(gated));
                 case "fd_close" -> stdio.fdClose(gated);
                 case "fd_renumber" -> stdio.fdRenumber(gated);
                 case "poll_oneoff" -> poll.wrap(opening(f));
@@ -301,6 +298,12 @@ public final class WasiHost {
             });
         }
         return ImportValues.builder().addFunction(FuelMeter.meter(functions, this::fuel)).build();
+    }
+
+    /** What Stdio does with a descriptor that is no standard stream: without files, EBADF as before files. */
+    private HostFunction otherFds(HostFunction gated) {
+        return new HostFunction(gated.module(), gated.name(), gated.functionType(), (instance, args) ->
+                files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
     }
 
     /** Chicory's function {@code index} of the invocation's own WASI once it opened its files, else the shared one. */
@@ -320,7 +323,8 @@ public final class WasiHost {
     /**
      * Before an invocation with files has opened them: answers the preopen listing, lets through what the shared
      * WASI answers as a fresh one with the preopens would (calls that only read, on no descriptor or a standard
-     * stream's), and opens the files for anything else, then lets it through.
+     * stream's), and opens the files for anything else, then lets it through. A function with neither is
+     * {@code guarded} itself.
      */
     private HostFunction gate(HostFunction prototype, HostFunction guarded) {
         String name = prototype.name();
@@ -330,6 +334,9 @@ public final class WasiHost {
             default -> null;
         };
         boolean anyDescriptor = !NO_DESCRIPTOR.contains(name) && !GuestArgs.replaces(name);
+        if (early == null && !anyDescriptor) {
+            return guarded; // nothing to answer early and no descriptor to open files for
+        }
         boolean readsOnly = READ_ONLY.contains(name);
         return new HostFunction(prototype.module(), name, prototype.functionType(), (instance, args) -> {
             if (files != null && fileFunctions == null) {
