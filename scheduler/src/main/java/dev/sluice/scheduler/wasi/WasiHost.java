@@ -100,6 +100,8 @@ public final class WasiHost {
     /** The current invocation's files, null when it has none; its preopens' names, fd 3 first. */
     private FunctionFiles files;
     private byte[][] preopens;
+    /** A writable mount's measured asset tree, as {@link #checkFits} found it; null for any other invocation. */
+    private Scratch.Tree tree;
     /** Once the invocation opened its files: its own WASI, functions and scratch; null before and without. */
     private WasiPreview1 fileWasi;
     private HostFunction[] fileFunctions;
@@ -183,10 +185,11 @@ public final class WasiHost {
         if (files.assets().isEmpty()) {
             return; // an empty writable directory: any scratch space holds it
         }
-        measured.computeIfAbsent(files.assets().get(), Scratch.Tree::measure).shortfall(files.scratch())
-                .ifPresent(s -> {
-                    throw new SchedulerException.AssetsExceedScratch(s.bound(), s.detail());
-                });
+        Scratch.Tree measuredTree = measured.computeIfAbsent(files.assets().get(), Scratch.Tree::measure);
+        measuredTree.shortfall(files.scratch()).ifPresent(s -> {
+            throw new SchedulerException.AssetsExceedScratch(s.bound(), s.detail());
+        });
+        tree = measuredTree;
     }
 
     /**
@@ -213,7 +216,6 @@ public final class WasiHost {
         AssetMount mount = f.mount();
         if (mount.writable()) {
             if (assets != null) {
-                Scratch.Tree tree = measured.computeIfAbsent(assets, Scratch.Tree::measure);
                 fuel.charge(tree.entries() * FuelCosts.FILE_PER_ENTRY + tree.bytes() * FuelCosts.HOST_PER_BYTE);
             }
             scratch = Scratch.open(f.scratch());
@@ -239,6 +241,7 @@ public final class WasiHost {
     private void closeFiles() {
         files = null;
         preopens = null;
+        tree = null;
         guard.end();
         fileFunctions = null;
         try {
