@@ -156,7 +156,7 @@ final class FileGuard {
             return Errno.EROFS.result();
         }
         Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
-        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
             return Errno.EPERM.result();
         }
         if (dir != null && dir.scratch() && target != null) {
@@ -293,7 +293,7 @@ final class FileGuard {
             return PathCall.refuse(Errno.EROFS);
         }
         Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
-        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
             return PathCall.refuse(Errno.EPERM);
         }
         if (dir != null && dir.scratch() && target != null
