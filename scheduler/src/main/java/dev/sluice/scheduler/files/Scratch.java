@@ -167,11 +167,6 @@ public final class Scratch implements Closeable {
             return new Tree(sums[0], (int) Math.min(sums[1], Integer.MAX_VALUE), sums[2]);
         }
 
-        /** Whether a scratch space of {@code limits} can hold this tree with room to spare or none. */
-        public boolean fits(ScratchLimits limits) {
-            return shortfall(limits).isEmpty();
-        }
-
         /**
          * Why a scratch space of {@code limits} cannot hold this tree as a writable copy, if it cannot: the one rule
          * both the upload (422 {@code exceeds-scratch}) and the invocation (422 {@code assets-exceed-scratch}) apply.
@@ -199,7 +194,7 @@ public final class Scratch implements Closeable {
 
     /**
      * Copies the host tree {@code root} into this (empty) scratch space, counting each file and directory it makes.
-     * The caller checked {@link Tree#fits}: a tree that does not fit after all is the host's fault.
+     * The caller checked {@link Tree#shortfall}: a tree that does not fit after all is the host's fault.
      *
      * @throws UncheckedIOException when the tree cannot be read or does not fit
      */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * One invocation's trees and the descriptors Chicory opened under them, with the rights each still holds. Chicory's
@@ -73,7 +74,8 @@ final class Descriptors {
     }
 
     private final Map<Integer, Open> open = new HashMap<>();
-    private Path assetsRoot; // the real path of the read-only assets, null when none
+    private Path assets; // the read-only assets' host directory, null when none
+    private Path assetsRoot; // its real path, once a path call needed it
     private Scratch scratch; // null: no scratch space
 
     /**
@@ -86,7 +88,8 @@ final class Descriptors {
     void begin(Path assets, Scratch scratch, int firstFd) {
         open.clear();
         this.scratch = scratch;
-        this.assetsRoot = assets == null ? null : GuestPaths.realPath(assets);
+        this.assets = assets;
+        this.assetsRoot = null;
         int fd = firstFd;
         if (assets != null) {
             open.put(fd++, new Open(false, assets));
@@ -99,6 +102,7 @@ final class Descriptors {
     /** Forgets the invocation: nothing of its descriptors or trees stays. */
     void end() {
         open.clear();
+        assets = null;
         assetsRoot = null;
         scratch = null;
     }
@@ -108,8 +112,16 @@ final class Descriptors {
         return open.get((int) fd);
     }
 
-    /** The real path of the read-only assets, null when the invocation has none. */
+    /**
+     * The real path of the read-only assets, taken when a path call under them first needs it (many invocations
+     * with files make none) and kept for the invocation. Asked for only through a descriptor under the assets.
+     *
+     * @throws java.io.UncheckedIOException when the directory cannot be resolved (the host's fault)
+     */
     Path assetsRoot() {
+        if (assetsRoot == null) {
+            assetsRoot = GuestPaths.realPath(Objects.requireNonNull(assets, "assets"));
+        }
         return assetsRoot;
     }
 

@@ -90,7 +90,7 @@ final class FileGuard {
             case "path_link" -> links::link;
             case "path_symlink" -> links::symlink;
             case "path_filestat_set_times" -> this::pathSetTimes;
-            case "path_filestat_get" -> (c, i, a) -> pathOp(c, i, a, false, true, 2, 3);
+            case "path_filestat_get" -> this::pathFilestatGet;
             case "path_readlink" -> this::readlink;
             case "fd_read" -> (c, i, a) -> data.data(c, i, a, false);
             case "fd_write" -> (c, i, a) -> data.data(c, i, a, true);
@@ -156,7 +156,7 @@ final class FileGuard {
             return Errno.EROFS.result();
         }
         Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
-        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
             return Errno.EPERM.result();
         }
         if (dir != null && dir.scratch() && target != null) {
@@ -221,13 +221,14 @@ final class FileGuard {
     private long[] remove(HostFunction chicory, Instance instance, long[] args) {
         charge(FuelCosts.FILE_PATH_OP);
         Open dir = descriptors.get(args[0]);
-        if (GuestPaths.path(instance, args, 1, 2) == null) {
+        String raw = GuestPaths.path(instance, args, 1, 2);
+        if (raw == null) {
             return Errno.ENAMETOOLONG.result();
         }
         if (dir != null && !dir.scratch()) {
             return Errno.EROFS.result();
         }
-        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), GuestPaths.path(instance, args, 1, 2));
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
         ScratchLinks.Entry gone = target == null ? ScratchLinks.Entry.NONE : ScratchLinks.Entry.of(target);
         long[] result = chicory.handle().apply(instance, args);
         if (dir != null && Errno.succeeded(result)) {
@@ -266,43 +267,59 @@ final class FileGuard {
         return result;
     }
 
-    private long[] pathOp(HostFunction chicory, Instance instance, long[] args, boolean changes, boolean lookupFlags,
-                          int p, int l) {
-        charge(FuelCosts.FILE_PATH_OP);
-        String raw = GuestPaths.path(instance, args, p, l);
-        if (raw == null) {
-            return Errno.ENAMETOOLONG.result();
+    /**
+     * A path call, checked (and charged) before Chicory runs: {@code refused} is the errno it gets instead, or null
+     * when it may go on; then {@code dir} is the descriptor it names (null: none of the invocation's) and
+     * {@code target} where its path leads lexically (null without {@code dir} or when Chicory cannot resolve it).
+     */
+    private record PathCall(long[] refused, Open dir, Path target) {
+        static PathCall refuse(Errno errno) {
+            return new PathCall(errno.result(), null, null);
         }
-        Open dir = descriptors.get(args[0]);
-        if (changes && dir != null && !dir.scratch()) {
-            return Errno.EROFS.result();
-        }
-        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
-        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors.assetsRoot(), target)) {
-            return Errno.EPERM.result();
-        }
-        if (dir != null && dir.scratch() && target != null
-                && GuestPaths.lookup(target, lookupFlags && (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0) == null) {
-            return Errno.ELOOP.result(); // before Chicory, whose own walk of a chain is unbounded
-        }
-        return chicory.handle().apply(instance, args);
     }
 
     /**
-     * {@code path_readlink}: refused as any path call is ({@link #pathOp}), then read as POSIX reads a link
+     * The refusals any path call meets: a component too long, a change under {@code /assets}, a path leaving
+     * {@code /assets}, a chain of links too long in scratch.
+     */
+    private PathCall check(Instance instance, long[] args, boolean changes, boolean lookupFlags, int p, int l) {
+        charge(FuelCosts.FILE_PATH_OP);
+        String raw = GuestPaths.path(instance, args, p, l);
+        if (raw == null) {
+            return PathCall.refuse(Errno.ENAMETOOLONG);
+        }
+        Open dir = descriptors.get(args[0]);
+        if (changes && dir != null && !dir.scratch()) {
+            return PathCall.refuse(Errno.EROFS);
+        }
+        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
+        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
+            return PathCall.refuse(Errno.EPERM);
+        }
+        if (dir != null && dir.scratch() && target != null
+                && GuestPaths.lookup(target, lookupFlags && (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0) == null) {
+            return PathCall.refuse(Errno.ELOOP); // before Chicory, whose own walk of a chain is unbounded
+        }
+        return new PathCall(null, dir, target);
+    }
+
+    /** {@code path_filestat_get}: Chicory's, once {@link #check}ed. */
+    private long[] pathFilestatGet(HostFunction chicory, Instance instance, long[] args) {
+        PathCall call = check(instance, args, false, true, 2, 3);
+        return call.refused() != null ? call.refused() : chicory.handle().apply(instance, args);
+    }
+
+    /**
+     * {@code path_readlink}: refused as any path call is ({@link #check}), then read as POSIX reads a link
      * ({@link ScratchLinks#readlink}).
      */
     private long[] readlink(HostFunction chicory, Instance instance, long[] args) {
-        long[] checked = pathOp(passing(chicory), instance, args, false, false, 1, 2);
-        if (checked != null) {
-            return checked; // refused
+        PathCall call = check(instance, args, false, false, 1, 2);
+        if (call.refused() != null) {
+            return call.refused();
         }
-        return links.readlink(chicory, instance, args);
-    }
-
-    /** A stand-in for Chicory's function that answers null: "not refused" to a caller of {@link #pathOp}. */
-    private static HostFunction passing(HostFunction chicory) {
-        return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (i, a) -> null);
+        Path link = call.dir() == null || !call.dir().scratch() ? null : call.target();
+        return links.readlink(chicory, instance, args, link);
     }
 
     /**
@@ -310,12 +327,11 @@ final class FileGuard {
      * a link's own times unless told to follow it (Chicory always follows; Linux's {@code utimensat} does not).
      */
     private long[] pathSetTimes(HostFunction chicory, Instance instance, long[] args) {
-        long[] checked = pathOp(passing(chicory), instance, args, true, true, 2, 3);
-        if (checked != null) {
-            return checked; // refused
+        PathCall call = check(instance, args, true, true, 2, 3);
+        if (call.refused() != null) {
+            return call.refused();
         }
-        Open dir = descriptors.get(args[0]);
-        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), GuestPaths.path(instance, args, 2, 3));
+        Path target = call.target();
         if (target == null || (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0 || !Files.isSymbolicLink(target)) {
             return chicory.handle().apply(instance, args);
         }

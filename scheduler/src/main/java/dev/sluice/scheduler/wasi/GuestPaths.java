@@ -10,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.function.Supplier;
 
 /**
  * Where a guest path leads, decided before Chicory sees it (docs/sandbox.md, "Files"): read from guest memory with
@@ -90,22 +91,24 @@ final class GuestPaths {
     }
 
     /**
-     * Whether the path, links followed, lies outside {@code assetsRoot} (the real path of {@code /assets}, or null
-     * when there is none). The upload refuses links, so none should exist; this holds even if one did (a bug of the
-     * store, a hand-edited data directory), since Chicory follows links, and the host file system follows a link met
-     * mid-path, wherever it points.
+     * Whether the path under {@code /assets}, links followed, lies outside {@code assetsRoot} (the real path of
+     * {@code /assets}, asked for only when the path exists). The upload refuses links, so none should exist; this
+     * holds even if one did (a bug of the store, a hand-edited data directory), since Chicory follows links, and the
+     * host file system follows a link met mid-path, wherever it points.
      */
-    static boolean leavesAssets(Path assetsRoot, Path target) {
-        if (target == null || assetsRoot == null) {
+    static boolean leavesAssets(Supplier<Path> assetsRoot, Path target) {
+        if (target == null) {
             return false; // Chicory refuses a path it cannot resolve
         }
+        Path real;
         try {
-            return !target.toRealPath().startsWith(assetsRoot);
+            real = target.toRealPath();
         } catch (NoSuchFileException e) {
             return false; // nothing there: Chicory answers ENOENT (a dangling link too: nothing is read)
         } catch (IOException | SecurityException e) {
             return true;
         }
+        return !real.startsWith(assetsRoot.get());
     }
 
     /** The real path of the assets directory, against which {@link #leavesAssets} measures. */

@@ -254,11 +254,10 @@ final class ScratchLinks {
      * at the preopen's root, {@code ../g} for one in another directory of the root), cut to the buffer; Chicory
      * answers only its last name ({@code g}), wherever it is. The buffer's span was checked ({@link PointerChecks});
      * nothing is allocated from its length.
+     *
+     * @param link where the guard resolved the path in scratch; null outside scratch or when it does not resolve
      */
-    long[] readlink(HostFunction chicory, Instance instance, long[] args) {
-        Open dir = descriptors.get(args[0]);
-        Path link = dir == null || !dir.scratch() ? null
-                : GuestPaths.resolve(dir.path(), GuestPaths.path(instance, args, 1, 2));
+    long[] readlink(HostFunction chicory, Instance instance, long[] args, Path link) {
         if (link == null || !Files.isSymbolicLink(link)) {
             return chicory.handle().apply(instance, args); // its errnos (EINVAL for no link, ENOENT, ...)
         }

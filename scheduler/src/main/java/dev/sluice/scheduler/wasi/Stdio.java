@@ -87,11 +87,9 @@ public final class Stdio {
         return fds.get((int) fd) == Stream.STDIN && stdin.available() <= 0;
     }
 
-    HostFunction fdRead(HostFunction chicory) {
-        return fdRead(chicory, null);
-    }
-
-    /** As {@link #fdRead(HostFunction)}, passing a descriptor that is no standard stream to {@code files}, if any. */
+    /**
+     * {@code fd_read} in place of Chicory's, passing a descriptor that is no standard stream to {@code files}.
+     */
     HostFunction fdRead(HostFunction chicory, HostFunction files) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             Memory memory = instance.memory();
@@ -100,7 +98,7 @@ public final class Stdio {
                 return iovecs.errno;
             }
             Stream from = stream(args[0]);
-            if (from == null && files != null) {
+            if (from == null) {
                 return files.handle().apply(instance, args);
             }
             if (from != Stream.STDIN) {
@@ -119,11 +117,9 @@ public final class Stdio {
         });
     }
 
-    HostFunction fdWrite(HostFunction chicory) {
-        return fdWrite(chicory, null);
-    }
-
-    /** As {@link #fdWrite(HostFunction)}, passing a descriptor that is no standard stream to {@code files}, if any. */
+    /**
+     * {@code fd_write} in place of Chicory's, passing a descriptor that is no standard stream to {@code files}.
+     */
     HostFunction fdWrite(HostFunction chicory, HostFunction files) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             Memory memory = instance.memory();
@@ -132,7 +128,7 @@ public final class Stdio {
                 return iovecs.errno;
             }
             Stream stream = stream(args[0]);
-            if (stream == null && files != null) {
+            if (stream == null) {
                 return files.handle().apply(instance, args);
             }
             if (stream != Stream.STDOUT && stream != Stream.STDERR) {

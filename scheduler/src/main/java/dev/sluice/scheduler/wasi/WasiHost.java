@@ -100,6 +100,8 @@ public final class WasiHost {
     /** The current invocation's files, null when it has none; its preopens' names, fd 3 first. */
     private FunctionFiles files;
     private byte[][] preopens;
+    /** A writable mount's measured asset tree, as {@link #checkFits} found it; null for any other invocation. */
+    private Scratch.Tree tree;
     /** Once the invocation opened its files: its own WASI, functions and scratch; null before and without. */
     private WasiPreview1 fileWasi;
     private HostFunction[] fileFunctions;
@@ -183,10 +185,11 @@ public final class WasiHost {
         if (files.assets().isEmpty()) {
             return; // an empty writable directory: any scratch space holds it
         }
-        measured.computeIfAbsent(files.assets().get(), Scratch.Tree::measure).shortfall(files.scratch())
-                .ifPresent(s -> {
-                    throw new SchedulerException.AssetsExceedScratch(s.bound(), s.detail());
-                });
+        Scratch.Tree measuredTree = measured.computeIfAbsent(files.assets().get(), Scratch.Tree::measure);
+        measuredTree.shortfall(files.scratch()).ifPresent(s -> {
+            throw new SchedulerException.AssetsExceedScratch(s.bound(), s.detail());
+        });
+        tree = measuredTree;
     }
 
     /**
@@ -213,7 +216,6 @@ public final class WasiHost {
         AssetMount mount = f.mount();
         if (mount.writable()) {
             if (assets != null) {
-                Scratch.Tree tree = measured.computeIfAbsent(assets, Scratch.Tree::measure);
                 fuel.charge(tree.entries() * FuelCosts.FILE_PER_ENTRY + tree.bytes() * FuelCosts.HOST_PER_BYTE);
             }
             scratch = Scratch.open(f.scratch());
@@ -239,6 +241,7 @@ public final class WasiHost {
     private void closeFiles() {
         files = null;
         preopens = null;
+        tree = null;
         guard.end();
         fileFunctions = null;
         try {
@@ -288,12 +291,9 @@ public final class WasiHost {
         for (int i = 0; i < chicory.length; i++) {
             HostFunction f = target(i, chicory[i]);
             HostFunction gated = gate(f, guard.guard(f));
-            // What Stdio does with a descriptor that is no standard stream: without files, EBADF as before files.
-            HostFunction otherFds = new HostFunction(f.module(), f.name(), f.functionType(), (instance, args) ->
-                    files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
             functions[i] = guestFaults(switch (f.name()) {
-                case "fd_read" -> stdio.fdRead(f, otherFds);
-                case "fd_write" -> stdio.fdWrite(f, otherFds);
+                case "fd_read" -> stdio.fdRead(f, otherFds(gated));
+                case "fd_write" -> stdio.fdWrite(f, otherFds(gated));
                 case "fd_close" -> stdio.fdClose(gated);
                 case "fd_renumber" -> stdio.fdRenumber(gated);
                 case "poll_oneoff" -> poll.wrap(opening(f));
@@ -301,6 +301,12 @@ public final class WasiHost {
             });
         }
         return ImportValues.builder().addFunction(FuelMeter.meter(functions, this::fuel)).build();
+    }
+
+    /** What Stdio does with a descriptor that is no standard stream: without files, EBADF as before files. */
+    private HostFunction otherFds(HostFunction gated) {
+        return new HostFunction(gated.module(), gated.name(), gated.functionType(), (instance, args) ->
+                files != null ? gated.handle().apply(instance, args) : Errno.EBADF.result());
     }
 
     /** Chicory's function {@code index} of the invocation's own WASI once it opened its files, else the shared one. */
@@ -320,7 +326,8 @@ public final class WasiHost {
     /**
      * Before an invocation with files has opened them: answers the preopen listing, lets through what the shared
      * WASI answers as a fresh one with the preopens would (calls that only read, on no descriptor or a standard
-     * stream's), and opens the files for anything else, then lets it through.
+     * stream's), and opens the files for anything else, then lets it through. A function with neither is
+     * {@code guarded} itself.
      */
     private HostFunction gate(HostFunction prototype, HostFunction guarded) {
         String name = prototype.name();
@@ -330,6 +337,9 @@ public final class WasiHost {
             default -> null;
         };
         boolean anyDescriptor = !NO_DESCRIPTOR.contains(name) && !GuestArgs.replaces(name);
+        if (early == null && !anyDescriptor) {
+            return guarded; // nothing to answer early and no descriptor to open files for
+        }
         boolean readsOnly = READ_ONLY.contains(name);
         return new HostFunction(prototype.module(), name, prototype.functionType(), (instance, args) -> {
             if (files != null && fileFunctions == null) {
