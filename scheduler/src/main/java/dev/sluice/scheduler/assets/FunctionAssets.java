@@ -63,7 +63,6 @@ public final class FunctionAssets {
     private static final String TEMP = ".tmp-";
     /** Failed attaches in a row after which {@link #upgrade} leaves the rest for the next start. */
     private static final int UPGRADE_FAILURES = 3;
-    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
 
     private final Path root;
     private final Object lock = new Object();
@@ -481,7 +480,7 @@ public final class FunctionAssets {
     }
 
     Path directoryOf(String digest) {
-        if (!DIGEST.matcher(digest).matches()) {
+        if (!Digests.isDigest(digest)) {
             throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
         return root.resolve(digest.substring(Digests.PREFIX.length()));
@@ -603,7 +602,7 @@ public final class FunctionAssets {
     }
 
     private static String digest(String text) {
-        if (!DIGEST.matcher(text).matches()) {
+        if (!Digests.isDigest(text)) {
             throw new IllegalArgumentException("digest: '" + text + "' (expected: sha256:<64 hex digits>)");
         }
         return text;
