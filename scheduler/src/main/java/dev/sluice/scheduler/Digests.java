@@ -3,6 +3,7 @@ package dev.sluice.scheduler;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Pattern;
 
 /**
  * Content digests of modules and asset trees, in the {@code sha256:<hex>} form the API shows and the hex form file
@@ -10,6 +11,7 @@ import java.util.HexFormat;
  */
 public final class Digests {
     public static final String PREFIX = "sha256:";
+    private static final Pattern DIGEST = Pattern.compile(PREFIX + "[0-9a-f]{64}");
 
     private Digests() {}
 
@@ -21,8 +23,13 @@ public final class Digests {
         }
     }
 
+    /** Whether the text is a digest in the {@code sha256:<64 lowercase hex digits>} form; callers say what is wrong. */
+    public static boolean isDigest(String text) {
+        return DIGEST.matcher(text).matches();
+    }
+
     static String hex(String digest) {
-        if (!digest.startsWith(PREFIX) || !digest.substring(PREFIX.length()).matches("[0-9a-f]{64}")) {
+        if (!isDigest(digest)) {
             throw new SchedulerException.InvalidInput("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
         return digest.substring(PREFIX.length());

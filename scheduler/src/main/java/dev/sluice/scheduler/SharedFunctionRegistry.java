@@ -16,7 +16,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The {@link FunctionRegistry} shared by every gateway and worker: metadata in a {@link FunctionIndex}, module bytes
@@ -136,33 +138,40 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         return library.flatMap(l -> l.compiled(function.digest()));
     }
 
-    /**
-     * Reserves the digest, stores the bytes and commits; again when the reservation expired before the commit (this
-     * process paused for longer than {@link #RESERVATION}): another process may have deleted the bytes meanwhile, so
-     * committing would point the function at a missing module.
-     */
     private FunctionIndex.Commit store(FunctionSpec spec, byte[] bytes, long maxFunctions) {
-        FunctionIndex.Commit commit = null;
+        return referenced(spec.digest(), bytes, token -> index.commit(spec, token, maxFunctions),
+                FunctionIndex.Commit::orphaned, c -> c.outcome() == FunctionIndex.Commit.Outcome.RESERVATION_LOST);
+    }
+
+    /**
+     * Reserves the digest, stores the bytes and runs the index step that references them (a deploy's commit, an
+     * upload's attach); again when the reservation expired before that step (this process paused for longer than
+     * {@link #RESERVATION}): another process may have deleted the bytes meanwhile, so referencing them would point
+     * the function at missing bytes. Deletes what each step orphaned and returns the last step's result.
+     */
+    private <R> R referenced(String digest, byte[] bytes, Function<String, R> step,
+                             Function<R, List<String>> orphaned, Predicate<R> lost) {
+        R result = null;
         for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
             String token = UUID.randomUUID().toString();
-            reserve(spec.digest(), token);
+            reserve(digest, token);
             try {
-                store.put(spec.digest(), bytes);
-                commit = index.commit(spec, token, maxFunctions);
+                store.put(digest, bytes);
+                result = step.apply(token);
             } catch (RuntimeException e) {
                 try {
-                    index.release(spec.digest(), token).ifPresent(this::deleteModule);
+                    index.release(digest, token).ifPresent(this::deleteModule);
                 } catch (RuntimeException again) {
                     e.addSuppressed(again); // the reservation expires by itself
                 }
                 throw e;
             }
-            commit.orphaned().forEach(this::deleteModule);
-            if (commit.outcome() != FunctionIndex.Commit.Outcome.RESERVATION_LOST) {
-                return commit;
+            orphaned.apply(result).forEach(this::deleteModule);
+            if (!lost.test(result)) {
+                return result;
             }
         }
-        return commit;
+        return result;
     }
 
     /** Waits (briefly, rarely) while another process deletes this digest's old bytes. */
@@ -236,7 +245,9 @@ final class SharedFunctionRegistry implements FunctionRegistry {
      */
     @Override
     public Optional<AssetsChange> attach(String tenant, FunctionName name, Optional<AttachedAssets> assets) {
-        return attached(tenant, name, index.attach(tenant, name, assets, Optional.empty(), false));
+        FunctionIndex.Attach result = index.attach(tenant, name, assets, Optional.empty(), false);
+        result.orphaned().forEach(this::deleteModule);
+        return attached(tenant, name, result);
     }
 
     /**
@@ -247,33 +258,19 @@ final class SharedFunctionRegistry implements FunctionRegistry {
     @Override
     public Optional<AssetsChange> attach(String tenant, FunctionName name, AttachedAssets assets,
                                          java.util.function.Supplier<byte[]> archive, boolean onlyWhenNone) {
-        for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
-            String token = UUID.randomUUID().toString();
-            reserve(assets.digest(), token);
-            FunctionIndex.Attach result;
-            try {
-                store.put(assets.digest(), archive.get());
-                result = index.attach(tenant, name, Optional.of(assets), Optional.of(token), onlyWhenNone);
-            } catch (RuntimeException e) {
-                try {
-                    index.release(assets.digest(), token).ifPresent(this::deleteModule);
-                } catch (RuntimeException again) {
-                    e.addSuppressed(again); // the reservation expires by itself
-                }
-                throw e;
-            }
-            if (result.outcome() != FunctionIndex.Attach.Outcome.RESERVATION_LOST) {
-                return attached(tenant, name, result);
-            }
-            result.orphaned().forEach(this::deleteModule);
+        FunctionIndex.Attach result = referenced(assets.digest(), archive.get(),
+                token -> index.attach(tenant, name, Optional.of(assets), Optional.of(token), onlyWhenNone),
+                FunctionIndex.Attach::orphaned, a -> a.outcome() == FunctionIndex.Attach.Outcome.RESERVATION_LOST);
+        if (result.outcome() != FunctionIndex.Attach.Outcome.RESERVATION_LOST) {
+            return attached(tenant, name, result);
         }
         throw new StorageFailure("shared store: storing the assets of " + name + " took longer than its reservation ("
                 + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS + " times; upload again", null);
     }
 
+    /** The caller has deleted what the step orphaned. */
     private Optional<AssetsChange> attached(String tenant, FunctionName name, FunctionIndex.Attach result) {
         forget(tenant, name);
-        result.orphaned().forEach(this::deleteModule);
         return switch (result.outcome()) {
             case ATTACHED -> result.change();
             case NOT_FOUND -> Optional.empty();

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
+import dev.sluice.scheduler.assets.AssetTree;
+import dev.sluice.scheduler.assets.AttachedAssets;
+import dev.sluice.scheduler.files.AssetMount;
 import dev.sluice.scheduler.redis.RedisFixture;
 import dev.sluice.scheduler.redis.RedisFunctionIndex;
 import dev.sluice.scheduler.redis.RedisModuleStore;
@@ -157,6 +160,32 @@ class SharedRegistryRacesTest {
                 e.getMessage());
         assertEquals(SharedFunctionRegistry.COMMIT_ATTEMPTS, storing.get());
         assertEquals(List.of(), redis.keys(), "no function, and its orphaned bytes were deleted");
+    }
+
+    @Test
+    void anUploadWhoseReservationKeepsExpiringFailsClearlyAndLeavesTheFunctionAsItWas() {
+        otherProcess().deploy(request("acme", "b", "plain"));
+        List<String> before = redis.keys();
+        AttachedAssets tree = new AttachedAssets(new AssetTree(Digests.sha256(new byte[] {1}), 1, 1),
+                AssetMount.DEFAULT);
+        AtomicInteger storing = new AtomicInteger();
+        FunctionRegistry paused = interleaved(() -> {
+            storing.incrementAndGet();
+            expireReservations(tree.digest());
+        }, Integer.MAX_VALUE);
+        AtomicInteger archived = new AtomicInteger();
+
+        var e = assertThrows(StorageFailure.class, () -> paused.attach("acme", FunctionName.of("b"), tree, () -> {
+            archived.incrementAndGet();
+            return new byte[] {1};
+        }, false));
+
+        assertTrue(e.getMessage().startsWith("shared store: ") && e.getMessage().contains("reservation")
+                && e.getMessage().endsWith("upload again"), e.getMessage());
+        assertEquals(SharedFunctionRegistry.COMMIT_ATTEMPTS, storing.get());
+        assertEquals(1, archived.get(), "the archive is built once, however often it is stored");
+        assertEquals(before, redis.keys(), "no assets attached, and the orphaned archive was deleted");
+        assertEquals(Optional.empty(), otherProcess().find("acme", FunctionName.of("b")).orElseThrow().assets());
     }
 
     /** As if the deploying process had paused for longer than {@link SharedFunctionRegistry#RESERVATION}. */

@@ -1,6 +1,7 @@
 package dev.sluice.scheduler.assets;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.sluice.scheduler.Digests;
 import dev.sluice.scheduler.files.AssetMount;
 import java.util.Objects;
 
@@ -34,7 +35,7 @@ public record AttachedAssets(AssetTree tree, AssetMount mount) {
 
         /** @throws IllegalArgumentException when a field is out of its range (a corrupt record) */
         public AttachedAssets attached() {
-            if (digest == null || !digest.matches("sha256:[0-9a-f]{64}")) {
+            if (digest == null || !Digests.isDigest(digest)) {
                 throw new IllegalArgumentException("assets digest: '" + digest + "' (expected: sha256:<64 hex>)");
             }
             if (files < 0 || bytes < 0) {

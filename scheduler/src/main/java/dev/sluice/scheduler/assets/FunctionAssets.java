@@ -63,7 +63,6 @@ public final class FunctionAssets {
     private static final String TEMP = ".tmp-";
     /** Failed attaches in a row after which {@link #upgrade} leaves the rest for the next start. */
     private static final int UPGRADE_FAILURES = 3;
-    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
 
     private final Path root;
     private final Object lock = new Object();
@@ -84,6 +83,11 @@ public final class FunctionAssets {
      * served and replaced when the tree is stored again.
      */
     private final Map<String, Path> here = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The canonical archive's length of each tree uploaded through this process while it is here, counted while the
+     * upload was hashed, so {@link #archive} writes it once instead of counting it first. Changed under {@link #lock}.
+     */
+    private final Map<String, Long> archiveLengths = new java.util.concurrent.ConcurrentHashMap<>();
 
     private FunctionAssets(Path root, Stored stored) {
         this.root = root;
@@ -258,9 +262,12 @@ public final class FunctionAssets {
         }
         Path temp = temporaryDirectory("upload");
         AssetTree tree;
+        long archiveLength;
         try {
             AssetArchive.Unpacked unpacked = AssetArchive.unpack(body, limits, temp);
-            tree = new AssetTree(digestOf(temp), unpacked.files(), unpacked.bytes());
+            Canonical canonical = canonical(temp);
+            tree = new AssetTree(canonical.digest(), unpacked.files(), unpacked.bytes());
+            archiveLength = canonical.length();
             readOnly(temp);
         } catch (RuntimeException e) {
             deleteTree(temp);
@@ -278,6 +285,7 @@ public final class FunctionAssets {
                 deleteTree(temp);
                 throw new StorageFailure("cannot store assets " + dir + ": " + e, e);
             }
+            archiveLengths.put(tree.digest(), archiveLength);
             Map<String, Map<String, List<String>>> next = copy();
             next.computeIfAbsent(owner, o -> new TreeMap<>()).computeIfAbsent(name.value(), n -> new ArrayList<>())
                     .add(tree.digest());
@@ -321,10 +329,10 @@ public final class FunctionAssets {
     }
 
     /**
-     * The canonical archive of a tree stored here, in memory (a shared store takes bytes): written twice, first only
-     * counted, then into an array of exactly its size, so the heap holds the archive once (a growing buffer and its
-     * final copy allocated five times its size: {@code AssetArchivePeak}). At most the plan's {@code max-asset-bytes}
-     * plus headers and padding.
+     * The canonical archive of a tree stored here, in memory (a shared store takes bytes): written into an array of
+     * exactly its size, so the heap holds the archive once (a growing buffer and its final copy allocated five times
+     * its size: {@code AssetArchivePeak}); the size is known from the upload, or else counted in a first pass. At most
+     * the plan's {@code max-asset-bytes} plus headers and padding.
      *
      * @throws StorageFailure when the tree is not here or cannot be read, or its archive passes 2 GiB (no array holds
      *                        it; a Redis string holds 512 MB at most anyway)
@@ -332,23 +340,13 @@ public final class FunctionAssets {
     public byte[] archive(String digest) {
         Path tree = directoryOf(digest);
         try {
-            long[] size = {0};
-            AssetArchive.canonical(tree, new OutputStream() {
-                @Override
-                public void write(int b) {
-                    size[0]++;
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) {
-                    size[0] += len;
-                }
-            });
-            if (size[0] > Integer.MAX_VALUE - 8) {
-                throw new StorageFailure("assets " + digest + ": archive of " + size[0] + " bytes, too large for"
+            Long known = archiveLengths.get(digest);
+            long size = known != null ? known : canonicalLength(tree);
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new StorageFailure("assets " + digest + ": archive of " + size + " bytes, too large for"
                         + " the shared store", null);
             }
-            byte[] bytes = new byte[(int) size[0]];
+            byte[] bytes = new byte[(int) size];
             java.nio.ByteBuffer into = java.nio.ByteBuffer.wrap(bytes);
             AssetArchive.canonical(tree, new OutputStream() {
                 @Override
@@ -481,7 +479,7 @@ public final class FunctionAssets {
     }
 
     Path directoryOf(String digest) {
-        if (!DIGEST.matcher(digest).matches()) {
+        if (!Digests.isDigest(digest)) {
             throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
         }
         return root.resolve(digest.substring(Digests.PREFIX.length()));
@@ -492,6 +490,7 @@ public final class FunctionAssets {
                 .anyMatch(held -> held.contains(digest));
         if (!used) {
             here.remove(digest);
+            archiveLengths.remove(digest);
             deleteTree(directoryOf(digest));
         }
     }
@@ -603,7 +602,7 @@ public final class FunctionAssets {
     }
 
     private static String digest(String text) {
-        if (!DIGEST.matcher(text).matches()) {
+        if (!Digests.isDigest(text)) {
             throw new IllegalArgumentException("digest: '" + text + "' (expected: sha256:<64 hex digits>)");
         }
         return text;
@@ -611,16 +610,46 @@ public final class FunctionAssets {
 
     /** The SHA-256 of the tree's canonical archive. */
     static String digestOf(Path tree) throws IOException {
+        return canonical(tree).digest();
+    }
+
+    /** A tree's canonical archive, as its digest and length. */
+    private record Canonical(String digest, long length) {}
+
+    /** The digest and length of the tree's canonical archive, in one pass. */
+    private static Canonical canonical(Path tree) throws IOException {
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
+        CountingOutputStream counted = new CountingOutputStream();
+        try (OutputStream out = new DigestOutputStream(counted, sha256)) {
             AssetArchive.canonical(tree, out);
         }
-        return Digests.PREFIX + HexFormat.of().formatHex(sha256.digest());
+        return new Canonical(Digests.PREFIX + HexFormat.of().formatHex(sha256.digest()), counted.length);
+    }
+
+    private static long canonicalLength(Path tree) throws IOException {
+        CountingOutputStream counted = new CountingOutputStream();
+        AssetArchive.canonical(tree, counted);
+        return counted.length;
+    }
+
+    /** Counts what is written to it and keeps nothing. */
+    private static final class CountingOutputStream extends OutputStream {
+        long length;
+
+        @Override
+        public void write(int b) {
+            length++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            length += len;
+        }
     }
 
     /** Files r--r--r--, directories r-xr-xr-x (where the file system has POSIX permissions). */

@@ -91,11 +91,18 @@ public final class RedisFunctionIndex implements FunctionIndex {
               local t = redis.call('TIME')
               return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             end
+            -- json: a deploy's new entry, which commit() always writes without assets.
             local function keepAssets(json, previous)
-              if string.find(json, ',"assets":', 1, true) then return json end
               local at = string.find(previous, ',"assets":', 1, true)
               if not at then return json end
               return string.sub(json, 1, -2) .. string.sub(previous, at)
+            end
+            -- Drops the reservation; true when it was still alive and the digest is not being deleted (once it has
+            -- expired, the bytes stored under it may have been deleted by another process).
+            local function claim(refs, deleting, token, t)
+              local reserved = redis.call('ZSCORE', refs, 'd:' .. token)
+              redis.call('ZREM', refs, 'd:' .. token)
+              return reserved and tonumber(reserved) > t and redis.call('EXISTS', deleting) == 0
             end
             local function decode(json)
               local ok, value = pcall(cjson.decode, json)
@@ -127,9 +134,7 @@ public final class RedisFunctionIndex implements FunctionIndex {
             local max, ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
             local t = now()
             local member = 'f:' .. tenant .. '/' .. name
-            local reserved = redis.call('ZSCORE', KEYS[2], 'd:' .. token)
-            redis.call('ZREM', KEYS[2], 'd:' .. token)
-            if not reserved or tonumber(reserved) <= t or redis.call('EXISTS', KEYS[3]) == 1 then
+            if not claim(KEYS[2], KEYS[3], token, t) then
               if orphan(base, digest, t, ttl) then return {3, 0, 0, digest} end
               return {3, 0, 0}
             end
@@ -178,28 +183,21 @@ public final class RedisFunctionIndex implements FunctionIndex {
               if token ~= '' and orphan(base, digest, t, ttl) then return {outcome, entry, '', digest} end
               return {outcome, entry, ''}
             end
-            if token ~= '' then
-              local refs = base .. 'refs:' .. digest
-              local reserved = redis.call('ZSCORE', refs, 'd:' .. token)
-              redis.call('ZREM', refs, 'd:' .. token)
-              local deleting = redis.call('EXISTS', base .. 'deleting:' .. digest) == 1
-              if not reserved or tonumber(reserved) <= t or deleting then
-                return refused(2, '')
-              end
+            if token ~= '' and not claim(base .. 'refs:' .. digest, base .. 'deleting:' .. digest, token, t) then
+              return refused(2, '')
             end
             local previous = redis.call('HGET', KEYS[1], name)
             if not previous then return refused(1, '') end
             if not decode(previous) then return refused(3, previous) end
             local at = string.find(previous, ',"assets":', 1, true)
+            local old = treeOf(previous)
             if at and onlyWhenNone then
               -- The tree the record names is referenced by it (again: a no-op unless the record predates references).
-              local kept = treeOf(previous)
-              if kept then redis.call('ZADD', base .. 'refs:' .. kept, 0, member) end
+              if old then redis.call('ZADD', base .. 'refs:' .. old, 0, member) end
               local reply = refused(0, previous)
               reply[3] = previous
               return reply
             end
-            local old = treeOf(previous)
             local stripped = previous
             if at then stripped = string.sub(previous, 1, at - 1) .. '}' end
             local updated = stripped
