@@ -16,7 +16,6 @@ import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.AttachedAssets;
-import dev.sluice.scheduler.files.AssetMount;
 import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.scheduler.files.ScratchLimits;
 import io.helidon.http.HeaderName;
@@ -120,9 +119,8 @@ public final class InternalProtocol {
             Map<String, String> env = new LinkedHashMap<>();
             meta.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
             // The tree's host directory is the worker's to find (WorkerService): none here yet.
-            FunctionFiles files = spec.assets().isEmpty() && !scratch.granted() ? FunctionFiles.NONE
-                    : new FunctionFiles(Optional.empty(), spec.assets().map(AttachedAssets::mount)
-                            .orElse(AssetMount.DEFAULT), scratch);
+            FunctionFiles files = FunctionFiles.of(Optional.empty(), spec.assets().map(AttachedAssets::mount),
+                    scratch);
             return new Invocation(spec, new InvocationRequest(Arrays.copyOfRange(body, 4 + length, body.length),
                     args, env, files));
         } catch (SchedulerException.InvalidInput | IllegalArgumentException
