@@ -29,7 +29,6 @@ import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetRejection;
-import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.scheduler.files.AssetMount;
@@ -248,10 +247,9 @@ final class FunctionService implements HttpService {
         res.status(Status.NO_CONTENT_204).send();
     }
 
+    /** The fields and order of the stored form ({@link AttachedAssets.Stored}). */
     private static ObjectNode assetsJson(AttachedAssets attached) {
-        AssetTree tree = attached.tree();
-        return Json.object().put("digest", tree.digest()).put("files", tree.files()).put("bytes", tree.bytes())
-                .put("path", attached.mount().path()).put("writable", attached.mount().writable());
+        return Json.tree(AttachedAssets.Stored.of(attached));
     }
 
     /** A deploy whose module was read is timed (validation, instrumentation, compile); one refused before is not. */
