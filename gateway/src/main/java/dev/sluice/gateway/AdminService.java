@@ -371,8 +371,7 @@ final class AdminService implements HttpService {
         if (value == null) {
             return "null";
         }
-        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
+        return Requests.printable(value, 80);
     }
 
     static void send(ServerResponse res, Status status, JsonNode body) {

@@ -215,15 +215,8 @@ final class FunctionService implements HttpService {
     /** The query's mount; a bad {@code path} or {@code writable} is the client's error, with AssetMount's message. */
     private static AssetMount mount(ServerRequest req) {
         String path = req.query().contains("path") ? req.query().get("path") : AssetMount.DEFAULT.path();
-        boolean writable = false;
-        if (req.query().contains("writable")) {
-            String raw = req.query().get("writable");
-            if (!raw.equals("true") && !raw.equals("false")) {
-                throw ProblemException.of(ProblemType.INVALID_REQUEST, "writable: '"
-                        + (raw.length() > 16 ? raw.substring(0, 16) + "…" : raw) + "' (expected: true or false)");
-            }
-            writable = Boolean.parseBoolean(raw);
-        }
+        boolean writable = Requests.queryBoolean(req, "writable",
+                raw -> raw.length() > 16 ? raw.substring(0, 16) + "…" : raw).orElse(false);
         try {
             return new AssetMount(path, writable);
         } catch (IllegalArgumentException e) {
