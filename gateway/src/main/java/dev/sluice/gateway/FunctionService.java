@@ -1,6 +1,5 @@
 package dev.sluice.gateway;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
@@ -117,13 +116,9 @@ final class FunctionService implements HttpService {
 
     private void list(ServerRequest req, ServerResponse res) {
         KeyMetadata key = TenantGate.require(req, Scope.READ, null);
-        ArrayNode items = Json.object().arrayNode();
-        functions.list(tenant(req)).stream()
-                .filter(f -> key.allowsFunction(f.name().value()))
-                .forEach(f -> items.add(Representations.function(f, TenantGate.callerOf(req).limits())));
-        ObjectNode body = Json.object();
-        body.set("functions", items);
-        AdminService.send(res, Status.OK_200, body);
+        List<FunctionSpec> visible = functions.list(tenant(req)).stream()
+                .filter(f -> key.allowsFunction(f.name().value())).toList();
+        AdminService.send(res, Status.OK_200, Representations.functions(visible, TenantGate.callerOf(req).limits()));
     }
 
     private void usage(ServerRequest req, ServerResponse res) {
