@@ -3,8 +3,6 @@ package dev.sluice.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -42,7 +40,7 @@ public final class AdminClient implements AutoCloseable {
     }
 
     public Listing<TenantInfo> tenants() {
-        return list("/admin/v1/tenants", "tenants", TenantInfo::from);
+        return http.list("/admin/v1/tenants", "tenants", TenantInfo::from);
     }
 
     public TenantInfo tenant(String tenant) {
@@ -61,22 +59,22 @@ public final class AdminClient implements AutoCloseable {
 
     /** The tenant's functions, as the tenant API lists them. */
     public Listing<FunctionInfo> tenantFunctions(String tenant) {
-        return list("/admin/v1/tenants/" + Http.segment(tenant) + "/functions", "functions", FunctionInfo::from);
+        return http.list("/admin/v1/tenants/" + Http.segment(tenant) + "/functions", "functions", FunctionInfo::from);
     }
 
     public Usage tenantUsage(String tenant, OptionalInt days) {
         return Usage.from(http.call("GET", "/admin/v1/tenants/" + Http.segment(tenant) + "/usage"
-                + (days.isPresent() ? "?days=" + days.getAsInt() : ""), null));
+                + Http.days(days), null));
     }
 
     /** Every tenant's usage summed over the last {@code days} UTC days (the server's default, 1, when empty). */
     public UsageSummary usage(OptionalInt days) {
         return UsageSummary.from(http.call("GET", "/admin/v1/usage"
-                + (days.isPresent() ? "?days=" + days.getAsInt() : ""), null));
+                + Http.days(days), null));
     }
 
     public Listing<PlanInfo> plans() {
-        return list("/admin/v1/plans", "plans", PlanInfo::from);
+        return http.list("/admin/v1/plans", "plans", PlanInfo::from);
     }
 
     public PlanInfo plan(String plan) {
@@ -93,7 +91,7 @@ public final class AdminClient implements AutoCloseable {
     }
 
     public Listing<KeyInfo> keys(String tenant) {
-        return list("/admin/v1/tenants/" + Http.segment(tenant) + "/keys", "keys", KeyInfo::from);
+        return http.list("/admin/v1/tenants/" + Http.segment(tenant) + "/keys", "keys", KeyInfo::from);
     }
 
     /** Issues a key: {@code name}, and optionally {@code scopes}, {@code functions}, {@code expires-at}. */
@@ -131,12 +129,5 @@ public final class AdminClient implements AutoCloseable {
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString())).build();
         var response = http.checked(http.send(request));
         return new Put<>(response.statusCode() == 201, parse.apply(http.parse(response)));
-    }
-
-    private <T> Listing<T> list(String path, String member, Function<JsonNode, T> parse) {
-        JsonNode body = http.call("GET", path, null);
-        List<T> items = new ArrayList<>();
-        Fields.array(body, member).forEach(item -> items.add(parse.apply(item)));
-        return new Listing<>(items, body);
     }
 }

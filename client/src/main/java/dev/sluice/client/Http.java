@@ -12,7 +12,11 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
 
 /**
@@ -131,6 +135,19 @@ final class Http implements AutoCloseable {
 
     static String query(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /** The usage endpoints' query: {@code ?days=N}, or nothing for the server's default. */
+    static String days(OptionalInt days) {
+        return days.isPresent() ? "?days=" + days.getAsInt() : "";
+    }
+
+    /** A GET of a list: each element of the body's {@code member} array parsed, with the body as sent. */
+    <T> Listing<T> list(String path, String member, Function<JsonNode, T> parse) {
+        JsonNode body = call("GET", path, null);
+        List<T> items = new ArrayList<>();
+        Fields.array(body, member).forEach(item -> items.add(parse.apply(item)));
+        return new Listing<>(items, body);
     }
 
     private static String describe(IOException e) {

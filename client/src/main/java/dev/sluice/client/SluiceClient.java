@@ -1,6 +1,5 @@
 package dev.sluice.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -12,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -63,13 +60,8 @@ public final class SluiceClient implements AutoCloseable {
         } catch (FileNotFoundException e) {
             throw new IllegalArgumentException("module: no file " + module);
         }
-        HttpRequest request = http.request("/v1/functions/" + Http.segment(name) + options.query())
-                .timeout(DEPLOY_TIMEOUT)
-                .header("Content-Type", "application/wasm")
-                .header("Accept", "application/json")
-                .PUT(new CountingPublisher(file, progress))
-                .build();
-        HttpResponse<byte[]> response = http.checked(http.send(request));
+        HttpResponse<byte[]> response = upload("/v1/functions/" + Http.segment(name) + options.query(),
+                "application/wasm", file, progress);
         return new Deployment(response.statusCode() == 201, FunctionInfo.from(http.parse(response)));
     }
 
@@ -91,13 +83,8 @@ public final class SluiceClient implements AutoCloseable {
             } else if (!Files.isRegularFile(source)) {
                 throw new IllegalArgumentException("assets: no file or directory " + source);
             }
-            HttpRequest request = http.request("/v1/functions/" + Http.segment(name) + "/assets" + placement.query())
-                    .timeout(DEPLOY_TIMEOUT)
-                    .header("Content-Type", "application/x-tar")
-                    .header("Accept", "application/json")
-                    .PUT(new CountingPublisher(HttpRequest.BodyPublishers.ofFile(tar), progress))
-                    .build();
-            return AssetsInfo.from(http.parse(http.checked(http.send(request))));
+            return AssetsInfo.from(http.parse(upload("/v1/functions/" + Http.segment(name) + "/assets"
+                    + placement.query(), "application/x-tar", HttpRequest.BodyPublishers.ofFile(tar), progress)));
         } catch (IOException e) {
             throw new UncheckedIOException("assets: cannot read " + source + ": " + e.getMessage(), e);
         } finally {
@@ -109,6 +96,18 @@ public final class SluiceClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** A PUT of a file's bytes, telling {@code progress} as they go; a non-2xx answer is a problem. */
+    private HttpResponse<byte[]> upload(String path, String contentType, HttpRequest.BodyPublisher file,
+                                        UploadProgress progress) {
+        HttpRequest request = http.request(path)
+                .timeout(DEPLOY_TIMEOUT)
+                .header("Content-Type", contentType)
+                .header("Accept", "application/json")
+                .PUT(new CountingPublisher(file, progress))
+                .build();
+        return http.checked(http.send(request));
     }
 
     /** Function {@code name}'s assets; a problem ({@code not-found}) when it has none. */
@@ -152,10 +151,7 @@ public final class SluiceClient implements AutoCloseable {
     }
 
     public Listing<FunctionInfo> functions() {
-        JsonNode body = http.call("GET", "/v1/functions", null);
-        List<FunctionInfo> items = new ArrayList<>();
-        Fields.array(body, "functions").forEach(f -> items.add(FunctionInfo.from(f)));
-        return new Listing<>(items, body);
+        return http.list("/v1/functions", "functions", FunctionInfo::from);
     }
 
     public FunctionInfo function(String name) {
@@ -174,14 +170,11 @@ public final class SluiceClient implements AutoCloseable {
         StringBuilder query = new StringBuilder();
         since.ifPresent(s -> query.append("?since=").append(Http.query(s)));
         limit.ifPresent(l -> query.append(query.isEmpty() ? "?" : "&").append("limit=").append(l));
-        JsonNode body = http.call("GET", "/v1/functions/" + Http.segment(name) + "/logs" + query, null);
-        List<LogEntry> items = new ArrayList<>();
-        Fields.array(body, "entries").forEach(e -> items.add(LogEntry.from(e)));
-        return new Listing<>(items, body);
+        return http.list("/v1/functions/" + Http.segment(name) + "/logs" + query, "entries", LogEntry::from);
     }
 
     /** The tenant's usage over the last {@code days} UTC days (the server's default, today, when empty). */
     public Usage usage(OptionalInt days) {
-        return Usage.from(http.call("GET", "/v1/usage" + (days.isPresent() ? "?days=" + days.getAsInt() : ""), null));
+        return Usage.from(http.call("GET", "/v1/usage" + Http.days(days), null));
     }
 }

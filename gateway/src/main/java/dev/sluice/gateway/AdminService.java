@@ -249,11 +249,7 @@ final class AdminService implements HttpService {
     private void listFunctions(ServerRequest req, ServerResponse res) {
         Tenant tenant = existing(tenantId(req));
         TenantLimits limits = plans.resolve(tenant, defaults.get());
-        ArrayNode items = Json.object().arrayNode();
-        functions.list(Caller.functionOwner(tenant)).forEach(f -> items.add(Representations.function(f, limits)));
-        ObjectNode body = Json.object();
-        body.set("functions", items);
-        send(res, Status.OK_200, body);
+        send(res, Status.OK_200, Representations.functions(functions.list(Caller.functionOwner(tenant)), limits));
     }
 
     /** This process's live counters: cheap (a few adders), polled by the console every 2 s. */
@@ -371,8 +367,7 @@ final class AdminService implements HttpService {
         if (value == null) {
             return "null";
         }
-        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
+        return Requests.printable(value, 80);
     }
 
     static void send(ServerResponse res, Status status, JsonNode body) {

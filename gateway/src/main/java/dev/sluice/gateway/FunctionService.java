@@ -1,6 +1,5 @@
 package dev.sluice.gateway;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.core.Caller;
 import dev.sluice.gateway.core.DeployCall;
@@ -29,7 +28,6 @@ import dev.sluice.scheduler.InvocationResult;
 import dev.sluice.scheduler.SchedulerException;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetRejection;
-import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.scheduler.files.AssetMount;
@@ -118,13 +116,9 @@ final class FunctionService implements HttpService {
 
     private void list(ServerRequest req, ServerResponse res) {
         KeyMetadata key = TenantGate.require(req, Scope.READ, null);
-        ArrayNode items = Json.object().arrayNode();
-        functions.list(tenant(req)).stream()
-                .filter(f -> key.allowsFunction(f.name().value()))
-                .forEach(f -> items.add(Representations.function(f, TenantGate.callerOf(req).limits())));
-        ObjectNode body = Json.object();
-        body.set("functions", items);
-        AdminService.send(res, Status.OK_200, body);
+        List<FunctionSpec> visible = functions.list(tenant(req)).stream()
+                .filter(f -> key.allowsFunction(f.name().value())).toList();
+        AdminService.send(res, Status.OK_200, Representations.functions(visible, TenantGate.callerOf(req).limits()));
     }
 
     private void usage(ServerRequest req, ServerResponse res) {
@@ -216,15 +210,8 @@ final class FunctionService implements HttpService {
     /** The query's mount; a bad {@code path} or {@code writable} is the client's error, with AssetMount's message. */
     private static AssetMount mount(ServerRequest req) {
         String path = req.query().contains("path") ? req.query().get("path") : AssetMount.DEFAULT.path();
-        boolean writable = false;
-        if (req.query().contains("writable")) {
-            String raw = req.query().get("writable");
-            if (!raw.equals("true") && !raw.equals("false")) {
-                throw ProblemException.of(ProblemType.INVALID_REQUEST, "writable: '"
-                        + (raw.length() > 16 ? raw.substring(0, 16) + "…" : raw) + "' (expected: true or false)");
-            }
-            writable = Boolean.parseBoolean(raw);
-        }
+        boolean writable = Requests.queryBoolean(req, "writable",
+                raw -> raw.length() > 16 ? raw.substring(0, 16) + "…" : raw).orElse(false);
         try {
             return new AssetMount(path, writable);
         } catch (IllegalArgumentException e) {
@@ -248,10 +235,9 @@ final class FunctionService implements HttpService {
         res.status(Status.NO_CONTENT_204).send();
     }
 
+    /** The fields and order of the stored form ({@link AttachedAssets.Stored}). */
     private static ObjectNode assetsJson(AttachedAssets attached) {
-        AssetTree tree = attached.tree();
-        return Json.object().put("digest", tree.digest()).put("files", tree.files()).put("bytes", tree.bytes())
-                .put("path", attached.mount().path()).put("writable", attached.mount().writable());
+        return Json.tree(AttachedAssets.Stored.of(attached));
     }
 
     /** A deploy whose module was read is timed (validation, instrumentation, compile); one refused before is not. */

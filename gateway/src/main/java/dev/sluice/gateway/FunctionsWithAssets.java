@@ -100,14 +100,9 @@ final class FunctionsWithAssets extends ForwardingFunctionRegistry {
      * @throws SchedulerException.StorageFailure when neither has it, or the shared bytes are corrupt
      */
     Path directory(AttachedAssets attached) {
-        Optional<Path> local = assets.local(attached.digest());
-        if (local.isPresent()) {
-            return local.get();
-        }
-        AssetTree tree = attached.tree();
-        return shared.flatMap(store -> assets.resolve(tree.digest(), store, AssetLimits.exactly(tree)))
-                .orElseThrow(() -> new SchedulerException.StorageFailure("function assets " + tree.digest()
-                        + " are neither in this data directory nor in the shared store", null));
+        return assets.find(attached, shared).orElseThrow(() -> new SchedulerException.StorageFailure(
+                "function assets " + attached.digest() + " are neither in this data directory nor in the shared store",
+                null));
     }
 
     private void requireFits(AssetTree tree, ScratchLimits scratch) {

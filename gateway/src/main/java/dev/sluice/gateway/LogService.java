@@ -8,6 +8,7 @@ import dev.sluice.gateway.http.ErrorMapper;
 import dev.sluice.gateway.http.Json;
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
 import dev.sluice.gateway.logs.FunctionLogs;
 import dev.sluice.gateway.logs.LogEntry;
 import dev.sluice.scheduler.FunctionName;
@@ -114,18 +115,8 @@ final class LogService {
     }
 
     private static boolean follows(ServerRequest req) {
-        if (req.query().contains("follow")) {
-            String follow = req.query().get("follow");
-            if (follow.equals("true")) {
-                return true;
-            }
-            if (!follow.equals("false")) {
-                throw ProblemException.of(ProblemType.INVALID_REQUEST, "follow: '" + AdminService.safe(follow)
-                        + "' (expected: true or false)");
-            }
-            return false;
-        }
-        return req.headers().values(HeaderNames.ACCEPT).stream().anyMatch(v -> v.contains("text/event-stream"));
+        return Requests.queryBoolean(req, "follow", AdminService::safe).orElseGet(() ->
+                req.headers().values(HeaderNames.ACCEPT).stream().anyMatch(v -> v.contains("text/event-stream")));
     }
 
     private void follow(ServerResponse res, String owner, String function, Since since) {

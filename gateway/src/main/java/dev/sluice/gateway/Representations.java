@@ -154,6 +154,15 @@ final class Representations {
      * A function with, under {@code runs-with}, the memory, timeout and fuel it gets now: its own settings capped by
      * the tenant's current limits (they shrink with the plan; see {@link Invocations#withinLimits}).
      */
+    /** A list of functions as both the tenant API and the admin API answer it: {@code {"functions": [...]}}. */
+    static ObjectNode functions(List<FunctionSpec> functions, TenantLimits limits) {
+        ArrayNode items = Json.object().arrayNode();
+        functions.forEach(f -> items.add(function(f, limits)));
+        ObjectNode body = Json.object();
+        body.set("functions", items);
+        return body;
+    }
+
     static ObjectNode function(FunctionSpec spec, TenantLimits limits) {
         FunctionSpec now = Invocations.withinLimits(spec, limits);
         ObjectNode node = function(spec);

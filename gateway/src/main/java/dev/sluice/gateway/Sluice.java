@@ -2,8 +2,7 @@ package dev.sluice.gateway;
 
 import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.gateway.core.FunctionFilesSource;
-import dev.sluice.scheduler.redis.RedisFunctionIndex;
-import dev.sluice.scheduler.redis.RedisModuleStore;
+import dev.sluice.scheduler.redis.SharedSchedulers;
 import dev.sluice.scheduler.shared.ModuleStore;
 
 import dev.sluice.config.ConfigException;
@@ -228,29 +227,15 @@ public final class Sluice implements AutoCloseable {
      * tenancy, shared with every process through Redis (metadata and module bytes).
      */
     private static Execution local(SluiceConfig config, InstantSource clock, SluiceMetrics metrics) {
-        Optional<ModuleStore> shared = Optional.empty();
-        LocalScheduler local;
-        if (config.stores().sharedTenancy()) {
-            SchedulerRedis connection = SchedulerRedis.open(
-                    SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand));
-            try {
-                // SharedSchedulers.allInOne's wiring, with the module store kept for function assets too.
-                ModuleStore store = RedisModuleStore.create(connection);
-                shared = Optional.of(store);
-                local = LocalScheduler.openShared(schedulerSettings(config), config.dataDir(), clock, store,
-                        RedisFunctionIndex.create(connection), connection, metrics::moduleCompiled);
-            } catch (RuntimeException | Error e) {
-                connection.close();
-                throw e;
-            }
-        } else {
-            local = LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
-        }
-        Optional<ModuleStore> sharedStore = shared;
+        LocalScheduler local = config.stores().sharedTenancy()
+                ? SharedSchedulers.allInOne(schedulerSettings(config), config.dataDir(), clock,
+                        SchedulerRedis.Settings.from(config.stores()).withCalls(metrics::redisCommand),
+                        metrics::moduleCompiled)
+                : LocalScheduler.open(schedulerSettings(config), config.dataDir(), clock, metrics::moduleCompiled);
         return new Execution() {
             @Override
             public Optional<ModuleStore> sharedStore() {
-                return sharedStore;
+                return local.sharedStore();
             }
 
             @Override

@@ -35,21 +35,24 @@ public final class LocalScheduler implements AutoCloseable {
         }
     };
     private final ModuleCache modules;
+    /** The store of shared functions' bytes (null in a process whose functions are in its data directory). */
+    private final ModuleStore sharedStore;
     private final ModuleLibrary library;
     private final AutoCloseable onClose;
     /** The background sweep of files no function uses (null when there is none). */
     private final Thread sweeper;
 
     private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
-                           ModuleLibrary library, AutoCloseable onClose) {
-        this(functions, dispatcher, modules, library, onClose, null);
+                           ModuleStore sharedStore, ModuleLibrary library, AutoCloseable onClose) {
+        this(functions, dispatcher, modules, sharedStore, library, onClose, null);
     }
 
     private LocalScheduler(FunctionRegistry functions, Dispatcher dispatcher, ModuleCache modules,
-                           ModuleLibrary library, AutoCloseable onClose, Thread sweeper) {
+                           ModuleStore sharedStore, ModuleLibrary library, AutoCloseable onClose, Thread sweeper) {
         this.functions = functions;
         this.dispatcher = dispatcher;
         this.modules = modules;
+        this.sharedStore = sharedStore;
         this.library = library;
         this.onClose = onClose;
         this.sweeper = sweeper;
@@ -136,7 +139,7 @@ public final class LocalScheduler implements AutoCloseable {
                 });
         sweeper.start();
         Dispatcher dispatcher = withWorkers ? WorkerPool.byFunction(settings, registry::module) : NO_WORKERS;
-        return new LocalScheduler(registry, dispatcher, modules, null, () -> {
+        return new LocalScheduler(registry, dispatcher, modules, null, null, () -> {
             sweeper.interrupt();
             sweeper.join(TimeUnit.SECONDS.toMillis(10));
             registry.close();
@@ -215,7 +218,7 @@ public final class LocalScheduler implements AutoCloseable {
         FunctionRegistry registry = index == null ? null : new SharedFunctionRegistry(index, store, validator,
                 Optional.of(library), clock, settings.compileBudgetMillis(), System::nanoTime);
         var pool = WorkerPool.byFunction(settings, function -> Optional.of(library.module(function)));
-        return new LocalScheduler(registry, pool, modules, library, onClose);
+        return new LocalScheduler(registry, pool, modules, store, library, onClose);
     }
 
     /**
@@ -238,6 +241,14 @@ public final class LocalScheduler implements AutoCloseable {
 
     public Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /**
+     * The store this scheduler's shared functions' bytes are in ({@link #openShared}, {@link #openWorker}), for what
+     * else is shared the same way (function assets); empty when the functions are in the data directory.
+     */
+    public Optional<ModuleStore> sharedStore() {
+        return Optional.ofNullable(sharedStore);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.sluice.gateway.console;
 
 import dev.sluice.gateway.http.ProblemException;
 import dev.sluice.gateway.http.ProblemType;
+import dev.sluice.gateway.http.Requests;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -162,7 +163,6 @@ public final class ConsoleService implements HttpService {
 
     /** Echoes the client's path only in a bounded, printable form. */
     private static String printable(String value) {
-        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
+        return Requests.printable(value, 80);
     }
 }

@@ -55,12 +55,8 @@ public final class FunctionFilesSource {
             return FunctionFiles.NONE;
         }
         ScratchLimits scratch = scratchOf(limits);
-        if (function.assets().isEmpty()) {
-            return scratch.granted() ? new FunctionFiles(Optional.empty(), scratch) : FunctionFiles.NONE;
-        }
-        AttachedAssets attached = function.assets().get();
-        Optional<Path> directory = directories == null ? Optional.empty()
-                : Optional.of(directories.apply(attached));
-        return new FunctionFiles(directory, attached.mount(), scratch);
+        Optional<AttachedAssets> attached = function.assets();
+        Optional<Path> directory = directories == null ? Optional.empty() : attached.map(directories);
+        return FunctionFiles.of(directory, attached.map(AttachedAssets::mount), scratch);
     }
 }

@@ -20,6 +20,11 @@ public final class Json {
         return MAPPER.createObjectNode();
     }
 
+    /** A value's JSON object as Jackson writes it (a record's components in its declared or annotated order). */
+    public static ObjectNode tree(Object value) {
+        return MAPPER.valueToTree(value);
+    }
+
     public static byte[] bytes(JsonNode node) {
         try {
             return MAPPER.writeValueAsBytes(node);

@@ -91,7 +91,6 @@ public final class ProblemDirectHandler implements DirectHandler {
     }
 
     private static String printable(String text) {
-        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > MAX_DETAIL ? printable.substring(0, MAX_DETAIL) + "..." : printable;
+        return Requests.printable(text, MAX_DETAIL);
     }
 }

@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.UnaryOperator;
 
 /** Reading what a client sent, with every limit and format rule turned into a problem. */
 public final class Requests {
@@ -141,5 +142,33 @@ public final class Requests {
             // reported below
         }
         throw ProblemException.of(ProblemType.INVALID_REQUEST, name + ": '" + raw + "' (expected: an integer > 0)");
+    }
+
+    /**
+     * A {@code true} / {@code false} query parameter, if given; any other value is an invalid request naming the
+     * parameter and showing the value as {@code shown} bounds it.
+     */
+    public static Optional<Boolean> queryBoolean(ServerRequest req, String name, UnaryOperator<String> shown) {
+        if (!req.query().contains(name)) {
+            return Optional.empty();
+        }
+        String raw = req.query().get(name);
+        if (raw.equals("true")) {
+            return Optional.of(true);
+        }
+        if (raw.equals("false")) {
+            return Optional.of(false);
+        }
+        throw ProblemException.of(ProblemType.INVALID_REQUEST,
+                name + ": '" + shown.apply(raw) + "' (expected: true or false)");
+    }
+
+    /**
+     * Client text echoed into a message: every character outside printable ASCII as {@code ?}, cut to {@code max}
+     * characters and {@code ...}, so a message never carries control characters or an unbounded echo.
+     */
+    public static String printable(String text, int max) {
+        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
+        return printable.length() > max ? printable.substring(0, max) + "..." : printable;
     }
 }

@@ -16,7 +16,6 @@ import dev.sluice.scheduler.SchedulerException.InvocationFailed;
 import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AssetTree;
 import dev.sluice.scheduler.assets.AttachedAssets;
-import dev.sluice.scheduler.files.AssetMount;
 import dev.sluice.scheduler.files.FunctionFiles;
 import dev.sluice.scheduler.files.ScratchLimits;
 import io.helidon.http.HeaderName;
@@ -85,8 +84,7 @@ public final class InternalProtocol {
         meta.put("timeout-ms", f.timeoutMs());
         meta.put("deployed-at", f.deployedAt().toString());
         meta.put("fuel", f.fuel());
-        f.assets().ifPresent(a -> meta.putObject("assets").put("digest", a.digest()).put("files", a.tree().files())
-                .put("bytes", a.tree().bytes()).put("path", a.mount().path()).put("writable", a.mount().writable()));
+        f.assets().ifPresent(a -> meta.set("assets", Json.tree(AttachedAssets.Stored.of(a))));
         ScratchLimits scratch = request.files().scratch();
         if (scratch.granted()) {
             meta.putObject("scratch").put("bytes", scratch.bytes()).put("inodes", scratch.inodes());
@@ -120,9 +118,8 @@ public final class InternalProtocol {
             Map<String, String> env = new LinkedHashMap<>();
             meta.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
             // The tree's host directory is the worker's to find (WorkerService): none here yet.
-            FunctionFiles files = spec.assets().isEmpty() && !scratch.granted() ? FunctionFiles.NONE
-                    : new FunctionFiles(Optional.empty(), spec.assets().map(AttachedAssets::mount)
-                            .orElse(AssetMount.DEFAULT), scratch);
+            FunctionFiles files = FunctionFiles.of(Optional.empty(), spec.assets().map(AttachedAssets::mount),
+                    scratch);
             return new Invocation(spec, new InvocationRequest(Arrays.copyOfRange(body, 4 + length, body.length),
                     args, env, files));
         } catch (SchedulerException.InvalidInput | IllegalArgumentException
@@ -138,6 +135,7 @@ public final class InternalProtocol {
         }
         AssetTree tree = new AssetTree(text(node, "digest"), node.path("files").asLong(-1),
                 node.path("bytes").asLong(-1));
+        // Read field by field, not bound to AttachedAssets.Stored: a missing count is -1 (refused), not Jackson's 0.
         // The tree is unpacked within these bounds (AssetLimits.exactly), so they are checked as plan limits are.
         new AssetLimits(tree.bytes(), tree.files());
         return Optional.of(new AttachedAssets.Stored(tree.digest(), tree.files(), tree.bytes(), text(node, "path"),

@@ -170,11 +170,11 @@ public final class WorkerService implements HttpService {
 
     private InvocationRequest withTree(InternalProtocol.Invocation invocation) {
         InvocationRequest request = invocation.request();
-        if (invocation.function().assets().isEmpty()) {
+        Optional<AttachedAssets> attached = invocation.function().assets();
+        if (attached.isEmpty()) {
             return request;
         }
-        AttachedAssets attached = invocation.function().assets().get();
-        FunctionFiles files = new FunctionFiles(Optional.of(trees.apply(attached)), attached.mount(),
+        FunctionFiles files = FunctionFiles.of(attached.map(trees), attached.map(AttachedAssets::mount),
                 request.files().scratch());
         return new InvocationRequest(request.stdin(), request.args(), request.env(), files);
     }

@@ -2,7 +2,6 @@ package dev.sluice.gateway.remote;
 
 import dev.sluice.scheduler.Digests;
 import dev.sluice.scheduler.SchedulerException.StorageFailure;
-import dev.sluice.scheduler.assets.AssetLimits;
 import dev.sluice.scheduler.assets.AttachedAssets;
 import dev.sluice.scheduler.assets.FunctionAssets;
 import dev.sluice.scheduler.shared.ModuleStore;
@@ -45,9 +44,10 @@ public final class WorkerTrees implements Function<AttachedAssets, Path> {
     @Override
     public Path apply(AttachedAssets attached) {
         String digest = attached.digest();
-        Optional<Path> here = local.local(digest);
-        if (here.isPresent()) {
-            return here.get();
+        // A worker has either a shared store or the gateway's directory, never both: the order is always "here first".
+        Optional<Path> found = local.find(attached, shared);
+        if (found.isPresent()) {
+            return found.get();
         }
         if (gatewayTrees.isPresent()) {
             // The digest's form was checked when the call was decoded: it names a directory, never a path out.
@@ -56,8 +56,7 @@ public final class WorkerTrees implements Function<AttachedAssets, Path> {
                 return tree;
             }
         }
-        return shared.flatMap(store -> local.resolve(digest, store, AssetLimits.exactly(attached.tree())))
-                .orElseThrow(() -> new StorageFailure("function assets " + digest + " are in neither this worker's"
-                        + " data directory nor " + gatewayTrees.map(Path::toString).orElse("the shared store"), null));
+        throw new StorageFailure("function assets " + digest + " are in neither this worker's data directory nor "
+                + gatewayTrees.map(Path::toString).orElse("the shared store"), null);
     }
 }

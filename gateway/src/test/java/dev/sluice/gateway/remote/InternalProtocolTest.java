@@ -77,6 +77,9 @@ class InternalProtocolTest {
         byte[] body = InternalProtocol.encode(withAssets, request);
         assertFalse(new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("/gw/x"),
                 "the gateway's directory is its own");
+        assertTrue(new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"assets\":{\"digest\":\"sha256:"
+                + "cd".repeat(32) + "\",\"files\":3,\"bytes\":17,\"path\":\"/\",\"writable\":true}"),
+                "the assets' fields, in their order");
         InternalProtocol.Invocation decoded = InternalProtocol.decode(body);
         assertEquals(withAssets, decoded.function());
         assertEquals(new dev.sluice.scheduler.files.FunctionFiles(java.util.Optional.empty(), ASSETS.mount(),

@@ -707,4 +707,19 @@ public final class FunctionAssets {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * The directory of an attached tree for a call run in this process: this data directory's copy, else one
+     * {@link #resolve resolved} from {@code shared} within the tree's own recorded size and file count.
+     *
+     * @return empty when neither has it (each caller names where it looked)
+     * @throws StorageFailure when the shared bytes do not match the digest or cannot be unpacked
+     */
+    public Optional<Path> find(AttachedAssets attached, Optional<ModuleStore> shared) {
+        Optional<Path> here = local(attached.digest());
+        if (here.isPresent()) {
+            return here;
+        }
+        return shared.flatMap(store -> resolve(attached.digest(), store, AssetLimits.exactly(attached.tree())));
+    }
 }

@@ -28,6 +28,20 @@ public record FunctionFiles(Optional<Path> assets, AssetMount mount, ScratchLimi
         this(assets, AssetMount.DEFAULT, scratch);
     }
 
+    /**
+     * The files of one invocation, decided in one place for every process shape: {@link #NONE} (the runtime's fast
+     * path) when the function has no assets and no scratch space is granted.
+     *
+     * @param assets the tree's host directory, empty where it is not resolved (a gateway sending the call to a worker)
+     * @param mount  the mount of the function's assets, empty when it has none
+     */
+    public static FunctionFiles of(Optional<Path> assets, Optional<AssetMount> mount, ScratchLimits scratch) {
+        if (mount.isEmpty() && !scratch.granted()) {
+            return NONE;
+        }
+        return new FunctionFiles(assets, mount.orElse(AssetMount.DEFAULT), scratch);
+    }
+
     /** Whether the guest gets any directory: only then does its invocation pay for a file-aware WASI. */
     public boolean any() {
         return assets.isPresent() || scratch.granted();

@@ -7,7 +7,8 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 
 /**
- * The scheduler whose functions are shared through Redis, owning its own connection (closed with it). A process
+ * The scheduler whose functions are shared through Redis, owning its own connection (closed with it); its
+ * {@link LocalScheduler#sharedStore()} is the module store on that connection, for what else is shared. A process
  * that also needs Redis for something else (worker discovery) opens one {@link SchedulerRedis} instead and passes
  * {@link RedisModuleStore} and {@link RedisFunctionIndex} on it to {@link LocalScheduler#openShared},
  * {@link LocalScheduler#openWorker} or {@link LocalScheduler#sharedRegistry}.
