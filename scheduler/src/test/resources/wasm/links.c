@@ -160,6 +160,9 @@ static void tour(void) {
     printf("lstat /tmp/a: errno %d\n", err(lstat("/tmp/a", &st)));
     printf("open /tmp/a/x: errno %d\n", err(open("/tmp/a/x", O_RDONLY)));
     printf("create /tmp/a/x: errno %d\n", err(open("/tmp/a/x", O_WRONLY | O_CREAT, 0644)));
+    printf("mkdir /tmp/a/x: errno %d\n", err(mkdir("/tmp/a/x", 0755)));
+    printf("unlink /tmp/a/x: errno %d\n", err(unlink("/tmp/a/x")));
+    printf("rmdir /tmp/a/x: errno %d\n", err(rmdir("/tmp/a/x")));
     printf("symlink self /tmp/s -> s: errno %d\n", err(symlink("s", "/tmp/s")));
     printf("open /tmp/s: errno %d\n", err(open("/tmp/s", O_RDONLY)));
     int chain = 0;

@@ -143,28 +143,15 @@ final class FileGuard {
     // --- paths -------------------------------------------------------------------------------------------------
 
     private long[] pathOpen(HostFunction chicory, Instance instance, long[] args) {
-        charge(FuelCosts.FILE_PATH_OP);
-        Open dir = descriptors.get(args[0]);
-        String raw = GuestPaths.path(instance, args, 2, 3);
-        if (raw == null) {
-            return Errno.ENAMETOOLONG.result();
-        }
         int openFlags = (int) args[4];
         boolean writes = (openFlags & (Descriptors.CREAT | Descriptors.TRUNC)) != 0
                 || (args[5] & Descriptors.RIGHT_FD_WRITE) != 0 || ((int) args[7] & Descriptors.FDFLAG_APPEND) != 0;
-        if (dir != null && !dir.scratch() && writes) {
-            return Errno.EROFS.result();
+        PathCall call = check(instance, args, writes, true, 2, 3);
+        if (call.refused() != null) {
+            return call.refused();
         }
-        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
-        if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
-            return Errno.EPERM.result();
-        }
-        if (dir != null && dir.scratch() && target != null) {
-            target = GuestPaths.lookup(target, (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0);
-            if (target == null) {
-                return Errno.ELOOP.result();
-            }
-        }
+        Open dir = call.dir();
+        Path target = call.target();
         boolean creates = dir != null && dir.scratch() && target != null && (openFlags & Descriptors.CREAT) != 0
                 && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         if (creates && !scratch().reserveInode()) {
@@ -194,19 +181,14 @@ final class FileGuard {
     }
 
     private long[] createDirectory(HostFunction chicory, Instance instance, long[] args) {
-        charge(FuelCosts.FILE_PATH_OP);
-        Open dir = descriptors.get(args[0]);
-        String raw = GuestPaths.path(instance, args, 1, 2);
-        if (raw == null) {
-            return Errno.ENAMETOOLONG.result();
+        PathCall call = check(instance, args, true, false, 1, 2);
+        if (call.refused() != null) {
+            return call.refused();
         }
-        if (dir == null) {
+        if (call.dir() == null) {
             return chicory.handle().apply(instance, args);
         }
-        if (!dir.scratch()) {
-            return Errno.EROFS.result();
-        }
-        Path target = GuestPaths.resolve(dir.path(), raw);
+        Path target = call.target();
         boolean creates = target != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         if (creates && !scratch().reserveInode()) {
             return Errno.NOSPC.result();
@@ -219,19 +201,14 @@ final class FileGuard {
     }
 
     private long[] remove(HostFunction chicory, Instance instance, long[] args) {
-        charge(FuelCosts.FILE_PATH_OP);
-        Open dir = descriptors.get(args[0]);
-        String raw = GuestPaths.path(instance, args, 1, 2);
-        if (raw == null) {
-            return Errno.ENAMETOOLONG.result();
+        PathCall call = check(instance, args, true, false, 1, 2);
+        if (call.refused() != null) {
+            return call.refused();
         }
-        if (dir != null && !dir.scratch()) {
-            return Errno.EROFS.result();
-        }
-        Path target = dir == null ? null : GuestPaths.resolve(dir.path(), raw);
+        Path target = call.target();
         ScratchLinks.Entry gone = target == null ? ScratchLinks.Entry.NONE : ScratchLinks.Entry.of(target);
         long[] result = chicory.handle().apply(instance, args);
-        if (dir != null && Errno.succeeded(result)) {
+        if (call.dir() != null && Errno.succeeded(result)) {
             links.release(gone);
         }
         return result;
@@ -270,7 +247,8 @@ final class FileGuard {
     /**
      * A path call, checked (and charged) before Chicory runs: {@code refused} is the errno it gets instead, or null
      * when it may go on; then {@code dir} is the descriptor it names (null: none of the invocation's) and
-     * {@code target} where its path leads lexically (null without {@code dir} or when Chicory cannot resolve it).
+     * {@code target} where its path leads (null without {@code dir} or when Chicory cannot resolve it): lexically,
+     * and in scratch through the chain of links when its lookup flags say follow.
      */
     private record PathCall(long[] refused, Open dir, Path target) {
         static PathCall refuse(Errno errno) {
@@ -296,9 +274,11 @@ final class FileGuard {
         if (dir != null && !dir.scratch() && GuestPaths.leavesAssets(descriptors::assetsRoot, target)) {
             return PathCall.refuse(Errno.EPERM);
         }
-        if (dir != null && dir.scratch() && target != null
-                && GuestPaths.lookup(target, lookupFlags && (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0) == null) {
-            return PathCall.refuse(Errno.ELOOP); // before Chicory, whose own walk of a chain is unbounded
+        if (dir != null && dir.scratch() && target != null) {
+            target = GuestPaths.lookup(target, lookupFlags && (args[1] & GuestPaths.LOOKUP_FOLLOW) != 0);
+            if (target == null) {
+                return PathCall.refuse(Errno.ELOOP); // before Chicory, whose own walk of a chain is unbounded
+            }
         }
         return new PathCall(null, dir, target);
     }

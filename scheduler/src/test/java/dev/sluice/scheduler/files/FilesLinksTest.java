@@ -123,6 +123,9 @@ class FilesLinksTest {
             lstat /tmp/a: errno 0
             open /tmp/a/x: errno 32
             create /tmp/a/x: errno 32
+            mkdir /tmp/a/x: errno 32
+            unlink /tmp/a/x: errno 32
+            rmdir /tmp/a/x: errno 32
             symlink self /tmp/s -> s: errno 0
             open /tmp/s: errno 32
             chain of 45 links
