@@ -24,8 +24,6 @@ import java.util.function.LongConsumer;
  * ({@link #lookupFuel}). One per worker thread, reset for each invocation ({@link #begin}); confined to that thread.
  */
 final class ScratchLinks {
-    /** Longest symbolic link target, as Linux's {@code PATH_MAX} (also {@link PointerChecks}' bound for a path). */
-    static final int MAX_LINK_TARGET = PointerChecks.PATH_MAX;
     /**
      * Most names in the place a symbolic link stores (its target resolved against the directory, from the preopen's
      * root): a lookup may expand {@value GuestPaths#MAX_SYMLINKS} links, each walking its target, so this bounds the
@@ -163,13 +161,14 @@ final class ScratchLinks {
      * resolves the target against the directory and refuses one that is absolute or leaves it, {@code EACCES}, so a
      * link only ever names a place inside the preopen; it stores that place as an absolute path of the call's own
      * Jimfs, whose root is the preopen's root), counted: an inode and a block ({@code NOSPC} when either bound is
-     * reached), a target of at most {@value #MAX_LINK_TARGET} bytes ({@code ENAMETOOLONG}, checked before).
+     * reached). A target longer than {@value PointerChecks#PATH_MAX} bytes never gets here: {@link PointerChecks}
+     * answers it {@code ENAMETOOLONG} first, as it does any path.
      */
     long[] symlink(HostFunction chicory, Instance instance, long[] args) {
         charge.accept(FuelCosts.FILE_PATH_OP);
         String targetRaw = GuestPaths.path(instance, args, 0, 1);
         String newRaw = GuestPaths.path(instance, args, 3, 4);
-        if (targetRaw == null || newRaw == null || targetRaw.length() > MAX_LINK_TARGET) {
+        if (targetRaw == null || newRaw == null) {
             return Errno.ENAMETOOLONG.result();
         }
         Open dir = descriptors.get(args[2]);
