@@ -15,8 +15,8 @@ import java.util.function.LongConsumer;
  * and file sizes changed ({@code fd_allocate}, {@code fd_filestat_set_size}): each charged every byte it offers and
  * every byte a scratch file grows by, {@code EROFS} under {@code /assets}, and in scratch held to the space left
  * (docs/sandbox.md, "Short writes" and "{@code O_APPEND} in scratch"). Jimfs allocates a write's blocks all at once or
- * not at all and Chicory knows nothing of {@code O_APPEND} here, so a scratch write is handed to Chicory iovec by
- * iovec, each moved to the end first when the descriptor appends and shortened to what fits. Kept apart from
+ * not at all and Chicory knows nothing of {@code O_APPEND} here, so a scratch write is moved to the end first when
+ * the descriptor appends and handed to Chicory iovec by iovec, each shortened to what fits. Kept apart from
  * {@link FileGuard} because it is the one place that reads and rewrites the guest's iovecs around Chicory's calls.
  * One per worker thread; confined to that thread.
  */
@@ -78,6 +78,8 @@ final class FileData {
         long nwritten = args[3];
         long total = 0;
         long[] failure = null;
+        boolean asked = false;
+        long position = -1; // where the next iovec goes, -1 when Chicory could not tell
         for (int i = 0; i < count; i++) {
             int iov = iovs + 8 * i;
             long base = GuestMemory.u32(memory.readInt(iov));
@@ -85,7 +87,14 @@ final class FileData {
             if (length == 0) {
                 continue;
             }
-            long position = file.append() ? seekEnd(instance, fd, iov) : tell(instance, fd, iov);
+            if (!asked) {
+                // Asked once per call: Chicory's write moves the position by exactly what it wrote (its channel
+                // never appends, FileGuard opens without APPEND) and the loop goes on only after a whole iovec, so
+                // the next starts where this one ended, which for an appending descriptor is still the end (the
+                // guest is one thread: nothing else writes during its call).
+                position = file.append() ? seekEnd(instance, fd, iov) : tell(instance, fd, iov);
+                asked = true;
+            }
             long fit = position < 0 ? length : fit(file, position, length);
             // Shortening the iovec in place is invisible to the guest (it waits for this call), unless the iovec
             // lies inside the bytes being written: then no partial write.
@@ -108,6 +117,9 @@ final class FileData {
             total += written;
             if (written < length) {
                 break;
+            }
+            if (position >= 0) {
+                position += written;
             }
         }
         if (total == 0 && failure != null) {
