@@ -21,8 +21,12 @@ import java.util.function.LongConsumer;
  * One per worker thread; confined to that thread.
  */
 final class FileData {
+    /** WASI's {@code whence::end}. */
+    private static final int SEEK_END = 2;
+
     private final Descriptors descriptors;
     private final LongConsumer charge;
+    // Set while WasiHost wraps Chicory's functions, which include both, before any guest can call: never null here.
     private HostFunction tell; // Chicory's fd_tell, to learn where a write to scratch would go
     private HostFunction seek; // Chicory's fd_seek, to move an O_APPEND file's position to its end before a write
 
@@ -92,7 +96,9 @@ final class FileData {
                 // never appends, FileGuard opens without APPEND) and the loop goes on only after a whole iovec, so
                 // the next starts where this one ended, which for an appending descriptor is still the end (the
                 // guest is one thread: nothing else writes during its call).
-                position = file.append() ? seekEnd(instance, fd, iov) : tell(instance, fd, iov);
+                position = file.append()
+                        ? position(seek, instance, new long[] {fd, 0, SEEK_END, iov}, iov) // moves it to the end
+                        : position(tell, instance, new long[] {fd, iov}, iov);
                 asked = true;
             }
             long fit = position < 0 ? length : fit(file, position, length);
@@ -130,27 +136,15 @@ final class FileData {
     }
 
     /**
-     * The descriptor's position, by Chicory's {@code fd_tell}, which writes it to guest memory: into the iovec's own
-     * 8 bytes (in memory, already read), put back at once. -1 if it cannot tell.
+     * The descriptor's position as Chicory's {@code fd_tell} or {@code fd_seek} ({@code call}: its arguments) answers
+     * it, by writing it to guest memory at {@code at}: the iovec's own 8 bytes (in memory, already read), put back at
+     * once. -1 if it fails.
      */
-    private long tell(Instance instance, long fd, int at) {
+    private static long position(HostFunction function, Instance instance, long[] call, int at) {
         Memory memory = instance.memory();
         long saved = memory.readLong(at);
         try {
-            return tell != null && Errno.succeeded(tell.handle().apply(instance, new long[] {fd, at}))
-                    ? memory.readLong(at) : -1;
-        } finally {
-            memory.writeLong(at, saved);
-        }
-    }
-
-    /** Moves the descriptor to its end with Chicory's {@code fd_seek}, as {@link #tell} uses memory; -1 if it fails. */
-    private long seekEnd(Instance instance, long fd, int at) {
-        Memory memory = instance.memory();
-        long saved = memory.readLong(at);
-        try {
-            return seek != null && Errno.succeeded(seek.handle().apply(instance, new long[] {fd, 0, 2, at}))
-                    ? memory.readLong(at) : -1;
+            return Errno.succeeded(function.handle().apply(instance, call)) ? memory.readLong(at) : -1;
         } finally {
             memory.writeLong(at, saved);
         }
