@@ -222,23 +222,39 @@ final class Descriptors {
 
     long[] close(HostFunction chicory, Instance instance, long[] args) {
         long[] result = chicory.handle().apply(instance, args);
-        if (Errno.succeeded(result)) {
-            open.remove((int) args[0]);
-        }
+        followClose(open, args, result);
         return result;
     }
 
     long[] renumber(HostFunction chicory, Instance instance, long[] args) {
         long[] result = chicory.handle().apply(instance, args);
+        followRenumber(open, args, result);
+        return result;
+    }
+
+    /**
+     * Follows Chicory's {@code fd_close(fd)} (its arguments, its {@code result}) in a table kept beside Chicory's:
+     * when it succeeded, {@code fd} is gone. Shared with {@link Stdio}, which follows the standard streams.
+     */
+    static <V> void followClose(Map<Integer, V> table, long[] args, long[] result) {
+        if (Errno.succeeded(result)) {
+            table.remove((int) args[0]);
+        }
+    }
+
+    /**
+     * Follows Chicory's {@code fd_renumber(from, to)} the same way: when it succeeded, {@code to} is closed (whatever
+     * was there, even if what replaces it is not the table's) and {@code from}'s entry, if any, moves there.
+     */
+    static <V> void followRenumber(Map<Integer, V> table, long[] args, long[] result) {
         int from = (int) args[0];
         int to = (int) args[1];
         if (Errno.succeeded(result) && from != to) {
-            open.remove(to);
-            Open moved = open.remove(from);
+            table.remove(to);
+            V moved = table.remove(from);
             if (moved != null) {
-                open.put(to, moved);
+                table.put(to, moved);
             }
         }
-        return result;
     }
 }

@@ -160,9 +160,7 @@ public final class Stdio {
     HostFunction fdClose(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             long[] result = chicory.handle().apply(instance, args);
-            if (Errno.succeeded(result)) {
-                fds.remove((int) args[0]);
-            }
+            Descriptors.followClose(fds, args, result);
             return result;
         });
     }
@@ -171,15 +169,7 @@ public final class Stdio {
     HostFunction fdRenumber(HostFunction chicory) {
         return new HostFunction(chicory.module(), chicory.name(), chicory.functionType(), (instance, args) -> {
             long[] result = chicory.handle().apply(instance, args);
-            int from = (int) args[0];
-            int to = (int) args[1];
-            if (Errno.succeeded(result) && from != to) {
-                fds.remove(to); // whatever was there is closed, even if a file (not ours) replaces it
-                Stream moved = fds.remove(from);
-                if (moved != null) {
-                    fds.put(to, moved);
-                }
-            }
+            Descriptors.followRenumber(fds, args, result);
             return result;
         });
     }
