@@ -83,10 +83,7 @@ final class ScratchLinks {
         Scratch scratch = descriptors.scratch();
         switch (gone) {
             case DIRECTORY, FILE -> scratch.releaseInode();
-            case SYMLINK -> {
-                scratch.releaseInode();
-                scratch.releaseLinkBlock();
-            }
+            case SYMLINK -> releaseLink();
             case LINKED_FILE, NONE -> { }
         }
     }
@@ -240,7 +237,7 @@ final class ScratchLinks {
         return true;
     }
 
-    /** Gives back what {@link #reserveLink} counted, for a link that was not made. */
+    /** Gives back what {@link #reserveLink} counted, for a link that was not made or is gone. */
     private void releaseLink() {
         Scratch scratch = descriptors.scratch();
         scratch.releaseLinkBlock();
