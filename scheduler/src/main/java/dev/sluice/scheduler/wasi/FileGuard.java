@@ -3,6 +3,7 @@ package dev.sluice.scheduler.wasi;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import dev.sluice.scheduler.files.Scratch;
+import dev.sluice.scheduler.files.ScratchLimits;
 import dev.sluice.scheduler.fuel.FuelCosts;
 import dev.sluice.scheduler.fuel.FuelMeter;
 import dev.sluice.scheduler.wasi.Descriptors.Open;
@@ -38,8 +39,11 @@ import java.util.function.Supplier;
  * ({@link #begin}, {@link #end}); confined to that thread.
  */
 final class FileGuard {
-    /** Largest number of entries a directory can hold here (plan limits), so the most a readdir cookie can skip. */
-    static final long MAX_ENTRIES = 100_002;
+    /**
+     * Largest number of entries a directory can hold here (plan limits: its inodes, then "." and "..", which Chicory
+     * lists first), so the most a readdir cookie can skip.
+     */
+    static final long MAX_ENTRIES = ScratchLimits.MAX_INODES + 2;
 
     private static final int FST_ATIM = 1;
     private static final int FST_ATIM_NOW = 2;
