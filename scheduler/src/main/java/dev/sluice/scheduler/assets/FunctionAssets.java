@@ -318,17 +318,6 @@ public final class FunctionAssets {
     }
 
     /**
-     * Puts a tree stored here into a shared store under its digest, as its canonical archive, so a process without
-     * this data directory can {@link #resolve} it. The archive is built in memory (the store takes bytes); it is at
-     * most the plan's {@code max-asset-bytes} plus headers.
-     *
-     * @throws StorageFailure when the tree is not here or cannot be read
-     */
-    public void publish(String digest, ModuleStore shared) {
-        shared.put(digest, archive(digest));
-    }
-
-    /**
      * The canonical archive of a tree stored here, in memory (a shared store takes bytes): written into an array of
      * exactly its size, so the heap holds the archive once (a growing buffer and its final copy allocated five times
      * its size: {@code AssetArchivePeak}); the size is known from the upload, or else counted in a first pass. At most
@@ -394,8 +383,9 @@ public final class FunctionAssets {
 
     /**
      * The directory of the tree {@code digest} in this data directory, fetched from {@code shared} and unpacked if it
-     * is not here yet (a worker's side of {@link #publish}). The bytes are verified against the digest before they
-     * are unpacked, and unpacked under the same rules as an upload, within {@code limits}.
+     * is not here yet (a worker's side of an attach, which puts the tree's {@link #archive} into the shared store).
+     * The bytes are verified against the digest before they are unpacked, and unpacked under the same rules as an
+     * upload, within {@code limits}.
      *
      * @return empty when the shared store does not have it
      * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked

@@ -64,7 +64,7 @@ class SharedAssetsTest {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
         AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        gateway.publish(tree.digest(), shared);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
         assertEquals(tree.digest(), FunctionAssets.digestOf(gateway.local(tree.digest()).orElseThrow()));
 
         FunctionAssets worker = FunctionAssets.open(workerDir);
@@ -138,7 +138,7 @@ class SharedAssetsTest {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
         AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        gateway.publish(tree.digest(), shared);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
         byte[] tampered = shared.blobs.get(tree.digest()).clone();
         tampered[600] ^= 1;
         shared.blobs.put(tree.digest(), tampered);
