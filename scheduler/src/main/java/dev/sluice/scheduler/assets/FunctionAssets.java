@@ -179,8 +179,6 @@ public final class FunctionAssets {
                     }
                 }
             }
-            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
-            next.values().removeIf(Map::isEmpty);
             Map<String, Map<String, AssetTree>> before = unattached;
             unattached = pending;
             try {
@@ -240,8 +238,6 @@ public final class FunctionAssets {
             if (released.isEmpty()) {
                 return 0;
             }
-            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
-            next.values().removeIf(Map::isEmpty);
             write(next);
             new java.util.LinkedHashSet<>(released).forEach(this::deleteIfUnused);
             return released.size();
@@ -305,12 +301,6 @@ public final class FunctionAssets {
             List<String> held = functions == null ? null : functions.get(name.value());
             if (held == null || !held.remove(digest)) {
                 return;
-            }
-            if (held.isEmpty()) {
-                functions.remove(name.value());
-                if (functions.isEmpty()) {
-                    next.remove(owner);
-                }
             }
             write(next);
             deleteIfUnused(digest);
@@ -430,9 +420,6 @@ public final class FunctionAssets {
             if (held == null) {
                 return;
             }
-            if (functions.isEmpty()) {
-                next.remove(owner);
-            }
             write(next);
             held.forEach(this::deleteIfUnused);
         }
@@ -517,9 +504,12 @@ public final class FunctionAssets {
     /**
      * Version 2: {@code functions}: owner → name → the digests referenced; {@code unattached} (only while an upgrade
      * is pending): owner → name → the version 1 entry. Version 1 ({@code functions}: owner → name → {digest, files,
-     * bytes}) is read as one reference and one unattached tree per function.
+     * bytes}) is read as one reference and one unattached tree per function. A function left holding nothing, and an
+     * owner left with no function, are dropped here, whichever change left them empty.
      */
     private void write(Map<String, Map<String, List<String>>> next) {
+        next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
+        next.values().removeIf(Map::isEmpty);
         ObjectNode node = JSON.createObjectNode().put("version", 2);
         ObjectNode owners = node.putObject("functions");
         next.forEach((owner, functions) -> {
