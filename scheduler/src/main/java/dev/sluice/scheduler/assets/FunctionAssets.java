@@ -456,10 +456,7 @@ public final class FunctionAssets {
     }
 
     Path directoryOf(String digest) {
-        if (!Digests.isDigest(digest)) {
-            throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
-        }
-        return root.resolve(digest.substring(Digests.PREFIX.length()));
+        return root.resolve(digest(digest).substring(Digests.PREFIX.length()));
     }
 
     private void deleteIfUnused(String digest) {
@@ -575,9 +572,7 @@ public final class FunctionAssets {
     private static AssetTree tree(JsonNode entry) {
         long files = entry.get("files").asLong(-1);
         long bytes = entry.get("bytes").asLong(-1);
-        if (files < 0 || bytes < 0) {
-            throw new IllegalArgumentException("assets: " + files + " files, " + bytes + " bytes (expected: >= 0)");
-        }
+        AssetTree.checkStoredCounts(files, bytes);
         return new AssetTree(digest(entry.get("digest").asText()), files, bytes);
     }
 
