@@ -32,6 +32,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -88,6 +90,9 @@ public final class FunctionAssets {
      * upload was hashed, so {@link #archive} writes it once instead of counting it first. Changed under {@link #lock}.
      */
     private final Map<String, Long> archiveLengths = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Fetches from a shared store under way, by digest: the other calls for that tree wait for the same outcome. */
+    private final Map<String, CompletableFuture<Optional<Path>>> fetching =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private FunctionAssets(Path root, Stored stored) {
         this.root = root;
@@ -377,14 +382,59 @@ public final class FunctionAssets {
      * The bytes are verified against the digest before they are unpacked, and unpacked under the same rules as an
      * upload, within {@code limits}.
      *
+     * <p>One fetch per digest at a time: calls that find another fetching the same tree wait for it and take its
+     * outcome (as if they had come just after it), so a first burst of calls downloads, hashes and unpacks the archive
+     * once instead of once each. When that fetch failed, a waiter tries once itself (leading, or waiting for whoever
+     * leads then) rather than take another call's failure: no call does worse than fetching alone.
+     *
      * @return empty when the shared store does not have it
-     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked
+     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked, or the calling thread is
+     *                        interrupted while it waits for another's fetch (its interrupt status is kept)
      */
     public Optional<Path> resolve(String digest, ModuleStore shared, AssetLimits limits) {
         Path dir = directoryOf(digest);
-        if (here.containsKey(digest)) {
-            return Optional.of(dir);
+        boolean retried = false;
+        while (true) {
+            if (here.containsKey(digest)) {
+                return Optional.of(dir);
+            }
+            var mine = new CompletableFuture<Optional<Path>>();
+            var running = fetching.putIfAbsent(digest, mine);
+            if (running == null) {
+                // Out of the map before the waiters wake, so one that tries again after a failure never finds it.
+                Optional<Path> fetched;
+                try {
+                    // Looked at again now that this call owns the fetch: another may have finished it just before.
+                    fetched = here.containsKey(digest) ? Optional.of(dir) : fetch(digest, shared, limits, dir);
+                } catch (RuntimeException | Error e) {
+                    fetching.remove(digest, mine);
+                    mine.completeExceptionally(e);
+                    throw e;
+                }
+                fetching.remove(digest, mine);
+                mine.complete(fetched);
+                return fetched;
+            }
+            try {
+                return running.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageFailure("shared store: fetching assets " + digest + ": interrupted", e);
+            } catch (ExecutionException e) {
+                if (!retried) {
+                    retried = true;
+                    continue;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
         }
+    }
+
+    /** Downloads, verifies and unpacks the tree, then gives it its name; see {@link #resolve}. */
+    private Optional<Path> fetch(String digest, ModuleStore shared, AssetLimits limits, Path dir) {
         Optional<byte[]> bytes = shared.get(digest);
         if (bytes.isEmpty()) {
             return Optional.empty();
