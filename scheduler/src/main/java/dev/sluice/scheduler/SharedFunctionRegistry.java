@@ -261,11 +261,7 @@ final class SharedFunctionRegistry implements FunctionRegistry {
         FunctionIndex.Attach result = referenced(assets.digest(), archive.get(),
                 token -> index.attach(tenant, name, Optional.of(assets), Optional.of(token), onlyWhenNone),
                 FunctionIndex.Attach::orphaned, a -> a.outcome() == FunctionIndex.Attach.Outcome.RESERVATION_LOST);
-        if (result.outcome() != FunctionIndex.Attach.Outcome.RESERVATION_LOST) {
-            return attached(tenant, name, result);
-        }
-        throw new StorageFailure("shared store: storing the assets of " + name + " took longer than its reservation ("
-                + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS + " times; upload again", null);
+        return attached(tenant, name, result);
     }
 
     /** The caller has deleted what the step orphaned. */
@@ -276,7 +272,10 @@ final class SharedFunctionRegistry implements FunctionRegistry {
             case NOT_FOUND -> Optional.empty();
             case CORRUPT -> throw new StorageFailure("shared store: corrupt function entry in Redis for " + name
                     + " (left as it is)", null);
-            case RESERVATION_LOST -> throw new IllegalStateException("only with a reservation");
+            // Only an upload's attach has a reservation to lose: every one of its attempts lost it.
+            case RESERVATION_LOST -> throw new StorageFailure("shared store: storing the assets of " + name
+                    + " took longer than its reservation (" + RESERVATION.toMinutes() + " min) " + COMMIT_ATTEMPTS
+                    + " times; upload again", null);
         };
     }
 

@@ -49,7 +49,7 @@ class WorkerTreesTest {
         AttachedAssets attached = new AttachedAssets(tree, AssetMount.DEFAULT);
 
         DiskModuleStore shared = DiskModuleStore.directory(dir.resolve("shared"));
-        gateway.publish(tree.digest(), shared);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
         FunctionAssets workerData = FunctionAssets.open(dir.resolve("worker"));
         Path fetched = WorkerTrees.shared(workerData, shared).apply(attached);
         assertTrue(fetched.startsWith(dir.resolve("worker")), fetched.toString());

@@ -7,12 +7,17 @@ package dev.sluice.scheduler.assets;
  * @param maxFiles most entries, files and directories (implied directories count)
  */
 public record AssetLimits(long maxBytes, long maxFiles) {
+    /** The most {@code max-asset-bytes} any plan may allow (1 GiB). */
+    private static final long MAX_BYTES = 1L << 30;
+    /** The most {@code max-asset-files} any plan may allow. */
+    private static final long MAX_FILES = 100_000;
+
     public AssetLimits {
-        if (maxBytes < 0 || maxBytes > 1L << 30) {
-            throw new IllegalArgumentException("max-asset-bytes: " + maxBytes + " (expected: 0..1073741824)");
+        if (maxBytes < 0 || maxBytes > MAX_BYTES) {
+            throw new IllegalArgumentException("max-asset-bytes: " + maxBytes + " (expected: 0.." + MAX_BYTES + ")");
         }
-        if (maxFiles < 0 || maxFiles > 100_000) {
-            throw new IllegalArgumentException("max-asset-files: " + maxFiles + " (expected: 0..100000)");
+        if (maxFiles < 0 || maxFiles > MAX_FILES) {
+            throw new IllegalArgumentException("max-asset-files: " + maxFiles + " (expected: 0.." + MAX_FILES + ")");
         }
     }
 
@@ -30,6 +35,6 @@ public record AssetLimits(long maxBytes, long maxFiles) {
      * (capped at what any plan allows), so a corrupt or swapped archive cannot unpack to more than its record says.
      */
     public static AssetLimits exactly(AssetTree tree) {
-        return new AssetLimits(Math.min(tree.bytes(), 1L << 30), Math.min(tree.files(), 100_000));
+        return new AssetLimits(Math.min(tree.bytes(), MAX_BYTES), Math.min(tree.files(), MAX_FILES));
     }
 }

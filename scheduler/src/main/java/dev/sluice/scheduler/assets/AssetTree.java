@@ -14,4 +14,16 @@ public record AssetTree(String digest, long files, long bytes) {
     public AssetTree {
         Objects.requireNonNull(digest, "digest");
     }
+
+    /**
+     * Checks the counts of a stored record (a function record's assets, a version 1 {@code index.json} entry), so
+     * both refuse a corrupt one with the same message.
+     *
+     * @throws IllegalArgumentException when either is negative
+     */
+    static void checkStoredCounts(long files, long bytes) {
+        if (files < 0 || bytes < 0) {
+            throw new IllegalArgumentException("assets: " + files + " files, " + bytes + " bytes (expected: >= 0)");
+        }
+    }
 }

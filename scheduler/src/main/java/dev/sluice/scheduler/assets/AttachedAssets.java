@@ -38,9 +38,7 @@ public record AttachedAssets(AssetTree tree, AssetMount mount) {
             if (digest == null || !Digests.isDigest(digest)) {
                 throw new IllegalArgumentException("assets digest: '" + digest + "' (expected: sha256:<64 hex>)");
             }
-            if (files < 0 || bytes < 0) {
-                throw new IllegalArgumentException("assets: " + files + " files, " + bytes + " bytes (expected: >= 0)");
-            }
+            AssetTree.checkStoredCounts(files, bytes);
             return new AttachedAssets(new AssetTree(digest, files, bytes),
                     new AssetMount(path == null ? AssetMount.DEFAULT.path() : path, writable));
         }

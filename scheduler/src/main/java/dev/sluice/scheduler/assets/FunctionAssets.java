@@ -32,6 +32,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -88,6 +90,9 @@ public final class FunctionAssets {
      * upload was hashed, so {@link #archive} writes it once instead of counting it first. Changed under {@link #lock}.
      */
     private final Map<String, Long> archiveLengths = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Fetches from a shared store under way, by digest: the other calls for that tree wait for the same outcome. */
+    private final Map<String, CompletableFuture<Optional<Path>>> fetching =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private FunctionAssets(Path root, Stored stored) {
         this.root = root;
@@ -179,8 +184,6 @@ public final class FunctionAssets {
                     }
                 }
             }
-            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
-            next.values().removeIf(Map::isEmpty);
             Map<String, Map<String, AssetTree>> before = unattached;
             unattached = pending;
             try {
@@ -240,8 +243,6 @@ public final class FunctionAssets {
             if (released.isEmpty()) {
                 return 0;
             }
-            next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
-            next.values().removeIf(Map::isEmpty);
             write(next);
             new java.util.LinkedHashSet<>(released).forEach(this::deleteIfUnused);
             return released.size();
@@ -306,26 +307,9 @@ public final class FunctionAssets {
             if (held == null || !held.remove(digest)) {
                 return;
             }
-            if (held.isEmpty()) {
-                functions.remove(name.value());
-                if (functions.isEmpty()) {
-                    next.remove(owner);
-                }
-            }
             write(next);
             deleteIfUnused(digest);
         }
-    }
-
-    /**
-     * Puts a tree stored here into a shared store under its digest, as its canonical archive, so a process without
-     * this data directory can {@link #resolve} it. The archive is built in memory (the store takes bytes); it is at
-     * most the plan's {@code max-asset-bytes} plus headers.
-     *
-     * @throws StorageFailure when the tree is not here or cannot be read
-     */
-    public void publish(String digest, ModuleStore shared) {
-        shared.put(digest, archive(digest));
     }
 
     /**
@@ -394,17 +378,63 @@ public final class FunctionAssets {
 
     /**
      * The directory of the tree {@code digest} in this data directory, fetched from {@code shared} and unpacked if it
-     * is not here yet (a worker's side of {@link #publish}). The bytes are verified against the digest before they
-     * are unpacked, and unpacked under the same rules as an upload, within {@code limits}.
+     * is not here yet (a worker's side of an attach, which puts the tree's {@link #archive} into the shared store).
+     * The bytes are verified against the digest before they are unpacked, and unpacked under the same rules as an
+     * upload, within {@code limits}.
+     *
+     * <p>One fetch per digest at a time: calls that find another fetching the same tree wait for it and take its
+     * outcome (as if they had come just after it), so a first burst of calls downloads, hashes and unpacks the archive
+     * once instead of once each. When that fetch failed, a waiter tries once itself (leading, or waiting for whoever
+     * leads then) rather than take another call's failure: no call does worse than fetching alone.
      *
      * @return empty when the shared store does not have it
-     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked
+     * @throws StorageFailure when the bytes do not match the digest or cannot be unpacked, or the calling thread is
+     *                        interrupted while it waits for another's fetch (its interrupt status is kept)
      */
     public Optional<Path> resolve(String digest, ModuleStore shared, AssetLimits limits) {
         Path dir = directoryOf(digest);
-        if (here.containsKey(digest)) {
-            return Optional.of(dir);
+        boolean retried = false;
+        while (true) {
+            if (here.containsKey(digest)) {
+                return Optional.of(dir);
+            }
+            var mine = new CompletableFuture<Optional<Path>>();
+            var running = fetching.putIfAbsent(digest, mine);
+            if (running == null) {
+                // Out of the map before the waiters wake, so one that tries again after a failure never finds it.
+                Optional<Path> fetched;
+                try {
+                    // Looked at again now that this call owns the fetch: another may have finished it just before.
+                    fetched = here.containsKey(digest) ? Optional.of(dir) : fetch(digest, shared, limits, dir);
+                } catch (RuntimeException | Error e) {
+                    fetching.remove(digest, mine);
+                    mine.completeExceptionally(e);
+                    throw e;
+                }
+                fetching.remove(digest, mine);
+                mine.complete(fetched);
+                return fetched;
+            }
+            try {
+                return running.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageFailure("shared store: fetching assets " + digest + ": interrupted", e);
+            } catch (ExecutionException e) {
+                if (!retried) {
+                    retried = true;
+                    continue;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
         }
+    }
+
+    /** Downloads, verifies and unpacks the tree, then gives it its name; see {@link #resolve}. */
+    private Optional<Path> fetch(String digest, ModuleStore shared, AssetLimits limits, Path dir) {
         Optional<byte[]> bytes = shared.get(digest);
         if (bytes.isEmpty()) {
             return Optional.empty();
@@ -439,9 +469,6 @@ public final class FunctionAssets {
             List<String> held = functions == null ? null : functions.remove(name.value());
             if (held == null) {
                 return;
-            }
-            if (functions.isEmpty()) {
-                next.remove(owner);
             }
             write(next);
             held.forEach(this::deleteIfUnused);
@@ -479,10 +506,7 @@ public final class FunctionAssets {
     }
 
     Path directoryOf(String digest) {
-        if (!Digests.isDigest(digest)) {
-            throw new IllegalArgumentException("digest: '" + digest + "' (expected: sha256:<64 hex digits>)");
-        }
-        return root.resolve(digest.substring(Digests.PREFIX.length()));
+        return root.resolve(digest(digest).substring(Digests.PREFIX.length()));
     }
 
     private void deleteIfUnused(String digest) {
@@ -527,9 +551,12 @@ public final class FunctionAssets {
     /**
      * Version 2: {@code functions}: owner → name → the digests referenced; {@code unattached} (only while an upgrade
      * is pending): owner → name → the version 1 entry. Version 1 ({@code functions}: owner → name → {digest, files,
-     * bytes}) is read as one reference and one unattached tree per function.
+     * bytes}) is read as one reference and one unattached tree per function. A function left holding nothing, and an
+     * owner left with no function, are dropped here, whichever change left them empty.
      */
     private void write(Map<String, Map<String, List<String>>> next) {
+        next.values().forEach(byName -> byName.values().removeIf(List::isEmpty));
+        next.values().removeIf(Map::isEmpty);
         ObjectNode node = JSON.createObjectNode().put("version", 2);
         ObjectNode owners = node.putObject("functions");
         next.forEach((owner, functions) -> {
@@ -595,9 +622,7 @@ public final class FunctionAssets {
     private static AssetTree tree(JsonNode entry) {
         long files = entry.get("files").asLong(-1);
         long bytes = entry.get("bytes").asLong(-1);
-        if (files < 0 || bytes < 0) {
-            throw new IllegalArgumentException("assets: " + files + " files, " + bytes + " bytes (expected: >= 0)");
-        }
+        AssetTree.checkStoredCounts(files, bytes);
         return new AssetTree(digest(entry.get("digest").asText()), files, bytes);
     }
 

@@ -315,7 +315,7 @@ public final class RedisFunctionIndex implements FunctionIndex {
         List<Object> reply = redis.await(redis.eval(COMMIT, new String[] {fnKey(spec.tenant()),
                 base + "refs:" + spec.digest(), base + "deleting:" + spec.digest(), goneKey(spec.tenant())},
                 arg(base), arg(spec.tenant()), arg(spec.name().value()),
-                json(spec.withAssets(Optional.empty())), arg(spec.digest()), arg(token), SchedulerRedis.arg(maxFunctions),
+                deployEntry(spec), arg(spec.digest()), arg(token), SchedulerRedis.arg(maxFunctions),
                 SchedulerRedis.arg(DELETING_TTL.toMillis())), "store function");
         return new Commit(OUTCOMES[(int) number(reply.get(0))], number(reply.get(1)) == 1, number(reply.get(2)),
                 strings(reply.subList(3, reply.size())));
@@ -402,11 +402,14 @@ public final class RedisFunctionIndex implements FunctionIndex {
         }
     }
 
-    private byte[] json(FunctionSpec f) {
+    /**
+     * A deploy's entry: always without assets, whatever {@code f} carries, because COMMIT's {@code keepAssets}
+     * appends the previous entry's {@code "assets"} to it (an entry's assets change only through attach).
+     */
+    private byte[] deployEntry(FunctionSpec f) {
         try {
             return json.writeValueAsBytes(new Stored(f.tenant(), f.name().value(), f.digest(), f.size(),
-                    f.memoryPages(), f.timeoutMs(), f.deployedAt().toString(), f.fuel(),
-                    f.assets().map(AttachedAssets.Stored::of).orElse(null)));
+                    f.memoryPages(), f.timeoutMs(), f.deployedAt().toString(), f.fuel(), null));
         } catch (IOException e) {
             throw new IllegalStateException("a function spec is always serializable", e);
         }

@@ -64,7 +64,7 @@ class SharedAssetsTest {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
         AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        gateway.publish(tree.digest(), shared);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
         assertEquals(tree.digest(), FunctionAssets.digestOf(gateway.local(tree.digest()).orElseThrow()));
 
         FunctionAssets worker = FunctionAssets.open(workerDir);
@@ -138,12 +138,115 @@ class SharedAssetsTest {
         FunctionAssets gateway = FunctionAssets.open(gatewayDir);
         AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
         MemoryStore shared = new MemoryStore();
-        gateway.publish(tree.digest(), shared);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
         byte[] tampered = shared.blobs.get(tree.digest()).clone();
         tampered[600] ^= 1;
         shared.blobs.put(tree.digest(), tampered);
         FunctionAssets worker = FunctionAssets.open(workerDir);
         assertThrows(SchedulerException.StorageFailure.class, () -> worker.resolve(tree.digest(), shared, LIMITS));
         assertEquals(java.util.Set.of(), worker.directories(), "nothing unpacked, no temporary directory left");
+    }
+
+    /**
+     * A shared store whose gets are counted and held until the test lets them go, so every caller can be seen
+     * waiting (for the store, or for another's fetch) before any fetch finishes; the first {@code failing} gets
+     * fail.
+     */
+    private static final class HeldStore implements ModuleStore {
+        final MemoryStore blobs = new MemoryStore();
+        final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final int failing;
+
+        HeldStore(int failing) {
+            this.failing = failing;
+        }
+
+        @Override
+        public void put(String digest, byte[] bytes) {
+            blobs.put(digest, bytes);
+        }
+
+        @Override
+        public Optional<byte[]> get(String digest) {
+            int n = gets.incrementAndGet();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (n <= failing) {
+                throw new SchedulerException.StorageFailure("shared store: away", null);
+            }
+            return blobs.get(digest);
+        }
+
+        @Override
+        public void delete(String digest) {
+            blobs.delete(digest);
+        }
+    }
+
+    /** Runs {@code calls} resolves of the digest at once; the store answers once all wait. Their outcomes, in order. */
+    private static java.util.List<Object> resolveAtOnce(FunctionAssets worker, String digest, HeldStore store,
+                                                        int calls) throws Exception {
+        Object[] outcomes = new Object[calls];
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            int at = i;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    outcomes[at] = worker.resolve(digest, store, LIMITS).orElseThrow();
+                } catch (RuntimeException e) {
+                    outcomes[at] = e;
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (store.gets.get() == 0
+                || !threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+            assertTrue(System.nanoTime() < deadline, "every call waits within 30 s");
+            Thread.onSpinWait();
+        }
+        store.release.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        return java.util.Arrays.asList(outcomes);
+    }
+
+    @Test
+    void concurrentFirstFindsOfOneTreeFetchItFromTheSharedStoreOnce(@TempDir Path gatewayDir,
+                                                                     @TempDir Path workerDir) throws Exception {
+        FunctionAssets gateway = FunctionAssets.open(gatewayDir);
+        AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        HeldStore shared = new HeldStore(0);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
+        FunctionAssets worker = FunctionAssets.open(workerDir);
+
+        java.util.List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 8);
+        assertEquals(1, shared.gets.get(), "one download for eight first calls");
+        Path dir = worker.local(tree.digest()).orElseThrow();
+        assertEquals(java.util.Collections.nCopies(8, dir), outcomes, "all get the same directory");
+        assertEquals(java.util.Set.of(dir.getFileName().toString()), worker.directories(), "no temporary one left");
+    }
+
+    @Test
+    void aCallWaitingForAFetchThatFailedTriesOnceItselfInsteadOfTakingTheFailure(@TempDir Path gatewayDir,
+                                                                                  @TempDir Path workerDir)
+            throws Exception {
+        FunctionAssets gateway = FunctionAssets.open(gatewayDir);
+        AssetTree tree = gateway.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
+        HeldStore shared = new HeldStore(1);
+        shared.put(tree.digest(), gateway.archive(tree.digest()));
+        FunctionAssets worker = FunctionAssets.open(workerDir);
+
+        java.util.List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 4);
+        Path dir = worker.local(tree.digest()).orElseThrow();
+        assertEquals(1, outcomes.stream().filter(SchedulerException.StorageFailure.class::isInstance).count(),
+                "only the call whose fetch failed fails: " + outcomes);
+        assertEquals(3, outcomes.stream().filter(dir::equals).count(), outcomes.toString());
+        assertEquals(2, shared.gets.get(), "the failed fetch, then one more for the three that waited");
     }
 }
