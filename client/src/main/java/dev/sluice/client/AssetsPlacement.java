@@ -14,10 +14,6 @@ public record AssetsPlacement(Optional<String> path, boolean writable) {
         java.util.Objects.requireNonNull(path, "path");
     }
 
-    public static AssetsPlacement byDefault() {
-        return new AssetsPlacement(Optional.empty(), false);
-    }
-
     String query() {
         StringBuilder query = new StringBuilder();
         path.ifPresent(p -> query.append("?path=").append(Http.query(p)));
