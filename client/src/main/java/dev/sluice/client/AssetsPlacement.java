@@ -14,15 +14,11 @@ public record AssetsPlacement(Optional<String> path, boolean writable) {
         java.util.Objects.requireNonNull(path, "path");
     }
 
-    public static AssetsPlacement byDefault() {
-        return new AssetsPlacement(Optional.empty(), false);
-    }
-
     String query() {
         StringBuilder query = new StringBuilder();
-        path.ifPresent(p -> query.append("?path=").append(Http.query(p)));
+        path.ifPresent(p -> Http.param(query, "path", Http.query(p)));
         if (writable) {
-            query.append(query.isEmpty() ? "?" : "&").append("writable=true");
+            Http.param(query, "writable", "true");
         }
         return query.toString();
     }

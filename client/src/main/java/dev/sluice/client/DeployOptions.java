@@ -28,9 +28,9 @@ public record DeployOptions(OptionalLong memoryPages, OptionalLong timeoutMs, Op
 
     String query() {
         StringBuilder query = new StringBuilder();
-        memoryPages.ifPresent(v -> query.append(query.isEmpty() ? "?" : "&").append("memory-pages=").append(v));
-        timeoutMs.ifPresent(v -> query.append(query.isEmpty() ? "?" : "&").append("timeout-ms=").append(v));
-        fuel.ifPresent(v -> query.append(query.isEmpty() ? "?" : "&").append("fuel=").append(v));
+        memoryPages.ifPresent(v -> Http.param(query, "memory-pages", Long.toString(v)));
+        timeoutMs.ifPresent(v -> Http.param(query, "timeout-ms", Long.toString(v)));
+        fuel.ifPresent(v -> Http.param(query, "fuel", Long.toString(v)));
         return query.toString();
     }
 

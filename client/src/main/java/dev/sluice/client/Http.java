@@ -137,6 +137,14 @@ final class Http implements AutoCloseable {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Appends {@code name=value} to a query being built: after {@code ?} when it is the first parameter, else after
+     * {@code &}. {@code value} goes in as given (the caller encodes what needs it).
+     */
+    static void param(StringBuilder query, String name, String value) {
+        query.append(query.isEmpty() ? "?" : "&").append(name).append('=').append(value);
+    }
+
     /** The usage endpoints' query: {@code ?days=N}, or nothing for the server's default. */
     static String days(OptionalInt days) {
         return days.isPresent() ? "?days=" + days.getAsInt() : "";

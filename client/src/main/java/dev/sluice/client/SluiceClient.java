@@ -168,8 +168,8 @@ public final class SluiceClient implements AutoCloseable {
      */
     public Listing<LogEntry> logs(String name, Optional<String> since, OptionalInt limit) {
         StringBuilder query = new StringBuilder();
-        since.ifPresent(s -> query.append("?since=").append(Http.query(s)));
-        limit.ifPresent(l -> query.append(query.isEmpty() ? "?" : "&").append("limit=").append(l));
+        since.ifPresent(s -> Http.param(query, "since", Http.query(s)));
+        limit.ifPresent(l -> Http.param(query, "limit", Integer.toString(l)));
         return http.list("/v1/functions/" + Http.segment(name) + "/logs" + query, "entries", LogEntry::from);
     }
 

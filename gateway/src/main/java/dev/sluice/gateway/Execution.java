@@ -25,22 +25,19 @@ interface Execution extends AutoCloseable {
 
     Dispatcher dispatcher();
 
-    /** The in-process worker pool's load, for metrics; empty where functions run elsewhere (remote workers). */
+    /**
+     * The in-process worker pool's load, for metrics; empty where functions run elsewhere (remote workers). Present
+     * exactly when functions run in this process, which then finds their asset trees itself; remote workers are sent
+     * the assets' digest and mount and find the tree themselves (docs/files.md).
+     */
     default Optional<Supplier<WorkerLoad>> load() {
         return Optional.empty();
     }
 
     /**
-     * Whether functions run in this process, which then finds their asset trees itself. False for remote workers:
-     * the internal protocol carries the assets' digest and mount, and each worker finds the tree (docs/files.md).
-     */
-    default boolean runsFunctionsHere() {
-        return false;
-    }
-
-    /**
-     * Where a function's assets are published for processes without this data directory (module blobs by digest, in
-     * Redis with {@code tenancy-store = redis}); empty where only this data directory has them.
+     * Where a function's assets are fetched from when this data directory does not have them (module blobs by digest,
+     * in Redis with {@code tenancy-store = redis}), for functions run in this process; empty where only this data
+     * directory has them.
      */
     default Optional<ModuleStore> sharedStore() {
         return Optional.empty();

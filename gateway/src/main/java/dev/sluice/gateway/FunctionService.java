@@ -210,8 +210,7 @@ final class FunctionService implements HttpService {
     /** The query's mount; a bad {@code path} or {@code writable} is the client's error, with AssetMount's message. */
     private static AssetMount mount(ServerRequest req) {
         String path = req.query().contains("path") ? req.query().get("path") : AssetMount.DEFAULT.path();
-        boolean writable = Requests.queryBoolean(req, "writable",
-                raw -> raw.length() > 16 ? raw.substring(0, 16) + "…" : raw).orElse(false);
+        boolean writable = Requests.queryBoolean(req, "writable", raw -> Requests.printable(raw, 16)).orElse(false);
         try {
             return new AssetMount(path, writable);
         } catch (IllegalArgumentException e) {
@@ -230,7 +229,7 @@ final class FunctionService implements HttpService {
     private void deleteAssets(ServerRequest req, ServerResponse res) {
         FunctionName name = name(req);
         TenantGate.require(req, Scope.DEPLOY, name.value());
-        existing(req);
+        // No such function: detach changes nothing and answers empty, the same 404 as a lookup first would.
         assets.detach(tenant(req), name).orElseThrow(() -> ErrorMapper.problem(new Refusal.FunctionNotFound(name)));
         res.status(Status.NO_CONTENT_204).send();
     }

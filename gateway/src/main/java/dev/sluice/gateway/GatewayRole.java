@@ -22,9 +22,7 @@ import dev.sluice.scheduler.redis.RedisWorkerDirectory;
 import dev.sluice.scheduler.redis.SchedulerRedis;
 import java.time.Duration;
 import java.time.InstantSource;
-import dev.sluice.scheduler.shared.ModuleStore;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -85,13 +83,11 @@ public final class GatewayRole {
         try {
             RedisHolder redis = opened.add(new RedisHolder(redisCalls));
             FunctionRegistry functions;
-            Optional<ModuleStore> shared = Optional.empty();
             if (config.stores().sharedTenancy()) {
                 // Deploy once: metadata and module bytes in Redis, seen by every gateway and worker.
                 SchedulerRedis connection = redis.open(config);
-                ModuleStore store = RedisModuleStore.create(connection);
-                shared = Optional.of(store);
-                functions = LocalScheduler.sharedRegistry(clock, store, RedisFunctionIndex.create(connection));
+                functions = LocalScheduler.sharedRegistry(clock, RedisModuleStore.create(connection),
+                        RedisFunctionIndex.create(connection));
             } else {
                 // The data directory's registry, without worker threads; workers on this machine read its module
                 // files (worker-module-dir). It validates and stores but compiles nothing: workers compile.
@@ -105,13 +101,7 @@ public final class GatewayRole {
             RemoteDispatcher dispatcher = RemoteDispatcher.create(balancer, secret, System::nanoTime,
                     CONNECT_TIMEOUT, STALL_MARGIN);
             List<AutoCloseable> resources = opened.all();
-            Optional<ModuleStore> sharedStore = shared;
             return new Execution() {
-                @Override
-                public Optional<ModuleStore> sharedStore() {
-                    return sharedStore;
-                }
-
                 @Override
                 public FunctionRegistry functions() {
                     return functions;

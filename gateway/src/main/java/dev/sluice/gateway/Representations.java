@@ -150,10 +150,6 @@ final class Representations {
         return node;
     }
 
-    /**
-     * A function with, under {@code runs-with}, the memory, timeout and fuel it gets now: its own settings capped by
-     * the tenant's current limits (they shrink with the plan; see {@link Invocations#withinLimits}).
-     */
     /** A list of functions as both the tenant API and the admin API answer it: {@code {"functions": [...]}}. */
     static ObjectNode functions(List<FunctionSpec> functions, TenantLimits limits) {
         ArrayNode items = Json.object().arrayNode();
@@ -163,6 +159,10 @@ final class Representations {
         return body;
     }
 
+    /**
+     * A function with, under {@code runs-with}, the memory, timeout and fuel it gets now: its own settings capped by
+     * the tenant's current limits (they shrink with the plan; see {@link Invocations#withinLimits}).
+     */
     static ObjectNode function(FunctionSpec spec, TenantLimits limits) {
         FunctionSpec now = Invocations.withinLimits(spec, limits);
         ObjectNode node = function(spec);

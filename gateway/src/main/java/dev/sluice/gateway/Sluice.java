@@ -139,8 +139,9 @@ public final class Sluice implements AutoCloseable {
             AdminService adminService = new AdminService(auth, tenancy.tenants(), tenancy.plans(), tenancy.keys(),
                     quotas, functions, settings::defaults, managed, metrics, builder.clock);
             PlanService planService = new PlanService(auth, tenancy.plans(), settings::defaults, managed);
-            // Run here: the tree's directory is found here. Remote workers find it themselves by its digest.
-            FunctionFilesSource filesSource = scheduler.runsFunctionsHere()
+            // Run here (only then is there an in-process pool, with its load): the tree's directory is found here.
+            // Remote workers find it themselves by its digest.
+            FunctionFilesSource filesSource = scheduler.load().isPresent()
                     ? FunctionFilesSource.local(withAssets::directory) : FunctionFilesSource.REMOTE;
             FunctionService functionService = new FunctionService(gate, functions,
                     new Invocations(functions, tracing.dispatcher(scheduler.dispatcher()), drain, quotas, secrets,
@@ -246,11 +247,6 @@ public final class Sluice implements AutoCloseable {
             @Override
             public dev.sluice.scheduler.Dispatcher dispatcher() {
                 return local.dispatcher();
-            }
-
-            @Override
-            public boolean runsFunctionsHere() {
-                return true;
             }
 
             @Override

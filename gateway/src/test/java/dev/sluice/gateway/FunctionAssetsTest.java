@@ -222,6 +222,11 @@ class FunctionAssetsTest {
             assertEquals(400, refused.status(), query + ": " + refused);
             assertEquals("invalid-request", refused.problemType(), query);
         }
+        Reply control = server.call(key, "PUT", "/v1/functions/site/assets?writable=yes%0Aforged", site(), TAR);
+        assertEquals(400, control.status(), control.toString());
+        String detail = control.json().get("detail").asText();
+        assertFalse(detail.contains("\n"), detail);
+        assertTrue(detail.contains("yes?forged"), detail);
         assertEquals(before, stored(), "a refused mount stores nothing");
         assertEquals("/", get(key, "site").json().get("path").asText(), "the assets are unchanged");
     }

@@ -193,9 +193,10 @@ public final class NoisyNeighbours {
 
     private String tenant(String role, String limits) throws IOException, InterruptedException {
         String tenant = "noisy-" + role + "-" + run;
-        expect(admin("/admin/v1/tenants/" + tenant).PUT(HttpRequest.BodyPublishers.ofString(limits)), 201);
+        ExpectStatus.send(http, admin("/admin/v1/tenants/" + tenant).PUT(HttpRequest.BodyPublishers.ofString(limits)),
+                201);
         tenants.add(tenant);
-        String created = expect(admin("/admin/v1/tenants/" + tenant + "/keys")
+        String created = ExpectStatus.send(http, admin("/admin/v1/tenants/" + tenant + "/keys")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"noisy\"}")), 201);
         Matcher matcher = KEY.matcher(created);
         if (!matcher.find()) {
@@ -205,7 +206,7 @@ public final class NoisyNeighbours {
     }
 
     private void deploy(String key, String fixture, String query) throws IOException, InterruptedException {
-        expect(HttpRequest.newBuilder(base.resolve("/v1/functions/" + fixture + query))
+        ExpectStatus.send(http, HttpRequest.newBuilder(base.resolve("/v1/functions/" + fixture + query))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/wasm")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(TestModules.load(fixture))), 201);
     }
@@ -219,14 +220,5 @@ public final class NoisyNeighbours {
     private HttpRequest.Builder admin(String path) {
         return HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + adminToken)
                 .header("Content-Type", "application/json");
-    }
-
-    private String expect(HttpRequest.Builder request, int status) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != status) {
-            throw new IllegalStateException(request.build().uri() + ": " + response.statusCode() + " "
-                    + response.body());
-        }
-        return response.body();
     }
 }

@@ -33,10 +33,6 @@ import java.util.function.Function;
  */
 public final class WorkerService implements HttpService {
     private static final System.Logger LOG = System.getLogger(WorkerService.class.getName());
-    /** A worker that finds no asset trees: a call of a function with assets fails as a storage failure. */
-    private static final Function<AttachedAssets, Path> NO_TREES = attached -> {
-        throw new SchedulerException.StorageFailure("this worker has no asset store", null);
-    };
     private final String id;
     private final String secret;
     private final Dispatcher dispatcher;
@@ -58,23 +54,12 @@ public final class WorkerService implements HttpService {
     }
 
     /**
-     * @param maxBodyBytes largest invocation accepted: the gateway's request cap plus the metadata (environment)
-     */
-    public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
-                                       long maxBodyBytes) {
-        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, Tracing.off(), NO_TREES);
-    }
-
-    /**
-     * ... traced: a call's spans (queue wait, run) are children of the gateway's dispatch span, whose W3C
+     * Traced: a call's spans (queue wait, run) are children of the gateway's dispatch span, whose W3C
      * {@code traceparent} the call carries; it is trusted only from a caller that has the worker secret.
+     *
+     * @param maxBodyBytes largest invocation accepted: the gateway's request cap plus the metadata (environment)
+     * @param trees finds the asset trees of the calls' functions (a {@link WorkerTrees})
      */
-    public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
-                                       long maxBodyBytes, Tracing tracing) {
-        return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing, NO_TREES);
-    }
-
-    /** ... finding the asset trees of the calls' functions with {@code trees} (a {@link WorkerTrees}). */
     public static WorkerService create(String id, String secret, Dispatcher dispatcher, int maxConcurrency,
                                        long maxBodyBytes, Tracing tracing, Function<AttachedAssets, Path> trees) {
         return new WorkerService(id, secret, dispatcher, maxConcurrency, maxBodyBytes, tracing, trees);

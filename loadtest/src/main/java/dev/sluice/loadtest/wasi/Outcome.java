@@ -27,8 +27,4 @@ enum Outcome {
     String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
-
-    boolean countsAsFailure() {
-        return this != PASSED && this != NEEDS_ARGS && this != NEEDS_ENV && this != NEEDS_DIRS;
-    }
 }
