@@ -12,9 +12,17 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
@@ -85,19 +93,19 @@ class SharedAssetsTest {
         // The same files for a second function, and a second upload for the first (a race, or the same tree again).
         assets.store("u", other, new ByteArrayInputStream(tar()), LIMITS);
         assets.store("t", SITE, new ByteArrayInputStream(tar()), LIMITS);
-        assertEquals(java.util.List.of(tree.digest(), tree.digest()), assets.references("t", SITE));
+        assertEquals(List.of(tree.digest(), tree.digest()), assets.references("t", SITE));
         assets.release("t", SITE, tree.digest());
         assets.remove("u", other);
         assertTrue(assets.local(tree.digest()).isPresent(), "one reference left: the tree stays");
         // A crash now (the record may point at the tree): the next start sweeps nothing that is referenced.
         FunctionAssets reopened = FunctionAssets.open(dir);
         assertTrue(reopened.local(tree.digest()).isPresent());
-        assertEquals(java.util.List.of(tree.digest()), reopened.references("t", SITE));
+        assertEquals(List.of(tree.digest()), reopened.references("t", SITE));
         reopened.release("t", SITE, "sha256:" + "1".repeat(64)); // not held: nothing happens
         assertTrue(reopened.local(tree.digest()).isPresent());
         reopened.release("t", SITE, tree.digest());
         assertEquals(Optional.empty(), reopened.local(tree.digest()), "the last reference deletes the tree");
-        assertEquals(java.util.Set.of(), reopened.directories());
+        assertEquals(Set.of(), reopened.directories());
     }
 
     @Test
@@ -107,7 +115,7 @@ class SharedAssetsTest {
         Files.writeString(dir.resolve("assets/index.json"), "{\"version\":1,\"functions\":{\"t\":{\"site\":"
                 + "{\"digest\":\"" + tree.digest() + "\",\"files\":3,\"bytes\":11}}}}");
         FunctionAssets reopened = FunctionAssets.open(dir);
-        assertEquals(java.util.List.of(tree.digest()), reopened.references("t", SITE));
+        assertEquals(List.of(tree.digest()), reopened.references("t", SITE));
         assertTrue(reopened.local(tree.digest()).isPresent(), "not swept");
     }
 
@@ -144,7 +152,7 @@ class SharedAssetsTest {
         shared.blobs.put(tree.digest(), tampered);
         FunctionAssets worker = FunctionAssets.open(workerDir);
         assertThrows(SchedulerException.StorageFailure.class, () -> worker.resolve(tree.digest(), shared, LIMITS));
-        assertEquals(java.util.Set.of(), worker.directories(), "nothing unpacked, no temporary directory left");
+        assertEquals(Set.of(), worker.directories(), "nothing unpacked, no temporary directory left");
     }
 
     /**
@@ -154,8 +162,8 @@ class SharedAssetsTest {
      */
     private static final class HeldStore implements ModuleStore {
         final MemoryStore blobs = new MemoryStore();
-        final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
-        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final AtomicInteger gets = new AtomicInteger();
+        final CountDownLatch release = new CountDownLatch(1);
         final int failing;
 
         HeldStore(int failing) {
@@ -189,10 +197,10 @@ class SharedAssetsTest {
     }
 
     /** Runs {@code calls} resolves of the digest at once; the store answers once all wait. Their outcomes, in order. */
-    private static java.util.List<Object> resolveAtOnce(FunctionAssets worker, String digest, HeldStore store,
+    private static List<Object> resolveAtOnce(FunctionAssets worker, String digest, HeldStore store,
                                                         int calls) throws Exception {
         Object[] outcomes = new Object[calls];
-        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < calls; i++) {
             int at = i;
             threads.add(Thread.ofPlatform().start(() -> {
@@ -203,7 +211,7 @@ class SharedAssetsTest {
                 }
             }));
         }
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (store.gets.get() == 0
                 || !threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
             assertTrue(System.nanoTime() < deadline, "every call waits within 30 s");
@@ -213,7 +221,7 @@ class SharedAssetsTest {
         for (Thread t : threads) {
             t.join();
         }
-        return java.util.Arrays.asList(outcomes);
+        return Arrays.asList(outcomes);
     }
 
     @Test
@@ -225,11 +233,11 @@ class SharedAssetsTest {
         shared.put(tree.digest(), gateway.archive(tree.digest()));
         FunctionAssets worker = FunctionAssets.open(workerDir);
 
-        java.util.List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 8);
+        List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 8);
         assertEquals(1, shared.gets.get(), "one download for eight first calls");
         Path dir = worker.local(tree.digest()).orElseThrow();
-        assertEquals(java.util.Collections.nCopies(8, dir), outcomes, "all get the same directory");
-        assertEquals(java.util.Set.of(dir.getFileName().toString()), worker.directories(), "no temporary one left");
+        assertEquals(Collections.nCopies(8, dir), outcomes, "all get the same directory");
+        assertEquals(Set.of(dir.getFileName().toString()), worker.directories(), "no temporary one left");
     }
 
     @Test
@@ -242,7 +250,7 @@ class SharedAssetsTest {
         shared.put(tree.digest(), gateway.archive(tree.digest()));
         FunctionAssets worker = FunctionAssets.open(workerDir);
 
-        java.util.List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 4);
+        List<Object> outcomes = resolveAtOnce(worker, tree.digest(), shared, 4);
         Path dir = worker.local(tree.digest()).orElseThrow();
         assertEquals(1, outcomes.stream().filter(SchedulerException.StorageFailure.class::isInstance).count(),
                 "only the call whose fetch failed fails: " + outcomes);
